@@ -1,0 +1,1 @@
+"""Connectors to external systems, found by platform name."""

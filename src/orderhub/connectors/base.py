@@ -1,0 +1,259 @@
+"""The small interfaces every connector implements, and the errors they raise.
+
+A connector is the only code that talks to an external system. It turns the
+platform's wire format into plain data the hub understands and back. Errors from
+the wire are translated here into a short tree the worker knows how to treat:
+retry later (`RateLimited`, `Unavailable`) or hand to a person (`Rejected`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+__all__ = [
+    "CancelResult",
+    "ChannelConnector",
+    "ConnectorError",
+    "InventoryLevel",
+    "NodeConnector",
+    "NodeEvent",
+    "OutboundLine",
+    "OutboundOrder",
+    "OutboundReceipt",
+    "PulledOrder",
+    "Rejected",
+    "RateLimited",
+    "ShipmentConfirmed",
+    "ShipmentLine",
+    "Unavailable",
+    "WebhookDelivery",
+]
+
+
+class ConnectorError(Exception):
+    """A call to an external system did not succeed."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+class RateLimited(ConnectorError):
+    """The platform asked us to slow down; try again after `retry_after` seconds."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None, status_code: int | None = 429
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class Unavailable(ConnectorError):
+    """The platform could not be reached or failed on its side (5xx, timeout)."""
+
+
+class Rejected(ConnectorError):
+    """The platform refused the request; retrying the same request will not help."""
+
+    def __init__(self, message: str, *, code: str = "", status_code: int | None = None) -> None:
+        super().__init__(message, status_code=status_code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """What the headers of one inbound webhook say about it."""
+
+    topic: str
+    delivery_id: str
+    event_id: str | None = None
+    shop_domain: str | None = None
+    triggered_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PulledOrder:
+    """One raw order as returned by a pull, with the platform's update time."""
+
+    channel_order_id: str
+    updated_at: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InventoryLevel:
+    """Stock of one item at a warehouse as the warehouse itself counts it."""
+
+    sku: str
+    quantity: int
+    locked: int = 0
+
+
+@dataclass(frozen=True)
+class OutboundLine:
+    """One line of an order sent to a warehouse."""
+
+    line_no: str
+    sku: str
+    quantity: int
+    title: str = ""
+    unit_price: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class OutboundOrder:
+    """An order as a warehouse needs it: who gets what, where. PII is clear text here."""
+
+    code: str
+    shop_code: str
+    platform: str
+    channel_order_id: str
+    placed_at: datetime
+    paid_at: datetime | None
+    currency: str
+    grand_total: Decimal
+    shipping_fee: Decimal
+    discount: Decimal
+    receiver_name: str
+    receiver_phone: str
+    country: str
+    province: str
+    city: str
+    district: str
+    address: str
+    postcode: str
+    lines: Sequence[OutboundLine]
+    buyer_remark: str = ""
+    seller_remark: str = ""
+    buyer_nick: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundReceipt:
+    """The warehouse accepted the order and gave it its own id."""
+
+    external_id: str
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """Whether the warehouse stopped the order; if not, why (usually: already shipped)."""
+
+    cancelled: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    """A quantity of one SKU that left the warehouse."""
+
+    sku: str
+    quantity: int
+    line_no: str | None = None
+
+
+@dataclass(frozen=True)
+class ShipmentConfirmed:
+    """The warehouse says an order left with this carrier and tracking number."""
+
+    code: str
+    carrier: str
+    tracking_no: str
+    lines: Sequence[ShipmentLine]
+    confirm_id: str
+    final: bool = True
+    shipped_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    """A callback from a warehouse: a shipment today; stock reports and returns later."""
+
+    method: str
+    shipment: ShipmentConfirmed | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ChannelConnector(Protocol):
+    """A sales channel (shop): where orders come from and tracking goes back to."""
+
+    platform: str
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """True when the signature proves the body came from the platform."""
+        ...
+
+    def describe_webhook(self, headers: Mapping[str, str]) -> WebhookDelivery:
+        """Topic, delivery id and event id from a webhook's headers."""
+        ...
+
+    def order_ref(self, payload: Mapping[str, Any]) -> tuple[str, str]:
+        """(channel order id, updated_at) of a raw order payload, for de-duplication."""
+        ...
+
+    def pull_orders(self, *, since: datetime | None) -> Iterator[PulledOrder]:
+        """Every order updated since `since` (all of them when None), page by page."""
+        ...
+
+    def confirm_shipment(
+        self,
+        *,
+        channel_order_id: str,
+        carrier: str,
+        tracking_no: str,
+        lines: Sequence[tuple[str, int]],
+        notify_customer: bool = True,
+    ) -> str:
+        """Tell the platform the order (or these (line id, qty) lines) shipped; its id."""
+        ...
+
+    def set_stock(self, *, channel_sku: str, available: int) -> None:
+        """Show `available` units of this listing on the shop."""
+        ...
+
+    def register_webhooks(self, *, address: str, topics: Sequence[str]) -> None:
+        """Subscribe `address` to these topics, once each (existing ones are kept)."""
+        ...
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        ...
+
+
+class NodeConnector(Protocol):
+    """A place that ships: a warehouse (WMS) or, later, a supplier."""
+
+    platform: str
+
+    def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
+        """Ask the node to ship the order. Idempotent on `order.code`."""
+        ...
+
+    def cancel_outbound(self, *, code: str, reason: str) -> CancelResult:
+        """Ask the node to stop an order it has not shipped yet."""
+        ...
+
+    def query_inventory(self, skus: Sequence[str]) -> list[InventoryLevel]:
+        """Stock as the node counts it."""
+        ...
+
+    def verify_callback(self, query: Mapping[str, str], body: bytes) -> bool:
+        """True when a callback from the node is signed with our shared secret."""
+        ...
+
+    def parse_callback(self, query: Mapping[str, str], body: bytes) -> NodeEvent:
+        """Turn a verified callback into a NodeEvent; raises ValueError if unreadable."""
+        ...
+
+    def callback_reply(self, *, ok: bool, message: str = "") -> tuple[bytes, str]:
+        """The body and content type the node expects as an answer to its callback."""
+        ...
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        ...

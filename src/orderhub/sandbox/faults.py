@@ -1,0 +1,131 @@
+"""Fault injection shared by the emulators: errors, latency, 429 storms, timeouts, bad bodies.
+
+An emulator owns one `Faults` object; tests and the demo change it at run time through
+the emulator's `/_sandbox/faults` endpoint. `FaultMiddleware` applies it to every API
+call except the emulator's own `/_sandbox/` control paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["FaultMiddleware", "Faults"]
+
+
+@dataclass
+class Faults:
+    """What should go wrong, and how often. Rates are fractions of API calls (0..1)."""
+
+    error_rate: float = 0.0
+    error_status: int = 503
+    latency_ms: int = 0
+    rate_limit_rate: float = 0.0
+    retry_after: float = 1.0
+    storm_seconds: float = 0.0
+    timeout_rate: float = 0.0
+    timeout_seconds: float = 30.0
+    malformed_rate: float = 0.0
+    duplicate_webhooks: int = 0
+    reorder_webhooks: bool = False
+    seed: int | None = None
+    storm_until: float = field(default=0.0, repr=False)
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply a partial change from the control endpoint; unknown keys raise KeyError."""
+        allowed = {f.name for f in fields(self) if not f.name.startswith("_")} - {"storm_until"}
+        with self._lock:
+            for key, value in changes.items():
+                if key not in allowed:
+                    raise KeyError(key)
+                setattr(self, key, type(getattr(self, key))(value) if value is not None else None)
+            if "seed" in changes and self.seed is not None:
+                self._rng.seed(self.seed)
+            if changes.get("storm_seconds"):
+                self.storm_until = time.monotonic() + float(changes["storm_seconds"])
+
+    def reset(self) -> None:
+        with self._lock:
+            for f in fields(self):
+                if not f.name.startswith("_"):
+                    setattr(self, f.name, f.default)
+
+    def snapshot(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {k: v for k, v in data.items() if not k.startswith("_") and k != "storm_until"}
+
+    def roll(self, rate: float) -> bool:
+        """True with probability `rate`."""
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
+
+    def in_storm(self) -> bool:
+        return time.monotonic() < self.storm_until
+
+
+class FaultMiddleware:
+    """Starlette middleware that makes API calls fail as `faults` says."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: Faults,
+        *,
+        control_prefix: str = "/_sandbox",
+        malformed_body: bytes = b'{"orders": [{"id": 1, "trunc',
+        malformed_type: str = "application/json",
+    ) -> None:
+        self.app = app
+        self.faults = faults
+        self.control_prefix = control_prefix
+        self.malformed_body = malformed_body
+        self.malformed_type = malformed_type
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.control_prefix):
+            await self.app(scope, receive, send)
+            return
+        f = self.faults
+        if f.latency_ms:
+            await asyncio.sleep(f.latency_ms / 1000)
+        if f.in_storm() or f.roll(f.rate_limit_rate):
+            response: Response = Response(
+                '{"errors":"Exceeded 2 calls per second for api client. Reduce request rates '
+                'to resume uninterrupted service."}',
+                status_code=429,
+                headers={"Retry-After": f"{f.retry_after:.1f}"},
+                media_type="application/json",
+            )
+            await response(scope, receive, send)
+            return
+        if f.roll(f.timeout_rate):
+            await asyncio.sleep(f.timeout_seconds)
+        if f.roll(f.error_rate):
+            response = Response(
+                '{"errors":"Internal Server Error"}',
+                status_code=f.error_status,
+                media_type="application/json",
+            )
+            await response(scope, receive, send)
+            return
+        if f.roll(f.malformed_rate):
+            request = Request(scope, receive)
+            await request.body()
+            response = Response(
+                self.malformed_body, status_code=200, media_type=self.malformed_type
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
