@@ -1,0 +1,1 @@
+"""The HTTP API: webhooks and callbacks in, orders and operations out."""

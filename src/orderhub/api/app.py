@@ -1,0 +1,184 @@
+"""FastAPI application: thin handlers over the services, errors mapped in one place."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from orderhub import __version__
+from orderhub.config import NodeConfig, ShopConfig
+from orderhub.domain.errors import (
+    ConfigurationError,
+    IllegalTransition,
+    InvalidOrder,
+    NotFound,
+    OrderhubError,
+)
+from orderhub.domain.order import Order
+from orderhub.observability import metrics
+from orderhub.services import queries
+from orderhub.services.hub import Hub
+from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
+from orderhub.services.setup import put_node, put_shop
+from orderhub.services.shipping import receive_node_callback
+from orderhub.services.sync import pull_orders
+
+__all__ = ["create_app"]
+
+_STATUS: list[tuple[type[OrderhubError], int]] = [
+    (BadSignature, 401),
+    (MalformedPayload, 400),
+    (NotFound, 404),
+    (InvalidOrder, 422),
+    (IllegalTransition, 409),
+    (ConfigurationError, 400),
+]
+
+
+def create_app(hub: Hub) -> FastAPI:
+    """The hub's HTTP API; OpenAPI at /docs."""
+    app = FastAPI(
+        title="orderhub",
+        version=__version__,
+        description="Order and inventory integration hub: webhooks in, orders and stock out.",
+    )
+
+    @app.exception_handler(OrderhubError)
+    async def _errors(_request: Request, exc: OrderhubError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+        body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
+        if isinstance(exc, InvalidOrder):
+            body["problems"] = [
+                {"code": p.code, "field": p.field, "message": p.message} for p in exc.problems
+            ]
+        if isinstance(exc, MalformedPayload):
+            body["inbox_id"] = exc.inbox_id
+        return JSONResponse(body, status_code=status)
+
+    def api_user(authorization: Annotated[str | None, Header()] = None) -> None:
+        token = hub.settings.api_token
+        if token and not _bearer_matches(authorization, token):
+            raise HTTPException(401, "a valid API token is required")
+
+    def may_reveal(authorization: str | None, reveal: bool) -> bool:
+        if not reveal:
+            return False
+        admin = hub.settings.admin_token
+        if not admin or not _bearer_matches(authorization, admin):
+            raise HTTPException(403, "clear personal data needs the admin token")
+        return True
+
+    guarded = [Depends(api_user)]
+
+    @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")
+    async def webhook(shop: str, request: Request) -> dict[str, Any]:
+        body = await request.body()
+        received = await run_in_threadpool(receive_webhook, hub, shop, request.headers, body)
+        return {"inbox_id": received.inbox_id, "duplicate": not received.new}
+
+    @app.post("/callbacks/{node}", tags=["inbound"], summary="A node's callback")
+    async def callback(node: str, request: Request) -> Response:
+        body = await request.body()
+        content, media_type = await run_in_threadpool(
+            receive_node_callback, hub, node, dict(request.query_params), body
+        )
+        return Response(content, media_type=media_type)
+
+    @app.get("/api/v1/orders", tags=["orders"], dependencies=guarded)
+    def list_orders(
+        status: str | None = None, shop: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50, after: str | None = None,
+    ) -> list[dict[str, Any]]:
+        rows = queries.order_list(hub, status=status, shop=shop, limit=limit, after=after)
+        return [
+            {**r.__dict__, "placed_at": r.placed_at.isoformat(),
+             "updated_at": r.updated_at.isoformat()}
+            for r in rows
+        ]
+
+    @app.get("/api/v1/orders/{order_id}", tags=["orders"], dependencies=guarded)
+    def get_order(
+        order_id: str, reveal: bool = False,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Order:
+        return queries.order_view(hub, order_id, reveal=may_reveal(authorization, reveal))
+
+    @app.get("/api/v1/exceptions", tags=["exceptions"], dependencies=guarded)
+    def list_exceptions(
+        status: str | None = "open", code: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict[str, Any]]:
+        rows = queries.exception_list(hub, status=status, code=code, limit=limit)
+        return [{**r.__dict__, "created_at": r.created_at.isoformat()} for r in rows]
+
+    @app.get("/api/v1/jobs", tags=["jobs"], dependencies=guarded)
+    def list_jobs(
+        status: str | None = None, kind: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    ) -> list[dict[str, Any]]:
+        return [r.__dict__ for r in queries.job_list(hub, status=status, kind=kind, limit=limit)]
+
+    @app.post("/api/v1/jobs/{job_id}/retry", tags=["jobs"], dependencies=guarded)
+    def retry(job_id: int) -> dict[str, Any]:
+        if not queries.retry_job(hub, job_id):
+            raise HTTPException(409, f"job {job_id} is not dead-lettered")
+        return {"job_id": job_id, "status": "pending"}
+
+    @app.put("/api/v1/shops/{code}", tags=["configuration"], dependencies=guarded)
+    def configure_shop(code: str, shop: ShopConfig) -> dict[str, str]:
+        if shop.code != code:
+            raise HTTPException(400, "the code in the path and the body differ")
+        put_shop(hub, shop)
+        return {"code": code, "status": "saved"}
+
+    @app.put("/api/v1/nodes/{code}", tags=["configuration"], dependencies=guarded)
+    def configure_node(code: str, node: NodeConfig) -> dict[str, str]:
+        if node.code != code:
+            raise HTTPException(400, "the code in the path and the body differ")
+        put_node(hub, node)
+        return {"code": code, "status": "saved"}
+
+    @app.post("/api/v1/shops/{code}/pull", tags=["orders"], dependencies=guarded)
+    def pull(code: str) -> dict[str, Any]:
+        result = pull_orders(hub, code)
+        return {"fetched": result.fetched, "new": result.new, "cursor": result.cursor}
+
+    @app.get("/api/v1/stock", tags=["stock"], dependencies=guarded)
+    def stock() -> list[dict[str, Any]]:
+        return list(queries.hub_stats(hub)["stock"])
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        try:
+            hub.db.check()
+        except ConfigurationError as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def prometheus() -> Response:
+        stats = queries.hub_stats(hub)
+        metrics.queue_depth.clear()
+        for key, count in stats["jobs"].items():
+            kind, status = key.split(":")
+            metrics.queue_depth.labels(kind, status).set(count)
+        metrics.open_exceptions.set(stats["open_exceptions"])
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _bearer_matches(authorization: str | None, token: str) -> bool:
+    if not authorization or not authorization.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(authorization[7:].encode(), token.encode())

@@ -1,0 +1,62 @@
+"""Wires the real adapters together: settings → database → hub (→ worker)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from orderhub.config import Settings, load_hub_config
+from orderhub.crypto import Cipher, parse_keys
+from orderhub.domain.errors import ConfigurationError
+from orderhub.observability import configure_logging
+from orderhub.services.hub import Hub
+from orderhub.services.setup import apply_config
+from orderhub.store.db import Database, make_engine, upgrade_schema
+
+__all__ = ["build_hub", "load_cipher"]
+
+
+def load_cipher(settings: Settings) -> Cipher:
+    """Keys from ORDERHUB_ENCRYPTION_KEYS; on a local SQLite file, a key file beside it.
+
+    PostgreSQL deployments must configure their keys: a key kept only on one host
+    would make the data unreadable from every other.
+    """
+    if settings.encryption_keys:
+        try:
+            keys, current = parse_keys(settings.encryption_keys)
+            return Cipher(keys, current)
+        except ValueError as exc:
+            raise ConfigurationError(f"ORDERHUB_ENCRYPTION_KEYS: {exc}") from exc
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise ConfigurationError(
+            "set ORDERHUB_ENCRYPTION_KEYS (e.g. k1:<base64 of 32 random bytes>) "
+            "to encrypt personal data"
+        )
+    key_file = Path(url.database + ".key")
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("local:" + base64.b64encode(os.urandom(32)).decode() + "\n")
+    keys, current = parse_keys(key_file.read_text().strip())
+    return Cipher(keys, current)
+
+
+def build_hub(settings: Settings | None = None, *, migrate: bool = True) -> Hub:
+    """A hub on the configured database, schema upgraded and the YAML file applied."""
+    settings = settings or Settings()
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    cipher = load_cipher(settings)
+    db = Database(make_engine(settings.database_url), cipher, tenant=settings.tenant)
+    db.check()
+    if migrate:
+        upgrade_schema(db.engine)
+    hub = Hub(db, settings)
+    if settings.config:
+        apply_config(hub, load_hub_config(settings.config))
+    return hub

@@ -1,0 +1,368 @@
+"""The `orderhub` command line: thin commands over the services.
+
+Every failure the operator can fix prints one plain sentence and exits 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orderhub.domain.errors import InvalidOrder, OrderhubError
+from orderhub.domain.order import Order
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="orderhub: every shop, every warehouse, one hub.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+sync_app = typer.Typer(no_args_is_help=True, help="Pull orders from shops by hand.")
+orders_app = typer.Typer(no_args_is_help=True, help="Look at orders.")
+exceptions_app = typer.Typer(no_args_is_help=True, help="Orders and payloads held for a person.")
+jobs_app = typer.Typer(no_args_is_help=True, help="Outbound calls queued, retried or dead.")
+schema_app = typer.Typer(no_args_is_help=True, help="Published JSON Schemas.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="Run a platform emulator on its own.")
+app.add_typer(db_app, name="db")
+app.add_typer(sync_app, name="sync")
+app.add_typer(orders_app, name="orders")
+app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(schema_app, name="schema")
+app.add_typer(sandbox_app, name="sandbox")
+
+out = Console()
+err = Console(stderr=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _hub(*, migrate: bool = True) -> Any:
+    from orderhub.bootstrap import build_hub
+
+    return build_hub(migrate=migrate)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option(help="How many orders to place.")] = 200,
+    rate: Annotated[float, typer.Option(help="Orders placed per second.")] = 20.0,
+    shops: Annotated[int, typer.Option(help="How many emulated shops sell the stock.")] = 1,
+    stock: Annotated[int, typer.Option(help="Opening stock of each SKU.")] = 1000,
+    skus: Annotated[int, typer.Option(help="How many SKUs the shops sell.")] = 5,
+    exit_when_done: Annotated[bool, typer.Option(help="Stop once every order is settled.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run the hub with emulated shops and a warehouse, and watch orders flow."""
+    from orderhub.demo import DemoOptions, run_demo
+
+    summary = run_demo(
+        DemoOptions(
+            orders=orders, rate=rate, shops=shops, stock=stock, skus=skus,
+            exit_when_done=exit_when_done, quiet=json_out,
+        )
+    )
+    if json_out:
+        _print_json(summary)
+    else:
+        out.print_json(data=summary)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    worker: Annotated[bool, typer.Option(help="Run a worker in this process too.")] = True,
+) -> None:
+    """HTTP API, webhooks and (by default) an in-process worker."""
+    import uvicorn
+
+    from orderhub.api.app import create_app
+    from orderhub.jobs.scheduler import Scheduler
+    from orderhub.jobs.worker import Worker
+
+    hub = _hub()
+    running = Worker(hub) if worker else None
+    scheduler = Scheduler(hub) if worker else None
+    if running and scheduler:
+        running.start()
+        scheduler.start()
+    try:
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+    finally:
+        if running and scheduler:
+            scheduler.stop()
+            running.stop()
+        hub.close()
+
+
+@app.command("worker")
+def worker_command(
+    threads: Annotated[int | None, typer.Option(help="Worker threads.")] = None,
+) -> None:
+    """Run outbox jobs until interrupted; start as many as you like on PostgreSQL."""
+    import signal
+    import threading
+
+    from orderhub.jobs.scheduler import Scheduler
+    from orderhub.jobs.worker import Worker
+
+    hub = _hub()
+    running = Worker(hub, threads=threads)
+    scheduler = Scheduler(hub)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    running.start()
+    scheduler.start()
+    err.print(f"worker {running.name} running with {running.threads} threads")
+    stop.wait()
+    scheduler.stop()
+    running.stop()
+    hub.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    hub = _hub(migrate=True)
+    hub.close()
+    out.print("database is up to date")
+
+
+@app.command("map")
+def map_command(
+    file: Annotated[Path, typer.Argument(help="A raw platform order (JSON).")],
+    platform: Annotated[str, typer.Option(help="The platform that sent it.")],
+    shop: Annotated[str, typer.Option(help="Shop code to put on the order.")] = "preview",
+) -> None:
+    """Show the canonical order a raw payload maps to, or every problem with it."""
+    from orderhub.connectors.registry import UnknownPlatform, order_mapping
+    from orderhub.domain.validation import check_order
+
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise OrderhubError(f"{file} does not exist") from exc
+    except ValueError as exc:
+        raise OrderhubError(f"{file} is not valid JSON: {exc}") from exc
+    try:
+        mapping = order_mapping(platform)
+    except UnknownPlatform as exc:
+        raise OrderhubError(str(exc)) from exc
+    order = mapping.map(raw, shop=shop)
+    problems = [p for p in check_order(order) if p.severity == "error"]
+    if problems:
+        raise InvalidOrder(problems)
+    _print_json(order.model_dump(mode="json", exclude={"trace", "exceptions"}))
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="JSON file: one raw order or a list of them.")],
+    shop: Annotated[str, typer.Option(help="The shop the orders belong to.")],
+) -> None:
+    """Ingest raw platform payloads from a file, as if the shop had sent them."""
+    from orderhub.jobs.worker import Worker
+    from orderhub.services.ingest import receive_payload
+
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError) as exc:
+        raise OrderhubError(f"cannot read {file}: {exc}") from exc
+    payloads = data if isinstance(data, list) else [data]
+    hub = _hub()
+    new = sum(receive_payload(hub, shop, p, source="import").new for p in payloads)
+    Worker(hub, threads=1).run_until_idle(timeout=120)
+    hub.close()
+    out.print(f"{len(payloads)} payload(s) read, {new} new")
+
+
+@sync_app.command("pull")
+def sync_pull(
+    shop: Annotated[str, typer.Option(help="The shop to pull from.")],
+    since: Annotated[str | None, typer.Option(help="ISO-8601 time; default: last pull.")] = None,
+) -> None:
+    """Pull orders updated since the last pull (or --since) and process them."""
+    from orderhub.jobs.worker import Worker
+    from orderhub.services.sync import pull_orders
+
+    moment = None
+    if since:
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError as exc:
+            raise OrderhubError(f"--since {since!r} is not an ISO-8601 time") from exc
+    hub = _hub()
+    result = pull_orders(hub, shop, since=moment)
+    Worker(hub, threads=1).run_until_idle(timeout=120)
+    hub.close()
+    out.print(f"{result.fetched} order(s) fetched, {result.new} new; cursor {result.cursor}")
+
+
+@orders_app.command("list")
+def orders_list(
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    shop: Annotated[str | None, typer.Option(help="Only this shop.")] = None,
+    limit: Annotated[int, typer.Option(help="How many.")] = 50,
+    json_out: JsonFlag = False,
+) -> None:
+    """Newest orders first."""
+    from orderhub.services.queries import order_list
+
+    hub = _hub()
+    rows = order_list(hub, status=status, shop=shop, limit=limit)
+    hub.close()
+    if json_out:
+        _print_json([r.__dict__ for r in rows])
+        return
+    table = Table("id", "shop", "channel id", "status", "node", "total", "placed")
+    for r in rows:
+        table.add_row(r.id, r.shop, r.channel_order_id, r.status, r.node or "",
+                      f"{r.grand_total} {r.currency}", r.placed_at.isoformat(timespec="seconds"))
+    out.print(table)
+
+
+@orders_app.command("show")
+def orders_show(
+    order_id: Annotated[str, typer.Argument(help="Order id.")],
+    reveal: Annotated[bool, typer.Option(help="Show personal data in clear.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """One order with its exceptions and trace; personal data masked unless --reveal."""
+    from orderhub.services.queries import order_view
+
+    if reveal and not os.environ.get("ORDERHUB_ADMIN_TOKEN"):
+        raise OrderhubError("--reveal needs ORDERHUB_ADMIN_TOKEN to be set (admins only)")
+    hub = _hub()
+    order: Order = order_view(hub, order_id, reveal=reveal)
+    hub.close()
+    if json_out:
+        _print_json(order.model_dump(mode="json"))
+        return
+    r = order.receiver
+    out.print(f"[bold]{order.id}[/bold]  {order.shop} #{order.channel_order_id}  {order.status}")
+    out.print(f"receiver: {r.name} {r.phone}, {r.address1} {r.city} {r.province} {r.country}")
+    for line in order.lines:
+        out.print(f"  {line.sku or line.channel_sku} × {line.quantity} @ {line.unit_price}"
+                  f" → {line.node or '-'}")
+    for f in order.fulfillments:
+        out.print(f"shipped: {f.carrier} {f.tracking_no} (confirmed: {f.confirmed_to_channel})")
+    for e in order.exceptions:
+        out.print(f"exception [{'resolved' if e.resolved else 'open'}] {e.code}: {e.message}")
+    table = Table("at", "stage", "status", "ms", "message")
+    for t in order.trace:
+        table.add_row(t.at.isoformat(timespec="milliseconds"), t.stage, t.status,
+                      "" if t.latency_ms is None else f"{t.latency_ms:.1f}", t.message)
+    out.print(table)
+
+
+@exceptions_app.command("list")
+def exceptions_list(
+    status: Annotated[str, typer.Option(help="open, resolved or all.")] = "open",
+    code: Annotated[str | None, typer.Option(help="Only this code.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Exceptions, newest first."""
+    from orderhub.services.queries import exception_list
+
+    hub = _hub()
+    rows = exception_list(hub, status=None if status == "all" else status, code=code)
+    hub.close()
+    if json_out:
+        _print_json([r.__dict__ for r in rows])
+        return
+    table = Table("id", "stage", "code", "order", "message")
+    for r in rows:
+        table.add_row(r.id, r.stage, r.code, r.order_id or r.inbox_id or "", r.message)
+    out.print(table)
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="pending, running, done or dead.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Outbox jobs, newest first."""
+    from orderhub.services.queries import job_list
+
+    hub = _hub()
+    rows = job_list(hub, status=status)
+    hub.close()
+    if json_out:
+        _print_json([r.__dict__ for r in rows])
+        return
+    table = Table("id", "kind", "status", "attempts", "order", "last error")
+    for r in rows:
+        table.add_row(str(r.id), r.kind, r.status, f"{r.attempts}/{r.max_attempts}",
+                      r.order_id or "", r.last_error or "")
+    out.print(table)
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: Annotated[int, typer.Argument(help="A dead job's id.")]) -> None:
+    """Queue a dead-lettered job again with fresh attempts."""
+    from orderhub.services.queries import retry_job
+
+    hub = _hub()
+    ok = retry_job(hub, job_id)
+    hub.close()
+    if not ok:
+        raise OrderhubError(f"job {job_id} is not dead-lettered")
+    out.print(f"job {job_id} queued again")
+
+
+@schema_app.command("order")
+def schema_order() -> None:
+    """The canonical order's JSON Schema."""
+    _print_json(Order.json_schema())
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    platform: Annotated[str, typer.Argument(help="shopify or qimen")],
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9000,
+) -> None:
+    """Run one emulator in the foreground, for any client to talk to."""
+    if platform == "shopify":
+        from orderhub.sandbox.shopify import run as run_shopify
+
+        run_shopify(port)
+    elif platform == "qimen":
+        from orderhub.sandbox.qimen import run as run_qimen
+
+        run_qimen(port)
+    else:
+        raise OrderhubError(f"no emulator for {platform!r}; choose shopify or qimen")
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one plain sentence."""
+    try:
+        app(standalone_mode=False)
+    except InvalidOrder as exc:
+        err.print("the payload cannot become a valid order:")
+        for problem in exc.problems:
+            err.print(f"  - {problem}")
+        raise SystemExit(2) from None
+    except OrderhubError as exc:
+        err.print(f"orderhub: {exc}")
+        raise SystemExit(2) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.exceptions.Exit):
+            raise SystemExit(exc.exit_code) from None
+        raise

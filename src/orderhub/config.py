@@ -1,0 +1,168 @@
+"""Configuration: environment settings, and the YAML file of shops, nodes, SKUs and stock.
+
+Secrets in the YAML file may be written as `${ENV_VAR}` so they never sit in the file.
+Every mistake stops start-up with one plain sentence (ConfigurationError).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orderhub.domain.errors import ConfigurationError
+
+__all__ = [
+    "HubConfig",
+    "ListingConfig",
+    "NodeConfig",
+    "Settings",
+    "ShopConfig",
+    "StockConfig",
+    "load_hub_config",
+]
+
+
+class Settings(BaseSettings):
+    """Process settings, from `ORDERHUB_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDERHUB_", extra="ignore")
+
+    database_url: str = "sqlite:///./orderhub.db"
+    config: Path | None = None
+    encryption_keys: str | None = None
+    tenant: str = "default"
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "info"
+    api_token: str | None = None
+    admin_token: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    stock_push_window: float = 1.0
+    pull_interval: float = 300.0
+    worker_threads: int = 4
+    worker_batch: int = 32
+    job_lease: float = 60.0
+    max_attempts: int = 10
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShopConfig(_Strict):
+    """A shop: its platform, the nodes that serve it, and how its stock is shown."""
+
+    code: str
+    platform: str
+    name: str = ""
+    nodes: list[str] = Field(default_factory=list)
+    safety_stock: int = 0
+    sync_ratio: Decimal = Decimal("1")
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+    mapping: dict[str, Any] = Field(default_factory=dict)
+
+
+class NodeConfig(_Strict):
+    """A warehouse or supplier and how to reach it."""
+
+    code: str
+    platform: str
+    kind: Literal["warehouse", "supplier"] = "warehouse"
+    name: str = ""
+    priority: int = 0
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+
+
+class SkuConfig(_Strict):
+    sku: str
+    title: str = ""
+
+
+class ListingConfig(_Strict):
+    shop: str
+    channel_sku: str
+    sku: str
+    multiplier: int = 1
+
+
+class StockConfig(_Strict):
+    """Opening stock; applied only where the hub has no level yet."""
+
+    node: str
+    sku: str
+    on_hand: int
+
+
+class HubConfig(_Strict):
+    """Everything a seller configures in the YAML file."""
+
+    shops: list[ShopConfig] = Field(default_factory=list)
+    nodes: list[NodeConfig] = Field(default_factory=list)
+    skus: list[SkuConfig] = Field(default_factory=list)
+    listings: list[ListingConfig] = Field(default_factory=list)
+    stock: list[StockConfig] = Field(default_factory=list)
+
+    def check(self) -> None:
+        """Cross-references: a shop names known nodes, a listing a known shop."""
+        node_codes = {n.code for n in self.nodes}
+        shop_codes = {s.code for s in self.shops}
+        for shop in self.shops:
+            for node in shop.nodes:
+                if node not in node_codes:
+                    raise ConfigurationError(f"shop {shop.code} is served by unknown node {node}")
+        for listing in self.listings:
+            if listing.shop not in shop_codes:
+                raise ConfigurationError(f"a listing names unknown shop {listing.shop}")
+        for level in self.stock:
+            if level.node not in node_codes:
+                raise ConfigurationError(f"opening stock names unknown node {level.node}")
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand(owner: str, secrets: dict[str, str]) -> dict[str, str]:
+    expanded = {}
+    for key, value in secrets.items():
+        def lookup(match: re.Match[str], key: str = key) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigurationError(
+                    f"{owner}: secret {key} refers to ${{{name}}}, which is not set"
+                )
+            return os.environ[name]
+
+        expanded[key] = _ENV_REF.sub(lookup, str(value))
+    return expanded
+
+
+def load_hub_config(path: Path) -> HubConfig:
+    """Read, expand and check the YAML file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"the configuration file {path} does not exist") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"the configuration file {path} is not valid YAML") from exc
+    try:
+        config = HubConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigurationError(f"{path}: {where}: {first['msg'].lower()}") from exc
+    for shop in config.shops:
+        shop.secrets = _expand(f"shop {shop.code}", shop.secrets)
+    for node in config.nodes:
+        node.secrets = _expand(f"node {node.code}", node.secrets)
+    config.check()
+    return config

@@ -1,0 +1,253 @@
+"""Declarative mapping from a platform's raw order to the canonical order.
+
+A mapping is data: a YAML file per platform, where every canonical field names a JMESPath
+expression over the raw payload, a type, and optionally a default and a value table.
+A seller can override single fields per shop without code, and re-run the mapping on
+stored raw payloads. Expressions are compiled once when the mapping is loaded.
+
+    fields:
+      receiver.country: {path: shipping_address.country_code, upper: true}
+      channel_status: {path: financial_status, map: {paid: paid, pending: unpaid}}
+    lines:
+      path: line_items
+      fields:
+        quantity: {path: quantity, type: int}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import jmespath
+import jmespath.exceptions
+import yaml
+from pydantic import ValidationError
+
+from orderhub.domain.errors import InvalidOrder, Problem
+from orderhub.domain.order import Order
+
+__all__ = ["FieldRule", "OrderMapping", "load_mapping"]
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value is not a number")
+    if isinstance(value, int):
+        return value
+    number = Decimal(str(value).strip())
+    if number != number.to_integral_value():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(number)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value is not an amount")
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} is not an amount") from exc
+
+
+def _to_datetime(value: Any) -> datetime:
+    text = str(value).strip().replace(" ", "T", 1)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date and time") from exc
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return moment
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "y"}
+    return bool(value)
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "str": _to_str,
+    "int": _to_int,
+    "decimal": _to_decimal,
+    "datetime": _to_datetime,
+    "bool": _to_bool,
+}
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """How one canonical field is read from the raw payload."""
+
+    target: str
+    expression: str
+    compiled: Any
+    type: str = "str"
+    default: Any = None
+    table: Mapping[str, Any] | None = None
+    upper: bool = False
+
+    @classmethod
+    def parse(cls, target: str, spec: Mapping[str, Any] | str) -> FieldRule:
+        if isinstance(spec, str):
+            spec = {"path": spec}
+        kind = str(spec.get("type", "str"))
+        if kind not in CONVERTERS:
+            raise ValueError(f"mapping field {target}: unknown type {kind!r}")
+        expression = str(spec["path"])
+        try:
+            compiled = jmespath.compile(expression)
+        except jmespath.exceptions.JMESPathError as exc:
+            raise ValueError(f"mapping field {target}: bad expression {expression!r}") from exc
+        return cls(
+            target=target,
+            expression=expression,
+            compiled=compiled,
+            type=kind,
+            default=spec.get("default"),
+            table=spec.get("map"),
+            upper=bool(spec.get("upper", False)),
+        )
+
+    def read(self, raw: Any) -> Any:
+        """The converted value, or the default when the payload has nothing there."""
+        value = self.compiled.search(raw)
+        if value is None or value == "":
+            value = self.default
+        if value is None:
+            return None
+        if self.table is not None:
+            value = self.table.get(str(value), self.default)
+            if value is None:
+                return None
+        value = CONVERTERS[self.type](value)
+        if self.upper and isinstance(value, str):
+            value = value.upper()
+        return value
+
+
+def _put(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = target
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class OrderMapping:
+    """A compiled mapping: raw platform order in, canonical `Order` (or problems) out."""
+
+    platform: str
+    fields: tuple[FieldRule, ...]
+    lines_path: Any
+    line_fields: tuple[FieldRule, ...]
+    spec: Mapping[str, Any]
+
+    @classmethod
+    def from_spec(
+        cls, spec: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    ) -> OrderMapping:
+        """Compile a mapping; `overrides` (same shape) replace single fields per shop."""
+        full = _merge(spec, overrides or {})
+        lines = full.get("lines", {})
+        return cls(
+            platform=str(full["platform"]),
+            fields=tuple(FieldRule.parse(k, v) for k, v in full.get("fields", {}).items()),
+            lines_path=jmespath.compile(str(lines.get("path", "lines"))),
+            line_fields=tuple(FieldRule.parse(k, v) for k, v in lines.get("fields", {}).items()),
+            spec=full,
+        )
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> OrderMapping:
+        if not overrides:
+            return self
+        return OrderMapping.from_spec(self.spec, overrides)
+
+    def map(self, raw: Any, *, shop: str) -> Order:
+        """The canonical order; raises InvalidOrder listing every problem found."""
+        if not isinstance(raw, Mapping):
+            raise InvalidOrder([Problem("malformed_payload", "the payload is not a JSON object")])
+        problems: list[Problem] = []
+        document: dict[str, Any] = {"shop": shop, "platform": self.platform}
+        for rule in self.fields:
+            self._apply(rule, raw, document, rule.target, problems)
+        items = self.lines_path.search(raw)
+        if items is not None and not isinstance(items, list):
+            problems.append(Problem("malformed_payload", "the order lines are not a list", "lines"))
+            items = []
+        document["lines"] = []
+        for i, item in enumerate(items or []):
+            line: dict[str, Any] = {}
+            for rule in self.line_fields:
+                self._apply(rule, item, line, rule.target, problems, prefix=f"lines[{i}].")
+            document["lines"].append(line)
+        if problems:
+            raise InvalidOrder(problems)
+        try:
+            return Order.model_validate(document)
+        except ValidationError as exc:
+            raise InvalidOrder([_problem_from(error) for error in exc.errors()]) from exc
+
+    @staticmethod
+    def _apply(
+        rule: FieldRule,
+        raw: Any,
+        out: dict[str, Any],
+        target: str,
+        problems: list[Problem],
+        *,
+        prefix: str = "",
+    ) -> None:
+        try:
+            value = rule.read(raw)
+        except (ValueError, TypeError, jmespath.exceptions.JMESPathError) as exc:
+            problems.append(
+                Problem("unreadable_field", f"cannot read {rule.expression}: {exc}", prefix + target)
+            )
+            return
+        if value is not None:
+            _put(out, target, value)
+
+
+_MESSAGES = {
+    "missing": "is missing",
+    "string_too_short": "is too short",
+    "string_too_long": "is too long",
+    "decimal_max_places": "has too many decimal places",
+}
+
+
+def _problem_from(error: Mapping[str, Any]) -> Problem:
+    field = ".".join(
+        f"[{part}]" if isinstance(part, int) else str(part) for part in error["loc"]
+    ).replace(".[", "[")
+    message = _MESSAGES.get(str(error["type"]), str(error["msg"]).lower())
+    return Problem("invalid_field", message, field)
+
+
+def load_mapping(path: Path, overrides: Mapping[str, Any] | None = None) -> OrderMapping:
+    """Read and compile a mapping file."""
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return OrderMapping.from_spec(spec, overrides)

@@ -1,0 +1,65 @@
+"""Connectors by platform name: which package serves which platform, and its mapping."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+from orderhub.connectors.base import ChannelConnector, NodeConnector
+from orderhub.connectors.mapping import OrderMapping, load_mapping
+
+__all__ = [
+    "CHANNEL_PLATFORMS",
+    "NODE_PLATFORMS",
+    "UnknownPlatform",
+    "channel_connector",
+    "order_mapping",
+    "node_connector",
+]
+
+CHANNEL_PLATFORMS = frozenset({"shopify"})
+NODE_PLATFORMS = frozenset({"qimen"})
+
+
+class UnknownPlatform(ValueError):
+    """No connector serves this platform name."""
+
+    def __init__(self, platform: str, known: frozenset[str]) -> None:
+        super().__init__(
+            f"unknown platform {platform!r}; orderhub knows {', '.join(sorted(known))}"
+        )
+        self.platform = platform
+
+
+def _factory(platform: str, known: frozenset[str]) -> Callable[[Mapping[str, Any]], Any]:
+    if platform not in known:
+        raise UnknownPlatform(platform, known)
+    module = importlib.import_module(f"orderhub.connectors.{platform}")
+    return cast(Callable[[Mapping[str, Any]], Any], module.from_settings)
+
+
+def channel_connector(platform: str, settings: Mapping[str, Any]) -> ChannelConnector:
+    """A connected client for a shop on `platform`."""
+    return cast(ChannelConnector, _factory(platform, CHANNEL_PLATFORMS)(settings))
+
+
+def node_connector(platform: str, settings: Mapping[str, Any]) -> NodeConnector:
+    """A connected client for a warehouse or supplier on `platform`."""
+    return cast(NodeConnector, _factory(platform, NODE_PLATFORMS)(settings))
+
+
+@cache
+def _base_mapping(platform: str) -> OrderMapping:
+    if platform not in CHANNEL_PLATFORMS:
+        raise UnknownPlatform(platform, CHANNEL_PLATFORMS)
+    module = importlib.import_module(f"orderhub.connectors.{platform}")
+    assert module.__file__ is not None
+    return load_mapping(Path(module.__file__).parent / "mapping.yaml")
+
+
+def order_mapping(platform: str, overrides: Mapping[str, Any] | None = None) -> OrderMapping:
+    """The platform's mapping file, with a shop's overrides applied."""
+    return _base_mapping(platform).with_overrides(overrides)

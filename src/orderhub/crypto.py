@@ -1,0 +1,78 @@
+"""Encryption at rest for personal data and secrets (AES-256-GCM, rotating keys).
+
+A ciphertext is `v1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>`. The key id travels
+with it, so a new key can be made current while old rows still decrypt; re-encrypting
+them is a background job, not a migration.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+__all__ = ["Cipher", "DecryptionError", "parse_keys"]
+
+_PREFIX = "v1"
+
+
+class DecryptionError(Exception):
+    """A stored value cannot be decrypted with the configured keys."""
+
+
+class Cipher:
+    """Encrypts with the current key, decrypts with whichever key a value names."""
+
+    def __init__(self, keys: Mapping[str, bytes], current: str) -> None:
+        if current not in keys:
+            raise ValueError(f"the current encryption key {current!r} is not among the keys")
+        for key_id, key in keys.items():
+            if len(key) != 32:
+                raise ValueError(f"encryption key {key_id!r} must be 32 bytes (AES-256)")
+            if ":" in key_id:
+                raise ValueError("an encryption key id may not contain ':'")
+        self._aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        self.current = current
+
+    def encrypt(self, plaintext: str, *, context: bytes = b"") -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead[self.current].encrypt(nonce, plaintext.encode("utf-8"), context)
+        blob = base64.b64encode(nonce + sealed).decode("ascii")
+        return f"{_PREFIX}:{self.current}:{blob}"
+
+    def decrypt(self, token: str, *, context: bytes = b"") -> str:
+        try:
+            prefix, key_id, blob = token.split(":", 2)
+        except ValueError as exc:
+            raise DecryptionError("not an orderhub ciphertext") from exc
+        if prefix != _PREFIX:
+            raise DecryptionError(f"unknown ciphertext version {prefix!r}")
+        aead = self._aead.get(key_id)
+        if aead is None:
+            raise DecryptionError(f"encryption key {key_id!r} is not configured")
+        raw = base64.b64decode(blob)
+        try:
+            return aead.decrypt(raw[:12], raw[12:], context).decode("utf-8")
+        except InvalidTag as exc:
+            raise DecryptionError("ciphertext was altered or the key is wrong") from exc
+
+
+def parse_keys(spec: str) -> tuple[dict[str, bytes], str]:
+    """Parse `kid1:base64key,kid2:base64key`; the last key listed is the current one."""
+    keys: dict[str, bytes] = {}
+    current = ""
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key_id, sep, encoded = part.partition(":")
+        if not sep:
+            raise ValueError("each encryption key must be written as <id>:<base64 of 32 bytes>")
+        keys[key_id] = base64.b64decode(encoded)
+        current = key_id
+    if not keys:
+        raise ValueError("no encryption key is configured")
+    return keys, current

@@ -1,0 +1,253 @@
+"""The canonical order: one schema for every platform, and the states it moves through.
+
+Every connector maps its platform's payload into `Order`; everything after that speaks
+only this schema. Amounts are `Decimal` (JSON: decimal strings) in `currency`; times are
+aware UTC datetimes; `country` is ISO 3166-1 alpha-2.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from orderhub.domain.errors import IllegalTransition
+
+__all__ = [
+    "TRANSITIONS",
+    "Address",
+    "Buyer",
+    "ChannelStatus",
+    "Fulfillment",
+    "FulfillmentLine",
+    "Money",
+    "Order",
+    "OrderException",
+    "OrderLine",
+    "OrderStatus",
+    "Remarks",
+    "Totals",
+    "TraceEntry",
+    "UtcDateTime",
+]
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("time must carry a UTC offset")
+    return value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+Money = Annotated[
+    Decimal,
+    Field(max_digits=18, decimal_places=4),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+]
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands inside the hub."""
+
+    RECEIVED = "received"  # mapped from the channel, not yet checked
+    HELD = "held"  # waiting for a person or for stock: see its open exceptions
+    RESERVED = "reserved"  # stock reserved at a node; the push to the node is queued
+    PUSHED = "pushed"  # the node accepted the order
+    SHIPPED = "shipped"  # the node shipped it; the confirmation to the channel is queued
+    COMPLETED = "completed"  # the channel has the tracking number
+    CANCELLING = "cancelling"  # the node was asked to stop it (intercept), no answer yet
+    CANCELLED = "cancelled"  # stopped; any reservation released
+
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.RECEIVED: frozenset(
+        {OrderStatus.HELD, OrderStatus.RESERVED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.HELD: frozenset(
+        {OrderStatus.RECEIVED, OrderStatus.HELD, OrderStatus.RESERVED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.RESERVED: frozenset(
+        {OrderStatus.PUSHED, OrderStatus.HELD, OrderStatus.CANCELLED, OrderStatus.SHIPPED}
+    ),
+    OrderStatus.PUSHED: frozenset(
+        {OrderStatus.SHIPPED, OrderStatus.CANCELLING, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.CANCELLING: frozenset({OrderStatus.CANCELLED, OrderStatus.SHIPPED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED}),
+    OrderStatus.COMPLETED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
+class ChannelStatus(StrEnum):
+    """What the channel says about the order's payment and life."""
+
+    UNPAID = "unpaid"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class Totals(_Model):
+    """Order amounts; `grand_total` = items + shipping − discount + tax."""
+
+    items: Money = Decimal("0")
+    shipping: Money = Decimal("0")
+    discount: Money = Decimal("0")
+    tax: Money = Decimal("0")
+    grand_total: Money = Decimal("0")
+
+
+class Buyer(_Model):
+    """Who paid. Personal data: encrypted at rest, masked on screens."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class Address(_Model):
+    """Who receives the parcel, and where. Personal data like `Buyer`."""
+
+    name: str = ""
+    phone: str = ""
+    country: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    address1: str = ""
+    address2: str = ""
+    postcode: str = ""
+
+
+class Remarks(_Model):
+    """Free text the buyer wrote at checkout and the seller added."""
+
+    buyer: str = ""
+    seller: str = ""
+
+
+class OrderLine(_Model):
+    """One product line; `sku` is ours, `channel_sku` is what the shop calls it."""
+
+    line_id: str
+    channel_sku: str = ""
+    sku: str | None = None
+    title: str = ""
+    quantity: int
+    unit_price: Money = Decimal("0")
+    node: str | None = None
+
+
+class FulfillmentLine(_Model):
+    """A quantity of one order line inside a shipment."""
+
+    line_id: str
+    sku: str
+    quantity: int
+
+
+class Fulfillment(_Model):
+    """A parcel that left a node, with its carrier and tracking number."""
+
+    node: str
+    lines: list[FulfillmentLine] = Field(default_factory=list)
+    carrier: str = ""
+    tracking_no: str = ""
+    status: str = "shipped"
+    shipped_at: UtcDateTime | None = None
+    confirmed_to_channel: bool = False
+    channel_fulfillment_id: str = ""
+
+
+class OrderException(_Model):
+    """Why an order is held, in plain words, and whether it was resolved."""
+
+    id: str = ""
+    code: str
+    message: str
+    field: str = ""
+    severity: str = "error"
+    resolved: bool = False
+
+
+class TraceEntry(_Model):
+    """One step of an order's life: a stage it passed or an external call made for it."""
+
+    at: UtcDateTime
+    stage: str
+    status: str
+    message: str = ""
+    latency_ms: float | None = None
+    job_id: str | None = None
+
+
+class Order(_Model):
+    """The canonical order shared by every platform, node and screen."""
+
+    id: str = ""
+    shop: str
+    platform: str
+    channel_order_id: str
+    order_no: str = ""
+    status: OrderStatus = OrderStatus.RECEIVED
+    channel_status: ChannelStatus = ChannelStatus.PAID
+    channel_updated_at: UtcDateTime | None = None
+    placed_at: UtcDateTime
+    paid_at: UtcDateTime | None = None
+    ship_by: UtcDateTime | None = None
+    currency: str = Field(min_length=3, max_length=3)
+    totals: Totals = Field(default_factory=Totals)
+    buyer: Buyer = Field(default_factory=Buyer)
+    receiver: Address = Field(default_factory=Address)
+    remarks: Remarks = Field(default_factory=Remarks)
+    lines: list[OrderLine] = Field(default_factory=list)
+    fulfillments: list[Fulfillment] = Field(default_factory=list)
+    exceptions: list[OrderException] = Field(default_factory=list)
+    trace: list[TraceEntry] = Field(default_factory=list)
+
+    def move_to(self, status: OrderStatus) -> None:
+        """Change state along an allowed move; anything else raises IllegalTransition."""
+        if status not in TRANSITIONS[self.status]:
+            raise IllegalTransition(self.id or self.channel_order_id, self.status, status)
+        self.status = status
+
+    def can_move_to(self, status: OrderStatus) -> bool:
+        return status in TRANSITIONS[self.status]
+
+    @property
+    def node(self) -> str | None:
+        """The node the order was routed to, when every line goes to the same one."""
+        nodes = {line.node for line in self.lines}
+        return nodes.pop() if len(nodes) == 1 else None
+
+    @property
+    def open_exceptions(self) -> list[OrderException]:
+        return [e for e in self.exceptions if not e.resolved]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+
+    def sku_quantities(self) -> dict[str, int]:
+        """Total quantity per internal SKU, lines of the same SKU added together."""
+        needed: dict[str, int] = {}
+        for line in self.lines:
+            if line.sku:
+                needed[line.sku] = needed.get(line.sku, 0) + line.quantity
+        return needed
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The published JSON Schema of the canonical order."""
+        schema = cls.model_json_schema(mode="serialization")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = "https://orderhub.dev/schema/order.json"
+        return schema

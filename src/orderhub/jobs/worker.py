@@ -1,0 +1,203 @@
+"""The outbox worker: claims due jobs, runs their use case, retries or dead-letters them.
+
+Delivery is at least once; every handler is idempotent (it checks the order's state and
+sends idempotency keys), so a job re-run after a crash has its effect once. Workers wake
+on new work at once: in-process through the database's listener hook, across processes
+on PostgreSQL through LISTEN/NOTIFY; a short poll covers SQLite across processes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Sequence
+
+from orderhub.connectors.base import ConnectorError, RateLimited, Rejected, Unavailable
+from orderhub.domain.errors import OrderhubError
+from orderhub.observability import get_logger, metrics
+from orderhub.services.handlers import HANDLERS, ON_DEAD
+from orderhub.services.hub import Hub
+from orderhub.store.outbox import Job
+
+__all__ = ["Worker", "backoff"]
+
+log = get_logger(__name__)
+
+
+def backoff(attempt: int, *, base: float, cap: float) -> float:
+    """Exponential backoff with jitter: base·2^(attempt−1), capped, times 0.5–1.0."""
+    return float(min(cap, base * 2 ** max(0, attempt - 1)) * random.uniform(0.5, 1.0))
+
+
+class Worker:
+    """Runs outbox jobs on a few threads until stopped."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        name: str | None = None,
+        threads: int | None = None,
+        batch: int | None = None,
+        lease: float | None = None,
+        poll_interval: float = 0.5,
+        kinds: Sequence[str] | None = None,
+    ) -> None:
+        settings = hub.settings
+        self.hub = hub
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.threads = threads or settings.worker_threads
+        self.batch = batch or max(1, settings.worker_batch // self.threads)
+        self.lease = lease or settings.job_lease
+        self.poll_interval = poll_interval
+        self.kinds = list(kinds) if kinds else None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        hub.db.on_new_jobs(self._wake.set)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        for i in range(self.threads):
+            thread = threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if self.hub.db.is_postgres:
+            listener = threading.Thread(
+                target=self.hub.db.listen_for_jobs, args=(self._wake.set, self._stop),
+                name="worker-listen", daemon=True,
+            )
+            listener.start()
+            self._threads.append(listener)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def run_until_idle(self, *, timeout: float = 30.0) -> int:
+        """Run jobs on this thread until none is due; for tests and the CLI. Jobs run."""
+        done = 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            jobs = self.claim()
+            if not jobs:
+                break
+            for job in jobs:
+                self.execute(job)
+                done += 1
+        return done
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                jobs = self.claim()
+            except Exception:
+                log.exception("claiming jobs failed")
+                self._stop.wait(1.0)
+                continue
+            if not jobs:
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
+                continue
+            for job in jobs:
+                if self._stop.is_set():
+                    break
+                self.execute(job)
+
+    def claim(self) -> list[Job]:
+        with self.hub.uow() as uow:
+            jobs = uow.outbox.claim(self.name, limit=self.batch, lease=self.lease, kinds=self.kinds)
+            uow.commit()
+        return jobs
+
+    def execute(self, job: Job) -> None:
+        """Run one job and record its outcome."""
+        handler = HANDLERS.get(job.kind)
+        started = time.perf_counter()
+        delay: float | None = None
+        error = ""
+        status: int | None = None
+        permanent = False
+        try:
+            if handler is None:
+                raise OrderhubError(f"no handler for job kind {job.kind!r}")
+            handler(self.hub, job)
+        except RateLimited as exc:
+            error, status = f"rate limited: {exc.message}", exc.status_code
+            delay = max(exc.retry_after or 0.0, self._backoff(job))
+            metrics.connector_failures.labels(job.kind, "rate_limited").inc()
+        except Rejected as exc:
+            error, status, permanent = f"rejected: {exc.message}", exc.status_code, True
+            metrics.connector_failures.labels(job.kind, "rejected").inc()
+        except (Unavailable, ConnectorError) as exc:
+            error, status = f"unavailable: {exc.message}", exc.status_code
+            delay = self._backoff(job)
+            metrics.connector_failures.labels(job.kind, "unavailable").inc()
+        except OrderhubError as exc:
+            error, permanent = str(exc), True
+        except Exception as exc:
+            log.exception("job failed", job_id=job.id, kind=job.kind, order_id=job.order_id)
+            error = f"{type(exc).__name__}: {exc}"
+            delay = self._backoff(job)
+        duration = (time.perf_counter() - started) * 1000
+        metrics.job_seconds.labels(job.kind).observe(duration / 1000)
+        if not error:
+            self._finish(job, duration)
+            return
+        if permanent or job.attempts >= job.max_attempts:
+            self._bury(job, error, duration, status)
+        else:
+            self._retry(job, delay or 0.0, error, duration, status)
+
+    def _backoff(self, job: Job) -> float:
+        s = self.hub.settings
+        return backoff(job.attempts, base=s.backoff_base, cap=s.backoff_cap)
+
+    def _finish(self, job: Job, duration: float) -> None:
+        with self.hub.uow() as uow:
+            uow.outbox.done(job, duration)
+            uow.commit()
+        metrics.jobs.labels(job.kind, "done").inc()
+
+    def _retry(self, job: Job, delay: float, error: str, duration: float,
+               status: int | None) -> None:
+        with self.hub.uow() as uow:
+            uow.outbox.retry_later(job, delay=delay, error=error, duration_ms=duration,
+                                   status_code=status)
+            if job.order_id:
+                uow.orders.trace(job.order_id, job.kind, "retry", error, latency_ms=duration,
+                                 job_id=job.id)
+            uow.commit()
+        metrics.jobs.labels(job.kind, "retry").inc()
+        log.info("job will be retried", job_id=job.id, kind=job.kind, order_id=job.order_id,
+                 attempt=job.attempts, delay=round(delay, 2), error=error)
+
+    def _bury(self, job: Job, error: str, duration: float, status: int | None) -> None:
+        with self.hub.uow() as uow:
+            uow.outbox.dead(job, error=error, duration_ms=duration, status_code=status)
+            uow.exceptions.open(
+                stage="job", code="job_failed",
+                message=f"{job.kind} gave up after {job.attempts} attempt(s): {error}",
+                order_id=job.order_id, job_id=job.id,
+            )
+            if job.order_id:
+                uow.orders.trace(job.order_id, job.kind, "dead", error, latency_ms=duration,
+                                 job_id=job.id)
+            uow.commit()
+        metrics.jobs.labels(job.kind, "dead").inc()
+        log.warning("job dead-lettered", job_id=job.id, kind=job.kind, order_id=job.order_id,
+                    error=error)
+        on_dead = ON_DEAD.get(job.kind)
+        if on_dead is not None:
+            try:
+                on_dead(self.hub, job, error)
+            except Exception:
+                log.exception("dead-letter follow-up failed", job_id=job.id)

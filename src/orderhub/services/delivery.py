@@ -1,0 +1,120 @@
+"""Jobs that talk to nodes: push an order to its warehouse, and intercept (cancel) it."""
+
+from __future__ import annotations
+
+import time
+
+from orderhub.connectors.base import OutboundLine, OutboundOrder
+from orderhub.domain.errors import Problem
+from orderhub.domain.order import Order, OrderStatus
+from orderhub.observability import metrics
+from orderhub.services.cancel import JOB_NODE_CANCEL, finish_cancel
+from orderhub.services.hub import Hub
+from orderhub.services.pipeline import hold
+from orderhub.store.outbox import Job
+
+__all__ = ["cancel_at_node", "outbound_order", "push_dead", "push_to_node"]
+
+
+def outbound_order(order: Order) -> OutboundOrder:
+    """The order as a warehouse needs it; its code is our order id (idempotency key)."""
+    r = order.receiver
+    return OutboundOrder(
+        code=order.id,
+        shop_code=order.shop,
+        platform=order.platform,
+        channel_order_id=order.channel_order_id,
+        placed_at=order.placed_at,
+        paid_at=order.paid_at,
+        currency=order.currency,
+        grand_total=order.totals.grand_total,
+        shipping_fee=order.totals.shipping,
+        discount=order.totals.discount,
+        receiver_name=r.name,
+        receiver_phone=r.phone,
+        country=r.country,
+        province=r.province,
+        city=r.city,
+        district=r.district,
+        address=" ".join(part for part in (r.address1, r.address2) if part),
+        postcode=r.postcode,
+        lines=[
+            OutboundLine(
+                line_no=line.line_id, sku=line.sku or line.channel_sku, quantity=line.quantity,
+                title=line.title, unit_price=line.unit_price,
+            )
+            for line in order.lines
+        ],
+        buyer_remark=order.remarks.buyer,
+        seller_remark=order.remarks.seller,
+        buyer_nick=order.buyer.name,
+    )
+
+
+def push_to_node(hub: Hub, job: Job) -> None:
+    """Create the outbound order at the node; on success the order is PUSHED."""
+    order_id = str(job.payload["order_id"])
+    with hub.uow() as uow:
+        order = uow.orders.get(order_id)
+        if order.status is not OrderStatus.RESERVED or order.node is None:
+            return
+        node = uow.catalog.node(order.node)
+    started = time.perf_counter()
+    receipt = hub.node(node).create_outbound(outbound_order(order))
+    latency = (time.perf_counter() - started) * 1000
+    with hub.uow() as uow:
+        order = uow.orders.get(order_id, for_update=True)
+        uow.orders.trace(
+            order.id, "push", "ok", f"{node.code} accepted as {receipt.external_id}",
+            latency_ms=latency, job_id=job.id,
+        )
+        if order.status is OrderStatus.RESERVED:
+            order.move_to(OrderStatus.PUSHED)
+            uow.orders.set_status(order)
+            metrics.orders.labels("pushed").inc()
+        elif order.status is OrderStatus.CANCELLED:
+            uow.outbox.add(
+                JOB_NODE_CANCEL, {"order_id": order.id}, key=f"cancel:{order.id}",
+                order_id=order.id,
+            )
+        uow.commit()
+
+
+def push_dead(hub: Hub, job: Job, error: str) -> None:
+    """The node refused the order for good: hold it for a person, stock released."""
+    with hub.uow() as uow:
+        order = uow.orders.get(str(job.payload["order_id"]), for_update=True)
+        if order.status is OrderStatus.RESERVED:
+            hold(uow, order, [Problem("node_rejected", error, "node")], stage="push")
+            uow.commit()
+
+
+def cancel_at_node(hub: Hub, job: Job) -> None:
+    """Ask the node to stop the order; if it already shipped, a person is told."""
+    order_id = str(job.payload["order_id"])
+    with hub.uow() as uow:
+        order = uow.orders.get(order_id)
+        if order.node is None:
+            return
+        node = uow.catalog.node(order.node)
+    started = time.perf_counter()
+    result = hub.node(node).cancel_outbound(code=order.id, reason="cancelled on the channel")
+    latency = (time.perf_counter() - started) * 1000
+    with hub.uow() as uow:
+        order = uow.orders.get(order_id, for_update=True)
+        if result.cancelled:
+            uow.orders.trace(order.id, "intercept", "ok", node.code, latency_ms=latency,
+                             job_id=job.id)
+            if order.status in (OrderStatus.CANCELLING, OrderStatus.PUSHED):
+                finish_cancel(uow, order, reason="intercepted at the node",
+                              window=hub.settings.stock_push_window)
+        else:
+            uow.orders.trace(order.id, "intercept", "failed", result.reason, latency_ms=latency,
+                             job_id=job.id)
+            uow.exceptions.open(
+                stage="intercept", code="intercept_failed",
+                message=f"{node.code} could not stop the order: {result.reason}; "
+                "expect a shipment and a return",
+                order_id=order.id,
+            )
+        uow.commit()

@@ -1,0 +1,43 @@
+"""Which use case carries out which kind of outbox job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from orderhub.services.cancel import JOB_NODE_CANCEL
+from orderhub.services.delivery import cancel_at_node, push_dead, push_to_node
+from orderhub.services.hub import Hub
+from orderhub.services.ingest import JOB_INBOX, process_inbox
+from orderhub.services.pipeline import JOB_NODE_PUSH, JOB_STOCK_PUSH
+from orderhub.services.shipping import (
+    JOB_CHANNEL_CONFIRM,
+    JOB_NODE_EVENT,
+    confirm_to_channel,
+    process_node_event,
+)
+from orderhub.services.stock_sync import push_listing_stock
+from orderhub.services.sync import JOB_PULL, pull_job
+from orderhub.store.outbox import Job
+
+__all__ = ["HANDLERS", "ON_DEAD", "Handler"]
+
+Handler = Callable[[Hub, Job], None]
+
+
+def _process_inbox(hub: Hub, job: Job) -> None:
+    process_inbox(hub, str(job.payload["inbox_id"]))
+
+
+HANDLERS: dict[str, Handler] = {
+    JOB_INBOX: _process_inbox,
+    JOB_NODE_PUSH: push_to_node,
+    JOB_NODE_CANCEL: cancel_at_node,
+    JOB_NODE_EVENT: process_node_event,
+    JOB_CHANNEL_CONFIRM: confirm_to_channel,
+    JOB_STOCK_PUSH: push_listing_stock,
+    JOB_PULL: pull_job,
+}
+
+ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
+    JOB_NODE_PUSH: push_dead,
+}

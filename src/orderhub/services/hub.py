@@ -1,0 +1,91 @@
+"""What every use case needs: the database, the settings, and connected connectors."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orderhub.config import Settings
+from orderhub.connectors import registry
+from orderhub.connectors.base import ChannelConnector, NodeConnector
+from orderhub.connectors.mapping import OrderMapping
+from orderhub.domain.errors import ConfigurationError
+from orderhub.store.catalog import NodeRecord, ShopRecord
+from orderhub.store.db import Database
+from orderhub.store.uow import UnitOfWork
+
+__all__ = ["Hub"]
+
+
+def _connector_settings(settings: Mapping[str, Any], secrets: Mapping[str, str]) -> dict[str, Any]:
+    merged = {k: v for k, v in settings.items() if k != "mapping"}
+    merged.update(secrets)
+    return merged
+
+
+@dataclass
+class Hub:
+    """The running hub's shared state; connectors are built once per shop or node."""
+
+    db: Database
+    settings: Settings
+    _channels: dict[str, ChannelConnector] = field(default_factory=dict)
+    _nodes: dict[str, NodeConnector] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db)
+
+    def channel(self, shop: ShopRecord) -> ChannelConnector:
+        with self._lock:
+            connector = self._channels.get(shop.code)
+            if connector is None:
+                connector = self.build_channel(shop)
+                self._channels[shop.code] = connector
+            return connector
+
+    def node(self, node: NodeRecord) -> NodeConnector:
+        with self._lock:
+            connector = self._nodes.get(node.code)
+            if connector is None:
+                connector = self.build_node(node)
+                self._nodes[node.code] = connector
+            return connector
+
+    @staticmethod
+    def build_channel(shop: ShopRecord) -> ChannelConnector:
+        try:
+            return registry.channel_connector(
+                shop.platform, _connector_settings(shop.settings, shop.secrets)
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"shop {shop.code}: {exc}") from exc
+
+    @staticmethod
+    def build_node(node: NodeRecord) -> NodeConnector:
+        try:
+            return registry.node_connector(
+                node.platform, _connector_settings(node.settings, node.secrets)
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"node {node.code}: {exc}") from exc
+
+    @staticmethod
+    def mapping(shop: ShopRecord) -> OrderMapping:
+        return registry.order_mapping(shop.platform, shop.settings.get("mapping"))
+
+    def forget_connectors(self) -> None:
+        """Drop cached connectors after configuration changed."""
+        with self._lock:
+            for channel in self._channels.values():
+                channel.close()
+            for node in self._nodes.values():
+                node.close()
+            self._channels.clear()
+            self._nodes.clear()
+
+    def close(self) -> None:
+        self.forget_connectors()
+        self.db.dispose()

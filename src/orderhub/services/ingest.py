@@ -1,0 +1,228 @@
+"""Inbound orders: store raw first (webhook, pull, import), then map and route.
+
+Receiving and processing are two use cases. `receive_*` only stores the payload and
+queues its processing, so a burst of webhooks is answered at once; `process_inbox`
+maps, de-duplicates and routes it, and turns anything unreadable into an exception
+that points at the stored payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from orderhub.domain.errors import InvalidOrder, NotFound, OrderhubError
+from orderhub.domain.order import ChannelStatus, Order, OrderStatus
+from orderhub.observability import get_logger, metrics
+from orderhub.services.cancel import cancel_from_channel
+from orderhub.services.hub import Hub
+from orderhub.services.pipeline import route
+from orderhub.store.inbox import InboxItem
+from orderhub.store.uow import UnitOfWork
+
+__all__ = [
+    "JOB_INBOX",
+    "BadSignature",
+    "MalformedPayload",
+    "Received",
+    "process_inbox",
+    "receive_payload",
+    "receive_webhook",
+]
+
+JOB_INBOX = "inbox.process"
+log = get_logger(__name__)
+
+
+class BadSignature(OrderhubError):
+    """The webhook's signature does not match: nothing from it is trusted or stored."""
+
+
+class MalformedPayload(OrderhubError):
+    """The body is not readable JSON; it is kept as an exception for a person."""
+
+    def __init__(self, message: str, *, inbox_id: str) -> None:
+        super().__init__(message)
+        self.inbox_id = inbox_id
+
+
+@dataclass(frozen=True)
+class Received:
+    """The stored payload's id, and whether it was new or a repeat delivery."""
+
+    inbox_id: str
+    new: bool
+
+
+def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: bytes) -> Received:
+    """Verify, store raw, queue processing; raises BadSignature or MalformedPayload."""
+    with hub.uow() as uow:
+        shop = uow.catalog.shop(shop_code)
+    channel = hub.channel(shop)
+    if not channel.verify_webhook(headers, body):
+        metrics.inbound.labels("webhook", "bad_signature").inc()
+        raise BadSignature(f"webhook for shop {shop_code} has a bad signature")
+    delivery = channel.describe_webhook(headers)
+    kept = {k: v for k, v in headers.items() if k.lower().startswith(("x-shopify-", "x-"))}
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        with hub.uow() as uow:
+            inbox_id, new = uow.inbox.add(
+                shop=shop_code, source="webhook", topic=delivery.topic,
+                dedup_key=f"webhook:{shop_code}:{delivery.delivery_id}", body=body,
+                headers=kept, status="failed", error=f"not valid JSON: {exc}",
+            )
+            if new:
+                uow.exceptions.open(
+                    stage="parse", code="malformed_payload",
+                    message=f"the {delivery.topic} webhook body is not valid JSON ({exc})",
+                    inbox_id=inbox_id,
+                )
+            uow.commit()
+        metrics.inbound.labels("webhook", "malformed").inc()
+        raise MalformedPayload(f"the body is not valid JSON: {exc}", inbox_id=inbox_id) from exc
+    return _store(
+        hub, shop_code, source="webhook", topic=delivery.topic,
+        dedup_key=f"webhook:{shop_code}:{delivery.delivery_id}", body=body, headers=kept,
+    )
+
+
+def receive_payload(
+    hub: Hub, shop_code: str, payload: Mapping[str, Any], *, source: str, topic: str = "order"
+) -> Received:
+    """Store one raw order from a pull or a file import and queue its processing."""
+    with hub.uow() as uow:
+        shop = uow.catalog.shop(shop_code)
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    try:
+        order_id, updated_at = hub.channel(shop).order_ref(payload)
+        key = f"order:{shop_code}:{order_id}:{updated_at}"
+    except (KeyError, TypeError, ValueError):
+        key = f"{source}:{shop_code}:{hashlib.sha256(body).hexdigest()}"
+    return _store(hub, shop_code, source=source, topic=topic, dedup_key=key, body=body, headers={})
+
+
+def _store(
+    hub: Hub, shop_code: str, *, source: str, topic: str, dedup_key: str, body: bytes,
+    headers: Mapping[str, str],
+) -> Received:
+    with hub.uow() as uow:
+        inbox_id, new = uow.inbox.add(
+            shop=shop_code, source=source, topic=topic, dedup_key=dedup_key, body=body,
+            headers=headers,
+        )
+        if new:
+            uow.outbox.add(JOB_INBOX, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
+        uow.commit()
+    metrics.inbound.labels(source, "stored" if new else "duplicate").inc()
+    return Received(inbox_id, new)
+
+
+def process_inbox(hub: Hub, inbox_id: str, *, uow: UnitOfWork | None = None) -> str | None:
+    """Map and route one stored payload; the order id, or None when it became an exception."""
+    if uow is not None:
+        return _process(hub, uow, inbox_id)
+    with hub.uow() as own:
+        result = _process(hub, own, inbox_id)
+        own.commit()
+        return result
+
+
+def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
+    item = uow.inbox.get(inbox_id)
+    if item.status not in ("pending", "failed"):
+        return item.order_id
+    shop = uow.catalog.shop(item.shop)
+    try:
+        raw = json.loads(item.body)
+        order = hub.mapping(shop).map(raw, shop=shop.code)
+    except ValueError as exc:
+        _unreadable(uow, item, "malformed_payload", f"the body is not valid JSON ({exc})")
+        return None
+    except InvalidOrder as exc:
+        for problem in exc.problems:
+            uow.exceptions.open(
+                stage="map", code=problem.code, message=problem.message, field=problem.field,
+                inbox_id=item.id,
+            )
+        uow.inbox.mark(item.id, "failed", error=str(exc))
+        metrics.orders.labels("unmappable").inc()
+        return None
+    existing = uow.orders.by_channel_ref(shop.code, order.channel_order_id, for_update=True)
+    if existing is None:
+        order_id = _create(hub, uow, order, item)
+    else:
+        order_id = _update(hub, uow, existing, order, item)
+    return order_id
+
+
+def _unreadable(uow: UnitOfWork, item: InboxItem, code: str, message: str) -> None:
+    uow.exceptions.open(stage="parse", code=code, message=message, inbox_id=item.id)
+    uow.inbox.mark(item.id, "failed", error=message)
+
+
+def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str:
+    shop = uow.catalog.shop(order.shop)
+    order_id = uow.orders.add(order, inbox_id=item.id)
+    uow.orders.trace(order_id, "receive", "ok", f"{item.source} {item.topic}".strip())
+    metrics.orders.labels("received").inc()
+    if order.channel_status in (ChannelStatus.CANCELLED, ChannelStatus.REFUNDED):
+        order.move_to(OrderStatus.CANCELLED)
+        uow.orders.set_status(order)
+        uow.orders.trace(order_id, "cancel", "ok", "already cancelled on the channel")
+    else:
+        route(uow, order, shop, stock_window=hub.settings.stock_push_window)
+    uow.inbox.mark(item.id, "processed", order_id=order_id)
+    return order_id
+
+
+def _newer(incoming: datetime | None, stored: datetime | None) -> bool:
+    return incoming is None or stored is None or incoming > stored
+
+
+def _update(hub: Hub, uow: UnitOfWork, existing: Order, incoming: Order, item: InboxItem) -> str:
+    if not _newer(incoming.channel_updated_at, existing.channel_updated_at):
+        uow.inbox.mark(item.id, "stale", order_id=existing.id)
+        return existing.id
+    shop = uow.catalog.shop(existing.shop)
+    if incoming.channel_status in (ChannelStatus.CANCELLED, ChannelStatus.REFUNDED):
+        existing.channel_status = incoming.channel_status
+        existing.channel_updated_at = incoming.channel_updated_at
+        cancel_from_channel(uow, existing, window=hub.settings.stock_push_window)
+    elif existing.status in (OrderStatus.RECEIVED, OrderStatus.HELD):
+        incoming.id = existing.id
+        incoming.status = existing.status
+        uow.orders.save(incoming)
+        uow.orders.trace(existing.id, "update", "ok", "order changed on the channel")
+        uow.exceptions.resolve_for_order(existing.id)
+        if incoming.status is OrderStatus.HELD:
+            incoming.move_to(OrderStatus.RECEIVED)
+        route(uow, incoming, shop, stock_window=hub.settings.stock_push_window)
+    else:
+        existing.channel_status = incoming.channel_status
+        existing.channel_updated_at = incoming.channel_updated_at
+        existing.remarks = incoming.remarks
+        uow.orders.save(existing)
+        uow.orders.trace(
+            existing.id, "update", "ok", f"channel update noted; order is {existing.status}"
+        )
+    uow.inbox.mark(item.id, "processed", order_id=existing.id)
+    return existing.id
+
+
+def replay_inbox(hub: Hub, inbox_id: str) -> str | None:
+    """Run a stored payload through mapping again, after a mapping or data fix."""
+    with hub.uow() as uow:
+        item = uow.inbox.get(inbox_id)
+        if item.status != "failed":
+            raise NotFound("failed inbox item", inbox_id)
+        uow.exceptions.resolve_for_inbox(inbox_id)
+        uow.inbox.mark(inbox_id, "pending")
+        result = _process(hub, uow, inbox_id)
+        uow.commit()
+        return result

@@ -1,0 +1,97 @@
+"""Read-only views for the API, the CLI and the demo; personal data masked by default."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from orderhub.domain.masking import mask_address, mask_email, mask_name, mask_phone
+from orderhub.domain.order import Order
+from orderhub.services.hub import Hub
+from orderhub.store.orders import OrderSummary
+from orderhub.store.outbox import JobRow
+from orderhub.store.records import ExceptionRecord
+
+__all__ = [
+    "exception_list",
+    "hub_stats",
+    "job_list",
+    "mask_order",
+    "order_list",
+    "order_view",
+    "retry_job",
+]
+
+
+def mask_order(order: Order) -> Order:
+    """A copy of the order with names, phones, email and street lines masked."""
+    masked = order.model_copy(deep=True)
+    masked.buyer.name = mask_name(order.buyer.name)
+    masked.buyer.email = mask_email(order.buyer.email)
+    masked.buyer.phone = mask_phone(order.buyer.phone)
+    r = masked.receiver
+    r.name = mask_name(order.receiver.name)
+    r.phone = mask_phone(order.receiver.phone)
+    r.address1 = mask_address(order.receiver.address1)
+    r.address2 = mask_address(order.receiver.address2)
+    return masked
+
+
+def order_view(hub: Hub, order_id: str, *, reveal: bool = False) -> Order:
+    """The canonical order with its exceptions and its full trace."""
+    with hub.uow() as uow:
+        order = uow.orders.get(order_id)
+        order.exceptions = uow.orders.exceptions_of(order_id)
+        order.trace = uow.orders.trace_of(order_id)
+    return order if reveal else mask_order(order)
+
+
+def order_list(
+    hub: Hub, *, status: str | None = None, shop: str | None = None, limit: int = 50,
+    after: str | None = None,
+) -> list[OrderSummary]:
+    with hub.uow() as uow:
+        return uow.orders.summaries(status=status, shop=shop, limit=limit, after=after)
+
+
+def exception_list(
+    hub: Hub, *, status: str | None = "open", code: str | None = None, limit: int = 100
+) -> list[ExceptionRecord]:
+    with hub.uow() as uow:
+        return uow.exceptions.search(status=status, code=code, limit=limit)
+
+
+def job_list(
+    hub: Hub, *, status: str | None = None, kind: str | None = None, limit: int = 50
+) -> list[JobRow]:
+    with hub.uow() as uow:
+        return uow.outbox.search(status=status, kind=kind, limit=limit)
+
+
+def retry_job(hub: Hub, job_id: int) -> bool:
+    """Put a dead job back in the queue with fresh attempts."""
+    with hub.uow() as uow:
+        ok = uow.outbox.requeue(job_id)
+        uow.commit()
+    return ok
+
+
+def hub_stats(hub: Hub) -> dict[str, Any]:
+    """Counts for the demo, /metrics and the CLI: orders by status, queue, exceptions."""
+    with hub.uow() as uow:
+        orders = uow.orders.count_by_status()
+        inbox = uow.inbox.count_by_status()
+        depth = uow.outbox.depth()
+        shipped, confirmed = uow.shipments.counts()
+        open_exceptions = uow.exceptions.count_open()
+        levels = uow.stock.levels()
+    return {
+        "orders": orders,
+        "inbox": inbox,
+        "jobs": {f"{kind}:{status}": n for (kind, status), n in sorted(depth.items())},
+        "shipments": shipped,
+        "confirmed": confirmed,
+        "open_exceptions": open_exceptions,
+        "oversold": sum(1 for x in levels if x.reserved > x.on_hand or x.on_hand < 0),
+        "stock": [asdict(x) for x in levels],
+    }

@@ -1,0 +1,197 @@
+"""Shipments: a node's confirmation comes in, the tracking number goes out to the shop."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+
+from orderhub.connectors.base import ShipmentConfirmed
+from orderhub.domain.carriers import carrier_name
+from orderhub.domain.errors import NotFound
+from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderStatus
+from orderhub.observability import metrics
+from orderhub.services.hub import Hub
+from orderhub.services.ingest import BadSignature
+from orderhub.store.outbox import Job
+from orderhub.store.uow import UnitOfWork
+
+__all__ = [
+    "JOB_CHANNEL_CONFIRM",
+    "JOB_NODE_EVENT",
+    "confirm_to_channel",
+    "process_node_event",
+    "receive_node_callback",
+]
+
+JOB_NODE_EVENT = "node.event"
+JOB_CHANNEL_CONFIRM = "channel.confirm"
+
+
+def receive_node_callback(
+    hub: Hub, node_code: str, query: Mapping[str, str], body: bytes
+) -> tuple[bytes, str]:
+    """Verify and store a node's callback, queue it, and answer in the node's own format."""
+    with hub.uow() as uow:
+        node = uow.catalog.node(node_code)
+    connector = hub.node(node)
+    if not connector.verify_callback(query, body):
+        metrics.inbound.labels("node", "bad_signature").inc()
+        raise BadSignature(f"callback from node {node_code} has a bad signature")
+    digest = hashlib.sha256(body).hexdigest()
+    with hub.uow() as uow:
+        inbox_id, new = uow.inbox.add(
+            shop=node_code, source="node", topic=str(query.get("method", "")),
+            dedup_key=f"node:{node_code}:{digest}", body=body,
+            headers={"query": json.dumps(dict(query))},
+        )
+        if new:
+            uow.outbox.add(JOB_NODE_EVENT, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
+        uow.commit()
+    metrics.inbound.labels("node", "stored" if new else "duplicate").inc()
+    return connector.callback_reply(ok=True)
+
+
+def process_node_event(hub: Hub, job: Job) -> None:
+    """Apply a stored node callback: today, a shipment confirmation."""
+    inbox_id = str(job.payload["inbox_id"])
+    with hub.uow() as uow:
+        item = uow.inbox.get(inbox_id)
+        if item.status != "pending":
+            return
+        node = uow.catalog.node(item.shop)
+        query = json.loads(item.headers.get("query", "{}"))
+        try:
+            event = hub.node(node).parse_callback(query, item.body)
+        except ValueError as exc:
+            uow.exceptions.open(
+                stage="parse", code="malformed_callback",
+                message=f"callback from {node.code} is unreadable: {exc}", inbox_id=item.id,
+            )
+            uow.inbox.mark(item.id, "failed", error=str(exc))
+            uow.commit()
+            return
+        order_id = None
+        if event.shipment is not None:
+            order_id = _apply_shipment(hub, uow, node.code, event.shipment, job.id)
+        uow.inbox.mark(item.id, "processed" if order_id or event.shipment is None else "failed",
+                       order_id=order_id)
+        uow.commit()
+
+
+def _apply_shipment(
+    hub: Hub, uow: UnitOfWork, node: str, shipment: ShipmentConfirmed, job_id: int
+) -> str | None:
+    try:
+        order = uow.orders.get(shipment.code, for_update=True)
+    except NotFound:
+        uow.exceptions.open(
+            stage="ship", code="unknown_order",
+            message=f"{node} shipped {shipment.code}, which is not an order of ours",
+        )
+        return None
+    recorded = uow.shipments.add(
+        order.id,
+        node,
+        confirm_id=shipment.confirm_id,
+        carrier=shipment.carrier,
+        tracking_no=shipment.tracking_no,
+        lines=[(line.sku, line.quantity) for line in shipment.lines],
+        shipped_at=shipment.shipped_at,
+    )
+    if not recorded:
+        return order.id
+    if order.status is OrderStatus.CANCELLED:
+        uow.exceptions.open(
+            stage="ship", code="shipped_after_cancel",
+            message=f"{node} shipped an order that was cancelled; expect a return",
+            order_id=order.id,
+        )
+        uow.orders.trace(order.id, "ship", "late", shipment.tracking_no, job_id=job_id)
+        return order.id
+    shipped = _shipped_quantities(shipment)
+    uow.stock.consume(order.id, shipped, node=node)
+    fulfillment = Fulfillment(
+        node=node,
+        lines=_fulfillment_lines(order, shipped),
+        carrier=shipment.carrier,
+        tracking_no=shipment.tracking_no,
+        shipped_at=shipment.shipped_at,
+    )
+    order.fulfillments.append(fulfillment)
+    if order.status is OrderStatus.RESERVED:
+        order.move_to(OrderStatus.PUSHED)
+    if order.can_move_to(OrderStatus.SHIPPED):
+        order.move_to(OrderStatus.SHIPPED)
+    uow.orders.save(order)
+    uow.orders.trace(
+        order.id, "ship", "ok", f"{shipment.carrier} {shipment.tracking_no}", job_id=job_id
+    )
+    metrics.orders.labels("shipped").inc()
+    uow.outbox.add(
+        JOB_CHANNEL_CONFIRM,
+        {"order_id": order.id, "tracking_no": shipment.tracking_no},
+        key=f"confirm:{order.id}:{shipment.tracking_no}",
+        order_id=order.id,
+    )
+    return order.id
+
+
+def _shipped_quantities(shipment: ShipmentConfirmed) -> dict[str, int]:
+    shipped: dict[str, int] = {}
+    for line in shipment.lines:
+        shipped[line.sku] = shipped.get(line.sku, 0) + line.quantity
+    return shipped
+
+
+def _fulfillment_lines(order: Order, shipped: dict[str, int]) -> list[FulfillmentLine]:
+    remaining = dict(shipped)
+    lines = []
+    for line in order.lines:
+        sku = line.sku or line.channel_sku
+        quantity = min(line.quantity, remaining.get(sku, 0))
+        if quantity > 0:
+            remaining[sku] -= quantity
+            lines.append(FulfillmentLine(line_id=line.line_id, sku=sku, quantity=quantity))
+    return lines
+
+
+def confirm_to_channel(hub: Hub, job: Job) -> None:
+    """Send the tracking number to the shop; when every parcel is confirmed, it is done."""
+    order_id = str(job.payload["order_id"])
+    tracking_no = str(job.payload["tracking_no"])
+    with hub.uow() as uow:
+        order = uow.orders.get(order_id)
+        shop = uow.catalog.shop(order.shop)
+    fulfillment = next((f for f in order.fulfillments if f.tracking_no == tracking_no), None)
+    if fulfillment is None or fulfillment.confirmed_to_channel:
+        return
+    all_lines = [line.line_id for line in order.lines]
+    shipped_all = sorted(f.line_id for f in fulfillment.lines) == sorted(all_lines)
+    started = time.perf_counter()
+    reference = hub.channel(shop).confirm_shipment(
+        channel_order_id=order.channel_order_id,
+        carrier=carrier_name(fulfillment.carrier),
+        tracking_no=tracking_no,
+        lines=[] if shipped_all else [(f.line_id, f.quantity) for f in fulfillment.lines],
+    )
+    latency = (time.perf_counter() - started) * 1000
+    with hub.uow() as uow:
+        order = uow.orders.get(order_id, for_update=True)
+        for f in order.fulfillments:
+            if f.tracking_no == tracking_no:
+                f.confirmed_to_channel = True
+                f.channel_fulfillment_id = reference
+        uow.shipments.mark_confirmed(order.id, tracking_no, reference)
+        if all(f.confirmed_to_channel for f in order.fulfillments) and order.can_move_to(
+            OrderStatus.COMPLETED
+        ):
+            order.move_to(OrderStatus.COMPLETED)
+            metrics.orders.labels("completed").inc()
+        uow.orders.save(order)
+        uow.orders.trace(
+            order.id, "confirm", "ok", f"{shop.code} fulfillment {reference}",
+            latency_ms=latency, job_id=job.id,
+        )
+        uow.commit()

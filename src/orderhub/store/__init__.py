@@ -1,0 +1,1 @@
+"""Storage: tables, repositories in seller words, and the unit of work."""

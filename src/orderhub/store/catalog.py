@@ -1,0 +1,240 @@
+"""Shops, nodes, SKUs and listings: what the seller has configured."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from orderhub.crypto import Cipher
+from orderhub.domain.errors import NotFound
+from orderhub.store import tables as t
+
+__all__ = ["CatalogRepository", "Listing", "NodeRecord", "ShopRecord"]
+
+
+@dataclass(frozen=True)
+class ShopRecord:
+    """A shop on a sales channel; `secrets` are clear text only in memory."""
+
+    code: str
+    platform: str
+    name: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    nodes: Sequence[str] = ()
+    safety_stock: int = 0
+    sync_ratio: Decimal = Decimal("1")
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """A place that ships: a warehouse or a supplier."""
+
+    code: str
+    platform: str
+    kind: str = "warehouse"
+    name: str = ""
+    priority: int = 0
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A product as a shop sells it, tied to one of our SKUs."""
+
+    id: int
+    shop: str
+    channel_sku: str
+    sku: str
+    multiplier: int
+    change_version: int
+    pushed_version: int
+    pushed_quantity: int | None
+
+
+class CatalogRepository:
+    """Configuration rows of one seller; secrets encrypted at rest."""
+
+    def __init__(self, conn: Connection, cipher: Cipher, tenant: str) -> None:
+        self.conn = conn
+        self.cipher = cipher
+        self.tenant = tenant
+
+    def _seal(self, secrets: Mapping[str, str], context: str) -> str:
+        return self.cipher.encrypt(json.dumps(dict(secrets)), context=context.encode())
+
+    def _open(self, token: str, context: str) -> dict[str, str]:
+        if not token:
+            return {}
+        data: dict[str, str] = json.loads(self.cipher.decrypt(token, context=context.encode()))
+        return data
+
+    def _upsert(self, table: Any, code: str, values: dict[str, Any]) -> None:
+        key = [table.c.tenant == self.tenant, table.c.code == code]
+        if self.conn.execute(update(table).where(*key).values(**values)).rowcount == 0:
+            self.conn.execute(
+                insert(table).values(
+                    tenant=self.tenant, code=code, created_at=datetime.now(UTC), **values
+                )
+            )
+
+    def put_shop(self, shop: ShopRecord) -> None:
+        self._upsert(
+            t.shops,
+            shop.code,
+            {
+                "platform": shop.platform,
+                "name": shop.name,
+                "settings": json.dumps(dict(shop.settings)),
+                "secrets": self._seal(shop.secrets, f"shop:{shop.code}"),
+                "nodes": json.dumps(list(shop.nodes)),
+                "safety_stock": shop.safety_stock,
+                "sync_ratio": shop.sync_ratio,
+            },
+        )
+
+    def put_node(self, node: NodeRecord) -> None:
+        self._upsert(
+            t.nodes,
+            node.code,
+            {
+                "platform": node.platform,
+                "kind": node.kind,
+                "name": node.name,
+                "priority": node.priority,
+                "settings": json.dumps(dict(node.settings)),
+                "secrets": self._seal(node.secrets, f"node:{node.code}"),
+            },
+        )
+
+    def shop(self, code: str) -> ShopRecord:
+        row = self.conn.execute(
+            select(t.shops).where(t.shops.c.tenant == self.tenant, t.shops.c.code == code)
+        ).first()
+        if row is None:
+            raise NotFound("shop", code)
+        return self._shop(row)
+
+    def _shop(self, row: Any) -> ShopRecord:
+        return ShopRecord(
+            code=row.code, platform=row.platform, name=row.name,
+            settings=json.loads(row.settings), secrets=self._open(row.secrets, f"shop:{row.code}"),
+            nodes=tuple(json.loads(row.nodes)), safety_stock=row.safety_stock,
+            sync_ratio=Decimal(row.sync_ratio),
+        )
+
+    def shops(self) -> list[ShopRecord]:
+        rows = self.conn.execute(
+            select(t.shops).where(t.shops.c.tenant == self.tenant).order_by(t.shops.c.code)
+        )
+        return [self._shop(r) for r in rows]
+
+    def node(self, code: str) -> NodeRecord:
+        row = self.conn.execute(
+            select(t.nodes).where(t.nodes.c.tenant == self.tenant, t.nodes.c.code == code)
+        ).first()
+        if row is None:
+            raise NotFound("node", code)
+        return self._node(row)
+
+    def _node(self, row: Any) -> NodeRecord:
+        return NodeRecord(
+            code=row.code, platform=row.platform, kind=row.kind, name=row.name,
+            priority=row.priority, settings=json.loads(row.settings),
+            secrets=self._open(row.secrets, f"node:{row.code}"),
+        )
+
+    def nodes(self) -> list[NodeRecord]:
+        rows = self.conn.execute(
+            select(t.nodes).where(t.nodes.c.tenant == self.tenant).order_by(t.nodes.c.code)
+        )
+        return [self._node(r) for r in rows]
+
+    def put_sku(self, sku: str, title: str = "") -> None:
+        c = t.skus.c
+        if self.conn.execute(
+            update(t.skus).where(c.tenant == self.tenant, c.sku == sku).values(title=title)
+        ).rowcount == 0:
+            self.conn.execute(insert(t.skus).values(tenant=self.tenant, sku=sku, title=title))
+
+    def known_skus(self) -> set[str]:
+        c = t.skus.c
+        return {r.sku for r in self.conn.execute(select(c.sku).where(c.tenant == self.tenant))}
+
+    def put_listing(self, shop: str, channel_sku: str, sku: str, *, multiplier: int = 1) -> None:
+        c = t.listings.c
+        key = [c.tenant == self.tenant, c.shop == shop, c.channel_sku == channel_sku]
+        if self.conn.execute(
+            update(t.listings).where(*key).values(sku=sku, multiplier=multiplier)
+        ).rowcount == 0:
+            self.conn.execute(
+                insert(t.listings).values(
+                    tenant=self.tenant, shop=shop, channel_sku=channel_sku, sku=sku,
+                    multiplier=multiplier,
+                )
+            )
+
+    def listing_map(self, shop: str) -> dict[str, str]:
+        """channel SKU → our SKU for one shop."""
+        c = t.listings.c
+        rows = self.conn.execute(
+            select(c.channel_sku, c.sku).where(c.tenant == self.tenant, c.shop == shop)
+        )
+        return {r.channel_sku: r.sku for r in rows}
+
+    def listings(
+        self,
+        *,
+        skus: Sequence[str] | None = None,
+        shop: str | None = None,
+        listing_id: int | None = None,
+    ) -> list[Listing]:
+        c = t.listings.c
+        query = select(t.listings).where(c.tenant == self.tenant)
+        if listing_id is not None:
+            query = query.where(c.id == listing_id)
+        if skus is not None:
+            query = query.where(c.sku.in_(list(skus)))
+        if shop is not None:
+            query = query.where(c.shop == shop)
+        return [
+            Listing(
+                id=r.id, shop=r.shop, channel_sku=r.channel_sku, sku=r.sku,
+                multiplier=r.multiplier, change_version=r.change_version,
+                pushed_version=r.pushed_version, pushed_quantity=r.pushed_quantity,
+            )
+            for r in self.conn.execute(query.order_by(c.id))
+        ]
+
+    def listing(self, listing_id: int) -> Listing:
+        rows = self.listings(listing_id=listing_id)
+        if not rows:
+            raise NotFound("listing", str(listing_id))
+        return rows[0]
+
+    def bump_listings(self, listing_ids: Sequence[int]) -> None:
+        """Note that stock behind these listings changed (the change counter goes up)."""
+        if listing_ids:
+            c = t.listings.c
+            self.conn.execute(
+                update(t.listings)
+                .where(c.id.in_(list(listing_ids)))
+                .values(change_version=c.change_version + 1)
+            )
+
+    def mark_pushed(self, listing_id: int, *, version: int, quantity: int) -> bool:
+        """Record a push unless a newer one was recorded already (stale pushes lose)."""
+        c = t.listings.c
+        result = self.conn.execute(
+            update(t.listings)
+            .where(c.id == listing_id, c.pushed_version <= version)
+            .values(pushed_version=version, pushed_quantity=quantity, pushed_at=datetime.now(UTC))
+        )
+        return result.rowcount == 1

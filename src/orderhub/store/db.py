@@ -1,0 +1,126 @@
+"""Engines for SQLite (WAL, one writer at a time) and PostgreSQL, and schema upgrades."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from orderhub.crypto import Cipher
+from orderhub.domain.errors import ConfigurationError
+
+__all__ = ["Database", "JOBS_CHANNEL", "make_engine", "upgrade_schema"]
+
+JOBS_CHANNEL = "orderhub_jobs"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine tuned for the hub; SQLite gets WAL and immediate write transactions."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"the database URL {url!r} is not valid") from exc
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 60},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    raise ConfigurationError(
+        f"orderhub runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
+    )
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Apply the Alembic migrations up to `revision`."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+class Database:
+    """The engine, the cipher for personal data, and the signal that wakes workers."""
+
+    def __init__(self, engine: Engine, cipher: Cipher, *, tenant: str = "default") -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.tenant = tenant
+        self.dialect = engine.dialect.name
+        self._listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def on_new_jobs(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every commit that queued jobs (in this process)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def jobs_added(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    def check(self) -> None:
+        """Raise ConfigurationError in one sentence when the database cannot be reached."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise ConfigurationError(f"cannot reach the database: {reason}") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def listen_for_jobs(self, wake: Callable[[], None], stop: threading.Event) -> None:
+        """On PostgreSQL, call `wake` whenever any process queues jobs (LISTEN/NOTIFY).
+
+        Blocks until `stop` is set; run it in a thread. Reconnects after errors.
+        """
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {JOBS_CHANNEL}")
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            wake()
+            except psycopg.Error:
+                stop.wait(1.0)

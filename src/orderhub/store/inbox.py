@@ -1,0 +1,109 @@
+"""Raw inbound payloads, stored verbatim before anything tries to read them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orderhub.domain.errors import NotFound
+from orderhub.store import tables as t
+from orderhub.store.ids import new_id
+
+__all__ = ["InboxItem", "InboxRepository"]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One stored payload: where it came from and the bytes exactly as received."""
+
+    id: str
+    shop: str
+    source: str
+    topic: str
+    dedup_key: str
+    headers: dict[str, str]
+    body: bytes
+    status: str
+    order_id: str | None
+    error: str | None
+    received_at: datetime
+
+
+class InboxRepository:
+    """Every payload a channel or node sent us, de-duplicated by its delivery key."""
+
+    def __init__(self, conn: Connection, tenant: str) -> None:
+        self.conn = conn
+        self.tenant = tenant
+
+    def add(
+        self,
+        *,
+        shop: str,
+        source: str,
+        topic: str,
+        dedup_key: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        status: str = "pending",
+        error: str | None = None,
+    ) -> tuple[str, bool]:
+        """Store a payload; (id, True) when new, (id of the first copy, False) when seen."""
+        item_id = new_id("i")
+        stmt = (
+            postgresql.insert(t.inbox)
+            if self.conn.dialect.name == "postgresql"
+            else sqlite.insert(t.inbox)
+        )
+        result = self.conn.execute(
+            stmt.values(
+                id=item_id, tenant=self.tenant, shop=shop, source=source, topic=topic,
+                dedup_key=dedup_key, headers=json.dumps(dict(headers or {})), body=body,
+                status=status, error=error, received_at=datetime.now(UTC),
+            ).on_conflict_do_nothing()
+        )
+        if result.rowcount == 1:
+            return item_id, True
+        existing = self.conn.execute(
+            select(t.inbox.c.id).where(
+                t.inbox.c.tenant == self.tenant, t.inbox.c.dedup_key == dedup_key
+            )
+        ).scalar_one()
+        return str(existing), False
+
+    def get(self, item_id: str) -> InboxItem:
+        row = self.conn.execute(
+            select(t.inbox).where(t.inbox.c.id == item_id, t.inbox.c.tenant == self.tenant)
+        ).first()
+        if row is None:
+            raise NotFound("inbox item", item_id)
+        return InboxItem(
+            id=row.id, shop=row.shop, source=row.source, topic=row.topic,
+            dedup_key=row.dedup_key, headers=json.loads(row.headers), body=bytes(row.body),
+            status=row.status, order_id=row.order_id, error=row.error,
+            received_at=row.received_at,
+        )
+
+    def mark(
+        self, item_id: str, status: str, *, order_id: str | None = None, error: str | None = None
+    ) -> None:
+        self.conn.execute(
+            update(t.inbox)
+            .where(t.inbox.c.id == item_id)
+            .values(status=status, order_id=order_id, error=error)
+        )
+
+    def count_by_status(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        rows = self.conn.execute(
+            select(t.inbox.c.status, func.count())
+            .where(t.inbox.c.tenant == self.tenant)
+            .group_by(t.inbox.c.status)
+        )
+        return {status: n for status, n in rows.all()}

@@ -1,0 +1,278 @@
+"""Orders as the hub keeps them: canonical document plus encrypted personal data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from orderhub.crypto import Cipher
+from orderhub.domain.errors import NotFound
+from orderhub.domain.order import Order, OrderException, TraceEntry
+from orderhub.store import tables as t
+from orderhub.store.ids import new_id
+
+__all__ = ["OrderRepository", "OrderSummary"]
+
+_PII_RECEIVER = ("name", "phone", "address1", "address2")
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One row of an order list; personal data stays out."""
+
+    id: str
+    shop: str
+    platform: str
+    channel_order_id: str
+    order_no: str
+    status: str
+    channel_status: str
+    node: str | None
+    currency: str
+    grand_total: str
+    placed_at: datetime
+    updated_at: datetime
+
+
+def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
+    document = order.model_dump(mode="json", exclude={"trace", "exceptions", "buyer"})
+    pii: dict[str, Any] = {"buyer": order.buyer.model_dump(mode="json"), "receiver": {}}
+    for key in _PII_RECEIVER:
+        pii["receiver"][key] = document["receiver"].pop(key)
+    return document, pii
+
+
+class OrderRepository:
+    """Orders by id or by the channel's own reference."""
+
+    def __init__(self, conn: Connection, cipher: Cipher, tenant: str) -> None:
+        self.conn = conn
+        self.cipher = cipher
+        self.tenant = tenant
+
+    def add(self, order: Order, *, inbox_id: str | None = None) -> str:
+        order.id = order.id or new_id("o")
+        now = datetime.now(UTC)
+        self.conn.execute(
+            insert(t.orders).values(
+                id=order.id,
+                tenant=self.tenant,
+                created_at=now,
+                inbox_id=inbox_id,
+                **self._columns(order, now),
+            )
+        )
+        self._write_lines(order)
+        return order.id
+
+    def save(self, order: Order) -> None:
+        now = datetime.now(UTC)
+        self.conn.execute(
+            update(t.orders).where(t.orders.c.id == order.id).values(**self._columns(order, now))
+        )
+        self.conn.execute(delete(t.order_lines).where(t.order_lines.c.order_id == order.id))
+        self._write_lines(order)
+
+    def set_status(self, order: Order) -> None:
+        """Store a change of status (and lines' nodes) without rewriting personal data."""
+        document, _ = _split(order)
+        self.conn.execute(
+            update(t.orders)
+            .where(t.orders.c.id == order.id)
+            .values(
+                status=order.status.value,
+                node=order.node,
+                document=json.dumps(document, ensure_ascii=False),
+                updated_at=datetime.now(UTC),
+            )
+        )
+
+    def _columns(self, order: Order, now: datetime) -> dict[str, Any]:
+        document, pii = _split(order)
+        return {
+            "shop": order.shop,
+            "platform": order.platform,
+            "channel_order_id": order.channel_order_id,
+            "order_no": order.order_no,
+            "status": order.status.value,
+            "channel_status": order.channel_status.value,
+            "channel_updated_at": order.channel_updated_at,
+            "placed_at": order.placed_at,
+            "ship_by": order.ship_by,
+            "node": order.node,
+            "currency": order.currency,
+            "grand_total": order.totals.grand_total,
+            "document": json.dumps(document, ensure_ascii=False),
+            "pii": self.cipher.encrypt(
+                json.dumps(pii, ensure_ascii=False), context=order.id.encode()
+            ),
+            "updated_at": now,
+        }
+
+    def _write_lines(self, order: Order) -> None:
+        if not order.lines:
+            return
+        self.conn.execute(
+            insert(t.order_lines),
+            [
+                {
+                    "order_id": order.id,
+                    "line_id": line.line_id,
+                    "tenant": self.tenant,
+                    "channel_sku": line.channel_sku,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "node": line.node,
+                }
+                for line in order.lines
+            ],
+        )
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order:
+        query = select(t.orders.c.id, t.orders.c.document, t.orders.c.pii).where(
+            t.orders.c.id == order_id, t.orders.c.tenant == self.tenant
+        )
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        if row is None:
+            raise NotFound("order", order_id)
+        return self._load(row.id, row.document, row.pii)
+
+    def find(self, order_id: str) -> Order | None:
+        try:
+            return self.get(order_id)
+        except NotFound:
+            return None
+
+    def _load(self, order_id: str, document: str, pii_token: str) -> Order:
+        data = json.loads(document)
+        pii = json.loads(self.cipher.decrypt(pii_token, context=order_id.encode()))
+        data["buyer"] = pii["buyer"]
+        data["receiver"].update(pii["receiver"])
+        return Order.model_validate(data)
+
+    def by_channel_ref(self, shop: str, channel_order_id: str, *, for_update: bool = False) -> (
+        Order | None
+    ):
+        query = select(t.orders.c.id, t.orders.c.document, t.orders.c.pii).where(
+            t.orders.c.tenant == self.tenant,
+            t.orders.c.shop == shop,
+            t.orders.c.channel_order_id == channel_order_id,
+        )
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        return None if row is None else self._load(row.id, row.document, row.pii)
+
+    def ids_by_status(self, status: str, *, limit: int = 1000) -> list[str]:
+        rows = self.conn.execute(
+            select(t.orders.c.id)
+            .where(t.orders.c.tenant == self.tenant, t.orders.c.status == status)
+            .order_by(t.orders.c.id)
+            .limit(limit)
+        )
+        return [r.id for r in rows]
+
+    def summaries(
+        self,
+        *,
+        status: str | None = None,
+        shop: str | None = None,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> list[OrderSummary]:
+        """Newest first; `after` is the last id of the previous page."""
+        c = t.orders.c
+        conditions = [c.tenant == self.tenant]
+        if status:
+            conditions.append(c.status == status)
+        if shop:
+            conditions.append(c.shop == shop)
+        if after:
+            conditions.append(c.id < after)
+        rows = self.conn.execute(
+            select(
+                c.id, c.shop, c.platform, c.channel_order_id, c.order_no, c.status,
+                c.channel_status, c.node, c.currency, c.grand_total, c.placed_at, c.updated_at,
+            )
+            .where(and_(*conditions))
+            .order_by(c.id.desc())
+            .limit(limit)
+        )
+        return [
+            OrderSummary(
+                id=r.id, shop=r.shop, platform=r.platform, channel_order_id=r.channel_order_id,
+                order_no=r.order_no, status=r.status, channel_status=r.channel_status,
+                node=r.node, currency=r.currency, grand_total=format(r.grand_total, "f"),
+                placed_at=r.placed_at, updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self.conn.execute(
+            select(t.orders.c.status, func.count())
+            .where(t.orders.c.tenant == self.tenant)
+            .group_by(t.orders.c.status)
+        )
+        return {status: count for status, count in rows.all()}
+
+    def exceptions_of(self, order_id: str) -> list[OrderException]:
+        rows = self.conn.execute(
+            select(t.exceptions)
+            .where(t.exceptions.c.order_id == order_id)
+            .order_by(t.exceptions.c.created_at)
+        )
+        return [
+            OrderException(
+                id=r.id, code=r.code, message=r.message, field=r.field,
+                severity=r.severity, resolved=r.status == "resolved",
+            )
+            for r in rows
+        ]
+
+    def trace_of(self, order_id: str) -> list[TraceEntry]:
+        rows = self.conn.execute(
+            select(t.trace_events)
+            .where(t.trace_events.c.order_id == order_id)
+            .order_by(t.trace_events.c.id)
+        )
+        return [
+            TraceEntry(
+                at=r.at, stage=r.stage, status=r.status, message=r.message,
+                latency_ms=r.latency_ms, job_id=None if r.job_id is None else str(r.job_id),
+            )
+            for r in rows
+        ]
+
+    def trace(
+        self,
+        order_id: str,
+        stage: str,
+        status: str,
+        message: str = "",
+        *,
+        latency_ms: float | None = None,
+        job_id: int | None = None,
+    ) -> None:
+        """Append one step to the order's trace."""
+        self.conn.execute(
+            insert(t.trace_events).values(
+                tenant=self.tenant, order_id=order_id, at=datetime.now(UTC), stage=stage,
+                status=status, message=message, latency_ms=latency_ms, job_id=job_id,
+            )
+        )
+
+    def trace_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            now = datetime.now(UTC)
+            self.conn.execute(
+                insert(t.trace_events),
+                [{"tenant": self.tenant, "at": now, "message": "", **row} for row in rows],
+            )

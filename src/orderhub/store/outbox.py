@@ -1,0 +1,247 @@
+"""Outbound effects as rows: jobs with idempotency keys, attempts, backoff and dead letters.
+
+A job is written in the same transaction as the state change it carries out, so the
+two commit together or not at all. Workers claim due jobs in batches; on PostgreSQL with
+`FOR UPDATE SKIP LOCKED`, so any number of workers on any number of hosts share the
+queue. A job whose worker died is claimed again once its lease runs out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from orderhub.store import tables as t
+from orderhub.store.ids import new_id
+
+__all__ = ["Job", "JobRow", "OutboxRepository"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed job, as a worker sees it."""
+
+    id: int
+    tenant: str
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    order_id: str | None
+    attempts: int
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A job as an operator sees it in a list."""
+
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    max_attempts: int
+    order_id: str | None
+    run_at: float
+    last_error: str | None
+    idempotency_key: str
+
+
+class OutboxRepository:
+    """The job queue of one seller (claiming spans every seller)."""
+
+    def __init__(self, conn: Connection, tenant: str) -> None:
+        self.conn = conn
+        self.tenant = tenant
+        self.added = 0
+
+    def _insert(self) -> Any:
+        if self.conn.dialect.name == "postgresql":
+            return postgresql.insert(t.outbox_jobs).on_conflict_do_nothing()
+        return sqlite.insert(t.outbox_jobs).on_conflict_do_nothing()
+
+    def add(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        key: str | None = None,
+        order_id: str | None = None,
+        delay: float = 0.0,
+        coalesce_key: str | None = None,
+        max_attempts: int = 10,
+    ) -> None:
+        """Queue a job; a second job with the same key (or the same pending coalesce key)
+        is dropped, because the first one already carries the effect."""
+        now = time.time()
+        self.conn.execute(
+            self._insert().values(
+                tenant=self.tenant,
+                kind=kind,
+                payload=json.dumps(payload, ensure_ascii=False, default=str),
+                idempotency_key=key or new_id(f"{kind}:"),
+                coalesce_key=coalesce_key,
+                order_id=order_id,
+                status="pending",
+                attempts=0,
+                max_attempts=max_attempts,
+                run_at=now + delay,
+                created_at=now,
+            )
+        )
+        self.added += 1
+        if self.conn.dialect.name == "postgresql" and self.added == 1:
+            self.conn.execute(text("SELECT pg_notify('orderhub_jobs', '')"))
+
+    def claim(self, worker: str, *, limit: int, lease: float, kinds: list[str] | None = None) -> (
+        list[Job]
+    ):
+        """Take up to `limit` due jobs (and jobs whose worker's lease ran out)."""
+        now = time.time()
+        c = t.outbox_jobs.c
+        due = or_(
+            and_(c.status == "pending", c.run_at <= now),
+            and_(c.status == "running", c.locked_until < now),
+        )
+        candidates = select(c.id).where(due).order_by(c.run_at).limit(limit)
+        if kinds:
+            candidates = candidates.where(c.kind.in_(kinds))
+        if self.conn.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        rows = self.conn.execute(
+            update(t.outbox_jobs)
+            .where(c.id.in_(candidates.scalar_subquery()))
+            .values(
+                status="running",
+                locked_by=worker,
+                locked_until=now + lease,
+                attempts=c.attempts + 1,
+            )
+            .returning(
+                c.id, c.tenant, c.kind, c.payload, c.idempotency_key, c.order_id, c.attempts,
+                c.max_attempts,
+            )
+        ).all()
+        return [
+            Job(
+                id=r.id, tenant=r.tenant, kind=r.kind, payload=json.loads(r.payload),
+                idempotency_key=r.idempotency_key, order_id=r.order_id, attempts=r.attempts,
+                max_attempts=r.max_attempts,
+            )
+            for r in sorted(rows, key=lambda r: r.id)
+        ]
+
+    def _attempt(
+        self, job: Job, outcome: str, duration_ms: float, *, status_code: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(t.job_attempts).values(
+                job_id=job.id, tenant=job.tenant, attempt=job.attempts, outcome=outcome,
+                status_code=status_code, error=error, duration_ms=duration_ms, at=time.time(),
+            )
+        )
+
+    def done(self, job: Job, duration_ms: float, *, status_code: int | None = None) -> None:
+        self.conn.execute(
+            update(t.outbox_jobs)
+            .where(t.outbox_jobs.c.id == job.id)
+            .values(status="done", done_at=time.time(), locked_by=None, locked_until=None)
+        )
+        self._attempt(job, "done", duration_ms, status_code=status_code)
+
+    def retry_later(
+        self, job: Job, *, delay: float, error: str, duration_ms: float,
+        status_code: int | None = None,
+    ) -> None:
+        """Back to pending after `delay`; if a newer coalesced job is pending, this one
+        is superseded by it."""
+        c = t.outbox_jobs.c
+        savepoint = self.conn.begin_nested()
+        try:
+            self.conn.execute(
+                update(t.outbox_jobs)
+                .where(c.id == job.id)
+                .values(
+                    status="pending", run_at=time.time() + delay, last_error=error,
+                    locked_by=None, locked_until=None,
+                )
+            )
+            savepoint.commit()
+        except IntegrityError:  # a pending twin holds the coalesce key
+            savepoint.rollback()
+            self.conn.execute(
+                update(t.outbox_jobs)
+                .where(c.id == job.id)
+                .values(status="done", done_at=time.time(), last_error="superseded: " + error)
+            )
+        self._attempt(job, "retry", duration_ms, status_code=status_code, error=error)
+
+    def dead(self, job: Job, *, error: str, duration_ms: float, status_code: int | None = None) -> (
+        None
+    ):
+        self.conn.execute(
+            update(t.outbox_jobs)
+            .where(t.outbox_jobs.c.id == job.id)
+            .values(status="dead", last_error=error, locked_by=None, locked_until=None)
+        )
+        self._attempt(job, "dead", duration_ms, status_code=status_code, error=error)
+
+    def requeue(self, job_id: int) -> bool:
+        """An operator's retry of a dead job: fresh attempts, due now."""
+        c = t.outbox_jobs.c
+        result = self.conn.execute(
+            update(t.outbox_jobs)
+            .where(c.id == job_id, c.tenant == self.tenant, c.status == "dead")
+            .values(status="pending", attempts=0, run_at=time.time(), last_error=None)
+        )
+        if result.rowcount:
+            self.added += 1
+        return result.rowcount == 1
+
+    def search(self, *, status: str | None = None, kind: str | None = None, limit: int = 50) -> (
+        list[JobRow]
+    ):
+        c = t.outbox_jobs.c
+        query = select(t.outbox_jobs).where(c.tenant == self.tenant)
+        if status:
+            query = query.where(c.status == status)
+        if kind:
+            query = query.where(c.kind == kind)
+        rows = self.conn.execute(query.order_by(c.id.desc()).limit(limit))
+        return [
+            JobRow(
+                id=r.id, kind=r.kind, status=r.status, attempts=r.attempts,
+                max_attempts=r.max_attempts, order_id=r.order_id, run_at=r.run_at,
+                last_error=r.last_error, idempotency_key=r.idempotency_key,
+            )
+            for r in rows
+        ]
+
+    def depth(self) -> dict[tuple[str, str], int]:
+        """Jobs per (kind, status), for metrics and the demo's progress view."""
+        c = t.outbox_jobs.c
+        rows = self.conn.execute(
+            select(c.kind, c.status, func.count()).group_by(c.kind, c.status)
+        )
+        return {(kind, status): n for kind, status, n in rows.all()}
+
+    def pending_count(self) -> int:
+        c = t.outbox_jobs.c
+        return int(
+            self.conn.execute(
+                select(func.count()).where(c.status.in_(["pending", "running"]))
+            ).scalar_one()
+        )
+
+    def next_due(self) -> float | None:
+        c = t.outbox_jobs.c
+        value = self.conn.execute(
+            select(func.min(c.run_at)).where(c.status == "pending")
+        ).scalar()
+        return None if value is None else float(value)

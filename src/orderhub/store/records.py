@@ -1,0 +1,167 @@
+"""Exceptions (the work queue of people) and sync cursors (where each pull left off)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Connection, func, insert, select, update
+
+from orderhub.domain.errors import NotFound
+from orderhub.store import tables as t
+from orderhub.store.ids import new_id
+
+__all__ = ["CursorRepository", "ExceptionRecord", "ExceptionRepository"]
+
+
+@dataclass(frozen=True)
+class ExceptionRecord:
+    """Something a person must look at, linked to the order, payload or job it is about."""
+
+    id: str
+    stage: str
+    code: str
+    message: str
+    field: str
+    severity: str
+    status: str
+    order_id: str | None
+    inbox_id: str | None
+    job_id: int | None
+    created_at: datetime
+
+
+class ExceptionRepository:
+    """Open and resolved exceptions of one seller."""
+
+    def __init__(self, conn: Connection, tenant: str) -> None:
+        self.conn = conn
+        self.tenant = tenant
+
+    def open(
+        self,
+        *,
+        stage: str,
+        code: str,
+        message: str,
+        field: str = "",
+        severity: str = "error",
+        order_id: str | None = None,
+        inbox_id: str | None = None,
+        job_id: int | None = None,
+    ) -> str:
+        exception_id = new_id("x")
+        self.conn.execute(
+            insert(t.exceptions).values(
+                id=exception_id, tenant=self.tenant, stage=stage, code=code, message=message,
+                field=field, severity=severity, status="open", order_id=order_id,
+                inbox_id=inbox_id, job_id=job_id, created_at=datetime.now(UTC),
+            )
+        )
+        return exception_id
+
+    def resolve_for_order(self, order_id: str, *, stage: str | None = None) -> int:
+        """Close the open exceptions of an order (all, or those of one stage)."""
+        c = t.exceptions.c
+        query = update(t.exceptions).where(c.order_id == order_id, c.status == "open")
+        if stage:
+            query = query.where(c.stage == stage)
+        return int(
+            self.conn.execute(
+                query.values(status="resolved", resolved_at=datetime.now(UTC))
+            ).rowcount
+        )
+
+    def resolve_for_inbox(self, inbox_id: str) -> int:
+        """Close the open exceptions about one stored payload."""
+        c = t.exceptions.c
+        return int(
+            self.conn.execute(
+                update(t.exceptions)
+                .where(c.inbox_id == inbox_id, c.status == "open")
+                .values(status="resolved", resolved_at=datetime.now(UTC))
+            ).rowcount
+        )
+
+    def resolve(self, exception_id: str) -> ExceptionRecord:
+        record = self.get(exception_id)
+        self.conn.execute(
+            update(t.exceptions)
+            .where(t.exceptions.c.id == exception_id)
+            .values(status="resolved", resolved_at=datetime.now(UTC))
+        )
+        return record
+
+    def get(self, exception_id: str) -> ExceptionRecord:
+        rows = self._select(t.exceptions.c.id == exception_id)
+        if not rows:
+            raise NotFound("exception", exception_id)
+        return rows[0]
+
+    def search(
+        self, *, status: str | None = "open", code: str | None = None, limit: int = 100
+    ) -> list[ExceptionRecord]:
+        c = t.exceptions.c
+        conditions = []
+        if status:
+            conditions.append(c.status == status)
+        if code:
+            conditions.append(c.code == code)
+        return self._select(*conditions, limit=limit)
+
+    def count_open(self) -> int:
+        c = t.exceptions.c
+        return int(
+            self.conn.execute(
+                select(func.count()).where(c.tenant == self.tenant, c.status == "open")
+            ).scalar_one()
+        )
+
+    def _select(self, *conditions: ColumnElement[bool], limit: int = 100) -> list[ExceptionRecord]:
+        c = t.exceptions.c
+        rows = self.conn.execute(
+            select(t.exceptions)
+            .where(c.tenant == self.tenant, *conditions)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .limit(limit)
+        )
+        return [
+            ExceptionRecord(
+                id=r.id, stage=r.stage, code=r.code, message=r.message, field=r.field,
+                severity=r.severity, status=r.status, order_id=r.order_id,
+                inbox_id=r.inbox_id, job_id=r.job_id, created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+
+class CursorRepository:
+    """Watermarks of incremental pulls, per shop."""
+
+    def __init__(self, conn: Connection, tenant: str) -> None:
+        self.conn = conn
+        self.tenant = tenant
+
+    def get(self, shop: str, kind: str) -> str | None:
+        c = t.sync_cursors.c
+        value = self.conn.execute(
+            select(c.value).where(c.tenant == self.tenant, c.shop == shop, c.kind == kind)
+        ).scalar()
+        return None if value is None else str(value)
+
+    def set(self, shop: str, kind: str, value: str) -> None:
+        c = t.sync_cursors.c
+        now = datetime.now(UTC)
+        updated = self.conn.execute(
+            update(t.sync_cursors)
+            .where(c.tenant == self.tenant, c.shop == shop, c.kind == kind)
+            .values(value=value, updated_at=now)
+        )
+        if not updated.rowcount:
+            self.conn.execute(
+                insert(t.sync_cursors).values(
+                    tenant=self.tenant, shop=shop, kind=kind, value=value, updated_at=now
+                )
+            )
+
+

@@ -1,0 +1,339 @@
+"""The schema, one for SQLite and PostgreSQL. Every table carries the seller (tenant)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+
+__all__ = ["metadata"]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def tenant(*, primary_key: bool = False) -> Column[str]:
+    return Column(
+        "tenant", String(64), nullable=False, server_default="default", primary_key=primary_key
+    )
+
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("code", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("settings", Text, nullable=False, server_default="{}"),
+    Column("secrets", Text, nullable=False, server_default=""),
+    Column("nodes", Text, nullable=False, server_default="[]"),
+    Column("safety_stock", Integer, nullable=False, server_default="0"),
+    Column("sync_ratio", Numeric(6, 4), nullable=False, server_default="1"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "code"),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("code", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("kind", String(16), nullable=False, server_default="warehouse"),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("settings", Text, nullable=False, server_default="{}"),
+    Column("secrets", Text, nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "code"),
+)
+
+skus = Table(
+    "skus",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("sku", String(100), nullable=False),
+    Column("title", String(300), nullable=False, server_default=""),
+    Column("safety_stock", Integer, nullable=True),
+    UniqueConstraint("tenant", "sku"),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("shop", String(64), nullable=False),
+    Column("channel_sku", String(100), nullable=False),
+    Column("sku", String(100), nullable=False),
+    Column("multiplier", Integer, nullable=False, server_default="1"),
+    Column("change_version", BigInteger, nullable=False, server_default="0"),
+    Column("pushed_version", BigInteger, nullable=False, server_default="0"),
+    Column("pushed_quantity", Integer, nullable=True),
+    Column("pushed_at", UtcDateTime, nullable=True),
+    UniqueConstraint("tenant", "shop", "channel_sku"),
+    Index("ix_listings_sku", "tenant", "sku"),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    tenant(primary_key=True),
+    Column("node", String(64), primary_key=True),
+    Column("sku", String(100), primary_key=True),
+    Column("on_hand", Integer, nullable=False, server_default="0"),
+    Column("reserved", Integer, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+stock_ledger = Table(
+    "stock_ledger",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("node", String(64), nullable=False),
+    Column("sku", String(100), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("on_hand_delta", Integer, nullable=False, server_default="0"),
+    Column("reserved_delta", Integer, nullable=False, server_default="0"),
+    Column("order_id", String(40), nullable=True),
+    Column("reason", String(300), nullable=False, server_default=""),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_stock_ledger_item", "tenant", "node", "sku"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    tenant(),
+    Column("shop", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("topic", String(100), nullable=False, server_default=""),
+    Column("dedup_key", String(300), nullable=False),
+    Column("headers", Text, nullable=False, server_default="{}"),
+    Column("body", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("order_id", String(40), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "dedup_key"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    tenant(),
+    Column("shop", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("channel_order_id", String(100), nullable=False),
+    Column("order_no", String(100), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("channel_status", String(16), nullable=False),
+    Column("channel_updated_at", UtcDateTime, nullable=True),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("ship_by", UtcDateTime, nullable=True),
+    Column("node", String(64), nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("grand_total", Numeric(18, 4), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("pii", Text, nullable=False),
+    Column("inbox_id", String(40), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "shop", "channel_order_id"),
+    Index("ix_orders_status", "tenant", "status"),
+    Index("ix_orders_placed", "tenant", "placed_at"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(40), ForeignKey("orders.id"), primary_key=True),
+    Column("line_id", String(100), primary_key=True),
+    tenant(),
+    Column("channel_sku", String(100), nullable=False),
+    Column("sku", String(100), nullable=True),
+    Column("quantity", Integer, nullable=False),
+    Column("node", String(64), nullable=True),
+    Index("ix_order_lines_sku", "tenant", "sku"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("order_id", String(40), nullable=False),
+    Column("node", String(64), nullable=False),
+    Column("sku", String(100), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_reservations_order", "order_id"),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("order_id", String(40), nullable=False),
+    Column("node", String(64), nullable=False),
+    Column("confirm_id", String(200), nullable=False),
+    Column("carrier", String(64), nullable=False),
+    Column("tracking_no", String(100), nullable=False),
+    Column("lines", Text, nullable=False),
+    Column("shipped_at", UtcDateTime, nullable=True),
+    Column("channel_ref", String(100), nullable=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "node", "confirm_id"),
+    Index("ix_shipments_order", "order_id"),
+)
+
+outbox_jobs = Table(
+    "outbox_jobs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("kind", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("idempotency_key", String(300), nullable=False),
+    Column("coalesce_key", String(300), nullable=True),
+    Column("order_id", String(40), nullable=True),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False, server_default="10"),
+    Column("run_at", Float, nullable=False),
+    Column("locked_by", String(100), nullable=True),
+    Column("locked_until", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("done_at", Float, nullable=True),
+    UniqueConstraint("tenant", "idempotency_key"),
+    Index("ix_outbox_due", "status", "run_at"),
+    Index(
+        "uq_outbox_coalesce_pending",
+        "coalesce_key",
+        unique=True,
+        sqlite_where=text("status = 'pending' AND coalesce_key IS NOT NULL"),
+        postgresql_where=text("status = 'pending' AND coalesce_key IS NOT NULL"),
+    ),
+)
+
+job_attempts = Table(
+    "job_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("job_id", BigInteger, nullable=False),
+    tenant(),
+    Column("attempt", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Float, nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_job_attempts_job", "job_id"),
+)
+
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    tenant(),
+    Column("order_id", String(40), nullable=True),
+    Column("inbox_id", String(40), nullable=True),
+    Column("job_id", BigInteger, nullable=True),
+    Column("stage", String(32), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("field", String(200), nullable=False, server_default=""),
+    Column("severity", String(16), nullable=False, server_default="error"),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Index("ix_exceptions_open", "tenant", "status"),
+    Index("ix_exceptions_order", "order_id"),
+)
+
+trace_events = Table(
+    "trace_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("order_id", String(40), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("latency_ms", Float, nullable=True),
+    Column("job_id", BigInteger, nullable=True),
+    Index("ix_trace_order", "order_id"),
+)
+
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    tenant(primary_key=True),
+    Column("shop", String(64), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("value", String(100), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

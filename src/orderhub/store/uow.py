@@ -1,0 +1,77 @@
+"""The unit of work: one transaction, the repositories on it, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, RootTransaction
+
+from orderhub.store.catalog import CatalogRepository
+from orderhub.store.db import Database
+from orderhub.store.inbox import InboxRepository
+from orderhub.store.orders import OrderRepository
+from orderhub.store.outbox import OutboxRepository
+from orderhub.store.records import CursorRepository, ExceptionRepository
+from orderhub.store.shipments import ShipmentRepository
+from orderhub.store.stock import StockRepository
+
+__all__ = ["UnitOfWork"]
+
+
+class UnitOfWork:
+    """`with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back."""
+
+    orders: OrderRepository
+    stock: StockRepository
+    outbox: OutboxRepository
+    inbox: InboxRepository
+    catalog: CatalogRepository
+    exceptions: ExceptionRepository
+    cursors: CursorRepository
+    shipments: ShipmentRepository
+
+    def __init__(self, db: Database, *, tenant: str | None = None) -> None:
+        self.db = db
+        self.tenant = tenant or db.tenant
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        conn = self.db.engine.connect()
+        self._conn = conn
+        self._tx = conn.begin()
+        cipher, tenant = self.db.cipher, self.tenant
+        self.orders = OrderRepository(conn, cipher, tenant)
+        self.stock = StockRepository(conn, tenant)
+        self.outbox = OutboxRepository(conn, tenant)
+        self.inbox = InboxRepository(conn, tenant)
+        self.catalog = CatalogRepository(conn, cipher, tenant)
+        self.exceptions = ExceptionRepository(conn, tenant)
+        self.cursors = CursorRepository(conn, tenant)
+        self.shipments = ShipmentRepository(conn, tenant)
+        return self
+
+    def commit(self) -> None:
+        if self._tx is None:
+            raise RuntimeError("commit outside of `with`")
+        self._tx.commit()
+        self._tx = None
+        if self.outbox.added:
+            self.outbox.added = 0
+            self.db.jobs_added()
+
+    def rollback(self) -> None:
+        if self._tx is not None:
+            self._tx.rollback()
+            self._tx = None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,98 @@
+"""Storage behaviour that must hold on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+
+from orderhub.services.hub import Hub
+from orderhub.store import tables as t
+
+from conftest import make_order
+
+
+def test_two_orders_racing_for_the_last_unit_get_one_reservation(hub: Hub) -> None:
+    with hub.uow() as uow:
+        uow.stock.adjust("WH1", "SKU-1", 1)
+        uow.commit()
+    wins: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def race(i: int) -> None:
+        barrier.wait()
+        with hub.uow() as uow:
+            won = uow.stock.reserve("WH1", "SKU-1", 1, order_id=f"o{i}")
+            uow.commit()
+        wins.append(won)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(wins) == [False] * 7 + [True]
+    with hub.uow() as uow:
+        level = uow.stock.level("WH1", "SKU-1")
+        assert level is not None and (level.on_hand, level.reserved) == (1, 1)
+        assert uow.stock.ledger_mismatches() == []
+
+
+def test_a_multi_line_reservation_is_all_or_nothing(hub: Hub) -> None:
+    with hub.uow() as uow:
+        uow.stock.adjust("WH1", "A", 5)
+        uow.stock.adjust("WH1", "B", 1)
+        assert uow.stock.reserve_all("WH1", {"A": 2, "B": 2}, order_id="o1") == ["B"]
+        uow.commit()
+    with hub.uow() as uow:
+        assert [(x.sku, x.reserved) for x in uow.stock.levels()] == [("A", 0), ("B", 0)]
+
+
+def test_personal_data_is_encrypted_at_rest_and_read_back_clear(hub: Hub) -> None:
+    order = make_order()
+    with hub.uow() as uow:
+        uow.orders.add(order)
+        uow.commit()
+    with hub.db.engine.connect() as conn:
+        document, pii = conn.execute(select(t.orders.c.document, t.orders.c.pii)).one()
+    assert "张三" not in document and "13812348000" not in document
+    assert "张三" not in pii and pii.startswith("v1:test:")
+    with hub.uow() as uow:
+        again = uow.orders.get(order.id)
+    assert (again.receiver.name, again.buyer.phone) == ("张三", "13812348000")
+
+
+def test_a_job_is_claimed_by_one_worker_only(hub: Hub) -> None:
+    with hub.uow() as uow:
+        for i in range(20):
+            uow.outbox.add("test.kind", {"i": i}, key=f"k{i}")
+        uow.outbox.add("test.kind", {"i": 0}, key="k0")
+        uow.commit()
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def claim(name: str) -> None:
+        while True:
+            with hub.uow() as uow:
+                jobs = uow.outbox.claim(name, limit=3, lease=30)
+                uow.commit()
+            if not jobs:
+                return
+            with lock:
+                claimed.extend(job.payload["i"] for job in jobs)
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == list(range(20))
+
+
+def test_coalesced_jobs_keep_one_pending_copy(hub: Hub) -> None:
+    with hub.uow() as uow:
+        for _ in range(5):
+            uow.outbox.add("listing.push_stock", {"listing_id": 1}, coalesce_key="stock:1")
+        uow.commit()
+    with hub.uow() as uow:
+        assert uow.outbox.depth() == {("listing.push_stock", "pending"): 1}

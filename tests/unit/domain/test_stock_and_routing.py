@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from orderhub.domain.allocation import NodeOption, allocate
+from orderhub.domain.masking import mask_email, mask_name, mask_phone
+from orderhub.domain.stock import Level, available_to_sell
+
+from conftest import make_order
+
+
+def test_available_to_sell_subtracts_reserved_and_safety_then_applies_ratio() -> None:
+    levels = [Level("WH1", "A", 20, 3)]
+    assert available_to_sell(levels, safety_stock=5, ratio=Decimal("0.6")) == 7
+
+
+def test_available_to_sell_never_goes_negative_and_sums_nodes() -> None:
+    levels = [Level("WH1", "A", 2, 2), Level("WH2", "A", 10, 1)]
+    assert available_to_sell(levels, safety_stock=3) == 6
+    assert available_to_sell([Level("WH1", "A", 1, 5)]) == 0
+
+
+def test_a_listing_of_packs_shows_whole_packs() -> None:
+    assert available_to_sell([Level("WH1", "A", 11, 0)], multiplier=5) == 2
+
+
+def test_stock_first_prefers_the_node_that_can_ship_everything() -> None:
+    order = make_order(lines=[("A", 2), ("B", 1)])
+    for line in order.lines:
+        line.sku = line.channel_sku
+    options = [
+        NodeOption("WH1", priority=10, available={"A": 5}),
+        NodeOption("WH2", priority=1, available={"A": 2, "B": 1}),
+    ]
+    chosen = allocate(order, options)
+    assert chosen is not None and chosen.node == "WH2"
+    assert {line.node for line in order.lines} == {"WH2"}
+
+
+def test_without_stock_anywhere_the_home_node_is_chosen_and_reservation_decides() -> None:
+    order = make_order(lines=[("A", 2)])
+    order.lines[0].sku = "A"
+    chosen = allocate(order, [NodeOption("WH1", 5, {}), NodeOption("WH2", 1, {})])
+    assert chosen is not None and (chosen.node, chosen.strategy) == ("WH1", "fixed_node")
+
+
+def test_personal_data_is_masked_as_sellers_expect() -> None:
+    assert mask_name("张三") == "张*"
+    assert mask_phone("13812348000") == "138****8000"
+    assert mask_email("alice@example.com") == "a***@example.com"
