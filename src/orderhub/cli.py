@@ -144,8 +144,7 @@ def map_command(
     shop: Annotated[str, typer.Option(help="Shop code to put on the order.")] = "preview",
 ) -> None:
     """Show the canonical order a raw payload maps to, or every problem with it."""
-    from orderhub.connectors.registry import UnknownPlatform, order_mapping
-    from orderhub.domain.validation import check_order
+    from orderhub.services.preview import preview_mapping
 
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
@@ -153,14 +152,7 @@ def map_command(
         raise OrderhubError(f"{file} does not exist") from exc
     except ValueError as exc:
         raise OrderhubError(f"{file} is not valid JSON: {exc}") from exc
-    try:
-        mapping = order_mapping(platform)
-    except UnknownPlatform as exc:
-        raise OrderhubError(str(exc)) from exc
-    order = mapping.map(raw, shop=shop)
-    problems = [p for p in check_order(order) if p.severity == "error"]
-    if problems:
-        raise InvalidOrder(problems)
+    order = preview_mapping(platform, raw, shop=shop)
     _print_json(order.model_dump(mode="json", exclude={"trace", "exceptions"}))
 
 

@@ -11,7 +11,7 @@ import asyncio
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from starlette.requests import Request
@@ -44,11 +44,12 @@ class Faults:
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial change from the control endpoint; unknown keys raise KeyError."""
         allowed = {f.name for f in fields(self) if not f.name.startswith("_")} - {"storm_until"}
+        kinds = {f.name: f.default for f in fields(self)}
         with self._lock:
             for key, value in changes.items():
                 if key not in allowed:
                     raise KeyError(key)
-                setattr(self, key, type(getattr(self, key))(value) if value is not None else None)
+                setattr(self, key, _coerce(kinds[key], value))
             if "seed" in changes and self.seed is not None:
                 self._rng.seed(self.seed)
             if changes.get("storm_seconds"):
@@ -61,8 +62,11 @@ class Faults:
                     setattr(self, f.name, f.default)
 
     def snapshot(self) -> dict[str, Any]:
-        data = asdict(self)
-        return {k: v for k, v in data.items() if not k.startswith("_") and k != "storm_until"}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if not f.name.startswith("_") and f.name != "storm_until"
+        }
 
     def roll(self, rate: float) -> bool:
         """True with probability `rate`."""
@@ -73,6 +77,21 @@ class Faults:
 
     def in_storm(self) -> bool:
         return time.monotonic() < self.storm_until
+
+
+def _coerce(default: Any, value: Any) -> Any:
+    """Convert a control-endpoint value to the type of the field's default."""
+    if value is None:
+        return None
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return bool(value)
+    if isinstance(default, int | float):
+        return type(default)(value)
+    if default is None:
+        return int(value)
+    return value
 
 
 class FaultMiddleware:

@@ -1,0 +1,365 @@
+"""A warehouse reached through the Qimen standard interface, as a NodeConnector.
+
+The hub sends delivery orders, cancels and stock queries; the WMS calls back with
+`deliveryorder.confirm` (shipped, with carrier and tracking number) and
+`stockchange.report`. Settings are plain keys so a seller can configure a warehouse
+without code; see `QimenSettings.from_mapping` for the list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from ..base import (
+    CancelResult,
+    InventoryLevel,
+    NodeEvent,
+    OutboundOrder,
+    OutboundReceipt,
+    Rejected,
+    ShipmentConfirmed,
+    ShipmentLine,
+)
+from . import sign as qsign
+from .client import QimenClient
+from .consts import (
+    CANCEL_REFUSED_CODES,
+    CONTENT_TYPE,
+    DEFAULT_LOGISTICS_CODE,
+    DEFAULT_METHOD_PREFIX,
+    DEFAULT_PLATFORM_CODE,
+    DEFAULT_UTC_OFFSET,
+    HUB_FAILURE_CODE,
+    PLATFORM_CODES,
+    RETRY_CODES,
+    SIGN_METHOD,
+    SUCCESS_CODE,
+    DeliveryStatus,
+    InventoryType,
+    Method,
+    OrderType,
+)
+from .xml import build_response, format_time, parse, parse_offset, parse_time, to_dict
+
+__all__ = ["QimenSettings", "QimenWarehouse"]
+
+_REQUIRED = ("base_url", "app_key", "app_secret", "customer_id", "warehouse_code", "owner_code")
+_GATEWAY_PREFIX = "taobao.qimen."
+_QUERY_PAGE = 100
+
+
+def _codes(value: Any, default: frozenset[str]) -> frozenset[str]:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return frozenset(part.strip() for part in value.split(",") if part.strip())
+    return frozenset(str(part) for part in value)
+
+
+@dataclass(frozen=True)
+class QimenSettings:
+    """One warehouse's Qimen settings; the secret never shows in a repr or a log."""
+
+    base_url: str
+    app_key: str
+    app_secret: str = field(repr=False)
+    customer_id: str
+    warehouse_code: str
+    owner_code: str
+    method_prefix: str = DEFAULT_METHOD_PREFIX
+    logistics_code: str = DEFAULT_LOGISTICS_CODE
+    timeout: float = 10.0
+    max_retries: int = 2
+    retry_backoff: float = 0.25
+    zone: timezone = field(default_factory=lambda: parse_offset(DEFAULT_UTC_OFFSET))
+    platform_codes: Mapping[str, str] = field(default_factory=lambda: dict(PLATFORM_CODES))
+    retry_codes: frozenset[str] = RETRY_CODES
+    cancel_refused_codes: frozenset[str] = CANCEL_REFUSED_CODES
+
+    @classmethod
+    def from_mapping(cls, settings: Mapping[str, Any]) -> QimenSettings:
+        """Read and check settings: the six required keys, then optional ones with defaults.
+
+        Optional: method_prefix, logistics_code, timeout, max_retries, retry_backoff,
+        utc_offset ("+08:00"), platform_codes (merged over the defaults), retry_codes and
+        cancel_refused_codes (lists or comma-separated strings, replacing the defaults).
+        """
+        for key in _REQUIRED:
+            if not str(settings.get(key) or "").strip():
+                raise ValueError(f"The Qimen setting {key!r} is required but missing.")
+        platform_codes = dict(PLATFORM_CODES)
+        for name, code in dict(settings.get("platform_codes") or {}).items():
+            platform_codes[str(name).lower()] = str(code)
+        return cls(
+            base_url=str(settings["base_url"]),
+            app_key=str(settings["app_key"]),
+            app_secret=str(settings["app_secret"]),
+            customer_id=str(settings["customer_id"]),
+            warehouse_code=str(settings["warehouse_code"]),
+            owner_code=str(settings["owner_code"]),
+            method_prefix=str(settings.get("method_prefix", DEFAULT_METHOD_PREFIX)),
+            logistics_code=str(settings.get("logistics_code") or DEFAULT_LOGISTICS_CODE),
+            timeout=float(settings.get("timeout", 10.0)),
+            max_retries=int(settings.get("max_retries", 2)),
+            retry_backoff=float(settings.get("retry_backoff", 0.25)),
+            zone=parse_offset(str(settings.get("utc_offset") or DEFAULT_UTC_OFFSET)),
+            platform_codes=platform_codes,
+            retry_codes=_codes(settings.get("retry_codes"), RETRY_CODES),
+            cancel_refused_codes=_codes(settings.get("cancel_refused_codes"), CANCEL_REFUSED_CODES),
+        )
+
+
+def _money(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"))
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(Decimal(str(value or "0")))
+    except ArithmeticError as exc:
+        raise ValueError(f"{name} is not a number: {value!r}") from exc
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """A parsed list (or a lone item) as a list of dicts, skipping text noise."""
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+class QimenWarehouse:
+    """A WMS that speaks Qimen: create/cancel outbound, query stock, read its callbacks."""
+
+    platform = "qimen"
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any] | QimenSettings,
+        *,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = (
+            settings
+            if isinstance(settings, QimenSettings)
+            else QimenSettings.from_mapping(settings)
+        )
+        s = self.settings
+        self._clock = clock
+        self._client = QimenClient(
+            base_url=s.base_url,
+            app_key=s.app_key,
+            app_secret=s.app_secret,
+            customer_id=s.customer_id,
+            zone=s.zone,
+            method_prefix=s.method_prefix,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            retry_backoff=s.retry_backoff,
+            retry_codes=s.retry_codes,
+            client=client,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
+        """Send a JYCK delivery order; the WMS de-duplicates on `deliveryOrderCode`.
+
+        The receipt carries the WMS's `deliveryOrderId`, or our own code when a WMS
+        accepts without giving one back.
+        """
+        reply = self._client.deliveryorder_create(self.delivery_order(order))
+        external = str(reply.fields.get("deliveryOrderId") or "")
+        if not external:
+            for item in _dicts(reply.fields.get("deliveryOrders") or []):
+                external = str(item.get("deliveryOrderId") or "")
+                break
+        return OutboundReceipt(external_id=external or order.code)
+
+    def delivery_order(self, order: OutboundOrder) -> dict[str, Any]:
+        """The `deliveryorder.create` request content for an order (before XML)."""
+        s, zone, now = self.settings, self.settings.zone, self._clock()
+        item_amount = sum(
+            (line.unit_price * line.quantity for line in order.lines), start=Decimal("0")
+        )
+        return {
+            "deliveryOrder": {
+                "deliveryOrderCode": order.code,
+                "orderType": OrderType.JYCK.value,
+                "warehouseCode": s.warehouse_code,
+                "sourcePlatformCode": s.platform_codes.get(
+                    order.platform.lower(), DEFAULT_PLATFORM_CODE
+                ),
+                "createTime": format_time(now, zone),
+                "placeOrderTime": format_time(order.placed_at, zone),
+                "payTime": format_time(order.paid_at, zone) if order.paid_at else None,
+                "operateTime": format_time(now, zone),
+                "shopNick": order.shop_code,
+                "buyerNick": order.buyer_nick,
+                "totalAmount": _money(order.grand_total),
+                "itemAmount": _money(item_amount),
+                "discountAmount": _money(order.discount),
+                "freight": _money(order.shipping_fee),
+                "arAmount": _money(order.grand_total),
+                "logisticsCode": s.logistics_code,
+                "receiverInfo": {
+                    "name": order.receiver_name,
+                    "mobile": order.receiver_phone,
+                    "countryCode": order.country,
+                    "province": order.province,
+                    "city": order.city,
+                    "area": order.district,
+                    "detailAddress": order.address,
+                    "zipCode": order.postcode,
+                },
+                "buyerMessage": order.buyer_remark,
+                "sellerMessage": order.seller_remark,
+            },
+            "orderLines": [
+                {
+                    "orderLineNo": line.line_no,
+                    "sourceOrderCode": order.channel_order_id,
+                    "ownerCode": s.owner_code,
+                    "itemCode": line.sku,
+                    "itemName": line.title,
+                    "planQty": line.quantity,
+                    "retailPrice": _money(line.unit_price),
+                    "actualPrice": _money(line.unit_price),
+                    "inventoryType": InventoryType.ZP.value,
+                }
+                for line in order.lines
+            ],
+        }
+
+    def cancel_outbound(self, *, code: str, reason: str) -> CancelResult:
+        """Cancel at the WMS; a "too late, it shipped" refusal is an answer, not an error."""
+        request = {
+            "warehouseCode": self.settings.warehouse_code,
+            "ownerCode": self.settings.owner_code,
+            "orderCode": code,
+            "orderType": OrderType.JYCK.value,
+            "cancelReason": reason,
+        }
+        try:
+            self._client.order_cancel(request)
+        except Rejected as exc:
+            if exc.code in self.settings.cancel_refused_codes:
+                return CancelResult(cancelled=False, reason=exc.message)
+            raise
+        return CancelResult(cancelled=True)
+
+    def query_inventory(self, skus: Sequence[str]) -> list[InventoryLevel]:
+        """Sellable (ZP) stock per SKU, summed over batches; SKUs the WMS omits count 0."""
+        wanted = list(dict.fromkeys(skus))
+        totals: dict[str, list[int]] = {sku: [0, 0] for sku in wanted}
+        for start in range(0, len(wanted), _QUERY_PAGE):
+            criteria = [
+                {
+                    "warehouseCode": self.settings.warehouse_code,
+                    "ownerCode": self.settings.owner_code,
+                    "itemCode": sku,
+                    "inventoryType": InventoryType.ZP.value,
+                }
+                for sku in wanted[start : start + _QUERY_PAGE]
+            ]
+            reply = self._client.inventory_query({"criteriaList": criteria})
+            for item in _dicts(reply.fields.get("items") or []):
+                sku = str(item.get("itemCode") or "")
+                kind = str(item.get("inventoryType") or InventoryType.ZP.value)
+                if sku not in totals or kind != InventoryType.ZP.value:
+                    continue
+                totals[sku][0] += _int(item.get("quantity"), "quantity")
+                totals[sku][1] += _int(item.get("lockQuantity"), "lockQuantity")
+        return [
+            InventoryLevel(sku=sku, quantity=q, locked=lock) for sku, (q, lock) in totals.items()
+        ]
+
+    def verify_callback(self, query: Mapping[str, str], body: bytes) -> bool:
+        """True when the callback is for our app key and customer and signed with our secret."""
+        s = self.settings
+        if not hmac.compare_digest(str(query.get("app_key", "")), s.app_key):
+            return False
+        if not hmac.compare_digest(str(query.get("customerId", "")), s.customer_id):
+            return False
+        if query.get("sign_method", SIGN_METHOD).lower() != SIGN_METHOD:
+            return False
+        return qsign.verify({k: str(v) for k, v in query.items()}, body, s.app_secret)
+
+    def parse_callback(self, query: Mapping[str, str], body: bytes) -> NodeEvent:
+        """A verified callback as a NodeEvent; ValueError when it cannot be read."""
+        method = self._short_method(str(query.get("method") or ""))
+        if not method:
+            raise ValueError("The Qimen callback has no method parameter.")
+        root = parse(body)
+        if root.tag != "request":
+            raise ValueError(f"The Qimen callback root is <{root.tag}>, not <request>.")
+        data = to_dict(root)
+        if method == Method.DELIVERYORDER_CONFIRM:
+            shipment = self._shipment(data, body)
+            return NodeEvent(method=Method.DELIVERYORDER_CONFIRM.value, shipment=shipment, raw=data)
+        if method == Method.STOCKCHANGE_REPORT:
+            items = _dicts(data.get("items") or [])
+            return NodeEvent(method=Method.STOCKCHANGE_REPORT.value, raw={"items": items})
+        return NodeEvent(method=method, raw=data)
+
+    def callback_reply(self, *, ok: bool, message: str = "") -> tuple[bytes, str]:
+        """The `<response>` a WMS waits for; failure makes it deliver the callback again."""
+        code = SUCCESS_CODE if ok else HUB_FAILURE_CODE
+        body = build_response(ok=ok, code=code, message=message or ("success" if ok else "error"))
+        return body, CONTENT_TYPE
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        self._client.close()
+
+    def _short_method(self, method: str) -> str:
+        for prefix in (self.settings.method_prefix, _GATEWAY_PREFIX):
+            if prefix and method.startswith(prefix):
+                return method[len(prefix) :]
+        return method
+
+    def _shipment(self, data: Mapping[str, Any], body: bytes) -> ShipmentConfirmed:
+        order = data.get("deliveryOrder")
+        if not isinstance(order, dict) or not order.get("deliveryOrderCode"):
+            raise ValueError("The deliveryorder.confirm has no deliveryOrder.deliveryOrderCode.")
+        code = str(order["deliveryOrderCode"])
+        packages = _dicts(data.get("packages") or [])
+        tracked = [p for p in packages if p.get("expressCode")]
+        if not tracked:
+            raise ValueError(f"The deliveryorder.confirm for {code} has no package expressCode.")
+        lines = self._lines(_dicts(data.get("orderLines") or []), "actualQty")
+        if not lines:
+            items = (item for p in packages for item in _dicts(p.get("items") or []))
+            lines = self._lines(items, "quantity")
+        moment = order.get("orderConfirmTime") or order.get("operateTime")
+        confirm_type = str(order.get("confirmType") or "0")
+        status = str(order.get("status") or DeliveryStatus.DELIVERED.value)
+        return ShipmentConfirmed(
+            code=code,
+            carrier=str(tracked[0].get("logisticsCode") or ""),
+            tracking_no=str(tracked[0]["expressCode"]),
+            lines=lines,
+            confirm_id=str(order.get("outBizCode") or hashlib.sha256(body).hexdigest()),
+            final=confirm_type == "0" and status != DeliveryStatus.PARTDELIVERED.value,
+            shipped_at=parse_time(str(moment), self.settings.zone) if moment else None,
+        )
+
+    @staticmethod
+    def _lines(rows: Iterable[Mapping[str, Any]], qty_key: str) -> list[ShipmentLine]:
+        lines = []
+        for row in rows:
+            quantity = _int(row.get(qty_key), qty_key)
+            sku = str(row.get("itemCode") or "")
+            if quantity > 0 and sku:
+                line_no = str(row.get("orderLineNo") or "") or None
+                lines.append(ShipmentLine(sku=sku, quantity=quantity, line_no=line_no))
+        return lines

@@ -1,0 +1,215 @@
+"""Qimen XML bodies and wire times, to and from plain dicts.
+
+A request is `<request>` with nested elements; a reply is `<response><flag/><code/>
+<message/>…</response>`. Lists travel as a plural wrapper around singular items
+(`<orderLines><orderLine>…`), so the wrapper names are listed here. Bodies from outside
+are untrusted: anything with a DOCTYPE or entity declaration is refused before parsing.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from .consts import FLAG_FAILURE, FLAG_SUCCESS, TIME_FORMAT
+
+__all__ = [
+    "LIST_ITEMS",
+    "Reply",
+    "XmlError",
+    "build",
+    "build_response",
+    "format_time",
+    "parse",
+    "parse_offset",
+    "parse_response",
+    "parse_time",
+    "to_dict",
+]
+
+LIST_ITEMS: Mapping[str, str] = {
+    "orderLines": "orderLine",
+    "packages": "package",
+    "items": "item",
+    "criteriaList": "criteria",
+    "deliveryOrders": "deliveryOrder",
+    "subSourceOrders": "subSourceOrder",
+    "relatedOrders": "relatedOrder",
+    "invoices": "invoice",
+    "batchs": "batch",
+    "snList": "sn",
+    "packageMaterialList": "packageMaterial",
+}
+"""Plural wrapper → singular item tag, for every list the Qimen methods we use carry."""
+
+_FORBIDDEN = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+_CENT = Decimal("0.01")
+
+
+class XmlError(ValueError):
+    """A body is not Qimen XML we are willing to read."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A parsed `<response>`: the flag, code and message, and every other field."""
+
+    flag: str
+    code: str
+    message: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the other side says it did what was asked."""
+        return self.flag == FLAG_SUCCESS
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, Decimal):
+        return format(value.quantize(_CENT), "f")
+    if isinstance(value, str | int):
+        return str(value)
+    raise TypeError(f"cannot put a {type(value).__name__} into Qimen XML")
+
+
+def _fill(parent: ET.Element, content: Mapping[str, Any]) -> None:
+    for key, value in content.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, Mapping):
+            _fill(ET.SubElement(parent, key), value)
+        elif isinstance(value, Sequence) and not isinstance(value, str):
+            item_tag = LIST_ITEMS.get(key)
+            if item_tag is None:
+                raise ValueError(f"no item tag is known for the list {key!r}")
+            wrapper = ET.SubElement(parent, key)
+            for item in value:
+                if isinstance(item, Mapping):
+                    _fill(ET.SubElement(wrapper, item_tag), item)
+                else:
+                    ET.SubElement(wrapper, item_tag).text = _text(item)
+        else:
+            ET.SubElement(parent, key).text = _text(value)
+
+
+def build(content: Mapping[str, Any], *, root: str = "request") -> bytes:
+    """UTF-8 XML for `content`; None and "" are left out, Decimals get two places."""
+    element = ET.Element(root)
+    _fill(element, content)
+    data: bytes = ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    return data
+
+
+def build_response(
+    *, ok: bool, code: str, message: str, extra: Mapping[str, Any] | None = None
+) -> bytes:
+    """A `<response>` with flag, code and message first, as every Qimen reply has them."""
+    element = ET.Element("response")
+    ET.SubElement(element, "flag").text = FLAG_SUCCESS if ok else FLAG_FAILURE
+    ET.SubElement(element, "code").text = code
+    ET.SubElement(element, "message").text = message
+    _fill(element, extra or {})
+    data: bytes = ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    return data
+
+
+def parse(body: bytes) -> ET.Element:
+    """The root element of an untrusted body; XmlError for anything unsafe or broken."""
+    if not body.strip():
+        raise XmlError("the body is empty")
+    if b"\x00" in body:
+        raise XmlError("the body is not UTF-8 XML")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise XmlError("the body is not UTF-8 XML") from exc
+    if _FORBIDDEN.search(text):
+        raise XmlError("the body declares a DOCTYPE or entity, which is refused")
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise XmlError(f"the body is not well-formed XML ({exc})") from exc
+
+
+def _value(element: ET.Element) -> Any:
+    children = list(element)
+    if not children:
+        return [] if element.tag in LIST_ITEMS else (element.text or "").strip()
+    item_tag = LIST_ITEMS.get(element.tag)
+    if item_tag is not None and all(child.tag == item_tag for child in children):
+        return [_value(child) for child in children]
+    return to_dict(element)
+
+
+def to_dict(element: ET.Element) -> dict[str, Any]:
+    """Children of `element` as a dict; wrappers become lists, repeated tags too."""
+    result: dict[str, Any] = {}
+    repeated: set[str] = set()
+    for child in element:
+        value = _value(child)
+        previous = result.get(child.tag)
+        if child.tag not in result:
+            result[child.tag] = value
+        elif isinstance(previous, list) and isinstance(value, list) and child.tag in LIST_ITEMS:
+            previous.extend(value)
+        elif child.tag in repeated and isinstance(previous, list):
+            previous.append(value)
+        else:
+            result[child.tag] = [previous, value]
+            repeated.add(child.tag)
+    return result
+
+
+def parse_response(body: bytes) -> Reply:
+    """A reply body as a Reply; TOP's `<error_response>` becomes a failure with its sub-code."""
+    root = parse(body)
+    data = to_dict(root)
+    if root.tag == "error_response":
+        code = str(data.get("sub_code") or data.get("code") or "")
+        message = str(data.get("sub_msg") or data.get("msg") or "")
+        return Reply(FLAG_FAILURE, code, message, data)
+    if root.tag != "response":
+        raise XmlError(f"the reply root is <{root.tag}>, not <response>")
+    flag = str(data.pop("flag", "")).lower()
+    if flag not in (FLAG_SUCCESS, FLAG_FAILURE):
+        raise XmlError("the reply has no success/failure flag")
+    code = str(data.pop("code", ""))
+    message = str(data.pop("message", ""))
+    return Reply(flag, code, message, data)
+
+
+def parse_offset(text: str) -> timezone:
+    """'+08:00' → the fixed zone Qimen times are written in (Beijing by default)."""
+    if text.strip().upper() in ("Z", "UTC"):
+        return UTC
+    match = _OFFSET.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a UTC offset like +08:00")
+    sign, hours, minutes = match.groups()
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(-delta if sign == "-" else delta)
+
+
+def format_time(moment: datetime, zone: tzinfo) -> str:
+    """An aware time as Qimen writes it, 'YYYY-MM-DD HH:MM:SS' in `zone`; naive means UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str, zone: tzinfo) -> datetime:
+    """A Qimen 'YYYY-MM-DD HH:MM:SS' written in `zone`, as an aware UTC datetime."""
+    try:
+        local = datetime.strptime(text.strip().replace("T", " ")[:19], TIME_FORMAT)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a time like 2024-05-01 13:45:00") from exc
+    return local.replace(tzinfo=zone).astimezone(UTC)

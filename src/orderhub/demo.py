@@ -1,0 +1,285 @@
+"""`orderhub demo`: the hub on SQLite with emulated Shopify shops and a Qimen warehouse.
+
+`Stack` starts everything on loopback (emulators, the hub's HTTP API and a worker) and
+wires them together exactly as a seller would: shops and a warehouse in configuration,
+webhooks registered through the shop's API, the warehouse calling the hub back. The
+tests and benchmarks use the same stack.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from orderhub.api.app import create_app
+from orderhub.bootstrap import build_hub
+from orderhub.config import HubConfig, ListingConfig, NodeConfig, Settings, ShopConfig, SkuConfig
+from orderhub.config import StockConfig
+from orderhub.jobs.worker import Worker
+from orderhub.sandbox.qimen import QimenEmulator
+from orderhub.sandbox.server import RunningServer, serve_in_thread
+from orderhub.sandbox.shopify import ShopifyEmulator
+from orderhub.services import queries
+from orderhub.services.hub import Hub
+from orderhub.services.setup import apply_config
+from orderhub.services.sync import pull_orders
+
+__all__ = ["DemoOptions", "Stack", "StackOptions", "run_demo"]
+
+DEMO_DATABASE = "sqlite:///./orderhub-demo.db"
+TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
+QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "demo-app-key", "demo-app-secret", "demo-owner"
+
+
+@dataclass
+class StackOptions:
+    """What to emulate: shops, SKUs and stock, and how the emulators behave."""
+
+    shops: int = 1
+    skus: int = 5
+    stock: int = 1000
+    ship_delay: float = 0.2
+    leak_rate: float = 200.0
+    bucket_size: int = 400
+    webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
+    start_worker: bool = True
+    worker_threads: int | None = None
+
+
+@dataclass
+class Stack:
+    """Emulators, the hub's API and a worker, all on loopback."""
+
+    settings: Settings
+    options: StackOptions = field(default_factory=StackOptions)
+    hub: Hub = field(init=False)
+    worker: Worker | None = field(init=False, default=None)
+    shops: dict[str, ShopifyEmulator] = field(init=False, default_factory=dict)
+    qimen: QimenEmulator = field(init=False)
+    api: RunningServer = field(init=False)
+    _servers: list[RunningServer] = field(init=False, default_factory=list)
+
+    @property
+    def sku_codes(self) -> list[str]:
+        return [f"SKU-{i + 1:03d}" for i in range(self.options.skus)]
+
+    def start(self) -> Stack:
+        o = self.options
+        self.hub = build_hub(self.settings)
+        self.qimen = QimenEmulator(
+            QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER, warehouse_code="WH1",
+            ship_delay=o.ship_delay,
+        )
+        qimen_server = self._serve(self.qimen.app)
+        self.api = self._serve(create_app(self.hub))
+        shop_configs = []
+        for i in range(o.shops):
+            code = f"SHOP{i + 1}"
+            emulator = ShopifyEmulator(
+                shop_domain=f"demo-shop-{i + 1}.myshopify.com", bucket_size=o.bucket_size,
+                leak_rate=o.leak_rate, webhook_retry_delays=o.webhook_retry_delays,
+            )
+            emulator.seed_product({"skus": self.sku_codes, "price": "19.90", "stock": 0})
+            server = self._serve(emulator.app)
+            self.shops[code] = emulator
+            shop_configs.append(
+                ShopConfig(
+                    code=code, platform="shopify", name=f"Demo shop {i + 1}", nodes=["WH1"],
+                    settings={"base_url": server.url, "shop_domain": emulator.shop_domain},
+                    secrets={
+                        "access_token": emulator.access_token,
+                        "webhook_secret": emulator.client_secret,
+                    },
+                )
+            )
+        config = HubConfig(
+            shops=shop_configs,
+            nodes=[
+                NodeConfig(
+                    code="WH1", platform="qimen", name="Demo warehouse",
+                    settings={
+                        "base_url": f"{qimen_server.url}/router/qimen/service",
+                        "app_key": QIMEN_KEY, "customer_id": QIMEN_CUSTOMER,
+                        "warehouse_code": "WH1", "owner_code": QIMEN_CUSTOMER,
+                    },
+                    secrets={"app_secret": QIMEN_SECRET},
+                )
+            ],
+            skus=[SkuConfig(sku=s, title=f"Demo item {s}") for s in self.sku_codes],
+            listings=[
+                ListingConfig(shop=shop.code, channel_sku=s, sku=s)
+                for shop in shop_configs
+                for s in self.sku_codes
+            ],
+            stock=[StockConfig(node="WH1", sku=s, on_hand=o.stock) for s in self.sku_codes],
+        )
+        apply_config(self.hub, config)
+        self.qimen.set_stock({s: o.stock for s in self.sku_codes})
+        self.qimen.configure(callback_url=f"{self.api.url}/callbacks/WH1")
+        with self.hub.uow() as uow:
+            records = uow.catalog.shops()
+        for record in records:
+            self.hub.channel(record).register_webhooks(
+                address=f"{self.api.url}/webhooks/{record.code}", topics=TOPICS
+            )
+        if o.start_worker:
+            self.worker = Worker(self.hub, threads=o.worker_threads)
+            self.worker.start()
+        return self
+
+    def _serve(self, app: Any) -> RunningServer:
+        server = serve_in_thread(app)
+        self._servers.append(server)
+        return server
+
+    def stop(self) -> None:
+        if self.worker:
+            self.worker.stop()
+        for server in reversed(self._servers):
+            server.stop()
+        for emulator in self.shops.values():
+            emulator.close()
+        self.qimen.stop()
+        self.hub.close()
+
+    def placed(self) -> int:
+        return sum(int(e.stats()["orders_placed"]) for e in self.shops.values())
+
+    def webhooks_settled(self) -> bool:
+        for emulator in self.shops.values():
+            counts = emulator.stats()["webhooks"]
+            if counts.get("pending", 0):
+                return False
+        return True
+
+    def summary(self) -> dict[str, Any]:
+        """What happened, counted on both sides: the emulators' and the hub's."""
+        stats = queries.hub_stats(self.hub)
+        orders = stats["orders"]
+        wms = self.qimen.stats()
+        return {
+            "placed": self.placed(),
+            "received": sum(orders.values()),
+            "pushed_to_warehouse": int(wms.get("distinct_orders", 0)),
+            "shipped": stats["shipments"],
+            "confirmed_to_channel": sum(
+                int(e.stats()["fulfillments"]) for e in self.shops.values()
+            ),
+            "completed": orders.get("completed", 0),
+            "held": orders.get("held", 0),
+            "cancelled": orders.get("cancelled", 0),
+            "exceptions": stats["open_exceptions"],
+            "oversold": stats["oversold"],
+            "listed_stock": {
+                code: e.inventory_by_sku() for code, e in self.shops.items()
+            },
+        }
+
+    def settled(self) -> bool:
+        """Every placed order is in the hub and nothing is left to do right now."""
+        stats = queries.hub_stats(self.hub)
+        orders = stats["orders"]
+        busy = sum(
+            n for key, n in stats["jobs"].items() if key.endswith((":pending", ":running"))
+        )
+        in_flight = sum(
+            orders.get(s, 0) for s in ("received", "reserved", "pushed", "shipped", "cancelling")
+        )
+        return (
+            sum(orders.values()) + stats["inbox"].get("failed", 0) >= self.placed()
+            and busy == 0
+            and in_flight == 0
+            and self.webhooks_settled()
+        )
+
+
+@dataclass
+class DemoOptions:
+    """The demo's knobs, as the CLI passes them."""
+
+    orders: int = 200
+    rate: float = 20.0
+    shops: int = 1
+    stock: int = 1000
+    skus: int = 5
+    exit_when_done: bool = False
+    quiet: bool = False
+
+
+def _demo_settings() -> Settings:
+    settings = Settings()
+    if "ORDERHUB_DATABASE_URL" not in os.environ:
+        settings.database_url = DEMO_DATABASE
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+    else:
+        settings.tenant = f"demo-{int(time.time())}"
+    settings.stock_push_window = 0.5
+    settings.pull_interval = 3600
+    return settings
+
+
+def _progress(stack: Stack, started: float) -> Table:
+    summary = stack.summary()
+    table = Table(title=f"orderhub demo — {time.monotonic() - started:.0f}s")
+    table.add_column("stage")
+    table.add_column("orders", justify="right")
+    for key in ("placed", "received", "pushed_to_warehouse", "shipped", "confirmed_to_channel",
+                "completed", "held", "exceptions", "oversold"):
+        table.add_row(key.replace("_", " "), str(summary[key]))
+    for code, stock in summary["listed_stock"].items():
+        table.add_row(f"{code} listed stock", " ".join(f"{v}" for v in stock.values()))
+    return table
+
+
+def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Place orders at a steady rate, show progress, and return the summary."""
+    stack = Stack(
+        _demo_settings(),
+        StackOptions(shops=options.shops, skus=options.skus, stock=options.stock),
+    ).start()
+    console = Console(stderr=True, quiet=options.quiet)
+    started = time.monotonic()
+    codes = list(stack.shops)
+    try:
+        with Live(_progress(stack, started), console=console, refresh_per_second=4) as live:
+            for i in range(options.orders):
+                due = started + i / options.rate
+                while time.monotonic() < due:
+                    time.sleep(min(0.05, due - time.monotonic()))
+                stack.shops[codes[i % len(codes)]].place_random_orders(1, skus=stack.sku_codes)
+                if i % 10 == 0:
+                    live.update(_progress(stack, started))
+            deadline = time.monotonic() + 120 + options.orders / 50
+            try:
+                while not options.exit_when_done or not stack.settled():
+                    if on_tick:
+                        on_tick()
+                    live.update(_progress(stack, started))
+                    if options.exit_when_done and time.monotonic() > deadline:
+                        break
+                    time.sleep(0.25)
+            except KeyboardInterrupt:
+                pass
+            for code in codes:
+                pull_orders(stack.hub, code)
+            while options.exit_when_done and not stack.settled() and time.monotonic() < deadline:
+                time.sleep(0.25)
+            live.update(_progress(stack, started))
+        summary = stack.summary()
+        summary["seconds"] = round(time.monotonic() - started, 2)
+        summary["database"] = stack.settings.database_url
+        return summary
+    finally:
+        stack.stop()
