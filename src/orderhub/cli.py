@@ -19,7 +19,11 @@ from rich.table import Table
 from orderhub.domain.errors import InvalidOrder, OrderhubError
 from orderhub.domain.order import Order
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="orderhub: every shop, every warehouse, one hub.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="orderhub: every shop, every warehouse, one hub.",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 sync_app = typer.Typer(no_args_is_help=True, help="Pull orders from shops by hand.")
 orders_app = typer.Typer(no_args_is_help=True, help="Look at orders.")
@@ -65,8 +69,13 @@ def demo(
 
     summary = run_demo(
         DemoOptions(
-            orders=orders, rate=rate, shops=shops, stock=stock, skus=skus,
-            exit_when_done=exit_when_done, quiet=json_out,
+            orders=orders,
+            rate=rate,
+            shops=shops,
+            stock=stock,
+            skus=skus,
+            exit_when_done=exit_when_done,
+            quiet=json_out,
         )
     )
     if json_out:
@@ -217,8 +226,15 @@ def orders_list(
         return
     table = Table("id", "shop", "channel id", "status", "node", "total", "placed")
     for r in rows:
-        table.add_row(r.id, r.shop, r.channel_order_id, r.status, r.node or "",
-                      f"{r.grand_total} {r.currency}", r.placed_at.isoformat(timespec="seconds"))
+        table.add_row(
+            r.id,
+            r.shop,
+            r.channel_order_id,
+            r.status,
+            r.node or "",
+            f"{r.grand_total} {r.currency}",
+            r.placed_at.isoformat(timespec="seconds"),
+        )
     out.print(table)
 
 
@@ -243,16 +259,23 @@ def orders_show(
     out.print(f"[bold]{order.id}[/bold]  {order.shop} #{order.channel_order_id}  {order.status}")
     out.print(f"receiver: {r.name} {r.phone}, {r.address1} {r.city} {r.province} {r.country}")
     for line in order.lines:
-        out.print(f"  {line.sku or line.channel_sku} × {line.quantity} @ {line.unit_price}"
-                  f" → {line.node or '-'}")
+        out.print(
+            f"  {line.sku or line.channel_sku} × {line.quantity} @ {line.unit_price}"
+            f" → {line.node or '-'}"
+        )
     for f in order.fulfillments:
         out.print(f"shipped: {f.carrier} {f.tracking_no} (confirmed: {f.confirmed_to_channel})")
     for e in order.exceptions:
         out.print(f"exception [{'resolved' if e.resolved else 'open'}] {e.code}: {e.message}")
     table = Table("at", "stage", "status", "ms", "message")
     for t in order.trace:
-        table.add_row(t.at.isoformat(timespec="milliseconds"), t.stage, t.status,
-                      "" if t.latency_ms is None else f"{t.latency_ms:.1f}", t.message)
+        table.add_row(
+            t.at.isoformat(timespec="milliseconds"),
+            t.stage,
+            t.status,
+            "" if t.latency_ms is None else f"{t.latency_ms:.1f}",
+            t.message,
+        )
     out.print(table)
 
 
@@ -293,8 +316,14 @@ def jobs_list(
         return
     table = Table("id", "kind", "status", "attempts", "order", "last error")
     for r in rows:
-        table.add_row(str(r.id), r.kind, r.status, f"{r.attempts}/{r.max_attempts}",
-                      r.order_id or "", r.last_error or "")
+        table.add_row(
+            str(r.id),
+            r.kind,
+            r.status,
+            f"{r.attempts}/{r.max_attempts}",
+            r.order_id or "",
+            r.last_error or "",
+        )
     out.print(table)
 
 

@@ -134,6 +134,7 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 def _expand(owner: str, secrets: dict[str, str]) -> dict[str, str]:
     expanded = {}
     for key, value in secrets.items():
+
         def lookup(match: re.Match[str], key: str = key) -> str:
             name = match.group(1)
             if name not in os.environ:

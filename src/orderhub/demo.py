@@ -22,8 +22,15 @@ from sqlalchemy.engine import make_url
 
 from orderhub.api.app import create_app
 from orderhub.bootstrap import build_hub
-from orderhub.config import HubConfig, ListingConfig, NodeConfig, Settings, ShopConfig, SkuConfig
-from orderhub.config import StockConfig
+from orderhub.config import (
+    HubConfig,
+    ListingConfig,
+    NodeConfig,
+    Settings,
+    ShopConfig,
+    SkuConfig,
+    StockConfig,
+)
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
@@ -76,7 +83,10 @@ class Stack:
         o = self.options
         self.hub = build_hub(self.settings)
         self.qimen = QimenEmulator(
-            QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER, warehouse_code="WH1",
+            QIMEN_KEY,
+            QIMEN_SECRET,
+            QIMEN_CUSTOMER,
+            warehouse_code="WH1",
             ship_delay=o.ship_delay,
         )
         qimen_server = self._serve(self.qimen.app)
@@ -85,15 +95,20 @@ class Stack:
         for i in range(o.shops):
             code = f"SHOP{i + 1}"
             emulator = ShopifyEmulator(
-                shop_domain=f"demo-shop-{i + 1}.myshopify.com", bucket_size=o.bucket_size,
-                leak_rate=o.leak_rate, webhook_retry_delays=o.webhook_retry_delays,
+                shop_domain=f"demo-shop-{i + 1}.myshopify.com",
+                bucket_size=o.bucket_size,
+                leak_rate=o.leak_rate,
+                webhook_retry_delays=o.webhook_retry_delays,
             )
             emulator.seed_product({"skus": self.sku_codes, "price": "19.90", "stock": 0})
             server = self._serve(emulator.app)
             self.shops[code] = emulator
             shop_configs.append(
                 ShopConfig(
-                    code=code, platform="shopify", name=f"Demo shop {i + 1}", nodes=["WH1"],
+                    code=code,
+                    platform="shopify",
+                    name=f"Demo shop {i + 1}",
+                    nodes=["WH1"],
                     settings={"base_url": server.url, "shop_domain": emulator.shop_domain},
                     secrets={
                         "access_token": emulator.access_token,
@@ -105,11 +120,15 @@ class Stack:
             shops=shop_configs,
             nodes=[
                 NodeConfig(
-                    code="WH1", platform="qimen", name="Demo warehouse",
+                    code="WH1",
+                    platform="qimen",
+                    name="Demo warehouse",
                     settings={
                         "base_url": f"{qimen_server.url}/router/qimen/service",
-                        "app_key": QIMEN_KEY, "customer_id": QIMEN_CUSTOMER,
-                        "warehouse_code": "WH1", "owner_code": QIMEN_CUSTOMER,
+                        "app_key": QIMEN_KEY,
+                        "customer_id": QIMEN_CUSTOMER,
+                        "warehouse_code": "WH1",
+                        "owner_code": QIMEN_CUSTOMER,
                     },
                     secrets={"app_secret": QIMEN_SECRET},
                 )
@@ -179,18 +198,14 @@ class Stack:
             "cancelled": orders.get("cancelled", 0),
             "exceptions": stats["open_exceptions"],
             "oversold": stats["oversold"],
-            "listed_stock": {
-                code: e.inventory_by_sku() for code, e in self.shops.items()
-            },
+            "listed_stock": {code: e.inventory_by_sku() for code, e in self.shops.items()},
         }
 
     def settled(self) -> bool:
         """Every placed order is in the hub and nothing is left to do right now."""
         stats = queries.hub_stats(self.hub)
         orders = stats["orders"]
-        busy = sum(
-            n for key, n in stats["jobs"].items() if key.endswith((":pending", ":running"))
-        )
+        busy = sum(n for key, n in stats["jobs"].items() if key.endswith((":pending", ":running")))
         in_flight = sum(
             orders.get(s, 0) for s in ("received", "reserved", "pushed", "shipped", "cancelling")
         )
@@ -235,8 +250,17 @@ def _progress(stack: Stack, started: float) -> Table:
     table = Table(title=f"orderhub demo — {time.monotonic() - started:.0f}s")
     table.add_column("stage")
     table.add_column("orders", justify="right")
-    for key in ("placed", "received", "pushed_to_warehouse", "shipped", "confirmed_to_channel",
-                "completed", "held", "exceptions", "oversold"):
+    for key in (
+        "placed",
+        "received",
+        "pushed_to_warehouse",
+        "shipped",
+        "confirmed_to_channel",
+        "completed",
+        "held",
+        "exceptions",
+        "oversold",
+    ):
         table.add_row(key.replace("_", " "), str(summary[key]))
     for code, stock in summary["listed_stock"].items():
         table.add_row(f"{code} listed stock", " ".join(f"{v}" for v in stock.values()))

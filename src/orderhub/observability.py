@@ -17,7 +17,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 __all__ = ["Metrics", "configure_logging", "get_logger", "metrics"]
 
 _SENSITIVE = (
-    "secret", "token", "password", "authorization", "phone", "email", "address", "hmac",
+    "secret",
+    "token",
+    "password",
+    "authorization",
+    "phone",
+    "email",
+    "address",
+    "hmac",
 )
 
 
@@ -60,32 +67,46 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.orders = Counter(
-            "orderhub_orders_total", "Orders passing each pipeline stage", ["stage"],
+            "orderhub_orders_total",
+            "Orders passing each pipeline stage",
+            ["stage"],
             registry=self.registry,
         )
         self.inbound = Counter(
-            "orderhub_inbound_total", "Inbound payloads by source and result",
-            ["source", "result"], registry=self.registry,
+            "orderhub_inbound_total",
+            "Inbound payloads by source and result",
+            ["source", "result"],
+            registry=self.registry,
         )
         self.jobs = Counter(
-            "orderhub_jobs_total", "Outbox job attempts by kind and outcome",
-            ["kind", "outcome"], registry=self.registry,
+            "orderhub_jobs_total",
+            "Outbox job attempts by kind and outcome",
+            ["kind", "outcome"],
+            registry=self.registry,
         )
         self.job_seconds = Histogram(
-            "orderhub_job_seconds", "Time spent on one job attempt", ["kind"],
+            "orderhub_job_seconds",
+            "Time spent on one job attempt",
+            ["kind"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
         self.connector_failures = Counter(
-            "orderhub_connector_failures_total", "Failed calls to external systems",
-            ["connector", "error"], registry=self.registry,
+            "orderhub_connector_failures_total",
+            "Failed calls to external systems",
+            ["connector", "error"],
+            registry=self.registry,
         )
         self.queue_depth = Gauge(
-            "orderhub_queue_depth", "Outbox jobs per kind and status", ["kind", "status"],
+            "orderhub_queue_depth",
+            "Outbox jobs per kind and status",
+            ["kind", "status"],
             registry=self.registry,
         )
         self.open_exceptions = Gauge(
-            "orderhub_open_exceptions", "Exceptions waiting for a person", registry=self.registry,
+            "orderhub_open_exceptions",
+            "Exceptions waiting for a person",
+            registry=self.registry,
         )
 
 

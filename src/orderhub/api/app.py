@@ -92,26 +92,33 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/api/v1/orders", tags=["orders"], dependencies=guarded)
     def list_orders(
-        status: str | None = None, shop: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50, after: str | None = None,
+        status: str | None = None,
+        shop: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        after: str | None = None,
     ) -> list[dict[str, Any]]:
         rows = queries.order_list(hub, status=status, shop=shop, limit=limit, after=after)
         return [
-            {**r.__dict__, "placed_at": r.placed_at.isoformat(),
-             "updated_at": r.updated_at.isoformat()}
+            {
+                **r.__dict__,
+                "placed_at": r.placed_at.isoformat(),
+                "updated_at": r.updated_at.isoformat(),
+            }
             for r in rows
         ]
 
     @app.get("/api/v1/orders/{order_id}", tags=["orders"], dependencies=guarded)
     def get_order(
-        order_id: str, reveal: bool = False,
+        order_id: str,
+        reveal: bool = False,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Order:
         return queries.order_view(hub, order_id, reveal=may_reveal(authorization, reveal))
 
     @app.get("/api/v1/exceptions", tags=["exceptions"], dependencies=guarded)
     def list_exceptions(
-        status: str | None = "open", code: str | None = None,
+        status: str | None = "open",
+        code: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:
         rows = queries.exception_list(hub, status=status, code=code, limit=limit)
@@ -119,7 +126,8 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/api/v1/jobs", tags=["jobs"], dependencies=guarded)
     def list_jobs(
-        status: str | None = None, kind: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> list[dict[str, Any]]:
         return [r.__dict__ for r in queries.job_list(hub, status=status, kind=kind, limit=limit)]

@@ -224,7 +224,9 @@ class OrderMapping:
             value = rule.read(raw)
         except (ValueError, TypeError, jmespath.exceptions.JMESPathError) as exc:
             problems.append(
-                Problem("unreadable_field", f"cannot read {rule.expression}: {exc}", prefix + target)
+                Problem(
+                    "unreadable_field", f"cannot read {rule.expression}: {exc}", prefix + target
+                )
             )
             return
         if value is not None:

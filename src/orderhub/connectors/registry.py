@@ -16,8 +16,8 @@ __all__ = [
     "NODE_PLATFORMS",
     "UnknownPlatform",
     "channel_connector",
-    "order_mapping",
     "node_connector",
+    "order_mapping",
 ]
 
 CHANNEL_PLATFORMS = frozenset({"shopify"})

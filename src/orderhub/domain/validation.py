@@ -50,9 +50,7 @@ def check_order(order: Order) -> list[Problem]:
     problems += _check_lines(order)
     problems += _check_amounts(order)
     if order.channel_status is ChannelStatus.UNPAID:
-        problems.append(
-            Problem("not_paid", "the order is not paid yet", "channel_status", "hold")
-        )
+        problems.append(Problem("not_paid", "the order is not paid yet", "channel_status", "hold"))
     return problems
 
 

@@ -69,17 +69,21 @@ class Worker:
             self._threads.append(thread)
         if self.hub.db.is_postgres:
             listener = threading.Thread(
-                target=self.hub.db.listen_for_jobs, args=(self._wake.set, self._stop),
-                name="worker-listen", daemon=True,
+                target=self.hub.db.listen_for_jobs,
+                args=(self._wake.set, self._stop),
+                name="worker-listen",
+                daemon=True,
             )
             listener.start()
             self._threads.append(listener)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Finish the jobs in hand and stop; a job cut off is claimed again after its lease."""
         self._stop.set()
         self._wake.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
 
     def run_until_idle(self, *, timeout: float = 30.0) -> int:
@@ -167,34 +171,48 @@ class Worker:
             uow.commit()
         metrics.jobs.labels(job.kind, "done").inc()
 
-    def _retry(self, job: Job, delay: float, error: str, duration: float,
-               status: int | None) -> None:
+    def _retry(
+        self, job: Job, delay: float, error: str, duration: float, status: int | None
+    ) -> None:
         with self.hub.uow() as uow:
-            uow.outbox.retry_later(job, delay=delay, error=error, duration_ms=duration,
-                                   status_code=status)
+            uow.outbox.retry_later(
+                job, delay=delay, error=error, duration_ms=duration, status_code=status
+            )
             if job.order_id:
-                uow.orders.trace(job.order_id, job.kind, "retry", error, latency_ms=duration,
-                                 job_id=job.id)
+                uow.orders.trace(
+                    job.order_id, job.kind, "retry", error, latency_ms=duration, job_id=job.id
+                )
             uow.commit()
         metrics.jobs.labels(job.kind, "retry").inc()
-        log.info("job will be retried", job_id=job.id, kind=job.kind, order_id=job.order_id,
-                 attempt=job.attempts, delay=round(delay, 2), error=error)
+        log.info(
+            "job will be retried",
+            job_id=job.id,
+            kind=job.kind,
+            order_id=job.order_id,
+            attempt=job.attempts,
+            delay=round(delay, 2),
+            error=error,
+        )
 
     def _bury(self, job: Job, error: str, duration: float, status: int | None) -> None:
         with self.hub.uow() as uow:
             uow.outbox.dead(job, error=error, duration_ms=duration, status_code=status)
             uow.exceptions.open(
-                stage="job", code="job_failed",
+                stage="job",
+                code="job_failed",
                 message=f"{job.kind} gave up after {job.attempts} attempt(s): {error}",
-                order_id=job.order_id, job_id=job.id,
+                order_id=job.order_id,
+                job_id=job.id,
             )
             if job.order_id:
-                uow.orders.trace(job.order_id, job.kind, "dead", error, latency_ms=duration,
-                                 job_id=job.id)
+                uow.orders.trace(
+                    job.order_id, job.kind, "dead", error, latency_ms=duration, job_id=job.id
+                )
             uow.commit()
         metrics.jobs.labels(job.kind, "dead").inc()
-        log.warning("job dead-lettered", job_id=job.id, kind=job.kind, order_id=job.order_id,
-                    error=error)
+        log.warning(
+            "job dead-lettered", job_id=job.id, kind=job.kind, order_id=job.order_id, error=error
+        )
         on_dead = ON_DEAD.get(job.kind)
         if on_dead is not None:
             try:

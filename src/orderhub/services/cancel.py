@@ -27,9 +27,11 @@ def cancel_from_channel(uow: UnitOfWork, order: Order, *, window: float) -> None
     elif status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
         uow.orders.save(order)
         uow.exceptions.open(
-            stage="cancel", code="cancelled_after_shipment",
+            stage="cancel",
+            code="cancelled_after_shipment",
             message="the shop cancelled an order that has already shipped; expect a return",
-            severity="warning", order_id=order.id,
+            severity="warning",
+            order_id=order.id,
         )
         uow.orders.trace(order.id, "cancel", "late", "cancelled on the channel after shipment")
     else:

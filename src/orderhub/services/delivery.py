@@ -40,8 +40,11 @@ def outbound_order(order: Order) -> OutboundOrder:
         postcode=r.postcode,
         lines=[
             OutboundLine(
-                line_no=line.line_id, sku=line.sku or line.channel_sku, quantity=line.quantity,
-                title=line.title, unit_price=line.unit_price,
+                line_no=line.line_id,
+                sku=line.sku or line.channel_sku,
+                quantity=line.quantity,
+                title=line.title,
+                unit_price=line.unit_price,
             )
             for line in order.lines
         ],
@@ -65,8 +68,12 @@ def push_to_node(hub: Hub, job: Job) -> None:
     with hub.uow() as uow:
         order = uow.orders.get(order_id, for_update=True)
         uow.orders.trace(
-            order.id, "push", "ok", f"{node.code} accepted as {receipt.external_id}",
-            latency_ms=latency, job_id=job.id,
+            order.id,
+            "push",
+            "ok",
+            f"{node.code} accepted as {receipt.external_id}",
+            latency_ms=latency,
+            job_id=job.id,
         )
         if order.status is OrderStatus.RESERVED:
             order.move_to(OrderStatus.PUSHED)
@@ -74,7 +81,9 @@ def push_to_node(hub: Hub, job: Job) -> None:
             metrics.orders.labels("pushed").inc()
         elif order.status is OrderStatus.CANCELLED:
             uow.outbox.add(
-                JOB_NODE_CANCEL, {"order_id": order.id}, key=f"cancel:{order.id}",
+                JOB_NODE_CANCEL,
+                {"order_id": order.id},
+                key=f"cancel:{order.id}",
                 order_id=order.id,
             )
         uow.commit()
@@ -103,16 +112,23 @@ def cancel_at_node(hub: Hub, job: Job) -> None:
     with hub.uow() as uow:
         order = uow.orders.get(order_id, for_update=True)
         if result.cancelled:
-            uow.orders.trace(order.id, "intercept", "ok", node.code, latency_ms=latency,
-                             job_id=job.id)
+            uow.orders.trace(
+                order.id, "intercept", "ok", node.code, latency_ms=latency, job_id=job.id
+            )
             if order.status in (OrderStatus.CANCELLING, OrderStatus.PUSHED):
-                finish_cancel(uow, order, reason="intercepted at the node",
-                              window=hub.settings.stock_push_window)
+                finish_cancel(
+                    uow,
+                    order,
+                    reason="intercepted at the node",
+                    window=hub.settings.stock_push_window,
+                )
         else:
-            uow.orders.trace(order.id, "intercept", "failed", result.reason, latency_ms=latency,
-                             job_id=job.id)
+            uow.orders.trace(
+                order.id, "intercept", "failed", result.reason, latency_ms=latency, job_id=job.id
+            )
             uow.exceptions.open(
-                stage="intercept", code="intercept_failed",
+                stage="intercept",
+                code="intercept_failed",
                 message=f"{node.code} could not stop the order: {result.reason}; "
                 "expect a shipment and a return",
                 order_id=order.id,

@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from orderhub.domain.errors import InvalidOrder, NotFound, OrderhubError
@@ -73,13 +72,19 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
     except (ValueError, UnicodeDecodeError) as exc:
         with hub.uow() as uow:
             inbox_id, new = uow.inbox.add(
-                shop=shop_code, source="webhook", topic=delivery.topic,
-                dedup_key=f"webhook:{shop_code}:{delivery.delivery_id}", body=body,
-                headers=kept, status="failed", error=f"not valid JSON: {exc}",
+                shop=shop_code,
+                source="webhook",
+                topic=delivery.topic,
+                dedup_key=f"webhook:{shop_code}:{delivery.delivery_id}",
+                body=body,
+                headers=kept,
+                status="failed",
+                error=f"not valid JSON: {exc}",
             )
             if new:
                 uow.exceptions.open(
-                    stage="parse", code="malformed_payload",
+                    stage="parse",
+                    code="malformed_payload",
                     message=f"the {delivery.topic} webhook body is not valid JSON ({exc})",
                     inbox_id=inbox_id,
                 )
@@ -87,8 +92,13 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
         metrics.inbound.labels("webhook", "malformed").inc()
         raise MalformedPayload(f"the body is not valid JSON: {exc}", inbox_id=inbox_id) from exc
     return _store(
-        hub, shop_code, source="webhook", topic=delivery.topic,
-        dedup_key=f"webhook:{shop_code}:{delivery.delivery_id}", body=body, headers=kept,
+        hub,
+        shop_code,
+        source="webhook",
+        topic=delivery.topic,
+        dedup_key=f"webhook:{shop_code}:{delivery.delivery_id}",
+        body=body,
+        headers=kept,
     )
 
 
@@ -101,19 +111,30 @@ def receive_payload(
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     try:
         order_id, updated_at = hub.channel(shop).order_ref(payload)
-        key = f"order:{shop_code}:{order_id}:{updated_at}"
+        digest = hashlib.sha256(body).hexdigest()[:16]
+        key = f"order:{shop_code}:{order_id}:{updated_at}:{digest}"
     except (KeyError, TypeError, ValueError):
         key = f"{source}:{shop_code}:{hashlib.sha256(body).hexdigest()}"
     return _store(hub, shop_code, source=source, topic=topic, dedup_key=key, body=body, headers={})
 
 
 def _store(
-    hub: Hub, shop_code: str, *, source: str, topic: str, dedup_key: str, body: bytes,
+    hub: Hub,
+    shop_code: str,
+    *,
+    source: str,
+    topic: str,
+    dedup_key: str,
+    body: bytes,
     headers: Mapping[str, str],
 ) -> Received:
     with hub.uow() as uow:
         inbox_id, new = uow.inbox.add(
-            shop=shop_code, source=source, topic=topic, dedup_key=dedup_key, body=body,
+            shop=shop_code,
+            source=source,
+            topic=topic,
+            dedup_key=dedup_key,
+            body=body,
             headers=headers,
         )
         if new:
@@ -147,7 +168,10 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
     except InvalidOrder as exc:
         for problem in exc.problems:
             uow.exceptions.open(
-                stage="map", code=problem.code, message=problem.message, field=problem.field,
+                stage="map",
+                code=problem.code,
+                message=problem.message,
+                field=problem.field,
                 inbox_id=item.id,
             )
         uow.inbox.mark(item.id, "failed", error=str(exc))
@@ -181,12 +205,28 @@ def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str:
     return order_id
 
 
-def _newer(incoming: datetime | None, stored: datetime | None) -> bool:
-    return incoming is None or stored is None or incoming > stored
+_STATUS_RANK = {
+    ChannelStatus.UNPAID: 0,
+    ChannelStatus.PAID: 1,
+    ChannelStatus.REFUNDED: 2,
+    ChannelStatus.CANCELLED: 3,
+}
+
+
+def _newer(incoming: Order, stored: Order) -> bool:
+    """Whether `incoming` is a later version of the order than `stored`.
+
+    Platforms stamp updates to the second, so two versions can share a time; then the
+    one further along (paid after unpaid, cancelled after paid) is the later one.
+    """
+    new, old = incoming.channel_updated_at, stored.channel_updated_at
+    if new is None or old is None or new != old:
+        return new is None or old is None or new > old
+    return _STATUS_RANK[incoming.channel_status] > _STATUS_RANK[stored.channel_status]
 
 
 def _update(hub: Hub, uow: UnitOfWork, existing: Order, incoming: Order, item: InboxItem) -> str:
-    if not _newer(incoming.channel_updated_at, existing.channel_updated_at):
+    if not _newer(incoming, existing):
         uow.inbox.mark(item.id, "stale", order_id=existing.id)
         return existing.id
     shop = uow.catalog.shop(existing.shop)

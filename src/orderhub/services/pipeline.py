@@ -36,7 +36,8 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
     allocation = allocate(order, options)
     if allocation is None:
         hold(
-            uow, order,
+            uow,
+            order,
             [Problem("no_node", f"no node serves shop {shop.code}", "lines")],
             stage="allocate",
         )
@@ -45,7 +46,8 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
     short = uow.stock.reserve_all(allocation.node, needed, order_id=order.id)
     if short:
         hold(
-            uow, order,
+            uow,
+            order,
             [
                 Problem(
                     "out_of_stock",
@@ -84,12 +86,14 @@ def hold(uow: UnitOfWork, order: Order, problems: Sequence[Problem], *, stage: s
     uow.exceptions.resolve_for_order(order.id)
     for problem in problems:
         uow.exceptions.open(
-            stage=stage, code=problem.code, message=problem.message, field=problem.field,
-            severity=problem.severity, order_id=order.id,
+            stage=stage,
+            code=problem.code,
+            message=problem.message,
+            field=problem.field,
+            severity=problem.severity,
+            order_id=order.id,
         )
-    uow.orders.trace(
-        order.id, stage, "held", "; ".join(f"{p.code}: {p.message}" for p in problems)
-    )
+    uow.orders.trace(order.id, stage, "held", "; ".join(f"{p.code}: {p.message}" for p in problems))
     metrics.orders.labels("held").inc()
 
 

@@ -47,7 +47,11 @@ def order_view(hub: Hub, order_id: str, *, reveal: bool = False) -> Order:
 
 
 def order_list(
-    hub: Hub, *, status: str | None = None, shop: str | None = None, limit: int = 50,
+    hub: Hub,
+    *,
+    status: str | None = None,
+    shop: str | None = None,
+    limit: int = 50,
     after: str | None = None,
 ) -> list[OrderSummary]:
     with hub.uow() as uow:

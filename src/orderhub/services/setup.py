@@ -15,16 +15,26 @@ def shop_record(shop: ShopConfig) -> ShopRecord:
     if shop.mapping:
         settings["mapping"] = shop.mapping
     return ShopRecord(
-        code=shop.code, platform=shop.platform, name=shop.name, settings=settings,
-        secrets=shop.secrets, nodes=tuple(shop.nodes), safety_stock=shop.safety_stock,
+        code=shop.code,
+        platform=shop.platform,
+        name=shop.name,
+        settings=settings,
+        secrets=shop.secrets,
+        nodes=tuple(shop.nodes),
+        safety_stock=shop.safety_stock,
         sync_ratio=shop.sync_ratio,
     )
 
 
 def node_record(node: NodeConfig) -> NodeRecord:
     return NodeRecord(
-        code=node.code, platform=node.platform, kind=node.kind, name=node.name,
-        priority=node.priority, settings=node.settings, secrets=node.secrets,
+        code=node.code,
+        platform=node.platform,
+        kind=node.kind,
+        name=node.name,
+        priority=node.priority,
+        settings=node.settings,
+        secrets=node.secrets,
     )
 
 
@@ -70,8 +80,13 @@ def apply_config(hub: Hub, config: HubConfig) -> None:
             )
         for level in config.stock:
             if uow.stock.level(level.node, level.sku) is None:
-                uow.stock.adjust(level.node, level.sku, level.on_hand, kind="stocktake",
-                                 reason="opening stock from configuration")
+                uow.stock.adjust(
+                    level.node,
+                    level.sku,
+                    level.on_hand,
+                    kind="stocktake",
+                    reason="opening stock from configuration",
+                )
         schedule_stock_push(
             uow, {x.sku for x in config.listings}, window=hub.settings.stock_push_window
         )

@@ -8,7 +8,6 @@ import time
 from collections.abc import Mapping
 
 from orderhub.connectors.base import ShipmentConfirmed
-from orderhub.domain.carriers import carrier_name
 from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderStatus
 from orderhub.observability import metrics
@@ -42,8 +41,11 @@ def receive_node_callback(
     digest = hashlib.sha256(body).hexdigest()
     with hub.uow() as uow:
         inbox_id, new = uow.inbox.add(
-            shop=node_code, source="node", topic=str(query.get("method", "")),
-            dedup_key=f"node:{node_code}:{digest}", body=body,
+            shop=node_code,
+            source="node",
+            topic=str(query.get("method", "")),
+            dedup_key=f"node:{node_code}:{digest}",
+            body=body,
             headers={"query": json.dumps(dict(query))},
         )
         if new:
@@ -66,8 +68,10 @@ def process_node_event(hub: Hub, job: Job) -> None:
             event = hub.node(node).parse_callback(query, item.body)
         except ValueError as exc:
             uow.exceptions.open(
-                stage="parse", code="malformed_callback",
-                message=f"callback from {node.code} is unreadable: {exc}", inbox_id=item.id,
+                stage="parse",
+                code="malformed_callback",
+                message=f"callback from {node.code} is unreadable: {exc}",
+                inbox_id=item.id,
             )
             uow.inbox.mark(item.id, "failed", error=str(exc))
             uow.commit()
@@ -75,8 +79,11 @@ def process_node_event(hub: Hub, job: Job) -> None:
         order_id = None
         if event.shipment is not None:
             order_id = _apply_shipment(hub, uow, node.code, event.shipment, job.id)
-        uow.inbox.mark(item.id, "processed" if order_id or event.shipment is None else "failed",
-                       order_id=order_id)
+        uow.inbox.mark(
+            item.id,
+            "processed" if order_id or event.shipment is None else "failed",
+            order_id=order_id,
+        )
         uow.commit()
 
 
@@ -87,7 +94,8 @@ def _apply_shipment(
         order = uow.orders.get(shipment.code, for_update=True)
     except NotFound:
         uow.exceptions.open(
-            stage="ship", code="unknown_order",
+            stage="ship",
+            code="unknown_order",
             message=f"{node} shipped {shipment.code}, which is not an order of ours",
         )
         return None
@@ -104,7 +112,8 @@ def _apply_shipment(
         return order.id
     if order.status is OrderStatus.CANCELLED:
         uow.exceptions.open(
-            stage="ship", code="shipped_after_cancel",
+            stage="ship",
+            code="shipped_after_cancel",
             message=f"{node} shipped an order that was cancelled; expect a return",
             order_id=order.id,
         )
@@ -172,7 +181,7 @@ def confirm_to_channel(hub: Hub, job: Job) -> None:
     started = time.perf_counter()
     reference = hub.channel(shop).confirm_shipment(
         channel_order_id=order.channel_order_id,
-        carrier=carrier_name(fulfillment.carrier),
+        carrier=fulfillment.carrier,
         tracking_no=tracking_no,
         lines=[] if shipped_all else [(f.line_id, f.quantity) for f in fulfillment.lines],
     )
@@ -191,7 +200,11 @@ def confirm_to_channel(hub: Hub, job: Job) -> None:
             metrics.orders.labels("completed").inc()
         uow.orders.save(order)
         uow.orders.trace(
-            order.id, "confirm", "ok", f"{shop.code} fulfillment {reference}",
-            latency_ms=latency, job_id=job.id,
+            order.id,
+            "confirm",
+            "ok",
+            f"{shop.code} fulfillment {reference}",
+            latency_ms=latency,
+            job_id=job.id,
         )
         uow.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orderhub.domain.stock import available_to_sell
 from orderhub.services.hub import Hub
+from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.store.outbox import Job
 
 __all__ = ["listing_ats", "push_listing_stock"]
@@ -17,7 +18,9 @@ def listing_ats(hub: Hub, listing_id: int) -> tuple[int, int]:
         nodes = list(shop.nodes) or [n.code for n in uow.catalog.nodes()]
         levels = uow.stock.levels(skus=[listing.sku], nodes=nodes)
     quantity = available_to_sell(
-        levels, safety_stock=shop.safety_stock, ratio=shop.sync_ratio,
+        levels,
+        safety_stock=shop.safety_stock,
+        ratio=shop.sync_ratio,
         multiplier=listing.multiplier,
     )
     return quantity, listing.change_version
@@ -30,9 +33,14 @@ def push_listing_stock(hub: Hub, job: Job) -> None:
         listing = uow.catalog.listing(listing_id)
         shop = uow.catalog.shop(listing.shop)
     quantity, version = listing_ats(hub, listing_id)
-    if listing.pushed_version >= version and listing.pushed_quantity == quantity:
-        return
     hub.channel(shop).set_stock(channel_sku=listing.channel_sku, available=quantity)
     with hub.uow() as uow:
-        uow.catalog.mark_pushed(listing_id, version=version, quantity=quantity)
+        if not uow.catalog.mark_pushed(listing_id, version=version, quantity=quantity):
+            # A newer figure was pushed while ours was in flight and ours may have landed
+            # after it: push the current figure once more so the shop ends on it.
+            uow.outbox.add(
+                JOB_STOCK_PUSH,
+                {"listing_id": listing_id},
+                coalesce_key=f"stock:{uow.tenant}:{listing_id}",
+            )
         uow.commit()

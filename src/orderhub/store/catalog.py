@@ -124,9 +124,13 @@ class CatalogRepository:
 
     def _shop(self, row: Any) -> ShopRecord:
         return ShopRecord(
-            code=row.code, platform=row.platform, name=row.name,
-            settings=json.loads(row.settings), secrets=self._open(row.secrets, f"shop:{row.code}"),
-            nodes=tuple(json.loads(row.nodes)), safety_stock=row.safety_stock,
+            code=row.code,
+            platform=row.platform,
+            name=row.name,
+            settings=json.loads(row.settings),
+            secrets=self._open(row.secrets, f"shop:{row.code}"),
+            nodes=tuple(json.loads(row.nodes)),
+            safety_stock=row.safety_stock,
             sync_ratio=Decimal(row.sync_ratio),
         )
 
@@ -146,8 +150,12 @@ class CatalogRepository:
 
     def _node(self, row: Any) -> NodeRecord:
         return NodeRecord(
-            code=row.code, platform=row.platform, kind=row.kind, name=row.name,
-            priority=row.priority, settings=json.loads(row.settings),
+            code=row.code,
+            platform=row.platform,
+            kind=row.kind,
+            name=row.name,
+            priority=row.priority,
+            settings=json.loads(row.settings),
             secrets=self._open(row.secrets, f"node:{row.code}"),
         )
 
@@ -159,9 +167,12 @@ class CatalogRepository:
 
     def put_sku(self, sku: str, title: str = "") -> None:
         c = t.skus.c
-        if self.conn.execute(
-            update(t.skus).where(c.tenant == self.tenant, c.sku == sku).values(title=title)
-        ).rowcount == 0:
+        if (
+            self.conn.execute(
+                update(t.skus).where(c.tenant == self.tenant, c.sku == sku).values(title=title)
+            ).rowcount
+            == 0
+        ):
             self.conn.execute(insert(t.skus).values(tenant=self.tenant, sku=sku, title=title))
 
     def known_skus(self) -> set[str]:
@@ -171,12 +182,18 @@ class CatalogRepository:
     def put_listing(self, shop: str, channel_sku: str, sku: str, *, multiplier: int = 1) -> None:
         c = t.listings.c
         key = [c.tenant == self.tenant, c.shop == shop, c.channel_sku == channel_sku]
-        if self.conn.execute(
-            update(t.listings).where(*key).values(sku=sku, multiplier=multiplier)
-        ).rowcount == 0:
+        if (
+            self.conn.execute(
+                update(t.listings).where(*key).values(sku=sku, multiplier=multiplier)
+            ).rowcount
+            == 0
+        ):
             self.conn.execute(
                 insert(t.listings).values(
-                    tenant=self.tenant, shop=shop, channel_sku=channel_sku, sku=sku,
+                    tenant=self.tenant,
+                    shop=shop,
+                    channel_sku=channel_sku,
+                    sku=sku,
                     multiplier=multiplier,
                 )
             )
@@ -206,9 +223,14 @@ class CatalogRepository:
             query = query.where(c.shop == shop)
         return [
             Listing(
-                id=r.id, shop=r.shop, channel_sku=r.channel_sku, sku=r.sku,
-                multiplier=r.multiplier, change_version=r.change_version,
-                pushed_version=r.pushed_version, pushed_quantity=r.pushed_quantity,
+                id=r.id,
+                shop=r.shop,
+                channel_sku=r.channel_sku,
+                sku=r.sku,
+                multiplier=r.multiplier,
+                change_version=r.change_version,
+                pushed_version=r.pushed_version,
+                pushed_quantity=r.pushed_quantity,
             )
             for r in self.conn.execute(query.order_by(c.id))
         ]

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import ConfigurationError
 
-__all__ = ["Database", "JOBS_CHANNEL", "make_engine", "upgrade_schema"]
+__all__ = ["JOBS_CHANNEL", "Database", "make_engine", "upgrade_schema"]
 
 JOBS_CHANNEL = "orderhub_jobs"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -52,7 +52,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_engine(
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
     raise ConfigurationError(
         f"orderhub runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
     )

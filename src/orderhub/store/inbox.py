@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.domain.errors import NotFound
@@ -62,12 +62,22 @@ class InboxRepository:
         )
         result = self.conn.execute(
             stmt.values(
-                id=item_id, tenant=self.tenant, shop=shop, source=source, topic=topic,
-                dedup_key=dedup_key, headers=json.dumps(dict(headers or {})), body=body,
-                status=status, error=error, received_at=datetime.now(UTC),
-            ).on_conflict_do_nothing()
-        )
-        if result.rowcount == 1:
+                id=item_id,
+                tenant=self.tenant,
+                shop=shop,
+                source=source,
+                topic=topic,
+                dedup_key=dedup_key,
+                headers=json.dumps(dict(headers or {})),
+                body=body,
+                status=status,
+                error=error,
+                received_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing()
+            .returning(t.inbox.c.id)
+        ).first()
+        if result is not None:
             return item_id, True
         existing = self.conn.execute(
             select(t.inbox.c.id).where(
@@ -83,9 +93,16 @@ class InboxRepository:
         if row is None:
             raise NotFound("inbox item", item_id)
         return InboxItem(
-            id=row.id, shop=row.shop, source=row.source, topic=row.topic,
-            dedup_key=row.dedup_key, headers=json.loads(row.headers), body=bytes(row.body),
-            status=row.status, order_id=row.order_id, error=row.error,
+            id=row.id,
+            shop=row.shop,
+            source=row.source,
+            topic=row.topic,
+            dedup_key=row.dedup_key,
+            headers=json.loads(row.headers),
+            body=bytes(row.body),
+            status=row.status,
+            order_id=row.order_id,
+            error=row.error,
             received_at=row.received_at,
         )
 

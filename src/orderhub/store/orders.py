@@ -157,9 +157,9 @@ class OrderRepository:
         data["receiver"].update(pii["receiver"])
         return Order.model_validate(data)
 
-    def by_channel_ref(self, shop: str, channel_order_id: str, *, for_update: bool = False) -> (
-        Order | None
-    ):
+    def by_channel_ref(
+        self, shop: str, channel_order_id: str, *, for_update: bool = False
+    ) -> Order | None:
         query = select(t.orders.c.id, t.orders.c.document, t.orders.c.pii).where(
             t.orders.c.tenant == self.tenant,
             t.orders.c.shop == shop,
@@ -198,8 +198,18 @@ class OrderRepository:
             conditions.append(c.id < after)
         rows = self.conn.execute(
             select(
-                c.id, c.shop, c.platform, c.channel_order_id, c.order_no, c.status,
-                c.channel_status, c.node, c.currency, c.grand_total, c.placed_at, c.updated_at,
+                c.id,
+                c.shop,
+                c.platform,
+                c.channel_order_id,
+                c.order_no,
+                c.status,
+                c.channel_status,
+                c.node,
+                c.currency,
+                c.grand_total,
+                c.placed_at,
+                c.updated_at,
             )
             .where(and_(*conditions))
             .order_by(c.id.desc())
@@ -207,10 +217,18 @@ class OrderRepository:
         )
         return [
             OrderSummary(
-                id=r.id, shop=r.shop, platform=r.platform, channel_order_id=r.channel_order_id,
-                order_no=r.order_no, status=r.status, channel_status=r.channel_status,
-                node=r.node, currency=r.currency, grand_total=format(r.grand_total, "f"),
-                placed_at=r.placed_at, updated_at=r.updated_at,
+                id=r.id,
+                shop=r.shop,
+                platform=r.platform,
+                channel_order_id=r.channel_order_id,
+                order_no=r.order_no,
+                status=r.status,
+                channel_status=r.channel_status,
+                node=r.node,
+                currency=r.currency,
+                grand_total=format(r.grand_total, "f"),
+                placed_at=r.placed_at,
+                updated_at=r.updated_at,
             )
             for r in rows
         ]
@@ -231,8 +249,12 @@ class OrderRepository:
         )
         return [
             OrderException(
-                id=r.id, code=r.code, message=r.message, field=r.field,
-                severity=r.severity, resolved=r.status == "resolved",
+                id=r.id,
+                code=r.code,
+                message=r.message,
+                field=r.field,
+                severity=r.severity,
+                resolved=r.status == "resolved",
             )
             for r in rows
         ]
@@ -245,8 +267,12 @@ class OrderRepository:
         )
         return [
             TraceEntry(
-                at=r.at, stage=r.stage, status=r.status, message=r.message,
-                latency_ms=r.latency_ms, job_id=None if r.job_id is None else str(r.job_id),
+                at=r.at,
+                stage=r.stage,
+                status=r.status,
+                message=r.message,
+                latency_ms=r.latency_ms,
+                job_id=None if r.job_id is None else str(r.job_id),
             )
             for r in rows
         ]
@@ -264,8 +290,14 @@ class OrderRepository:
         """Append one step to the order's trace."""
         self.conn.execute(
             insert(t.trace_events).values(
-                tenant=self.tenant, order_id=order_id, at=datetime.now(UTC), stage=stage,
-                status=status, message=message, latency_ms=latency_ms, job_id=job_id,
+                tenant=self.tenant,
+                order_id=order_id,
+                at=datetime.now(UTC),
+                stage=stage,
+                status=status,
+                message=message,
+                latency_ms=latency_ms,
+                job_id=job_id,
             )
         )
 

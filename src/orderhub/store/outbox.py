@@ -98,9 +98,9 @@ class OutboxRepository:
         if self.conn.dialect.name == "postgresql" and self.added == 1:
             self.conn.execute(text("SELECT pg_notify('orderhub_jobs', '')"))
 
-    def claim(self, worker: str, *, limit: int, lease: float, kinds: list[str] | None = None) -> (
-        list[Job]
-    ):
+    def claim(
+        self, worker: str, *, limit: int, lease: float, kinds: list[str] | None = None
+    ) -> list[Job]:
         """Take up to `limit` due jobs (and jobs whose worker's lease ran out)."""
         now = time.time()
         c = t.outbox_jobs.c
@@ -123,27 +123,49 @@ class OutboxRepository:
                 attempts=c.attempts + 1,
             )
             .returning(
-                c.id, c.tenant, c.kind, c.payload, c.idempotency_key, c.order_id, c.attempts,
+                c.id,
+                c.tenant,
+                c.kind,
+                c.payload,
+                c.idempotency_key,
+                c.order_id,
+                c.attempts,
                 c.max_attempts,
             )
         ).all()
         return [
             Job(
-                id=r.id, tenant=r.tenant, kind=r.kind, payload=json.loads(r.payload),
-                idempotency_key=r.idempotency_key, order_id=r.order_id, attempts=r.attempts,
+                id=r.id,
+                tenant=r.tenant,
+                kind=r.kind,
+                payload=json.loads(r.payload),
+                idempotency_key=r.idempotency_key,
+                order_id=r.order_id,
+                attempts=r.attempts,
                 max_attempts=r.max_attempts,
             )
             for r in sorted(rows, key=lambda r: r.id)
         ]
 
     def _attempt(
-        self, job: Job, outcome: str, duration_ms: float, *, status_code: int | None = None,
+        self,
+        job: Job,
+        outcome: str,
+        duration_ms: float,
+        *,
+        status_code: int | None = None,
         error: str | None = None,
     ) -> None:
         self.conn.execute(
             insert(t.job_attempts).values(
-                job_id=job.id, tenant=job.tenant, attempt=job.attempts, outcome=outcome,
-                status_code=status_code, error=error, duration_ms=duration_ms, at=time.time(),
+                job_id=job.id,
+                tenant=job.tenant,
+                attempt=job.attempts,
+                outcome=outcome,
+                status_code=status_code,
+                error=error,
+                duration_ms=duration_ms,
+                at=time.time(),
             )
         )
 
@@ -156,7 +178,12 @@ class OutboxRepository:
         self._attempt(job, "done", duration_ms, status_code=status_code)
 
     def retry_later(
-        self, job: Job, *, delay: float, error: str, duration_ms: float,
+        self,
+        job: Job,
+        *,
+        delay: float,
+        error: str,
+        duration_ms: float,
         status_code: int | None = None,
     ) -> None:
         """Back to pending after `delay`; if a newer coalesced job is pending, this one
@@ -168,8 +195,11 @@ class OutboxRepository:
                 update(t.outbox_jobs)
                 .where(c.id == job.id)
                 .values(
-                    status="pending", run_at=time.time() + delay, last_error=error,
-                    locked_by=None, locked_until=None,
+                    status="pending",
+                    run_at=time.time() + delay,
+                    last_error=error,
+                    locked_by=None,
+                    locked_until=None,
                 )
             )
             savepoint.commit()
@@ -182,9 +212,9 @@ class OutboxRepository:
             )
         self._attempt(job, "retry", duration_ms, status_code=status_code, error=error)
 
-    def dead(self, job: Job, *, error: str, duration_ms: float, status_code: int | None = None) -> (
-        None
-    ):
+    def dead(
+        self, job: Job, *, error: str, duration_ms: float, status_code: int | None = None
+    ) -> None:
         self.conn.execute(
             update(t.outbox_jobs)
             .where(t.outbox_jobs.c.id == job.id)
@@ -204,9 +234,9 @@ class OutboxRepository:
             self.added += 1
         return result.rowcount == 1
 
-    def search(self, *, status: str | None = None, kind: str | None = None, limit: int = 50) -> (
-        list[JobRow]
-    ):
+    def search(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 50
+    ) -> list[JobRow]:
         c = t.outbox_jobs.c
         query = select(t.outbox_jobs).where(c.tenant == self.tenant)
         if status:
@@ -216,9 +246,15 @@ class OutboxRepository:
         rows = self.conn.execute(query.order_by(c.id.desc()).limit(limit))
         return [
             JobRow(
-                id=r.id, kind=r.kind, status=r.status, attempts=r.attempts,
-                max_attempts=r.max_attempts, order_id=r.order_id, run_at=r.run_at,
-                last_error=r.last_error, idempotency_key=r.idempotency_key,
+                id=r.id,
+                kind=r.kind,
+                status=r.status,
+                attempts=r.attempts,
+                max_attempts=r.max_attempts,
+                order_id=r.order_id,
+                run_at=r.run_at,
+                last_error=r.last_error,
+                idempotency_key=r.idempotency_key,
             )
             for r in rows
         ]
@@ -226,9 +262,7 @@ class OutboxRepository:
     def depth(self) -> dict[tuple[str, str], int]:
         """Jobs per (kind, status), for metrics and the demo's progress view."""
         c = t.outbox_jobs.c
-        rows = self.conn.execute(
-            select(c.kind, c.status, func.count()).group_by(c.kind, c.status)
-        )
+        rows = self.conn.execute(select(c.kind, c.status, func.count()).group_by(c.kind, c.status))
         return {(kind, status): n for kind, status, n in rows.all()}
 
     def pending_count(self) -> int:
@@ -241,7 +275,5 @@ class OutboxRepository:
 
     def next_due(self) -> float | None:
         c = t.outbox_jobs.c
-        value = self.conn.execute(
-            select(func.min(c.run_at)).where(c.status == "pending")
-        ).scalar()
+        value = self.conn.execute(select(func.min(c.run_at)).where(c.status == "pending")).scalar()
         return None if value is None else float(value)

@@ -53,9 +53,18 @@ class ExceptionRepository:
         exception_id = new_id("x")
         self.conn.execute(
             insert(t.exceptions).values(
-                id=exception_id, tenant=self.tenant, stage=stage, code=code, message=message,
-                field=field, severity=severity, status="open", order_id=order_id,
-                inbox_id=inbox_id, job_id=job_id, created_at=datetime.now(UTC),
+                id=exception_id,
+                tenant=self.tenant,
+                stage=stage,
+                code=code,
+                message=message,
+                field=field,
+                severity=severity,
+                status="open",
+                order_id=order_id,
+                inbox_id=inbox_id,
+                job_id=job_id,
+                created_at=datetime.now(UTC),
             )
         )
         return exception_id
@@ -127,9 +136,17 @@ class ExceptionRepository:
         )
         return [
             ExceptionRecord(
-                id=r.id, stage=r.stage, code=r.code, message=r.message, field=r.field,
-                severity=r.severity, status=r.status, order_id=r.order_id,
-                inbox_id=r.inbox_id, job_id=r.job_id, created_at=r.created_at,
+                id=r.id,
+                stage=r.stage,
+                code=r.code,
+                message=r.message,
+                field=r.field,
+                severity=r.severity,
+                status=r.status,
+                order_id=r.order_id,
+                inbox_id=r.inbox_id,
+                job_id=r.job_id,
+                created_at=r.created_at,
             )
             for r in rows
         ]
@@ -163,5 +180,3 @@ class CursorRepository:
                     tenant=self.tenant, shop=shop, kind=kind, value=value, updated_at=now
                 )
             )
-
-

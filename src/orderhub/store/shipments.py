@@ -40,12 +40,20 @@ class ShipmentRepository:
         )
         result = self.conn.execute(
             stmt.values(
-                tenant=self.tenant, order_id=order_id, node=node, confirm_id=confirm_id,
-                carrier=carrier, tracking_no=tracking_no, lines=json.dumps(list(lines)),
-                shipped_at=shipped_at, created_at=datetime.now(UTC),
-            ).on_conflict_do_nothing()
-        )
-        return result.rowcount == 1
+                tenant=self.tenant,
+                order_id=order_id,
+                node=node,
+                confirm_id=confirm_id,
+                carrier=carrier,
+                tracking_no=tracking_no,
+                lines=json.dumps(list(lines)),
+                shipped_at=shipped_at,
+                created_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing()
+            .returning(t.shipments.c.id)
+        ).first()
+        return result is not None
 
     def mark_confirmed(self, order_id: str, tracking_no: str, channel_ref: str) -> None:
         c = t.shipments.c

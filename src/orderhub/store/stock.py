@@ -41,8 +41,15 @@ class StockRepository:
     ) -> None:
         self.conn.execute(
             insert(t.stock_ledger).values(
-                tenant=self.tenant, node=node, sku=sku, kind=kind, on_hand_delta=on_hand,
-                reserved_delta=reserved, order_id=order_id, reason=reason, at=datetime.now(UTC),
+                tenant=self.tenant,
+                node=node,
+                sku=sku,
+                kind=kind,
+                on_hand_delta=on_hand,
+                reserved_delta=reserved,
+                order_id=order_id,
+                reason=reason,
+                at=datetime.now(UTC),
             )
         )
 
@@ -59,8 +66,13 @@ class StockRepository:
         self._ledger(node, sku, "reservation", reserved=quantity, order_id=order_id)
         self.conn.execute(
             insert(t.reservations).values(
-                tenant=self.tenant, order_id=order_id, node=node, sku=sku, quantity=quantity,
-                status="active", created_at=datetime.now(UTC),
+                tenant=self.tenant,
+                order_id=order_id,
+                node=node,
+                sku=sku,
+                quantity=quantity,
+                status="active",
+                created_at=datetime.now(UTC),
             )
         )
         return True
@@ -95,7 +107,7 @@ class StockRepository:
         """Give back every active reservation of the order; the (node, sku) pairs touched."""
         c = t.stock_levels.c
         touched = []
-        for res_id, node, sku, quantity in self._active(order_id):
+        for res_id, node, sku, quantity in sorted(self._active(order_id), key=lambda r: r[1:3]):
             self.conn.execute(
                 update(t.stock_levels)
                 .where(*self._key(node, sku))
@@ -103,7 +115,9 @@ class StockRepository:
             )
             self._ledger(node, sku, "release", reserved=-quantity, order_id=order_id, reason=reason)
             self.conn.execute(
-                update(t.reservations).where(t.reservations.c.id == res_id).values(status="released")
+                update(t.reservations)
+                .where(t.reservations.c.id == res_id)
+                .values(status="released")
             )
             touched.append((node, sku))
         return touched
@@ -111,9 +125,11 @@ class StockRepository:
     def consume(self, order_id: str, shipped: dict[str, int], *, node: str) -> list[str]:
         """Turn reservations into shipped stock: on hand and reserved both go down."""
         c = t.stock_levels.c
-        reserved = {sku: (res_id, qty) for res_id, n, sku, qty in self._active(order_id) if n == node}
+        reserved = {
+            sku: (res_id, qty) for res_id, n, sku, qty in self._active(order_id) if n == node
+        }
         touched = []
-        for sku, quantity in shipped.items():
+        for sku, quantity in sorted(shipped.items()):
             res = reserved.get(sku)
             from_reserved = min(quantity, res[1]) if res else 0
             self.conn.execute(
@@ -137,8 +153,9 @@ class StockRepository:
             touched.append(sku)
         return touched
 
-    def adjust(self, node: str, sku: str, delta: int, *, kind: str = "adjustment",
-               reason: str = "") -> None:
+    def adjust(
+        self, node: str, sku: str, delta: int, *, kind: str = "adjustment", reason: str = ""
+    ) -> None:
         """Change on-hand stock by `delta` (creating the level if new)."""
         self._ensure(node, sku)
         c = t.stock_levels.c
@@ -161,7 +178,11 @@ class StockRepository:
         if self.level(node, sku) is None:
             self.conn.execute(
                 insert(t.stock_levels).values(
-                    tenant=self.tenant, node=node, sku=sku, on_hand=0, reserved=0,
+                    tenant=self.tenant,
+                    node=node,
+                    sku=sku,
+                    on_hand=0,
+                    reserved=0,
                     updated_at=datetime.now(UTC),
                 )
             )
@@ -173,8 +194,9 @@ class StockRepository:
         ).first()
         return None if row is None else Level(row.node, row.sku, row.on_hand, row.reserved)
 
-    def levels(self, *, skus: Iterable[str] | None = None,
-               nodes: Iterable[str] | None = None) -> list[Level]:
+    def levels(
+        self, *, skus: Iterable[str] | None = None, nodes: Iterable[str] | None = None
+    ) -> list[Level]:
         c = t.stock_levels.c
         query = select(c.node, c.sku, c.on_hand, c.reserved).where(c.tenant == self.tenant)
         if skus is not None:
@@ -189,7 +211,8 @@ class StockRepository:
         lg = t.stock_ledger.c
         sums = (
             select(
-                lg.node, lg.sku,
+                lg.node,
+                lg.sku,
                 func.coalesce(func.sum(lg.on_hand_delta), 0).label("on_hand"),
                 func.coalesce(func.sum(lg.reserved_delta), 0).label("reserved"),
             )
@@ -201,7 +224,9 @@ class StockRepository:
         for level in self.levels():
             on_hand, reserved = ledger.pop((level.node, level.sku), (0, 0))
             if (on_hand, reserved) != (level.on_hand, level.reserved):
-                bad.append((level.node, level.sku, level.on_hand, on_hand, level.reserved, reserved))
+                bad.append(
+                    (level.node, level.sku, level.on_hand, on_hand, level.reserved, reserved)
+                )
         for (node, sku), (on_hand, reserved) in ledger.items():
             bad.append((node, sku, 0, on_hand, 0, reserved))
         return bad

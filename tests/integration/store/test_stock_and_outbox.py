@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
-
-from conftest import make_order
+from support import make_order
 
 
 def test_two_orders_racing_for_the_last_unit_get_one_reservation(hub: Hub) -> None:

@@ -6,14 +6,16 @@ from hypothesis import strategies as st
 
 from orderhub.domain.errors import IllegalTransition
 from orderhub.domain.order import TRANSITIONS, OrderStatus
-
-from conftest import make_order
+from support import make_order
 
 
 def test_an_order_moves_from_received_to_completed_along_allowed_moves() -> None:
     order = make_order()
     for status in (
-        OrderStatus.RESERVED, OrderStatus.PUSHED, OrderStatus.SHIPPED, OrderStatus.COMPLETED
+        OrderStatus.RESERVED,
+        OrderStatus.PUSHED,
+        OrderStatus.SHIPPED,
+        OrderStatus.COMPLETED,
     ):
         order.move_to(status)
     assert order.status is OrderStatus.COMPLETED

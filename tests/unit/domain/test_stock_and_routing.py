@@ -5,8 +5,7 @@ from decimal import Decimal
 from orderhub.domain.allocation import NodeOption, allocate
 from orderhub.domain.masking import mask_email, mask_name, mask_phone
 from orderhub.domain.stock import Level, available_to_sell
-
-from conftest import make_order
+from support import make_order
 
 
 def test_available_to_sell_subtracts_reserved_and_safety_then_applies_ratio() -> None:

@@ -4,8 +4,7 @@ from decimal import Decimal
 
 from orderhub.domain.order import Address, ChannelStatus, Totals
 from orderhub.domain.validation import check_order, resolve_skus
-
-from conftest import make_order
+from support import make_order
 
 
 def codes(order_problems: list) -> set[str]:  # type: ignore[type-arg]
@@ -36,8 +35,9 @@ def test_line_without_sku_and_zero_quantity_are_problems() -> None:
 
 def test_amounts_that_do_not_add_up_are_held() -> None:
     order = make_order(lines=[("SKU-1", 2)], price="10.00")
-    order.totals = Totals(items=Decimal("20.00"), shipping=Decimal("5"),
-                          grand_total=Decimal("20.00"))
+    order.totals = Totals(
+        items=Decimal("20.00"), shipping=Decimal("5"), grand_total=Decimal("20.00")
+    )
     problems = check_order(order)
     assert [p.field for p in problems] == ["totals.grand_total"]
 

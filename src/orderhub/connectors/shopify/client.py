@@ -1,0 +1,253 @@
+"""The only code that talks HTTP to Shopify's Admin REST API: one method per remote call.
+
+Failures become the connector error tree: 429 → `RateLimited(retry_after=...)`, 5xx,
+network errors, timeouts and unreadable bodies → `Unavailable`, any other 4xx →
+`Rejected(code=<status>)`. A few short retries happen here (a 429 whose Retry-After is
+small, and 5xx/network errors with jittered backoff); the hub's worker does the rest.
+Calls that create something are repeated only when the request surely did not land
+(429, 503, connection refused), so a retry cannot create a second fulfillment.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from orderhub.connectors.base import RateLimited, Rejected, Unavailable
+from orderhub.connectors.shopify.consts import HEADER_ACCESS_TOKEN, HEADER_CALL_LIMIT
+
+__all__ = ["Page", "ShopifyClient"]
+
+log = logging.getLogger(__name__)
+Json = dict[str, Any]
+LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?([a-z]+)"?')
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the cursor of the next page, if any."""
+
+    items: list[Json]
+    next_page_info: str | None
+
+
+def _next_page_info(link_header: str | None) -> str | None:
+    """The `page_info` of the rel="next" URL in a Link header."""
+    for url, rel in LINK.findall(link_header or ""):
+        if rel == "next":
+            values = parse_qs(urlsplit(url).query).get("page_info")
+            return values[0] if values else None
+    return None
+
+
+def _errors_text(response: httpx.Response) -> str:
+    """Shopify's `errors` value as one line: "base: Invalid quantity; limit: too big"."""
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return response.text[:300]
+    if isinstance(errors, dict):
+        parts = []
+        for key, value in errors.items():
+            text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+            parts.append(f"{key}: {text}")
+        return "; ".join(parts)
+    if isinstance(errors, list):
+        return "; ".join(map(str, errors))
+    return str(errors) if errors is not None else response.text[:300]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
+
+
+class ShopifyClient:
+    """Typed calls to one shop; pass `client` to reuse or mock the HTTP transport."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        access_token: str,
+        api_version: str,
+        timeout: float = 10.0,
+        max_retries: int = 2,
+        max_retry_sleep: float = 2.0,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api_root = f"{base_url.rstrip('/')}/admin/api/{api_version}"
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_sleep = max_retry_sleep
+        self.call_limit: str | None = None
+        self._token = access_token
+        self._owns_client = client is None
+        self._http = client or httpx.Client(timeout=timeout)
+        self._sleep = sleep
+        self._rng = random.Random()
+
+    # transport
+
+    def _send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any
+    ) -> tuple[httpx.Response, Any]:
+        """One attempt: the response and its parsed JSON, or a ConnectorError."""
+        what = f"Shopify {method} {path}"
+        try:
+            response = self._http.request(
+                method,
+                f"{self.api_root}/{path}",
+                params=dict(params) if params else None,
+                json=body,
+                headers={HEADER_ACCESS_TOKEN: self._token, "Accept": "application/json"},
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"{what} failed: {type(exc).__name__}") from exc
+        self.call_limit = response.headers.get(HEADER_CALL_LIMIT, self.call_limit)
+        log.debug("%s -> %s (%s)", what, response.status_code, self.call_limit)
+        try:
+            response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            status = response.status_code
+            message = f"{what} answered {status}: {_errors_text(response)}"
+            if status == 429:
+                raise RateLimited(message, retry_after=_retry_after(response)) from exc
+            if status >= 500:
+                raise Unavailable(message, status_code=status) from exc
+            raise Rejected(message, code=str(status), status_code=status) from exc
+        try:
+            return response, response.json()
+        except ValueError as exc:
+            raise Unavailable(f"{what} answered an unreadable body", status_code=200) from exc
+
+    def _surely_not_applied(self, error: Unavailable) -> bool:
+        cause = error.__cause__
+        return error.status_code == 503 or isinstance(
+            cause, (httpx.ConnectError, httpx.ConnectTimeout)
+        )
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> tuple[httpx.Response, Any]:
+        """`_send` with the client's own short retries."""
+        attempt = 0
+        while True:
+            try:
+                return self._send(method, path, params, body)
+            except RateLimited as exc:
+                wait = exc.retry_after
+                if attempt >= self.max_retries or wait is None or wait > self.max_retry_sleep:
+                    raise
+            except Unavailable as exc:
+                if attempt >= self.max_retries or not (idempotent or self._surely_not_applied(exc)):
+                    raise
+                wait = min(2.0, 0.2 * 2**attempt) * (0.5 + self._rng.random())
+            attempt += 1
+            log.info("retrying Shopify %s %s in %.2fs (attempt %d)", method, path, wait, attempt)
+            self._sleep(wait)
+
+    def _object(self, data: Any, key: str, what: str) -> Any:
+        if not isinstance(data, dict) or key not in data:
+            raise Unavailable(f"Shopify {what} answered without {key!r}")
+        return data[key]
+
+    # orders
+
+    def list_orders(self, params: Mapping[str, Any]) -> Page:
+        """GET orders.json; `params` are the query (or just limit + page_info)."""
+        response, data = self._call("GET", "orders.json", params=params)
+        orders = self._object(data, "orders", "orders.json")
+        return Page(list(orders), _next_page_info(response.headers.get("Link")))
+
+    def get_order(self, order_id: int) -> Json:
+        """GET orders/{id}.json."""
+        _, data = self._call("GET", f"orders/{order_id}.json")
+        result: Json = self._object(data, "order", "orders/{id}.json")
+        return result
+
+    # fulfillment
+
+    def list_fulfillment_orders(self, order_id: int) -> list[Json]:
+        """GET orders/{id}/fulfillment_orders.json."""
+        path = f"orders/{order_id}/fulfillment_orders.json"
+        _, data = self._call("GET", path)
+        return list(self._object(data, "fulfillment_orders", path))
+
+    def list_fulfillments(self, order_id: int) -> list[Json]:
+        """GET orders/{id}/fulfillments.json."""
+        path = f"orders/{order_id}/fulfillments.json"
+        _, data = self._call("GET", path)
+        return list(self._object(data, "fulfillments", path))
+
+    def create_fulfillment(self, fulfillment: Mapping[str, Any]) -> Json:
+        """POST fulfillments.json with line_items_by_fulfillment_order and tracking_info."""
+        _, data = self._call(
+            "POST", "fulfillments.json", body={"fulfillment": dict(fulfillment)}, idempotent=False
+        )
+        result: Json = self._object(data, "fulfillment", "fulfillments.json")
+        return result
+
+    # catalog and inventory
+
+    def list_products(self, params: Mapping[str, Any]) -> Page:
+        """GET products.json."""
+        response, data = self._call("GET", "products.json", params=params)
+        products = self._object(data, "products", "products.json")
+        return Page(list(products), _next_page_info(response.headers.get("Link")))
+
+    def list_locations(self) -> list[Json]:
+        """GET locations.json."""
+        _, data = self._call("GET", "locations.json")
+        return list(self._object(data, "locations", "locations.json"))
+
+    def set_inventory_level(
+        self, *, location_id: int, inventory_item_id: int, available: int
+    ) -> Json:
+        """POST inventory_levels/set.json (absolute, so safe to repeat)."""
+        body = {
+            "location_id": location_id,
+            "inventory_item_id": inventory_item_id,
+            "available": available,
+        }
+        _, data = self._call("POST", "inventory_levels/set.json", body=body)
+        result: Json = self._object(data, "inventory_level", "inventory_levels/set.json")
+        return result
+
+    # webhook subscriptions
+
+    def list_webhooks(self, *, address: str | None = None) -> list[Json]:
+        """GET webhooks.json, optionally only those pointing at `address`."""
+        params = {"address": address, "limit": 250} if address else {"limit": 250}
+        _, data = self._call("GET", "webhooks.json", params=params)
+        return list(self._object(data, "webhooks", "webhooks.json"))
+
+    def create_webhook(self, *, topic: str, address: str) -> Json:
+        """POST webhooks.json for one topic (Shopify refuses a duplicate with 422)."""
+        body = {"webhook": {"topic": topic, "address": address, "format": "json"}}
+        _, data = self._call("POST", "webhooks.json", body=body)
+        result: Json = self._object(data, "webhook", "webhooks.json")
+        return result
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_client:
+            self._http.close()

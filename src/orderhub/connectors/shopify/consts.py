@@ -1,0 +1,90 @@
+"""Shopify's own strings: API version, topics, header names, status values, carriers."""
+
+from __future__ import annotations
+
+__all__ = [
+    "API_VERSION",
+    "CARRIER_NAMES",
+    "DEFAULT_TOPICS",
+    "FINANCIAL_STATUSES",
+    "FULFILLABLE_ORDER_STATUSES",
+    "HEADER_ACCESS_TOKEN",
+    "HEADER_CALL_LIMIT",
+    "HEADER_PREFIXES",
+    "LIVE_FULFILLMENT_STATUSES",
+    "MAX_PAGE_SIZE",
+    "ORDER_STATUS_ANY",
+    "PLATFORM",
+    "TOPIC_APP_UNINSTALLED",
+    "TOPIC_INVENTORY_LEVELS_UPDATE",
+    "TOPIC_ORDERS_CANCELLED",
+    "TOPIC_ORDERS_CREATE",
+    "TOPIC_ORDERS_FULFILLED",
+    "TOPIC_ORDERS_PAID",
+    "TOPIC_ORDERS_UPDATED",
+    "WEBHOOK_EVENT_ID",
+    "WEBHOOK_HMAC",
+    "WEBHOOK_SHOP_DOMAIN",
+    "WEBHOOK_TOPIC",
+    "WEBHOOK_TRIGGERED_AT",
+    "WEBHOOK_WEBHOOK_ID",
+]
+
+PLATFORM = "shopify"
+API_VERSION = "2025-07"
+MAX_PAGE_SIZE = 250
+ORDER_STATUS_ANY = "any"
+
+TOPIC_ORDERS_CREATE = "orders/create"
+TOPIC_ORDERS_UPDATED = "orders/updated"
+TOPIC_ORDERS_PAID = "orders/paid"
+TOPIC_ORDERS_CANCELLED = "orders/cancelled"
+TOPIC_ORDERS_FULFILLED = "orders/fulfilled"
+TOPIC_INVENTORY_LEVELS_UPDATE = "inventory_levels/update"
+TOPIC_APP_UNINSTALLED = "app/uninstalled"
+# orders/updated also fires for payment, fulfilment and cancellation, so these three
+# are enough to keep every order current; the narrower topics only add duplicates.
+DEFAULT_TOPICS = (TOPIC_ORDERS_CREATE, TOPIC_ORDERS_UPDATED, TOPIC_ORDERS_CANCELLED)
+
+HEADER_ACCESS_TOKEN = "X-Shopify-Access-Token"
+HEADER_CALL_LIMIT = "X-Shopify-Shop-Api-Call-Limit"
+# Webhook header names without their prefix; Shopify's libraries accept both
+# "X-Shopify-" and "Shopify-" in any letter case.
+HEADER_PREFIXES = ("x-shopify-", "shopify-")
+WEBHOOK_HMAC = "hmac-sha256"
+WEBHOOK_TOPIC = "topic"
+WEBHOOK_WEBHOOK_ID = "webhook-id"
+WEBHOOK_EVENT_ID = "event-id"
+WEBHOOK_SHOP_DOMAIN = "shop-domain"
+WEBHOOK_TRIGGERED_AT = "triggered-at"
+
+FINANCIAL_STATUSES = frozenset(
+    {"pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"}
+)
+# Fulfillment orders in these states still accept fulfillments.
+FULFILLABLE_ORDER_STATUSES = frozenset({"open", "in_progress"})
+# Fulfillments in these states count as shipped (cancelled/error/failure do not).
+LIVE_FULFILLMENT_STATUSES = frozenset({"pending", "open", "success"})
+
+# Shopify builds tracking links only for carriers spelled as in its list, so common
+# short codes are translated; any other name is sent as given.
+CARRIER_NAMES = {
+    "UPS": "UPS",
+    "USPS": "USPS",
+    "FEDEX": "FedEx",
+    "DHL": "DHL Express",
+    "DHL_EXPRESS": "DHL Express",
+    "SF": "SF Express",
+    "SFEXPRESS": "SF Express",
+    "SF_EXPRESS": "SF Express",
+    "YTO": "YTO Express",
+    "ZTO": "ZTO Express",
+    "STO": "STO Express",
+    "YUNDA": "Yunda Express",
+    "JD": "JD Logistics",
+    "EMS": "China EMS",
+    "CHINA_POST": "China Post",
+    "YUNEXPRESS": "YunExpress",
+    "4PX": "4PX",
+    "CAINIAO": "Cainiao",
+}

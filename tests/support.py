@@ -1,0 +1,116 @@
+"""Helpers shared by the tests: settings, hubs, factories, waiting and signing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from orderhub.config import Settings
+from orderhub.crypto import Cipher
+from orderhub.domain.order import Address, Buyer, Order, OrderLine, Totals
+from orderhub.services.hub import Hub
+from orderhub.store.db import Database, make_engine
+
+TEST_KEY = base64.b64encode(b"k" * 32).decode()
+TEST_KEYS = f"test:{TEST_KEY}"
+
+
+def postgres_admin_url() -> str:
+    url = os.environ.get("ORDERHUB_TEST_POSTGRES_URL")
+    if not url:
+        raise RuntimeError(
+            "ORDERHUB_TEST_POSTGRES_URL is not set: run the tests with scripts/test, "
+            "which starts a throwaway PostgreSQL"
+        )
+    return url
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    *,
+    timeout: float = 30.0,
+    what: str | Callable[[], str] = "",
+) -> None:
+    """Poll `condition` until it holds; fail with `what` (text, or a function that
+    describes the state at the time of failure) after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    text = what() if callable(what) else what
+    raise AssertionError(f"timed out after {timeout}s waiting for {text or condition}")
+
+
+def shopify_signature(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "encryption_keys": TEST_KEYS,
+        "stock_push_window": 0.05,
+        "backoff_base": 0.05,
+        "backoff_cap": 0.5,
+        "job_lease": 30.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def make_hub(database_url: str, **overrides: Any) -> Hub:
+    settings = make_settings(database_url, **overrides)
+    db = Database(
+        make_engine(database_url), Cipher({"test": b"k" * 32}, "test"), tenant=settings.tenant
+    )
+    return Hub(db, settings)
+
+
+def make_order(
+    *,
+    shop: str = "S1",
+    channel_order_id: str = "1001",
+    lines: list[tuple[str, int]] | None = None,
+    price: str = "10.00",
+    **fields: Any,
+) -> Order:
+    """A valid paid order; override any field by keyword."""
+    items = lines if lines is not None else [("SKU-1", 1)]
+    order_lines = [
+        OrderLine(
+            line_id=str(i + 1), channel_sku=sku, title=sku, quantity=qty, unit_price=Decimal(price)
+        )
+        for i, (sku, qty) in enumerate(items)
+    ]
+    subtotal = sum((Decimal(price) * qty for _, qty in items), Decimal("0"))
+    values: dict[str, Any] = {
+        "shop": shop,
+        "platform": "shopify",
+        "channel_order_id": channel_order_id,
+        "placed_at": datetime(2026, 11, 1, 8, 0, tzinfo=UTC),
+        "channel_updated_at": datetime(2026, 11, 1, 8, 0, tzinfo=UTC),
+        "currency": "CNY",
+        "totals": Totals(items=subtotal, grand_total=subtotal),
+        "buyer": Buyer(name="张三", email="zhang@example.com", phone="13812348000"),
+        "receiver": Address(
+            name="张三",
+            phone="13812348000",
+            country="CN",
+            province="浙江省",
+            city="杭州市",
+            district="西湖区",
+            address1="文三路 100 号",
+            postcode="310000",
+        ),
+        "lines": order_lines,
+    }
+    values.update(fields)
+    return Order(**values)
