@@ -6,6 +6,7 @@ import base64
 import os
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from orderhub.config import Settings, load_hub_config
@@ -16,7 +17,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.setup import apply_config
 from orderhub.store.db import Database, make_engine, upgrade_schema
 
-__all__ = ["build_hub", "load_cipher"]
+__all__ = ["build_hub", "load_cipher", "load_settings"]
 
 
 def load_cipher(settings: Settings) -> Cipher:
@@ -38,18 +39,35 @@ def load_cipher(settings: Settings) -> Cipher:
             "to encrypt personal data"
         )
     key_file = Path(url.database + ".key")
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write("local:" + base64.b64encode(os.urandom(32)).decode() + "\n")
-    keys, current = parse_keys(key_file.read_text().strip())
+    try:
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write("local:" + base64.b64encode(os.urandom(32)).decode() + "\n")
+        keys, current = parse_keys(key_file.read_text().strip())
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot use the key file {key_file}: {exc.strerror or exc}"
+        ) from exc
+    except ValueError as exc:
+        raise ConfigurationError(f"the key file {key_file}: {exc}") from exc
     return Cipher(keys, current)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value stops start-up with one sentence."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "ORDERHUB_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise ConfigurationError(f"{name}: {first['msg'].lower()}") from exc
 
 
 def build_hub(settings: Settings | None = None, *, migrate: bool = True) -> Hub:
     """A hub on the configured database, schema upgraded and the YAML file applied."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
     cipher = load_cipher(settings)
     db = Database(make_engine(settings.database_url), cipher, tenant=settings.tenant)

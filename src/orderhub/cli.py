@@ -39,8 +39,10 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(schema_app, name="schema")
 app.add_typer(sandbox_app, name="sandbox")
 
-out = Console()
-err = Console(stderr=True)
+# Shop data (titles, addresses, SKUs) is printed as is: no rich markup, and error
+# sentences are never wrapped, so each stays one line.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False, soft_wrap=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -256,7 +258,7 @@ def orders_show(
         _print_json(order.model_dump(mode="json"))
         return
     r = order.receiver
-    out.print(f"[bold]{order.id}[/bold]  {order.shop} #{order.channel_order_id}  {order.status}")
+    out.print(f"{order.id}  {order.shop} #{order.channel_order_id}  {order.status}", style="bold")
     out.print(f"receiver: {r.name} {r.phone}, {r.address1} {r.city} {r.province} {r.country}")
     for line in order.lines:
         out.print(

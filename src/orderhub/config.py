@@ -155,6 +155,9 @@ def load_hub_config(path: Path) -> HubConfig:
         raise ConfigurationError(f"the configuration file {path} does not exist") from exc
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"the configuration file {path} is not valid YAML") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ConfigurationError(f"cannot read the configuration file {path}: {reason}") from exc
     try:
         config = HubConfig.model_validate(data)
     except ValidationError as exc:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from orderhub.connectors.base import ConnectorError, RateLimited, Rejected, Unavailable
 from orderhub.domain.errors import OrderhubError
 from orderhub.observability import get_logger, metrics
-from orderhub.services.handlers import HANDLERS, ON_DEAD
+from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD
 from orderhub.services.hub import Hub
 from orderhub.store.outbox import Job
 
@@ -94,9 +94,8 @@ class Worker:
             jobs = self.claim()
             if not jobs:
                 break
-            for job in jobs:
-                self.execute(job)
-                done += 1
+            self.run(jobs)
+            done += len(jobs)
         return done
 
     def _loop(self) -> None:
@@ -111,10 +110,44 @@ class Worker:
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()
                 continue
-            for job in jobs:
-                if self._stop.is_set():
-                    break
+            self.run(jobs)
+
+    def run(self, jobs: list[Job]) -> None:
+        """Run claimed jobs: the batchable ones in one transaction, the others one by one."""
+        batch = [job for job in jobs if job.kind in BATCHED]
+        if batch:
+            self.execute_batch(batch)
+        for job in jobs:
+            if job.kind not in BATCHED and not self._stop.is_set():
                 self.execute(job)
+
+    def execute_batch(self, jobs: list[Job]) -> None:
+        """Run jobs that only touch the database in one transaction, each in a savepoint;
+        a job that fails is run again on its own, to be retried or dead-lettered."""
+        started = time.perf_counter()
+        duration = 0.0
+        done: list[Job] = []
+        failed: list[Job] = []
+        try:
+            with self.hub.uow() as uow:
+                for job in jobs:
+                    try:
+                        with uow.savepoint():
+                            BATCHED[job.kind](self.hub, uow, job)
+                        done.append(job)
+                    except Exception:
+                        failed.append(job)
+                duration = (time.perf_counter() - started) * 1000 / len(jobs)
+                uow.outbox.done_many(done, duration)
+                uow.commit()
+        except Exception:
+            log.warning("a batch of jobs could not be committed; running them one by one")
+            done, failed = [], jobs
+        for job in done:
+            metrics.jobs.labels(job.kind, "done").inc()
+            metrics.job_seconds.labels(job.kind).observe(duration / 1000)
+        for job in failed:
+            self.execute(job)
 
     def claim(self) -> list[Job]:
         with self.hub.uow() as uow:

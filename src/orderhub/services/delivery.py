@@ -95,6 +95,7 @@ def push_dead(hub: Hub, job: Job, error: str) -> None:
         order = uow.orders.get(str(job.payload["order_id"]), for_update=True)
         if order.status is OrderStatus.RESERVED:
             hold(uow, order, [Problem("node_rejected", error, "node")], stage="push")
+            uow.orders.set_status(order)
             uow.commit()
 
 

@@ -15,17 +15,23 @@ from orderhub.services.shipping import (
     confirm_to_channel,
     process_node_event,
 )
-from orderhub.services.stock_sync import push_listing_stock
+from orderhub.services.stock_sync import push_sku_stock
 from orderhub.services.sync import JOB_PULL, pull_job
 from orderhub.store.outbox import Job
+from orderhub.store.uow import UnitOfWork
 
-__all__ = ["HANDLERS", "ON_DEAD", "Handler"]
+__all__ = ["BATCHED", "HANDLERS", "ON_DEAD", "BatchHandler", "Handler"]
 
 Handler = Callable[[Hub, Job], None]
+BatchHandler = Callable[[Hub, UnitOfWork, Job], None]
 
 
 def _process_inbox(hub: Hub, job: Job) -> None:
     process_inbox(hub, str(job.payload["inbox_id"]))
+
+
+def _process_inbox_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
+    process_inbox(hub, str(job.payload["inbox_id"]), uow=uow)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -34,9 +40,13 @@ HANDLERS: dict[str, Handler] = {
     JOB_NODE_CANCEL: cancel_at_node,
     JOB_NODE_EVENT: process_node_event,
     JOB_CHANNEL_CONFIRM: confirm_to_channel,
-    JOB_STOCK_PUSH: push_listing_stock,
+    JOB_STOCK_PUSH: push_sku_stock,
     JOB_PULL: pull_job,
 }
+
+# Jobs that call no external system can share one transaction with their neighbours
+# in a claimed batch: one commit for many orders.
+BATCHED: dict[str, BatchHandler] = {JOB_INBOX: _process_inbox_within}
 
 ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
     JOB_NODE_PUSH: push_dead,

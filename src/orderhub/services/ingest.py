@@ -20,6 +20,7 @@ from orderhub.observability import get_logger, metrics
 from orderhub.services.cancel import cancel_from_channel
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import route
+from orderhub.store.ids import new_id
 from orderhub.store.inbox import InboxItem
 from orderhub.store.uow import UnitOfWork
 
@@ -192,17 +193,17 @@ def _unreadable(uow: UnitOfWork, item: InboxItem, code: str, message: str) -> No
 
 def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str:
     shop = uow.catalog.shop(order.shop)
-    order_id = uow.orders.add(order, inbox_id=item.id)
-    uow.orders.trace(order_id, "receive", "ok", f"{item.source} {item.topic}".strip())
+    order.id = new_id("o")
+    uow.orders.trace(order.id, "receive", "ok", f"{item.source} {item.topic}".strip())
     metrics.orders.labels("received").inc()
     if order.channel_status in (ChannelStatus.CANCELLED, ChannelStatus.REFUNDED):
         order.move_to(OrderStatus.CANCELLED)
-        uow.orders.set_status(order)
-        uow.orders.trace(order_id, "cancel", "ok", "already cancelled on the channel")
+        uow.orders.trace(order.id, "cancel", "ok", "already cancelled on the channel")
     else:
         route(uow, order, shop, stock_window=hub.settings.stock_push_window)
-    uow.inbox.mark(item.id, "processed", order_id=order_id)
-    return order_id
+    uow.orders.add(order, inbox_id=item.id)
+    uow.inbox.mark(item.id, "processed", order_id=order.id)
+    return order.id
 
 
 _STATUS_RANK = {
@@ -237,12 +238,12 @@ def _update(hub: Hub, uow: UnitOfWork, existing: Order, incoming: Order, item: I
     elif existing.status in (OrderStatus.RECEIVED, OrderStatus.HELD):
         incoming.id = existing.id
         incoming.status = existing.status
-        uow.orders.save(incoming)
         uow.orders.trace(existing.id, "update", "ok", "order changed on the channel")
         uow.exceptions.resolve_for_order(existing.id)
         if incoming.status is OrderStatus.HELD:
             incoming.move_to(OrderStatus.RECEIVED)
         route(uow, incoming, shop, stock_window=hub.settings.stock_push_window)
+        uow.orders.save(incoming)
     else:
         existing.channel_status = incoming.channel_status
         existing.channel_updated_at = incoming.channel_updated_at

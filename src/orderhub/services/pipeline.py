@@ -19,13 +19,18 @@ from orderhub.store.uow import UnitOfWork
 __all__ = ["JOB_NODE_PUSH", "JOB_STOCK_PUSH", "hold", "release", "route", "schedule_stock_push"]
 
 JOB_NODE_PUSH = "node.push"
-JOB_STOCK_PUSH = "listing.push_stock"
+JOB_STOCK_PUSH = "stock.push"
 
 
 def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: float) -> None:
-    """Take a received (or replayed) order as far as it can go without calling out."""
-    listings = uow.catalog.listing_map(shop.code)
-    known = uow.catalog.known_skus()
+    """Take a received (or replayed) order as far as it can go without calling out.
+
+    Changes the order in memory (status, each line's SKU and node) and writes the stock,
+    exceptions, trace and jobs that follow; the caller stores the order itself.
+    """
+    channel_skus = sorted({line.channel_sku for line in order.lines if line.channel_sku})
+    listings = uow.catalog.listing_map(shop.code, channel_skus)
+    known = uow.catalog.known_skus(channel_skus)
     problems = resolve_skus(order, listings=listings, known_skus=known)
     problems += check_order(order)
     if problems:
@@ -61,7 +66,6 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
         )
         return
     order.move_to(OrderStatus.RESERVED)
-    uow.orders.set_status(order)
     uow.orders.trace(order.id, "reserve", "ok", f"reserved at {allocation.node}")
     uow.outbox.add(JOB_NODE_PUSH, {"order_id": order.id}, key=f"push:{order.id}", order_id=order.id)
     metrics.orders.labels("reserved").inc()
@@ -69,8 +73,9 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
 
 
 def _node_options(uow: UnitOfWork, shop: ShopRecord, needed: dict[str, int]) -> list[NodeOption]:
-    node_codes = list(shop.nodes) or [n.code for n in uow.catalog.nodes()]
-    priorities = {n.code: n.priority for n in uow.catalog.nodes() if n.code in node_codes}
+    nodes = uow.catalog.nodes()
+    node_codes = list(shop.nodes) or [n.code for n in nodes]
+    priorities = {n.code: n.priority for n in nodes if n.code in node_codes}
     available: dict[str, dict[str, int]] = {code: {} for code in priorities}
     for level in uow.stock.levels(skus=needed, nodes=list(priorities)):
         available[level.node][level.sku] = level.available
@@ -78,11 +83,11 @@ def _node_options(uow: UnitOfWork, shop: ShopRecord, needed: dict[str, int]) -> 
 
 
 def hold(uow: UnitOfWork, order: Order, problems: Sequence[Problem], *, stage: str) -> None:
-    """Hold the order with one open exception per problem (replacing older ones)."""
+    """Hold the order with one open exception per problem (replacing older ones);
+    the caller stores the order."""
     if order.status is OrderStatus.RESERVED:
         release(uow, order, reason="held")
     order.move_to(OrderStatus.HELD)
-    uow.orders.set_status(order)
     uow.exceptions.resolve_for_order(order.id)
     for problem in problems:
         uow.exceptions.open(
@@ -106,15 +111,16 @@ def release(uow: UnitOfWork, order: Order, *, reason: str, stock_window: float =
 
 
 def schedule_stock_push(uow: UnitOfWork, skus: Iterable[str], *, window: float) -> None:
-    """Queue one coalesced stock push per affected listing, due after `window` seconds."""
-    listings = uow.catalog.listings(skus=list(skus))
-    if not listings:
+    """Queue one coalesced stock push per affected SKU, due after `window` seconds.
+
+    While a push is pending, further changes only raise the listings' change counter:
+    the push reads the stock when it runs, so the last value always wins.
+    """
+    changed = sorted(set(skus))
+    if not changed:
         return
-    uow.catalog.bump_listings([listing.id for listing in listings])
-    for listing in listings:
+    uow.catalog.bump_listings(changed)
+    for sku in changed:
         uow.outbox.add(
-            JOB_STOCK_PUSH,
-            {"listing_id": listing.id},
-            coalesce_key=f"stock:{uow.tenant}:{listing.id}",
-            delay=window,
+            JOB_STOCK_PUSH, {"sku": sku}, coalesce_key=f"stock:{uow.tenant}:{sku}", delay=window
         )

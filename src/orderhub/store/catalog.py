@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, select, update
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
+from orderhub.store.cache import TtlCache
 
 __all__ = ["CatalogRepository", "Listing", "NodeRecord", "ShopRecord"]
 
@@ -62,10 +63,13 @@ class Listing:
 class CatalogRepository:
     """Configuration rows of one seller; secrets encrypted at rest."""
 
-    def __init__(self, conn: Connection, cipher: Cipher, tenant: str) -> None:
+    def __init__(
+        self, conn: Connection, cipher: Cipher, tenant: str, *, cache: TtlCache | None = None
+    ) -> None:
         self.conn = conn
         self.cipher = cipher
         self.tenant = tenant
+        self.cache = cache or TtlCache(ttl=0)
 
     def _seal(self, secrets: Mapping[str, str], context: str) -> str:
         return self.cipher.encrypt(json.dumps(dict(secrets)), context=context.encode())
@@ -86,6 +90,7 @@ class CatalogRepository:
             )
 
     def put_shop(self, shop: ShopRecord) -> None:
+        self.cache.clear()
         self._upsert(
             t.shops,
             shop.code,
@@ -101,6 +106,7 @@ class CatalogRepository:
         )
 
     def put_node(self, node: NodeRecord) -> None:
+        self.cache.clear()
         self._upsert(
             t.nodes,
             node.code,
@@ -115,6 +121,9 @@ class CatalogRepository:
         )
 
     def shop(self, code: str) -> ShopRecord:
+        return self.cache.get(("shop", self.tenant, code), lambda: self._load_shop(code))
+
+    def _load_shop(self, code: str) -> ShopRecord:
         row = self.conn.execute(
             select(t.shops).where(t.shops.c.tenant == self.tenant, t.shops.c.code == code)
         ).first()
@@ -141,6 +150,9 @@ class CatalogRepository:
         return [self._shop(r) for r in rows]
 
     def node(self, code: str) -> NodeRecord:
+        return self.cache.get(("node", self.tenant, code), lambda: self._load_node(code))
+
+    def _load_node(self, code: str) -> NodeRecord:
         row = self.conn.execute(
             select(t.nodes).where(t.nodes.c.tenant == self.tenant, t.nodes.c.code == code)
         ).first()
@@ -160,6 +172,9 @@ class CatalogRepository:
         )
 
     def nodes(self) -> list[NodeRecord]:
+        return self.cache.get(("nodes", self.tenant), self._load_nodes)
+
+    def _load_nodes(self) -> list[NodeRecord]:
         rows = self.conn.execute(
             select(t.nodes).where(t.nodes.c.tenant == self.tenant).order_by(t.nodes.c.code)
         )
@@ -175,9 +190,13 @@ class CatalogRepository:
         ):
             self.conn.execute(insert(t.skus).values(tenant=self.tenant, sku=sku, title=title))
 
-    def known_skus(self) -> set[str]:
+    def known_skus(self, among: Sequence[str] | None = None) -> set[str]:
+        """Our SKUs (only those `among` the given codes, when given)."""
         c = t.skus.c
-        return {r.sku for r in self.conn.execute(select(c.sku).where(c.tenant == self.tenant))}
+        query = select(c.sku).where(c.tenant == self.tenant)
+        if among is not None:
+            query = query.where(c.sku.in_(list(among)))
+        return {r.sku for r in self.conn.execute(query)}
 
     def put_listing(self, shop: str, channel_sku: str, sku: str, *, multiplier: int = 1) -> None:
         c = t.listings.c
@@ -198,12 +217,13 @@ class CatalogRepository:
                 )
             )
 
-    def listing_map(self, shop: str) -> dict[str, str]:
-        """channel SKU → our SKU for one shop."""
+    def listing_map(self, shop: str, among: Sequence[str] | None = None) -> dict[str, str]:
+        """channel SKU → our SKU for one shop (only the channel SKUs `among`, when given)."""
         c = t.listings.c
-        rows = self.conn.execute(
-            select(c.channel_sku, c.sku).where(c.tenant == self.tenant, c.shop == shop)
-        )
+        query = select(c.channel_sku, c.sku).where(c.tenant == self.tenant, c.shop == shop)
+        if among is not None:
+            query = query.where(c.channel_sku.in_(list(among)))
+        rows = self.conn.execute(query)
         return {r.channel_sku: r.sku for r in rows}
 
     def listings(
@@ -241,13 +261,13 @@ class CatalogRepository:
             raise NotFound("listing", str(listing_id))
         return rows[0]
 
-    def bump_listings(self, listing_ids: Sequence[int]) -> None:
-        """Note that stock behind these listings changed (the change counter goes up)."""
-        if listing_ids:
+    def bump_listings(self, skus: Sequence[str]) -> None:
+        """Note that stock behind the listings of these SKUs changed (counter goes up)."""
+        if skus:
             c = t.listings.c
             self.conn.execute(
                 update(t.listings)
-                .where(c.id.in_(list(listing_ids)))
+                .where(c.tenant == self.tenant, c.sku.in_(list(skus)))
                 .values(change_version=c.change_version + 1)
             )
 

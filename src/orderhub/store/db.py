@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import ConfigurationError
+from orderhub.store.cache import TtlCache
 
 __all__ = ["JOBS_CHANNEL", "Database", "make_engine", "upgrade_schema"]
 
@@ -82,6 +83,7 @@ class Database:
         self.dialect = engine.dialect.name
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        self.config_cache = TtlCache(ttl=5.0)
 
     @property
     def is_postgres(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +53,7 @@ class OrderRepository:
         self.conn = conn
         self.cipher = cipher
         self.tenant = tenant
+        self._trace: list[dict[str, Any]] = []
 
     def add(self, order: Order, *, inbox_id: str | None = None) -> str:
         order.id = order.id or new_id("o")
@@ -260,6 +260,7 @@ class OrderRepository:
         ]
 
     def trace_of(self, order_id: str) -> list[TraceEntry]:
+        self.flush_trace()
         rows = self.conn.execute(
             select(t.trace_events)
             .where(t.trace_events.c.order_id == order_id)
@@ -287,24 +288,25 @@ class OrderRepository:
         latency_ms: float | None = None,
         job_id: int | None = None,
     ) -> None:
-        """Append one step to the order's trace."""
-        self.conn.execute(
-            insert(t.trace_events).values(
-                tenant=self.tenant,
-                order_id=order_id,
-                at=datetime.now(UTC),
-                stage=stage,
-                status=status,
-                message=message,
-                latency_ms=latency_ms,
-                job_id=job_id,
-            )
+        """Append one step to the order's trace (written with the rest of the transaction)."""
+        self._trace.append(
+            {
+                "tenant": self.tenant,
+                "order_id": order_id,
+                "at": datetime.now(UTC),
+                "stage": stage,
+                "status": status,
+                "message": message,
+                "latency_ms": latency_ms,
+                "job_id": job_id,
+            }
         )
 
-    def trace_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            now = datetime.now(UTC)
-            self.conn.execute(
-                insert(t.trace_events),
-                [{"tenant": self.tenant, "at": now, "message": "", **row} for row in rows],
-            )
+    def flush_trace(self) -> None:
+        """Write the buffered trace steps in one statement."""
+        if self._trace:
+            rows, self._trace = self._trace, []
+            self.conn.execute(insert(t.trace_events), rows)
+
+    def discard_trace(self) -> None:
+        self._trace = []

@@ -22,6 +22,8 @@ from orderhub.store.ids import new_id
 
 __all__ = ["Job", "JobRow", "OutboxRepository"]
 
+_INSERTS: dict[str, Any] = {}
+
 
 @dataclass(frozen=True)
 class Job:
@@ -61,9 +63,12 @@ class OutboxRepository:
         self.added = 0
 
     def _insert(self) -> Any:
-        if self.conn.dialect.name == "postgresql":
-            return postgresql.insert(t.outbox_jobs).on_conflict_do_nothing()
-        return sqlite.insert(t.outbox_jobs).on_conflict_do_nothing()
+        dialect = self.conn.dialect.name
+        stmt = _INSERTS.get(dialect)
+        if stmt is None:
+            module = postgresql if dialect == "postgresql" else sqlite
+            stmt = _INSERTS[dialect] = module.insert(t.outbox_jobs).on_conflict_do_nothing()
+        return stmt
 
     def add(
         self,
@@ -80,19 +85,20 @@ class OutboxRepository:
         is dropped, because the first one already carries the effect."""
         now = time.time()
         self.conn.execute(
-            self._insert().values(
-                tenant=self.tenant,
-                kind=kind,
-                payload=json.dumps(payload, ensure_ascii=False, default=str),
-                idempotency_key=key or new_id(f"{kind}:"),
-                coalesce_key=coalesce_key,
-                order_id=order_id,
-                status="pending",
-                attempts=0,
-                max_attempts=max_attempts,
-                run_at=now + delay,
-                created_at=now,
-            )
+            self._insert(),
+            {
+                "tenant": self.tenant,
+                "kind": kind,
+                "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                "idempotency_key": key or new_id(f"{kind}:"),
+                "coalesce_key": coalesce_key,
+                "order_id": order_id,
+                "status": "pending",
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "run_at": now + delay,
+                "created_at": now,
+            },
         )
         self.added += 1
         if self.conn.dialect.name == "postgresql" and self.added == 1:
@@ -176,6 +182,33 @@ class OutboxRepository:
             .values(status="done", done_at=time.time(), locked_by=None, locked_until=None)
         )
         self._attempt(job, "done", duration_ms, status_code=status_code)
+
+    def done_many(self, jobs: list[Job], duration_ms: float) -> None:
+        """Mark a batch of jobs done in two statements."""
+        if not jobs:
+            return
+        now = time.time()
+        self.conn.execute(
+            update(t.outbox_jobs)
+            .where(t.outbox_jobs.c.id.in_([job.id for job in jobs]))
+            .values(status="done", done_at=now, locked_by=None, locked_until=None)
+        )
+        self.conn.execute(
+            insert(t.job_attempts),
+            [
+                {
+                    "job_id": job.id,
+                    "tenant": job.tenant,
+                    "attempt": job.attempts,
+                    "outcome": "done",
+                    "status_code": None,
+                    "error": None,
+                    "duration_ms": duration_ms,
+                    "at": now,
+                }
+                for job in jobs
+            ],
+        )
 
     def retry_later(
         self,

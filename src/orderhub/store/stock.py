@@ -1,20 +1,57 @@
 """Stock levels per (node, SKU) and the ledger every change is written to.
 
-Reservation is one conditional UPDATE, so two orders racing for the last unit cannot
-both win, on SQLite or PostgreSQL, however many processes run.
+The ledger is the record: an order's reservation is the sum of its ledger rows, and a
+level always equals the sum of the ledger rows of its (node, SKU). Reservation is one
+conditional UPDATE, so two orders racing for the last unit cannot both win, on SQLite
+or PostgreSQL, however many processes run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
 
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
 
 __all__ = ["StockRepository"]
+
+_LEVEL = t.stock_levels.c
+_LEDGER_C = t.stock_ledger.c
+# The whole reservation is this one conditional UPDATE: it changes the row only while
+# enough is available, so concurrent reservations can never take more than there is.
+_RESERVE = (
+    update(t.stock_levels)
+    .where(
+        _LEVEL.tenant == bindparam("t"),
+        _LEVEL.node == bindparam("n"),
+        _LEVEL.sku == bindparam("s"),
+        _LEVEL.on_hand - _LEVEL.reserved >= bindparam("q"),
+    )
+    .values(reserved=_LEVEL.reserved + bindparam("q"), updated_at=bindparam("now"))
+)
+_CHANGE = (
+    update(t.stock_levels)
+    .where(
+        _LEVEL.tenant == bindparam("t"),
+        _LEVEL.node == bindparam("n"),
+        _LEVEL.sku == bindparam("s"),
+    )
+    .values(
+        on_hand=_LEVEL.on_hand + bindparam("dh"),
+        reserved=_LEVEL.reserved + bindparam("dr"),
+        updated_at=bindparam("now"),
+    )
+)
+_LEDGER = insert(t.stock_ledger)
+_HELD_BY_ORDER = (
+    select(_LEDGER_C.node, _LEDGER_C.sku, func.sum(_LEDGER_C.reserved_delta).label("held"))
+    .where(_LEDGER_C.order_id == bindparam("o"), _LEDGER_C.tenant == bindparam("t"))
+    .group_by(_LEDGER_C.node, _LEDGER_C.sku)
+    .order_by(_LEDGER_C.node, _LEDGER_C.sku)
+)
 
 
 class StockRepository:
@@ -25,10 +62,9 @@ class StockRepository:
         self.tenant = tenant
 
     def _key(self, node: str, sku: str) -> list[ColumnElement[bool]]:
-        c = t.stock_levels.c
-        return [c.tenant == self.tenant, c.node == node, c.sku == sku]
+        return [_LEVEL.tenant == self.tenant, _LEVEL.node == node, _LEVEL.sku == sku]
 
-    def _ledger(
+    def _record(
         self,
         node: str,
         sku: str,
@@ -38,43 +74,34 @@ class StockRepository:
         reserved: int = 0,
         order_id: str | None = None,
         reason: str = "",
+        apply: bool = True,
     ) -> None:
+        """Change the level (unless already done) and write the ledger row for it."""
+        now = datetime.now(UTC)
+        if apply:
+            self.conn.execute(
+                _CHANGE,
+                {"t": self.tenant, "n": node, "s": sku, "dh": on_hand, "dr": reserved,
+                 "now": now},
+            )  # fmt: skip
         self.conn.execute(
-            insert(t.stock_ledger).values(
-                tenant=self.tenant,
-                node=node,
-                sku=sku,
-                kind=kind,
-                on_hand_delta=on_hand,
-                reserved_delta=reserved,
-                order_id=order_id,
-                reason=reason,
-                at=datetime.now(UTC),
-            )
-        )
+            _LEDGER,
+            {
+                "tenant": self.tenant, "node": node, "sku": sku, "kind": kind,
+                "on_hand_delta": on_hand, "reserved_delta": reserved, "order_id": order_id,
+                "reason": reason, "at": now,
+            },
+        )  # fmt: skip
 
     def reserve(self, node: str, sku: str, quantity: int, *, order_id: str) -> bool:
         """Reserve `quantity` if that much is available; False (and nothing changed) if not."""
-        c = t.stock_levels.c
         result = self.conn.execute(
-            update(t.stock_levels)
-            .where(*self._key(node, sku), c.on_hand - c.reserved >= quantity)
-            .values(reserved=c.reserved + quantity, updated_at=datetime.now(UTC))
+            _RESERVE,
+            {"t": self.tenant, "n": node, "s": sku, "q": quantity, "now": datetime.now(UTC)},
         )
         if result.rowcount != 1:
             return False
-        self._ledger(node, sku, "reservation", reserved=quantity, order_id=order_id)
-        self.conn.execute(
-            insert(t.reservations).values(
-                tenant=self.tenant,
-                order_id=order_id,
-                node=node,
-                sku=sku,
-                quantity=quantity,
-                status="active",
-                created_at=datetime.now(UTC),
-            )
-        )
+        self._record(node, sku, "reservation", reserved=quantity, order_id=order_id, apply=False)
         return True
 
     def reserve_all(self, node: str, needed: dict[str, int], *, order_id: str) -> list[str]:
@@ -94,77 +121,36 @@ class StockRepository:
             savepoint.commit()
         return short
 
-    def _active(self, order_id: str) -> Sequence[tuple[int, str, str, int]]:
-        r = t.reservations.c
-        rows = self.conn.execute(
-            select(r.id, r.node, r.sku, r.quantity).where(
-                r.order_id == order_id, r.status == "active", r.tenant == self.tenant
-            )
-        )
-        return [(row.id, row.node, row.sku, row.quantity) for row in rows]
+    def held_by(self, order_id: str) -> list[tuple[str, str, int]]:
+        """(node, sku, quantity) the order holds in reservation right now."""
+        rows = self.conn.execute(_HELD_BY_ORDER, {"o": order_id, "t": self.tenant})
+        return [(r.node, r.sku, int(r.held)) for r in rows if r.held > 0]
 
     def release(self, order_id: str, *, reason: str = "") -> list[tuple[str, str]]:
-        """Give back every active reservation of the order; the (node, sku) pairs touched."""
-        c = t.stock_levels.c
+        """Give back everything the order holds; the (node, sku) pairs touched."""
         touched = []
-        for res_id, node, sku, quantity in sorted(self._active(order_id), key=lambda r: r[1:3]):
-            self.conn.execute(
-                update(t.stock_levels)
-                .where(*self._key(node, sku))
-                .values(reserved=c.reserved - quantity, updated_at=datetime.now(UTC))
-            )
-            self._ledger(node, sku, "release", reserved=-quantity, order_id=order_id, reason=reason)
-            self.conn.execute(
-                update(t.reservations)
-                .where(t.reservations.c.id == res_id)
-                .values(status="released")
-            )
+        for node, sku, quantity in self.held_by(order_id):
+            self._record(node, sku, "release", reserved=-quantity, order_id=order_id,
+                         reason=reason)  # fmt: skip
             touched.append((node, sku))
         return touched
 
     def consume(self, order_id: str, shipped: dict[str, int], *, node: str) -> list[str]:
         """Turn reservations into shipped stock: on hand and reserved both go down."""
-        c = t.stock_levels.c
-        reserved = {
-            sku: (res_id, qty) for res_id, n, sku, qty in self._active(order_id) if n == node
-        }
-        touched = []
+        held = {sku: qty for n, sku, qty in self.held_by(order_id) if n == node}
         for sku, quantity in sorted(shipped.items()):
-            res = reserved.get(sku)
-            from_reserved = min(quantity, res[1]) if res else 0
-            self.conn.execute(
-                update(t.stock_levels)
-                .where(*self._key(node, sku))
-                .values(
-                    on_hand=c.on_hand - quantity,
-                    reserved=c.reserved - from_reserved,
-                    updated_at=datetime.now(UTC),
-                )
-            )
-            self._ledger(
-                node, sku, "shipment", on_hand=-quantity, reserved=-from_reserved, order_id=order_id
-            )
-            if res:
-                self.conn.execute(
-                    update(t.reservations)
-                    .where(t.reservations.c.id == res[0])
-                    .values(status="consumed")
-                )
-            touched.append(sku)
-        return touched
+            from_reserved = min(quantity, held.get(sku, 0))
+            self._ensure(node, sku)
+            self._record(node, sku, "shipment", on_hand=-quantity, reserved=-from_reserved,
+                         order_id=order_id)  # fmt: skip
+        return sorted(shipped)
 
     def adjust(
         self, node: str, sku: str, delta: int, *, kind: str = "adjustment", reason: str = ""
     ) -> None:
         """Change on-hand stock by `delta` (creating the level if new)."""
         self._ensure(node, sku)
-        c = t.stock_levels.c
-        self.conn.execute(
-            update(t.stock_levels)
-            .where(*self._key(node, sku))
-            .values(on_hand=c.on_hand + delta, updated_at=datetime.now(UTC))
-        )
-        self._ledger(node, sku, kind, on_hand=delta, reason=reason)
+        self._record(node, sku, kind, on_hand=delta, reason=reason)
 
     def set_on_hand(self, node: str, sku: str, on_hand: int, *, reason: str = "") -> int:
         """Set on-hand stock to a counted figure; the difference goes to the ledger."""
@@ -178,46 +164,43 @@ class StockRepository:
         if self.level(node, sku) is None:
             self.conn.execute(
                 insert(t.stock_levels).values(
-                    tenant=self.tenant,
-                    node=node,
-                    sku=sku,
-                    on_hand=0,
-                    reserved=0,
+                    tenant=self.tenant, node=node, sku=sku, on_hand=0, reserved=0,
                     updated_at=datetime.now(UTC),
                 )
-            )
+            )  # fmt: skip
 
     def level(self, node: str, sku: str) -> Level | None:
-        c = t.stock_levels.c
         row = self.conn.execute(
-            select(c.node, c.sku, c.on_hand, c.reserved).where(*self._key(node, sku))
+            select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
+                *self._key(node, sku)
+            )
         ).first()
         return None if row is None else Level(row.node, row.sku, row.on_hand, row.reserved)
 
     def levels(
         self, *, skus: Iterable[str] | None = None, nodes: Iterable[str] | None = None
     ) -> list[Level]:
-        c = t.stock_levels.c
-        query = select(c.node, c.sku, c.on_hand, c.reserved).where(c.tenant == self.tenant)
+        query = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
+            _LEVEL.tenant == self.tenant
+        )
         if skus is not None:
-            query = query.where(c.sku.in_(list(skus)))
+            query = query.where(_LEVEL.sku.in_(list(skus)))
         if nodes is not None:
-            query = query.where(c.node.in_(list(nodes)))
-        rows = self.conn.execute(query.order_by(c.sku, c.node))
+            query = query.where(_LEVEL.node.in_(list(nodes)))
+        rows = self.conn.execute(query.order_by(_LEVEL.sku, _LEVEL.node))
         return [Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows]
 
     def ledger_mismatches(self) -> list[tuple[str, str, int, int, int, int]]:
         """(node, sku, on_hand, ledger on_hand, reserved, ledger reserved) that disagree."""
-        lg = t.stock_ledger.c
         sums = (
             select(
-                lg.node,
-                lg.sku,
-                func.coalesce(func.sum(lg.on_hand_delta), 0).label("on_hand"),
-                func.coalesce(func.sum(lg.reserved_delta), 0).label("reserved"),
+                _LEDGER_C.node,
+                _LEDGER_C.sku,
+                func.coalesce(func.sum(_LEDGER_C.on_hand_delta), 0).label("on_hand"),
+                func.coalesce(func.sum(_LEDGER_C.reserved_delta), 0).label("reserved"),
             )
-            .where(lg.tenant == self.tenant)
-            .group_by(lg.node, lg.sku)
+            .where(_LEDGER_C.tenant == self.tenant)
+            .group_by(_LEDGER_C.node, _LEDGER_C.sku)
         )
         ledger = {(r.node, r.sku): (r.on_hand, r.reserved) for r in self.conn.execute(sums)}
         bad = []

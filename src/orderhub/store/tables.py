@@ -155,6 +155,7 @@ stock_ledger = Table(
     Column("reason", String(300), nullable=False, server_default=""),
     Column("at", UtcDateTime, nullable=False),
     Index("ix_stock_ledger_item", "tenant", "node", "sku"),
+    Index("ix_stock_ledger_order", "order_id"),
 )
 
 inbox = Table(
@@ -213,20 +214,6 @@ order_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("node", String(64), nullable=True),
     Index("ix_order_lines_sku", "tenant", "sku"),
-)
-
-reservations = Table(
-    "reservations",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    tenant(),
-    Column("order_id", String(40), nullable=False),
-    Column("node", String(64), nullable=False),
-    Column("sku", String(100), nullable=False),
-    Column("quantity", Integer, nullable=False),
-    Column("status", String(16), nullable=False, server_default="active"),
-    Column("created_at", UtcDateTime, nullable=False),
-    Index("ix_reservations_order", "order_id"),
 )
 
 shipments = Table(

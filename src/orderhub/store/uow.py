@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Connection, RootTransaction
@@ -45,7 +47,7 @@ class UnitOfWork:
         self.stock = StockRepository(conn, tenant)
         self.outbox = OutboxRepository(conn, tenant)
         self.inbox = InboxRepository(conn, tenant)
-        self.catalog = CatalogRepository(conn, cipher, tenant)
+        self.catalog = CatalogRepository(conn, cipher, tenant, cache=self.db.config_cache)
         self.exceptions = ExceptionRepository(conn, tenant)
         self.cursors = CursorRepository(conn, tenant)
         self.shipments = ShipmentRepository(conn, tenant)
@@ -54,11 +56,30 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("commit outside of `with`")
+        self.orders.flush_trace()
         self._tx.commit()
         self._tx = None
         if self.outbox.added:
             self.outbox.added = 0
             self.db.jobs_added()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: what happens inside is undone alone if it raises."""
+        if self._conn is None:
+            raise RuntimeError("savepoint outside of `with`")
+        self.orders.flush_trace()
+        nested = self._conn.begin_nested()
+        added = self.outbox.added
+        try:
+            yield
+            self.orders.flush_trace()
+        except BaseException:
+            nested.rollback()
+            self.orders.discard_trace()
+            self.outbox.added = added
+            raise
+        nested.commit()
 
     def rollback(self) -> None:
         if self._tx is not None:

@@ -91,7 +91,7 @@ def test_a_job_is_claimed_by_one_worker_only(hub: Hub) -> None:
 def test_coalesced_jobs_keep_one_pending_copy(hub: Hub) -> None:
     with hub.uow() as uow:
         for _ in range(5):
-            uow.outbox.add("listing.push_stock", {"listing_id": 1}, coalesce_key="stock:1")
+            uow.outbox.add("stock.push", {"sku": "SKU-1"}, coalesce_key="stock:1")
         uow.commit()
     with hub.uow() as uow:
-        assert uow.outbox.depth() == {("listing.push_stock", "pending"): 1}
+        assert uow.outbox.depth() == {("stock.push", "pending"): 1}

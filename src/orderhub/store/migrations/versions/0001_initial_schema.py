@@ -183,26 +183,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "reservations",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("tenant", sa.String(length=64), server_default="default", nullable=False),
-        sa.Column("order_id", sa.String(length=40), nullable=False),
-        sa.Column("node", sa.String(length=64), nullable=False),
-        sa.Column("sku", sa.String(length=100), nullable=False),
-        sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=16), server_default="active", nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservations")),
-    )
-    with op.batch_alter_table("reservations", schema=None) as batch_op:
-        batch_op.create_index("ix_reservations_order", ["order_id"], unique=False)
-
-    op.create_table(
         "shipments",
         sa.Column(
             "id",
@@ -286,6 +266,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("stock_ledger", schema=None) as batch_op:
         batch_op.create_index("ix_stock_ledger_item", ["tenant", "node", "sku"], unique=False)
+        batch_op.create_index("ix_stock_ledger_order", ["order_id"], unique=False)
 
     op.create_table(
         "stock_levels",
@@ -357,6 +338,7 @@ def downgrade() -> None:
     op.drop_table("sync_cursors")
     op.drop_table("stock_levels")
     with op.batch_alter_table("stock_ledger", schema=None) as batch_op:
+        batch_op.drop_index("ix_stock_ledger_order")
         batch_op.drop_index("ix_stock_ledger_item")
 
     op.drop_table("stock_ledger")
@@ -366,10 +348,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_shipments_order")
 
     op.drop_table("shipments")
-    with op.batch_alter_table("reservations", schema=None) as batch_op:
-        batch_op.drop_index("ix_reservations_order")
-
-    op.drop_table("reservations")
     with op.batch_alter_table("outbox_jobs", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_outbox_coalesce_pending",

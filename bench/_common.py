@@ -1,0 +1,163 @@
+"""Helpers the benchmark scripts share: ports, processes, memory, PostgreSQL, statistics.
+
+Every benchmark measures a raw reference in the same run on the same machine, so the
+helpers here are the parts that must behave identically for the hub and the reference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+__all__ = [
+    "BENCH_DIR",
+    "REPO",
+    "free_port",
+    "log",
+    "peak_rss_mb",
+    "percentiles",
+    "postgres_server",
+    "rounded",
+    "run_json_process",
+    "stop_process",
+    "wait_http",
+]
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so stdout carries only the result."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (the servers bind it right after)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, *, process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """Poll `url` until it answers 2xx; fail early when the server process has died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server behind {url} exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2.0).is_success:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def stop_process(process: subprocess.Popen[bytes], *, grace: float = 20.0) -> None:
+    """SIGINT (a server's graceful stop) to this one process, then SIGKILL if it hangs."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident set size (VmHWM) of a live process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"/proc/{pid}/status has no VmHWM")
+
+
+def percentiles(values: Sequence[float], points: Sequence[int] = (50, 95, 99)) -> dict[str, float]:
+    """Nearest-rank percentiles, rounded to 0.1; empty input gives NaN-free zeros."""
+    ordered = sorted(values)
+    if not ordered:
+        return {f"p{p}": 0.0 for p in points}
+    result = {}
+    for p in points:
+        rank = max(1, math.ceil(p / 100 * len(ordered)))
+        result[f"p{p}"] = round(ordered[rank - 1], 1)
+    return result
+
+
+def rounded(value: float, digits: int = 1) -> float:
+    return round(value, digits)
+
+
+def run_json_process(
+    script: str, spec: Mapping[str, Any], workdir: Path, *, timeout: float
+) -> dict[str, Any]:
+    """Run `bench/<script>` in a process of its own with a JSON spec, return its JSON result.
+
+    A separate process keeps the load generator's CPU out of the servers' interpreters.
+    """
+    stem = Path(script).stem.lstrip("_")
+    spec_file = workdir / f"{stem}-spec-{time.monotonic_ns()}.json"
+    out_file = spec_file.with_name(spec_file.name.replace("-spec-", "-out-"))
+    spec_file.write_text(json.dumps(spec))
+    command = [sys.executable, str(BENCH_DIR / script), str(spec_file), str(out_file)]
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    try:
+        code = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        stop_process(process, grace=5)
+        raise RuntimeError(f"{script} did not finish within {timeout:.0f} s") from None
+    if code != 0:
+        raise RuntimeError(f"{script} failed with exit code {code}")
+    result: dict[str, Any] = json.loads(out_file.read_text())
+    spec_file.unlink(missing_ok=True)
+    out_file.unlink(missing_ok=True)
+    return result
+
+
+@contextlib.contextmanager
+def postgres_server(database: str = "orderhub_bench") -> Iterator[str]:
+    """A throwaway PostgreSQL with default settings (fsync on), via scripts/pg; its URL.
+
+    The data directory gets its own temporary folder because, run as root, the server
+    runs as user postgres and must be able to reach it; it is stopped and removed after.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "ORDERHUB_PG_OPTIONS"}
+    folder = Path(tempfile.mkdtemp(prefix="orderhub-bench-pg."))
+    folder.chmod(0o755)
+    script = str(REPO / "scripts" / "pg")
+    try:
+        started = subprocess.run(
+            [script, "start", str(folder)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        admin_url = started.stdout.strip().splitlines()[-1]
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {database}"))
+        engine.dispose()
+        yield make_url(admin_url).set(database=database).render_as_string(hide_password=False)
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"scripts/pg start failed: {exc.stderr.strip()}") from exc
+    finally:
+        subprocess.run([script, "stop", str(folder)], env=env, check=False, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
