@@ -23,7 +23,7 @@ def _start_worker(database_url: str) -> subprocess.Popen[bytes]:
         **os.environ,
         "ORDERHUB_DATABASE_URL": database_url,
         "ORDERHUB_ENCRYPTION_KEYS": TEST_KEYS,
-        "ORDERHUB_JOB_LEASE": "2",
+        "ORDERHUB_JOB_LEASE": "5",
         "ORDERHUB_STOCK_PUSH_WINDOW": "0.2",
         "ORDERHUB_BACKOFF_BASE": "0.05",
         "ORDERHUB_BACKOFF_CAP": "0.5",

@@ -62,8 +62,10 @@ def create_app(hub: Hub) -> FastAPI:
         return JSONResponse(body, status_code=status)
 
     def api_user(authorization: Annotated[str | None, Header()] = None) -> None:
-        token = hub.settings.api_token
-        if token and not _bearer_matches(authorization, token):
+        # An admin is an API user too: a request carries one bearer token, so the admin
+        # token must open the API, or `?reveal=true` could never pass both checks.
+        tokens = [t for t in (hub.settings.api_token, hub.settings.admin_token) if t]
+        if hub.settings.api_token and not any(_bearer_matches(authorization, t) for t in tokens):
             raise HTTPException(401, "a valid API token is required")
 
     def may_reveal(authorization: str | None, reveal: bool) -> bool:

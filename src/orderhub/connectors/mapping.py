@@ -45,7 +45,10 @@ def _to_int(value: Any) -> int:
         raise ValueError("a yes/no value is not a number")
     if isinstance(value, int):
         return value
-    number = Decimal(str(value).strip())
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} is not a number") from exc
     if number != number.to_integral_value():
         raise ValueError(f"{value!r} is not a whole number")
     return int(number)

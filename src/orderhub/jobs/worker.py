@@ -50,27 +50,43 @@ class Worker:
         self.hub = hub
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.threads = threads or settings.worker_threads
-        self.batch = batch or max(1, settings.worker_batch // self.threads)
+        self.batch = batch or settings.worker_batch
         self.lease = lease or settings.job_lease
         self.poll_interval = poll_interval
+        wanted = set(kinds) if kinds else set(HANDLERS)
+        self.batch_kinds = sorted(wanted & set(BATCHED))
+        self.call_kinds = sorted(wanted - set(BATCHED))
         self.kinds = list(kinds) if kinds else None
-        self._wake = threading.Event()
+        self._wakes: list[threading.Event] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        hub.db.on_new_jobs(self._wake.set)
+        hub.db.on_new_jobs(self.wake)
 
     def wake(self) -> None:
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
     def start(self) -> None:
-        for i in range(self.threads):
-            thread = threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True)
+        """One thread runs database-only jobs in batches (one commit for many orders; one
+        such thread per process keeps batches from queueing on each other's row locks);
+        the others run jobs that call out, a couple at a time."""
+        lanes: list[tuple[str, list[str], int]] = []
+        if self.batch_kinds:
+            lanes.append(("worker-batch", self.batch_kinds, self.batch))
+        if self.call_kinds:
+            lanes += [(f"worker-{i}", self.call_kinds, 2) for i in range(self.threads)]
+        for name, kinds, limit in lanes:
+            wake = threading.Event()
+            self._wakes.append(wake)
+            thread = threading.Thread(
+                target=self._loop, args=(kinds, limit, wake), name=name, daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         if self.hub.db.is_postgres:
             listener = threading.Thread(
                 target=self.hub.db.listen_for_jobs,
-                args=(self._wake.set, self._stop),
+                args=(self.wake, self._stop),
                 name="worker-listen",
                 daemon=True,
             )
@@ -80,7 +96,7 @@ class Worker:
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the jobs in hand and stop; a job cut off is claimed again after its lease."""
         self._stop.set()
-        self._wake.set()
+        self.wake()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -98,17 +114,17 @@ class Worker:
             done += len(jobs)
         return done
 
-    def _loop(self) -> None:
+    def _loop(self, kinds: list[str], limit: int, wake: threading.Event) -> None:
         while not self._stop.is_set():
+            wake.clear()
             try:
-                jobs = self.claim()
+                jobs = self.claim(kinds=kinds, limit=limit)
             except Exception:
                 log.exception("claiming jobs failed")
                 self._stop.wait(1.0)
                 continue
             if not jobs:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
+                wake.wait(self.poll_interval)
                 continue
             self.run(jobs)
 
@@ -149,9 +165,11 @@ class Worker:
         for job in failed:
             self.execute(job)
 
-    def claim(self) -> list[Job]:
+    def claim(self, *, kinds: list[str] | None = None, limit: int | None = None) -> list[Job]:
         with self.hub.uow() as uow:
-            jobs = uow.outbox.claim(self.name, limit=self.batch, lease=self.lease, kinds=self.kinds)
+            jobs = uow.outbox.claim(
+                self.name, limit=limit or self.batch, lease=self.lease, kinds=kinds or self.kinds
+            )
             uow.commit()
         return jobs
 

@@ -34,6 +34,10 @@ def _process_inbox_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
     process_inbox(hub, str(job.payload["inbox_id"]), uow=uow)
 
 
+def _process_node_event_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
+    process_node_event(hub, job, uow=uow)
+
+
 HANDLERS: dict[str, Handler] = {
     JOB_INBOX: _process_inbox,
     JOB_NODE_PUSH: push_to_node,
@@ -46,7 +50,10 @@ HANDLERS: dict[str, Handler] = {
 
 # Jobs that call no external system can share one transaction with their neighbours
 # in a claimed batch: one commit for many orders.
-BATCHED: dict[str, BatchHandler] = {JOB_INBOX: _process_inbox_within}
+BATCHED: dict[str, BatchHandler] = {
+    JOB_INBOX: _process_inbox_within,
+    JOB_NODE_EVENT: _process_node_event_within,
+}
 
 ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
     JOB_NODE_PUSH: push_dead,

@@ -55,36 +55,44 @@ def receive_node_callback(
     return connector.callback_reply(ok=True)
 
 
-def process_node_event(hub: Hub, job: Job) -> None:
-    """Apply a stored node callback: today, a shipment confirmation."""
-    inbox_id = str(job.payload["inbox_id"])
-    with hub.uow() as uow:
-        item = uow.inbox.get(inbox_id)
-        if item.status != "pending":
-            return
-        node = uow.catalog.node(item.shop)
-        query = json.loads(item.headers.get("query", "{}"))
-        try:
-            event = hub.node(node).parse_callback(query, item.body)
-        except ValueError as exc:
-            uow.exceptions.open(
-                stage="parse",
-                code="malformed_callback",
-                message=f"callback from {node.code} is unreadable: {exc}",
-                inbox_id=item.id,
-            )
-            uow.inbox.mark(item.id, "failed", error=str(exc))
-            uow.commit()
-            return
-        order_id = None
-        if event.shipment is not None:
-            order_id = _apply_shipment(hub, uow, node.code, event.shipment, job.id)
-        uow.inbox.mark(
-            item.id,
-            "processed" if order_id or event.shipment is None else "failed",
-            order_id=order_id,
+def process_node_event(hub: Hub, job: Job, *, uow: UnitOfWork | None = None) -> None:
+    """Apply a stored node callback: today, a shipment confirmation.
+
+    Runs inside `uow` when given (the worker batches these); otherwise in its own.
+    """
+    if uow is not None:
+        _apply_event(hub, uow, str(job.payload["inbox_id"]), job.id)
+        return
+    with hub.uow() as own:
+        _apply_event(hub, own, str(job.payload["inbox_id"]), job.id)
+        own.commit()
+
+
+def _apply_event(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int) -> None:
+    item = uow.inbox.get(inbox_id)
+    if item.status != "pending":
+        return
+    node = uow.catalog.node(item.shop)
+    query = json.loads(item.headers.get("query", "{}"))
+    try:
+        event = hub.node(node).parse_callback(query, item.body)
+    except ValueError as exc:
+        uow.exceptions.open(
+            stage="parse",
+            code="malformed_callback",
+            message=f"callback from {node.code} is unreadable: {exc}",
+            inbox_id=item.id,
         )
-        uow.commit()
+        uow.inbox.mark(item.id, "failed", error=str(exc))
+        return
+    order_id = None
+    if event.shipment is not None:
+        order_id = _apply_shipment(hub, uow, node.code, event.shipment, job_id)
+    uow.inbox.mark(
+        item.id,
+        "processed" if order_id or event.shipment is None else "failed",
+        order_id=order_id,
+    )
 
 
 def _apply_shipment(
