@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     stock_push_window: float = 1.0
+    default_safety_stock: int = 0
     pull_interval: float = 300.0
     worker_threads: int = 4
     worker_batch: int = 32
@@ -84,15 +85,27 @@ class NodeConfig(_Strict):
 
 
 class SkuConfig(_Strict):
+    """One of our SKUs; a bundle lists its components (SKU → units per bundle)."""
+
     sku: str
     title: str = ""
+    safety_stock: int | None = None
+    backorder_limit: int = 0
+    low_stock_threshold: int | None = None
+    components: dict[str, int] = Field(default_factory=dict)
 
 
 class ListingConfig(_Strict):
+    """A product as a shop sells it; the optional fields override the shop's settings."""
+
     shop: str
     channel_sku: str
     sku: str
     multiplier: int = 1
+    sync_ratio: Decimal | None = None
+    safety_stock: int | None = None
+    max_listed: int | None = None
+    end_below: int = 0
 
 
 class StockConfig(_Strict):
@@ -126,6 +139,13 @@ class HubConfig(_Strict):
         for level in self.stock:
             if level.node not in node_codes:
                 raise ConfigurationError(f"opening stock names unknown node {level.node}")
+        sku_codes = {s.sku for s in self.skus}
+        for sku in self.skus:
+            for component in sku.components:
+                if component not in sku_codes:
+                    raise ConfigurationError(
+                        f"bundle {sku.sku} names unknown component SKU {component}"
+                    )
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -47,7 +47,9 @@ class RoutingStrategy(Protocol):
     @property
     def name(self) -> str: ...
 
-    def choose(self, order: Order, options: Sequence[NodeOption]) -> Allocation | None: ...
+    def choose(
+        self, order: Order, needed: Mapping[str, int], options: Sequence[NodeOption]
+    ) -> Allocation | None: ...
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ class StockFirst:
 
     name: str = "stock_first"
 
-    def choose(self, order: Order, options: Sequence[NodeOption]) -> Allocation | None:
-        needed = order.sku_quantities()
+    def choose(
+        self, order: Order, needed: Mapping[str, int], options: Sequence[NodeOption]
+    ) -> Allocation | None:
         for option in sorted(options, key=lambda o: -o.priority):
             if option.can_ship(needed):
                 return Allocation(option.code, self.name, f"{option.code} has every line in stock")
@@ -70,7 +73,9 @@ class FixedNode:
 
     name: str = "fixed_node"
 
-    def choose(self, order: Order, options: Sequence[NodeOption]) -> Allocation | None:
+    def choose(
+        self, order: Order, needed: Mapping[str, int], options: Sequence[NodeOption]
+    ) -> Allocation | None:
         if not options:
             return None
         best = max(options, key=lambda o: o.priority)
@@ -84,10 +89,16 @@ def allocate(
     order: Order,
     options: Sequence[NodeOption],
     strategies: Sequence[RoutingStrategy] = DEFAULT_STRATEGIES,
+    *,
+    needed: Mapping[str, int] | None = None,
 ) -> Allocation | None:
-    """First strategy that places the order wins; None when none can."""
+    """First strategy that places the order wins; None when none can.
+
+    `needed` is the stock the order takes (bundles expanded); by default its lines.
+    """
+    wanted = order.sku_quantities() if needed is None else needed
     for strategy in strategies:
-        chosen = strategy.choose(order, options)
+        chosen = strategy.choose(order, wanted, options)
         if chosen is not None:
             for line in order.lines:
                 line.node = chosen.node

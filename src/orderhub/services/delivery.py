@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from orderhub.connectors.base import OutboundLine, OutboundOrder
 from orderhub.domain.errors import Problem
@@ -16,8 +17,30 @@ from orderhub.store.outbox import Job
 __all__ = ["cancel_at_node", "outbound_order", "push_dead", "push_to_node"]
 
 
-def outbound_order(order: Order) -> OutboundOrder:
-    """The order as a warehouse needs it; its code is our order id (idempotency key)."""
+def _outbound_lines(order: Order, recipes: Mapping[str, Mapping[str, int]]) -> list[OutboundLine]:
+    lines = []
+    for line in order.lines:
+        sku = line.sku or line.channel_sku
+        recipe = recipes.get(sku)
+        if not recipe:
+            lines.append(
+                OutboundLine(line_no=line.line_id, sku=sku, quantity=line.quantity,
+                             title=line.title, unit_price=line.unit_price)
+            )  # fmt: skip
+            continue
+        for part, per_set in sorted(recipe.items()):
+            lines.append(
+                OutboundLine(line_no=f"{line.line_id}-{part}", sku=part,
+                             quantity=per_set * line.quantity, title=f"{line.title} / {part}")
+            )  # fmt: skip
+    return lines
+
+
+def outbound_order(
+    order: Order, recipes: Mapping[str, Mapping[str, int]] | None = None
+) -> OutboundOrder:
+    """The order as a warehouse needs it, bundles as their components; its code is our
+    order id (the warehouse's idempotency key)."""
     r = order.receiver
     return OutboundOrder(
         code=order.id,
@@ -38,16 +61,7 @@ def outbound_order(order: Order) -> OutboundOrder:
         district=r.district,
         address=" ".join(part for part in (r.address1, r.address2) if part),
         postcode=r.postcode,
-        lines=[
-            OutboundLine(
-                line_no=line.line_id,
-                sku=line.sku or line.channel_sku,
-                quantity=line.quantity,
-                title=line.title,
-                unit_price=line.unit_price,
-            )
-            for line in order.lines
-        ],
+        lines=_outbound_lines(order, recipes or {}),
         buyer_remark=order.remarks.buyer,
         seller_remark=order.remarks.seller,
         buyer_nick=order.buyer.name,
@@ -62,8 +76,9 @@ def push_to_node(hub: Hub, job: Job) -> None:
         if order.status is not OrderStatus.RESERVED or order.node is None:
             return
         node = uow.catalog.node(order.node)
+        recipes = uow.catalog.bundles([line.sku for line in order.lines if line.sku])
     started = time.perf_counter()
-    receipt = hub.node(node).create_outbound(outbound_order(order))
+    receipt = hub.node(node).create_outbound(outbound_order(order, recipes))
     latency = (time.perf_counter() - started) * 1000
     with hub.uow() as uow:
         order = uow.orders.get(order_id, for_update=True)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from orderhub.domain.allocation import NodeOption, allocate
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
+from orderhub.domain.stock import expand_bundles
 from orderhub.domain.validation import check_order, resolve_skus
 from orderhub.observability import metrics
 from orderhub.store.catalog import ShopRecord
@@ -30,15 +31,19 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
     """
     channel_skus = sorted({line.channel_sku for line in order.lines if line.channel_sku})
     listings = uow.catalog.listing_map(shop.code, channel_skus)
-    known = uow.catalog.known_skus(channel_skus)
-    problems = resolve_skus(order, listings=listings, known_skus=known)
+    records = uow.catalog.skus(sorted(set(channel_skus) | set(listings.values())))
+    problems = resolve_skus(order, listings=listings, known_skus=records)
     problems += check_order(order)
     if problems:
         hold(uow, order, problems, stage="validate")
         return
-    needed = order.sku_quantities()
-    options = _node_options(uow, shop, needed)
-    allocation = allocate(order, options)
+    recipes = {sku: dict(r.components) for sku, r in records.items() if r.components}
+    needed = expand_bundles(order.sku_quantities(), recipes)
+    if recipes:
+        records = {**records, **uow.catalog.skus(sorted(set(needed) - set(records)))}
+    backorder = {sku: records[sku].backorder_limit for sku in needed if sku in records}
+    options = _node_options(uow, shop, needed, backorder)
+    allocation = allocate(order, options, needed=needed)
     if allocation is None:
         hold(
             uow,
@@ -48,7 +53,7 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
         )
         return
     uow.orders.trace(order.id, "allocate", "ok", f"{allocation.strategy}: {allocation.reason}")
-    short = uow.stock.reserve_all(allocation.node, needed, order_id=order.id)
+    short = uow.stock.reserve_all(allocation.node, needed, order_id=order.id, backorder=backorder)
     if short:
         hold(
             uow,
@@ -66,19 +71,25 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
         )
         return
     order.move_to(OrderStatus.RESERVED)
-    uow.orders.trace(order.id, "reserve", "ok", f"reserved at {allocation.node}")
+    presold = [sku for sku, allowed in backorder.items() if allowed]
+    uow.orders.trace(
+        order.id, "reserve", "ok",
+        f"reserved at {allocation.node}" + (f" (presale: {', '.join(presold)})" if presold else ""),
+    )  # fmt: skip
     uow.outbox.add(JOB_NODE_PUSH, {"order_id": order.id}, key=f"push:{order.id}", order_id=order.id)
     metrics.orders.labels("reserved").inc()
     schedule_stock_push(uow, needed, window=stock_window)
 
 
-def _node_options(uow: UnitOfWork, shop: ShopRecord, needed: dict[str, int]) -> list[NodeOption]:
+def _node_options(
+    uow: UnitOfWork, shop: ShopRecord, needed: dict[str, int], backorder: dict[str, int]
+) -> list[NodeOption]:
     nodes = uow.catalog.nodes()
     node_codes = list(shop.nodes) or [n.code for n in nodes]
     priorities = {n.code: n.priority for n in nodes if n.code in node_codes}
     available: dict[str, dict[str, int]] = {code: {} for code in priorities}
     for level in uow.stock.levels(skus=needed, nodes=list(priorities)):
-        available[level.node][level.sku] = level.available
+        available[level.node][level.sku] = level.available + backorder.get(level.sku, 0)
     return [NodeOption(code, priorities[code], available[code]) for code in priorities]
 
 
@@ -119,6 +130,7 @@ def schedule_stock_push(uow: UnitOfWork, skus: Iterable[str], *, window: float) 
     changed = sorted(set(skus))
     if not changed:
         return
+    changed = sorted(set(changed) | uow.catalog.bundles_containing(changed))
     uow.catalog.bump_listings(changed)
     for sku in changed:
         uow.outbox.add(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from orderhub.config import HubConfig, NodeConfig, ShopConfig
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import schedule_stock_push
-from orderhub.store.catalog import NodeRecord, ShopRecord
+from orderhub.store.catalog import NodeRecord, ShopRecord, SkuRecord
 
 __all__ = ["apply_config", "put_node", "put_shop", "shop_record"]
 
@@ -73,11 +73,19 @@ def apply_config(hub: Hub, config: HubConfig) -> None:
         for record in shops:
             uow.catalog.put_shop(record)
         for sku in config.skus:
-            uow.catalog.put_sku(sku.sku, sku.title)
+            uow.catalog.put_sku(
+                SkuRecord(
+                    sku=sku.sku, title=sku.title, safety_stock=sku.safety_stock,
+                    backorder_limit=sku.backorder_limit,
+                    low_stock_threshold=sku.low_stock_threshold, components=sku.components,
+                )
+            )  # fmt: skip
         for listing in config.listings:
             uow.catalog.put_listing(
-                listing.shop, listing.channel_sku, listing.sku, multiplier=listing.multiplier
-            )
+                listing.shop, listing.channel_sku, listing.sku, multiplier=listing.multiplier,
+                sync_ratio=listing.sync_ratio, safety_stock=listing.safety_stock,
+                max_listed=listing.max_listed, end_below=listing.end_below,
+            )  # fmt: skip
         for level in config.stock:
             if uow.stock.level(level.node, level.sku) is None:
                 uow.stock.adjust(

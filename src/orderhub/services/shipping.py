@@ -131,7 +131,9 @@ def _apply_shipment(
     uow.stock.consume(order.id, shipped, node=node)
     fulfillment = Fulfillment(
         node=node,
-        lines=_fulfillment_lines(order, shipped),
+        lines=_fulfillment_lines(
+            order, shipped, uow.catalog.bundles([x.sku for x in order.lines if x.sku])
+        ),
         carrier=shipment.carrier,
         tracking_no=shipment.tracking_no,
         shipped_at=shipment.shipped_at,
@@ -162,14 +164,21 @@ def _shipped_quantities(shipment: ShipmentConfirmed) -> dict[str, int]:
     return shipped
 
 
-def _fulfillment_lines(order: Order, shipped: dict[str, int]) -> list[FulfillmentLine]:
+def _fulfillment_lines(
+    order: Order, shipped: dict[str, int], recipes: Mapping[str, Mapping[str, int]]
+) -> list[FulfillmentLine]:
+    """Which order lines a parcel covers; a bundle line counts its complete sets."""
     remaining = dict(shipped)
     lines = []
     for line in order.lines:
         sku = line.sku or line.channel_sku
-        quantity = min(line.quantity, remaining.get(sku, 0))
+        recipe = recipes.get(sku) or {sku: 1}
+        quantity = min(
+            [line.quantity] + [remaining.get(part, 0) // n for part, n in recipe.items()]
+        )
         if quantity > 0:
-            remaining[sku] -= quantity
+            for part, per_set in recipe.items():
+                remaining[part] -= quantity * per_set
             lines.append(FulfillmentLine(line_id=line.line_id, sku=sku, quantity=quantity))
     return lines
 

@@ -3,25 +3,75 @@
 from __future__ import annotations
 
 from orderhub.connectors.base import ConnectorError
-from orderhub.domain.stock import available_to_sell
+from orderhub.domain.stock import Ats, Level, ListingRule, explain_ats
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
-from orderhub.store.catalog import Listing
+from orderhub.store.catalog import Listing, ShopRecord, SkuRecord
 from orderhub.store.outbox import Job
 
-__all__ = ["listing_ats", "push_sku_stock"]
+__all__ = ["listing_ats", "listing_ats_view", "listing_rule", "push_sku_stock"]
 
 
-def listing_ats(hub: Hub, listing: Listing) -> int:
-    """Available to sell on one listing, right now."""
+def listing_rule(
+    hub: Hub, listing: Listing, shop: ShopRecord, sku: SkuRecord | None
+) -> ListingRule:
+    """The settings in force for a listing: the most specific one given wins.
+
+    Safety stock: the listing's, else the SKU's, else the shop's (when above 0), else the
+    hub's default. Sync ratio: the listing's, else the shop's. Presale allowance: the SKU's.
+    """
+    safety = next(
+        (
+            value
+            for value in (
+                listing.safety_stock,
+                sku.safety_stock if sku else None,
+                shop.safety_stock or None,
+            )
+            if value is not None
+        ),
+        hub.settings.default_safety_stock,
+    )
+    return ListingRule(
+        safety_stock=safety,
+        ratio=listing.sync_ratio if listing.sync_ratio is not None else shop.sync_ratio,
+        multiplier=listing.multiplier,
+        cap=listing.max_listed,
+        floor=listing.end_below,
+        backorder=sku.backorder_limit if sku and not sku.components else 0,
+    )
+
+
+def listing_ats(hub: Hub, listing: Listing) -> Ats:
+    """Available to sell on one listing right now, with how it was computed."""
     with hub.uow() as uow:
         shop = uow.catalog.shop(listing.shop)
+        sku = uow.catalog.skus([listing.sku]).get(listing.sku)
+        recipe = dict(sku.components) if sku and sku.components else None
         nodes = list(shop.nodes) or [n.code for n in uow.catalog.nodes()]
-        levels = uow.stock.levels(skus=[listing.sku], nodes=nodes)
-    return available_to_sell(
-        levels, safety_stock=shop.safety_stock, ratio=shop.sync_ratio,
-        multiplier=listing.multiplier,
-    )  # fmt: skip
+        wanted = sorted(recipe) if recipe else [listing.sku]
+        rows = uow.stock.levels(skus=wanted, nodes=nodes)
+    levels: dict[str, list[Level]] = {s: [] for s in wanted}
+    for level in rows:
+        levels[level.sku].append(level)
+    return explain_ats(levels, listing_rule(hub, listing, shop, sku), components=recipe)
+
+
+def listing_ats_view(hub: Hub, listing_id: int) -> dict[str, object]:
+    """A listing's figure and its explanation, for the API and the CLI."""
+    with hub.uow() as uow:
+        listing = uow.catalog.listing(listing_id)
+    ats = listing_ats(hub, listing)
+    return {
+        "listing_id": listing.id,
+        "shop": listing.shop,
+        "channel_sku": listing.channel_sku,
+        "sku": listing.sku,
+        "available_to_sell": ats.quantity,
+        "presale": ats.presale,
+        "last_pushed": listing.pushed_quantity,
+        "steps": [{"step": step.label, "value": step.value} for step in ats.steps],
+    }
 
 
 def push_sku_stock(hub: Hub, job: Job) -> None:
@@ -37,7 +87,7 @@ def push_sku_stock(hub: Hub, job: Job) -> None:
     failure: ConnectorError | None = None
     stale = False
     for listing in listings:
-        quantity = listing_ats(hub, listing)
+        quantity = listing_ats(hub, listing).quantity
         with hub.uow() as uow:
             shop = uow.catalog.shop(listing.shop)
         try:

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.cache import TtlCache
 
-__all__ = ["CatalogRepository", "Listing", "NodeRecord", "ShopRecord"]
+__all__ = ["CatalogRepository", "Listing", "NodeRecord", "ShopRecord", "SkuRecord"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,20 @@ class NodeRecord:
 
 
 @dataclass(frozen=True)
+class SkuRecord:
+    """One of our SKUs with its stock settings; a bundle has components."""
+
+    sku: str
+    title: str = ""
+    safety_stock: int | None = None
+    backorder_limit: int = 0
+    low_stock_threshold: int | None = None
+    components: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Listing:
-    """A product as a shop sells it, tied to one of our SKUs."""
+    """A product as a shop sells it, tied to one of our SKUs, with its own overrides."""
 
     id: int
     shop: str
@@ -58,6 +70,10 @@ class Listing:
     change_version: int
     pushed_version: int
     pushed_quantity: int | None
+    sync_ratio: Decimal | None = None
+    safety_stock: int | None = None
+    max_listed: int | None = None
+    end_below: int = 0
 
 
 class CatalogRepository:
@@ -180,15 +196,74 @@ class CatalogRepository:
         )
         return [self._node(r) for r in rows]
 
-    def put_sku(self, sku: str, title: str = "") -> None:
+    def put_sku(self, record: SkuRecord) -> None:
+        """Add or change a SKU (and, for a bundle, replace its components)."""
         c = t.skus.c
-        if (
+        values = {
+            "title": record.title,
+            "safety_stock": record.safety_stock,
+            "backorder_limit": record.backorder_limit,
+            "low_stock_threshold": record.low_stock_threshold,
+        }
+        key = [c.tenant == self.tenant, c.sku == record.sku]
+        if self.conn.execute(update(t.skus).where(*key).values(**values)).rowcount == 0:
+            self.conn.execute(insert(t.skus).values(tenant=self.tenant, sku=record.sku, **values))
+        b = t.bundle_components.c
+        self.conn.execute(
+            delete(t.bundle_components).where(b.tenant == self.tenant, b.bundle_sku == record.sku)
+        )
+        if record.components:
             self.conn.execute(
-                update(t.skus).where(c.tenant == self.tenant, c.sku == sku).values(title=title)
-            ).rowcount
-            == 0
-        ):
-            self.conn.execute(insert(t.skus).values(tenant=self.tenant, sku=sku, title=title))
+                insert(t.bundle_components),
+                [
+                    {"tenant": self.tenant, "bundle_sku": record.sku, "component_sku": part,
+                     "quantity": quantity}
+                    for part, quantity in sorted(record.components.items())
+                ],
+            )  # fmt: skip
+        self.cache.clear()
+
+    def skus(self, among: Sequence[str] | None = None) -> dict[str, SkuRecord]:
+        """SKU records by code (only those `among`, when given), with bundle recipes."""
+        c = t.skus.c
+        query = select(t.skus).where(c.tenant == self.tenant)
+        if among is not None:
+            query = query.where(c.sku.in_(list(among)))
+        rows = list(self.conn.execute(query))
+        recipes = self.bundles([r.sku for r in rows])
+        return {
+            r.sku: SkuRecord(
+                sku=r.sku, title=r.title, safety_stock=r.safety_stock,
+                backorder_limit=r.backorder_limit, low_stock_threshold=r.low_stock_threshold,
+                components=recipes.get(r.sku, {}),
+            )
+            for r in rows
+        }  # fmt: skip
+
+    def bundles(self, skus: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Recipes (component → units) of those of `skus` that are bundles."""
+        if not skus:
+            return {}
+        b = t.bundle_components.c
+        rows = self.conn.execute(
+            select(b.bundle_sku, b.component_sku, b.quantity).where(
+                b.tenant == self.tenant, b.bundle_sku.in_(list(skus))
+            )
+        )
+        recipes: dict[str, dict[str, int]] = {}
+        for r in rows:
+            recipes.setdefault(r.bundle_sku, {})[r.component_sku] = r.quantity
+        return recipes
+
+    def bundles_containing(self, skus: Sequence[str]) -> set[str]:
+        """Bundles whose stock depends on any of `skus`."""
+        if not skus:
+            return set()
+        b = t.bundle_components.c
+        rows = self.conn.execute(
+            select(b.bundle_sku).where(b.tenant == self.tenant, b.component_sku.in_(list(skus)))
+        )
+        return {r.bundle_sku for r in rows}
 
     def known_skus(self, among: Sequence[str] | None = None) -> set[str]:
         """Our SKUs (only those `among` the given codes, when given)."""
@@ -198,22 +273,28 @@ class CatalogRepository:
             query = query.where(c.sku.in_(list(among)))
         return {r.sku for r in self.conn.execute(query)}
 
-    def put_listing(self, shop: str, channel_sku: str, sku: str, *, multiplier: int = 1) -> None:
+    def put_listing(
+        self,
+        shop: str,
+        channel_sku: str,
+        sku: str,
+        *,
+        multiplier: int = 1,
+        sync_ratio: Decimal | None = None,
+        safety_stock: int | None = None,
+        max_listed: int | None = None,
+        end_below: int = 0,
+    ) -> None:
         c = t.listings.c
         key = [c.tenant == self.tenant, c.shop == shop, c.channel_sku == channel_sku]
-        if (
-            self.conn.execute(
-                update(t.listings).where(*key).values(sku=sku, multiplier=multiplier)
-            ).rowcount
-            == 0
-        ):
+        values = {
+            "sku": sku, "multiplier": multiplier, "sync_ratio": sync_ratio,
+            "safety_stock": safety_stock, "max_listed": max_listed, "end_below": end_below,
+        }  # fmt: skip
+        if self.conn.execute(update(t.listings).where(*key).values(**values)).rowcount == 0:
             self.conn.execute(
                 insert(t.listings).values(
-                    tenant=self.tenant,
-                    shop=shop,
-                    channel_sku=channel_sku,
-                    sku=sku,
-                    multiplier=multiplier,
+                    tenant=self.tenant, shop=shop, channel_sku=channel_sku, **values
                 )
             )
 
@@ -251,6 +332,10 @@ class CatalogRepository:
                 change_version=r.change_version,
                 pushed_version=r.pushed_version,
                 pushed_quantity=r.pushed_quantity,
+                sync_ratio=None if r.sync_ratio is None else Decimal(r.sync_ratio),
+                safety_stock=r.safety_stock,
+                max_listed=r.max_listed,
+                end_below=r.end_below,
             )
             for r in self.conn.execute(query.order_by(c.id))
         ]

@@ -28,7 +28,7 @@ _RESERVE = (
         _LEVEL.tenant == bindparam("t"),
         _LEVEL.node == bindparam("n"),
         _LEVEL.sku == bindparam("s"),
-        _LEVEL.on_hand - _LEVEL.reserved >= bindparam("q"),
+        _LEVEL.on_hand - _LEVEL.reserved + bindparam("allow") >= bindparam("q"),
     )
     .values(reserved=_LEVEL.reserved + bindparam("q"), updated_at=bindparam("now"))
 )
@@ -93,27 +93,42 @@ class StockRepository:
             },
         )  # fmt: skip
 
-    def reserve(self, node: str, sku: str, quantity: int, *, order_id: str) -> bool:
-        """Reserve `quantity` if that much is available; False (and nothing changed) if not."""
+    def reserve(
+        self, node: str, sku: str, quantity: int, *, order_id: str, backorder: int = 0
+    ) -> bool:
+        """Reserve `quantity` if that much is available (presale SKUs: down to −`backorder`);
+        False, and nothing changed, if not."""
         result = self.conn.execute(
             _RESERVE,
-            {"t": self.tenant, "n": node, "s": sku, "q": quantity, "now": datetime.now(UTC)},
-        )
+            {"t": self.tenant, "n": node, "s": sku, "q": quantity, "allow": backorder,
+             "now": datetime.now(UTC)},
+        )  # fmt: skip
         if result.rowcount != 1:
             return False
         self._record(node, sku, "reservation", reserved=quantity, order_id=order_id, apply=False)
         return True
 
-    def reserve_all(self, node: str, needed: dict[str, int], *, order_id: str) -> list[str]:
+    def reserve_all(
+        self,
+        node: str,
+        needed: dict[str, int],
+        *,
+        order_id: str,
+        backorder: dict[str, int] | None = None,
+    ) -> list[str]:
         """Reserve every SKU or none; returns the SKUs that were short (empty on success)."""
+        allow = backorder or {}
         if len(needed) == 1:
             ((sku, quantity),) = needed.items()
-            return [] if self.reserve(node, sku, quantity, order_id=order_id) else [sku]
+            ok = self.reserve(node, sku, quantity, order_id=order_id, backorder=allow.get(sku, 0))
+            return [] if ok else [sku]
         savepoint = self.conn.begin_nested()
         short = [
             sku
             for sku in sorted(needed)
-            if not self.reserve(node, sku, needed[sku], order_id=order_id)
+            if not self.reserve(
+                node, sku, needed[sku], order_id=order_id, backorder=allow.get(sku, 0)
+            )
         ]
         if short:
             savepoint.rollback()

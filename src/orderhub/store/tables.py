@@ -110,7 +110,19 @@ skus = Table(
     Column("sku", String(100), nullable=False),
     Column("title", String(300), nullable=False, server_default=""),
     Column("safety_stock", Integer, nullable=True),
+    Column("backorder_limit", Integer, nullable=False, server_default="0"),
+    Column("low_stock_threshold", Integer, nullable=True),
     UniqueConstraint("tenant", "sku"),
+)
+
+bundle_components = Table(
+    "bundle_components",
+    metadata,
+    tenant(primary_key=True),
+    Column("bundle_sku", String(100), primary_key=True),
+    Column("component_sku", String(100), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Index("ix_bundle_components_component", "tenant", "component_sku"),
 )
 
 listings = Table(
@@ -122,6 +134,10 @@ listings = Table(
     Column("channel_sku", String(100), nullable=False),
     Column("sku", String(100), nullable=False),
     Column("multiplier", Integer, nullable=False, server_default="1"),
+    Column("sync_ratio", Numeric(6, 4), nullable=True),
+    Column("safety_stock", Integer, nullable=True),
+    Column("max_listed", Integer, nullable=True),
+    Column("end_below", Integer, nullable=False, server_default="0"),
     Column("change_version", BigInteger, nullable=False, server_default="0"),
     Column("pushed_version", BigInteger, nullable=False, server_default="0"),
     Column("pushed_quantity", Integer, nullable=True),

@@ -17,6 +17,21 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "bundle_components",
+        sa.Column("tenant", sa.String(length=64), server_default="default", nullable=False),
+        sa.Column("bundle_sku", sa.String(length=100), nullable=False),
+        sa.Column("component_sku", sa.String(length=100), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "tenant", "bundle_sku", "component_sku", name=op.f("pk_bundle_components")
+        ),
+    )
+    with op.batch_alter_table("bundle_components", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_bundle_components_component", ["tenant", "component_sku"], unique=False
+        )
+
+    op.create_table(
         "exceptions",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("tenant", sa.String(length=64), server_default="default", nullable=False),
@@ -88,6 +103,10 @@ def upgrade() -> None:
         sa.Column("channel_sku", sa.String(length=100), nullable=False),
         sa.Column("sku", sa.String(length=100), nullable=False),
         sa.Column("multiplier", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("sync_ratio", sa.Numeric(precision=6, scale=4), nullable=True),
+        sa.Column("safety_stock", sa.Integer(), nullable=True),
+        sa.Column("max_listed", sa.Integer(), nullable=True),
+        sa.Column("end_below", sa.Integer(), server_default="0", nullable=False),
         sa.Column("change_version", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("pushed_version", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("pushed_quantity", sa.Integer(), nullable=True),
@@ -242,6 +261,8 @@ def upgrade() -> None:
         sa.Column("sku", sa.String(length=100), nullable=False),
         sa.Column("title", sa.String(length=300), server_default="", nullable=False),
         sa.Column("safety_stock", sa.Integer(), nullable=True),
+        sa.Column("backorder_limit", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("low_stock_threshold", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_skus")),
         sa.UniqueConstraint("tenant", "sku", name=op.f("uq_skus_tenant")),
     )
@@ -377,3 +398,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_exceptions_open")
 
     op.drop_table("exceptions")
+    with op.batch_alter_table("bundle_components", schema=None) as batch_op:
+        batch_op.drop_index("ix_bundle_components_component")
+
+    op.drop_table("bundle_components")
