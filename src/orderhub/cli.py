@@ -62,7 +62,7 @@ def demo(
     rate: Annotated[float, typer.Option(help="Orders placed per second.")] = 20.0,
     shops: Annotated[int, typer.Option(help="How many emulated shops sell the stock.")] = 1,
     stock: Annotated[int, typer.Option(help="Opening stock of each SKU.")] = 1000,
-    skus: Annotated[int, typer.Option(help="How many SKUs the shops sell.")] = 5,
+    skus: Annotated[int, typer.Option(help="How many SKUs the shops sell.")] = 1,
     exit_when_done: Annotated[bool, typer.Option(help="Stop once every order is settled.")] = False,
     json_out: JsonFlag = False,
 ) -> None:

@@ -9,6 +9,7 @@ tests and benchmarks use the same stack.
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -225,7 +226,7 @@ class DemoOptions:
     rate: float = 20.0
     shops: int = 1
     stock: int = 1000
-    skus: int = 5
+    skus: int = 1
     exit_when_done: bool = False
     quiet: bool = False
 
@@ -274,6 +275,7 @@ def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None)
         StackOptions(shops=options.shops, skus=options.skus, stock=options.stock),
     ).start()
     console = Console(stderr=True, quiet=options.quiet)
+    rng = random.Random(7)
     started = time.monotonic()
     codes = list(stack.shops)
     try:
@@ -282,7 +284,9 @@ def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None)
                 due = started + i / options.rate
                 while time.monotonic() < due:
                     time.sleep(min(0.05, due - time.monotonic()))
-                stack.shops[codes[i % len(codes)]].place_random_orders(1, skus=stack.sku_codes)
+                sku = rng.choice(stack.sku_codes)
+                shop = stack.shops[codes[i % len(codes)]]
+                shop.place_order({"lines": [{"sku": sku, "quantity": 1}]})
                 if i % 10 == 0:
                     live.update(_progress(stack, started))
             deadline = time.monotonic() + 120 + options.orders / 50

@@ -17,6 +17,7 @@ from orderhub.services.shipping import (
 )
 from orderhub.services.stock_sync import push_sku_stock
 from orderhub.services.sync import JOB_PULL, pull_job
+from orderhub.services.waiting import JOB_REROUTE, retry_waiting_orders
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
@@ -24,10 +25,6 @@ __all__ = ["BATCHED", "HANDLERS", "ON_DEAD", "BatchHandler", "Handler"]
 
 Handler = Callable[[Hub, Job], None]
 BatchHandler = Callable[[Hub, UnitOfWork, Job], None]
-
-
-def _process_inbox(hub: Hub, job: Job) -> None:
-    process_inbox(hub, str(job.payload["inbox_id"]))
 
 
 def _process_inbox_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
@@ -39,10 +36,8 @@ def _process_node_event_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    JOB_INBOX: _process_inbox,
     JOB_NODE_PUSH: push_to_node,
     JOB_NODE_CANCEL: cancel_at_node,
-    JOB_NODE_EVENT: process_node_event,
     JOB_CHANNEL_CONFIRM: confirm_to_channel,
     JOB_STOCK_PUSH: push_sku_stock,
     JOB_PULL: pull_job,
@@ -53,7 +48,22 @@ HANDLERS: dict[str, Handler] = {
 BATCHED: dict[str, BatchHandler] = {
     JOB_INBOX: _process_inbox_within,
     JOB_NODE_EVENT: _process_node_event_within,
+    JOB_REROUTE: retry_waiting_orders,
 }
+
+
+def _alone(batched: BatchHandler) -> Handler:
+    """Run a batchable job in a transaction of its own (when its batch failed)."""
+
+    def run(hub: Hub, job: Job) -> None:
+        with hub.uow() as uow:
+            batched(hub, uow, job)
+            uow.commit()
+
+    return run
+
+
+HANDLERS.update({kind: _alone(handler) for kind, handler in BATCHED.items()})
 
 ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
     JOB_NODE_PUSH: push_dead,

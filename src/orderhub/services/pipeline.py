@@ -17,10 +17,20 @@ from orderhub.observability import metrics
 from orderhub.store.catalog import ShopRecord
 from orderhub.store.uow import UnitOfWork
 
-__all__ = ["JOB_NODE_PUSH", "JOB_STOCK_PUSH", "hold", "release", "route", "schedule_stock_push"]
+__all__ = [
+    "JOB_NODE_PUSH",
+    "JOB_REROUTE",
+    "JOB_STOCK_PUSH",
+    "hold",
+    "release",
+    "route",
+    "schedule_stock_push",
+    "stock_arrived",
+]
 
 JOB_NODE_PUSH = "node.push"
 JOB_STOCK_PUSH = "stock.push"
+JOB_REROUTE = "orders.reroute"
 
 
 def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: float) -> None:
@@ -117,8 +127,10 @@ def release(uow: UnitOfWork, order: Order, *, reason: str, stock_window: float =
     """Give back the order's reservations and let the shops show the stock again."""
     touched = uow.stock.release(order.id, reason=reason)
     if touched:
+        skus = {sku for _, sku in touched}
         uow.orders.trace(order.id, "release", "ok", reason)
-        schedule_stock_push(uow, {sku for _, sku in touched}, window=stock_window)
+        schedule_stock_push(uow, skus, window=stock_window)
+        stock_arrived(uow, skus)
 
 
 def schedule_stock_push(uow: UnitOfWork, skus: Iterable[str], *, window: float) -> None:
@@ -136,3 +148,10 @@ def schedule_stock_push(uow: UnitOfWork, skus: Iterable[str], *, window: float) 
         uow.outbox.add(
             JOB_STOCK_PUSH, {"sku": sku}, coalesce_key=f"stock:{uow.tenant}:{sku}", delay=window
         )
+
+
+def stock_arrived(uow: UnitOfWork, skus: Iterable[str]) -> None:
+    """More of these SKUs can be sold: queue one coalesced retry of the orders waiting
+    for each of them."""
+    for sku in sorted(set(skus)):
+        uow.outbox.add(JOB_REROUTE, {"sku": sku}, coalesce_key=f"reroute:{uow.tenant}:{sku}")

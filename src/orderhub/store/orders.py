@@ -170,6 +170,29 @@ class OrderRepository:
         row = self.conn.execute(query).first()
         return None if row is None else self._load(row.id, row.document, row.pii)
 
+    def held_for_stock(self, skus: list[str], *, limit: int = 500) -> list[str]:
+        """Orders waiting for stock of any of `skus`, oldest first (first come, first served)."""
+        o, line, x = t.orders.c, t.order_lines.c, t.exceptions.c
+        waiting = (
+            select(x.order_id)
+            .where(x.tenant == self.tenant, x.code == "out_of_stock", x.status == "open")
+            .scalar_subquery()
+        )
+        rows = self.conn.execute(
+            select(o.id)
+            .join(t.order_lines, line.order_id == o.id)
+            .where(
+                o.tenant == self.tenant,
+                o.status == "held",
+                line.sku.in_(skus),
+                o.id.in_(waiting),
+            )
+            .group_by(o.id, o.placed_at)
+            .order_by(o.placed_at, o.id)
+            .limit(limit)
+        )
+        return [r.id for r in rows]
+
     def ids_by_status(self, status: str, *, limit: int = 1000) -> list[str]:
         rows = self.conn.execute(
             select(t.orders.c.id)

@@ -1,0 +1,26 @@
+"""Orders held for stock get another try when stock comes back, oldest first."""
+
+from __future__ import annotations
+
+from orderhub.domain.order import OrderStatus
+from orderhub.services.hub import Hub
+from orderhub.services.pipeline import JOB_REROUTE, route
+from orderhub.store.outbox import Job
+from orderhub.store.uow import UnitOfWork
+
+__all__ = ["JOB_REROUTE", "retry_waiting_orders"]
+
+
+def retry_waiting_orders(hub: Hub, uow: UnitOfWork, job: Job) -> None:
+    """Route again the orders held out of stock for a SKU, first come first served."""
+    sku = str(job.payload["sku"])
+    for order_id in uow.orders.held_for_stock([sku]):
+        order = uow.orders.get(order_id, for_update=True)
+        if order.status is not OrderStatus.HELD:
+            continue
+        shop = uow.catalog.shop(order.shop)
+        uow.exceptions.resolve_for_order(order.id)
+        order.move_to(OrderStatus.RECEIVED)
+        uow.orders.trace(order.id, "retry", "ok", f"stock of {sku} arrived")
+        route(uow, order, shop, stock_window=hub.settings.stock_push_window)
+        uow.orders.set_status(order)
