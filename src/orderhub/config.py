@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     stock_push_window: float = 1.0
     default_safety_stock: int = 0
+    alert_webhook_url: str | None = None
+    stock_difference_alert: int = 5
+    low_stock_cover_days: float = 3.0
+    reconcile_interval: float = 3600.0
     pull_interval: float = 300.0
     worker_threads: int = 4
     worker_batch: int = 32

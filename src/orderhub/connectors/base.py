@@ -29,6 +29,7 @@ __all__ = [
     "Rejected",
     "ShipmentConfirmed",
     "ShipmentLine",
+    "StockChange",
     "Unavailable",
     "WebhookDelivery",
 ]
@@ -171,11 +172,27 @@ class ShipmentConfirmed:
 
 
 @dataclass(frozen=True)
+class StockChange:
+    """A change of stock the node reports on its own (damage, count, inbound, transfer).
+
+    `by_shipment` marks changes that a shipment confirmation already carries, which the
+    hub must not count twice.
+    """
+
+    sku: str
+    delta: int
+    kind: str
+    reference: str = ""
+    by_shipment: bool = False
+
+
+@dataclass(frozen=True)
 class NodeEvent:
-    """A callback from a warehouse: a shipment today; stock reports and returns later."""
+    """A callback from a warehouse: a shipment, or stock changes it reports."""
 
     method: str
     shipment: ShipmentConfirmed | None = None
+    stock_changes: Sequence[StockChange] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -115,8 +115,9 @@ def explain_ats(
         allowance = max(0, rule.backorder - oversold)
         value += allowance
         presale = True
-        steps.append(AtsStep(f"+ presale allowance {rule.backorder} less {oversold} presold",
-                             value))  # fmt: skip
+        steps.append(
+            AtsStep(f"+ presale allowance {rule.backorder} less {oversold} presold", value)
+        )
     if rule.multiplier > 1:
         value //= rule.multiplier
         steps.append(AtsStep(f"in packs of {rule.multiplier}", value))

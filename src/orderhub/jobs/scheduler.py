@@ -1,16 +1,19 @@
-"""Periodic work: incremental pulls from every shop, as a safety net under webhooks.
+"""Periodic work: incremental pulls from every shop (a safety net under webhooks),
+reconciliation with every warehouse, and the daily low-stock check.
 
-Each due pull is queued as a job whose key names its time slot, so however many workers
-run, each shop is pulled once per interval.
+Each due task is queued as a job whose key names its time slot, so however many workers
+run, each happens once per interval.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from orderhub.observability import get_logger
 from orderhub.services.hub import Hub
+from orderhub.services.inventory import check_low_stock, schedule_reconciliation
 from orderhub.services.sync import JOB_PULL, schedule_pulls
 
 __all__ = ["JOB_PULL", "Scheduler"]
@@ -19,11 +22,16 @@ log = get_logger(__name__)
 
 
 class Scheduler:
-    """Queues a pull of every shop once per `pull_interval`."""
+    """Queues pulls, reconciliations and the low-stock check at their intervals."""
 
     def __init__(self, hub: Hub, *, interval: float | None = None) -> None:
         self.hub = hub
         self.interval = interval or hub.settings.pull_interval
+        self.tasks: list[tuple[float, Callable[[int], None]]] = [
+            (self.interval, lambda slot: schedule_pulls(hub, slot=slot)),
+            (hub.settings.reconcile_interval, lambda slot: schedule_reconciliation(hub, slot=slot)),
+            (86400.0, lambda slot: _low_stock(hub)),
+        ]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -37,8 +45,17 @@ class Scheduler:
             self._thread.join(5)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval - time.time() % self.interval):
-            try:
-                schedule_pulls(self.hub, slot=int(time.time() // self.interval))
-            except Exception:
-                log.exception("scheduling pulls failed")
+        last = {i: int(time.time() // every) for i, (every, _) in enumerate(self.tasks)}
+        while not self._stop.wait(1.0):
+            for i, (every, task) in enumerate(self.tasks):
+                slot = int(time.time() // every)
+                if slot != last[i]:
+                    last[i] = slot
+                    try:
+                        task(slot)
+                    except Exception:
+                        log.exception("scheduling periodic work failed")
+
+
+def _low_stock(hub: Hub) -> None:
+    check_low_stock(hub)

@@ -24,15 +24,24 @@ def _outbound_lines(order: Order, recipes: Mapping[str, Mapping[str, int]]) -> l
         recipe = recipes.get(sku)
         if not recipe:
             lines.append(
-                OutboundLine(line_no=line.line_id, sku=sku, quantity=line.quantity,
-                             title=line.title, unit_price=line.unit_price)
-            )  # fmt: skip
+                OutboundLine(
+                    line_no=line.line_id,
+                    sku=sku,
+                    quantity=line.quantity,
+                    title=line.title,
+                    unit_price=line.unit_price,
+                )
+            )
             continue
         for part, per_set in sorted(recipe.items()):
             lines.append(
-                OutboundLine(line_no=f"{line.line_id}-{part}", sku=part,
-                             quantity=per_set * line.quantity, title=f"{line.title} / {part}")
-            )  # fmt: skip
+                OutboundLine(
+                    line_no=f"{line.line_id}-{part}",
+                    sku=part,
+                    quantity=per_set * line.quantity,
+                    title=f"{line.title} / {part}",
+                )
+            )
     return lines
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from orderhub.services.alerts import JOB_ALERT, send_alert
 from orderhub.services.cancel import JOB_NODE_CANCEL
 from orderhub.services.delivery import cancel_at_node, push_dead, push_to_node
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, process_inbox
+from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
 from orderhub.services.pipeline import JOB_NODE_PUSH, JOB_STOCK_PUSH
 from orderhub.services.shipping import (
     JOB_CHANNEL_CONFIRM,
@@ -41,6 +43,8 @@ HANDLERS: dict[str, Handler] = {
     JOB_CHANNEL_CONFIRM: confirm_to_channel,
     JOB_STOCK_PUSH: push_sku_stock,
     JOB_PULL: pull_job,
+    JOB_ALERT: send_alert,
+    JOB_RECONCILE: reconcile_job,
 }
 
 # Jobs that call no external system can share one transaction with their neighbours

@@ -83,9 +83,11 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
     order.move_to(OrderStatus.RESERVED)
     presold = [sku for sku, allowed in backorder.items() if allowed]
     uow.orders.trace(
-        order.id, "reserve", "ok",
+        order.id,
+        "reserve",
+        "ok",
         f"reserved at {allocation.node}" + (f" (presale: {', '.join(presold)})" if presold else ""),
-    )  # fmt: skip
+    )
     uow.outbox.add(JOB_NODE_PUSH, {"order_id": order.id}, key=f"push:{order.id}", order_id=order.id)
     metrics.orders.labels("reserved").inc()
     schedule_stock_push(uow, needed, window=stock_window)

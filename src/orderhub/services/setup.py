@@ -75,17 +75,25 @@ def apply_config(hub: Hub, config: HubConfig) -> None:
         for sku in config.skus:
             uow.catalog.put_sku(
                 SkuRecord(
-                    sku=sku.sku, title=sku.title, safety_stock=sku.safety_stock,
+                    sku=sku.sku,
+                    title=sku.title,
+                    safety_stock=sku.safety_stock,
                     backorder_limit=sku.backorder_limit,
-                    low_stock_threshold=sku.low_stock_threshold, components=sku.components,
+                    low_stock_threshold=sku.low_stock_threshold,
+                    components=sku.components,
                 )
-            )  # fmt: skip
+            )
         for listing in config.listings:
             uow.catalog.put_listing(
-                listing.shop, listing.channel_sku, listing.sku, multiplier=listing.multiplier,
-                sync_ratio=listing.sync_ratio, safety_stock=listing.safety_stock,
-                max_listed=listing.max_listed, end_below=listing.end_below,
-            )  # fmt: skip
+                listing.shop,
+                listing.channel_sku,
+                listing.sku,
+                multiplier=listing.multiplier,
+                sync_ratio=listing.sync_ratio,
+                safety_stock=listing.safety_stock,
+                max_listed=listing.max_listed,
+                end_below=listing.end_below,
+            )
         for level in config.stock:
             if uow.stock.level(level.node, level.sku) is None:
                 uow.stock.adjust(

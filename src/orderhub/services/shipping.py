@@ -13,6 +13,7 @@ from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderStat
 from orderhub.observability import metrics
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature
+from orderhub.services.inventory import apply_stock_changes
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
@@ -88,6 +89,8 @@ def _apply_event(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int) -> None:
     order_id = None
     if event.shipment is not None:
         order_id = _apply_shipment(hub, uow, node.code, event.shipment, job_id)
+    if event.stock_changes:
+        apply_stock_changes(hub, uow, node.code, event.stock_changes)
     uow.inbox.mark(
         item.id,
         "processed" if order_id or event.shipment is None else "failed",

@@ -216,11 +216,15 @@ class CatalogRepository:
             self.conn.execute(
                 insert(t.bundle_components),
                 [
-                    {"tenant": self.tenant, "bundle_sku": record.sku, "component_sku": part,
-                     "quantity": quantity}
+                    {
+                        "tenant": self.tenant,
+                        "bundle_sku": record.sku,
+                        "component_sku": part,
+                        "quantity": quantity,
+                    }
                     for part, quantity in sorted(record.components.items())
                 ],
-            )  # fmt: skip
+            )
         self.cache.clear()
 
     def skus(self, among: Sequence[str] | None = None) -> dict[str, SkuRecord]:
@@ -233,12 +237,15 @@ class CatalogRepository:
         recipes = self.bundles([r.sku for r in rows])
         return {
             r.sku: SkuRecord(
-                sku=r.sku, title=r.title, safety_stock=r.safety_stock,
-                backorder_limit=r.backorder_limit, low_stock_threshold=r.low_stock_threshold,
+                sku=r.sku,
+                title=r.title,
+                safety_stock=r.safety_stock,
+                backorder_limit=r.backorder_limit,
+                low_stock_threshold=r.low_stock_threshold,
                 components=recipes.get(r.sku, {}),
             )
             for r in rows
-        }  # fmt: skip
+        }
 
     def bundles(self, skus: Sequence[str]) -> dict[str, dict[str, int]]:
         """Recipes (component → units) of those of `skus` that are bundles."""
@@ -288,9 +295,13 @@ class CatalogRepository:
         c = t.listings.c
         key = [c.tenant == self.tenant, c.shop == shop, c.channel_sku == channel_sku]
         values = {
-            "sku": sku, "multiplier": multiplier, "sync_ratio": sync_ratio,
-            "safety_stock": safety_stock, "max_listed": max_listed, "end_below": end_below,
-        }  # fmt: skip
+            "sku": sku,
+            "multiplier": multiplier,
+            "sync_ratio": sync_ratio,
+            "safety_stock": safety_stock,
+            "max_listed": max_listed,
+            "end_below": end_below,
+        }
         if self.conn.execute(update(t.listings).where(*key).values(**values)).rowcount == 0:
             self.conn.execute(
                 insert(t.listings).values(

@@ -81,17 +81,22 @@ class StockRepository:
         if apply:
             self.conn.execute(
                 _CHANGE,
-                {"t": self.tenant, "n": node, "s": sku, "dh": on_hand, "dr": reserved,
-                 "now": now},
-            )  # fmt: skip
+                {"t": self.tenant, "n": node, "s": sku, "dh": on_hand, "dr": reserved, "now": now},
+            )
         self.conn.execute(
             _LEDGER,
             {
-                "tenant": self.tenant, "node": node, "sku": sku, "kind": kind,
-                "on_hand_delta": on_hand, "reserved_delta": reserved, "order_id": order_id,
-                "reason": reason, "at": now,
+                "tenant": self.tenant,
+                "node": node,
+                "sku": sku,
+                "kind": kind,
+                "on_hand_delta": on_hand,
+                "reserved_delta": reserved,
+                "order_id": order_id,
+                "reason": reason,
+                "at": now,
             },
-        )  # fmt: skip
+        )
 
     def reserve(
         self, node: str, sku: str, quantity: int, *, order_id: str, backorder: int = 0
@@ -100,9 +105,15 @@ class StockRepository:
         False, and nothing changed, if not."""
         result = self.conn.execute(
             _RESERVE,
-            {"t": self.tenant, "n": node, "s": sku, "q": quantity, "allow": backorder,
-             "now": datetime.now(UTC)},
-        )  # fmt: skip
+            {
+                "t": self.tenant,
+                "n": node,
+                "s": sku,
+                "q": quantity,
+                "allow": backorder,
+                "now": datetime.now(UTC),
+            },
+        )
         if result.rowcount != 1:
             return False
         self._record(node, sku, "reservation", reserved=quantity, order_id=order_id, apply=False)
@@ -145,8 +156,7 @@ class StockRepository:
         """Give back everything the order holds; the (node, sku) pairs touched."""
         touched = []
         for node, sku, quantity in self.held_by(order_id):
-            self._record(node, sku, "release", reserved=-quantity, order_id=order_id,
-                         reason=reason)  # fmt: skip
+            self._record(node, sku, "release", reserved=-quantity, order_id=order_id, reason=reason)
             touched.append((node, sku))
         return touched
 
@@ -156,8 +166,9 @@ class StockRepository:
         for sku, quantity in sorted(shipped.items()):
             from_reserved = min(quantity, held.get(sku, 0))
             self._ensure(node, sku)
-            self._record(node, sku, "shipment", on_hand=-quantity, reserved=-from_reserved,
-                         order_id=order_id)  # fmt: skip
+            self._record(
+                node, sku, "shipment", on_hand=-quantity, reserved=-from_reserved, order_id=order_id
+            )
         return sorted(shipped)
 
     def adjust(
@@ -179,10 +190,14 @@ class StockRepository:
         if self.level(node, sku) is None:
             self.conn.execute(
                 insert(t.stock_levels).values(
-                    tenant=self.tenant, node=node, sku=sku, on_hand=0, reserved=0,
+                    tenant=self.tenant,
+                    node=node,
+                    sku=sku,
+                    on_hand=0,
+                    reserved=0,
                     updated_at=datetime.now(UTC),
                 )
-            )  # fmt: skip
+            )
 
     def level(self, node: str, sku: str) -> Level | None:
         row = self.conn.execute(
@@ -204,6 +219,19 @@ class StockRepository:
             query = query.where(_LEVEL.node.in_(list(nodes)))
         rows = self.conn.execute(query.order_by(_LEVEL.sku, _LEVEL.node))
         return [Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows]
+
+    def shipped_since(self, since: datetime) -> dict[tuple[str, str], int]:
+        """Units shipped per (node, SKU) since a moment, from the ledger."""
+        rows = self.conn.execute(
+            select(_LEDGER_C.node, _LEDGER_C.sku, func.sum(-_LEDGER_C.on_hand_delta))
+            .where(
+                _LEDGER_C.tenant == self.tenant,
+                _LEDGER_C.kind == "shipment",
+                _LEDGER_C.at >= since,
+            )
+            .group_by(_LEDGER_C.node, _LEDGER_C.sku)
+        )
+        return {(node, sku): int(units) for node, sku, units in rows.all()}
 
     def ledger_mismatches(self) -> list[tuple[str, str, int, int, int, int]]:
         """(node, sku, on_hand, ledger on_hand, reserved, ledger reserved) that disagree."""

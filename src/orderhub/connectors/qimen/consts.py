@@ -112,10 +112,27 @@ class InventoryType(StrEnum):
 
 LOGISTICS_CODES = frozenset(
     {
-        "SF", "EMS", "EYB", "ZJS", "YTO", "ZTO", "HTKY", "UC", "STO", "TTKDEX",
-        "QFKD", "FAST", "POSTB", "GTO", "YUNDA", "JD", "DD", "AMAZON", "OTHER",
+        "SF",
+        "EMS",
+        "EYB",
+        "ZJS",
+        "YTO",
+        "ZTO",
+        "HTKY",
+        "UC",
+        "STO",
+        "TTKDEX",
+        "QFKD",
+        "FAST",
+        "POSTB",
+        "GTO",
+        "YUNDA",
+        "JD",
+        "DD",
+        "AMAZON",
+        "OTHER",
     }
-)  # fmt: skip
+)
 DEFAULT_LOGISTICS_CODE = "OTHER"
 
 DEFAULT_PLATFORM_CODE = "OTHER"

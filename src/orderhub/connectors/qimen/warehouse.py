@@ -28,6 +28,7 @@ from ..base import (
     Rejected,
     ShipmentConfirmed,
     ShipmentLine,
+    StockChange,
 )
 from . import sign as qsign
 from .client import QimenClient
@@ -51,6 +52,29 @@ from .consts import (
 from .xml import build_response, format_time, parse, parse_offset, parse_time, to_dict
 
 __all__ = ["QimenSettings", "QimenWarehouse"]
+
+# Outbound order types whose stock movement a deliveryorder.confirm already reports.
+_SHIPMENT_ORDER_TYPES = frozenset({"JYCK", "HHCK", "BFCK"})
+
+
+def _stock_change(item: Mapping[str, Any]) -> StockChange:
+    """One `stockchange.report` item; unreadable quantities raise ValueError."""
+    sku = str(item.get("itemCode") or "").strip()
+    if not sku:
+        raise ValueError("A stockchange.report item has no itemCode.")
+    try:
+        delta = int(str(item.get("quantity", "")).strip())
+    except ValueError as exc:
+        raise ValueError(f"stockchange.report quantity for {sku} is not a whole number") from exc
+    kind = str(item.get("orderType") or "OTHER")
+    return StockChange(
+        sku=sku,
+        delta=delta,
+        kind=kind,
+        reference=str(item.get("outBizCode") or item.get("orderCode") or ""),
+        by_shipment=kind in _SHIPMENT_ORDER_TYPES,
+    )
+
 
 _REQUIRED = ("base_url", "app_key", "app_secret", "customer_id", "warehouse_code", "owner_code")
 _GATEWAY_PREFIX = "taobao.qimen."
@@ -308,7 +332,11 @@ class QimenWarehouse:
             return NodeEvent(method=Method.DELIVERYORDER_CONFIRM.value, shipment=shipment, raw=data)
         if method == Method.STOCKCHANGE_REPORT:
             items = _dicts(data.get("items") or [])
-            return NodeEvent(method=Method.STOCKCHANGE_REPORT.value, raw={"items": items})
+            return NodeEvent(
+                method=Method.STOCKCHANGE_REPORT.value,
+                stock_changes=[_stock_change(item) for item in items],
+                raw={"items": items},
+            )
         return NodeEvent(method=method, raw=data)
 
     def callback_reply(self, *, ok: bool, message: str = "") -> tuple[bytes, str]:

@@ -109,11 +109,15 @@ class WmsOrder:
             "shipped_at": self.shipped_at.isoformat() if self.shipped_at else None,
             "cancel_reason": self.cancel_reason,
             "lines": [
-                {"line_no": ln.line_no, "item_code": ln.item_code, "plan_qty": ln.plan_qty,
-                 "actual_qty": ln.actual_qty}
+                {
+                    "line_no": ln.line_no,
+                    "item_code": ln.item_code,
+                    "plan_qty": ln.plan_qty,
+                    "actual_qty": ln.actual_qty,
+                }
                 for ln in self.lines
             ],
-        }  # fmt: skip
+        }
 
 
 @dataclass

@@ -1,0 +1,312 @@
+"""Keeping the hub's stock true to the warehouses: adjustments, stocktakes, reconciliation,
+stock reports from the warehouse, low-stock alerts and replenishment suggestions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from orderhub.connectors.base import StockChange
+from orderhub.domain.alerts import Alert
+from orderhub.domain.errors import OrderhubError
+from orderhub.domain.order import OrderStatus
+from orderhub.services.alerts import raise_alert
+from orderhub.services.hub import Hub
+from orderhub.services.pipeline import schedule_stock_push, stock_arrived
+from orderhub.store.outbox import Job
+from orderhub.store.uow import UnitOfWork
+
+__all__ = [
+    "JOB_RECONCILE",
+    "Difference",
+    "Replenishment",
+    "adjust_stock",
+    "apply_stock_changes",
+    "apply_stocktake",
+    "check_low_stock",
+    "read_counts",
+    "reconcile_node",
+    "replenishment",
+    "stocktake_preview",
+]
+
+JOB_RECONCILE = "node.reconcile"
+
+
+class StocktakeFileError(OrderhubError):
+    """A stocktake file that cannot be read; the message names the row."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """The hub's count against another count of the same stock."""
+
+    node: str
+    sku: str
+    hub: int
+    counted: int
+
+    @property
+    def delta(self) -> int:
+        return self.counted - self.hub
+
+
+def _changed(uow: UnitOfWork, hub: Hub, increased: set[str], touched: set[str]) -> None:
+    schedule_stock_push(uow, touched, window=hub.settings.stock_push_window)
+    if increased:
+        stock_arrived(uow, increased)
+
+
+def adjust_stock(hub: Hub, node: str, sku: str, delta: int, *, reason: str) -> None:
+    """Change on-hand stock by hand, with a reason for the ledger."""
+    if not reason.strip():
+        raise OrderhubError("an adjustment needs a reason")
+    with hub.uow() as uow:
+        uow.catalog.node(node)
+        current = uow.stock.level(node, sku)
+        if (current.on_hand if current else 0) + delta < 0:
+            raise OrderhubError(f"{sku} at {node} would go below zero on hand")
+        uow.stock.adjust(node, sku, delta, kind="adjustment", reason=reason)
+        _changed(uow, hub, {sku} if delta > 0 else set(), {sku})
+        uow.commit()
+
+
+def read_counts(path: Path) -> dict[str, int]:
+    """SKU → counted quantity from a CSV or Excel file with columns `sku` and `quantity`."""
+    if not path.exists():
+        raise StocktakeFileError(f"{path} does not exist")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(path, read_only=True, data_only=True).active
+        if sheet is None:
+            raise StocktakeFileError(f"{path} has no sheet")
+        rows = [
+            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
+        ]
+    else:
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    if not rows:
+        raise StocktakeFileError(f"{path} is empty")
+    header = [h.strip().lower() for h in rows[0]]
+    try:
+        sku_col = header.index("sku")
+        qty_col = next(header.index(n) for n in ("quantity", "counted", "on_hand") if n in header)
+    except (ValueError, StopIteration) as exc:
+        raise StocktakeFileError(
+            f"{path}: the first row must name columns sku and quantity"
+        ) from exc
+    counts: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        sku = row[sku_col].strip() if sku_col < len(row) else ""
+        raw = row[qty_col].strip() if qty_col < len(row) else ""
+        if not sku:
+            raise StocktakeFileError(f"{path}: row {number} has no SKU")
+        try:
+            quantity = int(float(raw))
+        except ValueError as exc:
+            raise StocktakeFileError(f"{path}: row {number}: {raw!r} is not a quantity") from exc
+        if quantity < 0 or quantity != float(raw):
+            raise StocktakeFileError(f"{path}: row {number}: {raw!r} is not a whole count")
+        if sku in counts:
+            raise StocktakeFileError(f"{path}: row {number}: {sku} is counted twice")
+        counts[sku] = quantity
+    return counts
+
+
+def stocktake_preview(hub: Hub, node: str, counts: Mapping[str, int]) -> list[Difference]:
+    """Every SKU whose count differs from the hub's, before anything is changed."""
+    with hub.uow() as uow:
+        uow.catalog.node(node)
+        levels = {x.sku: x.on_hand for x in uow.stock.levels(nodes=[node])}
+    return [
+        Difference(node, sku, levels.get(sku, 0), counted)
+        for sku, counted in sorted(counts.items())
+        if levels.get(sku, 0) != counted
+    ]
+
+
+def apply_stocktake(
+    hub: Hub, node: str, counts: Mapping[str, int], *, reason: str
+) -> list[Difference]:
+    """Set on-hand stock to the counts; each difference is a stocktake row in the ledger."""
+    differences = stocktake_preview(hub, node, counts)
+    with hub.uow() as uow:
+        for diff in differences:
+            uow.stock.set_on_hand(node, diff.sku, diff.counted, reason=reason)
+        _changed(
+            uow, hub, {d.sku for d in differences if d.delta > 0}, {d.sku for d in differences}
+        )
+        uow.commit()
+    return differences
+
+
+def apply_stock_changes(
+    hub: Hub, uow: UnitOfWork, node: str, changes: Sequence[StockChange]
+) -> list[str]:
+    """Stock changes the warehouse reported itself; shipments already counted are skipped."""
+    applied = []
+    for change in changes:
+        if change.by_shipment or not change.delta:
+            continue
+        current = uow.stock.level(node, change.sku)
+        delta = max(change.delta, -(current.on_hand if current else 0))
+        uow.stock.adjust(
+            node,
+            change.sku,
+            delta,
+            kind="warehouse_report",
+            reason=f"{change.kind} {change.reference}".strip(),
+        )
+        applied.append(change.sku)
+    increased = {c.sku for c in changes if c.delta > 0 and not c.by_shipment}
+    _changed(uow, hub, increased, set(applied))
+    return applied
+
+
+def _in_flight(uow: UnitOfWork, node: str) -> set[str]:
+    """SKUs of orders the node has but has not confirmed shipped: their counts move."""
+    skus: set[str] = set()
+    for status in (OrderStatus.PUSHED, OrderStatus.CANCELLING, OrderStatus.SHIPPED):
+        for order_id in uow.orders.ids_by_status(status.value, limit=10_000):
+            order = uow.orders.get(order_id)
+            if order.node == node:
+                skus |= {line.sku for line in order.lines if line.sku}
+    return skus
+
+
+def reconcile_node(hub: Hub, node_code: str, *, apply: bool = True) -> list[Difference]:
+    """Compare the hub's on-hand stock with the warehouse's own count and correct it.
+
+    The warehouse counts free plus locked stock; SKUs with shipments in flight are left
+    for the next run, since their counts are moving. Differences at or above the
+    configured size raise an alert.
+    """
+    with hub.uow() as uow:
+        node = uow.catalog.node(node_code)
+        levels = {x.sku: x.on_hand for x in uow.stock.levels(nodes=[node_code])}
+        moving = _in_flight(uow, node_code)
+    counted = hub.node(node).query_inventory(sorted(levels))
+    differences = [
+        Difference(node_code, item.sku, levels.get(item.sku, 0), item.quantity + item.locked)
+        for item in counted
+        if item.sku not in moving and levels.get(item.sku, 0) != item.quantity + item.locked
+    ]
+    if not apply:
+        return differences
+    with hub.uow() as uow:
+        for diff in differences:
+            uow.stock.set_on_hand(
+                node_code, diff.sku, diff.counted, reason="reconciled with the warehouse's count"
+            )
+            if abs(diff.delta) >= hub.settings.stock_difference_alert:
+                raise_alert(
+                    uow,
+                    Alert(
+                        "stock_difference",
+                        f"stock_difference:{node_code}:{diff.sku}",
+                        f"{diff.sku} at {node_code}: hub had {diff.hub}, warehouse counts "
+                        f"{diff.counted} ({diff.delta:+d})",
+                        data={"node": node_code, "sku": diff.sku, "delta": diff.delta},
+                    ),
+                )
+        _changed(
+            uow, hub, {d.sku for d in differences if d.delta > 0}, {d.sku for d in differences}
+        )
+        uow.commit()
+    return differences
+
+
+def reconcile_job(hub: Hub, job: Job) -> None:
+    reconcile_node(hub, str(job.payload["node"]))
+
+
+@dataclass(frozen=True)
+class Replenishment:
+    """How much of a SKU to bring to a node, from what sells there."""
+
+    node: str
+    sku: str
+    available: int
+    daily_sales: float
+    days_of_cover: float | None
+    suggested: int
+    low: bool
+
+
+def replenishment(
+    hub: Hub, *, lead_days: float = 7.0, cover_days: float = 14.0, history_days: int = 14
+) -> list[Replenishment]:
+    """Per node and SKU: sales per day over the history, days of cover left, and how
+    much to order so stock lasts `cover_days` after a `lead_days` delivery time."""
+    since = datetime.now(UTC) - timedelta(days=history_days)
+    with hub.uow() as uow:
+        levels = uow.stock.levels()
+        sold = uow.stock.shipped_since(since)
+        records = uow.catalog.skus([x.sku for x in levels])
+    rows = []
+    for level in levels:
+        daily = sold.get((level.node, level.sku), 0) / history_days
+        cover = level.available / daily if daily else None
+        threshold = records[level.sku].low_stock_threshold if level.sku in records else None
+        low = (threshold is not None and level.available <= threshold) or (
+            cover is not None and cover < hub.settings.low_stock_cover_days
+        )
+        suggested = max(0, round(daily * (lead_days + cover_days)) - level.available)
+        rows.append(
+            Replenishment(
+                level.node,
+                level.sku,
+                level.available,
+                round(daily, 2),
+                None if cover is None else round(cover, 1),
+                suggested,
+                low,
+            )
+        )
+    return rows
+
+
+def check_low_stock(hub: Hub) -> list[Replenishment]:
+    """Alert on every SKU and node that is low (threshold or days of cover)."""
+    low = [r for r in replenishment(hub) if r.low]
+    if low:
+        with hub.uow() as uow:
+            for r in low:
+                raise_alert(
+                    uow,
+                    Alert(
+                        "low_stock",
+                        f"low_stock:{r.node}:{r.sku}",
+                        f"{r.sku} at {r.node} is low: {r.available} available"
+                        + (
+                            f", {r.days_of_cover} days of cover"
+                            if r.days_of_cover is not None
+                            else ""
+                        )
+                        + f"; suggest ordering {r.suggested}",
+                        data={
+                            "node": r.node,
+                            "sku": r.sku,
+                            "available": r.available,
+                            "suggested": r.suggested,
+                        },
+                    ),
+                    window=86400,
+                )
+            uow.commit()
+    return low
+
+
+def schedule_reconciliation(hub: Hub, *, slot: int) -> None:
+    """Queue one reconciliation per node for this time slot."""
+    with hub.uow() as uow:
+        for node in uow.catalog.nodes():
+            uow.outbox.add(JOB_RECONCILE, {"node": node.code}, key=f"reconcile:{node.code}:{slot}")
+        uow.commit()

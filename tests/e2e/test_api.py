@@ -1,0 +1,218 @@
+"""The hub's HTTP API over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from orderhub.demo import Stack
+from support import wait_until
+
+Json = dict[str, Any]
+
+CHINESE_RECEIVER = {
+    "first_name": "三",
+    "last_name": "张",
+    "address1": "西湖区文三路100号",
+    "address2": "3栋201室",
+    "city": "杭州市",
+    "province": "Zhejiang",
+    "zip": "310012",
+    "country": "China",
+    "country_code": "CN",
+    "phone": "13812348000",
+}
+
+
+def place_chinese_order(stack: Stack, **spec: Any) -> Json:
+    return stack.shops["SHOP1"].place_order(
+        {
+            "lines": [{"sku": "SKU-001", "quantity": 2}],
+            "customer": {"name": "张三", "phone": "13812348000"},
+            "shipping_address": CHINESE_RECEIVER,
+            **spec,
+        }
+    )
+
+
+def wait_for_status(stack: Stack, placed: Json, status: str) -> str:
+    """Wait until the shop's order has `status` in the hub; its hub id."""
+
+    def order() -> Any:
+        with stack.hub.uow() as uow:
+            return uow.orders.by_channel_ref("SHOP1", str(placed["id"]))
+
+    wait_until(
+        lambda: (o := order()) is not None and o.status == status,
+        what=f"the order to be {status}",
+    )
+    return str(order().id)
+
+
+def samples(metrics_text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """The samples of one metric, keyed by their sorted labels."""
+    return {
+        tuple(sorted(s.labels.items())): s.value
+        for family in text_string_to_metric_families(metrics_text)
+        for s in family.samples
+        if s.name == name
+    }
+
+
+def test_an_order_is_listed_shown_masked_with_its_trace_and_counted_in_metrics(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    before = httpx.get(f"{stack.api.url}/metrics").text
+    placed = place_chinese_order(stack)
+    order_id = wait_for_status(stack, placed, "completed")
+    wait_until(stack.settled, what="the hub to settle")
+
+    with httpx.Client(base_url=stack.api.url) as api:
+        listed = api.get("/api/v1/orders")
+        shown = api.get(f"/api/v1/orders/{order_id}")
+        reveal = api.get(f"/api/v1/orders/{order_id}", params={"reveal": "true"})
+        metrics = api.get("/metrics")
+
+    assert listed.status_code == 200
+    [row] = listed.json()
+    assert (row["id"], row["channel_order_id"], row["status"]) == (
+        order_id,
+        str(placed["id"]),
+        "completed",
+    )
+    assert shown.status_code == 200
+    order = shown.json()
+    assert order["channel_order_id"] == str(placed["id"]) and order["status"] == "completed"
+    assert Decimal(order["totals"]["grand_total"]) == Decimal(placed["total_price"])
+    assert [(x["sku"], x["quantity"], x["node"]) for x in order["lines"]] == [("SKU-001", 2, "WH1")]
+    assert (order["receiver"]["name"], order["receiver"]["phone"]) == ("张*", "138****8000")
+    assert order["receiver"]["address1"].endswith("****")
+    assert "13812348000" not in shown.text and "张三" not in shown.text
+    trace = {t["stage"]: t for t in order["trace"] if t["status"] == "ok"}
+    assert {"receive", "allocate", "reserve", "push", "confirm"} <= set(trace)
+    assert trace["push"]["latency_ms"] > 0 and trace["confirm"]["latency_ms"] > 0
+    # No admin token is configured, so nobody may see personal data in clear.
+    assert reveal.status_code == 403
+    assert "admin token" in reveal.json()["detail"]
+    assert metrics.status_code == 200
+    completed = (("stage", "completed"),)
+    assert samples(metrics.text, "orderhub_orders_total")[completed] == 1 + samples(
+        before, "orderhub_orders_total"
+    ).get(completed, 0)
+    depth = samples(metrics.text, "orderhub_queue_depth")
+    pending = sum(v for labels, v in depth.items() if ("status", "pending") in labels)
+    done = sum(v for labels, v in depth.items() if ("status", "done") in labels)
+    assert pending == 0 and done >= 2
+
+
+def test_with_an_admin_token_set_only_its_bearer_sees_personal_data_in_clear(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(settings={"admin_token": "s3cret"})
+    order_id = wait_for_status(stack, place_chinese_order(stack), "completed")
+    path = f"/api/v1/orders/{order_id}?reveal=true"
+
+    with httpx.Client(base_url=stack.api.url) as api:
+        anonymous = api.get(path)
+        wrong = api.get(path, headers={"Authorization": "Bearer guess"})
+        admin = api.get(path, headers={"Authorization": "Bearer s3cret"})
+
+    assert (anonymous.status_code, wrong.status_code) == (403, 403)
+    assert admin.status_code == 200
+    receiver = admin.json()["receiver"]
+    assert (receiver["name"], receiver["phone"]) == ("张三", "13812348000")
+    assert receiver["address1"] == "西湖区文三路100号"
+
+
+def test_with_an_api_token_set_the_api_needs_it_but_health_and_webhooks_do_not(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(settings={"api_token": "t0ken", "admin_token": "s3cret"})
+    # The order completes: the shop's webhooks and the warehouse's callbacks need no token.
+    order_id = wait_for_status(stack, place_chinese_order(stack), "completed")
+
+    with httpx.Client(base_url=stack.api.url) as api:
+        anonymous = api.get("/api/v1/orders")
+        wrong = api.get("/api/v1/orders", headers={"Authorization": "Bearer nope"})
+        user = api.get("/api/v1/orders", headers={"Authorization": "Bearer t0ken"})
+        user_reveal = api.get(
+            f"/api/v1/orders/{order_id}?reveal=true", headers={"Authorization": "Bearer t0ken"}
+        )
+        admin_reveal = api.get(
+            f"/api/v1/orders/{order_id}?reveal=true", headers={"Authorization": "Bearer s3cret"}
+        )
+        health = api.get("/healthz")
+
+    assert (anonymous.status_code, wrong.status_code) == (401, 401)
+    assert anonymous.json()["detail"] == "a valid API token is required"
+    assert user.status_code == 200 and [r["id"] for r in user.json()] == [order_id]
+    assert user_reveal.status_code == 403
+    # An admin is an API user too: the one token they send opens both doors.
+    assert admin_reveal.status_code == 200
+    assert admin_reveal.json()["receiver"]["name"] == "张三"
+    assert health.status_code == 200
+
+
+def test_an_unknown_sku_is_listed_as_an_exception_a_person_can_act_on(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    placed = stack.shops["SHOP1"].place_order(
+        {"lines": [{"sku": "NOT-OURS", "quantity": 1, "title": "Mystery"}]}
+    )
+    order_id = wait_for_status(stack, placed, "held")
+
+    with httpx.Client(base_url=stack.api.url) as api:
+        exceptions = api.get("/api/v1/exceptions")
+        order = api.get(f"/api/v1/orders/{order_id}")
+
+    assert exceptions.status_code == 200
+    [exception] = exceptions.json()
+    assert (exception["code"], exception["order_id"], exception["status"]) == (
+        "unknown_sku",
+        order_id,
+        "open",
+    )
+    assert "NOT-OURS" in exception["message"]
+    assert [e["code"] for e in order.json()["exceptions"]] == ["unknown_sku"]
+
+
+def test_health_and_docs_are_served_and_mistakes_are_answered_in_plain_words(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(start_worker=False)
+    shop = {"code": "SHOP9", "platform": "tiktok", "nodes": ["WH1"]}
+
+    with httpx.Client(base_url=stack.api.url) as api:
+        health = api.get("/healthz")
+        ready = api.get("/readyz")
+        docs = api.get("/docs")
+        openapi = api.get("/openapi.json")
+        refused = api.put("/api/v1/shops/SHOP9", json=shop)
+        mismatched = api.put("/api/v1/shops/SHOP8", json=shop)
+        missing = api.get("/api/v1/orders/does-not-exist")
+
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert openapi.status_code == 200
+    assert {"/api/v1/orders", "/api/v1/orders/{order_id}", "/webhooks/{shop}"} <= set(
+        openapi.json()["paths"]
+    )
+
+    assert refused.status_code == 400
+    assert (
+        refused.json()["message"] == "shop SHOP9: unknown platform 'tiktok'; orderhub knows shopify"
+    )
+    with stack.hub.uow() as uow:
+        assert [s.code for s in uow.catalog.shops()] == ["SHOP1"]
+    assert mismatched.status_code == 400
+    assert mismatched.json()["detail"] == "the code in the path and the body differ"
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/json")
+    assert missing.json() == {"error": "NotFound", "message": "no order 'does-not-exist'"}
