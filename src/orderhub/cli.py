@@ -38,6 +38,8 @@ app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(schema_app, name="schema")
 app.add_typer(sandbox_app, name="sandbox")
+stock_app = typer.Typer(no_args_is_help=True, help="Stock levels, ledger, counts and alerts.")
+app.add_typer(stock_app, name="stock")
 
 # Shop data (titles, addresses, SKUs) is printed as is: no rich markup, and error
 # sentences are never wrapped, so each stays one line.
@@ -340,6 +342,154 @@ def jobs_retry(job_id: Annotated[int, typer.Argument(help="A dead job's id.")]) 
     if not ok:
         raise OrderhubError(f"job {job_id} is not dead-lettered")
     out.print(f"job {job_id} queued again")
+
+
+@stock_app.command("show")
+def stock_show(
+    sku: Annotated[str | None, typer.Option(help="Only this SKU.")] = None,
+    node: Annotated[str | None, typer.Option(help="Only this node.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Stock per node and SKU, and what each listing shows on its shop."""
+    from orderhub.services.queries import stock_view
+
+    hub = _hub()
+    view = stock_view(hub, sku=sku, node=node)
+    hub.close()
+    if json_out:
+        _print_json(view)
+        return
+    table = Table("node", "sku", "on hand", "reserved", "available")
+    for row in view["levels"]:
+        table.add_row(
+            row["node"],
+            row["sku"],
+            str(row["on_hand"]),
+            str(row["reserved"]),
+            str(row["available"]),
+        )
+    out.print(table)
+    listings = Table("listing", "shop", "channel sku", "sku", "shows", "last pushed")
+    for row in view["listings"]:
+        listings.add_row(
+            str(row["listing_id"]),
+            row["shop"],
+            row["channel_sku"],
+            row["sku"],
+            str(row["available_to_sell"]),
+            str(row["last_pushed"]),
+        )
+    out.print(listings)
+
+
+@stock_app.command("adjust")
+def stock_adjust(
+    node: Annotated[str, typer.Argument(help="Node code.")],
+    sku: Annotated[str, typer.Argument(help="SKU.")],
+    delta: Annotated[int, typer.Argument(help="Units to add (negative to remove).")],
+    reason: Annotated[str, typer.Option(help="Why, for the ledger.")],
+) -> None:
+    """Change on-hand stock by hand; the ledger keeps the reason."""
+    from orderhub.services.inventory import adjust_stock
+
+    hub = _hub()
+    adjust_stock(hub, node, sku, delta, reason=reason)
+    hub.close()
+    out.print(f"{sku} at {node}: {delta:+d} ({reason})")
+
+
+@stock_app.command("import")
+def stock_import(
+    file: Annotated[Path, typer.Argument(help="Stocktake: CSV or Excel with sku, quantity.")],
+    node: Annotated[str, typer.Option(help="The node that was counted.")],
+    apply: Annotated[bool, typer.Option(help="Apply; without it only the preview.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Preview (or with --apply, apply) a stocktake: the differences from the hub's stock."""
+    from orderhub.services.inventory import apply_stocktake, read_counts, stocktake_preview
+
+    counts = read_counts(file)
+    hub = _hub()
+    if apply:
+        differences = apply_stocktake(hub, node, counts, reason=f"stocktake {file.name}")
+    else:
+        differences = stocktake_preview(hub, node, counts)
+    hub.close()
+    rows = [
+        {"node": d.node, "sku": d.sku, "hub": d.hub, "counted": d.counted, "delta": d.delta}
+        for d in differences
+    ]
+    if json_out:
+        _print_json({"applied": apply, "differences": rows})
+        return
+    table = Table("sku", "hub", "counted", "difference")
+    for row in rows:
+        table.add_row(str(row["sku"]), str(row["hub"]), str(row["counted"]), f"{row['delta']:+d}")
+    out.print(table)
+    out.print(
+        f"{len(rows)} difference(s) " + ("applied" if apply else "(preview; --apply to apply)")
+    )
+
+
+@stock_app.command("verify")
+def stock_verify() -> None:
+    """Prove every stock level equals the sum of its ledger; exits 1 if one does not."""
+    from orderhub.services.queries import ledger_mismatches
+
+    hub = _hub()
+    bad = ledger_mismatches(hub)
+    hub.close()
+    if bad:
+        for node, sku, on_hand, ledger_on_hand, reserved, ledger_reserved in bad:
+            err.print(
+                f"{sku} at {node}: on hand {on_hand} vs ledger {ledger_on_hand}, "
+                f"reserved {reserved} vs ledger {ledger_reserved}"
+            )
+        raise SystemExit(1)
+    out.print("every stock level equals its ledger")
+
+
+@stock_app.command("reconcile")
+def stock_reconcile(
+    node: Annotated[str, typer.Argument(help="Node code.")],
+    apply: Annotated[bool, typer.Option(help="Correct the hub; without it only report.")] = False,
+) -> None:
+    """Compare the hub's stock with the warehouse's own count (inventory.query)."""
+    from orderhub.services.inventory import reconcile_node
+
+    hub = _hub()
+    differences = reconcile_node(hub, node, apply=apply)
+    hub.close()
+    for d in differences:
+        out.print(f"{d.sku}: hub {d.hub}, warehouse {d.counted} ({d.delta:+d})")
+    out.print(f"{len(differences)} difference(s)" + (" corrected" if apply else ""))
+
+
+@stock_app.command("alerts")
+def stock_alerts(json_out: JsonFlag = False) -> None:
+    """Low stock and how much to reorder, from recent sales."""
+    from dataclasses import asdict
+
+    from orderhub.services.inventory import replenishment
+
+    hub = _hub()
+    rows = replenishment(hub)
+    hub.close()
+    if json_out:
+        _print_json([asdict(r) for r in rows])
+        return
+    table = Table("node", "sku", "available", "sold/day", "days of cover", "reorder", "low")
+    for r in rows:
+        table.add_row(
+            r.node,
+            r.sku,
+            str(r.available),
+            str(r.daily_sales),
+            "-" if r.days_of_cover is None else str(r.days_of_cover),
+            str(r.suggested),
+            "LOW" if r.low else "",
+        )
+    out.print(table)
 
 
 @schema_app.command("order")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -10,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, Field
 
 from orderhub import __version__
 from orderhub.config import NodeConfig, ShopConfig
@@ -25,11 +27,23 @@ from orderhub.observability import metrics
 from orderhub.services import queries
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
+from orderhub.services.inventory import adjust_stock, replenishment
 from orderhub.services.setup import put_node, put_shop
 from orderhub.services.shipping import receive_node_callback
+from orderhub.services.stock_sync import listing_ats_view
 from orderhub.services.sync import pull_orders
 
 __all__ = ["create_app"]
+
+
+class Adjustment(BaseModel):
+    """A change of on-hand stock made by a person, with the reason for the ledger."""
+
+    node: str
+    sku: str
+    delta: int
+    reason: str = Field(min_length=1)
+
 
 _STATUS: list[tuple[type[OrderhubError], int]] = [
     (BadSignature, 401),
@@ -160,8 +174,23 @@ def create_app(hub: Hub) -> FastAPI:
         return {"fetched": result.fetched, "new": result.new, "cursor": result.cursor}
 
     @app.get("/api/v1/stock", tags=["stock"], dependencies=guarded)
-    def stock() -> list[dict[str, Any]]:
-        return list(queries.hub_stats(hub)["stock"])
+    def stock(sku: str | None = None, node: str | None = None) -> dict[str, Any]:
+        """Levels per node and SKU, and what every listing shows (with its explanation)."""
+        return queries.stock_view(hub, sku=sku, node=node)
+
+    @app.get("/api/v1/listings/{listing_id}/ats", tags=["stock"], dependencies=guarded)
+    def listing_ats(listing_id: int) -> dict[str, Any]:
+        """How a listing's figure is computed: on hand − reserved − safety, × ratio, ..."""
+        return listing_ats_view(hub, listing_id)
+
+    @app.post("/api/v1/stock/adjustments", tags=["stock"], dependencies=guarded)
+    def adjust(body: Adjustment) -> dict[str, Any]:
+        adjust_stock(hub, body.node, body.sku, body.delta, reason=body.reason)
+        return {"node": body.node, "sku": body.sku, "delta": body.delta}
+
+    @app.get("/api/v1/stock/replenishment", tags=["stock"], dependencies=guarded)
+    def reorder() -> list[dict[str, Any]]:
+        return [asdict(r) for r in replenishment(hub)]
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

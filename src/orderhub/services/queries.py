@@ -16,10 +16,12 @@ __all__ = [
     "exception_list",
     "hub_stats",
     "job_list",
+    "ledger_mismatches",
     "mask_order",
     "order_list",
     "order_view",
     "retry_job",
+    "stock_view",
 ]
 
 
@@ -78,6 +80,25 @@ def retry_job(hub: Hub, job_id: int) -> bool:
         ok = uow.outbox.requeue(job_id)
         uow.commit()
     return ok
+
+
+def stock_view(hub: Hub, *, sku: str | None = None, node: str | None = None) -> dict[str, Any]:
+    """Levels per node and SKU, and every listing's figure with how it was computed."""
+    from orderhub.services.stock_sync import listing_ats_view
+
+    with hub.uow() as uow:
+        levels = uow.stock.levels(skus=[sku] if sku else None, nodes=[node] if node else None)
+        listings = uow.catalog.listings(skus=[sku] if sku else None)
+    return {
+        "levels": [{**asdict(x), "available": x.available} for x in levels],
+        "listings": [listing_ats_view(hub, listing.id) for listing in listings],
+    }
+
+
+def ledger_mismatches(hub: Hub) -> list[tuple[str, str, int, int, int, int]]:
+    """Stock levels that do not equal the sum of their ledger rows (none, normally)."""
+    with hub.uow() as uow:
+        return uow.stock.ledger_mismatches()
 
 
 def hub_stats(hub: Hub) -> dict[str, Any]:
