@@ -304,6 +304,40 @@ def exceptions_list(
     out.print(table)
 
 
+@exceptions_app.command("show")
+def exceptions_show(
+    exception_id: Annotated[str, typer.Argument(help="Exception id.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """One exception: why, about what, and how to act on it."""
+    from orderhub.services.queries import exception_view
+
+    hub = _hub()
+    view = exception_view(hub, exception_id)
+    hub.close()
+    if json_out:
+        _print_json(view)
+        return
+    for key, value in view.items():
+        out.print(f"{key}: {value}")
+
+
+@exceptions_app.command("replay")
+def exceptions_replay(
+    exception_id: Annotated[str, typer.Argument(help="Exception id.")],
+) -> None:
+    """After fixing the cause: replay the order, payload or job the exception stopped."""
+    from orderhub.services.exceptions import replay_exception
+
+    hub = _hub()
+    result = replay_exception(hub, exception_id)
+    hub.close()
+    out.print(
+        f"{result.outcome}"
+        + (f"; order {result.order_id} is {result.status}" if result.status else "")
+    )
+
+
 @jobs_app.command("list")
 def jobs_list(
     status: Annotated[str | None, typer.Option(help="pending, running, done or dead.")] = None,

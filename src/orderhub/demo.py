@@ -74,6 +74,7 @@ class Stack:
     shops: dict[str, ShopifyEmulator] = field(init=False, default_factory=dict)
     qimen: QimenEmulator = field(init=False)
     api: RunningServer = field(init=False)
+    hub_config: HubConfig = field(init=False)
     _servers: list[RunningServer] = field(init=False, default_factory=list)
 
     @property
@@ -142,6 +143,7 @@ class Stack:
             ],
             stock=[StockConfig(node="WH1", sku=s, on_hand=o.stock) for s in self.sku_codes],
         )
+        self.hub_config = config
         apply_config(self.hub, config)
         self.qimen.set_stock({s: o.stock for s in self.sku_codes})
         self.qimen.configure(callback_url=f"{self.api.url}/callbacks/WH1")

@@ -25,6 +25,7 @@ from orderhub.domain.errors import (
 from orderhub.domain.order import Order
 from orderhub.observability import metrics
 from orderhub.services import queries
+from orderhub.services.exceptions import replay_exception
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
 from orderhub.services.inventory import adjust_stock, replenishment
@@ -139,6 +140,15 @@ def create_app(hub: Hub) -> FastAPI:
     ) -> list[dict[str, Any]]:
         rows = queries.exception_list(hub, status=status, code=code, limit=limit)
         return [{**r.__dict__, "created_at": r.created_at.isoformat()} for r in rows]
+
+    @app.get("/api/v1/exceptions/{exception_id}", tags=["exceptions"], dependencies=guarded)
+    def get_exception(exception_id: str) -> dict[str, Any]:
+        return queries.exception_view(hub, exception_id)
+
+    @app.post("/api/v1/exceptions/{exception_id}/replay", tags=["exceptions"], dependencies=guarded)
+    def replay(exception_id: str) -> dict[str, Any]:
+        """After the cause is fixed: replay the order, payload or job it stopped."""
+        return asdict(replay_exception(hub, exception_id))
 
     @app.get("/api/v1/jobs", tags=["jobs"], dependencies=guarded)
     def list_jobs(

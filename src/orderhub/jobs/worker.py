@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+import structlog
+
 from orderhub.connectors.base import ConnectorError, RateLimited, Rejected, Unavailable
 from orderhub.domain.errors import OrderhubError
 from orderhub.observability import get_logger, metrics
@@ -174,7 +176,13 @@ class Worker:
         return jobs
 
     def execute(self, job: Job) -> None:
-        """Run one job and record its outcome."""
+        """Run one job and record its outcome; log lines inside carry its ids."""
+        with structlog.contextvars.bound_contextvars(
+            job_id=job.id, job_kind=job.kind, order_id=job.order_id
+        ):
+            self._execute(job)
+
+    def _execute(self, job: Job) -> None:
         handler = HANDLERS.get(job.kind)
         started = time.perf_counter()
         delay: float | None = None

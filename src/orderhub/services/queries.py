@@ -14,6 +14,7 @@ from orderhub.store.records import ExceptionRecord
 
 __all__ = [
     "exception_list",
+    "exception_view",
     "hub_stats",
     "job_list",
     "ledger_mismatches",
@@ -65,6 +66,30 @@ def exception_list(
 ) -> list[ExceptionRecord]:
     with hub.uow() as uow:
         return uow.exceptions.search(status=status, code=code, limit=limit)
+
+
+_ACTIONS = {
+    "unknown_sku": "map the SKU (a listing) or add it, then replay",
+    "out_of_stock": "waits for stock and is retried when stock arrives; or replay",
+    "missing_address": "correct the address on the channel (the update replays it)",
+    "missing_phone": "correct the phone on the channel (the update replays it)",
+    "missing_receiver": "correct the receiver on the channel (the update replays it)",
+    "malformed_payload": "fix the sender or the mapping, then replay the stored payload",
+    "job_failed": "fix the cause (credentials, address), then replay to retry the job",
+    "not_paid": "waits for the channel's payment update",
+    "intercept_failed": "the parcel left: expect a return",
+}
+
+
+def exception_view(hub: Hub, exception_id: str) -> dict[str, Any]:
+    """An exception with the action that resolves it."""
+    with hub.uow() as uow:
+        record = uow.exceptions.get(exception_id)
+    return {
+        **record.__dict__,
+        "created_at": record.created_at.isoformat(),
+        "action": _ACTIONS.get(record.code, "resolve the cause, then replay"),
+    }
 
 
 def job_list(
