@@ -12,7 +12,6 @@ from orderhub.demo import Stack
 from orderhub.services import queries
 from orderhub.services.exceptions import replay_exception
 from orderhub.services.setup import apply_config, put_shop
-
 from support import shopify_signature, wait_until
 
 
