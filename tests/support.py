@@ -22,6 +22,26 @@ TEST_KEY = base64.b64encode(b"k" * 32).decode()
 TEST_KEYS = f"test:{TEST_KEY}"
 
 
+CHINESE_RECEIVER = {
+    "first_name": "三",
+    "last_name": "张",
+    "address1": "西湖区文三路100号",
+    "address2": "3栋201室",
+    "city": "杭州市",
+    "province": "Zhejiang",
+    "zip": "310012",
+    "country": "China",
+    "country_code": "CN",
+    "phone": "13812348000",
+}
+
+
+def mute_webhooks(emulator: Any) -> None:
+    """Remove a Shopify emulator's webhook subscriptions, so only pulls find its orders."""
+    for hook in list(emulator.state.webhooks):
+        emulator.state.webhooks.pop(hook)
+
+
 def postgres_admin_url() -> str:
     url = os.environ.get("ORDERHUB_TEST_POSTGRES_URL")
     if not url:

@@ -10,22 +10,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from orderhub.demo import Stack
-from support import wait_until
+from support import CHINESE_RECEIVER, wait_until
 
 Json = dict[str, Any]
-
-CHINESE_RECEIVER = {
-    "first_name": "三",
-    "last_name": "张",
-    "address1": "西湖区文三路100号",
-    "address2": "3栋201室",
-    "city": "杭州市",
-    "province": "Zhejiang",
-    "zip": "310012",
-    "country": "China",
-    "country_code": "CN",
-    "phone": "13812348000",
-}
 
 
 def place_chinese_order(stack: Stack, **spec: Any) -> Json:

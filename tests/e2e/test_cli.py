@@ -15,22 +15,9 @@ import pytest
 
 from orderhub.demo import Stack
 from orderhub.sandbox.shopify import ShopifyEmulator
-from support import TEST_KEYS, wait_until
+from support import CHINESE_RECEIVER, TEST_KEYS, wait_until
 
 Json = dict[str, Any]
-
-CHINESE_RECEIVER = {
-    "first_name": "三",
-    "last_name": "张",
-    "address1": "西湖区文三路100号",
-    "address2": "3栋201室",
-    "city": "杭州市",
-    "province": "Zhejiang",
-    "zip": "310012",
-    "country": "China",
-    "country_code": "CN",
-    "phone": "13812348000",
-}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import httpx
 from orderhub.demo import Stack
 from orderhub.services import queries
 from orderhub.services.sync import pull_orders
-from support import shopify_signature, wait_until
+from support import mute_webhooks, shopify_signature, wait_until
 
 
 def hub_order(stack: Stack, shop: str, channel_order_id: Any) -> Any:
@@ -55,8 +55,7 @@ def test_a_pull_finds_orders_whose_webhooks_never_arrived(
 ) -> None:
     stack = make_stack()
     shop = stack.shops["SHOP1"]
-    for hook in list(shop.state.webhooks):
-        shop.state.webhooks.pop(hook)
+    mute_webhooks(shop)
     placed = [shop.place_order({"lines": [{"sku": "SKU-002", "quantity": 1}]}) for _ in range(3)]
     result = pull_orders(stack.hub, "SHOP1")
     assert (result.fetched, result.new) == (3, 3)
@@ -98,8 +97,7 @@ def test_an_update_arriving_before_its_create_leaves_the_latest_state(
 ) -> None:
     stack = make_stack()
     shop = stack.shops["SHOP1"]
-    for hook in list(shop.state.webhooks):
-        shop.state.webhooks.pop(hook)
+    mute_webhooks(shop)
     created = shop.place_order({"lines": [{"sku": "SKU-003", "quantity": 1}]})
     cancelled = shop.cancel_order(created["id"])
     secret = shop.client_secret
