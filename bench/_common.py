@@ -16,25 +16,30 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 __all__ = [
     "BENCH_DIR",
     "REPO",
+    "ThreadServer",
+    "cpu_seconds",
     "free_port",
     "log",
     "peak_rss_mb",
     "percentiles",
     "postgres_server",
-    "rounded",
     "run_json_process",
+    "serve_in_thread",
     "stop_process",
     "wait_http",
 ]
@@ -53,6 +58,48 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass
+class ThreadServer:
+    """An ASGI app served by uvicorn on a loopback thread of this process."""
+
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def serve_in_thread(app: Any) -> ThreadServer:
+    """Serve `app` on a free loopback port from a daemon thread; returns once it listens.
+
+    The listening socket is made with proto IPPROTO_TCP on purpose: asyncio only sets
+    TCP_NODELAY on accepted sockets whose proto is IPPROTO_TCP, and a socket made with
+    proto 0 (as `orderhub.sandbox.server` makes it) leaves Nagle's algorithm on, so
+    each answer's body waits about 40 ms for the client's delayed ACK.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"http-{port}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the server on port {port} did not start")
+        time.sleep(0.01)
+    return ThreadServer(f"http://127.0.0.1:{port}", server, thread)
 
 
 def wait_http(url: str, *, process: subprocess.Popen[bytes] | None, timeout: float) -> None:
@@ -88,20 +135,28 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError(f"/proc/{pid}/status has no VmHWM")
 
 
-def percentiles(values: Sequence[float], points: Sequence[int] = (50, 95, 99)) -> dict[str, float]:
-    """Nearest-rank percentiles, rounded to 0.1; empty input gives NaN-free zeros."""
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (all its threads) so far; this one if None."""
+    if pid is None:
+        usage = os.times()
+        return usage.user + usage.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def percentiles(
+    values: Sequence[float], points: Sequence[int] = (50, 95, 99), *, missing: int = 0
+) -> dict[str, float | None]:
+    """Nearest-rank percentiles rounded to 0.1 ms. `missing` counts samples that never
+    completed: they rank above every value, and a percentile that lands on one is None."""
     ordered = sorted(values)
-    if not ordered:
-        return {f"p{p}": 0.0 for p in points}
-    result = {}
+    count = len(ordered) + missing
+    result: dict[str, float | None] = {}
     for p in points:
-        rank = max(1, math.ceil(p / 100 * len(ordered)))
-        result[f"p{p}"] = round(ordered[rank - 1], 1)
+        rank = max(1, math.ceil(p / 100 * count)) if count else 0
+        result[f"p{p}"] = round(ordered[rank - 1], 1) if 0 < rank <= len(ordered) else None
     return result
-
-
-def rounded(value: float, digits: int = 1) -> float:
-    return round(value, digits)
 
 
 def run_json_process(

@@ -416,7 +416,8 @@ def stock_show(
     out.print(listings)
 
 
-@stock_app.command("adjust")
+# A negative delta ("-3") is an argument, not an unknown option.
+@stock_app.command("adjust", context_settings={"ignore_unknown_options": True})
 def stock_adjust(
     node: Annotated[str, typer.Argument(help="Node code.")],
     sku: Annotated[str, typer.Argument(help="SKU.")],
@@ -564,12 +565,13 @@ def main() -> None:
         raise SystemExit(2) from None
     except typer.Abort:
         raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Exit):
-            raise SystemExit(exc.exit_code) from None
+    except Exception as exc:
+        # Usage errors come from the click that Typer bundles (not always the `click`
+        # package), so they are recognised by what they carry, not by their class.
+        exit_code = getattr(exc, "exit_code", None)
+        if isinstance(exit_code, int):
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            raise SystemExit(exit_code) from None
         raise

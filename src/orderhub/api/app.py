@@ -66,7 +66,8 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.exception_handler(OrderhubError)
     async def _errors(_request: Request, exc: OrderhubError) -> JSONResponse:
-        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+        # Any other OrderhubError is a refusal the caller can act on, not a crash.
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 422)
         body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, InvalidOrder):
             body["problems"] = [

@@ -80,7 +80,7 @@ def outbound_order(
 def push_to_node(hub: Hub, job: Job) -> None:
     """Create the outbound order at the node; on success the order is PUSHED."""
     order_id = str(job.payload["order_id"])
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         order = uow.orders.get(order_id)
         if order.status is not OrderStatus.RESERVED or order.node is None:
             return
@@ -126,7 +126,7 @@ def push_dead(hub: Hub, job: Job, error: str) -> None:
 def cancel_at_node(hub: Hub, job: Job) -> None:
     """Ask the node to stop the order; if it already shipped, a person is told."""
     order_id = str(job.payload["order_id"])
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         order = uow.orders.get(order_id)
         if order.node is None:
             return

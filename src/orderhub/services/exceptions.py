@@ -44,7 +44,7 @@ def replay_order(hub: Hub, order_id: str) -> str:
 def replay_exception(hub: Hub, exception_id: str) -> Replayed:
     """Replay whatever the exception stopped: a held order, an unreadable payload, a
     dead job. An exception that stopped nothing is simply closed."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         record: ExceptionRecord = uow.exceptions.get(exception_id)
         if record.status != "open":
             raise OrderhubError(f"exception {exception_id} is already resolved")

@@ -38,6 +38,10 @@ class Hub:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)
 
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads (on SQLite it does not take the write lock)."""
+        return UnitOfWork(self.db, read_only=True)
+
     def channel(self, shop: ShopRecord) -> ChannelConnector:
         with self._lock:
             connector = self._channels.get(shop.code)

@@ -60,7 +60,7 @@ class Received:
 
 def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: bytes) -> Received:
     """Verify, store raw, queue processing; raises BadSignature or MalformedPayload."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         shop = uow.catalog.shop(shop_code)
     channel = hub.channel(shop)
     if not channel.verify_webhook(headers, body):
@@ -107,7 +107,7 @@ def receive_payload(
     hub: Hub, shop_code: str, payload: Mapping[str, Any], *, source: str, topic: str = "order"
 ) -> Received:
     """Store one raw order from a pull or a file import and queue its processing."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         shop = uow.catalog.shop(shop_code)
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -80,16 +81,33 @@ def read_counts(path: Path) -> dict[str, int]:
     if not path.exists():
         raise StocktakeFileError(f"{path} does not exist")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+        from zipfile import BadZipFile
 
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        if sheet is None:
-            raise StocktakeFileError(f"{path} has no sheet")
-        rows = [
-            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
-        ]
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+            raise StocktakeFileError(f"{path} is not an Excel workbook") from exc
+        try:
+            sheet = book.active
+            if sheet is None:
+                raise StocktakeFileError(f"{path} has no sheet")
+            rows = [
+                ["" if v is None else str(v) for v in row]
+                for row in sheet.iter_rows(values_only=True)
+            ]
+        finally:
+            book.close()
     else:
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise StocktakeFileError(
+                f"{path} is not UTF-8 text; save it as CSV UTF-8 or as an Excel workbook"
+            ) from exc
+        rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise StocktakeFileError(f"{path} is empty")
     header = [h.strip().lower() for h in rows[0]]
@@ -110,7 +128,7 @@ def read_counts(path: Path) -> dict[str, int]:
             raise StocktakeFileError(f"{path}: row {number} has no SKU")
         try:
             quantity = int(float(raw))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise StocktakeFileError(f"{path}: row {number}: {raw!r} is not a quantity") from exc
         if quantity < 0 or quantity != float(raw):
             raise StocktakeFileError(f"{path}: row {number}: {raw!r} is not a whole count")
@@ -122,7 +140,7 @@ def read_counts(path: Path) -> dict[str, int]:
 
 def stocktake_preview(hub: Hub, node: str, counts: Mapping[str, int]) -> list[Difference]:
     """Every SKU whose count differs from the hub's, before anything is changed."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         uow.catalog.node(node)
         levels = {x.sku: x.on_hand for x in uow.stock.levels(nodes=[node])}
     return [
@@ -188,7 +206,7 @@ def reconcile_node(hub: Hub, node_code: str, *, apply: bool = True) -> list[Diff
     for the next run, since their counts are moving. Differences at or above the
     configured size raise an alert.
     """
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         node = uow.catalog.node(node_code)
         levels = {x.sku: x.on_hand for x in uow.stock.levels(nodes=[node_code])}
         moving = _in_flight(uow, node_code)
@@ -246,7 +264,7 @@ def replenishment(
     """Per node and SKU: sales per day over the history, days of cover left, and how
     much to order so stock lasts `cover_days` after a `lead_days` delivery time."""
     since = datetime.now(UTC) - timedelta(days=history_days)
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         levels = uow.stock.levels()
         sold = uow.stock.shipped_since(since)
         records = uow.catalog.skus([x.sku for x in levels])
@@ -258,7 +276,10 @@ def replenishment(
         low = (threshold is not None and level.available <= threshold) or (
             cover is not None and cover < hub.settings.low_stock_cover_days
         )
-        suggested = max(0, round(daily * (lead_days + cover_days)) - level.available)
+        # Enough for every day of lead time and cover: a part unit needed is a unit to order
+        # (rounded to 9 places first, so float noise in an exact figure adds nothing).
+        needed = math.ceil(round(daily * (lead_days + cover_days), 9))
+        suggested = max(0, needed - level.available)
         rows.append(
             Replenishment(
                 level.node,

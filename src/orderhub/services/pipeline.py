@@ -138,14 +138,13 @@ def release(uow: UnitOfWork, order: Order, *, reason: str, stock_window: float =
 def schedule_stock_push(uow: UnitOfWork, skus: Iterable[str], *, window: float) -> None:
     """Queue one coalesced stock push per affected SKU, due after `window` seconds.
 
-    While a push is pending, further changes only raise the listings' change counter:
-    the push reads the stock when it runs, so the last value always wins.
+    While a push is pending, further changes add nothing: the push reads the stock when
+    it runs, so the last value always wins.
     """
     changed = sorted(set(skus))
     if not changed:
         return
     changed = sorted(set(changed) | uow.catalog.bundles_containing(changed))
-    uow.catalog.bump_listings(changed)
     for sku in changed:
         uow.outbox.add(
             JOB_STOCK_PUSH, {"sku": sku}, coalesce_key=f"stock:{uow.tenant}:{sku}", delay=window

@@ -42,7 +42,7 @@ def mask_order(order: Order) -> Order:
 
 def order_view(hub: Hub, order_id: str, *, reveal: bool = False) -> Order:
     """The canonical order with its exceptions and its full trace."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         order = uow.orders.get(order_id)
         order.exceptions = uow.orders.exceptions_of(order_id)
         order.trace = uow.orders.trace_of(order_id)
@@ -57,14 +57,14 @@ def order_list(
     limit: int = 50,
     after: str | None = None,
 ) -> list[OrderSummary]:
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         return uow.orders.summaries(status=status, shop=shop, limit=limit, after=after)
 
 
 def exception_list(
     hub: Hub, *, status: str | None = "open", code: str | None = None, limit: int = 100
 ) -> list[ExceptionRecord]:
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         return uow.exceptions.search(status=status, code=code, limit=limit)
 
 
@@ -83,7 +83,7 @@ _ACTIONS = {
 
 def exception_view(hub: Hub, exception_id: str) -> dict[str, Any]:
     """An exception with the action that resolves it."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         record = uow.exceptions.get(exception_id)
     return {
         **record.__dict__,
@@ -95,7 +95,7 @@ def exception_view(hub: Hub, exception_id: str) -> dict[str, Any]:
 def job_list(
     hub: Hub, *, status: str | None = None, kind: str | None = None, limit: int = 50
 ) -> list[JobRow]:
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         return uow.outbox.search(status=status, kind=kind, limit=limit)
 
 
@@ -111,7 +111,7 @@ def stock_view(hub: Hub, *, sku: str | None = None, node: str | None = None) -> 
     """Levels per node and SKU, and every listing's figure with how it was computed."""
     from orderhub.services.stock_sync import listing_ats_view
 
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         levels = uow.stock.levels(skus=[sku] if sku else None, nodes=[node] if node else None)
         listings = uow.catalog.listings(skus=[sku] if sku else None)
     return {
@@ -122,13 +122,13 @@ def stock_view(hub: Hub, *, sku: str | None = None, node: str | None = None) -> 
 
 def ledger_mismatches(hub: Hub) -> list[tuple[str, str, int, int, int, int]]:
     """Stock levels that do not equal the sum of their ledger rows (none, normally)."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         return uow.stock.ledger_mismatches()
 
 
 def hub_stats(hub: Hub) -> dict[str, Any]:
     """Counts for the demo, /metrics and the CLI: orders by status, queue, exceptions."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         orders = uow.orders.count_by_status()
         inbox = uow.inbox.count_by_status()
         depth = uow.outbox.depth()

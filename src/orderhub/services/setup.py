@@ -45,6 +45,9 @@ def put_shop(hub: Hub, shop: ShopConfig) -> None:
     hub.mapping(record)
     with hub.uow() as uow:
         uow.catalog.put_shop(record)
+        # Safety stock, ratio or nodes may have changed what the shop may show.
+        skus = {listing.sku for listing in uow.catalog.listings(shop=record.code)}
+        schedule_stock_push(uow, skus, window=hub.settings.stock_push_window)
         uow.commit()
     hub.forget_connectors()
 

@@ -33,7 +33,7 @@ def receive_node_callback(
     hub: Hub, node_code: str, query: Mapping[str, str], body: bytes
 ) -> tuple[bytes, str]:
     """Verify and store a node's callback, queue it, and answer in the node's own format."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         node = uow.catalog.node(node_code)
     connector = hub.node(node)
     if not connector.verify_callback(query, body):
@@ -190,7 +190,7 @@ def confirm_to_channel(hub: Hub, job: Job) -> None:
     """Send the tracking number to the shop; when every parcel is confirmed, it is done."""
     order_id = str(job.payload["order_id"])
     tracking_no = str(job.payload["tracking_no"])
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         order = uow.orders.get(order_id)
         shop = uow.catalog.shop(order.shop)
     fulfillment = next((f for f in order.fulfillments if f.tracking_no == tracking_no), None)

@@ -44,22 +44,30 @@ def listing_rule(
 
 def listing_ats(hub: Hub, listing: Listing) -> Ats:
     """Available to sell on one listing right now, with how it was computed."""
-    with hub.uow() as uow:
+    return _figure(hub, listing)[0]
+
+
+def _figure(hub: Hub, listing: Listing) -> tuple[Ats, int]:
+    """The listing's figure and the ledger position it was computed from (read first,
+    so a change that lands meanwhile carries a higher position and wins)."""
+    with hub.reader() as uow:
         shop = uow.catalog.shop(listing.shop)
         sku = uow.catalog.skus([listing.sku]).get(listing.sku)
         recipe = dict(sku.components) if sku and sku.components else None
         nodes = list(shop.nodes) or [n.code for n in uow.catalog.nodes()]
         wanted = sorted(recipe) if recipe else [listing.sku]
+        version = uow.stock.version(wanted)
         rows = uow.stock.levels(skus=wanted, nodes=nodes)
     levels: dict[str, list[Level]] = {s: [] for s in wanted}
     for level in rows:
         levels[level.sku].append(level)
-    return explain_ats(levels, listing_rule(hub, listing, shop, sku), components=recipe)
+    ats = explain_ats(levels, listing_rule(hub, listing, shop, sku), components=recipe)
+    return ats, version
 
 
 def listing_ats_view(hub: Hub, listing_id: int) -> dict[str, object]:
     """A listing's figure and its explanation, for the API and the CLI."""
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         listing = uow.catalog.listing(listing_id)
     ats = listing_ats(hub, listing)
     return {
@@ -82,13 +90,14 @@ def push_sku_stock(hub: Hub, job: Job) -> None:
     Every listing is tried; the first failure is raised afterwards so the job retries.
     """
     sku = str(job.payload["sku"])
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         listings = uow.catalog.listings(skus=[sku])
     failure: ConnectorError | None = None
     stale = False
     for listing in listings:
-        quantity = listing_ats(hub, listing).quantity
-        with hub.uow() as uow:
+        ats, version = _figure(hub, listing)
+        quantity = ats.quantity
+        with hub.reader() as uow:
             shop = uow.catalog.shop(listing.shop)
         try:
             hub.channel(shop).set_stock(channel_sku=listing.channel_sku, available=quantity)
@@ -96,13 +105,16 @@ def push_sku_stock(hub: Hub, job: Job) -> None:
             failure = failure or exc
             continue
         with hub.uow() as uow:
-            stale |= not uow.catalog.mark_pushed(
-                listing.id, version=listing.change_version, quantity=quantity
-            )
+            stale |= not uow.catalog.mark_pushed(listing.id, version=version, quantity=quantity)
             uow.commit()
     if stale:
         with hub.uow() as uow:
-            uow.outbox.add(JOB_STOCK_PUSH, {"sku": sku}, coalesce_key=f"stock:{uow.tenant}:{sku}")
+            uow.outbox.add(
+                JOB_STOCK_PUSH,
+                {"sku": sku},
+                coalesce_key=f"stock:{uow.tenant}:{sku}",
+                delay=hub.settings.stock_push_window,
+            )
             uow.commit()
     if failure is not None:
         raise failure

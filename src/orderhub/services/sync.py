@@ -30,7 +30,7 @@ def pull_orders(hub: Hub, shop_code: str, *, since: datetime | None = None) -> P
     The window starts a little before the cursor, because platforms index updates
     late; repeats are dropped by the inbox's de-duplication.
     """
-    with hub.uow() as uow:
+    with hub.reader() as uow:
         shop = uow.catalog.shop(shop_code)
         stored = uow.cursors.get(shop_code, CURSOR)
     if since is None and stored:

@@ -67,7 +67,6 @@ class Listing:
     channel_sku: str
     sku: str
     multiplier: int
-    change_version: int
     pushed_version: int
     pushed_quantity: int | None
     sync_ratio: Decimal | None = None
@@ -340,7 +339,6 @@ class CatalogRepository:
                 channel_sku=r.channel_sku,
                 sku=r.sku,
                 multiplier=r.multiplier,
-                change_version=r.change_version,
                 pushed_version=r.pushed_version,
                 pushed_quantity=r.pushed_quantity,
                 sync_ratio=None if r.sync_ratio is None else Decimal(r.sync_ratio),
@@ -357,18 +355,9 @@ class CatalogRepository:
             raise NotFound("listing", str(listing_id))
         return rows[0]
 
-    def bump_listings(self, skus: Sequence[str]) -> None:
-        """Note that stock behind the listings of these SKUs changed (counter goes up)."""
-        if skus:
-            c = t.listings.c
-            self.conn.execute(
-                update(t.listings)
-                .where(c.tenant == self.tenant, c.sku.in_(list(skus)))
-                .values(change_version=c.change_version + 1)
-            )
-
     def mark_pushed(self, listing_id: int, *, version: int, quantity: int) -> bool:
-        """Record a push unless a newer one was recorded already (stale pushes lose)."""
+        """Record a push unless one from newer stock was recorded already: `version` is
+        the stock ledger's position the pushed figure was computed from."""
         c = t.listings.c
         result = self.conn.execute(
             update(t.listings)

@@ -220,6 +220,15 @@ class StockRepository:
         rows = self.conn.execute(query.order_by(_LEVEL.sku, _LEVEL.node))
         return [Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows]
 
+    def version(self, skus: Iterable[str]) -> int:
+        """The ledger's position for these SKUs: it grows with every change of their stock."""
+        value = self.conn.execute(
+            select(func.max(_LEDGER_C.id)).where(
+                _LEDGER_C.tenant == self.tenant, _LEDGER_C.sku.in_(list(skus))
+            )
+        ).scalar()
+        return int(value or 0)
+
     def shipped_since(self, since: datetime) -> dict[tuple[str, str], int]:
         """Units shipped per (node, SKU) since a moment, from the ledger."""
         rows = self.conn.execute(

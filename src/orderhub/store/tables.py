@@ -138,7 +138,6 @@ listings = Table(
     Column("safety_stock", Integer, nullable=True),
     Column("max_listed", Integer, nullable=True),
     Column("end_below", Integer, nullable=False, server_default="0"),
-    Column("change_version", BigInteger, nullable=False, server_default="0"),
     Column("pushed_version", BigInteger, nullable=False, server_default="0"),
     Column("pushed_quantity", Integer, nullable=True),
     Column("pushed_at", UtcDateTime, nullable=True),
@@ -172,6 +171,7 @@ stock_ledger = Table(
     Column("at", UtcDateTime, nullable=False),
     Index("ix_stock_ledger_item", "tenant", "node", "sku"),
     Index("ix_stock_ledger_order", "order_id"),
+    Index("ix_stock_ledger_sku", "tenant", "sku", "id"),
 )
 
 inbox = Table(

@@ -32,14 +32,17 @@ class UnitOfWork:
     cursors: CursorRepository
     shipments: ShipmentRepository
 
-    def __init__(self, db: Database, *, tenant: str | None = None) -> None:
+    def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
         self.tenant = tenant or db.tenant
+        self.read_only = read_only
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> UnitOfWork:
         conn = self.db.engine.connect()
+        if self.read_only:
+            conn = conn.execution_options(orderhub_read_only=True)
         self._conn = conn
         self._tx = conn.begin()
         cipher, tenant = self.db.cipher, self.tenant

@@ -107,7 +107,6 @@ def upgrade() -> None:
         sa.Column("safety_stock", sa.Integer(), nullable=True),
         sa.Column("max_listed", sa.Integer(), nullable=True),
         sa.Column("end_below", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("change_version", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("pushed_version", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("pushed_quantity", sa.Integer(), nullable=True),
         sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=True),
@@ -288,6 +287,7 @@ def upgrade() -> None:
     with op.batch_alter_table("stock_ledger", schema=None) as batch_op:
         batch_op.create_index("ix_stock_ledger_item", ["tenant", "node", "sku"], unique=False)
         batch_op.create_index("ix_stock_ledger_order", ["order_id"], unique=False)
+        batch_op.create_index("ix_stock_ledger_sku", ["tenant", "sku", "id"], unique=False)
 
     op.create_table(
         "stock_levels",
@@ -359,6 +359,7 @@ def downgrade() -> None:
     op.drop_table("sync_cursors")
     op.drop_table("stock_levels")
     with op.batch_alter_table("stock_ledger", schema=None) as batch_op:
+        batch_op.drop_index("ix_stock_ledger_sku")
         batch_op.drop_index("ix_stock_ledger_order")
         batch_op.drop_index("ix_stock_ledger_item")
 

@@ -1,0 +1,649 @@
+"""Whole-pipeline benchmark: Shopify webhook in → reserved → delivered to the WMS.
+
+Three kinds of process, so that no two of them share an interpreter lock:
+
+* the hub, started as an operator starts it (`orderhub serve` with ORDERHUB_* and a
+  configuration YAML): its HTTP API and its in-process worker;
+* this process: the Shopify and Qimen emulators (uvicorn threads) and the bookkeeping;
+  a thin ASGI wrapper around the WMS emulator notes when each delivery order arrives;
+* the load generator (`bench/_loadgen.py`), posting signed webhooks.
+
+The raw reference (`bench/_reference.py`: verify the HMAC, one INSERT, commit) is
+driven by the same load generator, in the same run, on the same kind of database.
+
+Figures, per database: reference webhooks/s; pipeline orders/s (first webhook sent until
+the WMS has every order); webhooks accepted/s; webhook → WMS latency percentiles at a
+steady open-loop rate beside the reference's response-time percentiles at that rate;
+the hub's and the reference's peak RSS. One JSON object is printed on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import orderhub
+from _common import (
+    BENCH_DIR,
+    ThreadServer,
+    cpu_seconds,
+    free_port,
+    log,
+    peak_rss_mb,
+    percentiles,
+    postgres_server,
+    run_json_process,
+    serve_in_thread,
+    stop_process,
+    wait_http,
+)
+from _profile import Profiler
+from orderhub.config import Settings
+from orderhub.demo import Stack, StackOptions
+from orderhub.sandbox.qimen import QimenEmulator
+from orderhub.sandbox.shopify import ShopifyEmulator
+
+Namespace = argparse.Namespace
+
+SHOP = "SHOP1"
+NODE = "WH1"
+SHOP_DOMAIN = "bench-shop.myshopify.com"
+QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "bench-app-key", "bench-app-secret", "bench-owner"
+FIRST_ORDER_ID = 7_000_000_000_000
+TEMPLATES = 16
+TARGETS = {"pipeline_ratio_min": 1 / 3, "latency_p99_ms_max": 200.0, "hub_rss_mb_max": 300.0}
+
+_SOURCE_CODE = re.compile(rb"<sourceOrderCode>([^<]+)</sourceOrderCode>")
+
+
+class CreateRecorder:
+    """Wraps the WMS emulator's ASGI app and notes when each delivery order first arrived.
+
+    Only accepted creates count (HTTP 200 with `<flag>success</flag>`). Orders are keyed
+    by the shop's order id, which the hub sends as `orderLines[].sourceOrderCode`, so no
+    lookup from the hub's `deliveryOrderCode` (its own order id) is needed.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._arrivals: dict[str, float] = {}
+        self._served: list[tuple[float, float]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or b"deliveryorder.create" not in scope["query_string"]:
+            await self.app(scope, receive, send)
+            return
+        arrived = time.monotonic()
+        body = bytearray()
+        while True:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        replayed = False
+        status = 0
+        reply = bytearray()
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                reply.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, replay, capture)
+        finished = time.monotonic()
+        source = _SOURCE_CODE.search(body)
+        if status != 200 or b"<flag>success</flag>" not in reply or source is None:
+            return
+        key = source.group(1).decode()
+        with self._lock:
+            self._served.append((arrived, finished - arrived))
+            self._arrivals.setdefault(key, arrived)
+
+    def arrivals(self, keys: Iterable[str]) -> dict[str, float]:
+        """Arrival times of those of `keys` the WMS has received."""
+        with self._lock:
+            return {k: self._arrivals[k] for k in keys if k in self._arrivals}
+
+    def service_ms(self, start: float, end: float) -> dict[str, float | None]:
+        """How long the WMS emulator took to answer the creates that arrived in a window;
+        a slow answer here is the harness's cost, not the hub's."""
+        with self._lock:
+            spans = [d * 1000 for t, d in self._served if start <= t <= end]
+        return percentiles(spans)
+
+    def wait_for(self, keys: Sequence[str], timeout: float) -> dict[str, float]:
+        """Wait until every key has arrived or `timeout` passes; the arrivals seen."""
+        deadline = time.monotonic() + timeout
+        wanted = set(keys)
+        last_report = time.monotonic()
+        while True:
+            seen = self.arrivals(wanted)
+            if len(seen) == len(wanted) or time.monotonic() > deadline:
+                return seen
+            if time.monotonic() - last_report > 10:
+                log(f"  {len(seen)}/{len(wanted)} orders at the WMS so far")
+                last_report = time.monotonic()
+            time.sleep(0.01)
+
+
+@dataclass
+class Emulators:
+    """The emulated shop and warehouse, on loopback threads of this process.
+
+    The WMS never ships (`ship_delay=0`) so no shipping callback competes with the
+    measured flow, and its rate limit is far above any rate reached here.
+    """
+
+    skus: list[str]
+    stock: int
+    shopify: ShopifyEmulator = field(init=False)
+    qimen: QimenEmulator = field(init=False)
+    recorder: CreateRecorder = field(init=False)
+    shop_server: ThreadServer = field(init=False)
+    wms_server: ThreadServer = field(init=False)
+
+    def start(self) -> Emulators:
+        self.shopify = ShopifyEmulator(shop_domain=SHOP_DOMAIN, bucket_size=400, leak_rate=200.0)
+        self.shopify.seed_product({"skus": self.skus, "price": "19.90", "stock": 0})
+        self.qimen = QimenEmulator(
+            QIMEN_KEY,
+            QIMEN_SECRET,
+            QIMEN_CUSTOMER,
+            warehouse_code=NODE,
+            ship_delay=0.0,
+            rate_limit=1_000_000.0,
+        )
+        self.qimen.set_stock({sku: self.stock for sku in self.skus})
+        self.recorder = CreateRecorder(self.qimen.app)
+        self.shop_server = serve_in_thread(self.shopify.app)
+        self.wms_server = serve_in_thread(self.recorder)
+        return self
+
+    def templates(self, count: int) -> list[dict[str, Any]]:
+        """Real Shopify orders, placed in a twin of the shop so the hub's scheduled pull
+        of the real one finds nothing extra."""
+        twin = ShopifyEmulator(shop_domain=SHOP_DOMAIN)
+        try:
+            twin.seed_product({"skus": self.skus, "price": "19.90", "stock": 0})
+            return twin.place_random_orders(count, skus=self.skus)
+        finally:
+            twin.close()
+
+    def hub_config(self) -> dict[str, Any]:
+        """The hub's YAML configuration; secrets are `${VAR}` references, as in production."""
+        return {
+            "shops": [
+                {
+                    "code": SHOP,
+                    "platform": "shopify",
+                    "name": "Bench shop",
+                    "nodes": [NODE],
+                    "settings": {"base_url": self.shop_server.url, "shop_domain": SHOP_DOMAIN},
+                    "secrets": {
+                        "access_token": "${BENCH_SHOPIFY_TOKEN}",
+                        "webhook_secret": "${BENCH_SHOPIFY_SECRET}",
+                    },
+                }
+            ],
+            "nodes": [
+                {
+                    "code": NODE,
+                    "platform": "qimen",
+                    "name": "Bench warehouse",
+                    "settings": {
+                        "base_url": f"{self.wms_server.url}/router/qimen/service",
+                        "app_key": QIMEN_KEY,
+                        "customer_id": QIMEN_CUSTOMER,
+                        "warehouse_code": NODE,
+                        "owner_code": QIMEN_CUSTOMER,
+                    },
+                    "secrets": {"app_secret": "${BENCH_QIMEN_SECRET}"},
+                }
+            ],
+            "skus": [{"sku": sku, "title": f"Bench item {sku}"} for sku in self.skus],
+            "listings": [{"shop": SHOP, "channel_sku": sku, "sku": sku} for sku in self.skus],
+            "stock": [{"node": NODE, "sku": sku, "on_hand": self.stock} for sku in self.skus],
+        }
+
+    def secrets_env(self) -> dict[str, str]:
+        return {
+            "BENCH_SHOPIFY_TOKEN": self.shopify.access_token,
+            "BENCH_SHOPIFY_SECRET": self.shopify.client_secret,
+            "BENCH_QIMEN_SECRET": QIMEN_SECRET,
+        }
+
+    def stop(self) -> None:
+        self.wms_server.stop()
+        self.shop_server.stop()
+        self.shopify.close()
+        self.qimen.stop()
+
+
+@dataclass
+class Server:
+    """A server process this benchmark started, and where it answers."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without ORDERHUB_*: the hub runs on its defaults plus what we set."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
+
+
+def start_hub(workdir: Path, database_url: str, emulators: Emulators) -> Server:
+    """`orderhub serve` with an API, webhooks and an in-process worker, as an operator runs it."""
+    config_path = workdir / "orderhub.yaml"
+    config_path.write_text(yaml.safe_dump(emulators.hub_config(), sort_keys=False))
+    executable = Path(sys.executable).with_name("orderhub")
+    command = str(executable) if executable.exists() else shutil.which("orderhub")
+    if command is None:
+        raise RuntimeError("the orderhub command is not installed; pip install -e . first")
+    port = free_port()
+    env = _clean_env()
+    env.update(emulators.secrets_env())
+    env.update(
+        {
+            "ORDERHUB_DATABASE_URL": database_url,
+            "ORDERHUB_CONFIG": str(config_path),
+            "ORDERHUB_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
+        }
+    )
+    log_path = workdir / "hub.log"
+    with log_path.open("wb") as sink:
+        process = subprocess.Popen(
+            [command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server("hub", process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        wait_http(f"{server.url}/readyz", process=process, timeout=120)
+    except RuntimeError:
+        log(f"hub log:\n{server.log_tail()}")
+        server.stop()
+        raise
+    return server
+
+
+def start_reference(workdir: Path, database_url: str, secret: str) -> Server:
+    """The bare webhook receiver in a process of its own."""
+    port = free_port()
+    log_path = workdir / "reference.log"
+    with log_path.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, str(BENCH_DIR / "_reference.py"), database_url, secret, str(port)],
+            env=_clean_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server("reference", process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        wait_http(f"{server.url}/healthz", process=process, timeout=60)
+    except RuntimeError:
+        log(f"reference log:\n{server.log_tail()}")
+        server.stop()
+        raise
+    return server
+
+
+@dataclass
+class Load:
+    """What the load generator is told, apart from where and how much."""
+
+    templates: list[dict[str, Any]]
+    secret: str
+    workdir: Path
+    next_id: int = FIRST_ORDER_ID
+
+    def send(self, server: Server, count: int, *, concurrency: int = 32, rate: float = 0.0) -> Sent:
+        """Post `count` new orders to `server`; closed loop, or open loop at `rate`/s."""
+        first = self.next_id
+        self.next_id += count
+        spec = {
+            "url": f"{server.url}/webhooks/{SHOP}",
+            "secret": self.secret,
+            "shop_domain": SHOP_DOMAIN,
+            "templates": self.templates,
+            "first_id": first,
+            "first_number": 1001 + first - FIRST_ORDER_ID,
+            "count": count,
+            "concurrency": concurrency,
+            "rate": rate,
+        }
+        budget = 120.0 + (count / rate if rate > 0 else count / 10)
+        result = run_json_process("_loadgen.py", spec, self.workdir, timeout=budget)
+        sent = Sent([tuple(row) for row in result["results"]], result["errors"])
+        if sent.errors:
+            log(f"  {server.name}: {count - sent.accepted} webhooks not accepted: {sent.errors}")
+        return sent
+
+
+@dataclass
+class Sent:
+    """The load generator's record: (order id, due, sent, answered, status) per webhook."""
+
+    rows: list[tuple[int, float, float, float, int]]
+    errors: dict[str, int]
+
+    @property
+    def accepted_keys(self) -> list[str]:
+        """Orders whose webhook was answered 2xx: only these can reach the warehouse."""
+        return [str(row[0]) for row in self.rows if 200 <= row[4] < 300]
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for row in self.rows if 200 <= row[4] < 300)
+
+    @property
+    def first_sent(self) -> float:
+        return min(row[2] for row in self.rows)
+
+    @property
+    def last_answered(self) -> float:
+        return max(row[3] for row in self.rows)
+
+    def accepted_per_s(self) -> float:
+        return self.accepted / max(1e-9, self.last_answered - self.first_sent)
+
+    def response_ms(self) -> list[float]:
+        """Answer time from when each webhook was due (open loop: its scheduled time)."""
+        return [(row[3] - row[1]) * 1000 for row in self.rows if 200 <= row[4] < 300]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def schedule_lag_ms(self) -> float | None:
+        """How far behind schedule the generator sent (p99), to show it kept up."""
+        return percentiles([(row[2] - row[1]) * 1000 for row in self.rows])["p99"]
+
+
+class CpuMeter:
+    """CPU used by a server process and by this one (the emulators) over a phase, as a
+    percentage of one core: 100 means a whole core, the most one interpreter lock allows
+    for Python code."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.started = time.monotonic()
+        self.server = cpu_seconds(pid)
+        self.emulators = cpu_seconds()
+
+    def read(self) -> dict[str, float]:
+        wall = max(1e-9, time.monotonic() - self.started)
+        return {
+            "server": round(100 * (cpu_seconds(self.pid) - self.server) / wall, 1),
+            "emulators": round(100 * (cpu_seconds() - self.emulators) / wall, 1),
+        }
+
+
+def drain(server: Server, timeout: float = 60.0) -> None:
+    """Wait until the hub has no pending or running job (stock pushes included)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = 0
+        for status in ("pending", "running"):
+            reply = httpx.get(
+                f"{server.url}/api/v1/jobs", params={"status": status, "limit": 1}, timeout=10
+            )
+            reply.raise_for_status()
+            busy += len(reply.json())
+        if busy == 0:
+            return
+        time.sleep(0.2)
+    log("  the hub still had jobs queued after the drain timeout; going on")
+
+
+@dataclass
+class Figures:
+    """One side's measurements: throughput, latency percentiles, peak memory."""
+
+    per_s: float
+    accepted: int
+    latency_ms: dict[str, float | None]
+    rss_mb: float
+    schedule_lag_ms: float | None
+    cpu_pct: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def measure_reference(workdir: Path, database_url: str, load: Load, args: Namespace) -> Figures:
+    """The bare receiver: throughput at the same concurrency, response time at the same rate."""
+    server = start_reference(workdir, database_url, load.secret)
+    try:
+        log(f"reference: warm-up {args.warmup}")
+        load.send(server, args.warmup, concurrency=args.concurrency)
+        log(f"reference: {args.orders} webhooks, concurrency {args.concurrency}")
+        meter = CpuMeter(server.process.pid)
+        burst = load.send(server, args.orders, concurrency=args.concurrency)
+        cpu = meter.read()
+        steady_count = int(args.rate * args.duration)
+        log(f"reference: {steady_count} webhooks at {args.rate:g}/s")
+        steady = load.send(server, steady_count, rate=args.rate)
+        rss = peak_rss_mb(server.process.pid)
+    finally:
+        server.stop()
+    return Figures(
+        per_s=burst.accepted / max(1e-9, burst.last_answered - burst.first_sent),
+        accepted=burst.accepted,
+        latency_ms=percentiles(steady.response_ms(), missing=len(steady) - steady.accepted),
+        rss_mb=rss,
+        schedule_lag_ms=steady.schedule_lag_ms(),
+        cpu_pct=cpu["server"],
+    )
+
+
+def measure_hub(
+    kind: str, workdir: Path, database_url: str, emulators: Emulators, load: Load, args: Namespace
+) -> Figures:
+    """The hub: pipeline throughput, acceptance, webhook → WMS latency, peak RSS."""
+    server = start_hub(workdir, database_url, emulators)
+    recorder = emulators.recorder
+    try:
+        log(f"hub: warm-up {args.warmup}")
+        warm = load.send(server, args.warmup, concurrency=args.concurrency)
+        recorder.wait_for(warm.accepted_keys, args.timeout)
+        drain(server)
+        profiler = None
+        if args.profile:
+            profiler = Profiler(server.process.pid, args.profile / f"hub-{kind}")
+        log(f"hub: {args.orders} webhooks, concurrency {args.concurrency}")
+        meter = CpuMeter(server.process.pid)
+        burst = load.send(server, args.orders, concurrency=args.concurrency)
+        arrived = recorder.wait_for(burst.accepted_keys, args.timeout)
+        gave_up = time.monotonic()
+        cpu = meter.read()
+        profile = profiler.stop() if profiler else None
+        end = max(arrived.values()) if len(arrived) == len(burst) else gave_up
+        wms_service = recorder.service_ms(burst.first_sent, end)
+        pipeline_per_s = len(arrived) / max(1e-9, end - burst.first_sent)
+        log(f"hub: {len(arrived)}/{args.orders} orders at the WMS, {pipeline_per_s:.1f}/s")
+        drain(server)
+        steady_count = int(args.rate * args.duration)
+        log(f"hub: {steady_count} webhooks at {args.rate:g}/s")
+        steady = load.send(server, steady_count, rate=args.rate)
+        steady_arrived = recorder.wait_for(steady.accepted_keys, args.timeout)
+        due = {str(row[0]): row[1] for row in steady.rows}
+        latencies = [(t - due[k]) * 1000 for k, t in steady_arrived.items()]
+        missing = len(steady) - len(steady_arrived)
+        rss = peak_rss_mb(server.process.pid)
+    except BaseException:
+        log(f"hub log:\n{server.log_tail()}")
+        raise
+    finally:
+        server.stop()
+    wms = emulators.qimen.stats()
+    extra: dict[str, Any] = {
+        "webhooks_accepted": burst.accepted,
+        "webhooks_accepted_per_s": round(burst.accepted_per_s(), 1),
+        "completed": len(arrived),
+        "latency_orders": len(steady),
+        "latency_missing": missing,
+        "webhook_response_ms": percentiles(steady.response_ms()),
+        "emulators_cpu_pct": cpu["emulators"],
+        "wms_service_ms": wms_service,
+        "wms_distinct_orders": wms["distinct_orders"],
+        "wms_duplicate_creates": wms["duplicate_creates"],
+    }
+    if profile is not None:
+        extra["profile"] = profile
+    return Figures(
+        per_s=pipeline_per_s,
+        accepted=burst.accepted,
+        latency_ms=percentiles(latencies, missing=missing),
+        rss_mb=rss,
+        schedule_lag_ms=steady.schedule_lag_ms(),
+        cpu_pct=cpu["server"],
+        extra=extra,
+    )
+
+
+def run_database(kind: str, args: Namespace) -> dict[str, Any]:
+    """Reference then hub on one kind of database; every temporary thing removed after."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"orderhub-bench-{kind}."))
+    skus = Stack(Settings(database_url="sqlite://"), StackOptions(skus=args.skus)).sku_codes
+    emulators = Emulators(skus, args.stock).start()
+    try:
+        load = Load(emulators.templates(TEMPLATES), emulators.shopify.client_secret, workdir)
+        if kind == "postgresql":
+            with postgres_server() as url:
+                reference = measure_reference(workdir, url, load, args)
+                hub = measure_hub(kind, workdir, url, emulators, load, args)
+        else:
+            reference_url = f"sqlite:///{workdir / 'reference.db'}"
+            reference = measure_reference(workdir, reference_url, load, args)
+            hub_url = f"sqlite:///{workdir / 'orderhub.db'}"
+            hub = measure_hub(kind, workdir, hub_url, emulators, load, args)
+    finally:
+        emulators.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return report(reference, hub)
+
+
+def report(reference: Figures, hub: Figures) -> dict[str, Any]:
+    """One database's figures, each beside its reference and the ratio."""
+    extra = dict(hub.extra)
+    accepted_per_s = extra.pop("webhooks_accepted_per_s")
+    ratio = hub.per_s / reference.per_s if reference.per_s else 0.0
+    p99, reference_p99 = hub.latency_ms["p99"], reference.latency_ms["p99"]
+    latency_ratio = round(p99 / reference_p99, 1) if p99 is not None and reference_p99 else None
+    result: dict[str, Any] = {
+        "reference_per_s": round(reference.per_s, 1),
+        "pipeline_per_s": round(hub.per_s, 1),
+        "ratio": round(ratio, 3),
+        "webhooks_accepted_per_s": accepted_per_s,
+        "webhooks_accepted_ratio": round(accepted_per_s / reference.per_s, 3),
+        "latency_ms": hub.latency_ms,
+        "reference_latency_ms": reference.latency_ms,
+        "latency_p99_ratio": latency_ratio,
+        "hub_peak_rss_mb": hub.rss_mb,
+        "reference_peak_rss_mb": reference.rss_mb,
+        "rss_ratio": round(hub.rss_mb / reference.rss_mb, 2),
+        "load_schedule_lag_p99_ms": {
+            "hub": hub.schedule_lag_ms,
+            "reference": reference.schedule_lag_ms,
+        },
+        "reference_accepted": reference.accepted,
+        "burst_cpu_pct": {"hub": hub.cpu_pct, "reference": reference.cpu_pct},
+        **extra,
+        "targets_met": {
+            "pipeline_ge_third_of_reference": ratio >= TARGETS["pipeline_ratio_min"],
+            "p99_lt_200ms": p99 is not None and p99 < TARGETS["latency_p99_ms_max"],
+            "rss_lt_300mb": hub.rss_mb < TARGETS["hub_rss_mb_max"],
+        },
+    }
+    return result
+
+
+def parse_args(argv: Sequence[str]) -> Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--orders", type=int, default=1000, help="webhooks in the burst (N)")
+    parser.add_argument("--concurrency", type=int, default=32, help="senders in the burst (C)")
+    parser.add_argument("--rate", type=float, default=100.0, help="open-loop rate, orders/s")
+    parser.add_argument("--duration", type=float, default=20.0, help="open-loop seconds")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed orders first")
+    parser.add_argument("--skus", type=int, default=5, help="SKUs the orders draw from")
+    parser.add_argument("--stock", type=int, default=10_000_000, help="opening stock per SKU")
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="longest wait for orders to reach the WMS"
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="sample the hub with py-spy during the burst into this dir"
+    )
+    args = parser.parse_args(argv)
+    for name in ("orders", "concurrency", "warmup", "skus"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.orders > 50_000 or args.rate * args.duration > 50_000:
+        parser.error("keep a run under 50 000 orders per phase")
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def main(argv: Sequence[str]) -> None:
+    args = parse_args(argv)
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    output: dict[str, Any] = {}
+    for kind in kinds:
+        log(f"== {kind}")
+        output[kind] = run_database(kind, args)
+        log(f"{kind}: {json.dumps(output[kind])}")
+    output.update(
+        {
+            "orders": args.orders,
+            "concurrency": args.concurrency,
+            "latency_rate_per_s": args.rate,
+            "latency_duration_s": args.duration,
+            "cpu_count": os.cpu_count(),
+            "targets": TARGETS,
+            "hub_source": str(Path(orderhub.__file__).parent),
+        }
+    )
+    print(json.dumps(output))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
