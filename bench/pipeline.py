@@ -269,8 +269,12 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
 
 
-def start_hub(workdir: Path, database_url: str, emulators: Emulators) -> Server:
-    """`orderhub serve` with an API, webhooks and an in-process worker, as an operator runs it."""
+def start_hub(
+    workdir: Path, database_url: str, emulators: Emulators, *, workers: int = 0
+) -> tuple[Server, list[Server]]:
+    """`orderhub serve` with an API, webhooks and an in-process worker, as an operator runs
+    it; or, with `workers`, `serve --no-worker` plus that many `orderhub worker` processes
+    (the production layout, which uses every core)."""
     config_path = workdir / "orderhub.yaml"
     config_path.write_text(yaml.safe_dump(emulators.hub_config(), sort_keys=False))
     executable = Path(sys.executable).with_name("orderhub")
@@ -288,9 +292,10 @@ def start_hub(workdir: Path, database_url: str, emulators: Emulators) -> Server:
         }
     )
     log_path = workdir / "hub.log"
+    serve = [command, "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as sink:
         process = subprocess.Popen(
-            [command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*serve, "--no-worker"] if workers else serve,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=sink,
@@ -303,7 +308,19 @@ def start_hub(workdir: Path, database_url: str, emulators: Emulators) -> Server:
         log(f"hub log:\n{server.log_tail()}")
         server.stop()
         raise
-    return server
+    started: list[Server] = []
+    for i in range(workers):
+        worker_log = workdir / f"worker-{i}.log"
+        with worker_log.open("wb") as sink:
+            child = subprocess.Popen(
+                [command, "worker"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(Server(f"worker-{i}", child, "", worker_log))
+    return server, started
 
 
 def start_reference(workdir: Path, database_url: str, secret: str) -> Server:
@@ -478,7 +495,7 @@ def measure_hub(
     kind: str, workdir: Path, database_url: str, emulators: Emulators, load: Load, args: Namespace
 ) -> Figures:
     """The hub: pipeline throughput, acceptance, webhook → WMS latency, peak RSS."""
-    server = start_hub(workdir, database_url, emulators)
+    server, workers = start_hub(workdir, database_url, emulators, workers=args.workers)
     recorder = emulators.recorder
     try:
         log(f"hub: warm-up {args.warmup}")
@@ -507,11 +524,13 @@ def measure_hub(
         due = {str(row[0]): row[1] for row in steady.rows}
         latencies = [(t - due[k]) * 1000 for k, t in steady_arrived.items()]
         missing = len(steady) - len(steady_arrived)
-        rss = peak_rss_mb(server.process.pid)
+        rss = max(peak_rss_mb(x.process.pid) for x in [server, *workers])
     except BaseException:
         log(f"hub log:\n{server.log_tail()}")
         raise
     finally:
+        for worker in workers:
+            worker.stop()
         server.stop()
     wms = emulators.qimen.stats()
     extra: dict[str, Any] = {
@@ -525,6 +544,7 @@ def measure_hub(
         "wms_service_ms": wms_service,
         "wms_distinct_orders": wms["distinct_orders"],
         "wms_duplicate_creates": wms["duplicate_creates"],
+        "worker_processes": args.workers,
     }
     if profile is not None:
         extra["profile"] = profile
@@ -605,6 +625,12 @@ def parse_args(argv: Sequence[str]) -> Namespace:
     parser.add_argument("--duration", type=float, default=20.0, help="open-loop seconds")
     parser.add_argument("--warmup", type=int, default=50, help="untimed orders first")
     parser.add_argument("--skus", type=int, default=5, help="SKUs the orders draw from")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="separate `orderhub worker` processes (0: the worker runs inside `serve`)",
+    )
     parser.add_argument("--stock", type=int, default=10_000_000, help="opening stock per SKU")
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="longest wait for orders to reach the WMS"

@@ -148,6 +148,7 @@ class Worker:
         failed: list[Job] = []
         try:
             with self.hub.uow() as uow:
+                uow.serialize_tenants([job.tenant for job in jobs])
                 for job in jobs:
                     try:
                         with uow.savepoint():

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from sqlalchemy import Connection, RootTransaction
+from sqlalchemy import Connection, RootTransaction, text
 
 from orderhub.store.catalog import CatalogRepository
 from orderhub.store.db import Database
@@ -83,6 +83,22 @@ class UnitOfWork:
             self.outbox.added = added
             raise
         nested.commit()
+
+    def serialize_tenants(self, tenants: list[str]) -> None:
+        """Hold, until commit, the lock that lets one transaction at a time write these
+        sellers' orders and stock (PostgreSQL; SQLite's write lock already does).
+
+        Batches of many orders would otherwise lock hot stock rows in different orders
+        in different worker processes and deadlock; taking the sellers' locks in sorted
+        order first makes that impossible, while calls to platforms stay parallel.
+        """
+        if self._conn is None or self._conn.dialect.name != "postgresql":
+            return
+        for tenant in sorted(set(tenants)):
+            self._conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('orderhub:' || :tenant))"),
+                {"tenant": tenant},
+            )
 
     def rollback(self) -> None:
         if self._tx is not None:
