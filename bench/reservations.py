@@ -1,0 +1,312 @@
+"""Reservations per second through `StockRepository.reserve`, beside the bare UPDATE.
+
+The hub reserves stock with one conditional UPDATE plus a ledger row, in a transaction
+of its own (one UnitOfWork per reservation). This measures that on one hot SKU (every
+worker on the same row) and on SKUs spread uniformly (1,000 by default), with 1, 4 and
+8 worker processes, and beside it, in the same run on the same database:
+
+* raw: the same `UPDATE stock_levels SET reserved = reserved + 1 ... WHERE ... AND
+  on_hand - reserved >= 1` issued in a plain loop, autocommit per statement (psycopg,
+  or the sqlite3 module with the hub's pragmas), by the same number of processes;
+* on PostgreSQL, pgbench running that UPDATE (`pgbench -n -f script.sql -c C -j C -T S`).
+
+Workers are processes, so that Python's interpreter lock does not cap the hub at one
+core while the raw loop (which spends its time waiting on the database) is not capped.
+PostgreSQL is a throwaway server with default settings (fsync on), started with
+`scripts/pg` and removed afterwards; SQLite is a temporary file in WAL mode. Progress
+goes to stderr; one JSON object is printed on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+
+from _common import log, postgres_server
+from orderhub.crypto import Cipher
+from orderhub.store import tables as t
+from orderhub.store.db import Database, make_engine, upgrade_schema
+from orderhub.store.uow import UnitOfWork
+
+TENANT, NODE, HOT = "bench", "WH1", "HOT"
+ON_HAND = 1_000_000_000  # never runs out: every reservation must succeed
+RAW_PG = (
+    "UPDATE stock_levels SET reserved = reserved + 1, updated_at = now() "
+    "WHERE tenant = %s AND node = %s AND sku = %s AND on_hand - reserved >= 1"
+)
+RAW_SQLITE = (
+    "UPDATE stock_levels SET reserved = reserved + 1, updated_at = ? "
+    "WHERE tenant = ? AND node = ? AND sku = ? AND on_hand - reserved >= 1"
+)
+PGBENCH_UPDATE = (
+    "UPDATE stock_levels SET reserved = reserved + 1, updated_at = now() "
+    f"WHERE tenant = '{TENANT}' AND node = '{NODE}' AND sku = {{sku}} "
+    "AND on_hand - reserved >= 1;\n"
+)
+_TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
+
+Reserve = Callable[[str], bool]
+
+
+def spread_skus(count: int) -> list[str]:
+    return [f"S{i}" for i in range(1, count + 1)]
+
+
+# ---------------------------------------------------------------------------- workers
+
+
+def _hub_reserver(url: str) -> Reserve:
+    """One reservation as the hub makes it: a UnitOfWork, reserve (UPDATE + ledger row),
+    commit."""
+    cipher = Cipher({"bench": b"b" * 32}, "bench")
+    db = Database(make_engine(url, pool_size=1), cipher, tenant=TENANT)
+    prefix, made = f"bench-{os.getpid()}-", 0
+
+    def reserve(sku: str) -> bool:
+        nonlocal made
+        made += 1
+        with UnitOfWork(db) as uow:
+            ok = uow.stock.reserve(NODE, sku, 1, order_id=f"{prefix}{made}")
+            uow.commit()
+        return ok
+
+    return reserve
+
+
+def _raw_reserver(url: str) -> Reserve:
+    """The bare UPDATE, autocommit per statement, through the plain driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(str(parsed.database), isolation_level=None, timeout=60)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
+            conn.execute(f"PRAGMA {pragma}")
+
+        def reserve_sqlite(sku: str) -> bool:
+            now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+            return conn.execute(RAW_SQLITE, (now, TENANT, NODE, sku)).rowcount == 1
+
+        return reserve_sqlite
+    import psycopg
+
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    pg = psycopg.connect(dsn, autocommit=True)
+
+    def reserve_pg(sku: str) -> bool:
+        return pg.execute(RAW_PG, (TENANT, NODE, sku)).rowcount == 1
+
+    return reserve_pg
+
+
+def _worker(tasks: Any, results: Any) -> None:
+    """A benchmark process: runs (kind, url, skus, start, seconds) tasks until None."""
+    reservers: dict[tuple[str, str], Reserve] = {}
+    rng = random.Random(os.getpid())
+    while (task := tasks.get()) is not None:
+        kind, url, skus, start_at, seconds = task
+        key = (kind, url)
+        if key not in reservers:
+            reservers[key] = (_hub_reserver if kind == "hub" else _raw_reserver)(url)
+        reserve = reservers[key]
+        reserve(skus[0])  # a warm connection before the clock starts
+        time.sleep(max(0.0, start_at - time.time()))
+        done = refused = 0
+        end = start_at + seconds
+        while time.time() < end:
+            if reserve(skus[0] if len(skus) == 1 else rng.choice(skus)):
+                done += 1
+            else:
+                refused += 1
+        results.put((done, refused, time.time() - start_at))
+
+
+class Workers:
+    """Worker processes started once; a measurement runs on the first C of them."""
+
+    def __init__(self, count: int) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self.results = spawn.Queue()
+        self.queues = [spawn.Queue() for _ in range(count)]
+        self.processes = [
+            spawn.Process(target=_worker, args=(q, self.results), daemon=True) for q in self.queues
+        ]
+        for process in self.processes:
+            process.start()
+        self.warm = False
+
+    def measure(
+        self, kind: str, url: str, skus: Sequence[str], concurrency: int, seconds: float
+    ) -> dict[str, float]:
+        # Room to connect (and, the first time, for the processes to start and import).
+        start_at = time.time() + (1.0 if self.warm else 5.0)
+        self.warm = True
+        for q in self.queues[:concurrency]:
+            q.put((kind, url, list(skus), start_at, seconds))
+        outcomes = [self.results.get(timeout=seconds + 120) for _ in range(concurrency)]
+        done = sum(o[0] for o in outcomes)
+        refused = sum(o[1] for o in outcomes)
+        elapsed = max(o[2] for o in outcomes)
+        return {"per_s": round(done / elapsed, 1), "refused": refused}
+
+    def stop(self) -> None:
+        for q in self.queues:
+            q.put(None)
+        for process in self.processes:
+            process.join(30)
+            if process.is_alive():
+                process.kill()
+
+
+# ---------------------------------------------------------------------------- set-up
+
+
+def prepare(url: str, skus: Sequence[str]) -> None:
+    """The hub's schema, and one stock level per SKU with stock that never runs out."""
+    engine = make_engine(url)
+    try:
+        upgrade_schema(engine)
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                insert(t.stock_levels),
+                [
+                    {"tenant": TENANT, "node": NODE, "sku": sku, "on_hand": ON_HAND,
+                     "reserved": 0, "updated_at": now}
+                    for sku in [HOT, *skus]
+                ],
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def server_version(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite {sqlite3.sqlite_version}"
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SHOW server_version")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def pgbench(url: str, sku_count: int, concurrency: int, seconds: float, workdir: Path) -> float:
+    """Transactions per second of pgbench running the same UPDATE."""
+    script = workdir / f"reserve-{sku_count}.sql"
+    if sku_count == 1:
+        script.write_text(PGBENCH_UPDATE.format(sku=f"'{HOT}'"))
+    else:
+        script.write_text(
+            f"\\set s random(1, {sku_count})\n" + PGBENCH_UPDATE.format(sku="'S' || :s")
+        )
+    parsed = make_url(url)
+    command = [
+        "pgbench", "-n", "-f", str(script), "-c", str(concurrency), "-j", str(concurrency),
+        "-T", str(max(1, round(seconds))), "-h", str(parsed.host), "-p", str(parsed.port),
+        "-U", str(parsed.username), str(parsed.database),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 120, check=False
+    )
+    found = _TPS.search(done.stdout)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"pgbench failed: {done.stderr.strip() or done.stdout.strip()}")
+    return float(found.group(1))
+
+
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def run_database(
+    workers: Workers, url: str, args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
+    skus = spread_skus(args.skus)
+    prepare(url, skus)
+    postgres = make_url(url).get_backend_name() == "postgresql"
+    figures: dict[str, Any] = {"server": server_version(url)}
+    for name, pool in (("hot_sku", [HOT]), (f"{args.skus}_skus", skus)):
+        rows = []
+        for concurrency in args.workers:
+            log(f"{name}, {concurrency} worker(s): raw UPDATE")
+            raw = workers.measure("raw", url, pool, concurrency, args.seconds)
+            log(f"{name}, {concurrency} worker(s): StockRepository.reserve")
+            hub = workers.measure("hub", url, pool, concurrency, args.seconds)
+            row: dict[str, Any] = {
+                "workers": concurrency,
+                "hub_per_s": hub["per_s"],
+                "raw_per_s": raw["per_s"],
+                "hub_vs_raw": ratio(hub["per_s"], raw["per_s"]),
+                "refused": int(hub["refused"] + raw["refused"]),
+            }
+            if postgres:
+                log(f"{name}, {concurrency} client(s): pgbench")
+                tps = pgbench(url, len(pool), concurrency, args.seconds, workdir)
+                row.update(
+                    pgbench_tps=round(tps, 1),
+                    hub_vs_pgbench=ratio(hub["per_s"], tps),
+                    raw_vs_pgbench=ratio(raw["per_s"], tps),
+                )
+            log(f"  {row}")
+            rows.append(row)
+        figures[name] = rows
+    return figures
+
+
+def main(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
+    parser.add_argument("--skus", type=int, default=1000, help="SKUs in the spread case")
+    parser.add_argument(
+        "--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8],
+        help="worker processes, comma-separated (1,4,8)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="orderhub-bench-reservations."))
+    workers = Workers(max(args.workers))
+    output: dict[str, Any] = {
+        "benchmark": "reservations",
+        "unit": "reservations per second, each its own transaction",
+        "seconds_per_measurement": args.seconds,
+        "worker_kind": "processes",
+        "cpus": os.cpu_count(),
+        "databases": {},
+    }
+    try:
+        if args.db in ("sqlite", "both"):
+            log("SQLite")
+            url = f"sqlite:///{workdir / 'reservations.db'}"
+            output["databases"]["sqlite"] = run_database(workers, url, args, workdir)
+        if args.db in ("postgresql", "both"):
+            log("PostgreSQL: starting a throwaway server with default settings")
+            with postgres_server("orderhub_reservations") as url:
+                output["databases"]["postgresql"] = run_database(workers, url, args, workdir)
+    finally:
+        workers.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(output))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
