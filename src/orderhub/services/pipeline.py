@@ -79,6 +79,8 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
             ],
             stage="reserve",
         )
+        # The shop may have counted the sale itself: show it the hub's figure again.
+        schedule_stock_push(uow, short, window=stock_window)
         return
     order.move_to(OrderStatus.RESERVED)
     presold = [sku for sku, allowed in backorder.items() if allowed]

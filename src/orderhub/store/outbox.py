@@ -22,7 +22,7 @@ from orderhub.store.ids import new_id
 
 __all__ = ["Job", "JobRow", "OutboxRepository"]
 
-_INSERTS: dict[str, Any] = {}
+_INSERTS: dict[tuple[str, bool], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,24 @@ class OutboxRepository:
         self.tenant = tenant
         self.added = 0
 
-    def _insert(self) -> Any:
+    def _insert(self, *, coalesced: bool) -> Any:
         dialect = self.conn.dialect.name
-        stmt = _INSERTS.get(dialect)
+        stmt = _INSERTS.get((dialect, coalesced))
         if stmt is None:
             module = postgresql if dialect == "postgresql" else sqlite
-            stmt = _INSERTS[dialect] = module.insert(t.outbox_jobs).on_conflict_do_nothing()
+            base = module.insert(t.outbox_jobs)
+            if coalesced:
+                # Touch the pending twin instead of skipping it: the row stays locked
+                # until this transaction commits, so no worker can run that job on stock
+                # read before this change (SKIP LOCKED passes it over meanwhile).
+                stmt = base.on_conflict_do_update(
+                    index_elements=["coalesce_key"],
+                    index_where=text("status = 'pending' AND coalesce_key IS NOT NULL"),
+                    set_={"coalesce_key": base.excluded.coalesce_key},
+                )
+            else:
+                stmt = base.on_conflict_do_nothing()
+            _INSERTS[(dialect, coalesced)] = stmt
         return stmt
 
     def add(
@@ -85,7 +97,7 @@ class OutboxRepository:
         is dropped, because the first one already carries the effect."""
         now = time.time()
         self.conn.execute(
-            self._insert(),
+            self._insert(coalesced=coalesce_key is not None),
             {
                 "tenant": self.tenant,
                 "kind": kind,
