@@ -22,11 +22,14 @@ from orderhub.domain.errors import OrderhubError
 from orderhub.observability import get_logger, metrics
 from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD
 from orderhub.services.hub import Hub
+from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.store.outbox import Job
 
 __all__ = ["Worker", "backoff"]
 
 log = get_logger(__name__)
+
+URGENT_KINDS = frozenset({JOB_STOCK_PUSH})
 
 
 def backoff(attempt: int, *, base: float, cap: float) -> float:
@@ -75,6 +78,11 @@ class Worker:
         lanes: list[tuple[str, list[str], int]] = []
         if self.batch_kinds:
             lanes.append(("worker-batch", self.batch_kinds, self.batch))
+        # Stock pushes get a lane of their own: a backlog of orders to push must never
+        # keep the shops showing stock that was sold meanwhile.
+        urgent = [kind for kind in self.call_kinds if kind in URGENT_KINDS]
+        if urgent:
+            lanes.append(("worker-stock", urgent, 4))
         if self.call_kinds:
             lanes += [(f"worker-{i}", self.call_kinds, 2) for i in range(self.threads)]
         for name, kinds, limit in lanes:
