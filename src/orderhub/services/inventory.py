@@ -190,13 +190,8 @@ def apply_stock_changes(
 
 def _in_flight(uow: UnitOfWork, node: str) -> set[str]:
     """SKUs of orders the node has but has not confirmed shipped: their counts move."""
-    skus: set[str] = set()
-    for status in (OrderStatus.PUSHED, OrderStatus.CANCELLING, OrderStatus.SHIPPED):
-        for order_id in uow.orders.ids_by_status(status.value, limit=10_000):
-            order = uow.orders.get(order_id)
-            if order.node == node:
-                skus |= {line.sku for line in order.lines if line.sku}
-    return skus
+    moving = [OrderStatus.PUSHED, OrderStatus.CANCELLING, OrderStatus.SHIPPED]
+    return uow.orders.skus_at_node(node, [status.value for status in moving])
 
 
 def reconcile_node(hub: Hub, node_code: str, *, apply: bool = True) -> list[Difference]:

@@ -193,6 +193,17 @@ class OrderRepository:
         )
         return [r.id for r in rows]
 
+    def skus_at_node(self, node: str, statuses: list[str]) -> set[str]:
+        """SKUs on the lines of this node's orders in these statuses."""
+        o, line = t.orders.c, t.order_lines.c
+        rows = self.conn.execute(
+            select(line.sku)
+            .join(t.orders, line.order_id == o.id)
+            .where(o.tenant == self.tenant, o.node == node, o.status.in_(statuses))
+            .distinct()
+        )
+        return {r.sku for r in rows if r.sku}
+
     def ids_by_status(self, status: str, *, limit: int = 1000) -> list[str]:
         rows = self.conn.execute(
             select(t.orders.c.id)
