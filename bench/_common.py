@@ -16,22 +16,18 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 __all__ = [
     "BENCH_DIR",
     "REPO",
-    "ThreadServer",
     "cpu_seconds",
     "free_port",
     "log",
@@ -39,7 +35,6 @@ __all__ = [
     "percentiles",
     "postgres_server",
     "run_json_process",
-    "serve_in_thread",
     "stop_process",
     "wait_http",
 ]
@@ -58,48 +53,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@dataclass
-class ThreadServer:
-    """An ASGI app served by uvicorn on a loopback thread of this process."""
-
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def serve_in_thread(app: Any) -> ThreadServer:
-    """Serve `app` on a free loopback port from a daemon thread; returns once it listens.
-
-    The listening socket is made with proto IPPROTO_TCP on purpose: asyncio only sets
-    TCP_NODELAY on accepted sockets whose proto is IPPROTO_TCP, and a socket made with
-    proto 0 (as `orderhub.sandbox.server` makes it) leaves Nagle's algorithm on, so
-    each answer's body waits about 40 ms for the client's delayed ACK.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=30
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"http-{port}", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"the server on port {port} did not start")
-        time.sleep(0.01)
-    return ThreadServer(f"http://127.0.0.1:{port}", server, thread)
 
 
 def wait_http(url: str, *, process: subprocess.Popen[bytes] | None, timeout: float) -> None:

@@ -42,7 +42,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import orderhub
 from _common import (
     BENCH_DIR,
-    ThreadServer,
     cpu_seconds,
     free_port,
     log,
@@ -50,7 +49,6 @@ from _common import (
     percentiles,
     postgres_server,
     run_json_process,
-    serve_in_thread,
     stop_process,
     wait_http,
 )
@@ -58,6 +56,7 @@ from _profile import Profiler
 from orderhub.config import Settings
 from orderhub.demo import Stack, StackOptions
 from orderhub.sandbox.qimen import QimenEmulator
+from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
 
 Namespace = argparse.Namespace
@@ -167,8 +166,8 @@ class Emulators:
     shopify: ShopifyEmulator = field(init=False)
     qimen: QimenEmulator = field(init=False)
     recorder: CreateRecorder = field(init=False)
-    shop_server: ThreadServer = field(init=False)
-    wms_server: ThreadServer = field(init=False)
+    shop_server: RunningServer = field(init=False)
+    wms_server: RunningServer = field(init=False)
 
     def start(self) -> Emulators:
         self.shopify = ShopifyEmulator(shop_domain=SHOP_DOMAIN, bucket_size=400, leak_rate=200.0)

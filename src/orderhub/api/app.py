@@ -217,12 +217,11 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def prometheus() -> Response:
-        stats = queries.hub_stats(hub)
+        depth, open_exceptions = queries.queue_stats(hub)
         metrics.queue_depth.clear()
-        for key, count in stats["jobs"].items():
-            kind, status = key.split(":")
+        for (kind, status), count in depth.items():
             metrics.queue_depth.labels(kind, status).set(count)
-        metrics.open_exceptions.set(stats["open_exceptions"])
+        metrics.open_exceptions.set(open_exceptions)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from orderhub.config import Settings
 from orderhub.connectors import registry
@@ -17,6 +17,8 @@ from orderhub.store.db import Database
 from orderhub.store.uow import UnitOfWork
 
 __all__ = ["Hub"]
+
+C = TypeVar("C")
 
 
 def _connector_settings(settings: Mapping[str, Any], secrets: Mapping[str, str]) -> dict[str, Any]:
@@ -43,19 +45,17 @@ class Hub:
         return UnitOfWork(self.db, read_only=True)
 
     def channel(self, shop: ShopRecord) -> ChannelConnector:
-        with self._lock:
-            connector = self._channels.get(shop.code)
-            if connector is None:
-                connector = self.build_channel(shop)
-                self._channels[shop.code] = connector
-            return connector
+        return self._cached(self._channels, shop.code, lambda: self.build_channel(shop))
 
     def node(self, node: NodeRecord) -> NodeConnector:
+        return self._cached(self._nodes, node.code, lambda: self.build_node(node))
+
+    def _cached(self, cache: dict[str, C], code: str, build: Callable[[], C]) -> C:
+        """One connector per shop or node, built on first use and kept."""
         with self._lock:
-            connector = self._nodes.get(node.code)
+            connector = cache.get(code)
             if connector is None:
-                connector = self.build_node(node)
-                self._nodes[node.code] = connector
+                connector = cache[code] = build()
             return connector
 
     @staticmethod

@@ -21,6 +21,7 @@ __all__ = [
     "mask_order",
     "order_list",
     "order_view",
+    "queue_stats",
     "retry_job",
     "stock_view",
 ]
@@ -124,6 +125,12 @@ def ledger_mismatches(hub: Hub) -> list[tuple[str, str, int, int, int, int]]:
     """Stock levels that do not equal the sum of their ledger rows (none, normally)."""
     with hub.reader() as uow:
         return uow.stock.ledger_mismatches()
+
+
+def queue_stats(hub: Hub) -> tuple[dict[tuple[str, str], int], int]:
+    """Jobs per (kind, status) and open exceptions: what /metrics exports on every scrape."""
+    with hub.reader() as uow:
+        return uow.outbox.depth(), uow.exceptions.count_open()
 
 
 def hub_stats(hub: Hub) -> dict[str, Any]:
