@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ from orderhub.store.db import make_engine, upgrade_schema
 from support import make_hub, postgres_admin_url
 
 _template_ready = False
+# One template per pytest process, so sessions sharing a server do not collide.
+_TEMPLATE = f"orderhub_template_{os.getpid()}"
 
 
 def _fresh_postgres_database() -> str:
@@ -24,14 +27,14 @@ def _fresh_postgres_database() -> str:
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         if not _template_ready:
-            conn.execute(text("DROP DATABASE IF EXISTS orderhub_template"))
-            conn.execute(text("CREATE DATABASE orderhub_template"))
-            template = make_engine(admin.set(database="orderhub_template").render_as_string(False))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {_TEMPLATE}"))
+            conn.execute(text(f"CREATE DATABASE {_TEMPLATE}"))
+            template = make_engine(admin.set(database=_TEMPLATE).render_as_string(False))
             upgrade_schema(template)
             template.dispose()
             _template_ready = True
         name = f"t_{uuid.uuid4().hex[:12]}"
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE orderhub_template"))
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}"))
     engine.dispose()
     return admin.set(database=name).render_as_string(hide_password=False)
 
