@@ -17,6 +17,7 @@ from typing import Any, Protocol
 __all__ = [
     "CancelResult",
     "ChannelConnector",
+    "ChannelRefund",
     "ConnectorError",
     "InventoryLevel",
     "NodeConnector",
@@ -27,6 +28,9 @@ __all__ = [
     "PulledOrder",
     "RateLimited",
     "Rejected",
+    "ReturnLine",
+    "ReturnOrder",
+    "ReturnReceived",
     "ShipmentConfirmed",
     "ShipmentLine",
     "StockChange",
@@ -187,13 +191,77 @@ class StockChange:
 
 
 @dataclass(frozen=True)
+class ReturnOrder:
+    """Goods a buyer sends back, announced to the node that will receive them.
+
+    `code` is our return id (the node's idempotency key); `original_code` is the code of
+    the outbound order the goods left with.
+    """
+
+    code: str
+    original_code: str
+    shop_code: str
+    channel_order_id: str
+    sender_name: str
+    sender_phone: str
+    country: str
+    province: str
+    city: str
+    address: str
+    lines: Sequence[OutboundLine]
+    carrier: str = ""
+    tracking_no: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    """Units of one SKU the node received back; `quality` is "good" or "defective"."""
+
+    sku: str
+    quantity: int
+    quality: str = "good"
+    line_no: str | None = None
+
+
+@dataclass(frozen=True)
+class ReturnReceived:
+    """The node says a return arrived, and in what state each item was."""
+
+    code: str
+    lines: Sequence[ReturnLine]
+    confirm_id: str
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class NodeEvent:
-    """A callback from a warehouse: a shipment, or stock changes it reports."""
+    """A callback from a node: a shipment, an acknowledgement (suppliers), a return
+    received, or stock changes it reports."""
 
     method: str
     shipment: ShipmentConfirmed | None = None
     stock_changes: Sequence[StockChange] = ()
+    acknowledged: str | None = None
+    returned: ReturnReceived | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChannelRefund:
+    """A refund or return the buyer opened on the channel.
+
+    `lines` are (channel line id, quantity); empty means the whole order. `restock` says
+    whether goods come back (a return) or only money goes back.
+    """
+
+    channel_order_id: str
+    refund_id: str
+    lines: Sequence[tuple[str, int]] = ()
+    amount: Decimal = Decimal("0")
+    restock: bool = True
+    reason: str = ""
+    created_at: datetime | None = None
 
 
 class ChannelConnector(Protocol):
@@ -215,6 +283,10 @@ class ChannelConnector(Protocol):
 
     def pull_orders(self, *, since: datetime | None) -> Iterator[PulledOrder]:
         """Every order updated since `since` (all of them when None), page by page."""
+        ...
+
+    def parse_refund(self, payload: Mapping[str, Any]) -> ChannelRefund:
+        """A refund webhook or pulled refund as a ChannelRefund; ValueError if unreadable."""
         ...
 
     def confirm_shipment(
@@ -243,7 +315,7 @@ class ChannelConnector(Protocol):
 
 
 class NodeConnector(Protocol):
-    """A place that ships: a warehouse (WMS) or, later, a supplier."""
+    """A place that ships: a warehouse (WMS) or a drop-ship supplier."""
 
     platform: str
 
@@ -253,6 +325,11 @@ class NodeConnector(Protocol):
 
     def cancel_outbound(self, *, code: str, reason: str) -> CancelResult:
         """Ask the node to stop an order it has not shipped yet."""
+        ...
+
+    def create_return(self, order: ReturnOrder) -> OutboundReceipt:
+        """Announce goods coming back. Idempotent on `order.code`; a node that takes no
+        returns through its API raises Rejected."""
         ...
 
     def query_inventory(self, skus: Sequence[str]) -> list[InventoryLevel]:
