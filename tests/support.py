@@ -78,6 +78,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "encryption_keys": TEST_KEYS,
         "stock_push_window": 0.05,
+        "duplicate_window": 0.0,
+        "alert_digest_window": 0.2,
         "backoff_base": 0.05,
         "backoff_cap": 0.5,
         "job_lease": 30.0,

@@ -319,6 +319,8 @@ def exceptions_show(
         _print_json(view)
         return
     for key, value in view.items():
+        if key == "actions":
+            value = ", ".join(value) + f"  (orderhub exceptions resolve {exception_id} --action …)"
         out.print(f"{key}: {value}")
 
 
@@ -336,6 +338,109 @@ def exceptions_replay(
         f"{result.outcome}"
         + (f"; order {result.order_id} is {result.status}" if result.status else "")
     )
+
+
+def _pairs(option: str, values: list[str]) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise OrderhubError(f"{option} {item!r} is not NAME=VALUE")
+        pairs[key.strip()] = value
+    return pairs
+
+
+@exceptions_app.command("resolve")
+def exceptions_resolve(
+    exception_id: Annotated[str, typer.Argument(help="Exception id.")],
+    action: Annotated[str, typer.Option(help="fix_address, map_sku, release, retry or cancel.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="fix_address: receiver.FIELD=VALUE (repeatable)."),
+    ] = None,
+    sku: Annotated[
+        list[str] | None,
+        typer.Option(help="map_sku: CHANNEL_SKU=OUR_SKU (repeatable)."),
+    ] = None,
+    note: Annotated[str, typer.Option(help="Why, for the order's trace.")] = "",
+) -> None:
+    """Act on an exception (see `exceptions show` for the allowed actions), then replay."""
+    from orderhub.services.exceptions import resolve_exception
+
+    receiver = _pairs("--set", set_ or [])
+    skus = _pairs("--sku", sku or [])
+    hub = _hub()
+    try:
+        result = resolve_exception(
+            hub, exception_id, action, receiver=receiver, skus=skus, note=note
+        )
+    finally:
+        hub.close()
+    out.print(
+        f"{result.outcome}"
+        + (f"; order {result.order_id} is {result.status}" if result.status else "")
+    )
+
+
+@orders_app.command("late")
+def orders_late(json_out: JsonFlag = False) -> None:
+    """Open orders at risk of missing their ship-by time, or past it; most urgent first."""
+    from orderhub.services.sla import late_orders
+
+    hub = _hub()
+    rows = late_orders(hub)
+    hub.close()
+    if json_out:
+        _print_json([r.__dict__ for r in rows])
+        return
+    table = Table("id", "shop", "channel id", "status", "node", "ship by", "state", "h left")
+    for r in rows:
+        table.add_row(
+            r.order_id,
+            r.shop,
+            r.channel_order_id,
+            r.status,
+            r.node or "",
+            r.ship_by.isoformat(timespec="minutes"),
+            r.state,
+            f"{r.hours_left:+.1f}",
+        )
+    out.print(table)
+    out.print(f"{len(rows)} order(s) late or at risk")
+
+
+alerts_app = typer.Typer(no_args_is_help=True, help="Alerts raised and digests sent.")
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("list")
+def alerts_list(
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    unsent: Annotated[bool, typer.Option(help="Only those not sent yet.")] = False,
+    limit: Annotated[int, typer.Option(help="How many.")] = 100,
+    json_out: JsonFlag = False,
+) -> None:
+    """Alerts, most recently raised first, with how often each arose."""
+    from orderhub.services.alerts import alert_list
+
+    hub = _hub()
+    rows = alert_list(hub, kind=kind, unsent=unsent, limit=limit)
+    hub.close()
+    if json_out:
+        _print_json([r.__dict__ for r in rows])
+        return
+    table = Table("kind", "severity", "count", "first", "last", "sent", "message")
+    for r in rows:
+        table.add_row(
+            r.kind,
+            r.severity,
+            str(r.count),
+            r.first_at.isoformat(timespec="seconds"),
+            r.last_at.isoformat(timespec="seconds"),
+            r.sent_at.isoformat(timespec="seconds") if r.sent_at else "",
+            r.message,
+        )
+    out.print(table)
 
 
 @jobs_app.command("list")
@@ -535,7 +640,7 @@ def schema_order() -> None:
 
 @sandbox_app.command("serve")
 def sandbox_serve(
-    platform: Annotated[str, typer.Argument(help="shopify or qimen")],
+    platform: Annotated[str, typer.Argument(help="shopify, qimen or supplier")],
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 9000,
 ) -> None:
     """Run one emulator in the foreground, for any client to talk to."""
@@ -547,8 +652,244 @@ def sandbox_serve(
         from orderhub.sandbox.qimen import run as run_qimen
 
         run_qimen(port)
+    elif platform == "supplier":
+        from orderhub.sandbox.supplier import run as run_supplier
+
+        run_supplier(port)
     else:
-        raise OrderhubError(f"no emulator for {platform!r}; choose shopify or qimen")
+        raise OrderhubError(f"no emulator for {platform!r}; choose shopify, qimen or supplier")
+
+
+rules_app = typer.Typer(no_args_is_help=True, help="Rules that hold, reject or route orders.")
+app.add_typer(rules_app, name="rules")
+VersionOption = Annotated[int | None, typer.Option("--version", help="Version; default newest.")]
+
+
+@rules_app.command("put")
+def rules_put(
+    file: Annotated[Path, typer.Argument(help="A rule set (YAML or JSON).")],
+) -> None:
+    """Store a rule set as a new draft version; nothing changes until it is activated."""
+    import yaml
+
+    from orderhub.services.rules import parse_rule_set, put_rule_set
+
+    try:
+        body = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise OrderhubError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise OrderhubError(f"{file} is not valid YAML: {' '.join(str(exc).split())}") from exc
+    if not isinstance(body, dict):
+        raise OrderhubError(f"{file} must hold one rule set (name, rules)")
+    rule_set = parse_rule_set(body)
+    hub = _hub()
+    version = put_rule_set(hub, rule_set)
+    hub.close()
+    out.print(f"{rule_set.name} v{version} stored as a draft")
+
+
+@rules_app.command("list")
+def rules_list(json_out: JsonFlag = False) -> None:
+    """Every rule set: the version in force and the newest one."""
+    from orderhub.services.rules import list_rule_sets
+
+    hub = _hub()
+    rows = list_rule_sets(hub)
+    hub.close()
+    if json_out:
+        _print_json([r.__dict__ for r in rows])
+        return
+    table = Table("name", "active", "newest", "rules", "description")
+    for r in rows:
+        table.add_row(
+            r.name,
+            "-" if r.active is None else f"v{r.active}",
+            f"v{r.latest} ({r.latest_status})",
+            str(r.rules),
+            r.description,
+        )
+    out.print(table)
+
+
+@rules_app.command("show")
+def rules_show(
+    name: Annotated[str, typer.Argument(help="Rule set name.")],
+    version: VersionOption = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """One version of a rule set, as a file you can edit and put again."""
+    import yaml
+
+    from orderhub.services.rules import show_rule_set
+
+    hub = _hub()
+    stored = show_rule_set(hub, name, version)
+    hub.close()
+    body = stored.rule_set.model_dump(mode="json", exclude_none=True)
+    if json_out:
+        _print_json({"version": stored.version, "status": stored.status, "rule_set": body})
+        return
+    # Written as is: a console would wrap long lines and break the YAML.
+    sys.stdout.write(f"# {stored.name} v{stored.version} ({stored.status})\n")
+    sys.stdout.write(yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100))
+
+
+@rules_app.command("activate")
+def rules_activate(
+    name: Annotated[str, typer.Argument(help="Rule set name.")],
+    version: VersionOption = None,
+) -> None:
+    """Put a version in force for new orders; the version in force before is retired."""
+    from orderhub.services.rules import activate_rule_set
+
+    hub = _hub()
+    activated = activate_rule_set(hub, name, version)
+    hub.close()
+    out.print(f"{name} v{activated} is active")
+
+
+@rules_app.command("test")
+def rules_test(
+    name: Annotated[str, typer.Argument(help="Rule set name.")],
+    version: VersionOption = None,
+    orders: Annotated[
+        str, typer.Option(help="Orders placed in: last-7d, last-12h, all or since an ISO time.")
+    ] = "last-7d",
+    limit: Annotated[int, typer.Option(help="At most this many orders.")] = 10_000,
+    json_out: JsonFlag = False,
+) -> None:
+    """Dry run: what a version would have done to past orders; nothing is changed."""
+    from datetime import UTC
+
+    from orderhub.services.rules import dry_run, window_start
+
+    since = window_start(orders, now=datetime.now(UTC))
+    hub = _hub()
+    report = dry_run(hub, name, version=version, since=since, limit=limit)
+    hub.close()
+    if json_out:
+        _print_json(report.to_dict())
+        return
+    table = Table("rule", "action", "matched", "changed", "errors", "examples")
+    for r in report.rules:
+        action = f"{r.action} → {r.node}" if r.node else r.action
+        table.add_row(
+            r.rule if r.enabled else f"{r.rule} (disabled)",
+            action,
+            str(r.matched),
+            "-" if r.changed is None else str(r.changed),
+            str(r.errors),
+            ", ".join(r.examples),
+        )
+    out.print(table)
+    for r in report.rules:
+        for example in r.error_examples:
+            out.print(f"{r.rule} could not be evaluated for {example}")
+    more = " (limit reached: more orders were not tested)" if report.truncated else ""
+    out.print(
+        f"{report.name} v{report.version} ({report.status}) tested on "
+        f"{report.orders} order(s){more}; nothing was changed"
+    )
+
+
+returns_app = typer.Typer(no_args_is_help=True, help="Returns, refunds and exchanges (售后).")
+app.add_typer(returns_app, name="returns")
+
+
+@returns_app.command("list")
+def returns_list(
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    order: Annotated[str | None, typer.Option(help="Only returns of this order id.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Returns, newest first."""
+    from orderhub.services.returns import list_returns, return_data
+
+    hub = _hub()
+    rows = list_returns(hub, status=status, order_id=order)
+    hub.close()
+    if json_out:
+        _print_json([return_data(r) for r in rows])
+        return
+    table = Table("id", "order", "node", "status", "refund", "units", "created")
+    for r in rows:
+        table.add_row(
+            r.id,
+            r.order_id,
+            r.node,
+            r.status,
+            r.refund_status,
+            str(sum(item.quantity for item in r.lines)),
+            "" if r.created_at is None else r.created_at.isoformat(timespec="seconds"),
+        )
+    out.print(table)
+
+
+@returns_app.command("show")
+def returns_show(
+    return_id: Annotated[str, typer.Argument(help="Return id (the code the node knows).")],
+    json_out: JsonFlag = False,
+) -> None:
+    """One return: what was announced, what arrived, and how the stock was booked."""
+    from orderhub.services.returns import get_return, return_data
+
+    hub = _hub()
+    record = get_return(hub, return_id)
+    hub.close()
+    if json_out:
+        _print_json(return_data(record))
+        return
+    out.print(
+        f"{record.id}  order {record.order_id}  {record.status}  at {record.node} "
+        f"(left with {record.dispatch_id})",
+        style="bold",
+    )
+    out.print(f"refund: {record.channel_refund_id or '-'} ({record.refund_status})")
+    for item in record.lines:
+        out.print(f"  line {item.line_id}: {item.sku} × {item.quantity} {item.reason}".rstrip())
+    for got in record.received:
+        out.print(f"  received {got['sku']} × {got['quantity']} ({got['quality']})")
+    if record.restock:
+        out.print(f"restocked: {record.restock.get('restocked', {})}")
+        out.print(f"written off: {record.restock.get('written_off', {})}")
+    if record.exchange_order_id:
+        out.print(f"exchanged for order {record.exchange_order_id}")
+
+
+@returns_app.command("exchange")
+def returns_exchange(
+    order_id: Annotated[str, typer.Argument(help="Order id of the goods coming back.")],
+    line: Annotated[
+        list[str], typer.Option("--line", help="LINE_ID:QTY to take back (repeatable).")
+    ],
+    sku: Annotated[str, typer.Option("--sku", help="The SKU to send instead.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Take lines back and send another SKU as a new, free order to the same receiver."""
+    from orderhub.services.returns import create_exchange
+
+    lines = []
+    for value in line:
+        line_id, sep, qty = value.rpartition(":")
+        if not sep or not line_id or not qty.isdigit():
+            raise OrderhubError(f"--line {value!r} is not LINE_ID:QTY")
+        lines.append((line_id, int(qty)))
+    hub = _hub()
+    result = create_exchange(hub, order_id, lines, sku)
+    hub.close()
+    if json_out:
+        _print_json(
+            {
+                "return_ids": result.return_ids,
+                "order_id": result.order_id,
+                "channel_order_id": result.channel_order_id,
+                "status": result.status,
+            }
+        )
+        return
+    out.print(f"return(s) {', '.join(result.return_ids)} opened")
+    out.print(f"new order {result.order_id} (#{result.channel_order_id}) is {result.status}")
 
 
 def main() -> None:

@@ -10,11 +10,11 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from orderhub.domain.errors import ConfigurationError
 
@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     stock_push_window: float = 1.0
+    duplicate_window: float = 600.0
     default_safety_stock: int = 0
     alert_webhook_url: str | None = None
     stock_difference_alert: int = 5
@@ -56,6 +57,28 @@ class Settings(BaseSettings):
     max_attempts: int = 10
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
+    # Alerts: every unsent alert goes out as one digest per window (seconds), to the
+    # webhook above and, when a host and recipients are set, by email.
+    alert_digest_window: float = 300.0
+    alert_email_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    alert_smtp_host: str | None = None
+    alert_smtp_port: int = 587
+    alert_smtp_user: str | None = None
+    alert_smtp_password: str | None = None
+    alert_smtp_from: str = "orderhub@localhost"
+    alert_smtp_starttls: bool = True
+    alert_smtp_timeout: float = 10.0
+    # Ship-by SLA: open orders this close to their ship-by time are at risk.
+    sla_at_risk_hours: float = 6.0
+    sla_scan_interval: float = 300.0
+
+    @field_validator("alert_email_to", mode="before")
+    @classmethod
+    def _split_recipients(cls, value: Any) -> Any:
+        """`ORDERHUB_ALERT_EMAIL_TO=ops@example.com, boss@example.com`."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 class _Strict(BaseModel):
@@ -74,6 +97,7 @@ class ShopConfig(_Strict):
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
     mapping: dict[str, Any] = Field(default_factory=dict)
+    routing: dict[str, Any] = Field(default_factory=dict)
 
 
 class NodeConfig(_Strict):
@@ -84,6 +108,10 @@ class NodeConfig(_Strict):
     kind: Literal["warehouse", "supplier"] = "warehouse"
     name: str = ""
     priority: int = 0
+    country: str = ""
+    province: str = ""
+    costs: dict[str, Decimal] = Field(default_factory=dict)
+    unlimited_stock: bool = False
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
 

@@ -8,6 +8,8 @@ them is a background job, not a migration.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 
@@ -36,6 +38,14 @@ class Cipher:
                 raise ValueError("an encryption key id may not contain ':'")
         self._aead = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self.current = current
+        self._fingerprint_key = hmac.new(keys[current], b"orderhub fingerprint", "sha256").digest()
+
+    def fingerprint(self, plaintext: str) -> str:
+        """A keyed hash that finds equal personal data (same buyer, same address) without
+        storing it readable; a table of phone numbers cannot be hashed to reverse it."""
+        return hmac.new(
+            self._fingerprint_key, plaintext.encode("utf-8"), hashlib.sha256
+        ).hexdigest()
 
     def encrypt(self, plaintext: str, *, context: bytes = b"") -> str:
         nonce = os.urandom(12)

@@ -36,6 +36,7 @@ from orderhub.jobs.worker import Worker
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
+from orderhub.sandbox.supplier import SupplierEmulator
 from orderhub.services import queries
 from orderhub.services.hub import Hub
 from orderhub.services.setup import apply_config
@@ -44,8 +45,10 @@ from orderhub.services.sync import pull_orders
 __all__ = ["DemoOptions", "Stack", "StackOptions", "run_demo"]
 
 DEMO_DATABASE = "sqlite:///./orderhub-demo.db"
-TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
+TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create")
 QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "demo-app-key", "demo-app-secret", "demo-owner"
+SUPPLIER_ID, SUPPLIER_SECRET = "demo-supplier", "demo-supplier-secret"
+WAREHOUSE_PROVINCES = ("浙江", "四川", "广东", "北京")
 
 
 @dataclass
@@ -61,6 +64,11 @@ class StackOptions:
     webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
     start_worker: bool = True
     worker_threads: int | None = None
+    warehouses: int = 1
+    stock_by_node: dict[str, dict[str, int]] | None = None
+    supplier: bool = False
+    supplier_ack_delay: float = 0.05
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +81,8 @@ class Stack:
     worker: Worker | None = field(init=False, default=None)
     shops: dict[str, ShopifyEmulator] = field(init=False, default_factory=dict)
     qimen: QimenEmulator = field(init=False)
+    warehouses: dict[str, QimenEmulator] = field(init=False, default_factory=dict)
+    supplier: SupplierEmulator | None = field(init=False, default=None)
     api: RunningServer = field(init=False)
     hub_config: HubConfig = field(init=False)
     _servers: list[RunningServer] = field(init=False, default_factory=list)
@@ -84,14 +94,58 @@ class Stack:
     def start(self) -> Stack:
         o = self.options
         self.hub = build_hub(self.settings)
-        self.qimen = QimenEmulator(
-            QIMEN_KEY,
-            QIMEN_SECRET,
-            QIMEN_CUSTOMER,
-            warehouse_code="WH1",
-            ship_delay=o.ship_delay,
-        )
-        qimen_server = self._serve(self.qimen.app)
+        node_configs = []
+        for n in range(o.warehouses):
+            code = f"WH{n + 1}"
+            wms = QimenEmulator(
+                QIMEN_KEY,
+                QIMEN_SECRET,
+                QIMEN_CUSTOMER,
+                warehouse_code=code,
+                ship_delay=o.ship_delay,
+            )
+            url = self._serve(wms.app).url
+            self.warehouses[code] = wms
+            node_configs.append(
+                NodeConfig(
+                    code=code,
+                    platform="qimen",
+                    name=f"Demo warehouse {n + 1}",
+                    priority=o.warehouses - n,
+                    country="CN",
+                    province=WAREHOUSE_PROVINCES[n % len(WAREHOUSE_PROVINCES)],
+                    settings={
+                        "base_url": f"{url}/router/qimen/service",
+                        "app_key": QIMEN_KEY,
+                        "customer_id": QIMEN_CUSTOMER,
+                        "warehouse_code": code,
+                        "owner_code": QIMEN_CUSTOMER,
+                    },
+                    secrets={"app_secret": QIMEN_SECRET},
+                )
+            )
+        self.qimen = self.warehouses["WH1"]
+        if o.supplier:
+            self.supplier = SupplierEmulator(
+                SUPPLIER_ID,
+                SUPPLIER_SECRET,
+                ack_delay=o.supplier_ack_delay,
+                ship_delay=o.ship_delay,
+                callback_retry_delays=(0.1, 0.2, 0.5, 1.0, 2.0),
+            )
+            self.supplier.start()
+            url = self._serve(self.supplier.app).url
+            node_configs.append(
+                NodeConfig(
+                    code="SUP1",
+                    platform="supplier_api",
+                    kind="supplier",
+                    name="Demo drop-ship supplier",
+                    unlimited_stock=True,
+                    settings={"base_url": url, "supplier_id": SUPPLIER_ID},
+                    secrets={"secret": SUPPLIER_SECRET},
+                )
+            )
         self.api = self._serve(create_app(self.hub))
         shop_configs = []
         for i in range(o.shops):
@@ -110,7 +164,8 @@ class Stack:
                     code=code,
                     platform="shopify",
                     name=f"Demo shop {i + 1}",
-                    nodes=["WH1"],
+                    nodes=[n.code for n in node_configs],
+                    routing=o.routing,
                     settings={"base_url": server.url, "shop_domain": emulator.shop_domain},
                     secrets={
                         "access_token": emulator.access_token,
@@ -118,35 +173,29 @@ class Stack:
                     },
                 )
             )
+        stock = o.stock_by_node or {"WH1": {sku: o.stock for sku in self.sku_codes}}
         config = HubConfig(
             shops=shop_configs,
-            nodes=[
-                NodeConfig(
-                    code="WH1",
-                    platform="qimen",
-                    name="Demo warehouse",
-                    settings={
-                        "base_url": f"{qimen_server.url}/router/qimen/service",
-                        "app_key": QIMEN_KEY,
-                        "customer_id": QIMEN_CUSTOMER,
-                        "warehouse_code": "WH1",
-                        "owner_code": QIMEN_CUSTOMER,
-                    },
-                    secrets={"app_secret": QIMEN_SECRET},
-                )
-            ],
+            nodes=node_configs,
             skus=[SkuConfig(sku=s, title=f"Demo item {s}") for s in self.sku_codes],
             listings=[
                 ListingConfig(shop=shop.code, channel_sku=s, sku=s)
                 for shop in shop_configs
                 for s in self.sku_codes
             ],
-            stock=[StockConfig(node="WH1", sku=s, on_hand=o.stock) for s in self.sku_codes],
+            stock=[
+                StockConfig(node=node, sku=sku, on_hand=quantity)
+                for node, levels in stock.items()
+                for sku, quantity in levels.items()
+            ],
         )
         self.hub_config = config
         apply_config(self.hub, config)
-        self.qimen.set_stock({s: o.stock for s in self.sku_codes})
-        self.qimen.configure(callback_url=f"{self.api.url}/callbacks/WH1")
+        for code, wms in self.warehouses.items():
+            wms.set_stock(dict(stock.get(code, {})))
+            wms.configure(callback_url=f"{self.api.url}/callbacks/{code}")
+        if self.supplier is not None:
+            self.supplier.configure(callback_url=f"{self.api.url}/callbacks/SUP1")
         with self.hub.uow() as uow:
             records = uow.catalog.shops()
         for record in records:
@@ -170,7 +219,10 @@ class Stack:
             server.stop()
         for emulator in self.shops.values():
             emulator.close()
-        self.qimen.stop()
+        for wms in self.warehouses.values():
+            wms.stop()
+        if self.supplier is not None:
+            self.supplier.stop()
         self.hub.close()
 
     def placed(self) -> int:
@@ -187,11 +239,12 @@ class Stack:
         """What happened, counted on both sides: the emulators' and the hub's."""
         stats = queries.hub_stats(self.hub)
         orders = stats["orders"]
-        wms = self.qimen.stats()
         return {
             "placed": self.placed(),
             "received": sum(orders.values()),
-            "pushed_to_warehouse": int(wms.get("distinct_orders", 0)),
+            "pushed_to_warehouse": sum(
+                int(wms.stats().get("distinct_orders", 0)) for wms in self.warehouses.values()
+            ),
             "shipped": stats["shipments"],
             "confirmed_to_channel": sum(
                 int(e.stats()["fulfillments"]) for e in self.shops.values()
@@ -210,7 +263,16 @@ class Stack:
         orders = stats["orders"]
         busy = sum(n for key, n in stats["jobs"].items() if key.endswith((":pending", ":running")))
         in_flight = sum(
-            orders.get(s, 0) for s in ("received", "reserved", "pushed", "shipped", "cancelling")
+            orders.get(s, 0)
+            for s in (
+                "received",
+                "reserved",
+                "pushed",
+                "partially_shipped",
+                "shipped",
+                "cancelling",
+                "returning",
+            )
         )
         return (
             sum(orders.values()) + stats["inbox"].get("failed", 0) >= self.placed()

@@ -22,14 +22,12 @@ from orderhub.domain.errors import OrderhubError
 from orderhub.domain.order import Order
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.shopify import ShopifyEmulator
-from orderhub.services.alerts import JOB_ALERT
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, receive_payload
 from orderhub.services.inventory import (
     Difference,
     adjust_stock,
     apply_stocktake,
-    check_low_stock,
     read_counts,
     replenishment,
     stocktake_preview,
@@ -360,50 +358,6 @@ def test_replenishment_counts_daily_sales_from_shipments_days_of_cover_and_what_
     assert (three.suggested, three.low) == (0, True)  # at its threshold of 5
     shorter = {(r.node, r.sku): r.suggested for r in replenishment(hub, lead_days=2, cover_days=5)}
     assert shorter[("WH1", "SKU-1")] == 2 * 7 - 10
-
-
-def test_low_stock_queues_one_alert_per_node_and_sku_however_often_it_is_checked(
-    hub: Hub,
-) -> None:
-    configure(
-        hub,
-        {
-            ("WH1", "SKU-1"): 100,
-            ("WH1", "SKU-2"): 30,
-            ("WH2", "SKU-2"): 30,
-            ("WH1", "SKU-3"): 3,
-        },
-        low_at=5,
-    )
-    ship(hub, "WH1", "SKU-2", 28, order_id="o-1")
-    ship(hub, "WH2", "SKU-2", 28, order_id="o-2")
-
-    for _ in range(5):
-        low = check_low_stock(hub)
-
-    assert sorted((r.node, r.sku) for r in low) == [
-        ("WH1", "SKU-2"),
-        ("WH1", "SKU-3"),
-        ("WH2", "SKU-2"),
-    ]
-    alerts = {p["key"]: p for _, p, _ in jobs(hub, JOB_ALERT)}
-    assert len(jobs(hub, JOB_ALERT)) == 3
-    assert sorted(alerts) == [
-        "low_stock:WH1:SKU-2",
-        "low_stock:WH1:SKU-3",
-        "low_stock:WH2:SKU-2",
-    ]
-    wh1 = alerts["low_stock:WH1:SKU-2"]
-    assert wh1["kind"] == "low_stock"
-    assert wh1["data"] == {"node": "WH1", "sku": "SKU-2", "available": 2, "suggested": 40}
-    assert "SKU-2 at WH1 is low: 2 available" in wh1["message"]
-    assert "suggest ordering 40" in wh1["message"]
-    # Without a webhook configured the alert is logged and the job is done.
-    assert Worker(hub, kinds=[JOB_ALERT]).run_until_idle() == 3
-    assert check_low_stock(hub) and len(jobs(hub, JOB_ALERT)) == 3
-
-
-# orders held for stock
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
@@ -19,22 +20,44 @@ from orderhub.domain.errors import (
     ConfigurationError,
     IllegalTransition,
     InvalidOrder,
+    InvalidRuleSet,
     NotFound,
     OrderhubError,
 )
+from orderhub.domain.exceptions_catalog import ActionNotAllowed
 from orderhub.domain.order import Order
 from orderhub.observability import metrics
 from orderhub.services import queries
-from orderhub.services.exceptions import replay_exception
+from orderhub.services.alerts import alert_list
+from orderhub.services.exceptions import replay_exception, resolve_exception
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
 from orderhub.services.inventory import adjust_stock, replenishment
+from orderhub.services.returns import get_return, list_returns, return_data
+from orderhub.services.rules import (
+    activate_rule_set,
+    dry_run,
+    list_rule_sets,
+    put_rule_set,
+    show_rule_set,
+    window_start,
+)
 from orderhub.services.setup import put_node, put_shop
 from orderhub.services.shipping import receive_node_callback
+from orderhub.services.sla import late_orders
 from orderhub.services.stock_sync import listing_ats_view
 from orderhub.services.sync import pull_orders
 
 __all__ = ["create_app"]
+
+
+class Resolution(BaseModel):
+    """How a person resolves an exception: the action and what it needs."""
+
+    action: str
+    receiver: dict[str, str] = Field(default_factory=dict)
+    skus: dict[str, str] = Field(default_factory=dict)
+    note: str = ""
 
 
 class Adjustment(BaseModel):
@@ -52,6 +75,7 @@ _STATUS: list[tuple[type[OrderhubError], int]] = [
     (NotFound, 404),
     (InvalidOrder, 422),
     (IllegalTransition, 409),
+    (ActionNotAllowed, 409),
     (ConfigurationError, 400),
 ]
 
@@ -73,6 +97,8 @@ def create_app(hub: Hub) -> FastAPI:
             body["problems"] = [
                 {"code": p.code, "field": p.field, "message": p.message} for p in exc.problems
             ]
+        if isinstance(exc, InvalidRuleSet):
+            body.update(rule_set=exc.rule_set, rule=exc.rule, problem=exc.message)
         if isinstance(exc, MalformedPayload):
             body["inbox_id"] = exc.inbox_id
         return JSONResponse(body, status_code=status)
@@ -102,9 +128,14 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.post("/callbacks/{node}", tags=["inbound"], summary="A node's callback")
     async def callback(node: str, request: Request) -> Response:
+        """Qimen signs in the query string; suppliers sign in `X-Orderhub-*` headers."""
         body = await request.body()
+        signed = dict(request.query_params)
+        signed.update(
+            {k: v for k, v in request.headers.items() if k.lower().startswith("x-orderhub-")}
+        )
         content, media_type = await run_in_threadpool(
-            receive_node_callback, hub, node, dict(request.query_params), body
+            receive_node_callback, hub, node, signed, body
         )
         return Response(content, media_type=media_type)
 
@@ -124,6 +155,11 @@ def create_app(hub: Hub) -> FastAPI:
             }
             for r in rows
         ]
+
+    @app.get("/api/v1/orders/late", tags=["orders"], dependencies=guarded)
+    def list_late_orders() -> list[dict[str, Any]]:
+        """Open orders at risk of missing their ship-by time, or past it."""
+        return [{**asdict(r), "ship_by": r.ship_by.isoformat()} for r in late_orders(hub)]
 
     @app.get("/api/v1/orders/{order_id}", tags=["orders"], dependencies=guarded)
     def get_order(
@@ -150,6 +186,38 @@ def create_app(hub: Hub) -> FastAPI:
     def replay(exception_id: str) -> dict[str, Any]:
         """After the cause is fixed: replay the order, payload or job it stopped."""
         return asdict(replay_exception(hub, exception_id))
+
+    @app.post(
+        "/api/v1/exceptions/{exception_id}/resolve", tags=["exceptions"], dependencies=guarded
+    )
+    def resolve(exception_id: str, body: Resolution) -> dict[str, Any]:
+        """Act on the exception (one of its `actions`), then replay what it stopped."""
+        return asdict(
+            resolve_exception(
+                hub,
+                exception_id,
+                body.action,
+                receiver=body.receiver,
+                skus=body.skus,
+                note=body.note,
+            )
+        )
+
+    @app.get("/api/v1/alerts", tags=["alerts"], dependencies=guarded)
+    def list_alerts(
+        kind: str | None = None,
+        unsent: bool = False,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                **r.__dict__,
+                "first_at": r.first_at.isoformat(),
+                "last_at": r.last_at.isoformat(),
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+            }
+            for r in alert_list(hub, kind=kind, unsent=unsent, limit=limit)
+        ]
 
     @app.get("/api/v1/jobs", tags=["jobs"], dependencies=guarded)
     def list_jobs(
@@ -202,6 +270,58 @@ def create_app(hub: Hub) -> FastAPI:
     @app.get("/api/v1/stock/replenishment", tags=["stock"], dependencies=guarded)
     def reorder() -> list[dict[str, Any]]:
         return [asdict(r) for r in replenishment(hub)]
+
+    @app.get("/api/v1/rules", tags=["rules"], dependencies=guarded)
+    def rule_sets() -> list[dict[str, Any]]:
+        """Every rule set: the version in force and the newest one."""
+        return [asdict(r) for r in list_rule_sets(hub)]
+
+    @app.post("/api/v1/rules", tags=["rules"], dependencies=guarded, status_code=201)
+    def store_rule_set(body: dict[str, Any]) -> dict[str, Any]:
+        """Store a new draft version; 422 names the rule that does not compile."""
+        version = put_rule_set(hub, body)
+        return {"name": body["name"], "version": version, "status": "draft"}
+
+    @app.get("/api/v1/rules/{name}", tags=["rules"], dependencies=guarded)
+    def rule_set(name: str, version: int | None = None) -> dict[str, Any]:
+        stored = show_rule_set(hub, name, version)
+        return {
+            "version": stored.version,
+            "status": stored.status,
+            "rule_set": stored.rule_set.model_dump(mode="json"),
+        }
+
+    @app.post("/api/v1/rules/{name}/activate", tags=["rules"], dependencies=guarded)
+    def activate_rules(name: str, version: int | None = None) -> dict[str, Any]:
+        """Put a version (default: the newest) in force; the one before is retired."""
+        return {"name": name, "version": activate_rule_set(hub, name, version), "status": "active"}
+
+    @app.post("/api/v1/rules/{name}/test", tags=["rules"], dependencies=guarded)
+    def test_rules(
+        name: str,
+        since: str = "last-7d",
+        until: datetime | None = None,
+        version: int | None = None,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    ) -> dict[str, Any]:
+        """Dry run over stored orders placed since `since` (last-7d, last-12h, all or ISO)."""
+        start = window_start(since, now=datetime.now(UTC))
+        report = dry_run(hub, name, version=version, since=start, until=until, limit=limit)
+        return report.to_dict()
+
+    @app.get("/api/v1/returns", tags=["returns"], dependencies=guarded)
+    def returns(
+        status: str | None = None, order_id: str | None = None, limit: int = Query(100, le=1000)
+    ) -> list[dict[str, Any]]:
+        """Returns, newest first."""
+        return [
+            return_data(r) for r in list_returns(hub, status=status, order_id=order_id, limit=limit)
+        ]
+
+    @app.get("/api/v1/returns/{return_id}", tags=["returns"], dependencies=guarded)
+    def one_return(return_id: str) -> dict[str, Any]:
+        """One return: what was announced, what arrived, and how the stock was booked."""
+        return return_data(get_return(hub, return_id))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

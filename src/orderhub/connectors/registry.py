@@ -21,7 +21,9 @@ __all__ = [
 ]
 
 CHANNEL_PLATFORMS = frozenset({"shopify"})
-NODE_PLATFORMS = frozenset({"qimen"})
+NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
+_PACKAGES = {"supplier_api": "supplier"}
+"""Platforms served by a package of another name; the rest share their package's name."""
 
 
 class UnknownPlatform(ValueError):
@@ -37,7 +39,8 @@ class UnknownPlatform(ValueError):
 def _factory(platform: str, known: frozenset[str]) -> Callable[[Mapping[str, Any]], Any]:
     if platform not in known:
         raise UnknownPlatform(platform, known)
-    module = importlib.import_module(f"orderhub.connectors.{platform}")
+    package = _PACKAGES.get(platform, platform)
+    module = importlib.import_module(f"orderhub.connectors.{package}")
     return cast(Callable[[Mapping[str, Any]], Any], module.from_settings)
 
 

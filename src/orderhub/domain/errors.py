@@ -9,6 +9,7 @@ __all__ = [
     "ConfigurationError",
     "IllegalTransition",
     "InvalidOrder",
+    "InvalidRuleSet",
     "NotFound",
     "OrderhubError",
     "OutOfStock",
@@ -70,3 +71,14 @@ class NotFound(OrderhubError):
 
 class ConfigurationError(OrderhubError):
     """Start-up cannot go on; the message is one plain sentence for the operator."""
+
+
+class InvalidRuleSet(OrderhubError):
+    """A seller's rule set cannot be used: which rule, and why, in the rule language's words."""
+
+    def __init__(self, rule_set: str, rule: str, message: str) -> None:
+        self.rule_set = rule_set
+        self.rule = rule
+        self.message = message
+        where = f"rule {rule!r} of rule set {rule_set!r}" if rule else f"rule set {rule_set!r}"
+        super().__init__(f"{where}: {message}")

@@ -56,10 +56,13 @@ class OrderStatus(StrEnum):
     HELD = "held"  # waiting for a person or for stock: see its open exceptions
     RESERVED = "reserved"  # stock reserved at a node; the push to the node is queued
     PUSHED = "pushed"  # the node accepted the order
-    SHIPPED = "shipped"  # the node shipped it; the confirmation to the channel is queued
-    COMPLETED = "completed"  # the channel has the tracking number
+    PARTIALLY_SHIPPED = "partially_shipped"  # some parcels left; the rest is still at a node
+    SHIPPED = "shipped"  # every line left; the confirmation to the channel is queued
+    COMPLETED = "completed"  # the channel has every tracking number
     CANCELLING = "cancelling"  # the node was asked to stop it (intercept), no answer yet
     CANCELLED = "cancelled"  # stopped; any reservation released
+    RETURNING = "returning"  # the buyer is sending goods back; the node expects them
+    RETURNED = "returned"  # the goods came back and were restocked or written off
 
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -73,11 +76,24 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
         {OrderStatus.PUSHED, OrderStatus.HELD, OrderStatus.CANCELLED, OrderStatus.SHIPPED}
     ),
     OrderStatus.PUSHED: frozenset(
-        {OrderStatus.SHIPPED, OrderStatus.CANCELLING, OrderStatus.CANCELLED}
+        {
+            OrderStatus.RESERVED,  # its merged warehouse order was stopped; sent again
+            OrderStatus.PARTIALLY_SHIPPED,
+            OrderStatus.SHIPPED,
+            OrderStatus.CANCELLING,
+            OrderStatus.CANCELLED,
+        }
     ),
-    OrderStatus.CANCELLING: frozenset({OrderStatus.CANCELLED, OrderStatus.SHIPPED}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED}),
-    OrderStatus.COMPLETED: frozenset(),
+    OrderStatus.CANCELLING: frozenset(
+        {OrderStatus.CANCELLED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED}
+    ),
+    OrderStatus.PARTIALLY_SHIPPED: frozenset(
+        {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.RETURNING}
+    ),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED, OrderStatus.RETURNING}),
+    OrderStatus.COMPLETED: frozenset({OrderStatus.RETURNING}),
+    OrderStatus.RETURNING: frozenset({OrderStatus.RETURNING, OrderStatus.RETURNED}),
+    OrderStatus.RETURNED: frozenset({OrderStatus.RETURNING}),
     OrderStatus.CANCELLED: frozenset(),
 }
 
@@ -203,6 +219,7 @@ class Order(_Model):
     placed_at: UtcDateTime
     paid_at: UtcDateTime | None = None
     ship_by: UtcDateTime | None = None
+    approved: bool = False  # a person released it from review: review holds pass it
     currency: str = Field(min_length=3, max_length=3)
     totals: Totals = Field(default_factory=Totals)
     buyer: Buyer = Field(default_factory=Buyer)
@@ -234,7 +251,20 @@ class Order(_Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
+        return self.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.RETURNED)
+
+    def shipped_quantities(self) -> dict[str, int]:
+        """Units of each line that have left a node so far."""
+        shipped: dict[str, int] = {}
+        for parcel in self.fulfillments:
+            for line in parcel.lines:
+                shipped[line.line_id] = shipped.get(line.line_id, 0) + line.quantity
+        return shipped
+
+    @property
+    def fully_shipped(self) -> bool:
+        shipped = self.shipped_quantities()
+        return all(shipped.get(line.line_id, 0) >= line.quantity for line in self.lines)
 
     def sku_quantities(self) -> dict[str, int]:
         """Total quantity per internal SKU, lines of the same SKU added together."""

@@ -6,15 +6,31 @@ which of ours) is passed in.
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from orderhub.domain.errors import Problem
-from orderhub.domain.order import ChannelStatus, Order
+import phonenumbers
 
-__all__ = ["AMOUNT_TOLERANCE", "check_order", "resolve_skus"]
+from orderhub.domain.errors import Problem
+from orderhub.domain.masking import mask_phone
+from orderhub.domain.order import ChannelStatus, Order, OrderStatus
+
+__all__ = [
+    "AMOUNT_TOLERANCE",
+    "DUPLICATE_WINDOW",
+    "DuplicateCandidate",
+    "check_duplicate",
+    "check_order",
+    "check_phone",
+    "check_ship_by",
+    "line_quantities",
+    "resolve_skus",
+]
 
 AMOUNT_TOLERANCE = Decimal("0.01")
+DUPLICATE_WINDOW = timedelta(hours=24)
 
 
 def resolve_skus(
@@ -133,3 +149,120 @@ def _check_amounts(order: Order) -> list[Problem]:
             )
         )
     return problems
+
+
+def check_phone(order: Order) -> list[Problem]:
+    """The receiver's phone must be a real number of the receiver's country, so the
+    carrier can call before delivery (`+86 138 1234 8000` and `13812348000` both pass in
+    CN). A number written with its own country prefix (`+44 …`) passes on any address:
+    buyers abroad often give their own mobile for a gift.
+
+    An empty phone or a country that is not a code is reported by `check_order`.
+    """
+    r = order.receiver
+    raw, country = r.phone.strip(), r.country
+    if not raw or country not in phonenumbers.SUPPORTED_REGIONS:
+        return []
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        international = raw.startswith(("+", "00"))
+        if international or phonenumbers.is_valid_number_for_region(number, country):
+            return []
+    # The number is personal data: exception messages are stored and shown in clear.
+    return [
+        Problem(
+            "invalid_phone",
+            f"{mask_phone(raw)} is not a valid phone number in {country}",
+            "receiver.phone",
+        )
+    ]
+
+
+_NOT_SHIPPING = (
+    OrderStatus.SHIPPED,
+    OrderStatus.COMPLETED,
+    OrderStatus.CANCELLING,
+    OrderStatus.CANCELLED,
+)
+
+
+def check_ship_by(order: Order, now: datetime) -> list[Problem]:
+    """A warning when the channel's ship-by time has passed and the order has not left:
+    it still ships, but late, and the shop may penalise the seller."""
+    if order.ship_by is None or order.status in _NOT_SHIPPING or now < order.ship_by:
+        return []
+    late = now - order.ship_by
+    hours = int(late.total_seconds() // 3600)
+    return [
+        Problem(
+            "ship_by_passed",
+            f"it had to ship by {order.ship_by:%Y-%m-%d %H:%M} UTC"
+            + (f", {hours} h ago" if hours else "")
+            + "; it ships late",
+            "ship_by",
+            "warning",
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    """An earlier order of the same buyer, as much of it as a duplicate check needs.
+
+    `skus` is keyed like `line_quantities`: our SKU, or the channel SKU when unmapped.
+    """
+
+    order_no: str
+    placed_at: datetime
+    skus: Mapping[str, int] = field(default_factory=dict)
+    grand_total: Decimal = Decimal("0")
+
+    @classmethod
+    def of(cls, order: Order) -> DuplicateCandidate:
+        return cls(
+            order.order_no or order.channel_order_id,
+            order.placed_at,
+            line_quantities(order),
+            order.totals.grand_total,
+        )
+
+
+def line_quantities(order: Order) -> dict[str, int]:
+    """Quantity per SKU (ours once mapped, else the channel's): `{"SKU-1": 2}`."""
+    quantities: dict[str, int] = {}
+    for line in order.lines:
+        key = line.sku or line.channel_sku
+        quantities[key] = quantities.get(key, 0) + line.quantity
+    return quantities
+
+
+def check_duplicate(
+    order: Order,
+    earlier: Sequence[DuplicateCandidate],
+    *,
+    window: timedelta = DUPLICATE_WINDOW,
+) -> list[Problem]:
+    """Hold an order that repeats one the same buyer placed shortly before: same lines,
+    same total, within `window`. Double clicks and re-sent carts ship twice otherwise."""
+    mine = line_quantities(order)
+    own_no = order.order_no or order.channel_order_id
+    for candidate in sorted(earlier, key=lambda c: c.placed_at, reverse=True):
+        if candidate.order_no == own_no:
+            continue
+        if abs(order.placed_at - candidate.placed_at) > window:
+            continue
+        same_total = abs(candidate.grand_total - order.totals.grand_total) <= AMOUNT_TOLERANCE
+        if same_total and dict(candidate.skus) == mine:
+            return [
+                Problem(
+                    "possible_duplicate",
+                    f"same lines and total as order {candidate.order_no}, placed "
+                    f"{candidate.placed_at:%Y-%m-%d %H:%M} UTC",
+                    "lines",
+                    "hold",
+                )
+            ]
+    return []

@@ -1,5 +1,5 @@
 """Periodic work: incremental pulls from every shop (a safety net under webhooks),
-reconciliation with every warehouse, and the daily low-stock check.
+reconciliation with every warehouse, the daily low-stock check and the ship-by SLA scan.
 
 Each due task is queued as a job whose key names its time slot, so however many workers
 run, each happens once per interval.
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from orderhub.observability import get_logger
 from orderhub.services.hub import Hub
 from orderhub.services.inventory import check_low_stock, schedule_reconciliation
+from orderhub.services.sla import schedule_sla_scan
 from orderhub.services.sync import JOB_PULL, schedule_pulls
 
 __all__ = ["JOB_PULL", "Scheduler"]
@@ -22,7 +23,7 @@ log = get_logger(__name__)
 
 
 class Scheduler:
-    """Queues pulls, reconciliations and the low-stock check at their intervals."""
+    """Queues pulls, reconciliations, the low-stock check and the SLA scan at their intervals."""
 
     def __init__(self, hub: Hub, *, interval: float | None = None) -> None:
         self.hub = hub
@@ -31,6 +32,7 @@ class Scheduler:
             (self.interval, lambda slot: schedule_pulls(hub, slot=slot)),
             (hub.settings.reconcile_interval, lambda slot: schedule_reconciliation(hub, slot=slot)),
             (86400.0, lambda slot: _low_stock(hub)),
+            (hub.settings.sla_scan_interval, lambda slot: schedule_sla_scan(hub, slot=slot)),
         ]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -4,27 +4,34 @@ from __future__ import annotations
 
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
+from orderhub.services.dispatch import JOB_NODE_CANCEL, ask_node_to_stop, withdraw_order
 from orderhub.services.pipeline import release
 from orderhub.store.uow import UnitOfWork
 
 __all__ = ["JOB_NODE_CANCEL", "cancel_from_channel", "finish_cancel"]
 
-JOB_NODE_CANCEL = "node.cancel"
-
 
 def cancel_from_channel(uow: UnitOfWork, order: Order, *, window: float) -> None:
-    """The shop cancelled the order: stop it wherever it is."""
+    """The shop cancelled the order: stop it wherever it is.
+
+    Lines not yet sent to a node are simply taken back; a dispatch already at a node is
+    intercepted (the node is asked to stop it), and the order is cancelled when every
+    intercept succeeded.
+    """
     status = order.status
-    if status in (OrderStatus.RECEIVED, OrderStatus.HELD, OrderStatus.RESERVED):
+    at_node = withdraw_order(uow, order)
+    if status in (OrderStatus.RECEIVED, OrderStatus.HELD) or (
+        status in (OrderStatus.RESERVED, OrderStatus.PUSHED) and not at_node
+    ):
         finish_cancel(uow, order, reason="cancelled on the channel", window=window)
-    elif status is OrderStatus.PUSHED:
+    elif status in (OrderStatus.RESERVED, OrderStatus.PUSHED):
+        if status is OrderStatus.RESERVED:
+            order.move_to(OrderStatus.PUSHED)
         order.move_to(OrderStatus.CANCELLING)
         uow.orders.save(order)
         uow.orders.trace(order.id, "cancel", "ok", "cancelled on the channel; asking the node")
-        uow.outbox.add(
-            JOB_NODE_CANCEL, {"order_id": order.id}, key=f"cancel:{order.id}", order_id=order.id
-        )
-    elif status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+        ask_node_to_stop(uow, order, at_node)
+    elif status in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.COMPLETED):
         uow.orders.save(order)
         uow.exceptions.open(
             stage="cancel",

@@ -1,67 +1,73 @@
-"""Jobs that talk to nodes: push an order to its warehouse, and intercept (cancel) it."""
+"""Jobs that talk to nodes: send a dispatch to its node, and intercept (cancel) one."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 
 from orderhub.connectors.base import OutboundLine, OutboundOrder
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
-from orderhub.services.cancel import JOB_NODE_CANCEL, finish_cancel
+from orderhub.services.dispatch import send_again, stop_dispatch
 from orderhub.services.hub import Hub
-from orderhub.services.pipeline import hold
+from orderhub.services.pipeline import hold, release
+from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
 
-__all__ = ["cancel_at_node", "outbound_order", "push_dead", "push_to_node"]
+__all__ = ["cancel_dispatch", "dispatch_dead", "outbound_order", "push_dispatch"]
 
 
-def _outbound_lines(order: Order, recipes: Mapping[str, Mapping[str, int]]) -> list[OutboundLine]:
+def _outbound_lines(
+    dispatch: Dispatch, orders: Mapping[str, Order], recipes: Mapping[str, Mapping[str, int]]
+) -> list[OutboundLine]:
     lines = []
-    for line in order.lines:
-        sku = line.sku or line.channel_sku
-        recipe = recipes.get(sku)
+    for item in dispatch.lines:
+        source = next(x for x in orders[item.order_id].lines if x.line_id == item.line_id)
+        recipe = recipes.get(item.sku)
         if not recipe:
             lines.append(
                 OutboundLine(
-                    line_no=line.line_id,
-                    sku=sku,
-                    quantity=line.quantity,
-                    title=line.title,
-                    unit_price=line.unit_price,
+                    line_no=item.line_no,
+                    sku=item.sku,
+                    quantity=item.quantity,
+                    title=source.title,
+                    unit_price=source.unit_price,
                 )
             )
             continue
         for part, per_set in sorted(recipe.items()):
             lines.append(
                 OutboundLine(
-                    line_no=f"{line.line_id}-{part}",
+                    line_no=f"{item.line_no}-{part}",
                     sku=part,
-                    quantity=per_set * line.quantity,
-                    title=f"{line.title} / {part}",
+                    quantity=per_set * item.quantity,
+                    title=f"{source.title} / {part}",
                 )
             )
     return lines
 
 
 def outbound_order(
-    order: Order, recipes: Mapping[str, Mapping[str, int]] | None = None
+    dispatch: Dispatch, orders: Mapping[str, Order], recipes: Mapping[str, Mapping[str, int]]
 ) -> OutboundOrder:
-    """The order as a warehouse needs it, bundles as their components; its code is our
-    order id (the warehouse's idempotency key)."""
-    r = order.receiver
+    """The dispatch as the node needs it: the first order's receiver and amounts, every
+    order's lines (bundles as their components), and the dispatch id as its code."""
+    first = orders[dispatch.order_ids[0]]
+    r = first.receiver
+    merged = [orders[oid] for oid in dispatch.order_ids]
     return OutboundOrder(
-        code=order.id,
-        shop_code=order.shop,
-        platform=order.platform,
-        channel_order_id=order.channel_order_id,
-        placed_at=order.placed_at,
-        paid_at=order.paid_at,
-        currency=order.currency,
-        grand_total=order.totals.grand_total,
-        shipping_fee=order.totals.shipping,
-        discount=order.totals.discount,
+        code=dispatch.id,
+        shop_code=first.shop,
+        platform=first.platform,
+        channel_order_id=",".join(o.channel_order_id for o in merged),
+        placed_at=first.placed_at,
+        paid_at=first.paid_at,
+        currency=first.currency,
+        grand_total=sum((o.totals.grand_total for o in merged), start=Decimal("0")),
+        shipping_fee=sum((o.totals.shipping for o in merged), start=Decimal("0")),
+        discount=sum((o.totals.discount for o in merged), start=Decimal("0")),
         receiver_name=r.name,
         receiver_phone=r.phone,
         country=r.country,
@@ -70,92 +76,117 @@ def outbound_order(
         district=r.district,
         address=" ".join(part for part in (r.address1, r.address2) if part),
         postcode=r.postcode,
-        lines=_outbound_lines(order, recipes or {}),
-        buyer_remark=order.remarks.buyer,
-        seller_remark=order.remarks.seller,
-        buyer_nick=order.buyer.name,
+        lines=_outbound_lines(dispatch, orders, recipes),
+        buyer_remark=" / ".join(o.remarks.buyer for o in merged if o.remarks.buyer),
+        seller_remark=" / ".join(o.remarks.seller for o in merged if o.remarks.seller),
+        buyer_nick=first.buyer.name,
     )
 
 
-def push_to_node(hub: Hub, job: Job) -> None:
-    """Create the outbound order at the node; on success the order is PUSHED."""
-    order_id = str(job.payload["order_id"])
+def push_dispatch(hub: Hub, job: Job) -> None:
+    """Send a pending dispatch to its node; on success its orders are PUSHED."""
+    dispatch_id = str(job.payload.get("dispatch_id") or job.payload["order_id"])
     with hub.reader() as uow:
-        order = uow.orders.get(order_id)
-        if order.status is not OrderStatus.RESERVED or order.node is None:
+        dispatch = uow.dispatches.get(dispatch_id)
+        if dispatch is None or dispatch.status != "pending" or not dispatch.lines:
             return
-        node = uow.catalog.node(order.node)
-        recipes = uow.catalog.bundles([line.sku for line in order.lines if line.sku])
+        orders = {oid: uow.orders.get(oid) for oid in dispatch.order_ids}
+        node = uow.catalog.node(dispatch.node)
+        recipes = uow.catalog.bundles(sorted({line.sku for line in dispatch.lines}))
     started = time.perf_counter()
-    receipt = hub.node(node).create_outbound(outbound_order(order, recipes))
+    receipt = hub.node(node).create_outbound(outbound_order(dispatch, orders, recipes))
     latency = (time.perf_counter() - started) * 1000
     with hub.uow() as uow:
-        order = uow.orders.get(order_id, for_update=True)
-        uow.orders.trace(
-            order.id,
-            "push",
-            "ok",
-            f"{node.code} accepted as {receipt.external_id}",
-            latency_ms=latency,
-            job_id=job.id,
-        )
-        if order.status is OrderStatus.RESERVED:
-            order.move_to(OrderStatus.PUSHED)
-            uow.orders.set_status(order)
-            metrics.orders.labels("pushed").inc()
-        elif order.status is OrderStatus.CANCELLED:
-            uow.outbox.add(
-                JOB_NODE_CANCEL,
-                {"order_id": order.id},
-                key=f"cancel:{order.id}",
-                order_id=order.id,
+        uow.dispatches.mark(dispatch.id, "pushed", external_id=receipt.external_id, at="pushed")
+        merged = f" with {len(orders) - 1} other order(s)" if len(orders) > 1 else ""
+        for order_id in dispatch.order_ids:
+            order = uow.orders.get(order_id, for_update=True)
+            uow.orders.trace(
+                order.id,
+                "push",
+                "ok",
+                f"{node.code} accepted {dispatch.id}{merged} as {receipt.external_id}",
+                latency_ms=latency,
+                job_id=job.id,
             )
+            if order.status is OrderStatus.RESERVED:
+                order.move_to(OrderStatus.PUSHED)
+                uow.orders.set_status(order)
+                metrics.orders.labels("pushed").inc()
+            elif order.status is OrderStatus.CANCELLED:
+                # Cancelled while the call was on its way: stop the dispatch again.
+                stop_dispatch(uow, dispatch.id, order.id)
         uow.commit()
 
 
-def push_dead(hub: Hub, job: Job, error: str) -> None:
-    """The node refused the order for good: hold it for a person, stock released."""
+def dispatch_dead(hub: Hub, job: Job, error: str) -> None:
+    """The node refused the dispatch for good: its orders wait for a person, stock
+    released."""
+    dispatch_id = str(job.payload.get("dispatch_id") or job.payload["order_id"])
     with hub.uow() as uow:
-        order = uow.orders.get(str(job.payload["order_id"]), for_update=True)
-        if order.status is OrderStatus.RESERVED:
-            hold(uow, order, [Problem("node_rejected", error, "node")], stage="push")
-            uow.orders.set_status(order)
-            uow.commit()
+        dispatch = uow.dispatches.get(dispatch_id, for_update=True)
+        if dispatch is None:
+            return
+        uow.dispatches.mark(dispatch.id, "failed", at="closed")
+        for order_id in dispatch.order_ids:
+            order = uow.orders.get(order_id, for_update=True)
+            if order.status is OrderStatus.RESERVED:
+                hold(uow, order, [Problem("node_rejected", error, "node")], stage="push")
+                uow.orders.set_status(order)
+        uow.commit()
 
 
-def cancel_at_node(hub: Hub, job: Job) -> None:
-    """Ask the node to stop the order; if it already shipped, a person is told."""
+def cancel_dispatch(hub: Hub, job: Job) -> None:
+    """Ask the node to stop a dispatch because one of its orders was cancelled.
+
+    Stopped: the cancelled order is done and its stock released; the other orders of a
+    merged dispatch go back to RESERVED and into a new dispatch. Already shipped: a person
+    is told, and a return is expected.
+    """
+    dispatch_id = str(job.payload.get("dispatch_id") or job.payload["order_id"])
     order_id = str(job.payload["order_id"])
     with hub.reader() as uow:
-        order = uow.orders.get(order_id)
-        if order.node is None:
+        dispatch = uow.dispatches.get(dispatch_id)
+        if dispatch is None or dispatch.status not in ("pushed", "acknowledged"):
             return
-        node = uow.catalog.node(order.node)
+        node = uow.catalog.node(dispatch.node)
     started = time.perf_counter()
-    result = hub.node(node).cancel_outbound(code=order.id, reason="cancelled on the channel")
+    result = hub.node(node).cancel_outbound(code=dispatch.id, reason="cancelled on the channel")
     latency = (time.perf_counter() - started) * 1000
+    window = hub.settings.stock_push_window
     with hub.uow() as uow:
         order = uow.orders.get(order_id, for_update=True)
-        if result.cancelled:
-            uow.orders.trace(
-                order.id, "intercept", "ok", node.code, latency_ms=latency, job_id=job.id
-            )
-            if order.status in (OrderStatus.CANCELLING, OrderStatus.PUSHED):
-                finish_cancel(
-                    uow,
-                    order,
-                    reason="intercepted at the node",
-                    window=hub.settings.stock_push_window,
-                )
-        else:
+        if not result.cancelled:
             uow.orders.trace(
                 order.id, "intercept", "failed", result.reason, latency_ms=latency, job_id=job.id
             )
             uow.exceptions.open(
                 stage="intercept",
                 code="intercept_failed",
-                message=f"{node.code} could not stop the order: {result.reason}; "
+                message=f"{node.code} could not stop {dispatch.id}: {result.reason}; "
                 "expect a shipment and a return",
                 order_id=order.id,
             )
+            uow.commit()
+            return
+        uow.dispatches.mark(dispatch.id, "cancelled", at="closed")
+        uow.orders.trace(
+            order.id, "intercept", "ok", f"{node.code} stopped {dispatch.id}", latency_ms=latency
+        )
+        for other_id in dispatch.order_ids:
+            if other_id == order_id:
+                continue
+            other = uow.orders.get(other_id, for_update=True)
+            if other.status is OrderStatus.PUSHED:
+                send_again(uow, other, dispatch, node.kind)
+        remaining = [
+            d for d in uow.dispatches.of_order(order.id) if d.status in ("pushed", "acknowledged")
+        ]
+        if order.status in (OrderStatus.CANCELLING, OrderStatus.PUSHED) and not remaining:
+            release(uow, order, reason="intercepted at the node", stock_window=window)
+            order.move_to(OrderStatus.CANCELLED)
+            uow.orders.save(order)
+            uow.exceptions.resolve_for_order(order.id)
+            uow.orders.trace(order.id, "cancel", "ok", "intercepted at the node")
+            metrics.orders.labels("cancelled").inc()
         uow.commit()

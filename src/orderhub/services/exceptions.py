@@ -1,18 +1,27 @@
 """Working through the exception queue: a person resolves the cause, the hub replays
-the order (or the stored payload, or the dead job) from where it stopped."""
+the order (or the stored payload, or the dead job) from where it stopped.
+
+`resolve_exception` carries out one of the actions the exception catalogue allows for
+the exception's code (fix the address, map the SKU, release, retry, cancel) in one
+transaction, then replays.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from orderhub.domain.errors import OrderhubError
-from orderhub.domain.order import OrderStatus
+from orderhub.domain.errors import IllegalTransition, NotFound, OrderhubError
+from orderhub.domain.exceptions_catalog import RECEIVER_FIELDS, Action, check_action
+from orderhub.domain.order import Order, OrderStatus
+from orderhub.services.cancel import finish_cancel
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import replay_inbox
-from orderhub.services.pipeline import route
+from orderhub.services.pipeline import route, schedule_stock_push
 from orderhub.store.records import ExceptionRecord
+from orderhub.store.uow import UnitOfWork
 
-__all__ = ["Replayed", "replay_exception", "replay_order"]
+__all__ = ["Replayed", "replay_exception", "replay_order", "resolve_exception"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,13 @@ def replay_order(hub: Hub, order_id: str) -> str:
         uow.exceptions.resolve_for_order(order.id)
         order.move_to(OrderStatus.RECEIVED)
         uow.orders.trace(order.id, "replay", "ok", "replayed by a person")
-        route(uow, order, shop, stock_window=hub.settings.stock_push_window)
+        route(
+            uow,
+            order,
+            shop,
+            stock_window=hub.settings.stock_push_window,
+            duplicate_window=hub.settings.duplicate_window,
+        )
         uow.orders.set_status(order)
         uow.commit()
         return order.status.value
@@ -65,3 +80,93 @@ def replay_exception(hub: Hub, exception_id: str) -> Replayed:
         uow.exceptions.resolve(exception_id)
         uow.commit()
     return Replayed(exception_id, "closed", record.order_id, order.status if order else None)
+
+
+_CANCELLABLE = (OrderStatus.RECEIVED, OrderStatus.HELD, OrderStatus.RESERVED)
+
+
+def resolve_exception(
+    hub: Hub,
+    exception_id: str,
+    action: str,
+    *,
+    receiver: Mapping[str, str] | None = None,
+    skus: Mapping[str, str] | None = None,
+    note: str = "",
+) -> Replayed:
+    """Carry out `action` for an open exception, then replay what it stopped.
+
+    `receiver` sets fields for `fix_address` (`{"phone": "13812348000"}`; a
+    `receiver.` prefix is allowed); `skus` maps channel SKUs to ours for `map_sku`.
+    An action the catalogue does not allow for the code raises ActionNotAllowed.
+    """
+    with hub.reader() as uow:
+        record = uow.exceptions.get(exception_id)
+    if record.status != "open":
+        raise OrderhubError(f"exception {exception_id} is already resolved")
+    chosen = check_action(record.code, action)
+    why = f" ({note})" if note else ""
+    if chosen is Action.RETRY:
+        return replay_exception(hub, exception_id)
+    if record.order_id is None:
+        raise OrderhubError(f"exception {exception_id} is about no order; {chosen} needs one")
+    with hub.uow() as uow:
+        order = uow.orders.get(record.order_id, for_update=True)
+        if chosen is Action.CANCEL:
+            if order.status not in _CANCELLABLE:
+                raise IllegalTransition(order.id, order.status, OrderStatus.CANCELLED)
+            window = hub.settings.stock_push_window
+            finish_cancel(uow, order, reason=f"cancelled by a person{why}", window=window)
+            uow.commit()
+            return Replayed(exception_id, "order cancelled", order.id, order.status.value)
+        if chosen is Action.FIX_ADDRESS:
+            _fix_address(uow, order, receiver or {}, why)
+        elif chosen is Action.MAP_SKU:
+            _map_skus(hub, uow, order, skus or {}, why)
+        else:
+            # Released by a person: review rules and the duplicate check pass it from now on.
+            order.approved = True
+            uow.orders.set_status(order)
+            uow.orders.trace(order.id, "resolve", "ok", f"hold released by a person{why}")
+        uow.commit()
+    if order.status is OrderStatus.HELD:
+        return replay_exception(hub, exception_id)
+    # Nothing is stopped (a warning on an order that moves on): the exception just closes.
+    with hub.uow() as uow:
+        uow.exceptions.resolve(exception_id)
+        uow.commit()
+    return Replayed(exception_id, "closed", order.id, order.status.value)
+
+
+def _fix_address(uow: UnitOfWork, order: Order, fields: Mapping[str, str], why: str) -> None:
+    """Set receiver fields; saving the order encrypts them again."""
+    names = {name.removeprefix("receiver."): value for name, value in fields.items()}
+    if not names:
+        raise OrderhubError("fix_address needs at least one receiver field to set")
+    unknown = sorted(set(names) - RECEIVER_FIELDS)
+    if unknown:
+        raise OrderhubError(
+            f"cannot set receiver.{unknown[0]}; settable: "
+            + ", ".join(f"receiver.{f}" for f in sorted(RECEIVER_FIELDS))
+        )
+    for name, value in names.items():
+        setattr(order.receiver, name, value.strip())
+    uow.orders.save(order)
+    # Field names only: the values are personal data.
+    changed = ", ".join(f"receiver.{n}" for n in sorted(names))
+    uow.orders.trace(order.id, "resolve", "ok", f"fix_address: set {changed}{why}")
+
+
+def _map_skus(hub: Hub, uow: UnitOfWork, order: Order, skus: Mapping[str, str], why: str) -> None:
+    """Add the shop's listings for the channel SKUs, as the configuration would."""
+    if not skus:
+        raise OrderhubError("map_sku needs at least one CHANNEL_SKU=OUR_SKU")
+    known = uow.catalog.skus(sorted(set(skus.values())))
+    missing = sorted(set(skus.values()) - set(known))
+    if missing:
+        raise NotFound("sku", missing[0])
+    for channel_sku, sku in sorted(skus.items()):
+        uow.catalog.put_listing(order.shop, channel_sku, sku)
+    schedule_stock_push(uow, set(skus.values()), window=hub.settings.stock_push_window)
+    mapped = ", ".join(f"{c} → {s}" for c, s in sorted(skus.items()))
+    uow.orders.trace(order.id, "resolve", "ok", f"map_sku on {order.shop}: {mapped}{why}")

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from orderhub.services.alerts import JOB_ALERT, send_alert
-from orderhub.services.cancel import JOB_NODE_CANCEL
-from orderhub.services.delivery import cancel_at_node, push_dead, push_to_node
+from orderhub.services.alerts import JOB_ALERT, JOB_ALERT_DIGEST, send_alert, send_digest_job
+from orderhub.services.delivery import cancel_dispatch, dispatch_dead, push_dispatch
+from orderhub.services.dispatch import JOB_NODE_CANCEL, JOB_NODE_PUSH
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, process_inbox
 from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
-from orderhub.services.pipeline import JOB_NODE_PUSH, JOB_STOCK_PUSH
+from orderhub.services.pipeline import JOB_STOCK_PUSH
+from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
 from orderhub.services.shipping import (
     JOB_CHANNEL_CONFIRM,
     JOB_NODE_EVENT,
     confirm_to_channel,
     process_node_event,
 )
+from orderhub.services.sla import JOB_SLA_SCAN, sla_scan_job
 from orderhub.services.stock_sync import push_sku_stock
 from orderhub.services.sync import JOB_PULL, pull_job
 from orderhub.services.waiting import JOB_REROUTE, retry_waiting_orders
@@ -38,13 +40,16 @@ def _process_node_event_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    JOB_NODE_PUSH: push_to_node,
-    JOB_NODE_CANCEL: cancel_at_node,
+    JOB_NODE_PUSH: push_dispatch,
+    JOB_NODE_CANCEL: cancel_dispatch,
     JOB_CHANNEL_CONFIRM: confirm_to_channel,
     JOB_STOCK_PUSH: push_sku_stock,
     JOB_PULL: pull_job,
     JOB_ALERT: send_alert,
+    JOB_ALERT_DIGEST: send_digest_job,
+    JOB_SLA_SCAN: sla_scan_job,
     JOB_RECONCILE: reconcile_job,
+    JOB_NODE_RETURN: send_return,
 }
 
 # Jobs that call no external system can share one transaction with their neighbours
@@ -70,5 +75,6 @@ def _alone(batched: BatchHandler) -> Handler:
 HANDLERS.update({kind: _alone(handler) for kind, handler in BATCHED.items()})
 
 ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
-    JOB_NODE_PUSH: push_dead,
+    JOB_NODE_PUSH: dispatch_dead,
+    JOB_NODE_RETURN: return_dead,
 }

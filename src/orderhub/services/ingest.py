@@ -20,6 +20,7 @@ from orderhub.observability import get_logger, metrics
 from orderhub.services.cancel import cancel_from_channel
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import route
+from orderhub.services.returns import REFUND_TOPICS, apply_refund
 from orderhub.store.ids import new_id
 from orderhub.store.inbox import InboxItem
 from orderhub.store.uow import UnitOfWork
@@ -159,6 +160,8 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
     item = uow.inbox.get(inbox_id)
     if item.status not in ("pending", "failed"):
         return item.order_id
+    if item.topic in REFUND_TOPICS:
+        return apply_refund(hub, uow, item)
     shop = uow.catalog.shop(item.shop)
     try:
         raw = json.loads(item.body)
@@ -200,7 +203,13 @@ def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str:
         order.move_to(OrderStatus.CANCELLED)
         uow.orders.trace(order.id, "cancel", "ok", "already cancelled on the channel")
     else:
-        route(uow, order, shop, stock_window=hub.settings.stock_push_window)
+        route(
+            uow,
+            order,
+            shop,
+            stock_window=hub.settings.stock_push_window,
+            duplicate_window=hub.settings.duplicate_window,
+        )
     uow.orders.add(order, inbox_id=item.id)
     uow.inbox.mark(item.id, "processed", order_id=order.id)
     return order.id
@@ -242,7 +251,13 @@ def _update(hub: Hub, uow: UnitOfWork, existing: Order, incoming: Order, item: I
         uow.exceptions.resolve_for_order(existing.id)
         if incoming.status is OrderStatus.HELD:
             incoming.move_to(OrderStatus.RECEIVED)
-        route(uow, incoming, shop, stock_window=hub.settings.stock_push_window)
+        route(
+            uow,
+            incoming,
+            shop,
+            stock_window=hub.settings.stock_push_window,
+            duplicate_window=hub.settings.duplicate_window,
+        )
         uow.orders.save(incoming)
     else:
         existing.channel_status = incoming.channel_status

@@ -6,14 +6,29 @@ node is written as an outbox job in the same transaction as the reservation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
-from orderhub.domain.allocation import NodeOption, allocate
+from orderhub.domain.alerts import Alert
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
+from orderhub.domain.routing import LineNeed, NodeOption, RoutingRequest, add_needs, allocate
+from orderhub.domain.rules import RuleHit
 from orderhub.domain.stock import expand_bundles
-from orderhub.domain.validation import check_order, resolve_skus
+from orderhub.domain.validation import (
+    DuplicateCandidate,
+    check_duplicate,
+    check_order,
+    check_phone,
+    check_ship_by,
+    resolve_skus,
+)
 from orderhub.observability import metrics
+from orderhub.services.alerts import alert_held, raise_alert
+from orderhub.services.dispatch import JOB_NODE_PUSH, dispatch_order
+from orderhub.services.routing import routing_config, strategies_for, supplier_scores
+from orderhub.services.rules import decide
 from orderhub.store.catalog import ShopRecord
 from orderhub.store.uow import UnitOfWork
 
@@ -28,42 +43,81 @@ __all__ = [
     "stock_arrived",
 ]
 
-JOB_NODE_PUSH = "node.push"
 JOB_STOCK_PUSH = "stock.push"
 JOB_REROUTE = "orders.reroute"
 
 
-def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: float) -> None:
+def route(
+    uow: UnitOfWork,
+    order: Order,
+    shop: ShopRecord,
+    *,
+    stock_window: float,
+    duplicate_window: float = 0.0,
+    now: datetime | None = None,
+) -> None:
     """Take a received (or replayed) order as far as it can go without calling out.
 
-    Changes the order in memory (status, each line's SKU and node) and writes the stock,
-    exceptions, trace and jobs that follow; the caller stores the order itself.
+    Checks, seller rules, routing, reservation and dispatch, in that order. Changes the
+    order in memory (status, each line's SKU and node) and writes the stock, exceptions,
+    trace and jobs that follow; the caller stores the order itself.
     """
+    moment = now or datetime.now(UTC)
     channel_skus = sorted({line.channel_sku for line in order.lines if line.channel_sku})
     listings = uow.catalog.listing_map(shop.code, channel_skus)
     records = uow.catalog.skus(sorted(set(channel_skus) | set(listings.values())))
     problems = resolve_skus(order, listings=listings, known_skus=records)
     problems += check_order(order)
+    problems += check_phone(order)
+    decision = decide(uow, order, now=moment)
+    problems += [Problem(hit.code, hit.reason, "", "error") for hit in decision.rejects]
+    for hit in decision.alerts + decision.errors:
+        raise_alert(uow, _rule_alert(order, hit))
     if problems:
         hold(uow, order, problems, stage="validate")
         return
+    warnings = check_ship_by(order, moment)
+    review: list[Problem] = []
+    if not order.approved:
+        review += [Problem(hit.code, hit.reason, "", "review") for hit in decision.holds]
+        if duplicate_window > 0:
+            review += _duplicates(uow, order, timedelta(seconds=duplicate_window))
+    if review:
+        hold(uow, order, review + warnings, stage="review")
+        return
+    config = routing_config(shop)
     recipes = {sku: dict(r.components) for sku, r in records.items() if r.components}
-    needed = expand_bundles(order.sku_quantities(), recipes)
+    line_needs = [
+        LineNeed(line.line_id, expand_bundles({line.sku: line.quantity}, recipes))
+        for line in order.lines
+        if line.sku
+    ]
+    needed = add_needs(need.needs for need in line_needs)
     if recipes:
         records = {**records, **uow.catalog.skus(sorted(set(needed) - set(records)))}
     backorder = {sku: records[sku].backorder_limit for sku in needed if sku in records}
-    options = _node_options(uow, shop, needed, backorder)
-    allocation = allocate(order, options, needed=needed)
+    request = RoutingRequest(
+        order_id=order.id,
+        country=order.receiver.country,
+        province=order.receiver.province,
+        lines=line_needs,
+        options=_node_options(uow, shop, needed, backorder),
+        split_allowed=config.split and not decision.no_split,
+        rule_node=decision.route.node if decision.route else None,
+        presale_skus=frozenset(sku for sku, allowed in backorder.items() if allowed),
+    )
+    allocation = allocate(request, strategies_for(shop))
     if allocation is None:
+        tried = ", ".join(s.name for s in strategies_for(shop))
         hold(
             uow,
             order,
-            [Problem("no_node", f"no node serves shop {shop.code}", "lines")],
+            [Problem("no_node", f"no node of shop {shop.code} can take it (tried {tried})")],
             stage="allocate",
         )
         return
     uow.orders.trace(order.id, "allocate", "ok", f"{allocation.strategy}: {allocation.reason}")
-    short = uow.stock.reserve_all(allocation.node, needed, order_id=order.id, backorder=backorder)
+    short = _reserve_parts(uow, order, allocation.parts, line_needs, backorder, request)
     if short:
         hold(
             uow,
@@ -71,40 +125,137 @@ def route(uow: UnitOfWork, order: Order, shop: ShopRecord, *, stock_window: floa
             [
                 Problem(
                     "out_of_stock",
-                    f"not enough stock of {sku} at {allocation.node} "
-                    f"(needs {needed[sku]}); waiting for stock",
+                    f"not enough stock of {sku} at {node} (needs {needed[sku]}); waiting for stock",
                     "lines",
                 )
-                for sku in short
+                for node, sku in short
             ],
             stage="reserve",
         )
         # The shop may have counted the sale itself: show it the hub's figure again.
-        schedule_stock_push(uow, short, window=stock_window)
+        schedule_stock_push(uow, {sku for _, sku in short}, window=stock_window)
         return
+    for line in order.lines:
+        line.node = allocation.line_nodes.get(line.line_id)
     order.move_to(OrderStatus.RESERVED)
-    presold = [sku for sku, allowed in backorder.items() if allowed]
+    presold = sorted(request.presale_skus & set(needed))
+    where = ", ".join(sorted(allocation.parts))
     uow.orders.trace(
         order.id,
         "reserve",
         "ok",
-        f"reserved at {allocation.node}" + (f" (presale: {', '.join(presold)})" if presold else ""),
+        f"reserved at {where}" + (f" (presale: {', '.join(presold)})" if presold else ""),
     )
-    uow.outbox.add(JOB_NODE_PUSH, {"order_id": order.id}, key=f"push:{order.id}", order_id=order.id)
+    kinds = {option.code: option.kind for option in request.options}
+    dispatch_order(
+        uow,
+        order,
+        allocation.parts,
+        kinds=kinds,
+        merge_window=config.merge_window,
+        merge=not decision.no_merge,
+    )
     metrics.orders.labels("reserved").inc()
     schedule_stock_push(uow, needed, window=stock_window)
+
+
+def _reserve_parts(
+    uow: UnitOfWork,
+    order: Order,
+    parts: Mapping[str, Sequence[str]],
+    line_needs: Sequence[LineNeed],
+    backorder: dict[str, int],
+    request: RoutingRequest,
+) -> list[tuple[str, str]]:
+    """Reserve every part at its node, or nothing; the (node, SKU) pairs that were short.
+
+    A supplier with no stock feed takes any quantity and holds no reservation.
+    """
+    by_line = {need.line_id: need.needs for need in line_needs}
+    unlimited = {option.code for option in request.options if option.unlimited}
+    wanted = {
+        node: add_needs(by_line[lid] for lid in line_ids if lid in by_line)
+        for node, line_ids in sorted(parts.items())
+        if node not in unlimited
+    }
+    if len(wanted) == 1:  # one node: reserve_all is already all or nothing
+        ((node, skus),) = wanted.items()
+        missing = uow.stock.reserve_all(node, skus, order_id=order.id, backorder=backorder)
+        return [(node, sku) for sku in missing]
+    short: list[tuple[str, str]] = []
+    try:
+        with uow.savepoint():
+            for node, skus in wanted.items():
+                missing = uow.stock.reserve_all(node, skus, order_id=order.id, backorder=backorder)
+                short += [(node, sku) for sku in missing]
+                if short:
+                    raise _Short
+    except _Short:
+        pass
+    return short
+
+
+class _Short(Exception):
+    """Unwinds the reservations of a split order when one part is short."""
+
+
+def _rule_alert(order: Order, hit: RuleHit) -> Alert:
+    if hit.error:
+        return Alert(
+            "rule_error",
+            f"rule_error:{hit.rule}",
+            f"rule {hit.rule} could not be evaluated: {hit.error}",
+            "error",
+            {"rule": hit.rule, "order_id": order.id},
+        )
+    return Alert(
+        "rule",
+        f"rule:{hit.rule}:{order.id}",
+        f"order {order.order_no or order.channel_order_id} of {order.shop}: {hit.reason}",
+        hit.severity or "warning",
+        {"rule": hit.rule, "order_id": order.id},
+    )
+
+
+def _duplicates(uow: UnitOfWork, order: Order, window: timedelta) -> list[Problem]:
+    """Hold an order that repeats one the same buyer placed shortly before."""
+    key = uow.orders.buyer_key(order)
+    since = order.placed_at - window
+    earlier = [
+        DuplicateCandidate.of(o)
+        for o in uow.orders.recent_by_buyer(order.shop, key, since=since, exclude=order.id)
+        if o.status is not OrderStatus.CANCELLED and o.placed_at <= order.placed_at
+    ]
+    return check_duplicate(order, earlier, window=window) if earlier else []
 
 
 def _node_options(
     uow: UnitOfWork, shop: ShopRecord, needed: dict[str, int], backorder: dict[str, int]
 ) -> list[NodeOption]:
-    nodes = uow.catalog.nodes()
-    node_codes = list(shop.nodes) or [n.code for n in nodes]
-    priorities = {n.code: n.priority for n in nodes if n.code in node_codes}
-    available: dict[str, dict[str, int]] = {code: {} for code in priorities}
-    for level in uow.stock.levels(skus=needed, nodes=list(priorities)):
+    nodes = {n.code: n for n in uow.catalog.nodes()}
+    codes = [code for code in (shop.nodes or sorted(nodes)) if code in nodes]
+    available: dict[str, dict[str, int]] = {code: {} for code in codes}
+    for level in uow.stock.levels(skus=needed, nodes=codes):
         available[level.node][level.sku] = level.available + backorder.get(level.sku, 0)
-    return [NodeOption(code, priorities[code], available[code]) for code in priorities]
+    scores = supplier_scores(uow) if any(nodes[c].kind == "supplier" for c in codes) else {}
+    options = []
+    for code in codes:
+        node = nodes[code]
+        where = node.location
+        options.append(
+            NodeOption(
+                code=code,
+                priority=node.priority,
+                available=available[code],
+                kind=node.kind,
+                country=str(where.get("country", "")),
+                province=str(where.get("province", "")),
+                costs={k: Decimal(str(v)) for k, v in dict(where.get("costs", {})).items()},
+                score=scores.get(code),
+                unlimited=bool(where.get("unlimited_stock", False)),
+            )
+        )
+    return options
 
 
 def hold(uow: UnitOfWork, order: Order, problems: Sequence[Problem], *, stage: str) -> None:
@@ -124,6 +275,7 @@ def hold(uow: UnitOfWork, order: Order, problems: Sequence[Problem], *, stage: s
             order_id=order.id,
         )
     uow.orders.trace(order.id, stage, "held", "; ".join(f"{p.code}: {p.message}" for p in problems))
+    alert_held(uow, order, problems)
     metrics.orders.labels("held").inc()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from orderhub.domain.exceptions_catalog import remedy
 from orderhub.domain.masking import mask_address, mask_email, mask_name, mask_phone
 from orderhub.domain.order import Order
 from orderhub.services.hub import Hub
@@ -69,27 +70,15 @@ def exception_list(
         return uow.exceptions.search(status=status, code=code, limit=limit)
 
 
-_ACTIONS = {
-    "unknown_sku": "map the SKU (a listing) or add it, then replay",
-    "out_of_stock": "waits for stock and is retried when stock arrives; or replay",
-    "missing_address": "correct the address on the channel (the update replays it)",
-    "missing_phone": "correct the phone on the channel (the update replays it)",
-    "missing_receiver": "correct the receiver on the channel (the update replays it)",
-    "malformed_payload": "fix the sender or the mapping, then replay the stored payload",
-    "job_failed": "fix the cause (credentials, address), then replay to retry the job",
-    "not_paid": "waits for the channel's payment update",
-    "intercept_failed": "the parcel left: expect a return",
-}
-
-
 def exception_view(hub: Hub, exception_id: str) -> dict[str, Any]:
-    """An exception with the action that resolves it."""
+    """An exception with what resolves it: a hint, and the actions `resolve` accepts."""
     with hub.reader() as uow:
         record = uow.exceptions.get(exception_id)
     return {
         **record.__dict__,
         "created_at": record.created_at.isoformat(),
-        "action": _ACTIONS.get(record.code, "resolve the cause, then replay"),
+        "action": remedy(record.code).hint,
+        "actions": [str(a) for a in remedy(record.code).actions],
     }
 
 

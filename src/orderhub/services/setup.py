@@ -23,6 +23,7 @@ def shop_record(shop: ShopConfig) -> ShopRecord:
         nodes=tuple(shop.nodes),
         safety_stock=shop.safety_stock,
         sync_ratio=shop.sync_ratio,
+        routing=shop.routing,
     )
 
 
@@ -35,6 +36,12 @@ def node_record(node: NodeConfig) -> NodeRecord:
         priority=node.priority,
         settings=node.settings,
         secrets=node.secrets,
+        location={
+            "country": node.country,
+            "province": node.province,
+            "costs": {region: str(cost) for region, cost in node.costs.items()},
+            "unlimited_stock": node.unlimited_stock,
+        },
     )
 
 

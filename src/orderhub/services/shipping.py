@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from orderhub.connectors.base import ShipmentConfirmed
-from orderhub.domain.errors import NotFound
-from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderStatus
+from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderLine, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature
 from orderhub.services.inventory import apply_stock_changes
+from orderhub.services.returns import receive_return
+from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
@@ -87,8 +88,14 @@ def _apply_event(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int) -> None:
         uow.inbox.mark(item.id, "failed", error=str(exc))
         return
     order_id = None
+    if event.acknowledged is not None:
+        order_id = _acknowledged(uow, node.code, event.acknowledged, job_id)
     if event.shipment is not None:
         order_id = _apply_shipment(hub, uow, node.code, event.shipment, job_id)
+    if event.returned is not None:
+        order_id = receive_return(
+            hub, uow, node.code, event.returned, job_id=job_id, inbox_id=item.id
+        )
     if event.stock_changes:
         apply_stock_changes(hub, uow, node.code, event.stock_changes)
     uow.inbox.mark(
@@ -101,26 +108,97 @@ def _apply_event(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int) -> None:
 def _apply_shipment(
     hub: Hub, uow: UnitOfWork, node: str, shipment: ShipmentConfirmed, job_id: int
 ) -> str | None:
-    try:
-        order = uow.orders.get(shipment.code, for_update=True)
-    except NotFound:
+    """Record a parcel against the orders of its dispatch; each order's part of it
+    becomes a fulfillment, confirmed to its shop on its own."""
+    dispatch = uow.dispatches.get(shipment.code, for_update=True)
+    if dispatch is None:
         uow.exceptions.open(
             stage="ship",
             code="unknown_order",
             message=f"{node} shipped {shipment.code}, which is not an order of ours",
         )
         return None
-    recorded = uow.shipments.add(
-        order.id,
-        node,
-        confirm_id=shipment.confirm_id,
-        carrier=shipment.carrier,
-        tracking_no=shipment.tracking_no,
-        lines=[(line.sku, line.quantity) for line in shipment.lines],
-        shipped_at=shipment.shipped_at,
-    )
-    if not recorded:
-        return order.id
+    per_order = _split_by_order(dispatch, shipment)
+    merged = len(dispatch.order_ids) > 1
+    first_id = None
+    for order_id, components in per_order.items():
+        order = uow.orders.get(order_id, for_update=True)
+        first_id = first_id or order.id
+        recorded = uow.shipments.add(
+            order.id,
+            node,
+            confirm_id=f"{shipment.confirm_id}/{order.id}" if merged else shipment.confirm_id,
+            carrier=shipment.carrier,
+            tracking_no=shipment.tracking_no,
+            lines=sorted(components.items()),
+            shipped_at=shipment.shipped_at,
+        )
+        if recorded:
+            _order_shipped(uow, order, node, shipment, dispatch, components, job_id)
+    if shipment.final or _all_shipped(uow, dispatch.id):
+        uow.dispatches.mark(dispatch.id, "shipped", at="shipped")
+    return first_id or (dispatch.order_ids[0] if dispatch.order_ids else None)
+
+
+def _acknowledged(uow: UnitOfWork, node: str, code: str, job_id: int) -> str | None:
+    """A supplier took the purchase order on; how quickly counts towards its score."""
+    dispatch = uow.dispatches.get(code, for_update=True)
+    if dispatch is None:
+        uow.exceptions.open(
+            stage="ack",
+            code="unknown_order",
+            message=f"{node} acknowledged {code}, which is not a purchase order of ours",
+        )
+        return None
+    if dispatch.acknowledged_at is None and dispatch.status == "pushed":
+        uow.dispatches.mark(dispatch.id, "acknowledged", at="acknowledged")
+        for order_id in dispatch.order_ids:
+            uow.orders.trace(order_id, "acknowledge", "ok", f"{node} took {code}", job_id=job_id)
+    return dispatch.order_ids[0] if dispatch.order_ids else None
+
+
+def _all_shipped(uow: UnitOfWork, dispatch_id: str) -> bool:
+    dispatch = uow.dispatches.get(dispatch_id)
+    return dispatch is not None and all(x.shipped >= x.quantity for x in dispatch.lines)
+
+
+def _split_by_order(dispatch: Dispatch, shipment: ShipmentConfirmed) -> dict[str, dict[str, int]]:
+    """Units per SKU of each order that the parcel carries.
+
+    Nodes echo our line numbers (`3`, or `3-PART` for a bundle's component); a parcel
+    without them is matched by SKU, oldest line first, and a merged dispatch's unknown
+    SKU goes to its first order.
+    """
+    by_no = {line.line_no: line for line in dispatch.lines}
+    left = {line.line_no: line.quantity - line.shipped for line in dispatch.lines}
+    result: dict[str, dict[str, int]] = {}
+    for item in shipment.lines:
+        line = by_no.get((item.line_no or "").split("-", 1)[0])
+        if line is None:
+            line = next(
+                (x for x in dispatch.lines if x.sku == item.sku and left[x.line_no] > 0),
+                dispatch.lines[0] if dispatch.lines else None,
+            )
+            if line is None:
+                continue
+        if line.sku == item.sku:
+            left[line.line_no] -= min(item.quantity, left[line.line_no])
+        skus = result.setdefault(line.order_id, {})
+        skus[item.sku] = skus.get(item.sku, 0) + item.quantity
+    return result
+
+
+def _order_shipped(
+    uow: UnitOfWork,
+    order: Order,
+    node: str,
+    shipment: ShipmentConfirmed,
+    dispatch: Dispatch,
+    components: dict[str, int],
+    job_id: int,
+) -> None:
+    """The order's part of a parcel: stock consumed, a fulfillment, SHIPPED when every
+    line has left (PARTIALLY_SHIPPED before), and the confirmation to its shop queued."""
     if order.status is OrderStatus.CANCELLED:
         uow.exceptions.open(
             stage="ship",
@@ -129,14 +207,18 @@ def _apply_shipment(
             order_id=order.id,
         )
         uow.orders.trace(order.id, "ship", "late", shipment.tracking_no, job_id=job_id)
-        return order.id
-    shipped = _shipped_quantities(shipment)
-    uow.stock.consume(order.id, shipped, node=node)
+        return
+    uow.stock.consume(order.id, components, node=node)
+    line_nos = {x.line_id: x.line_no for x in dispatch.lines if x.order_id == order.id}
+    recipes = uow.catalog.bundles([x.sku for x in order.lines if x.sku])
+    parcel = _fulfillment_lines(
+        [x for x in order.lines if x.line_id in line_nos], components, recipes
+    )
+    for part in parcel:
+        uow.dispatches.add_shipped(dispatch.id, line_nos[part.line_id], part.quantity)
     fulfillment = Fulfillment(
         node=node,
-        lines=_fulfillment_lines(
-            order, shipped, uow.catalog.bundles([x.sku for x in order.lines if x.sku])
-        ),
+        lines=parcel,
         carrier=shipment.carrier,
         tracking_no=shipment.tracking_no,
         shipped_at=shipment.shipped_at,
@@ -144,8 +226,9 @@ def _apply_shipment(
     order.fulfillments.append(fulfillment)
     if order.status is OrderStatus.RESERVED:
         order.move_to(OrderStatus.PUSHED)
-    if order.can_move_to(OrderStatus.SHIPPED):
-        order.move_to(OrderStatus.SHIPPED)
+    target = OrderStatus.SHIPPED if order.fully_shipped else OrderStatus.PARTIALLY_SHIPPED
+    if order.can_move_to(target):
+        order.move_to(target)
     uow.orders.save(order)
     uow.orders.trace(
         order.id, "ship", "ok", f"{shipment.carrier} {shipment.tracking_no}", job_id=job_id
@@ -157,23 +240,17 @@ def _apply_shipment(
         key=f"confirm:{order.id}:{shipment.tracking_no}",
         order_id=order.id,
     )
-    return order.id
-
-
-def _shipped_quantities(shipment: ShipmentConfirmed) -> dict[str, int]:
-    shipped: dict[str, int] = {}
-    for line in shipment.lines:
-        shipped[line.sku] = shipped.get(line.sku, 0) + line.quantity
-    return shipped
 
 
 def _fulfillment_lines(
-    order: Order, shipped: dict[str, int], recipes: Mapping[str, Mapping[str, int]]
+    order_lines: Sequence[OrderLine],
+    shipped: dict[str, int],
+    recipes: Mapping[str, Mapping[str, int]],
 ) -> list[FulfillmentLine]:
     """Which order lines a parcel covers; a bundle line counts its complete sets."""
     remaining = dict(shipped)
     lines = []
-    for line in order.lines:
+    for line in order_lines:
         sku = line.sku or line.channel_sku
         recipe = recipes.get(sku) or {sku: 1}
         quantity = min(

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from orderhub.domain.order import OrderStatus
 from orderhub.services.hub import Hub
-from orderhub.services.pipeline import JOB_REROUTE, route
+from orderhub.services.pipeline import JOB_REROUTE, route, stock_arrived
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
-__all__ = ["JOB_REROUTE", "retry_waiting_orders"]
+__all__ = ["JOB_REROUTE", "PAGE", "retry_waiting_orders"]
+
+PAGE = 500
 
 
 def retry_waiting_orders(hub: Hub, uow: UnitOfWork, job: Job) -> None:
     """Route again the orders held out of stock for a SKU, first come first served."""
     sku = str(job.payload["sku"])
-    for order_id in uow.orders.held_for_stock([sku]):
+    waiting = uow.orders.held_for_stock([sku], limit=PAGE)
+    placed = 0
+    for order_id in waiting:
         order = uow.orders.get(order_id, for_update=True)
         if order.status is not OrderStatus.HELD:
             continue
@@ -22,5 +26,15 @@ def retry_waiting_orders(hub: Hub, uow: UnitOfWork, job: Job) -> None:
         uow.exceptions.resolve_for_order(order.id)
         order.move_to(OrderStatus.RECEIVED)
         uow.orders.trace(order.id, "retry", "ok", f"stock of {sku} arrived")
-        route(uow, order, shop, stock_window=hub.settings.stock_push_window)
+        route(
+            uow,
+            order,
+            shop,
+            stock_window=hub.settings.stock_push_window,
+            duplicate_window=hub.settings.duplicate_window,
+        )
         uow.orders.set_status(order)
+        placed += order.status is not OrderStatus.HELD
+    if len(waiting) == PAGE and placed:
+        # A full page went through and stock is left: the next page gets its turn.
+        stock_arrived(uow, [sku])

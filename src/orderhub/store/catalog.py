@@ -31,6 +31,7 @@ class ShopRecord:
     nodes: Sequence[str] = ()
     safety_stock: int = 0
     sync_ratio: Decimal = Decimal("1")
+    routing: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class NodeRecord:
     priority: int = 0
     settings: Mapping[str, Any] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
+    location: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class CatalogRepository:
                 "settings": json.dumps(dict(shop.settings)),
                 "secrets": self._seal(shop.secrets, f"shop:{shop.code}"),
                 "nodes": json.dumps(list(shop.nodes)),
+                "routing": json.dumps(dict(shop.routing), ensure_ascii=False),
                 "safety_stock": shop.safety_stock,
                 "sync_ratio": shop.sync_ratio,
             },
@@ -132,6 +135,7 @@ class CatalogRepository:
                 "priority": node.priority,
                 "settings": json.dumps(dict(node.settings)),
                 "secrets": self._seal(node.secrets, f"node:{node.code}"),
+                "location": json.dumps(dict(node.location), ensure_ascii=False),
             },
         )
 
@@ -156,6 +160,7 @@ class CatalogRepository:
             nodes=tuple(json.loads(row.nodes)),
             safety_stock=row.safety_stock,
             sync_ratio=Decimal(row.sync_ratio),
+            routing=json.loads(row.routing),
         )
 
     def shops(self) -> list[ShopRecord]:
@@ -184,6 +189,7 @@ class CatalogRepository:
             priority=row.priority,
             settings=json.loads(row.settings),
             secrets=self._open(row.secrets, f"node:{row.code}"),
+            location=json.loads(row.location),
         )
 
     def nodes(self) -> list[NodeRecord]:

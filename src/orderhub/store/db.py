@@ -87,6 +87,7 @@ class Database:
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self.config_cache = TtlCache(ttl=5.0)
+        self.score_cache = TtlCache(ttl=60.0)
 
     @property
     def is_postgres(self) -> bool:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
@@ -44,6 +45,10 @@ def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
     for key in _PII_RECEIVER:
         pii["receiver"][key] = document["receiver"].pop(key)
     return document, pii
+
+
+def _normalised(value: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
 class OrderRepository:
@@ -107,12 +112,72 @@ class OrderRepository:
             "node": order.node,
             "currency": order.currency,
             "grand_total": order.totals.grand_total,
+            "buyer_key": self.buyer_key(order),
             "document": json.dumps(document, ensure_ascii=False),
             "pii": self.cipher.encrypt(
                 json.dumps(pii, ensure_ascii=False), context=order.id.encode()
             ),
             "updated_at": now,
         }
+
+    def buyer_key(self, order: Order) -> str:
+        """Same receiver, phone and address (spacing and width ignored) → same key.
+
+        Orders with the same key in one shop go to the same person at the same door:
+        they may be merged into one parcel, and the key counts a buyer's earlier orders.
+        """
+        r = order.receiver
+        parts = (r.name, r.phone, r.country, r.province, r.city, r.district, r.address1, r.address2)
+        return self.cipher.fingerprint("|".join(_normalised(p) for p in parts))
+
+    def count_by_buyer(self, shop: str, buyer_key: str, *, before: datetime) -> int:
+        """How many orders this buyer placed in the shop before `before`."""
+        c = t.orders.c
+        return int(
+            self.conn.execute(
+                select(func.count()).where(
+                    c.tenant == self.tenant,
+                    c.shop == shop,
+                    c.buyer_key == buyer_key,
+                    c.placed_at < before,
+                )
+            ).scalar_one()
+        )
+
+    def recent_by_buyer(
+        self, shop: str, buyer_key: str, *, since: datetime, exclude: str = ""
+    ) -> list[Order]:
+        """The buyer's other orders in the shop placed since `since`, oldest first."""
+        c = t.orders.c
+        rows = self.conn.execute(
+            select(c.id, c.document, c.pii)
+            .where(
+                c.tenant == self.tenant,
+                c.shop == shop,
+                c.buyer_key == buyer_key,
+                c.placed_at >= since,
+                c.id != exclude,
+            )
+            .order_by(c.placed_at, c.id)
+            .limit(50)
+        )
+        return [self._load(r.id, r.document, r.pii) for r in rows]
+
+    def placed_between(
+        self, since: datetime, until: datetime | None = None, *, limit: int = 10_000
+    ) -> list[Order]:
+        """Orders placed in a period, oldest first (for dry runs and reports)."""
+        c = t.orders.c
+        conditions = [c.tenant == self.tenant, c.placed_at >= since]
+        if until is not None:
+            conditions.append(c.placed_at < until)
+        rows = self.conn.execute(
+            select(c.id, c.document, c.pii)
+            .where(and_(*conditions))
+            .order_by(c.placed_at, c.id)
+            .limit(limit)
+        )
+        return [self._load(r.id, r.document, r.pii) for r in rows]
 
     def _write_lines(self, order: Order) -> None:
         if not order.lines:
@@ -170,6 +235,32 @@ class OrderRepository:
         row = self.conn.execute(query).first()
         return None if row is None else self._load(row.id, row.document, row.pii)
 
+    def placed_page(
+        self,
+        since: datetime,
+        until: datetime | None = None,
+        *,
+        limit: int = 500,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[Order]:
+        """One page of the orders placed in [since, until), oldest first; `after` is the
+        (placed_at, id) of the last order of the previous page."""
+        o = t.orders.c
+        conditions = [o.tenant == self.tenant, o.placed_at >= since]
+        if until is not None:
+            conditions.append(o.placed_at < until)
+        if after is not None:
+            conditions.append(
+                or_(o.placed_at > after[0], and_(o.placed_at == after[0], o.id > after[1]))
+            )
+        rows = self.conn.execute(
+            select(o.id, o.document, o.pii)
+            .where(*conditions)
+            .order_by(o.placed_at, o.id)
+            .limit(limit)
+        )
+        return [self._load(r.id, r.document, r.pii) for r in rows]
+
     def held_for_stock(self, skus: list[str], *, limit: int = 500) -> list[str]:
         """Orders waiting for stock of any of `skus`, oldest first (first come, first served)."""
         o, line, x = t.orders.c, t.order_lines.c, t.exceptions.c
@@ -194,12 +285,12 @@ class OrderRepository:
         return [r.id for r in rows]
 
     def skus_at_node(self, node: str, statuses: list[str]) -> set[str]:
-        """SKUs on the lines of this node's orders in these statuses."""
+        """SKUs on the lines this node ships of orders in these statuses."""
         o, line = t.orders.c, t.order_lines.c
         rows = self.conn.execute(
             select(line.sku)
             .join(t.orders, line.order_id == o.id)
-            .where(o.tenant == self.tenant, o.node == node, o.status.in_(statuses))
+            .where(o.tenant == self.tenant, line.node == node, o.status.in_(statuses))
             .distinct()
         )
         return {r.sku for r in rows if r.sku}

@@ -8,13 +8,18 @@ from types import TracebackType
 
 from sqlalchemy import Connection, RootTransaction, text
 
+from orderhub.store.alerts import AlertRepository
 from orderhub.store.catalog import CatalogRepository
 from orderhub.store.db import Database
+from orderhub.store.dispatches import DispatchRepository
 from orderhub.store.inbox import InboxRepository
 from orderhub.store.orders import OrderRepository
 from orderhub.store.outbox import OutboxRepository
 from orderhub.store.records import CursorRepository, ExceptionRepository
+from orderhub.store.returns import ReturnRepository
+from orderhub.store.rules import RulesRepo
 from orderhub.store.shipments import ShipmentRepository
+from orderhub.store.sla import SlaRepository
 from orderhub.store.stock import StockRepository
 
 __all__ = ["UnitOfWork"]
@@ -31,6 +36,11 @@ class UnitOfWork:
     exceptions: ExceptionRepository
     cursors: CursorRepository
     shipments: ShipmentRepository
+    dispatches: DispatchRepository
+    rules: RulesRepo
+    alerts: AlertRepository
+    sla: SlaRepository
+    returns: ReturnRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -54,6 +64,11 @@ class UnitOfWork:
         self.exceptions = ExceptionRepository(conn, tenant)
         self.cursors = CursorRepository(conn, tenant)
         self.shipments = ShipmentRepository(conn, tenant)
+        self.dispatches = DispatchRepository(conn, tenant)
+        self.rules = RulesRepo(conn, tenant)
+        self.alerts = AlertRepository(conn, tenant)
+        self.sla = SlaRepository(conn, tenant)
+        self.returns = ReturnRepository(conn, tenant)
         return self
 
     def commit(self) -> None:

@@ -29,9 +29,24 @@ def test_a_shipped_order_cannot_be_cancelled_silently() -> None:
     assert order.status is OrderStatus.SHIPPED
 
 
-def test_final_states_have_no_way_out() -> None:
-    assert TRANSITIONS[OrderStatus.COMPLETED] == frozenset()
+def test_a_cancelled_order_has_no_way_out() -> None:
     assert TRANSITIONS[OrderStatus.CANCELLED] == frozenset()
+
+
+def test_a_completed_order_can_only_come_back_as_a_return() -> None:
+    assert TRANSITIONS[OrderStatus.COMPLETED] == frozenset({OrderStatus.RETURNING})
+    assert TRANSITIONS[OrderStatus.RETURNING] == frozenset(
+        {OrderStatus.RETURNING, OrderStatus.RETURNED}
+    )
+
+
+def test_a_split_order_ships_part_by_part() -> None:
+    order = make_order(status=OrderStatus.PUSHED)
+    order.move_to(OrderStatus.PARTIALLY_SHIPPED)
+    order.move_to(OrderStatus.PARTIALLY_SHIPPED)
+    order.move_to(OrderStatus.SHIPPED)
+    with pytest.raises(IllegalTransition):
+        order.move_to(OrderStatus.PARTIALLY_SHIPPED)
 
 
 @given(st.lists(st.sampled_from(list(OrderStatus)), max_size=20))

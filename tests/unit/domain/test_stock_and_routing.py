@@ -2,10 +2,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from orderhub.domain.allocation import NodeOption, allocate
+from orderhub.domain.allocation import (
+    DEFAULT_STRATEGIES,
+    LineNeed,
+    NodeOption,
+    RoutingRequest,
+    allocate,
+)
 from orderhub.domain.masking import mask_email, mask_name, mask_phone
 from orderhub.domain.stock import Level, available_to_sell
-from support import make_order
 
 
 def test_available_to_sell_subtracts_reserved_and_safety_then_applies_ratio() -> None:
@@ -24,23 +29,30 @@ def test_a_listing_of_packs_shows_whole_packs() -> None:
 
 
 def test_stock_first_prefers_the_node_that_can_ship_everything() -> None:
-    order = make_order(lines=[("A", 2), ("B", 1)])
-    for line in order.lines:
-        line.sku = line.channel_sku
-    options = [
-        NodeOption("WH1", priority=10, available={"A": 5}),
-        NodeOption("WH2", priority=1, available={"A": 2, "B": 1}),
-    ]
-    chosen = allocate(order, options)
-    assert chosen is not None and chosen.node == "WH2"
-    assert {line.node for line in order.lines} == {"WH2"}
+    request = RoutingRequest(
+        "o1",
+        "CN",
+        "浙江",
+        lines=[LineNeed("L1", {"A": 2}), LineNeed("L2", {"B": 1})],
+        options=[
+            NodeOption("WH1", priority=10, available={"A": 5}),
+            NodeOption("WH2", priority=1, available={"A": 2, "B": 1}),
+        ],
+    )
+    chosen = allocate(request, DEFAULT_STRATEGIES)
+    assert chosen is not None and chosen.parts == {"WH2": ("L1", "L2")}
 
 
 def test_without_stock_anywhere_the_home_node_is_chosen_and_reservation_decides() -> None:
-    order = make_order(lines=[("A", 2)])
-    order.lines[0].sku = "A"
-    chosen = allocate(order, [NodeOption("WH1", 5, {}), NodeOption("WH2", 1, {})])
-    assert chosen is not None and (chosen.node, chosen.strategy) == ("WH1", "fixed_node")
+    request = RoutingRequest(
+        "o1",
+        "CN",
+        "浙江",
+        lines=[LineNeed("L1", {"A": 2})],
+        options=[NodeOption("WH1", 5, {}), NodeOption("WH2", 1, {})],
+    )
+    chosen = allocate(request, DEFAULT_STRATEGIES)
+    assert chosen is not None and (chosen.node, chosen.strategy) == ("WH1", "home_node")
 
 
 def test_personal_data_is_masked_as_sellers_expect() -> None:

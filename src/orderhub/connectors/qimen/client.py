@@ -114,6 +114,10 @@ class QimenClient:
         """Send an `order.cancel`; a refusal raises Rejected with the WMS's code."""
         return self.call(Method.ORDER_CANCEL, request)
 
+    def returnorder_create(self, request: Mapping[str, Any]) -> Reply:
+        """Send a `returnorder.create`; the reply carries `returnOrderId`."""
+        return self.call(Method.RETURNORDER_CREATE, request)
+
     def inventory_query(self, request: Mapping[str, Any]) -> Reply:
         """Send an `inventory.query`; the reply carries `items`."""
         return self.call(Method.INVENTORY_QUERY, request)

@@ -21,9 +21,12 @@ __all__ = [
     "FLAG_FAILURE",
     "FLAG_SUCCESS",
     "FORMAT",
+    "GOOD_INVENTORY_TYPES",
     "HUB_FAILURE_CODE",
     "LOGISTICS_CODES",
     "PLATFORM_CODES",
+    "QUALITY_DEFECTIVE",
+    "QUALITY_GOOD",
     "RATE_LIMIT_CODES",
     "RETRY_CODES",
     "SIGN_CHECK_FAILURE",
@@ -35,6 +38,7 @@ __all__ = [
     "InventoryType",
     "Method",
     "OrderType",
+    "ReturnOrderType",
 ]
 
 DEFAULT_METHOD_PREFIX = "taobao.qimen."
@@ -86,6 +90,14 @@ class OrderType(StrEnum):
     QTCK = "QTCK"  # 其他出库: anything else
 
 
+class ReturnOrderType(StrEnum):
+    """Order types of `returnorder.create` / `returnorder.confirm`."""
+
+    THRK = "THRK"  # 退货入库: a buyer's return
+    HHRK = "HHRK"  # 换货入库: goods coming back for an exchange
+    WTJTHRK = "WTJTHRK"  # 无头件退货入库: a parcel no order can be found for (confirm only)
+
+
 class DeliveryStatus(StrEnum):
     """Statuses a WMS reports for a delivery order."""
 
@@ -109,6 +121,13 @@ class InventoryType(StrEnum):
     XS = "XS"  # 箱损: damaged box
     ZT = "ZT"  # 在途: in transit
 
+
+GOOD_INVENTORY_TYPES = frozenset({InventoryType.ZP.value})
+"""Inventory types a returned unit can be sold again from; every other type is defective."""
+
+QUALITY_GOOD = "good"
+QUALITY_DEFECTIVE = "defective"
+"""The two `ReturnLine.quality` values the hub understands."""
 
 LOGISTICS_CODES = frozenset(
     {

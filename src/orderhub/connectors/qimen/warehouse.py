@@ -1,9 +1,10 @@
 """A warehouse reached through the Qimen standard interface, as a NodeConnector.
 
-The hub sends delivery orders, cancels and stock queries; the WMS calls back with
-`deliveryorder.confirm` (shipped, with carrier and tracking number) and
-`stockchange.report`. Settings are plain keys so a seller can configure a warehouse
-without code; see `QimenSettings.from_mapping` for the list.
+The hub sends delivery orders, return orders, cancels and stock queries; the WMS calls
+back with `deliveryorder.confirm` (shipped, with carrier and tracking number),
+`returnorder.confirm` (goods back, good or defective) and `stockchange.report`.
+Settings are plain keys so a seller can configure a warehouse without code; see
+`QimenSettings.from_mapping` for the list.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..base import (
     OutboundOrder,
     OutboundReceipt,
     Rejected,
+    ReturnOrder,
     ShipmentConfirmed,
     ShipmentLine,
     StockChange,
@@ -49,6 +51,7 @@ from .consts import (
     Method,
     OrderType,
 )
+from .returns import return_received, return_request
 from .xml import build_response, format_time, parse, parse_offset, parse_time, to_dict
 
 __all__ = ["QimenSettings", "QimenWarehouse"]
@@ -264,6 +267,25 @@ class QimenWarehouse:
             ],
         }
 
+    def create_return(self, order: ReturnOrder) -> OutboundReceipt:
+        """Announce a THRK return order; the WMS de-duplicates on `returnOrderCode`.
+
+        The receipt carries the WMS's `returnOrderId`, or our own code when none comes back.
+        A WMS that does not know the original shipment refuses with Rejected(code).
+        """
+        reply = self._client.returnorder_create(self.return_order(order))
+        return OutboundReceipt(external_id=str(reply.fields.get("returnOrderId") or order.code))
+
+    def return_order(self, order: ReturnOrder) -> dict[str, Any]:
+        """The `returnorder.create` request content for a return (before XML)."""
+        s = self.settings
+        return return_request(
+            order,
+            warehouse_code=s.warehouse_code,
+            owner_code=s.owner_code,
+            default_logistics_code=s.logistics_code,
+        )
+
     def cancel_outbound(self, *, code: str, reason: str) -> CancelResult:
         """Cancel at the WMS; a "too late, it shipped" refusal is an answer, not an error."""
         request = {
@@ -330,6 +352,9 @@ class QimenWarehouse:
         if method == Method.DELIVERYORDER_CONFIRM:
             shipment = self._shipment(data, body)
             return NodeEvent(method=Method.DELIVERYORDER_CONFIRM.value, shipment=shipment, raw=data)
+        if method == Method.RETURNORDER_CONFIRM:
+            returned = return_received(data, body, self.settings.zone)
+            return NodeEvent(method=Method.RETURNORDER_CONFIRM.value, returned=returned, raw=data)
         if method == Method.STOCKCHANGE_REPORT:
             items = _dicts(data.get("items") or [])
             return NodeEvent(

@@ -2,7 +2,8 @@
 
 Orders are pulled incrementally (`updated_at_min`, `status=any`, following `Link`
 rel="next"); shipments are confirmed through the FulfillmentOrder flow; stock is set
-per SKU on one location; webhooks are verified with the app's client secret.
+per SKU on one location; webhooks are verified with the app's client secret; refunds
+arrive as `refunds/create` webhooks and are read by `parse_refund`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from orderhub.connectors.base import PulledOrder, Rejected, WebhookDelivery
-from orderhub.connectors.shopify import webhooks
+from orderhub.connectors.base import ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from orderhub.connectors.shopify import refunds, webhooks
 from orderhub.connectors.shopify.client import ShopifyClient
 from orderhub.connectors.shopify.consts import (
     API_VERSION,
@@ -175,6 +176,11 @@ class ShopifyChannel:
             if not page.next_page_info:
                 return
             page = self.api.list_orders({"limit": limit, "page_info": page.next_page_info})
+
+    def parse_refund(self, payload: Mapping[str, Any]) -> ChannelRefund:
+        """A `refunds/create` body (or one REST refund) as a ChannelRefund; ValueError if
+        unreadable. Line ids are Shopify line item ids, as `confirm_shipment` takes them."""
+        return refunds.parse_refund(payload)
 
     # shipments
 

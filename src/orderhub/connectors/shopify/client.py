@@ -184,6 +184,12 @@ class ShopifyClient:
         result: Json = self._object(data, "order", "orders/{id}.json")
         return result
 
+    def list_refunds(self, order_id: int) -> list[Json]:
+        """GET orders/{id}/refunds.json: every refund of an order, oldest first."""
+        path = f"orders/{order_id}/refunds.json"
+        _, data = self._call("GET", path)
+        return list(self._object(data, "refunds", path))
+
     # fulfillment
 
     def list_fulfillment_orders(self, order_id: int) -> list[Json]:

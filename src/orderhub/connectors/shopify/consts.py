@@ -15,6 +15,9 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "ORDER_STATUS_ANY",
     "PLATFORM",
+    "REFUND_FAILED_STATUSES",
+    "REFUND_TRANSACTION_KIND",
+    "RESTOCK_TYPES_GOODS_BACK",
     "TOPIC_APP_UNINSTALLED",
     "TOPIC_INVENTORY_LEVELS_UPDATE",
     "TOPIC_ORDERS_CANCELLED",
@@ -22,6 +25,7 @@ __all__ = [
     "TOPIC_ORDERS_FULFILLED",
     "TOPIC_ORDERS_PAID",
     "TOPIC_ORDERS_UPDATED",
+    "TOPIC_REFUNDS_CREATE",
     "WEBHOOK_EVENT_ID",
     "WEBHOOK_HMAC",
     "WEBHOOK_SHOP_DOMAIN",
@@ -42,9 +46,17 @@ TOPIC_ORDERS_CANCELLED = "orders/cancelled"
 TOPIC_ORDERS_FULFILLED = "orders/fulfilled"
 TOPIC_INVENTORY_LEVELS_UPDATE = "inventory_levels/update"
 TOPIC_APP_UNINSTALLED = "app/uninstalled"
+TOPIC_REFUNDS_CREATE = "refunds/create"
 # orders/updated also fires for payment, fulfilment and cancellation, so these three
 # are enough to keep every order current; the narrower topics only add duplicates.
-DEFAULT_TOPICS = (TOPIC_ORDERS_CREATE, TOPIC_ORDERS_UPDATED, TOPIC_ORDERS_CANCELLED)
+# refunds/create is the only topic that says which lines came back and whether they
+# are restocked, which an order payload alone does not.
+DEFAULT_TOPICS = (
+    TOPIC_ORDERS_CREATE,
+    TOPIC_ORDERS_UPDATED,
+    TOPIC_ORDERS_CANCELLED,
+    TOPIC_REFUNDS_CREATE,
+)
 
 HEADER_ACCESS_TOKEN = "X-Shopify-Access-Token"
 HEADER_CALL_LIMIT = "X-Shopify-Shop-Api-Call-Limit"
@@ -61,6 +73,15 @@ WEBHOOK_TRIGGERED_AT = "triggered-at"
 FINANCIAL_STATUSES = frozenset(
     {"pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"}
 )
+# Refund line `restock_type`s (no_restock, cancel, return, legacy_restock) that mean goods
+# come back from the buyer. `cancel` restocks units that never shipped; `legacy_restock`
+# (no longer accepted on create) does not say whether the units had shipped, so it is
+# left out until a shop shows otherwise.
+RESTOCK_TYPES_GOODS_BACK = frozenset({"return"})
+# Only refund transactions move money back; failed ones moved nothing.
+REFUND_TRANSACTION_KIND = "refund"
+REFUND_FAILED_STATUSES = frozenset({"failure", "error"})
+
 # Fulfillment orders in these states still accept fulfillments.
 FULFILLABLE_ORDER_STATUSES = frozenset({"open", "in_progress"})
 # Fulfillments in these states count as shipped (cancelled/error/failure do not).

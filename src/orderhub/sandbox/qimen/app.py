@@ -1,9 +1,10 @@
-"""A Qimen (奇门) standard WMS over real HTTP: delivery orders, cancels, stock, callbacks.
+"""A Qimen (奇门) standard WMS over real HTTP: delivery orders, returns, cancels, stock, callbacks.
 
 Sources (platform-apis.md §8): bububa/opentaobao `metadata/assets/json/qimen/
 taobao_qimen_{deliveryorder_create,deliveryorder_confirm,inventory_query,order_cancel,
-stockchange_report,…}.json` and `model/qimen/DeliveryOrderCreateRequest.go`;
-guangxb/LkApps `Top.Api/Qimen/Request/DeliveryorderCreateRequest.cs`; the C#
+returnorder_create,returnorder_confirm,stockchange_report,…}.json` and
+`model/qimen/DeliveryOrderCreateRequest.go`; guangxb/LkApps
+`Top.Api/Qimen/Request/DeliveryorderCreateRequest.cs`; the C#
 `Wms.Request.QM.QMDeliveryOrderCreateRequest` XML model; doc.alidayu.com articleId=104651
 (URL form); jaq-doc.alibaba.com articleId=118404 (sign example); open.alitrip.com
 articleId=106850 (onboarding).
@@ -17,8 +18,10 @@ Failure codes (free-form per implementer in the standard; these are ours):
 commonly answer, where TOP itself says 25 Invalid Signature), `INVALID_APP_KEY`,
 `INVALID_CUSTOMER_ID`, `INVALID_SIGN_METHOD`, `INVALID_TIMESTAMP` (outside the
 window, TOP's ±10 min), `INVALID_METHOD`, `INVALID_XML`, `MISSING_FIELD` and
-`INVALID_FIELD` (message names the field), `INVALID_WAREHOUSE`, `ORDER_NOT_FOUND`, and
-`ORDER_SHIPPED` for an `order.cancel` that comes after the parcel left.
+`INVALID_FIELD` (message names the field), `INVALID_WAREHOUSE`, `ORDER_NOT_FOUND`,
+`ORDER_SHIPPED` for an `order.cancel` that comes after the parcel left, and
+`ORDER_NOT_SHIPPED` for a `returnorder.create` whose original order has not left yet
+(see `returns.py`).
 
 Throttling: real Qimen throttles with TOP error 7 "App Call Limited" in a 200 reply;
 this emulator answers HTTP 429 with Retry-After and the same code in the XML body, so
@@ -57,13 +60,23 @@ from .callbacks import (
     wire_time,
     zone_from_offset,
 )
+from .returns import ReturnDesk
 from .state import ORDER_NOT_FOUND, WmsFailure, WmsState
 
 __all__ = ["QimenEmulator", "create_app"]
 
 DEFAULT_CARRIERS = ("SF", "YTO", "ZTO", "STO", "YUNDA", "JD")
 DEFAULT_RETRY_DELAYS = (0.1, 0.3, 1.0, 3.0, 10.0)
-_CONFIG_KEYS = frozenset({"callback_url", "ship_delay", "rate_limit", "callback_retry_delays"})
+_CONFIG_KEYS = frozenset(
+    {
+        "callback_url",
+        "ship_delay",
+        "rate_limit",
+        "callback_retry_delays",
+        "return_delay",
+        "defective_ratio",
+    }
+)
 
 
 class RateLimiter:
@@ -128,6 +141,8 @@ class QimenEmulator:
         method_prefix: str = "taobao.qimen.",
         callback_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         faults: Faults | None = None,
+        return_delay: float = 0.5,
+        defective_ratio: float = 0.0,
     ) -> None:
         self.app_key = app_key
         self._secret = app_secret
@@ -137,6 +152,9 @@ class QimenEmulator:
         self.faults = faults if faults is not None else Faults(seed=seed, _rng=random.Random(seed))
         self.state = WmsState(
             warehouse_code=warehouse_code, carriers=carriers, ship_delay=ship_delay, seed=seed
+        )
+        self.returns = ReturnDesk(
+            self.state, return_delay=return_delay, defective_ratio=defective_ratio, seed=seed
         )
         self.worker = CallbackWorker(
             self.state,
@@ -149,12 +167,14 @@ class QimenEmulator:
             method_prefix=method_prefix,
             callback_url=callback_url,
             retry_delays=callback_retry_delays,
+            returns=self.returns,
         )
         self.limiter = RateLimiter(rate_limit)
         self._handlers = {
             "deliveryorder.create": self._create,
             "order.cancel": self._cancel,
             "inventory.query": self._inventory,
+            "returnorder.create": self._create_return,
         }
         self.app = self._build_app()
 
@@ -170,7 +190,8 @@ class QimenEmulator:
         self.worker.stop()
 
     def configure(self, **changes: Any) -> None:
-        """Change callback_url, ship_delay, rate_limit or callback_retry_delays at run time."""
+        """Change callback_url, ship_delay, rate_limit, callback_retry_delays, return_delay
+        or defective_ratio at run time."""
         unknown = set(changes) - _CONFIG_KEYS
         if unknown:
             raise KeyError(", ".join(sorted(unknown)))
@@ -183,11 +204,21 @@ class QimenEmulator:
             self.limiter.set_rate(float(changes["rate_limit"]))
         if "callback_retry_delays" in changes:
             self.worker.retry_delays = [float(d) for d in changes["callback_retry_delays"]]
+        if "return_delay" in changes:
+            with self.state.lock:
+                self.returns.return_delay = float(changes["return_delay"])
+        if "defective_ratio" in changes:
+            ratio = float(changes["defective_ratio"])
+            if not 0.0 <= ratio <= 1.0:
+                raise ValueError("defective_ratio must be between 0 and 1")
+            with self.state.lock:
+                self.returns.defective_ratio = ratio
         self.worker.wake()
 
     def stats(self) -> dict[str, Any]:
-        """Counters: creates, distinct orders, duplicates, shipments, cancels, callbacks."""
-        return self.state.stats()
+        """Counters: creates, distinct orders, duplicates, shipments, cancels, callbacks,
+        and the same for returns."""
+        return {**self.state.stats(), **self.returns.stats()}
 
     def set_stock(self, items: Mapping[str, int]) -> None:
         """Set on-hand units per SKU."""
@@ -201,6 +232,25 @@ class QimenEmulator:
     def stock_change(self, deltas: Mapping[str, int]) -> str:
         """Change stock and send the hub a `stockchange.report`; returns its order code."""
         return self.worker.report_stock_change(deltas)
+
+    def mark_defective(self, sku: str, quantity: int) -> dict[str, int]:
+        """The next `quantity` returned units of `sku` are found defective; the whole plan."""
+        return self.returns.mark_defective(sku, quantity)
+
+    def receive_now(self, code: str) -> dict[str, Any]:
+        """Check a returned parcel in at once (unless already in) and return the return."""
+        self.worker.receive_return(code)
+        return self.return_order(code)
+
+    def return_orders(self) -> dict[str, dict[str, Any]]:
+        """Every return order by code, as the control endpoint shows it."""
+        with self.state.lock:
+            return {code: ret.snapshot() for code, ret in self.returns.returns.items()}
+
+    def return_order(self, code: str) -> dict[str, Any]:
+        """One return order; KeyError when unknown."""
+        with self.state.lock:
+            return self.returns.returns[code].snapshot()
 
     def orders(self) -> dict[str, dict[str, Any]]:
         """Every order by code, as the control endpoint shows it."""
@@ -238,6 +288,10 @@ class QimenEmulator:
             Route("/_sandbox/callbacks", self._callbacks, methods=["GET"]),
             Route("/_sandbox/orders", self._orders, methods=["GET"]),
             Route("/_sandbox/orders/{code:path}", self._order, methods=["GET"]),
+            Route("/_sandbox/returns/defective", self._defective, methods=["POST"]),
+            Route("/_sandbox/returns", self._returns, methods=["GET"]),
+            Route("/_sandbox/returns/{code:path}", self._return, methods=["GET"]),
+            Route("/_sandbox/receive/{code:path}", self._receive, methods=["POST"]),
         ]
         middleware = [
             Middleware(
@@ -314,6 +368,11 @@ class QimenEmulator:
         }
         return reply_xml(True, "0", "success", extra)
 
+    def _create_return(self, content: Mapping[str, Any]) -> bytes:
+        ret, _ = self.returns.create(content)
+        self.worker.wake()
+        return reply_xml(True, "0", "success", {"returnOrderId": ret.return_order_id})
+
     def _cancel(self, content: Mapping[str, Any]) -> bytes:
         self.state.cancel(content)
         return reply_xml(True, "0", "success")
@@ -344,6 +403,8 @@ class QimenEmulator:
                 "ship_delay": self.state.ship_delay,
                 "rate_limit": self.limiter.rate,
                 "callback_retry_delays": self.worker.retry_delays,
+                "return_delay": self.returns.return_delay,
+                "defective_ratio": self.returns.defective_ratio,
             }
         )
 
@@ -388,6 +449,40 @@ class QimenEmulator:
             return JSONResponse(self.order(code))
         except KeyError:
             return JSONResponse({"error": f"order {code} is not known"}, status_code=404)
+
+    async def _defective(self, request: Request) -> Response:
+        usage = 'send {"sku": "SKU-1", "quantity": 1} and/or {"defective_ratio": 0.2}'
+        try:
+            data = await request.json()
+            if "defective_ratio" in data:
+                self.configure(defective_ratio=data["defective_ratio"])
+            if "sku" in data:
+                self.mark_defective(str(data["sku"]), int(data.get("quantity", 1)))
+            elif "defective_ratio" not in data:
+                raise KeyError("sku")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return JSONResponse({"error": f"{usage} ({exc})"}, status_code=400)
+        with self.state.lock:
+            plan = dict(self.returns.defective_plan)
+            ratio = self.returns.defective_ratio
+        return JSONResponse({"defective_plan": plan, "defective_ratio": ratio})
+
+    async def _returns(self, _: Request) -> Response:
+        return JSONResponse(self.return_orders())
+
+    async def _return(self, request: Request) -> Response:
+        code = request.path_params["code"]
+        try:
+            return JSONResponse(self.return_order(code))
+        except KeyError:
+            return JSONResponse({"error": f"return order {code} is not known"}, status_code=404)
+
+    async def _receive(self, request: Request) -> Response:
+        code = request.path_params["code"]
+        try:
+            return JSONResponse(self.receive_now(code))
+        except WmsFailure as exc:
+            return JSONResponse({"error": exc.message}, status_code=404)
 
     @staticmethod
     async def _items(request: Request) -> dict[str, int] | None:

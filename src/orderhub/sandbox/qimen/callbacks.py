@@ -2,10 +2,10 @@
 
 The codec (MD5 sign, XML in and out) is the emulator's own so that it checks the hub's
 connector instead of agreeing with it by construction. The worker thread plays the
-warehouse floor: it ships orders whose delay has passed, then delivers the callbacks
-the WMS owes (`deliveryorder.confirm`, `stockchange.report`) to the hub, signed like
-any Qimen request, retrying with growing delays until the hub answers
-`<flag>success</flag>` or the delays run out.
+warehouse floor: it ships orders and checks in returned parcels whose delay has passed,
+then delivers the callbacks the WMS owes (`deliveryorder.confirm`, `returnorder.confirm`,
+`stockchange.report`) to the hub, signed like any Qimen request, retrying with growing
+delays until the hub answers `<flag>success</flag>` or the delays run out.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
@@ -26,6 +26,9 @@ import httpx
 from orderhub.sandbox.faults import Faults
 
 from .state import CARRIER_NAMES, Delivery, WmsOrder, WmsState
+
+if TYPE_CHECKING:
+    from .returns import ReturnDesk, WmsReturn
 
 __all__ = [
     "CallbackWorker",
@@ -202,8 +205,10 @@ class CallbackWorker:
         retry_delays: Sequence[float],
         tick: float = 0.02,
         timeout: float = 5.0,
+        returns: ReturnDesk | None = None,
     ) -> None:
         self.state = state
+        self.returns = returns
         self.faults = faults
         self.callback_url = callback_url
         self.retry_delays = list(retry_delays)
@@ -259,6 +264,17 @@ class CallbackWorker:
             self._owe("deliveryorder.confirm", key, order.code, body)
         return order
 
+    def receive_return(self, code: str) -> WmsReturn | None:
+        """Check a returned parcel in now and owe the hub its confirm; None if already in."""
+        if self.returns is None:
+            return None
+        received = self.returns.receive(code, zone=self._zone)
+        if received is None:
+            return None
+        ret, body = received
+        self._owe("returnorder.confirm", self.returns.out_biz_code(ret), ret.code, body)
+        return ret
+
     def report_stock_change(self, deltas: Mapping[str, int], *, order_code: str = "") -> str:
         """Apply stock deltas and owe the hub a `stockchange.report`; returns its order code."""
         self.state.adjust_stock(deltas)
@@ -286,6 +302,8 @@ class CallbackWorker:
         """One round: ship what is due, then send what is owed."""
         for code in self.state.due_for_shipping():
             self.ship(code)
+        for code in self.returns.due() if self.returns is not None else []:
+            self.receive_return(code)
         url = self.callback_url
         if not url or self._http is None:
             return

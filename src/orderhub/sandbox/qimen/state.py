@@ -194,6 +194,7 @@ class WmsState:
         self.orders: dict[str, WmsOrder] = {}
         self.on_hand: dict[str, int] = {}
         self.locked: dict[str, int] = {}
+        self.defective: dict[str, int] = {}
         self.create_calls = 0
         self.duplicate_creates = 0
         self.calls_by_code: dict[str, int] = {}
@@ -256,7 +257,8 @@ class WmsState:
             return order
 
     def inventory(self, request: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Sellable stock for each asked item this warehouse knows: free and locked."""
+        """Stock for each asked item this warehouse knows: sellable (ZP, free and locked)
+        or, when the criteria ask for CC, the defective units returns brought back."""
         with self.lock:
             criteria = _rows(request.get("criteriaList"))
             if not criteria:
@@ -265,6 +267,17 @@ class WmsState:
             for number, row in enumerate(criteria, start=1):
                 sku = _required(row, "itemCode", f"criteriaList.criteria[{number}].")
                 kind = _text(row, "inventoryType") or "ZP"
+                if kind == "CC" and sku in self.defective:
+                    items.append(
+                        {
+                            "warehouseCode": self.warehouse_code,
+                            "itemCode": sku,
+                            "inventoryType": "CC",
+                            "quantity": self.defective[sku],
+                            "lockQuantity": 0,
+                        }
+                    )
+                    continue
                 if kind != "ZP" or (sku not in self.on_hand and sku not in self.locked):
                     continue
                 locked = self.locked.get(sku, 0)

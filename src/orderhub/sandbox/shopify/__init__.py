@@ -1,10 +1,10 @@
-"""A Shopify Admin REST API emulator (orders, fulfillments, inventory, webhooks) on loopback.
+"""A Shopify Admin REST API emulator (orders, fulfillments, refunds, inventory, webhooks).
 
 It follows the documented behaviour of the 2025-07 REST Admin API:
 
 * Shopify/shopify-api-ruby: ``lib/shopify_api/rest/resources/2025_07/{order,fulfillment,
   fulfillment_order,inventory_level,webhook}.rb``, ``test/rest/2025_07/{order,fulfillment,
-  inventory_level}_test.rb``, ``lib/shopify_api/webhooks/request.rb``,
+  inventory_level,refund}_test.rb``, ``lib/shopify_api/webhooks/request.rb``,
   ``lib/shopify_api/clients/http_response.rb``, ``lib/shopify_api/clients/http_client.rb``
   (resource fields, paging via ``Link`` with ``page_info``, call-limit header, 429 handling);
 * https://shopify.dev/docs/apps/build/webhooks/verify-deliveries and

@@ -119,6 +119,9 @@ class AdminApi:
             ("/orders/{id:int}/cancel.json", self._cancel_order, "POST"),
             ("/orders/{id:int}/close.json", self._close_order, "POST"),
             ("/orders/{id:int}/open.json", self._open_order, "POST"),
+            ("/orders/{id:int}/refunds.json", self._list_refunds, "GET"),
+            ("/orders/{id:int}/refunds.json", self._create_refund, "POST"),
+            ("/orders/{id:int}/refunds/{rid:int}.json", self._get_refund, "GET"),
             ("/orders/{id:int}/fulfillment_orders.json", self._fulfillment_orders, "GET"),
             ("/orders/{id:int}/fulfillments.json", self._order_fulfillments, "GET"),
             ("/orders/{id:int}/fulfillments/{fid:int}.json", self._get_fulfillment, "GET"),
@@ -201,6 +204,21 @@ class AdminApi:
 
     async def _open_order(self, request: Request) -> Response:
         return JSONResponse({"order": self.state.set_closed(_id(request), False)})
+
+    # refunds
+
+    async def _list_refunds(self, request: Request) -> Response:
+        return JSONResponse({"refunds": self.state.refunds_of(_id(request))})
+
+    async def _get_refund(self, request: Request) -> Response:
+        for refund in self.state.refunds_of(_id(request)):
+            if refund["id"] == _id(request, "rid"):
+                return JSONResponse({"refund": refund})
+        raise not_found()
+
+    async def _create_refund(self, request: Request) -> Response:
+        refund = self.state.create_refund(_id(request), await _root(request, "refund"))
+        return JSONResponse({"refund": refund}, status_code=201)
 
     # fulfillment
 

@@ -1,4 +1,4 @@
-"""The emulator's own control endpoints under `/_sandbox/`: faults, orders, stock, stats.
+"""The emulator's own control endpoints under `/_sandbox/`: faults, orders, refunds, stats.
 
 These are not part of Shopify's API. The demo, the traffic generator and tests use them
 to act as shoppers and merchants (place and cancel orders, seed products) and to read
@@ -72,6 +72,27 @@ def control_routes(emulator: ShopifyEmulator) -> list[BaseRoute]:
         )
         return JSONResponse({"order": order})
 
+    async def refund(request: Request) -> Response:
+        spec = await _json(request)
+        raw_lines = spec.get("lines")
+        lines = (
+            None
+            if raw_lines is None
+            else [
+                (line.get("line_item_id") or str(line["sku"]), int(line.get("quantity", 1)))
+                for line in raw_lines
+            ]
+        )
+        amount = spec.get("amount")
+        refund = emulator.refund_order(
+            int(request.path_params["id"]),
+            lines=lines,
+            restock_type=str(spec.get("restock_type", "return")),
+            note=spec.get("note"),
+            amount=None if amount is None else str(amount),
+        )
+        return JSONResponse({"refund": refund}, 201)
+
     async def products(request: Request) -> Response:
         spec = await _json(request)
         return JSONResponse(emulator.seed_product(spec), 201)
@@ -100,6 +121,7 @@ def control_routes(emulator: ShopifyEmulator) -> list[BaseRoute]:
         ("/faults", reset_faults, "DELETE"),
         ("/orders", place_orders, "POST"),
         ("/orders/{id:int}/cancel", cancel, "POST"),
+        ("/orders/{id:int}/refunds", refund, "POST"),
         ("/products", products, "POST"),
         ("/stats", stats, "GET"),
         ("/deliveries", deliveries, "GET"),

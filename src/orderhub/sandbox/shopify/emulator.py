@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import AsyncIterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,6 +23,7 @@ from orderhub.sandbox.shopify.bucket import LeakyBucket
 from orderhub.sandbox.shopify.common import Json
 from orderhub.sandbox.shopify.control import control_routes
 from orderhub.sandbox.shopify.people import random_person
+from orderhub.sandbox.shopify.refunds import refund_items, refund_value
 from orderhub.sandbox.shopify.state import ShopState
 from orderhub.sandbox.shopify.webhooks import DEFAULT_RETRY_DELAYS, WebhookDispatcher
 
@@ -220,6 +222,37 @@ class ShopifyEmulator:
     ) -> Json:
         """Cancel an order as the merchant would in the admin."""
         return self.state.cancel_order(order_id, {"reason": reason, "restock": restock})
+
+    def refund_order(
+        self,
+        order_id: int,
+        *,
+        lines: Sequence[tuple[int | str, int]] | None = None,
+        restock_type: str = "return",
+        note: str | None = None,
+        amount: str | None = None,
+    ) -> Json:
+        """Refund as if the buyer's return or refund request were accepted in the admin.
+
+        `lines` are (line item id or SKU, quantity); None refunds every unit not refunded
+        yet. The money back defaults to the lines' discounted price plus tax, capped at what
+        is still refundable; `refunds/create` fires like for POST refunds.json.
+        """
+        with self.state.lock:
+            order = self.state.order(order_id)
+            items = refund_items(order, lines, restock_type)
+            refund_amount = Decimal(amount) if amount is not None else refund_value(order, items)
+            body: Json = {"note": note, "refund_line_items": items, "transactions": []}
+            if refund_amount > 0:
+                gateways = order.get("payment_gateway_names") or ["manual"]
+                body["transactions"] = [
+                    {"kind": "refund", "gateway": gateways[0], "amount": str(refund_amount)}
+                ]
+            return self.state.create_refund(order_id, body)
+
+    def refunds_of(self, order_id: int) -> list[Json]:
+        """The refunds recorded on an order, oldest first."""
+        return self.state.refunds_of(order_id)
 
     def order(self, order_id: int) -> Json:
         """A copy of the order as the shop holds it now."""

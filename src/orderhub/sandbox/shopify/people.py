@@ -27,6 +27,22 @@ CN_PLACES = [
 ]
 WEST_FIRST = ["Emma", "Liam", "Olivia", "Noah", "Sophie", "Lukas", "Chloé", "James", "Mia", "Ben"]
 WEST_LAST = ["Smith", "Johnson", "Müller", "Brown", "Schmidt", "Martin", "O'Brien", "García"]
+# Mobile number blocks in use in mainland China (others, e.g. 154 or 194, are unassigned).
+CN_MOBILE_PREFIXES = (
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "186",
+    "188",
+)
+
 WEST_PLACES = [
     ("United States", "US", "New York", "NY", "10001", "W 34th St", "+1 212 555 {:04d}"),
     ("United States", "US", "Austin", "TX", "78701", "Congress Ave", "+1 512 555 {:04d}"),
@@ -40,7 +56,7 @@ WEST_PLACES = [
 def _chinese(rng: random.Random) -> tuple[Json, Json]:
     last, first = rng.choice(CN_SURNAMES), rng.choice(CN_GIVEN)
     province, city, district, street, postcode = rng.choice(CN_PLACES)
-    phone = f"+86 1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+    phone = f"+86 {rng.choice(CN_MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
     customer = {
         "first_name": first,
         "last_name": last,

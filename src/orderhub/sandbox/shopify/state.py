@@ -28,6 +28,7 @@ from orderhub.sandbox.shopify.common import (
     unprocessable,
 )
 from orderhub.sandbox.shopify.orders import build_order
+from orderhub.sandbox.shopify.refunds import apply_refund, build_refund
 
 __all__ = ["CANCEL_REASONS", "TOPICS", "Emit", "ShopState"]
 
@@ -49,6 +50,7 @@ TOPICS = frozenset(
         "orders/updated",
         "products/create",
         "products/update",
+        "refunds/create",
     }
 )
 CANCEL_REASONS = frozenset({"customer", "fraud", "inventory", "declined", "staff", "other"})
@@ -249,6 +251,35 @@ class ShopState:
         with self.lock:
             self.order(order_id)
             return copy.deepcopy(self._fos(order_id))
+
+    # refunds
+
+    def create_refund(self, order_id: int, body: Mapping[str, Any]) -> Json:
+        """POST orders/{id}/refunds.json: money and/or goods back; restocks as asked."""
+        with self.lock:
+            order = self.order(order_id)
+            refund = build_refund(
+                order,
+                body,
+                next_id=self.next_id,
+                now=self.now(),
+                default_location_id=int(self.catalog.primary_location["id"]),
+            )
+            apply_refund(order, refund, self._fos(order_id))
+            for item in refund["refund_line_items"]:
+                variant_id = item["line_item"].get("variant_id")
+                found = self.catalog.variant(variant_id) if variant_id else None
+                managed = found is not None and found[0]["inventory_management"] == "shopify"
+                if item["restock_type"] != "no_restock" and found is not None and managed:
+                    self.catalog.adjust(found[0]["inventory_item_id"], int(item["quantity"]))
+            self.emit("refunds/create", refund)
+            self.emit("orders/updated", order)
+            return copy.deepcopy(refund)
+
+    def refunds_of(self, order_id: int) -> list[Json]:
+        """Copies of an order's refunds, oldest first; 404 for an unknown order."""
+        with self.lock:
+            return copy.deepcopy(list(self.order(order_id)["refunds"]))
 
     # fulfillments
 

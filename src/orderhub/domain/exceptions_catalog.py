@@ -1,0 +1,113 @@
+"""What a person can do about each kind of exception: one table, read by the screens,
+the CLI and the API, and checked before any resolution is carried out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from orderhub.domain.errors import OrderhubError
+
+__all__ = [
+    "RECEIVER_FIELDS",
+    "Action",
+    "ActionNotAllowed",
+    "Remedy",
+    "allowed_actions",
+    "check_action",
+    "remedy",
+]
+
+
+class Action(StrEnum):
+    """A way to resolve an exception; after it the hub replays what was stopped."""
+
+    FIX_ADDRESS = "fix_address"  # set receiver fields (re-encrypted), then route again
+    MAP_SKU = "map_sku"  # add the shop's listing for a channel SKU, then route again
+    RELEASE = "release"  # a person decided the hold can go: close it and route again
+    RETRY = "retry"  # replay the stored payload or the dead job after a fix elsewhere
+    CANCEL = "cancel"  # stop the order in the hub and give back its stock
+
+
+# Receiver fields a person may set with `fix_address`.
+RECEIVER_FIELDS = frozenset(
+    {"name", "phone", "country", "province", "city", "district", "address1", "address2", "postcode"}
+)
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """How to act on one exception code: a hint in words and the actions allowed."""
+
+    hint: str
+    actions: tuple[Action, ...]
+
+
+_ADDRESS = (Action.FIX_ADDRESS, Action.CANCEL)
+
+CATALOG: dict[str, Remedy] = {
+    "unknown_sku": Remedy(
+        "map the SKU (a listing) or add it, then replay", (Action.MAP_SKU, Action.CANCEL)
+    ),
+    "out_of_stock": Remedy(
+        "waits for stock and is retried when stock arrives; or release to try now",
+        (Action.RELEASE, Action.CANCEL),
+    ),
+    "no_node": Remedy(
+        "give the shop a node in the configuration, then release",
+        (Action.RELEASE, Action.CANCEL),
+    ),
+    "missing_address": Remedy("fix the address, or correct it on the channel", _ADDRESS),
+    "missing_phone": Remedy("set the phone, or correct it on the channel", _ADDRESS),
+    "invalid_phone": Remedy("set a valid phone, or correct it on the channel", _ADDRESS),
+    "missing_receiver": Remedy("set the receiver, or correct it on the channel", _ADDRESS),
+    "invalid_country": Remedy("set the country code, or correct it on the channel", _ADDRESS),
+    "possible_duplicate": Remedy(
+        "compare with the earlier order: release if both are wanted, else cancel",
+        (Action.RELEASE, Action.CANCEL),
+    ),
+    "not_paid": Remedy("waits for the channel's payment update", (Action.CANCEL,)),
+    "ship_by_passed": Remedy("ships late; release to acknowledge", (Action.RELEASE,)),
+    "malformed_payload": Remedy(
+        "fix the sender or the mapping, then retry the stored payload", (Action.RETRY,)
+    ),
+    "invalid_field": Remedy(
+        "fix the shop's mapping, then retry the stored payload", (Action.RETRY,)
+    ),
+    "job_failed": Remedy(
+        "fix the cause (credentials, address), then retry the job", (Action.RETRY, Action.CANCEL)
+    ),
+    "intercept_failed": Remedy("the parcel left: expect a return", (Action.RELEASE,)),
+}
+
+_DEFAULT = Remedy("resolve the cause, then replay", (Action.RETRY, Action.CANCEL))
+
+
+def remedy(code: str) -> Remedy:
+    """The hint and the allowed actions for an exception code (a default for others)."""
+    return CATALOG.get(code, _DEFAULT)
+
+
+def allowed_actions(code: str) -> tuple[Action, ...]:
+    return remedy(code).actions
+
+
+class ActionNotAllowed(OrderhubError):
+    """This action does not resolve this kind of exception."""
+
+    def __init__(self, code: str, action: str) -> None:
+        self.code = code
+        self.action = action
+        allowed = ", ".join(allowed_actions(code))
+        super().__init__(f"{action!r} does not resolve {code}; allowed: {allowed}")
+
+
+def check_action(code: str, action: str) -> Action:
+    """The action, when it resolves this code; ActionNotAllowed otherwise."""
+    try:
+        chosen = Action(action)
+    except ValueError:
+        raise ActionNotAllowed(code, action) from None
+    if chosen not in allowed_actions(code):
+        raise ActionNotAllowed(code, action)
+    return chosen

@@ -1,0 +1,281 @@
+"""Dispatches: what goes to one node as one warehouse order or purchase order.
+
+A dispatch holds lines of one or more orders (merged) for one node; an order split over
+nodes has one dispatch per node. Its id is the code the node knows it by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from orderhub.store import tables as t
+
+__all__ = ["Dispatch", "DispatchLine", "DispatchRepository", "SupplierRecord"]
+
+
+@dataclass(frozen=True)
+class DispatchLine:
+    """One order line inside a dispatch; `line_no` is what the node sees."""
+
+    line_no: str
+    order_id: str
+    line_id: str
+    sku: str
+    quantity: int
+    shipped: int = 0
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A warehouse order or purchase order and where it stands."""
+
+    id: str
+    node: str
+    kind: str
+    shop: str
+    status: str
+    merge_key: str | None
+    external_id: str | None
+    created_at: datetime
+    pushed_at: datetime | None
+    acknowledged_at: datetime | None
+    shipped_at: datetime | None
+    exported_at: datetime | None
+    lines: tuple[DispatchLine, ...]
+
+    @property
+    def order_ids(self) -> list[str]:
+        """The orders in it, in the order they joined."""
+        return list(dict.fromkeys(line.order_id for line in self.lines))
+
+
+@dataclass(frozen=True)
+class SupplierRecord:
+    """What a supplier did with its purchase orders in a period."""
+
+    node: str
+    pushed: int
+    acknowledged: int
+    shipped: int
+    failed: int
+    ack_seconds: float | None
+    ship_seconds: float | None
+
+
+class DispatchRepository:
+    """Dispatches by id, by order, and the open one a new order may join."""
+
+    def __init__(self, conn: Connection, tenant: str) -> None:
+        self.conn = conn
+        self.tenant = tenant
+
+    def create(
+        self,
+        dispatch_id: str,
+        *,
+        node: str,
+        kind: str,
+        shop: str,
+        merge_key: str | None,
+        lines: Sequence[tuple[str, str, str, int]],
+    ) -> None:
+        """A new pending dispatch with (order id, line id, sku, quantity) lines."""
+        self.conn.execute(
+            insert(t.dispatches).values(
+                id=dispatch_id,
+                tenant=self.tenant,
+                node=node,
+                kind=kind,
+                shop=shop,
+                merge_key=merge_key,
+                status="pending",
+                created_at=datetime.now(UTC),
+            )
+        )
+        self.add_lines(dispatch_id, lines, first_no=1)
+
+    def add_lines(
+        self, dispatch_id: str, lines: Sequence[tuple[str, str, str, int]], *, first_no: int
+    ) -> None:
+        if not lines:
+            return
+        self.conn.execute(
+            insert(t.dispatch_lines),
+            [
+                {
+                    "dispatch_id": dispatch_id,
+                    "line_no": str(first_no + i),
+                    "tenant": self.tenant,
+                    "order_id": order_id,
+                    "line_id": line_id,
+                    "sku": sku,
+                    "quantity": quantity,
+                }
+                for i, (order_id, line_id, sku, quantity) in enumerate(lines)
+            ],
+        )
+
+    def join(self, dispatch_id: str, lines: Sequence[tuple[str, str, str, int]]) -> None:
+        """Add another order's lines to a pending dispatch (a merge)."""
+        last = self.conn.execute(
+            select(func.count()).where(t.dispatch_lines.c.dispatch_id == dispatch_id)
+        ).scalar_one()
+        self.add_lines(dispatch_id, lines, first_no=int(last) + 1)
+
+    def open_to_merge(self, *, node: str, merge_key: str, since: datetime) -> str | None:
+        """A pending dispatch to the same buyer and address at this node, young enough."""
+        c = t.dispatches.c
+        row = self.conn.execute(
+            select(c.id)
+            .where(
+                c.tenant == self.tenant,
+                c.merge_key == merge_key,
+                c.status == "pending",
+                c.node == node,
+                c.created_at >= since,
+            )
+            .order_by(c.created_at)
+            .limit(1)
+        ).first()
+        return None if row is None else str(row.id)
+
+    def get(self, dispatch_id: str, *, for_update: bool = False) -> Dispatch | None:
+        query = select(t.dispatches).where(
+            t.dispatches.c.id == dispatch_id, t.dispatches.c.tenant == self.tenant
+        )
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        if row is None:
+            return None
+        lines = self.conn.execute(
+            select(t.dispatch_lines).where(t.dispatch_lines.c.dispatch_id == dispatch_id)
+        ).all()
+        ordered = sorted(lines, key=lambda r: (len(r.line_no), r.line_no))
+        return Dispatch(
+            id=row.id,
+            node=row.node,
+            kind=row.kind,
+            shop=row.shop,
+            status=row.status,
+            merge_key=row.merge_key,
+            external_id=row.external_id,
+            created_at=row.created_at,
+            pushed_at=row.pushed_at,
+            acknowledged_at=row.acknowledged_at,
+            shipped_at=row.shipped_at,
+            exported_at=row.exported_at,
+            lines=tuple(
+                DispatchLine(r.line_no, r.order_id, r.line_id, r.sku, r.quantity, r.shipped)
+                for r in ordered
+            ),
+        )
+
+    def of_order(self, order_id: str) -> list[Dispatch]:
+        """Every dispatch holding lines of this order, oldest first."""
+        ids = self.conn.execute(
+            select(t.dispatch_lines.c.dispatch_id)
+            .where(t.dispatch_lines.c.order_id == order_id)
+            .distinct()
+        ).all()
+        found = [self.get(r.dispatch_id) for r in ids]
+        return sorted((d for d in found if d is not None), key=lambda d: (d.created_at, d.id))
+
+    def remove_order(self, dispatch_id: str, order_id: str) -> int:
+        """Take an order's lines out of a pending dispatch; the lines left."""
+        c = t.dispatch_lines.c
+        self.conn.execute(
+            delete(t.dispatch_lines).where(c.dispatch_id == dispatch_id, c.order_id == order_id)
+        )
+        left = self.conn.execute(
+            select(func.count()).where(c.dispatch_id == dispatch_id)
+        ).scalar_one()
+        return int(left)
+
+    def mark(
+        self, dispatch_id: str, status: str, *, external_id: str | None = None, at: str = ""
+    ) -> None:
+        """Move a dispatch on; `at` names the time column to stamp (pushed, shipped, ...)."""
+        values: dict[str, object] = {"status": status}
+        if external_id is not None:
+            values["external_id"] = external_id
+        if at:
+            values[f"{at}_at"] = datetime.now(UTC)
+        self.conn.execute(
+            update(t.dispatches).where(t.dispatches.c.id == dispatch_id).values(**values)
+        )
+
+    def add_shipped(self, dispatch_id: str, line_no: str, quantity: int) -> None:
+        c = t.dispatch_lines.c
+        self.conn.execute(
+            update(t.dispatch_lines)
+            .where(c.dispatch_id == dispatch_id, c.line_no == line_no)
+            .values(shipped=c.shipped + quantity)
+        )
+
+    def waiting_export(self, node: str) -> list[str]:
+        """Purchase orders for a file supplier that were not exported yet."""
+        c = t.dispatches.c
+        rows = self.conn.execute(
+            select(c.id)
+            .where(
+                c.tenant == self.tenant,
+                c.node == node,
+                c.status == "pushed",
+                c.exported_at.is_(None),
+            )
+            .order_by(c.created_at, c.id)
+        )
+        return [r.id for r in rows]
+
+    def mark_exported(self, ids: Sequence[str]) -> None:
+        if ids:
+            self.conn.execute(
+                update(t.dispatches)
+                .where(t.dispatches.c.id.in_(list(ids)))
+                .values(exported_at=datetime.now(UTC))
+            )
+
+    def supplier_records(self, *, days: float = 30.0) -> list[SupplierRecord]:
+        """Per supplier: purchase orders sent in the period, and how fast they moved."""
+        c = t.dispatches.c
+        since = datetime.now(UTC) - timedelta(days=days)
+        rows = self.conn.execute(
+            select(
+                c.node,
+                c.status,
+                c.pushed_at,
+                c.acknowledged_at,
+                c.shipped_at,
+            ).where(
+                c.tenant == self.tenant,
+                c.kind == "supplier",
+                c.pushed_at.is_not(None),
+                c.pushed_at >= since,
+            )
+        ).all()
+        by_node: dict[str, list[tuple[str, datetime, datetime | None, datetime | None]]] = {}
+        for r in rows:
+            by_node.setdefault(r.node, []).append(
+                (r.status, r.pushed_at, r.acknowledged_at, r.shipped_at)
+            )
+        records = []
+        for node, items in sorted(by_node.items()):
+            acks = [(a - p).total_seconds() for _, p, a, _ in items if a is not None]
+            ships = [(s - p).total_seconds() for _, p, _, s in items if s is not None]
+            records.append(
+                SupplierRecord(
+                    node=node,
+                    pushed=len(items),
+                    acknowledged=len(acks),
+                    shipped=len(ships),
+                    failed=sum(1 for status, *_ in items if status == "failed"),
+                    ack_seconds=sum(acks) / len(acks) if acks else None,
+                    ship_seconds=sum(ships) / len(ships) if ships else None,
+                )
+            )
+        return records
