@@ -68,6 +68,7 @@ class StackOptions:
     stock_by_node: dict[str, dict[str, int]] | None = None
     supplier: bool = False
     supplier_ack_delay: float = 0.05
+    file_supplier: bool = False
     routing: dict[str, Any] = field(default_factory=dict)
 
 
@@ -125,6 +126,16 @@ class Stack:
                 )
             )
         self.qimen = self.warehouses["WH1"]
+        if o.file_supplier:
+            node_configs.append(
+                NodeConfig(
+                    code="SUP-F",
+                    platform="supplier_file",
+                    kind="supplier",
+                    name="Supplier without an API",
+                    unlimited_stock=True,
+                )
+            )
         if o.supplier:
             self.supplier = SupplierEmulator(
                 SUPPLIER_ID,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
+import openpyxl
+
 from orderhub.demo import Stack
 from orderhub.services import queries
+from orderhub.services.suppliers import export_sheet, import_sheet
 from support import CHINESE_RECEIVER, wait_until
 
 
@@ -137,3 +141,62 @@ def test_a_drop_ship_order_becomes_a_purchase_order_and_its_tracking_reaches_the
         [record] = uow.dispatches.supplier_records()
     assert (record.node, record.pushed, record.acknowledged, record.shipped) == ("SUP1", 1, 1, 1)
     assert record.ack_seconds is not None and record.ship_seconds is not None
+
+
+def _fill_in(sheet: bytes, tracking: dict[str, str]) -> bytes:
+    """The supplier's side: carrier and tracking number typed into the exported sheet."""
+    book = openpyxl.load_workbook(io.BytesIO(sheet))
+    rows = book.active
+    assert rows is not None
+    titles = [str(cell.value) for cell in rows[1]]
+    po = next(i for i, title in enumerate(titles) if title.startswith("po_number")) + 1
+    carrier = next(i for i, title in enumerate(titles) if title.startswith("carrier")) + 1
+    number = next(i for i, title in enumerate(titles) if title.startswith("tracking_no")) + 1
+    for row in range(2, rows.max_row + 1):
+        code = str(rows.cell(row, po).value)
+        if tracking.get(code):
+            rows.cell(row, carrier).value = "SF"
+            rows.cell(row, number).value = tracking[code]
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_supplier_without_an_api_gets_a_sheet_and_its_filled_in_sheet_ships_the_orders(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(
+        file_supplier=True,
+        routing={"strategies": ["fixed_sku", "stock_first"], "fixed_sku": {"SKU-003": "SUP-F"}},
+    )
+    shop = stack.shops["SHOP1"]
+    placed = [shop.place_order({"lines": [{"sku": "SKU-003", "quantity": 1}]}) for _ in range(3)]
+    for p in placed:
+        wait_until(lambda p=p: status_of(stack, p) == "pushed", what="purchase orders queued")
+    ids = [hub_order(stack, "SHOP1", p["id"]).id for p in placed]
+
+    sheet = export_sheet(stack.hub, "SUP-F")
+    assert sorted(sheet.purchase_orders) == sorted(ids)
+    assert export_sheet(stack.hub, "SUP-F").purchase_orders == []  # sent once only
+
+    # The supplier ships two; the third row comes back without a tracking number.
+    filled = _fill_in(sheet.data, {ids[0]: "SF100000001", ids[1]: "SF100000002"})
+    result = import_sheet(stack.hub, "SUP-F", filled, "shipped.xlsx")
+    assert (result.parcels, sorted(result.orders)) == (2, sorted(ids[:2]))
+    assert len(result.problems) == 1 and "tracking" in result.problems[0]
+    assert import_sheet(stack.hub, "SUP-F", filled, "shipped.xlsx").duplicate
+
+    for p, number in zip(placed[:2], ("SF100000001", "SF100000002"), strict=True):
+        wait_until(lambda p=p: status_of(stack, p) == "completed", what="tracking to the shop")
+        assert shop.stats()["tracking_numbers"][str(p["id"])] == [number]
+    assert status_of(stack, placed[2]) == "pushed"
+    [problem] = [e for e in queries.exception_list(stack.hub) if e.code == "bad_sheet_row"]
+    assert problem.inbox_id == result.inbox_id
+
+    # Cancelled after the sheet went out: the hub cannot call it back by itself.
+    shop.cancel_order(placed[2]["id"])
+    wait_until(
+        lambda: any(e.code == "intercept_failed" for e in queries.exception_list(stack.hub)),
+        what="the failed intercept",
+    )
+    assert status_of(stack, placed[2]) == "cancelling"

@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from decimal import Decimal
 
-from orderhub.connectors.base import OutboundLine, OutboundOrder
+from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
@@ -151,7 +151,11 @@ def cancel_dispatch(hub: Hub, job: Job) -> None:
             return
         node = uow.catalog.node(dispatch.node)
     started = time.perf_counter()
-    result = hub.node(node).cancel_outbound(code=dispatch.id, reason="cancelled on the channel")
+    if dispatch.exported_at is not None:
+        # A sheet already handed over cannot be called back by the hub.
+        result = CancelResult(False, "the purchase order went out on a sheet; ask the supplier")
+    else:
+        result = hub.node(node).cancel_outbound(code=dispatch.id, reason="cancelled on the channel")
     latency = (time.perf_counter() - started) * 1000
     window = hub.settings.stock_push_window
     with hub.uow() as uow:

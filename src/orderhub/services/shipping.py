@@ -21,6 +21,7 @@ from orderhub.store.uow import UnitOfWork
 __all__ = [
     "JOB_CHANNEL_CONFIRM",
     "JOB_NODE_EVENT",
+    "apply_shipment",
     "confirm_to_channel",
     "process_node_event",
     "receive_node_callback",
@@ -91,7 +92,7 @@ def _apply_event(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int) -> None:
     if event.acknowledged is not None:
         order_id = _acknowledged(uow, node.code, event.acknowledged, job_id)
     if event.shipment is not None:
-        order_id = _apply_shipment(hub, uow, node.code, event.shipment, job_id)
+        order_id = apply_shipment(uow, node.code, event.shipment, job_id=job_id)
     if event.returned is not None:
         order_id = receive_return(
             hub, uow, node.code, event.returned, job_id=job_id, inbox_id=item.id
@@ -105,8 +106,8 @@ def _apply_event(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int) -> None:
     )
 
 
-def _apply_shipment(
-    hub: Hub, uow: UnitOfWork, node: str, shipment: ShipmentConfirmed, job_id: int
+def apply_shipment(
+    uow: UnitOfWork, node: str, shipment: ShipmentConfirmed, *, job_id: int | None = None
 ) -> str | None:
     """Record a parcel against the orders of its dispatch; each order's part of it
     becomes a fulfillment, confirmed to its shop on its own."""
@@ -140,7 +141,7 @@ def _apply_shipment(
     return first_id or (dispatch.order_ids[0] if dispatch.order_ids else None)
 
 
-def _acknowledged(uow: UnitOfWork, node: str, code: str, job_id: int) -> str | None:
+def _acknowledged(uow: UnitOfWork, node: str, code: str, job_id: int | None) -> str | None:
     """A supplier took the purchase order on; how quickly counts towards its score."""
     dispatch = uow.dispatches.get(code, for_update=True)
     if dispatch is None:
@@ -195,7 +196,7 @@ def _order_shipped(
     shipment: ShipmentConfirmed,
     dispatch: Dispatch,
     components: dict[str, int],
-    job_id: int,
+    job_id: int | None,
 ) -> None:
     """The order's part of a parcel: stock consumed, a fulfillment, SHIPPED when every
     line has left (PARTIALLY_SHIPPED before), and the confirmation to its shop queued."""
