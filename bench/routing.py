@@ -9,8 +9,10 @@ case). The reference, in the same run, makes the same decisions with the 50 cond
 written as plain Python functions instead of CEL.
 
 Re-route: 10,000 orders held out of stock on one SKU, then one stocktake that covers
-them all; timed from the stocktake until every order is reserved, with the worker's
-database batches on PostgreSQL (a throwaway server, default settings) or SQLite.
+them all; timed from the stocktake until every order is reserved and queued for its
+warehouse, by a worker running only re-route batches (the pushes themselves run in
+lanes of their own and are not timed), on PostgreSQL (a throwaway server, default
+settings) or SQLite.
 
 One JSON object on stdout; progress on stderr.
 """
@@ -47,7 +49,7 @@ from orderhub.domain.rules import Facts, RuleSet, order_facts
 from orderhub.jobs.worker import Worker
 from orderhub.services.hub import Hub
 from orderhub.services.inventory import apply_stocktake
-from orderhub.services.pipeline import route
+from orderhub.services.pipeline import JOB_REROUTE, route
 from orderhub.services.setup import apply_config
 from orderhub.store.db import Database, make_engine, upgrade_schema
 
@@ -252,7 +254,8 @@ def reroute(url: str, held: int) -> dict[str, Any]:
     with hub.reader() as uow:
         counts = uow.orders.count_by_status()
     assert counts.get("held") == held, counts
-    worker = Worker(hub, threads=2)
+    # Only re-routing is timed: the pushes it queues run in lanes of their own.
+    worker = Worker(hub, threads=2, kinds=[JOB_REROUTE])
     started = time.perf_counter()
     apply_stocktake(hub, "WH1", {"HOT": held}, reason="delivery")
     worker.start()
@@ -290,6 +293,12 @@ def main() -> None:
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
                 url = f"sqlite:///{folder / 'bench.db'}"
             result["reroute"] = {"database": args.database, **reroute(url, args.held)}
+    targets = {
+        "decisions_per_s_at_least_5000": result["decisions"]["hub"]["decisions_per_s"] >= 5000
+    }
+    if "reroute" in result and result["reroute"]["held"] >= 10_000:
+        targets["reroute_10000_under_30_s"] = result["reroute"]["seconds"] < 30
+    result["targets_met"] = targets
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 

@@ -80,12 +80,19 @@ def _to_bool(value: Any) -> bool:
     return bool(value)
 
 
+def _to_list(value: Any) -> list[str]:
+    """Tags: a list as is, or a comma-separated string ("vip, 高风险") split and trimmed."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "str": _to_str,
     "int": _to_int,
     "decimal": _to_decimal,
     "datetime": _to_datetime,
     "bool": _to_bool,
+    "list": _to_list,
 }
 
 

@@ -87,9 +87,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.CANCELLING: frozenset(
         {OrderStatus.CANCELLED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED}
     ),
-    OrderStatus.PARTIALLY_SHIPPED: frozenset(
-        {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.RETURNING}
-    ),
+    OrderStatus.PARTIALLY_SHIPPED: frozenset({OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED}),
     OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED, OrderStatus.RETURNING}),
     OrderStatus.COMPLETED: frozenset({OrderStatus.RETURNING}),
     OrderStatus.RETURNING: frozenset({OrderStatus.RETURNING, OrderStatus.RETURNED}),
@@ -220,11 +218,13 @@ class Order(_Model):
     paid_at: UtcDateTime | None = None
     ship_by: UtcDateTime | None = None
     approved: bool = False  # a person released it from review: review holds pass it
+    origin: str = "channel"  # "exchange": made by the hub, unknown to the shop
     currency: str = Field(min_length=3, max_length=3)
     totals: Totals = Field(default_factory=Totals)
     buyer: Buyer = Field(default_factory=Buyer)
     receiver: Address = Field(default_factory=Address)
     remarks: Remarks = Field(default_factory=Remarks)
+    tags: list[str] = Field(default_factory=list)  # the platform's and staff's labels
     lines: list[OrderLine] = Field(default_factory=list)
     fulfillments: list[Fulfillment] = Field(default_factory=list)
     exceptions: list[OrderException] = Field(default_factory=list)

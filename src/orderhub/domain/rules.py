@@ -17,6 +17,8 @@ about. It sees three variables:
     order.receiver.name, .phone, .country (ISO code, "CN"), .province, .city, .district,
                    .address1, .address2, .postcode                  strings
     order.remarks.buyer, order.remarks.seller                       strings
+    order.tags                            list of strings (the platform's and staff's
+                                          labels, e.g. "high-risk")
     order.lines                           list of {line_id, sku (string or null),
                                           channel_sku, title, quantity (int),
                                           unit_price (double), node (string or null)}
@@ -28,6 +30,7 @@ Examples:
     order.totals.grand_total > 2000 && order.receiver.province in ['新疆', '西藏']
     order.remarks.buyer.contains('发票')
     order.lines.exists(l, l.sku == 'SKU-1')
+    'high-risk' in order.tags
     buyer.previous_orders == 0 && order.totals.grand_total > 1000
     now - timestamp(order.placed_at) > duration('48h')
 
@@ -332,6 +335,7 @@ def order_facts(order: Order, *, buyer_orders: int = 0, now: datetime) -> dict[s
                 "postcode": receiver.postcode,
             },
             "remarks": {"buyer": order.remarks.buyer, "seller": order.remarks.seller},
+            "tags": list(order.tags),
             "lines": [
                 {
                     "line_id": line.line_id,

@@ -235,18 +235,37 @@ def _newer(incoming: Order, stored: Order) -> bool:
     return _STATUS_RANK[incoming.channel_status] > _STATUS_RANK[stored.channel_status]
 
 
+_LEFT_A_NODE = frozenset(
+    {
+        OrderStatus.PARTIALLY_SHIPPED,
+        OrderStatus.SHIPPED,
+        OrderStatus.COMPLETED,
+        OrderStatus.RETURNING,
+        OrderStatus.RETURNED,
+    }
+)
+
+
 def _update(hub: Hub, uow: UnitOfWork, existing: Order, incoming: Order, item: InboxItem) -> str:
     if not _newer(incoming, existing):
         uow.inbox.mark(item.id, "stale", order_id=existing.id)
         return existing.id
     shop = uow.catalog.shop(existing.shop)
-    if incoming.channel_status in (ChannelStatus.CANCELLED, ChannelStatus.REFUNDED):
+    left = existing.status in _LEFT_A_NODE
+    if incoming.channel_status is ChannelStatus.REFUNDED and left:
+        # Goods already left: the refund's own webhook opens the return.
+        existing.channel_status = incoming.channel_status
+        existing.channel_updated_at = incoming.channel_updated_at
+        uow.orders.save(existing)
+        uow.orders.trace(existing.id, "update", "ok", "refunded on the channel")
+    elif incoming.channel_status in (ChannelStatus.CANCELLED, ChannelStatus.REFUNDED):
         existing.channel_status = incoming.channel_status
         existing.channel_updated_at = incoming.channel_updated_at
         cancel_from_channel(uow, existing, window=hub.settings.stock_push_window)
     elif existing.status in (OrderStatus.RECEIVED, OrderStatus.HELD):
         incoming.id = existing.id
         incoming.status = existing.status
+        incoming.approved = existing.approved
         uow.orders.trace(existing.id, "update", "ok", "order changed on the channel")
         uow.exceptions.resolve_for_order(existing.id)
         if incoming.status is OrderStatus.HELD:

@@ -54,11 +54,13 @@ def route(
     *,
     stock_window: float,
     duplicate_window: float = 0.0,
+    review: bool = True,
     now: datetime | None = None,
 ) -> None:
     """Take a received (or replayed) order as far as it can go without calling out.
 
-    Checks, seller rules, routing, reservation and dispatch, in that order. Changes the
+    Checks, seller rules, review, routing, reservation and dispatch, in that order; an
+    order that already passed review (retried when stock arrives) skips it. Changes the
     order in memory (status, each line's SKU and node) and writes the stock, exceptions,
     trace and jobs that follow; the caller stores the order itself.
     """
@@ -77,14 +79,24 @@ def route(
         hold(uow, order, problems, stage="validate")
         return
     warnings = check_ship_by(order, moment)
-    review: list[Problem] = []
-    if not order.approved:
-        review += [Problem(hit.code, hit.reason, "", "review") for hit in decision.holds]
+    waits: list[Problem] = []
+    if review and not order.approved:
+        waits += [Problem(hit.code, hit.reason, "", "review") for hit in decision.holds]
         if duplicate_window > 0:
-            review += _duplicates(uow, order, timedelta(seconds=duplicate_window))
-    if review:
-        hold(uow, order, review + warnings, stage="review")
+            waits += _duplicates(uow, order, timedelta(seconds=duplicate_window))
+    if waits:
+        hold(uow, order, waits + warnings, stage="review")
         return
+    for warning in warnings:
+        # It still ships, late: staff see it in the queue, and the SLA scan alerts.
+        uow.exceptions.open(
+            stage="validate",
+            code=warning.code,
+            message=warning.message,
+            field=warning.field,
+            severity=warning.severity,
+            order_id=order.id,
+        )
     config = routing_config(shop)
     recipes = {sku: dict(r.components) for sku, r in records.items() if r.components}
     line_needs = [
@@ -96,15 +108,16 @@ def route(
     if recipes:
         records = {**records, **uow.catalog.skus(sorted(set(needed) - set(records)))}
     backorder = {sku: records[sku].backorder_limit for sku in needed if sku in records}
+    options = _node_options(uow, shop, needed, backorder)
     request = RoutingRequest(
         order_id=order.id,
         country=order.receiver.country,
         province=order.receiver.province,
         lines=line_needs,
-        options=_node_options(uow, shop, needed, backorder),
+        options=options,
         split_allowed=config.split and not decision.no_split,
         rule_node=decision.route.node if decision.route else None,
-        presale_skus=frozenset(sku for sku, allowed in backorder.items() if allowed),
+        presale_skus=_presold(needed, backorder, options),
     )
     allocation = allocate(request, strategies_for(shop))
     if allocation is None:
@@ -138,7 +151,7 @@ def route(
     for line in order.lines:
         line.node = allocation.line_nodes.get(line.line_id)
     order.move_to(OrderStatus.RESERVED)
-    presold = sorted(request.presale_skus & set(needed))
+    presold = sorted(request.presale_skus)
     where = ", ".join(sorted(allocation.parts))
     uow.orders.trace(
         order.id,
@@ -197,6 +210,18 @@ def _reserve_parts(
 
 class _Short(Exception):
     """Unwinds the reservations of a split order when one part is short."""
+
+
+def _presold(
+    needed: Mapping[str, int], backorder: Mapping[str, int], options: Sequence[NodeOption]
+) -> frozenset[str]:
+    """SKUs sold ahead of stock: allowed to be, and more than any node has on hand."""
+    return frozenset(
+        sku
+        for sku, quantity in needed.items()
+        if backorder.get(sku)
+        and all(o.available.get(sku, 0) - backorder[sku] < quantity for o in options)
+    )
 
 
 def _rule_alert(order: Order, hit: RuleHit) -> Alert:

@@ -301,7 +301,11 @@ def open_returns(
         uow.orders.trace(
             order.id, "return", "partial", f"not shipped or already returned: {', '.join(skipped)}"
         )
-    if order.can_move_to(OrderStatus.RETURNING):
+    # Part of the order may still be waiting at a node: it ships as planned, and the
+    # order shows RETURNING only once everything left (the return is tracked either way).
+    if order.status is not OrderStatus.PARTIALLY_SHIPPED and order.can_move_to(
+        OrderStatus.RETURNING
+    ):
         order.move_to(OrderStatus.RETURNING)
     uow.orders.save(order)
     metrics.orders.labels("returning").inc()
@@ -506,6 +510,7 @@ def create_exchange(
             platform=order.platform,
             channel_order_id=f"{order.channel_order_id}-EX{n}",
             order_no=f"{order.order_no or order.channel_order_id}-EX{n}",
+            origin="exchange",
             placed_at=now,
             paid_at=now,
             channel_updated_at=now,

@@ -144,6 +144,7 @@ def activate_rule_set(hub: Hub, name: str, version: int | None = None) -> int:
         chosen.rule_set.compile()
         uow.rules.activate(name, chosen.version)
         uow.commit()
+    hub.db.config_cache.clear()
     return chosen.version
 
 
@@ -210,7 +211,9 @@ def active_rules(uow: UnitOfWork) -> CompiledRules:
     """The seller's active rule sets, compiled (once per version), in name order."""
     sets: list[CompiledRuleSet] = []
     broken: list[RuleHit] = []
-    for name, version in uow.rules.active_versions():
+    # Read for every order: kept a few seconds, like shops and nodes.
+    versions = uow.db.config_cache.get(("rule_versions", uow.tenant), uow.rules.active_versions)
+    for name, version in versions:
         compiled = _compiled(uow, name, version)
         if isinstance(compiled, RuleHit):
             broken.append(compiled)

@@ -277,12 +277,16 @@ def confirm_to_channel(hub: Hub, job: Job) -> None:
     all_lines = [line.line_id for line in order.lines]
     shipped_all = sorted(f.line_id for f in fulfillment.lines) == sorted(all_lines)
     started = time.perf_counter()
-    reference = hub.channel(shop).confirm_shipment(
-        channel_order_id=order.channel_order_id,
-        carrier=fulfillment.carrier,
-        tracking_no=tracking_no,
-        lines=[] if shipped_all else [(f.line_id, f.quantity) for f in fulfillment.lines],
-    )
+    if order.origin != "channel":
+        # The shop never saw this order (an exchange the hub made): nothing to tell it.
+        reference = ""
+    else:
+        reference = hub.channel(shop).confirm_shipment(
+            channel_order_id=order.channel_order_id,
+            carrier=fulfillment.carrier,
+            tracking_no=tracking_no,
+            lines=[] if shipped_all else [(f.line_id, f.quantity) for f in fulfillment.lines],
+        )
     latency = (time.perf_counter() - started) * 1000
     with hub.uow() as uow:
         order = uow.orders.get(order_id, for_update=True)

@@ -32,6 +32,7 @@ def retry_waiting_orders(hub: Hub, uow: UnitOfWork, job: Job) -> None:
             shop,
             stock_window=hub.settings.stock_push_window,
             duplicate_window=hub.settings.duplicate_window,
+            review=False,  # it passed review before it waited for stock
         )
         uow.orders.set_status(order)
         placed += order.status is not OrderStatus.HELD

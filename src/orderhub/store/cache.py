@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 __all__ = ["TtlCache"]
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class TtlCache:
@@ -35,6 +37,30 @@ class TtlCache:
         with self._lock:
             self._values[key] = (now + self.ttl, value)
         return value
+
+    def get_many(
+        self, kind: str, keys: Iterable[K], load: Callable[[list[K]], Mapping[K, V]]
+    ) -> dict[K, V | None]:
+        """Values for many keys; those not cached are loaded in one call, and a key the
+        loader does not return is remembered as None (known to be absent)."""
+        now = time.monotonic()
+        found: dict[K, V | None] = {}
+        missing: list[K] = []
+        with self._lock:
+            for key in keys:
+                hit = self._values.get((kind, key))
+                if hit is not None and hit[0] > now:
+                    found[key] = hit[1]
+                else:
+                    missing.append(key)
+        if missing:
+            loaded = load(missing)
+            with self._lock:
+                for key in missing:
+                    value = loaded.get(key)
+                    self._values[(kind, key)] = (now + self.ttl, value)
+                    found[key] = value
+        return found
 
     def clear(self) -> None:
         with self._lock:

@@ -233,13 +233,22 @@ class CatalogRepository:
         self.cache.clear()
 
     def skus(self, among: Sequence[str] | None = None) -> dict[str, SkuRecord]:
-        """SKU records by code (only those `among`, when given), with bundle recipes."""
+        """SKU records by code (only those `among`, when given), with bundle recipes.
+
+        Asked for by code, as for every order, records come from the short cache.
+        """
+        if among is not None:
+            cached = self.cache.get_many(f"sku:{self.tenant}", sorted(set(among)), self._load_skus)
+            return {sku: record for sku, record in cached.items() if record is not None}
+        return self._load_skus(None)
+
+    def _load_skus(self, among: Sequence[str] | None) -> dict[str, SkuRecord]:
         c = t.skus.c
         query = select(t.skus).where(c.tenant == self.tenant)
         if among is not None:
             query = query.where(c.sku.in_(list(among)))
         rows = list(self.conn.execute(query))
-        recipes = self.bundles([r.sku for r in rows])
+        recipes = self._load_bundles([r.sku for r in rows])
         return {
             r.sku: SkuRecord(
                 sku=r.sku,
@@ -254,6 +263,12 @@ class CatalogRepository:
 
     def bundles(self, skus: Sequence[str]) -> dict[str, dict[str, int]]:
         """Recipes (component → units) of those of `skus` that are bundles."""
+        if not skus:
+            return {}
+        cached = self.cache.get_many(f"recipe:{self.tenant}", sorted(set(skus)), self._load_bundles)
+        return {sku: recipe for sku, recipe in cached.items() if recipe}
+
+    def _load_bundles(self, skus: Sequence[str]) -> dict[str, dict[str, int]]:
         if not skus:
             return {}
         b = t.bundle_components.c
@@ -271,11 +286,22 @@ class CatalogRepository:
         """Bundles whose stock depends on any of `skus`."""
         if not skus:
             return set()
+        cached = self.cache.get_many(
+            f"in_bundles:{self.tenant}", sorted(set(skus)), self._load_containing
+        )
+        return {bundle for bundles in cached.values() if bundles for bundle in bundles}
+
+    def _load_containing(self, skus: Sequence[str]) -> dict[str, frozenset[str]]:
         b = t.bundle_components.c
         rows = self.conn.execute(
-            select(b.bundle_sku).where(b.tenant == self.tenant, b.component_sku.in_(list(skus)))
+            select(b.component_sku, b.bundle_sku).where(
+                b.tenant == self.tenant, b.component_sku.in_(list(skus))
+            )
         )
-        return {r.bundle_sku for r in rows}
+        found: dict[str, set[str]] = {}
+        for r in rows:
+            found.setdefault(r.component_sku, set()).add(r.bundle_sku)
+        return {sku: frozenset(bundles) for sku, bundles in found.items()}
 
     def known_skus(self, among: Sequence[str] | None = None) -> set[str]:
         """Our SKUs (only those `among` the given codes, when given)."""
@@ -313,9 +339,20 @@ class CatalogRepository:
                     tenant=self.tenant, shop=shop, channel_sku=channel_sku, **values
                 )
             )
+        self.cache.clear()
 
     def listing_map(self, shop: str, among: Sequence[str] | None = None) -> dict[str, str]:
         """channel SKU → our SKU for one shop (only the channel SKUs `among`, when given)."""
+        if among is not None:
+            cached = self.cache.get_many(
+                f"listing:{self.tenant}:{shop}",
+                sorted(set(among)),
+                lambda keys: self._load_listing_map(shop, keys),
+            )
+            return {channel_sku: sku for channel_sku, sku in cached.items() if sku is not None}
+        return self._load_listing_map(shop, None)
+
+    def _load_listing_map(self, shop: str, among: Sequence[str] | None) -> dict[str, str]:
         c = t.listings.c
         query = select(c.channel_sku, c.sku).where(c.tenant == self.tenant, c.shop == shop)
         if among is not None:

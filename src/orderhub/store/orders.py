@@ -163,22 +163,6 @@ class OrderRepository:
         )
         return [self._load(r.id, r.document, r.pii) for r in rows]
 
-    def placed_between(
-        self, since: datetime, until: datetime | None = None, *, limit: int = 10_000
-    ) -> list[Order]:
-        """Orders placed in a period, oldest first (for dry runs and reports)."""
-        c = t.orders.c
-        conditions = [c.tenant == self.tenant, c.placed_at >= since]
-        if until is not None:
-            conditions.append(c.placed_at < until)
-        rows = self.conn.execute(
-            select(c.id, c.document, c.pii)
-            .where(and_(*conditions))
-            .order_by(c.placed_at, c.id)
-            .limit(limit)
-        )
-        return [self._load(r.id, r.document, r.pii) for r in rows]
-
     def _write_lines(self, order: Order) -> None:
         if not order.lines:
             return

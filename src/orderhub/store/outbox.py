@@ -119,14 +119,17 @@ class OutboxRepository:
     def claim(
         self, worker: str, *, limit: int, lease: float, kinds: list[str] | None = None
     ) -> list[Job]:
-        """Take up to `limit` due jobs (and jobs whose worker's lease ran out)."""
+        """Take up to `limit` due jobs of this seller (and jobs whose worker's lease ran
+        out); a worker serves the seller its hub is configured for, never another."""
         now = time.time()
         c = t.outbox_jobs.c
         due = or_(
             and_(c.status == "pending", c.run_at <= now),
             and_(c.status == "running", c.locked_until < now),
         )
-        candidates = select(c.id).where(due).order_by(c.run_at).limit(limit)
+        candidates = (
+            select(c.id).where(c.tenant == self.tenant, due).order_by(c.run_at).limit(limit)
+        )
         if kinds:
             candidates = candidates.where(c.kind.in_(kinds))
         if self.conn.dialect.name == "postgresql":

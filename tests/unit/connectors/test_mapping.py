@@ -133,6 +133,12 @@ def test_with_taxes_included_the_tax_adds_nothing_to_the_total(shop: ShopifyEmul
     assert check_order(order) == []
 
 
+def test_the_shops_comma_separated_tags_become_a_list(shop: ShopifyEmulator) -> None:
+    assert order_mapping("shopify").map(place(shop), shop="SHOP1").tags == ["VIP", "gift"]
+    untagged = order_mapping("shopify").map(place(shop, tags=""), shop="SHOP1")
+    assert untagged.tags == []
+
+
 def test_a_shop_override_changes_one_field_and_nothing_else(shop: ShopifyEmulator) -> None:
     raw = place(shop)
     overrides = {"fields": {"remarks.seller": {"path": "tags"}}}

@@ -76,6 +76,14 @@ def test_a_hold_rule_keeps_the_order_for_review_as_a_warning() -> None:
     assert decision.stops and not decision.rejects
 
 
+def test_an_order_the_platform_tagged_as_risky_is_held_for_review() -> None:
+    risky = {"name": "risky", "when": "'high-risk' in order.tags", "action": "hold"}
+    flagged = make_order(tags=["vip", "high-risk"])
+
+    assert [h.rule for h in decide(rules(risky), flagged).holds] == ["risky"]
+    assert decide(rules(risky), make_order(tags=["vip"])).holds == []
+
+
 def test_a_route_rule_names_its_node() -> None:
     west = {
         "name": "west",
