@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from orderhub.domain.allocation import RoutingConfig
 from orderhub.domain.errors import ConfigurationError
 
 __all__ = [
@@ -97,11 +98,15 @@ class ShopConfig(_Strict):
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
     mapping: dict[str, Any] = Field(default_factory=dict)
-    routing: dict[str, Any] = Field(default_factory=dict)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
 
 
 class NodeConfig(_Strict):
-    """A warehouse or supplier and how to reach it."""
+    """A warehouse or supplier, how to reach it, where it ships from and at what cost.
+
+    `unlimited_stock` is for a supplier with no stock feed: it ships any quantity of its
+    `skus` (of every SKU when the list is empty), and the hub reserves nothing there.
+    """
 
     code: str
     platform: str
@@ -112,6 +117,7 @@ class NodeConfig(_Strict):
     province: str = ""
     costs: dict[str, Decimal] = Field(default_factory=dict)
     unlimited_stock: bool = False
+    skus: list[str] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
 
@@ -171,6 +177,17 @@ class HubConfig(_Strict):
         for level in self.stock:
             if level.node not in node_codes:
                 raise ConfigurationError(f"opening stock names unknown node {level.node}")
+        for shop in self.shops:
+            allowed = set(shop.nodes) or node_codes
+            named = {
+                *shop.routing.fixed_sku.values(),
+                *shop.routing.regions.values(),
+                *([shop.routing.presale_node] if shop.routing.presale_node else []),
+            }
+            for node in sorted(named - allowed):
+                raise ConfigurationError(
+                    f"shop {shop.code} routes to {node}, which does not serve it"
+                )
         sku_codes = {s.sku for s in self.skus}
         for sku in self.skus:
             for component in sku.components:

@@ -173,6 +173,10 @@ def test_secrets_are_read_from_the_environment(
     [
         ({"shops": [shop(nodes=["WH9"])]}, "shop SHOP1 is served by unknown node WH9"),
         (
+            {"shops": [shop(routing={"fixed_sku": {"SKU-1": "WH9"}})], "nodes": [node()]},
+            "shop SHOP1 routes to WH9, which does not serve it",
+        ),
+        (
             {"listings": [{"shop": "SHOP9", "channel_sku": "MUG", "sku": "SKU-1"}]},
             "a listing names unknown shop SHOP9",
         ),
@@ -191,6 +195,15 @@ def test_a_reference_to_something_not_configured_is_named(
         load_hub_config(path)
 
     assert str(caught.value) == message
+
+
+def test_a_misspelt_routing_strategy_stops_start_up_naming_it(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c.yaml", shops=[shop(routing={"strategies": ["stock_frist"]})])
+
+    with pytest.raises(ConfigurationError, match="stock_frist") as caught:
+        load_hub_config(path)
+
+    assert "shops.0.routing.strategies" in str(caught.value)
 
 
 def test_a_node_secret_from_an_unset_variable_names_the_node(

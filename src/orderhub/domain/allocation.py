@@ -352,14 +352,24 @@ class Split:
 @dataclass(frozen=True)
 class HomeNode:
     """The shop's highest-priority node, stock or not: the reservation then holds the
-    order as out of stock until stock arrives."""
+    order as out of stock until stock arrives.
+
+    A supplier is never the home of SKUs it does not list: stock for them will never
+    arrive there.
+    """
 
     name = "home_node"
 
     def choose(self, request: RoutingRequest) -> Allocation | None:
-        if not request.options:
+        needed = request.needed()
+        candidates = [
+            o
+            for o in request.options
+            if o.kind != "supplier" or all(sku in o.available for sku in needed)
+        ]
+        if not candidates:
             return None
-        best = _ranked(request.options)[0]
+        best = _ranked(candidates)[0]
         return Allocation.whole(best.code, request, self.name, f"{best.code} is the home node")
 
 

@@ -82,9 +82,18 @@ CATALOG: dict[str, Remedy] = {
 
 _DEFAULT = Remedy("resolve the cause, then replay", (Action.RETRY, Action.CANCEL))
 
+# A seller rule held or rejected the order: a person may let it go (the rules then pass
+# it), retry it after changing the rule, or cancel it.
+_RULE = Remedy(
+    "a seller rule stopped it: release to let it go, or change the rule and retry",
+    (Action.RELEASE, Action.RETRY, Action.CANCEL),
+)
+
 
 def remedy(code: str) -> Remedy:
     """The hint and the allowed actions for an exception code (a default for others)."""
+    if code.startswith("rule:"):
+        return _RULE
     return CATALOG.get(code, _DEFAULT)
 
 

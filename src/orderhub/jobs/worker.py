@@ -18,8 +18,10 @@ from collections.abc import Sequence
 import structlog
 
 from orderhub.connectors.base import ConnectorError, RateLimited, Rejected, Unavailable
+from orderhub.domain.alerts import Alert
 from orderhub.domain.errors import OrderhubError
 from orderhub.observability import get_logger, metrics
+from orderhub.services.alerts import raise_alert
 from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
@@ -276,6 +278,17 @@ class Worker:
                 uow.orders.trace(
                     job.order_id, job.kind, "dead", error, latency_ms=duration, job_id=job.id
                 )
+            # One alert per kind of job that gave up; the digest counts them.
+            raise_alert(
+                uow,
+                Alert(
+                    "job_dead",
+                    f"job_dead:{job.kind}",
+                    f"{job.kind} jobs gave up and wait for a person: {error}",
+                    "error",
+                    {"kind": job.kind, "job_id": job.id, "order_id": job.order_id},
+                ),
+            )
             uow.commit()
         metrics.jobs.labels(job.kind, "dead").inc()
         log.warning(

@@ -46,7 +46,9 @@ def cancel_from_channel(uow: UnitOfWork, order: Order, *, window: float) -> None
 
 
 def finish_cancel(uow: UnitOfWork, order: Order, *, reason: str, window: float) -> None:
-    """Mark the order cancelled and give its stock back."""
+    """Mark the order cancelled, take it out of dispatches not yet sent, and give its
+    stock back."""
+    withdraw_order(uow, order)
     release(uow, order, reason=reason, stock_window=window)
     order.move_to(OrderStatus.CANCELLED)
     uow.orders.save(order)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder
@@ -17,6 +18,8 @@ from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
 
 __all__ = ["cancel_dispatch", "dispatch_dead", "outbound_order", "push_dispatch"]
+
+_TO_SHIP = frozenset({OrderStatus.RESERVED, OrderStatus.PUSHED, OrderStatus.PARTIALLY_SHIPPED})
 
 
 def _outbound_lines(
@@ -93,6 +96,13 @@ def push_dispatch(hub: Hub, job: Job) -> None:
         orders = {oid: uow.orders.get(oid) for oid in dispatch.order_ids}
         node = uow.catalog.node(dispatch.node)
         recipes = uow.catalog.bundles(sorted({line.sku for line in dispatch.lines}))
+    # Only orders still to ship go out (a held or cancelled one left); a split order is
+    # already PUSHED when its second part goes.
+    waiting = {oid for oid, o in orders.items() if o.status in _TO_SHIP}
+    if not waiting:
+        return
+    dispatch = replace(dispatch, lines=tuple(x for x in dispatch.lines if x.order_id in waiting))
+    orders = {oid: o for oid, o in orders.items() if oid in waiting}
     started = time.perf_counter()
     receipt = hub.node(node).create_outbound(outbound_order(dispatch, orders, recipes))
     latency = (time.perf_counter() - started) * 1000

@@ -26,7 +26,7 @@ from orderhub.domain.validation import (
 )
 from orderhub.observability import metrics
 from orderhub.services.alerts import alert_held, raise_alert
-from orderhub.services.dispatch import JOB_NODE_PUSH, dispatch_order
+from orderhub.services.dispatch import JOB_NODE_PUSH, dispatch_order, withdraw_order
 from orderhub.services.routing import routing_config, strategies_for, supplier_scores
 from orderhub.services.rules import decide
 from orderhub.store.catalog import ShopRecord
@@ -44,6 +44,8 @@ __all__ = [
 ]
 
 JOB_STOCK_PUSH = "stock.push"
+# What a supplier with no stock feed offers of each SKU it carries.
+UNLIMITED = 10**9
 JOB_REROUTE = "orders.reroute"
 
 
@@ -72,7 +74,8 @@ def route(
     problems += check_order(order)
     problems += check_phone(order)
     decision = decide(uow, order, now=moment)
-    problems += [Problem(hit.code, hit.reason, "", "error") for hit in decision.rejects]
+    if not order.approved:  # a person let it go: the seller's rules no longer stop it
+        problems += [Problem(hit.code, hit.reason, "", "error") for hit in decision.rejects]
     for hit in decision.alerts + decision.errors:
         raise_alert(uow, _rule_alert(order, hit))
     if problems:
@@ -130,7 +133,7 @@ def route(
         )
         return
     uow.orders.trace(order.id, "allocate", "ok", f"{allocation.strategy}: {allocation.reason}")
-    short = _reserve_parts(uow, order, allocation.parts, line_needs, backorder, request)
+    short = _reserve_parts(uow, order, allocation.parts, line_needs, backorder)
     if short:
         hold(
             uow,
@@ -178,14 +181,13 @@ def _reserve_parts(
     parts: Mapping[str, Sequence[str]],
     line_needs: Sequence[LineNeed],
     backorder: dict[str, int],
-    request: RoutingRequest,
 ) -> list[tuple[str, str]]:
     """Reserve every part at its node, or nothing; the (node, SKU) pairs that were short.
 
     A supplier with no stock feed takes any quantity and holds no reservation.
     """
     by_line = {need.line_id: need.needs for need in line_needs}
-    unlimited = {option.code for option in request.options if option.unlimited}
+    unlimited = {n.code for n in uow.catalog.nodes() if n.location.get("unlimited_stock")}
     wanted = {
         node: add_needs(by_line[lid] for lid in line_ids if lid in by_line)
         for node, line_ids in sorted(parts.items())
@@ -267,6 +269,9 @@ def _node_options(
     for code in codes:
         node = nodes[code]
         where = node.location
+        if where.get("unlimited_stock"):
+            carries = set(where.get("skus") or needed)
+            available[code] = {sku: UNLIMITED for sku in needed if sku in carries}
         options.append(
             NodeOption(
                 code=code,
@@ -277,7 +282,6 @@ def _node_options(
                 province=str(where.get("province", "")),
                 costs={k: Decimal(str(v)) for k, v in dict(where.get("costs", {})).items()},
                 score=scores.get(code),
-                unlimited=bool(where.get("unlimited_stock", False)),
             )
         )
     return options
@@ -288,6 +292,7 @@ def hold(uow: UnitOfWork, order: Order, problems: Sequence[Problem], *, stage: s
     the caller stores the order."""
     if order.status is OrderStatus.RESERVED:
         release(uow, order, reason="held")
+        withdraw_order(uow, order)
     order.move_to(OrderStatus.HELD)
     uow.exceptions.resolve_for_order(order.id)
     for problem in problems:

@@ -23,7 +23,7 @@ def shop_record(shop: ShopConfig) -> ShopRecord:
         nodes=tuple(shop.nodes),
         safety_stock=shop.safety_stock,
         sync_ratio=shop.sync_ratio,
-        routing=shop.routing,
+        routing=shop.routing.model_dump(mode="json", exclude_defaults=True),
     )
 
 
@@ -41,6 +41,7 @@ def node_record(node: NodeConfig) -> NodeRecord:
             "province": node.province,
             "costs": {region: str(cost) for region, cost in node.costs.items()},
             "unlimited_stock": node.unlimited_stock,
+            "skus": list(node.skus),
         },
     )
 

@@ -17,13 +17,14 @@ def retry_waiting_orders(hub: Hub, uow: UnitOfWork, job: Job) -> None:
     """Route again the orders held out of stock for a SKU, first come first served."""
     sku = str(job.payload["sku"])
     waiting = uow.orders.held_for_stock([sku], limit=PAGE)
+    # Loaded and locked in one query, then placed oldest first.
+    orders = [
+        o for o in uow.orders.get_many(waiting, for_update=True) if o.status is OrderStatus.HELD
+    ]
+    uow.exceptions.resolve_for_orders([o.id for o in orders])
     placed = 0
-    for order_id in waiting:
-        order = uow.orders.get(order_id, for_update=True)
-        if order.status is not OrderStatus.HELD:
-            continue
+    for order in orders:
         shop = uow.catalog.shop(order.shop)
-        uow.exceptions.resolve_for_order(order.id)
         order.move_to(OrderStatus.RECEIVED)
         uow.orders.trace(order.id, "retry", "ok", f"stock of {sku} arrived")
         route(

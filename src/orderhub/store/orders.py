@@ -193,6 +193,17 @@ class OrderRepository:
             raise NotFound("order", order_id)
         return self._load(row.id, row.document, row.pii)
 
+    def get_many(self, order_ids: list[str], *, for_update: bool = False) -> list[Order]:
+        """These orders in the order given (missing ones left out), in one query."""
+        if not order_ids:
+            return []
+        c = t.orders.c
+        query = select(c.id, c.document, c.pii).where(c.tenant == self.tenant, c.id.in_(order_ids))
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.order_by(c.id).with_for_update()
+        loaded = {r.id: self._load(r.id, r.document, r.pii) for r in self.conn.execute(query)}
+        return [loaded[i] for i in order_ids if i in loaded]
+
     def find(self, order_id: str) -> Order | None:
         try:
             return self.get(order_id)

@@ -61,6 +61,9 @@ class OutboxRepository:
         self.conn = conn
         self.tenant = tenant
         self.added = 0
+        # Coalesced jobs this transaction already wrote: their pending row is locked by
+        # it until commit, so writing them again changes nothing.
+        self.touched: set[str] = set()
 
     def _insert(self, *, coalesced: bool) -> Any:
         dialect = self.conn.dialect.name
@@ -95,6 +98,8 @@ class OutboxRepository:
     ) -> None:
         """Queue a job; a second job with the same key (or the same pending coalesce key)
         is dropped, because the first one already carries the effect."""
+        if coalesce_key is not None and coalesce_key in self.touched:
+            return
         now = time.time()
         self.conn.execute(
             self._insert(coalesced=coalesce_key is not None),
@@ -113,6 +118,8 @@ class OutboxRepository:
             },
         )
         self.added += 1
+        if coalesce_key is not None:
+            self.touched.add(coalesce_key)
         if self.conn.dialect.name == "postgresql" and self.added == 1:
             self.conn.execute(text("SELECT pg_notify('orderhub_jobs', '')"))
 

@@ -81,6 +81,16 @@ class ExceptionRepository:
             ).rowcount
         )
 
+    def resolve_for_orders(self, order_ids: list[str]) -> None:
+        """Close the open exceptions of many orders in one statement."""
+        if order_ids:
+            c = t.exceptions.c
+            self.conn.execute(
+                update(t.exceptions)
+                .where(c.order_id.in_(order_ids), c.status == "open")
+                .values(status="resolved", resolved_at=datetime.now(UTC))
+            )
+
     def resolve_for_inbox(self, inbox_id: str) -> int:
         """Close the open exceptions about one stored payload."""
         c = t.exceptions.c

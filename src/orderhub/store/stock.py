@@ -115,7 +115,11 @@ class StockRepository:
             },
         )
         if result.rowcount != 1:
-            return False
+            if backorder <= 0 or self.level(node, sku) is not None:
+                return False
+            # Sold ahead of stock at a node that never had any: the level starts at zero.
+            self._ensure(node, sku)
+            return self.reserve(node, sku, quantity, order_id=order_id, backorder=backorder)
         self._record(node, sku, "reservation", reserved=quantity, order_id=order_id, apply=False)
         return True
 

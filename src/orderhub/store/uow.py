@@ -88,14 +88,14 @@ class UnitOfWork:
             raise RuntimeError("savepoint outside of `with`")
         self.orders.flush_trace()
         nested = self._conn.begin_nested()
-        added = self.outbox.added
+        added, touched = self.outbox.added, set(self.outbox.touched)
         try:
             yield
             self.orders.flush_trace()
         except BaseException:
             nested.rollback()
             self.orders.discard_trace()
-            self.outbox.added = added
+            self.outbox.added, self.outbox.touched = added, touched
             raise
         nested.commit()
 
