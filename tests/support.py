@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from orderhub.config import Settings
+from orderhub.config import NodeConfig, Settings, ShopConfig
 from orderhub.crypto import Cipher
 from orderhub.domain.order import Address, Buyer, Order, OrderLine, Totals
 from orderhub.services.hub import Hub
@@ -136,3 +136,34 @@ def make_order(
     }
     values.update(fields)
     return Order(**values)
+
+
+NOWHERE = "http://127.0.0.1:9"  # nothing listens: calls out fail, database work goes on
+
+
+def offline_shop(code: str = "S1", **fields: Any) -> ShopConfig:
+    """A Shopify shop whose API is never reached (tests of database-only work)."""
+    values: dict[str, Any] = {
+        "nodes": ["WH1"],
+        "settings": {"base_url": NOWHERE, "shop_domain": f"{code.lower()}.myshopify.com"},
+        "secrets": {"access_token": "t", "webhook_secret": "s"},
+        **fields,
+    }
+    return ShopConfig(code=code, platform="shopify", **values)
+
+
+def offline_warehouse(code: str = "WH1", **fields: Any) -> NodeConfig:
+    """A Qimen warehouse that is never reached."""
+    return NodeConfig(
+        code=code,
+        platform="qimen",
+        settings={
+            "base_url": f"{NOWHERE}/router",
+            "app_key": "k",
+            "customer_id": "c",
+            "owner_code": "c",
+            "warehouse_code": code,
+        },
+        secrets={"app_secret": "x"},
+        **fields,
+    )

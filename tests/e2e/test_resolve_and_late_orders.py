@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from orderhub.api.app import create_app
-from orderhub.config import HubConfig, NodeConfig, ShopConfig, SkuConfig, StockConfig
+from orderhub.config import HubConfig, SkuConfig, StockConfig
 from orderhub.domain.order import Order
 from orderhub.sandbox.server import serve_in_thread
 from orderhub.services import queries
@@ -21,9 +21,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.pipeline import route
 from orderhub.services.setup import apply_config
 from orderhub.services.sla import scan_sla
-from support import TEST_KEYS, make_order
-
-NOWHERE = "http://127.0.0.1:9"
+from support import TEST_KEYS, make_order, offline_shop, offline_warehouse
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -46,29 +44,8 @@ def configure(hub: Hub) -> None:
     apply_config(
         hub,
         HubConfig(
-            shops=[
-                ShopConfig(
-                    code="S1",
-                    platform="shopify",
-                    nodes=["WH1"],
-                    settings={"base_url": NOWHERE, "shop_domain": "s1.myshopify.com"},
-                    secrets={"access_token": "t", "webhook_secret": "s"},
-                )
-            ],
-            nodes=[
-                NodeConfig(
-                    code="WH1",
-                    platform="qimen",
-                    settings={
-                        "base_url": f"{NOWHERE}/router",
-                        "app_key": "k",
-                        "customer_id": "c",
-                        "owner_code": "c",
-                        "warehouse_code": "WH1",
-                    },
-                    secrets={"app_secret": "x"},
-                )
-            ],
+            shops=[offline_shop()],
+            nodes=[offline_warehouse()],
             skus=[SkuConfig(sku="SKU-1", title="Mug")],
             stock=[StockConfig(node="WH1", sku="SKU-1", on_hand=10)],
         ),

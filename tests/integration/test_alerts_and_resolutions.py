@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from orderhub.config import HubConfig, ListingConfig, NodeConfig, ShopConfig, SkuConfig, StockConfig
+from orderhub.config import HubConfig, ListingConfig, SkuConfig, StockConfig
 from orderhub.domain.alerts import Alert
 from orderhub.domain.exceptions_catalog import ActionNotAllowed
 from orderhub.domain.order import Order, OrderStatus
@@ -27,9 +27,8 @@ from orderhub.services.pipeline import route
 from orderhub.services.setup import apply_config
 from orderhub.services.sla import late_orders, scan_sla
 from orderhub.store import tables as t
-from support import make_order
+from support import make_order, offline_shop, offline_warehouse
 
-NOWHERE = "http://127.0.0.1:9"
 SKUS = ("SKU-1", "SKU-2")
 
 
@@ -47,29 +46,8 @@ def configure(hub: Hub, *, low_at: int | None = None) -> None:
     apply_config(
         hub,
         HubConfig(
-            shops=[
-                ShopConfig(
-                    code="S1",
-                    platform="shopify",
-                    nodes=["WH1"],
-                    settings={"base_url": NOWHERE, "shop_domain": "s1.myshopify.com"},
-                    secrets={"access_token": "t", "webhook_secret": "s"},
-                )
-            ],
-            nodes=[
-                NodeConfig(
-                    code="WH1",
-                    platform="qimen",
-                    settings={
-                        "base_url": f"{NOWHERE}/router",
-                        "app_key": "k",
-                        "customer_id": "c",
-                        "owner_code": "c",
-                        "warehouse_code": "WH1",
-                    },
-                    secrets={"app_secret": "x"},
-                )
-            ],
+            shops=[offline_shop()],
+            nodes=[offline_warehouse()],
             skus=[
                 SkuConfig(sku=s, title=s, low_stock_threshold=low_at) for s in ("SKU-1", "SKU-2")
             ],

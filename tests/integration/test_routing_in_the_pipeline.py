@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orderhub.config import HubConfig, NodeConfig, ShopConfig, SkuConfig, StockConfig
+from orderhub.config import HubConfig, NodeConfig, SkuConfig, StockConfig
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.services.exceptions import resolve_exception
 from orderhub.services.hub import Hub
@@ -13,43 +13,16 @@ from orderhub.services.pipeline import route
 from orderhub.services.queries import exception_list
 from orderhub.services.rules import activate_rule_set, put_rule_set
 from orderhub.services.setup import apply_config
-from support import make_order
-
-NOWHERE = "http://127.0.0.1:9"
-
-
-def qimen(code: str, **extra: Any) -> NodeConfig:
-    return NodeConfig(
-        code=code,
-        platform="qimen",
-        settings={
-            "base_url": f"{NOWHERE}/router",
-            "app_key": "k",
-            "customer_id": "c",
-            "owner_code": "c",
-            "warehouse_code": code,
-        },
-        secrets={"app_secret": "x"},
-        **extra,
-    )
+from support import make_order, offline_shop, offline_warehouse
 
 
 def configure(hub: Hub, *, routing: dict[str, Any], stock: dict[tuple[str, str], int]) -> None:
     apply_config(
         hub,
         HubConfig(
-            shops=[
-                ShopConfig(
-                    code="S1",
-                    platform="shopify",
-                    nodes=["WH1", "TEA"],
-                    routing=routing,
-                    settings={"base_url": NOWHERE, "shop_domain": "s1.myshopify.com"},
-                    secrets={"access_token": "t", "webhook_secret": "s"},
-                )
-            ],
+            shops=[offline_shop(nodes=["WH1", "TEA"], routing=routing)],
             nodes=[
-                qimen("WH1", priority=2),
+                offline_warehouse(priority=2),
                 NodeConfig(
                     code="TEA",
                     platform="supplier_file",

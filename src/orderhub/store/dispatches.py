@@ -72,6 +72,22 @@ class DispatchRepository:
     def __init__(self, conn: Connection, tenant: str) -> None:
         self.conn = conn
         self.tenant = tenant
+        # New dispatches are written together, before anything reads them or at commit:
+        # a batch of re-routed orders makes two statements, not two per order.
+        self._new: list[dict[str, object]] = []
+        self._new_lines: list[dict[str, object]] = []
+
+    def flush(self) -> None:
+        """Write the dispatches created since the last flush."""
+        if self._new:
+            rows, self._new = self._new, []
+            self.conn.execute(insert(t.dispatches), rows)
+        if self._new_lines:
+            lines, self._new_lines = self._new_lines, []
+            self.conn.execute(insert(t.dispatch_lines), lines)
+
+    def discard(self) -> None:
+        self._new, self._new_lines = [], []
 
     def create(
         self,
@@ -84,50 +100,49 @@ class DispatchRepository:
         lines: Sequence[tuple[str, str, str, int]],
     ) -> None:
         """A new pending dispatch with (order id, line id, sku, quantity) lines."""
-        self.conn.execute(
-            insert(t.dispatches).values(
-                id=dispatch_id,
-                tenant=self.tenant,
-                node=node,
-                kind=kind,
-                shop=shop,
-                merge_key=merge_key,
-                status="pending",
-                created_at=datetime.now(UTC),
-            )
+        self._new.append(
+            {
+                "id": dispatch_id,
+                "tenant": self.tenant,
+                "node": node,
+                "kind": kind,
+                "shop": shop,
+                "merge_key": merge_key,
+                "status": "pending",
+                "created_at": datetime.now(UTC),
+            }
         )
-        self.add_lines(dispatch_id, lines, first_no=1)
+        self._new_lines += self._line_rows(dispatch_id, lines, first_no=1)
 
-    def add_lines(
+    def _line_rows(
         self, dispatch_id: str, lines: Sequence[tuple[str, str, str, int]], *, first_no: int
-    ) -> None:
-        if not lines:
-            return
-        self.conn.execute(
-            insert(t.dispatch_lines),
-            [
-                {
-                    "dispatch_id": dispatch_id,
-                    "line_no": str(first_no + i),
-                    "tenant": self.tenant,
-                    "order_id": order_id,
-                    "line_id": line_id,
-                    "sku": sku,
-                    "quantity": quantity,
-                }
-                for i, (order_id, line_id, sku, quantity) in enumerate(lines)
-            ],
-        )
+    ) -> list[dict[str, object]]:
+        return [
+            {
+                "dispatch_id": dispatch_id,
+                "line_no": str(first_no + i),
+                "tenant": self.tenant,
+                "order_id": order_id,
+                "line_id": line_id,
+                "sku": sku,
+                "quantity": quantity,
+            }
+            for i, (order_id, line_id, sku, quantity) in enumerate(lines)
+        ]
 
     def join(self, dispatch_id: str, lines: Sequence[tuple[str, str, str, int]]) -> None:
         """Add another order's lines to a pending dispatch (a merge)."""
+        self.flush()
         last = self.conn.execute(
             select(func.count()).where(t.dispatch_lines.c.dispatch_id == dispatch_id)
         ).scalar_one()
-        self.add_lines(dispatch_id, lines, first_no=int(last) + 1)
+        rows = self._line_rows(dispatch_id, lines, first_no=int(last) + 1)
+        if rows:
+            self.conn.execute(insert(t.dispatch_lines), rows)
 
     def open_to_merge(self, *, node: str, merge_key: str, since: datetime) -> str | None:
         """A pending dispatch to the same buyer and address at this node, young enough."""
+        self.flush()
         c = t.dispatches.c
         row = self.conn.execute(
             select(c.id)
@@ -144,6 +159,7 @@ class DispatchRepository:
         return None if row is None else str(row.id)
 
     def get(self, dispatch_id: str, *, for_update: bool = False) -> Dispatch | None:
+        self.flush()
         query = select(t.dispatches).where(
             t.dispatches.c.id == dispatch_id, t.dispatches.c.tenant == self.tenant
         )
@@ -177,6 +193,7 @@ class DispatchRepository:
 
     def of_order(self, order_id: str) -> list[Dispatch]:
         """Every dispatch holding lines of this order, oldest first."""
+        self.flush()
         ids = self.conn.execute(
             select(t.dispatch_lines.c.dispatch_id)
             .where(t.dispatch_lines.c.order_id == order_id)
@@ -187,6 +204,7 @@ class DispatchRepository:
 
     def remove_order(self, dispatch_id: str, order_id: str) -> int:
         """Take an order's lines out of a pending dispatch; the lines left."""
+        self.flush()
         c = t.dispatch_lines.c
         self.conn.execute(
             delete(t.dispatch_lines).where(c.dispatch_id == dispatch_id, c.order_id == order_id)
@@ -200,6 +218,7 @@ class DispatchRepository:
         self, dispatch_id: str, status: str, *, external_id: str | None = None, at: str = ""
     ) -> None:
         """Move a dispatch on; `at` names the time column to stamp (pushed, shipped, ...)."""
+        self.flush()
         values: dict[str, object] = {"status": status}
         if external_id is not None:
             values["external_id"] = external_id
@@ -210,6 +229,7 @@ class DispatchRepository:
         )
 
     def add_shipped(self, dispatch_id: str, line_no: str, quantity: int) -> None:
+        self.flush()
         c = t.dispatch_lines.c
         self.conn.execute(
             update(t.dispatch_lines)
@@ -219,6 +239,7 @@ class DispatchRepository:
 
     def waiting_export(self, node: str) -> list[str]:
         """Purchase orders for a file supplier that were not exported yet."""
+        self.flush()
         c = t.dispatches.c
         rows = self.conn.execute(
             select(c.id)
@@ -233,6 +254,7 @@ class DispatchRepository:
         return [r.id for r in rows]
 
     def mark_exported(self, ids: Sequence[str]) -> None:
+        self.flush()
         if ids:
             self.conn.execute(
                 update(t.dispatches)
@@ -242,6 +264,7 @@ class DispatchRepository:
 
     def supplier_records(self, *, days: float = 30.0) -> list[SupplierRecord]:
         """Per supplier: purchase orders sent in the period, and how fast they moved."""
+        self.flush()
         c = t.dispatches.c
         since = datetime.now(UTC) - timedelta(days=days)
         rows = self.conn.execute(

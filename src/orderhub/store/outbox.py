@@ -64,6 +64,17 @@ class OutboxRepository:
         # Coalesced jobs this transaction already wrote: their pending row is locked by
         # it until commit, so writing them again changes nothing.
         self.touched: set[str] = set()
+        # Other new jobs are written together, at commit or before anything reads jobs.
+        self._new: list[dict[str, Any]] = []
+
+    def flush(self) -> None:
+        """Write the jobs queued since the last flush, in one statement."""
+        if self._new:
+            rows, self._new = self._new, []
+            self.conn.execute(self._insert(coalesced=False), rows)
+
+    def discard(self) -> None:
+        self._new = []
 
     def _insert(self, *, coalesced: bool) -> Any:
         dialect = self.conn.dialect.name
@@ -101,22 +112,24 @@ class OutboxRepository:
         if coalesce_key is not None and coalesce_key in self.touched:
             return
         now = time.time()
-        self.conn.execute(
-            self._insert(coalesced=coalesce_key is not None),
-            {
-                "tenant": self.tenant,
-                "kind": kind,
-                "payload": json.dumps(payload, ensure_ascii=False, default=str),
-                "idempotency_key": key or new_id(f"{kind}:"),
-                "coalesce_key": coalesce_key,
-                "order_id": order_id,
-                "status": "pending",
-                "attempts": 0,
-                "max_attempts": max_attempts,
-                "run_at": now + delay,
-                "created_at": now,
-            },
-        )
+        row = {
+            "tenant": self.tenant,
+            "kind": kind,
+            "payload": json.dumps(payload, ensure_ascii=False, default=str),
+            "idempotency_key": key or new_id(f"{kind}:"),
+            "coalesce_key": coalesce_key,
+            "order_id": order_id,
+            "status": "pending",
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "run_at": now + delay,
+            "created_at": now,
+        }
+        if coalesce_key is None:
+            self._new.append(row)
+        else:
+            # Written now: touching the pending twin must lock it at once (see _insert).
+            self.conn.execute(self._insert(coalesced=True), row)
         self.added += 1
         if coalesce_key is not None:
             self.touched.add(coalesce_key)
@@ -128,6 +141,7 @@ class OutboxRepository:
     ) -> list[Job]:
         """Take up to `limit` due jobs of this seller (and jobs whose worker's lease ran
         out); a worker serves the seller its hub is configured for, never another."""
+        self.flush()
         now = time.time()
         c = t.outbox_jobs.c
         due = or_(
@@ -184,6 +198,7 @@ class OutboxRepository:
         status_code: int | None = None,
         error: str | None = None,
     ) -> None:
+        self.flush()
         self.conn.execute(
             insert(t.job_attempts).values(
                 job_id=job.id,
@@ -198,6 +213,7 @@ class OutboxRepository:
         )
 
     def done(self, job: Job, duration_ms: float, *, status_code: int | None = None) -> None:
+        self.flush()
         self.conn.execute(
             update(t.outbox_jobs)
             .where(t.outbox_jobs.c.id == job.id)
@@ -207,6 +223,7 @@ class OutboxRepository:
 
     def done_many(self, jobs: list[Job], duration_ms: float) -> None:
         """Mark a batch of jobs done in two statements."""
+        self.flush()
         if not jobs:
             return
         now = time.time()
@@ -243,6 +260,7 @@ class OutboxRepository:
     ) -> None:
         """Back to pending after `delay`; if a newer coalesced job is pending, this one
         is superseded by it."""
+        self.flush()
         c = t.outbox_jobs.c
         savepoint = self.conn.begin_nested()
         try:
@@ -270,6 +288,7 @@ class OutboxRepository:
     def dead(
         self, job: Job, *, error: str, duration_ms: float, status_code: int | None = None
     ) -> None:
+        self.flush()
         self.conn.execute(
             update(t.outbox_jobs)
             .where(t.outbox_jobs.c.id == job.id)
@@ -279,6 +298,7 @@ class OutboxRepository:
 
     def requeue(self, job_id: int) -> bool:
         """An operator's retry of a dead job: fresh attempts, due now."""
+        self.flush()
         c = t.outbox_jobs.c
         result = self.conn.execute(
             update(t.outbox_jobs)
@@ -292,6 +312,7 @@ class OutboxRepository:
     def search(
         self, *, status: str | None = None, kind: str | None = None, limit: int = 50
     ) -> list[JobRow]:
+        self.flush()
         c = t.outbox_jobs.c
         query = select(t.outbox_jobs).where(c.tenant == self.tenant)
         if status:
@@ -316,11 +337,13 @@ class OutboxRepository:
 
     def depth(self) -> dict[tuple[str, str], int]:
         """Jobs per (kind, status), for metrics and the demo's progress view."""
+        self.flush()
         c = t.outbox_jobs.c
         rows = self.conn.execute(select(c.kind, c.status, func.count()).group_by(c.kind, c.status))
         return {(kind, status): n for kind, status, n in rows.all()}
 
     def pending_count(self) -> int:
+        self.flush()
         c = t.outbox_jobs.c
         return int(
             self.conn.execute(
@@ -329,6 +352,7 @@ class OutboxRepository:
         )
 
     def next_due(self) -> float | None:
+        self.flush()
         c = t.outbox_jobs.c
         value = self.conn.execute(select(func.min(c.run_at)).where(c.status == "pending")).scalar()
         return None if value is None else float(value)

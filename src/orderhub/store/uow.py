@@ -74,27 +74,36 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("commit outside of `with`")
-        self.orders.flush_trace()
+        self.flush()
         self._tx.commit()
         self._tx = None
         if self.outbox.added:
             self.outbox.added = 0
             self.db.jobs_added()
 
+    def flush(self) -> None:
+        """Write what the repositories hold back to write together (trace, new
+        dispatches, new jobs)."""
+        self.dispatches.flush()
+        self.outbox.flush()
+        self.orders.flush_trace()
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: what happens inside is undone alone if it raises."""
         if self._conn is None:
             raise RuntimeError("savepoint outside of `with`")
-        self.orders.flush_trace()
+        self.flush()
         nested = self._conn.begin_nested()
         added, touched = self.outbox.added, set(self.outbox.touched)
         try:
             yield
-            self.orders.flush_trace()
+            self.flush()
         except BaseException:
             nested.rollback()
             self.orders.discard_trace()
+            self.dispatches.discard()
+            self.outbox.discard()
             self.outbox.added, self.outbox.touched = added, touched
             raise
         nested.commit()

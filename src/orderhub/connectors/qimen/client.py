@@ -21,13 +21,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
 from ..base import ConnectorError, RateLimited, Rejected, Unavailable
+from ..retry_after import parse_retry_after
 from .consts import (
     CONTENT_TYPE,
     DEFAULT_METHOD_PREFIX,
@@ -49,23 +49,6 @@ MAX_INLINE_WAIT = 2.0
 """Longest Retry-After (seconds) the client waits out itself instead of raising."""
 
 _BAN = re.compile(r"(\d+(?:\.\d+)?)\s*more seconds")
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or HTTP date); None if absent."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max((moment - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
 class QimenClient:

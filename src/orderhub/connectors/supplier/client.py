@@ -19,14 +19,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ..base import RateLimited, Rejected, Unavailable
+from ..retry_after import parse_retry_after
 from .consts import CANCEL_PATH, CONTENT_TYPE, PURCHASE_ORDERS_PATH, STOCK_PATH
 from .sign import signed_headers
 
@@ -44,23 +43,6 @@ Reply = tuple[int, dict[str, Any]]
 def encode(payload: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON, Chinese kept as is: the exact bytes that are signed and sent."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or HTTP date); None if absent."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max((moment - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
 def _error(payload: Any) -> tuple[str, str]:
