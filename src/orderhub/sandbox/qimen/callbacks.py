@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import logging
 import re
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import httpx
 
 from orderhub.sandbox.faults import Faults
+from orderhub.sandbox.loop import EmulatorLoop
 
 from .state import CARRIER_NAMES, Delivery, WmsOrder, WmsState
 
@@ -41,7 +40,6 @@ __all__ = [
     "zone_from_offset",
 ]
 
-log = logging.getLogger(__name__)
 
 ITEM_TAGS: Mapping[str, str] = {
     "orderLines": "orderLine",
@@ -187,8 +185,10 @@ def confirm_body(
     )
 
 
-class CallbackWorker:
+class CallbackWorker(EmulatorLoop):
     """The warehouse floor and its outbox: ships due orders and calls the hub back."""
+
+    name = "qimen-wms"
 
     def __init__(
         self,
@@ -207,6 +207,7 @@ class CallbackWorker:
         timeout: float = 5.0,
         returns: ReturnDesk | None = None,
     ) -> None:
+        super().__init__(tick=tick, timeout=timeout)
         self.state = state
         self.returns = returns
         self.faults = faults
@@ -218,40 +219,7 @@ class CallbackWorker:
         self._owner_code = owner_code
         self._zone = zone
         self._prefix = method_prefix
-        self._tick = tick
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._http: httpx.Client | None = None
         self._report_seq = itertools.count(1)
-
-    def start(self) -> None:
-        """Start the thread unless it runs already; safe to call on every request."""
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stop.clear()
-            self._http = httpx.Client(timeout=self._timeout)
-            self._thread = threading.Thread(target=self._run, name="qimen-wms", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread and close its HTTP client; pending callbacks stay in the log."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-            self._stop.set()
-            self._wake.set()
-            if thread is not None:
-                thread.join(timeout=10)
-            if self._http is not None:
-                self._http.close()
-                self._http = None
-
-    def wake(self) -> None:
-        """Look at the books now instead of at the next tick."""
-        self._wake.set()
 
     def ship(self, code: str) -> WmsOrder | None:
         """Ship one order now and owe the hub its confirm; None if it had already left."""
@@ -320,15 +288,6 @@ class CallbackWorker:
         for _ in range(1 + max(int(self.faults.duplicate_webhooks), 0)):
             self.state.add_delivery(method=method, key=key, ref=ref, body=body)
         self.wake()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.step()
-            except Exception:
-                log.exception("the Qimen emulator's worker failed one round")
-            self._wake.wait(self._tick)
-            self._wake.clear()
 
     def _send(self, http: httpx.Client, url: str, delivery: Delivery) -> tuple[bool, str]:
         parts = urlsplit(url)

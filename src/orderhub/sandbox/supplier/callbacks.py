@@ -15,8 +15,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -25,6 +23,7 @@ from typing import Any
 import httpx
 
 from orderhub.sandbox.faults import Faults
+from orderhub.sandbox.loop import EmulatorLoop
 
 from .state import Parcel, PurchaseOrder, SupplierState
 
@@ -38,7 +37,6 @@ __all__ = [
     "wire_time",
 ]
 
-log = logging.getLogger(__name__)
 
 HEADER_SUPPLIER = "X-Orderhub-Supplier"
 HEADER_TIMESTAMP = "X-Orderhub-Timestamp"
@@ -105,8 +103,10 @@ def shipped_body(order: PurchaseOrder, parcel: Parcel) -> bytes:
     )
 
 
-class CallbackWorker:
+class CallbackWorker(EmulatorLoop):
     """The supplier's staff and outbox: acknowledges, ships, and calls the hub back."""
+
+    name = "supplier"
 
     def __init__(
         self,
@@ -120,45 +120,13 @@ class CallbackWorker:
         tick: float = 0.02,
         timeout: float = 5.0,
     ) -> None:
+        super().__init__(tick=tick, timeout=timeout)
         self.state = state
         self.faults = faults
         self.callback_url = callback_url
         self.retry_delays = list(retry_delays)
         self._supplier_id = supplier_id
         self._secret = secret
-        self._tick = tick
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._http: httpx.Client | None = None
-
-    def start(self) -> None:
-        """Start the thread unless it runs already; safe to call on every request."""
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stop.clear()
-            self._http = httpx.Client(timeout=self._timeout)
-            self._thread = threading.Thread(target=self._run, name="supplier", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread and close its HTTP client; pending callbacks stay in the log."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-            self._stop.set()
-            self._wake.set()
-            if thread is not None:
-                thread.join(timeout=10)
-            if self._http is not None:
-                self._http.close()
-                self._http = None
-
-    def wake(self) -> None:
-        """Look at the books now instead of at the next tick."""
-        self._wake.set()
 
     def acknowledge(self, po_number: str) -> bool:
         """Acknowledge a received PO now and owe the hub the callback; False if past that."""
@@ -200,15 +168,6 @@ class CallbackWorker:
         for _ in range(1 + max(int(self.faults.duplicate_webhooks), 0)):
             self.state.add_delivery(event=event, ref=ref, body=body)
         self.wake()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.step()
-            except Exception:
-                log.exception("the supplier emulator's worker failed one round")
-            self._wake.wait(self._tick)
-            self._wake.clear()
 
     def _send(self, http: httpx.Client, url: str, body: bytes) -> tuple[bool, str]:
         timestamp = str(int(time.time()))
