@@ -60,6 +60,18 @@ class StockRepository:
     def __init__(self, conn: Connection, tenant: str) -> None:
         self.conn = conn
         self.tenant = tenant
+        # Ledger rows are written together, before the ledger is read or at commit; the
+        # level itself changes at once, so availability is always current.
+        self._ledger_rows: list[dict[str, object]] = []
+
+    def flush(self) -> None:
+        """Write the ledger rows held back since the last flush."""
+        if self._ledger_rows:
+            rows, self._ledger_rows = self._ledger_rows, []
+            self.conn.execute(_LEDGER, rows)
+
+    def discard(self) -> None:
+        self._ledger_rows = []
 
     def _key(self, node: str, sku: str) -> list[ColumnElement[bool]]:
         return [_LEVEL.tenant == self.tenant, _LEVEL.node == node, _LEVEL.sku == sku]
@@ -83,8 +95,7 @@ class StockRepository:
                 _CHANGE,
                 {"t": self.tenant, "n": node, "s": sku, "dh": on_hand, "dr": reserved, "now": now},
             )
-        self.conn.execute(
-            _LEDGER,
+        self._ledger_rows.append(
             {
                 "tenant": self.tenant,
                 "node": node,
@@ -95,7 +106,7 @@ class StockRepository:
                 "order_id": order_id,
                 "reason": reason,
                 "at": now,
-            },
+            }
         )
 
     def reserve(
@@ -137,6 +148,7 @@ class StockRepository:
             ((sku, quantity),) = needed.items()
             ok = self.reserve(node, sku, quantity, order_id=order_id, backorder=allow.get(sku, 0))
             return [] if ok else [sku]
+        self.flush()  # so that a rollback below undoes exactly what the buffer holds
         savepoint = self.conn.begin_nested()
         short = [
             sku
@@ -147,12 +159,14 @@ class StockRepository:
         ]
         if short:
             savepoint.rollback()
+            self.discard()  # their levels were rolled back too
         else:
             savepoint.commit()
         return short
 
     def held_by(self, order_id: str) -> list[tuple[str, str, int]]:
         """(node, sku, quantity) the order holds in reservation right now."""
+        self.flush()
         rows = self.conn.execute(_HELD_BY_ORDER, {"o": order_id, "t": self.tenant})
         return [(r.node, r.sku, int(r.held)) for r in rows if r.held > 0]
 
@@ -226,6 +240,7 @@ class StockRepository:
 
     def version(self, skus: Iterable[str]) -> int:
         """The ledger's position for these SKUs: it grows with every change of their stock."""
+        self.flush()
         value = self.conn.execute(
             select(func.max(_LEDGER_C.id)).where(
                 _LEDGER_C.tenant == self.tenant, _LEDGER_C.sku.in_(list(skus))
@@ -235,6 +250,7 @@ class StockRepository:
 
     def shipped_since(self, since: datetime) -> dict[tuple[str, str], int]:
         """Units shipped per (node, SKU) since a moment, from the ledger."""
+        self.flush()
         rows = self.conn.execute(
             select(_LEDGER_C.node, _LEDGER_C.sku, func.sum(-_LEDGER_C.on_hand_delta))
             .where(
@@ -248,6 +264,7 @@ class StockRepository:
 
     def ledger_mismatches(self) -> list[tuple[str, str, int, int, int, int]]:
         """(node, sku, on_hand, ledger on_hand, reserved, ledger reserved) that disagree."""
+        self.flush()
         sums = (
             select(
                 _LEDGER_C.node,

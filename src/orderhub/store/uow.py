@@ -82,8 +82,9 @@ class UnitOfWork:
             self.db.jobs_added()
 
     def flush(self) -> None:
-        """Write what the repositories hold back to write together (trace, new
-        dispatches, new jobs)."""
+        """Write what the repositories hold back to write together (ledger rows, new
+        dispatches, new jobs, trace)."""
+        self.stock.flush()
         self.dispatches.flush()
         self.outbox.flush()
         self.orders.flush_trace()
@@ -102,6 +103,7 @@ class UnitOfWork:
         except BaseException:
             nested.rollback()
             self.orders.discard_trace()
+            self.stock.discard()
             self.dispatches.discard()
             self.outbox.discard()
             self.outbox.added, self.outbox.touched = added, touched
