@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderhub.config import NodeConfig, Settings, ShopConfig
+from orderhub.connectors.base import OutboundLine, OutboundOrder
 from orderhub.crypto import Cipher
 from orderhub.domain.order import Address, Buyer, Order, OrderLine, Totals
 from orderhub.services.hub import Hub
@@ -167,3 +168,36 @@ def offline_warehouse(code: str = "WH1", **fields: Any) -> NodeConfig:
         secrets={"app_secret": "x"},
         **fields,
     )
+
+
+def make_outbound(
+    code: str = "SO-1", lines: list[tuple[str, int]] | None = None, **fields: Any
+) -> OutboundOrder:
+    """An order as a node receives it: a Shanghai receiver, SKU-1 × 2 unless `lines` say
+    otherwise, each unit at 10."""
+    values: dict[str, Any] = {
+        "code": code,
+        "shop_code": "shop-1",
+        "platform": "tmall",
+        "channel_order_id": f"TM-{code}",
+        "placed_at": datetime.now(UTC),
+        "paid_at": datetime.now(UTC),
+        "currency": "CNY",
+        "grand_total": Decimal("20"),
+        "shipping_fee": Decimal("0"),
+        "discount": Decimal("0"),
+        "receiver_name": "李四",
+        "receiver_phone": "13900000000",
+        "country": "CN",
+        "province": "上海",
+        "city": "上海市",
+        "district": "浦东新区",
+        "address": "世纪大道 100 号",
+        "postcode": "200120",
+        "lines": [
+            OutboundLine(str(n), sku, qty, sku, Decimal("10"))
+            for n, (sku, qty) in enumerate(lines or [("SKU-1", 2)], start=1)
+        ],
+        **fields,
+    }
+    return OutboundOrder(**values)

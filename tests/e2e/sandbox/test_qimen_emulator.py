@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -24,7 +23,6 @@ from starlette.routing import Route
 
 from orderhub.connectors.base import (
     NodeEvent,
-    OutboundLine,
     OutboundOrder,
     RateLimited,
     Rejected,
@@ -34,6 +32,7 @@ from orderhub.connectors.base import (
 from orderhub.connectors.qimen import QimenWarehouse
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
+from support import make_outbound as make_order
 
 APP_KEY, SECRET, CUSTOMER = "erp-app-key", "erp-app-secret", "CUST-1"
 FAST_RETRIES = (0.05, 0.1, 0.2)
@@ -97,33 +96,6 @@ def settings(url: str, **overrides: Any) -> dict[str, Any]:
     }
     values.update(overrides)
     return values
-
-
-def make_order(code: str = "SO-1", lines: list[tuple[str, int]] | None = None) -> OutboundOrder:
-    return OutboundOrder(
-        code=code,
-        shop_code="shop-1",
-        platform="tmall",
-        channel_order_id=f"TM-{code}",
-        placed_at=datetime.now(UTC),
-        paid_at=datetime.now(UTC),
-        currency="CNY",
-        grand_total=Decimal("20"),
-        shipping_fee=Decimal("0"),
-        discount=Decimal("0"),
-        receiver_name="李四",
-        receiver_phone="13900000000",
-        country="CN",
-        province="上海",
-        city="上海市",
-        district="浦东新区",
-        address="世纪大道 100 号",
-        postcode="200120",
-        lines=[
-            OutboundLine(str(n), sku, qty, sku, Decimal("10"))
-            for n, (sku, qty) in enumerate(lines or [("SKU-1", 2)], start=1)
-        ],
-    )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -36,6 +36,7 @@ from orderhub.connectors.qimen import QimenWarehouse
 from orderhub.connectors.shopify.consts import DEFAULT_TOPICS
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
+from support import make_outbound
 
 APP_KEY, SECRET, CUSTOMER = "erp-app-key", "erp-app-secret", "CUST-1"
 Start = Callable[..., Any]
@@ -128,30 +129,7 @@ def warehouse() -> Iterator[Warehouse]:
 
 
 def outbound(code: str, lines: list[tuple[str, int]]) -> OutboundOrder:
-    return OutboundOrder(
-        code=code,
-        shop_code="shop-1",
-        platform="tmall",
-        channel_order_id=f"TM-{code}",
-        placed_at=datetime.now(UTC),
-        paid_at=datetime.now(UTC),
-        currency="CNY",
-        grand_total=Decimal("30"),
-        shipping_fee=Decimal("0"),
-        discount=Decimal("0"),
-        receiver_name="李四",
-        receiver_phone="13900000000",
-        country="CN",
-        province="上海",
-        city="上海市",
-        district="浦东新区",
-        address="世纪大道 100 号",
-        postcode="200120",
-        lines=[
-            OutboundLine(str(n), sku, qty, sku, Decimal("10"))
-            for n, (sku, qty) in enumerate(lines, start=1)
-        ],
-    )
+    return make_outbound(code, lines, grand_total=Decimal("30"))
 
 
 def return_of(code: str, original: str, lines: list[tuple[str, int]]) -> ReturnOrder:

@@ -24,7 +24,6 @@ from starlette.routing import Route
 
 from orderhub.connectors.base import (
     NodeEvent,
-    OutboundLine,
     OutboundOrder,
     RateLimited,
     Rejected,
@@ -37,6 +36,7 @@ from orderhub.connectors.supplier import ApiSupplier
 from orderhub.connectors.supplier.sign import signed_headers
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.supplier import SupplierEmulator
+from support import make_outbound
 
 SUPPLIER, SECRET = "SUP-1", "supplier-secret"
 FAST_RETRIES = (0.05, 0.1, 0.2)
@@ -109,31 +109,7 @@ def settings(url: str, **overrides: Any) -> dict[str, Any]:
 
 
 def make_order(code: str = "PO-1", lines: list[tuple[str, int]] | None = None) -> OutboundOrder:
-    return OutboundOrder(
-        code=code,
-        shop_code="shop-1",
-        platform="tmall",
-        channel_order_id=f"TM-{code}",
-        placed_at=datetime.now(UTC),
-        paid_at=datetime.now(UTC),
-        currency="CNY",
-        grand_total=Decimal("20"),
-        shipping_fee=Decimal("0"),
-        discount=Decimal("0"),
-        receiver_name="李四",
-        receiver_phone="13900000000",
-        country="CN",
-        province="上海",
-        city="上海市",
-        district="浦东新区",
-        address="世纪大道 100 号",
-        postcode="200120",
-        lines=[
-            OutboundLine(str(n), sku, qty, sku, Decimal("10"))
-            for n, (sku, qty) in enumerate(lines or [("SKU-1", 2)], start=1)
-        ],
-        seller_remark="请勿放发票",
-    )
+    return make_outbound(code, lines, grand_total=Decimal("20"), seller_remark="请勿放发票")
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
