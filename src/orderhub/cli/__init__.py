@@ -1,0 +1,72 @@
+"""The `orderhub` command line: thin commands over the services, one module per noun.
+
+Every failure the operator can fix prints one plain sentence and exits 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from orderhub.cli import (
+    alerts,
+    exceptions,
+    intake,
+    jobs,
+    orders,
+    returns,
+    rules,
+    running,
+    sandbox,
+    stock,
+    suppliers,
+)
+from orderhub.cli._common import err
+from orderhub.domain.errors import InvalidOrder, OrderhubError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="orderhub: every shop, every warehouse, one hub.",
+)
+app.add_typer(running.app)
+app.add_typer(intake.app)
+app.add_typer(running.db_app, name="db")
+app.add_typer(intake.sync_app, name="sync")
+app.add_typer(orders.app, name="orders")
+app.add_typer(exceptions.app, name="exceptions")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(running.schema_app, name="schema")
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(stock.app, name="stock")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(suppliers.app, name="suppliers")
+app.add_typer(rules.app, name="rules")
+app.add_typer(returns.app, name="returns")
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one plain sentence."""
+    try:
+        app(standalone_mode=False)
+    except InvalidOrder as exc:
+        err.print("the payload cannot become a valid order:")
+        for problem in exc.problems:
+            err.print(f"  - {problem}")
+        raise SystemExit(2) from None
+    except OrderhubError as exc:
+        err.print(f"orderhub: {exc}")
+        raise SystemExit(2) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        # Usage errors come from the click that Typer bundles (not always the `click`
+        # package), so they are recognised by what they carry, not by their class.
+        exit_code = getattr(exc, "exit_code", None)
+        if isinstance(exit_code, int):
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            raise SystemExit(exit_code) from None
+        raise
