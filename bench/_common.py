@@ -143,7 +143,8 @@ def postgres_server(database: str = "orderhub_bench") -> Iterator[str]:
     """A throwaway PostgreSQL with default settings (fsync on), via scripts/pg; its URL.
 
     The data directory gets its own temporary folder because, run as root, the server
-    runs as user postgres and must be able to reach it; it is stopped and removed after.
+    runs as the system user orderhub-pg and must be able to reach it; it is stopped and
+    removed after.
     """
     env = {k: v for k, v in os.environ.items() if k != "ORDERHUB_PG_OPTIONS"}
     folder = Path(tempfile.mkdtemp(prefix="orderhub-bench-pg."))

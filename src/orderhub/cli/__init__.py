@@ -5,6 +5,9 @@ Every failure the operator can fix prints one plain sentence and exits 2; no tra
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from typing import Annotated
+
 import typer
 
 from orderhub.cli import (
@@ -20,16 +23,37 @@ from orderhub.cli import (
     stock,
     suppliers,
 )
-from orderhub.cli._common import err
+from orderhub.cli._common import err, out
 from orderhub.domain.errors import InvalidOrder, OrderhubError
+from orderhub.services.platforms import summary
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="orderhub: every shop, every warehouse, one hub.",
+    help=f"orderhub: every shop, every warehouse, one hub. {summary()}",
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"orderhub {version('orderhub')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """orderhub: every shop, every warehouse, one hub."""
+
+
 app.add_typer(running.app)
 app.add_typer(intake.app)
 app.add_typer(running.db_app, name="db")
