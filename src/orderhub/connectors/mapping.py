@@ -34,6 +34,10 @@ from orderhub.domain.order import Order
 __all__ = ["FieldRule", "OrderMapping", "load_mapping"]
 
 
+_NUMBER_TEXT_LIMIT = 40
+_INT_DIGITS_LIMIT = 18
+
+
 def _to_str(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -45,10 +49,18 @@ def _to_int(value: Any) -> int:
         raise ValueError("a yes/no value is not a number")
     if isinstance(value, int):
         return value
+    text = str(value).strip()
+    if len(text) > _NUMBER_TEXT_LIMIT:
+        raise ValueError(f"a number written with {len(text)} characters is too long")
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except InvalidOperation as exc:
         raise ValueError(f"{value!r} is not a number") from exc
+    # Checked before int(): "1e300000" would otherwise become a 300,000-digit integer.
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    if number.adjusted() > _INT_DIGITS_LIMIT:
+        raise ValueError(f"{value!r} is too large a number")
     if number != number.to_integral_value():
         raise ValueError(f"{value!r} is not a whole number")
     return int(number)
@@ -57,10 +69,18 @@ def _to_int(value: Any) -> int:
 def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError("a yes/no value is not an amount")
+    text = str(value).strip()
+    if len(text) > _NUMBER_TEXT_LIMIT:
+        raise ValueError(f"an amount written with {len(text)} characters is too long")
     try:
-        return Decimal(str(value).strip())
+        amount = Decimal(text)
     except InvalidOperation as exc:
         raise ValueError(f"{value!r} is not an amount") from exc
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    if amount.adjusted() > _INT_DIGITS_LIMIT:
+        raise ValueError(f"{value!r} is too large an amount")
+    return amount
 
 
 def _to_datetime(value: Any) -> datetime:

@@ -21,6 +21,7 @@ __all__ = [
     "Address",
     "Buyer",
     "ChannelStatus",
+    "Code",
     "Fulfillment",
     "FulfillmentLine",
     "Money",
@@ -28,7 +29,9 @@ __all__ = [
     "OrderException",
     "OrderLine",
     "OrderStatus",
+    "Quantity",
     "Remarks",
+    "Text",
     "Totals",
     "TraceEntry",
     "UtcDateTime",
@@ -105,6 +108,16 @@ class ChannelStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+# Bounds a platform's order never comes near, so a hostile or broken payload is refused
+# with the field named instead of failing in the database or stalling a worker.
+Code = Annotated[str, Field(max_length=100)]
+"""An identifier: order ids and numbers, line ids, SKUs."""
+Text = Annotated[str, Field(max_length=2000)]
+"""Free text: names, addresses, remarks, titles."""
+Quantity = Annotated[int, Field(ge=0, le=1_000_000)]
+"""Units of one line; a million is beyond any parcel."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
@@ -122,40 +135,40 @@ class Totals(_Model):
 class Buyer(_Model):
     """Who paid. Personal data: encrypted at rest, masked on screens."""
 
-    name: str = ""
-    email: str = ""
-    phone: str = ""
+    name: Text = ""
+    email: Text = ""
+    phone: Text = ""
 
 
 class Address(_Model):
     """Who receives the parcel, and where. Personal data like `Buyer`."""
 
-    name: str = ""
-    phone: str = ""
-    country: str = ""
-    province: str = ""
-    city: str = ""
-    district: str = ""
-    address1: str = ""
-    address2: str = ""
-    postcode: str = ""
+    name: Text = ""
+    phone: Text = ""
+    country: Text = ""
+    province: Text = ""
+    city: Text = ""
+    district: Text = ""
+    address1: Text = ""
+    address2: Text = ""
+    postcode: Text = ""
 
 
 class Remarks(_Model):
     """Free text the buyer wrote at checkout and the seller added."""
 
-    buyer: str = ""
-    seller: str = ""
+    buyer: Text = ""
+    seller: Text = ""
 
 
 class OrderLine(_Model):
     """One product line; `sku` is ours, `channel_sku` is what the shop calls it."""
 
-    line_id: str
-    channel_sku: str = ""
-    sku: str | None = None
-    title: str = ""
-    quantity: int
+    line_id: Code
+    channel_sku: Code = ""
+    sku: Code | None = None
+    title: Text = ""
+    quantity: Quantity
     unit_price: Money = Decimal("0")
     node: str | None = None
 
@@ -163,9 +176,9 @@ class OrderLine(_Model):
 class FulfillmentLine(_Model):
     """A quantity of one order line inside a shipment."""
 
-    line_id: str
-    sku: str
-    quantity: int
+    line_id: Code
+    sku: Code
+    quantity: Quantity
 
 
 class Fulfillment(_Model):
@@ -209,8 +222,8 @@ class Order(_Model):
     id: str = ""
     shop: str
     platform: str
-    channel_order_id: str
-    order_no: str = ""
+    channel_order_id: Code = Field(min_length=1, max_length=100)
+    order_no: Code = ""
     status: OrderStatus = OrderStatus.RECEIVED
     channel_status: ChannelStatus = ChannelStatus.PAID
     channel_updated_at: UtcDateTime | None = None
@@ -224,7 +237,9 @@ class Order(_Model):
     buyer: Buyer = Field(default_factory=Buyer)
     receiver: Address = Field(default_factory=Address)
     remarks: Remarks = Field(default_factory=Remarks)
-    tags: list[str] = Field(default_factory=list)  # the platform's and staff's labels
+    tags: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list
+    )  # the platform's and staff's labels
     lines: list[OrderLine] = Field(default_factory=list)
     fulfillments: list[Fulfillment] = Field(default_factory=list)
     exceptions: list[OrderException] = Field(default_factory=list)

@@ -25,6 +25,7 @@ from orderhub.services.alerts import raise_alert
 from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
+from orderhub.store.db import is_transient
 from orderhub.store.outbox import Job
 
 __all__ = ["Worker", "backoff"]
@@ -219,7 +220,10 @@ class Worker:
             error, permanent = str(exc), True
         except Exception as exc:
             log.exception("job failed", job_id=job.id, kind=job.kind, order_id=job.order_id)
-            error = f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            # What failed for want of a connection or a lock may pass later; what failed
+            # on the data itself fails the same way every time, so it is not retried.
+            permanent = not is_transient(exc)
             delay = self._backoff(job)
         duration = (time.perf_counter() - started) * 1000
         metrics.job_seconds.labels(job.kind).observe(duration / 1000)

@@ -8,7 +8,7 @@ from orderhub.services.alerts import JOB_ALERT, JOB_ALERT_DIGEST, send_alert, se
 from orderhub.services.delivery import cancel_dispatch, dispatch_dead, push_dispatch
 from orderhub.services.dispatch import JOB_NODE_CANCEL, JOB_NODE_PUSH
 from orderhub.services.hub import Hub
-from orderhub.services.ingest import JOB_INBOX, process_inbox
+from orderhub.services.ingest import JOB_INBOX, inbox_dead, process_inbox
 from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
@@ -75,6 +75,7 @@ def _alone(batched: BatchHandler) -> Handler:
 HANDLERS.update({kind: _alone(handler) for kind, handler in BATCHED.items()})
 
 ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
+    JOB_INBOX: inbox_dead,
     JOB_NODE_PUSH: dispatch_dead,
     JOB_NODE_RETURN: return_dead,
 }

@@ -9,11 +9,11 @@ that points at the stored payload.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from orderhub.connectors import bounded_json
 from orderhub.domain.errors import InvalidOrder, NotFound, OrderhubError
 from orderhub.domain.order import ChannelStatus, Order, OrderStatus
 from orderhub.observability import get_logger, metrics
@@ -23,6 +23,7 @@ from orderhub.services.pipeline import route
 from orderhub.services.returns import REFUND_TOPICS, apply_refund
 from orderhub.store.ids import new_id
 from orderhub.store.inbox import InboxItem
+from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "BadSignature",
     "MalformedPayload",
     "Received",
+    "inbox_dead",
     "process_inbox",
     "receive_payload",
     "receive_webhook",
@@ -67,41 +69,101 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
     if not channel.verify_webhook(headers, body):
         metrics.inbound.labels("webhook", "bad_signature").inc()
         raise BadSignature(f"webhook for shop {shop_code} has a bad signature")
-    delivery = channel.describe_webhook(headers)
-    kept = {k: v for k, v in headers.items() if k.lower().startswith(("x-shopify-", "x-"))}
+    kept = {
+        k: v[:_HEADER_LIMIT]
+        for k, v in headers.items()
+        if k.lower().startswith(("x-shopify-", "x-")) and len(k) <= _HEADER_LIMIT
+    }
     try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        with hub.uow() as uow:
-            inbox_id, new = uow.inbox.add(
-                shop=shop_code,
-                source="webhook",
-                topic=delivery.topic,
-                dedup_key=f"webhook:{shop_code}:{delivery.delivery_id}",
-                body=body,
-                headers=kept,
-                status="failed",
-                error=f"not valid JSON: {exc}",
-            )
-            if new:
-                uow.exceptions.open(
-                    stage="parse",
-                    code="malformed_payload",
-                    message=f"the {delivery.topic} webhook body is not valid JSON ({exc})",
-                    inbox_id=inbox_id,
-                )
-            uow.commit()
-        metrics.inbound.labels("webhook", "malformed").inc()
-        raise MalformedPayload(f"the body is not valid JSON: {exc}", inbox_id=inbox_id) from exc
+        delivery = channel.describe_webhook(headers)
+    except ValueError as exc:
+        # Signed but not a delivery we can name: kept, shown, and never processed.
+        key = f"webhook:{shop_code}:body:{hashlib.sha256(body).hexdigest()}"
+        inbox_id = _refuse(
+            hub, shop_code, topic="", dedup_key=key, body=body, headers=kept, reason=str(exc)
+        )
+        raise MalformedPayload(str(exc), inbox_id=inbox_id) from exc
+    dedup_key = _bounded_key(f"webhook:{shop_code}:{delivery.delivery_id}")
+    if len(delivery.topic) > _TOPIC_LIMIT:
+        reason = f"the webhook topic is {len(delivery.topic)} characters long, not a topic"
+        inbox_id = _refuse(
+            hub, shop_code, topic="", dedup_key=dedup_key, body=body, headers=kept, reason=reason
+        )
+        raise MalformedPayload(reason, inbox_id=inbox_id)
+    try:
+        bounded_json.loads(body)
+    except bounded_json.UnreadableJson as exc:
+        message = f"the {delivery.topic} webhook body is {exc.reason}" + (
+            f" at {exc.path}" if exc.path else ""
+        )
+        inbox_id = _refuse(
+            hub,
+            shop_code,
+            topic=delivery.topic,
+            dedup_key=dedup_key,
+            body=body,
+            headers=kept,
+            reason=message,
+            field=exc.path,
+        )
+        raise MalformedPayload(f"the body cannot be read: {exc}", inbox_id=inbox_id) from exc
     return _store(
         hub,
         shop_code,
         source="webhook",
         topic=delivery.topic,
-        dedup_key=f"webhook:{shop_code}:{delivery.delivery_id}",
+        dedup_key=dedup_key,
         body=body,
         headers=kept,
     )
+
+
+_HEADER_LIMIT = 300
+_TOPIC_LIMIT = 100
+_KEY_LIMIT = 300
+
+
+def _bounded_key(key: str) -> str:
+    """A de-duplication key that fits its column: long ones keep a prefix and a hash."""
+    if len(key) <= _KEY_LIMIT:
+        return key
+    return f"{key[:200]}:sha256:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def _refuse(
+    hub: Hub,
+    shop_code: str,
+    *,
+    topic: str,
+    dedup_key: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    reason: str,
+    field: str = "",
+) -> str:
+    """Keep a signed body that cannot be processed, with an exception saying why."""
+    with hub.uow() as uow:
+        inbox_id, new = uow.inbox.add(
+            shop=shop_code,
+            source="webhook",
+            topic=topic,
+            dedup_key=_bounded_key(dedup_key),
+            body=body,
+            headers=headers,
+            status="failed",
+            error=reason[:1000],
+        )
+        if new:
+            uow.exceptions.open(
+                stage="parse",
+                code="malformed_payload",
+                message=reason[:1000],
+                field=field[:200],
+                inbox_id=inbox_id,
+            )
+        uow.commit()
+    metrics.inbound.labels("webhook", "malformed").inc()
+    return inbox_id
 
 
 def receive_payload(
@@ -110,11 +172,11 @@ def receive_payload(
     """Store one raw order from a pull or a file import and queue its processing."""
     with hub.reader() as uow:
         shop = uow.catalog.shop(shop_code)
-    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    body = bounded_json.dumps(payload)
     try:
         order_id, updated_at = hub.channel(shop).order_ref(payload)
         digest = hashlib.sha256(body).hexdigest()[:16]
-        key = f"order:{shop_code}:{order_id}:{updated_at}:{digest}"
+        key = _bounded_key(f"order:{shop_code}:{order_id}:{updated_at}:{digest}")
     except (KeyError, TypeError, ValueError):
         key = f"{source}:{shop_code}:{hashlib.sha256(body).hexdigest()}"
     return _store(hub, shop_code, source=source, topic=topic, dedup_key=key, body=body, headers={})
@@ -164,10 +226,13 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
         return apply_refund(hub, uow, item)
     shop = uow.catalog.shop(item.shop)
     try:
-        raw = json.loads(item.body)
+        raw = bounded_json.loads(item.body)
         order = hub.mapping(shop).map(raw, shop=shop.code)
-    except ValueError as exc:
-        _unreadable(uow, item, "malformed_payload", f"the body is not valid JSON ({exc})")
+    except bounded_json.UnreadableJson as exc:
+        where = f" at {exc.path}" if exc.path else ""
+        _unreadable(
+            uow, item, "malformed_payload", f"the body is {exc.reason}{where}", field=exc.path
+        )
         return None
     except InvalidOrder as exc:
         for problem in exc.problems:
@@ -189,8 +254,12 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
     return order_id
 
 
-def _unreadable(uow: UnitOfWork, item: InboxItem, code: str, message: str) -> None:
-    uow.exceptions.open(stage="parse", code=code, message=message, inbox_id=item.id)
+def _unreadable(
+    uow: UnitOfWork, item: InboxItem, code: str, message: str, *, field: str = ""
+) -> None:
+    uow.exceptions.open(
+        stage="parse", code=code, message=message, field=field[:200], inbox_id=item.id
+    )
     uow.inbox.mark(item.id, "failed", error=message)
 
 
@@ -288,6 +357,15 @@ def _update(hub: Hub, uow: UnitOfWork, existing: Order, incoming: Order, item: I
         )
     uow.inbox.mark(item.id, "processed", order_id=existing.id)
     return existing.id
+
+
+def inbox_dead(hub: Hub, job: Job, error: str) -> None:
+    """A payload whose processing gave up is marked failed, never left pending."""
+    inbox_id = str(job.payload["inbox_id"])
+    with hub.uow() as uow:
+        if uow.inbox.get(inbox_id).status == "pending":
+            uow.inbox.mark(inbox_id, "failed", error=error[:1000])
+            uow.commit()
 
 
 def replay_inbox(hub: Hub, inbox_id: str) -> str | None:

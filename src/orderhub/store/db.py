@@ -9,13 +9,19 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import ConfigurationError
 from orderhub.store.cache import TtlCache
 
-__all__ = ["JOBS_CHANNEL", "Database", "make_engine", "upgrade_schema"]
+__all__ = ["JOBS_CHANNEL", "Database", "is_transient", "make_engine", "upgrade_schema"]
 
 JOBS_CHANNEL = "orderhub_jobs"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -132,3 +138,17 @@ class Database:
                             wake()
             except psycopg.Error:
                 stop.wait(1.0)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failure may pass if the same work is tried again later.
+
+    A lost connection, a lock time-out, a deadlock or a serialization failure, and a
+    unique-key race with another worker are transient. Data the database refuses (a value
+    too long or too large, text it cannot encode) fails the same way every time.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, ConnectionError | TimeoutError)

@@ -1,0 +1,115 @@
+"""JSON from outside, bounded before anything can grow without limit.
+
+A platform's body is read by this parser only. It refuses, with the path of the
+offending value, what no real order carries but what could stall or crash the hub:
+nesting deeper than `max_depth`, numbers longer than `max_number` characters (Python
+would build a 300,000-digit integer from `1e300000` written as an integer), `NaN` and
+`Infinity`, strings longer than `max_string`, and lone UTF-16 surrogates (which no
+database can store). The limits are far above any order a platform sends.
+
+    loads(b'{"a": [1, 2]}')            -> {'a': [1, 2]}
+    loads(b'{"q": NaN}')               -> UnreadableJson: q: NaN is not a number
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["MAX_DEPTH", "MAX_NUMBER", "MAX_STRING", "UnreadableJson", "dumps", "loads"]
+
+MAX_DEPTH = 64
+MAX_NUMBER = 40
+MAX_STRING = 65_536
+
+
+class UnreadableJson(ValueError):
+    """The body is not JSON the hub will read; `path` names the offending value."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.reason = message
+
+
+def _number(limit: int, kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        if len(text) > limit:
+            raise UnreadableJson(f"a number of {len(text)} characters is too long to be read")
+        value = kind(text)
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            raise UnreadableJson(f"{text} is too large a number")
+        return value
+
+    return parse
+
+
+def _constant(text: str) -> Any:
+    raise UnreadableJson(f"{text} is not a number")
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _check(value: Any, *, max_depth: int, max_string: int) -> None:
+    """Depth, string lengths and surrogates, walked without recursion."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            if len(item) > max_string:
+                raise UnreadableJson(
+                    f"a text of {len(item)} characters is longer than {max_string}", path=path
+                )
+            if _has_lone_surrogate(item):
+                raise UnreadableJson("the text holds a lone UTF-16 surrogate", path=path)
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth >= max_depth:
+            raise UnreadableJson(f"nested deeper than {max_depth} levels", path=path)
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if len(key) > max_string or _has_lone_surrogate(key):
+                    raise UnreadableJson("a key is too long or holds a lone surrogate", path=path)
+                stack.append((child, f"{path}.{key}" if path else key, depth + 1))
+        else:
+            for index, child in enumerate(item):
+                stack.append((child, f"{path}[{index}]", depth + 1))
+
+
+def loads(
+    body: bytes | str,
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_number: int = MAX_NUMBER,
+    max_string: int = MAX_STRING,
+) -> Any:
+    """Parse a body from outside; raises UnreadableJson (a ValueError) on anything odd."""
+    try:
+        value = json.loads(
+            body,
+            parse_int=_number(max_number, int),
+            parse_float=_number(max_number, float),
+            parse_constant=_constant,
+        )
+    except UnreadableJson:
+        raise
+    except RecursionError as exc:
+        raise UnreadableJson(f"nested deeper than {max_depth} levels") from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableJson(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except ValueError as exc:
+        raise UnreadableJson(f"not valid JSON ({exc})") from exc
+    _check(value, max_depth=max_depth, max_string=max_string)
+    return value
+
+
+def dumps(value: Any) -> bytes:
+    """A payload as stored bytes; a lone surrogate is kept as its escape, so the stored
+    body can always be written and `loads` later names the field that holds it."""
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, sort_keys=True).encode()
