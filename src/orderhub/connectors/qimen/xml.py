@@ -3,7 +3,10 @@
 A request is `<request>` with nested elements; a reply is `<response><flag/><code/>
 <message/>…</response>`. Lists travel as a plural wrapper around singular items
 (`<orderLines><orderLine>…`), so the wrapper names are listed here. Bodies from outside
-are untrusted: anything with a DOCTYPE or entity declaration is refused before parsing.
+are untrusted: they are parsed by defusedxml (no DTDs, no entities, no external
+references), nesting is bounded before the tree is walked, and the encodings warehouses
+send are read: UTF-8, and GBK/GB2312/GB18030 when declared or when the bytes are not
+UTF-8.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 
 from .consts import FLAG_FAILURE, FLAG_SUCCESS, TIME_FORMAT
 
@@ -48,6 +54,10 @@ LIST_ITEMS: Mapping[str, str] = {
 """Plural wrapper → singular item tag, for every list the Qimen methods we use carry."""
 
 _FORBIDDEN = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9_.-]+)[\"']", re.IGNORECASE)
+_CHINESE = frozenset({"gbk", "gb2312", "gb18030", "cp936"})
+MAX_DEPTH = 32
+"""Deeper than any Qimen message; a deeper body is refused before it is walked."""
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 _CENT = Decimal("0.01")
 
@@ -122,22 +132,55 @@ def build_response(
     return data
 
 
+def _decode(body: bytes) -> str:
+    declared = _DECLARED.match(body)
+    encoding = declared.group(1).decode().lower() if declared else "utf-8"
+    if encoding in _CHINESE:
+        encoding = "gb18030"  # a superset of GBK and GB2312
+    try:
+        return body.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
+    except LookupError as exc:
+        raise XmlError(f"the body declares an unknown encoding {encoding!r}") from exc
+    except UnicodeDecodeError:
+        if declared and encoding not in ("utf-8", "utf8"):
+            raise XmlError(f"the body is not valid {encoding} text") from None
+    try:
+        return body.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise XmlError("the body is neither UTF-8 nor GBK text") from exc
+
+
+def _depth(root: ET.Element) -> int:
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
 def parse(body: bytes) -> ET.Element:
     """The root element of an untrusted body; XmlError for anything unsafe or broken."""
     if not body.strip():
         raise XmlError("the body is empty")
     if b"\x00" in body:
-        raise XmlError("the body is not UTF-8 XML")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise XmlError("the body is not UTF-8 XML") from exc
+        raise XmlError("the body is not XML text")
+    text = _decode(body)
     if _FORBIDDEN.search(text):
         raise XmlError("the body declares a DOCTYPE or entity, which is refused")
+    # The text is already decoded: its declaration must not make the parser decode again.
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
     try:
-        return ET.fromstring(body)
+        root: ET.Element = SafeET.fromstring(text)
+    except DefusedXmlException as exc:
+        raise XmlError(f"the body uses an XML feature that is refused ({exc})") from exc
     except ET.ParseError as exc:
         raise XmlError(f"the body is not well-formed XML ({exc})") from exc
+    if _depth(root) > MAX_DEPTH:
+        raise XmlError(f"the body is nested deeper than {MAX_DEPTH} levels")
+    return root
 
 
 def _value(element: ET.Element) -> Any:

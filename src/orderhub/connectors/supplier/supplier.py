@@ -14,7 +14,6 @@ merge the request headers `X-Orderhub-Supplier`, `X-Orderhub-Timestamp` and
 from __future__ import annotations
 
 import hmac
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from .. import bounded_json
 from ..base import (
     CancelResult,
     InventoryLevel,
@@ -296,9 +296,9 @@ class ApiSupplier:
         event is passed on with only `method` and `raw`.
         """
         try:
-            data = json.loads(body)
+            data = bounded_json.loads(body)
         except ValueError as exc:
-            raise ValueError(f"The supplier callback is not JSON ({exc}).") from exc
+            raise ValueError(f"The supplier callback cannot be read: {exc}.") from exc
         if not isinstance(data, dict):
             raise ValueError("The supplier callback is not a JSON object.")
         event = _text(data, "event")

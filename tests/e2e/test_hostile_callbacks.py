@@ -1,0 +1,91 @@
+"""Warehouse callbacks as warehouses really send them, and as an attacker would.
+
+A signed callback is answered "success" only when the hub could read it: a body nested
+thousands deep is kept, shown as an exception and answered with a failure; a GBK body,
+as many Chinese warehouse systems send, ships the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+
+import httpx
+from sqlalchemy import select
+
+from orderhub.demo import QIMEN_KEY, QIMEN_SECRET, Stack
+from orderhub.sandbox.qimen.callbacks import qimen_sign
+from orderhub.store import tables as t
+from support import wait_until
+
+CST = timezone(timedelta(hours=8))
+
+
+def _post_callback(stack: Stack, method: str, body: bytes) -> httpx.Response:
+    params = {
+        "method": f"taobao.qimen.{method}",
+        "app_key": QIMEN_KEY,
+        "customerId": "demo-owner",
+        "timestamp": datetime.now(UTC).astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"),
+        "format": "xml",
+        "v": "2.0",
+        "sign_method": "md5",
+    }
+    params["sign"] = qimen_sign(params, body, QIMEN_SECRET)
+    return httpx.post(
+        f"{stack.api.url}/callbacks/WH1",
+        params=params,
+        content=body,
+        headers={"Content-Type": "text/xml"},
+        timeout=10,
+    )
+
+
+def test_a_callback_nested_five_thousand_deep_is_kept_and_not_told_success(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    body = b"<request>" + b"<a>" * 5000 + b"x" + b"</a>" * 5000 + b"</request>"
+    answer = _post_callback(stack, "deliveryorder.confirm", body)
+    assert answer.status_code == 200
+    assert b"<flag>failure</flag>" in answer.content
+    with stack.hub.db.engine.connect() as conn:
+        [row] = conn.execute(
+            select(t.inbox.c.status, t.inbox.c.error).where(t.inbox.c.source == "node")
+        ).all()
+        [problem] = conn.execute(
+            select(t.exceptions.c.code, t.exceptions.c.message).where(
+                t.exceptions.c.status == "open"
+            )
+        ).all()
+    assert row.status == "failed"
+    assert problem.code == "malformed_callback" and "nested deeper" in problem.message
+
+
+def test_a_gbk_shipment_confirmation_ships_the_order(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(ship_delay=3600.0)
+    stack.shops["SHOP1"].place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    wait_until(lambda: len(stack.qimen.orders()) == 1, what="the order at the warehouse")
+    [code] = stack.qimen.orders()
+    shipped = datetime.now(CST).strftime("%Y-%m-%d %H:%M:%S")
+    xml = (
+        '<?xml version="1.0" encoding="GBK"?>'
+        "<request><deliveryOrder>"
+        f"<deliveryOrderCode>{code}</deliveryOrderCode><warehouseCode>WH1</warehouseCode>"
+        "<orderType>JYCK</orderType><status>DELIVERED</status><outBizCode>gbk-1</outBizCode>"
+        f"<confirmType>0</confirmType><orderConfirmTime>{shipped}</orderConfirmTime>"
+        "</deliveryOrder><packages><package><logisticsCode>SF</logisticsCode>"
+        "<logisticsName>顺丰速运</logisticsName><expressCode>SF1234567890</expressCode>"
+        "<items><item><itemCode>SKU-001</itemCode><quantity>1</quantity></item></items>"
+        "</package></packages><orderLines><orderLine><orderLineNo>1</orderLineNo>"
+        "<itemCode>SKU-001</itemCode><planQty>1</planQty><actualQty>1</actualQty>"
+        "</orderLine></orderLines></request>"
+    )
+    answer = _post_callback(stack, "deliveryorder.confirm", xml.encode("gbk"))
+    assert b"<flag>success</flag>" in answer.content, answer.text
+
+    def tracking() -> str | None:
+        with stack.hub.db.engine.connect() as conn:
+            return conn.execute(select(t.shipments.c.tracking_no)).scalar()
+
+    wait_until(lambda: tracking() == "SF1234567890", what="the GBK shipment stored")
