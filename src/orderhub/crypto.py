@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["Cipher", "DecryptionError", "parse_keys"]
+__all__ = ["Cipher", "DecryptionError", "is_sealed", "parse_keys"]
 
 _PREFIX = "v1"
+_SEALED = b"ohv1:"
 
 
 class DecryptionError(Exception):
@@ -68,6 +69,32 @@ class Cipher:
             return aead.decrypt(raw[:12], raw[12:], context).decode("utf-8")
         except InvalidTag as exc:
             raise DecryptionError("ciphertext was altered or the key is wrong") from exc
+
+    def seal(self, data: bytes, *, context: bytes) -> bytes:
+        """Bytes encrypted with the current key, which the result names:
+        `ohv1:<key id>:<nonce><ciphertext>`. `context` binds them to their row."""
+        nonce = os.urandom(12)
+        sealed = self._aead[self.current].encrypt(nonce, data, context)
+        return _SEALED + self.current.encode() + b":" + nonce + sealed
+
+    def unseal(self, data: bytes, *, context: bytes) -> bytes:
+        """What `seal` encrypted; bytes stored before encryption come back as they are."""
+        if not is_sealed(data):
+            return data
+        key_id, _, rest = data[len(_SEALED) :].partition(b":")
+        name = key_id.decode("ascii", "replace")
+        aead = self._aead.get(name)
+        if aead is None:
+            raise DecryptionError(f"encryption key {name!r} is not configured")
+        try:
+            return aead.decrypt(rest[:12], rest[12:], context)
+        except InvalidTag as exc:
+            raise DecryptionError("ciphertext was altered or the key is wrong") from exc
+
+
+def is_sealed(data: bytes) -> bool:
+    """Whether stored bytes were written by `Cipher.seal` (older rows may be plain)."""
+    return data.startswith(_SEALED)
 
 
 def parse_keys(spec: str) -> tuple[dict[str, bytes], str]:

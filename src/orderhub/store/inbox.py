@@ -1,4 +1,8 @@
-"""Raw inbound payloads, stored verbatim before anything tries to read them."""
+"""Raw inbound payloads, stored verbatim before anything tries to read them.
+
+Bodies carry names, phones and addresses, so they are encrypted at rest with the same
+keys as the orders' personal data, and decrypted only in memory when read.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,17 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
 
 __all__ = ["InboxItem", "InboxRepository"]
+
+
+def _context(item_id: str) -> bytes:
+    """Binds an encrypted body to its row: a body copied to another row will not open."""
+    return f"inbox:{item_id}".encode()
 
 
 @dataclass(frozen=True)
@@ -37,8 +47,9 @@ class InboxItem:
 class InboxRepository:
     """Every payload a channel or node sent us, de-duplicated by its delivery key."""
 
-    def __init__(self, conn: Connection, tenant: str) -> None:
+    def __init__(self, conn: Connection, cipher: Cipher, tenant: str) -> None:
         self.conn = conn
+        self.cipher = cipher
         self.tenant = tenant
 
     def add(
@@ -69,7 +80,7 @@ class InboxRepository:
                 topic=topic,
                 dedup_key=dedup_key,
                 headers=json.dumps(dict(headers or {})),
-                body=body,
+                body=self.cipher.seal(body, context=_context(item_id)),
                 status=status,
                 error=error,
                 received_at=datetime.now(UTC),
@@ -99,7 +110,7 @@ class InboxRepository:
             topic=row.topic,
             dedup_key=row.dedup_key,
             headers=json.loads(row.headers),
-            body=bytes(row.body),
+            body=self.cipher.unseal(bytes(row.body), context=_context(row.id)),
             status=row.status,
             order_id=row.order_id,
             error=row.error,

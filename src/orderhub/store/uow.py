@@ -59,7 +59,7 @@ class UnitOfWork:
         self.orders = OrderRepository(conn, cipher, tenant)
         self.stock = StockRepository(conn, tenant)
         self.outbox = OutboxRepository(conn, tenant)
-        self.inbox = InboxRepository(conn, tenant)
+        self.inbox = InboxRepository(conn, cipher, tenant)
         self.catalog = CatalogRepository(conn, cipher, tenant, cache=self.db.config_cache)
         self.exceptions = ExceptionRepository(conn, tenant)
         self.cursors = CursorRepository(conn, tenant)
