@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     stock_push_window: float = 1.0
+    # Inbound bodies: larger ones are refused before they are read whole; a webhook sent
+    # longer ago than the age below is kept and shown, not processed.
+    max_body_bytes: int = 2_000_000
+    webhook_max_age: float = 172_800.0
     duplicate_window: float = 600.0
     default_safety_stock: int = 0
     alert_webhook_url: str | None = None

@@ -259,3 +259,43 @@ def test_signed_fuzzed_orders_never_get_a_server_error_and_are_all_kept(
         ).scalar_one()
     assert pending == 0
     assert retried == 0
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(hub: Hub, api: RunningServer) -> None:
+    body = b'{"pad": "' + b"x" * (hub.settings.max_body_bytes + 10) + b'"}'
+    answer = post(api, body)
+    assert answer.status_code == 413
+    assert inbox_rows(hub) == []
+
+
+def test_a_topic_the_hub_does_not_act_on_is_kept_and_ignored_visibly(
+    hub: Hub, api: RunningServer
+) -> None:
+    answer = post(api, b'{"id": 7, "title": "Mug"}', topic="products/update")
+    assert answer.status_code == 200
+    [row] = inbox_rows(hub)
+    assert row.status == "ignored" and "products/update" in row.error
+    Worker(hub, threads=1).run_until_idle(timeout=10)
+    assert open_exceptions(hub) == []
+    assert inbox_job_attempts(hub) == []
+
+
+def test_a_webhook_sent_days_ago_is_kept_and_shown_not_processed(
+    hub: Hub, api: RunningServer
+) -> None:
+    body = json.dumps(a_raw_order()).encode()
+    headers = {
+        "X-Shopify-Hmac-Sha256": shopify_signature(SECRET, body),
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Webhook-Id": "replayed-1",
+        "X-Shopify-Triggered-At": "2026-01-01T00:00:00.000Z",
+    }
+    answer = httpx.post(f"{api.url}/webhooks/S1", content=body, headers=headers)
+    assert answer.status_code == 200
+    Worker(hub, threads=1).run_until_idle(timeout=10)
+    [row] = inbox_rows(hub)
+    assert row.status == "failed"
+    [problem] = open_exceptions(hub)
+    assert problem.code == "stale_webhook" and "ORDERHUB_WEBHOOK_MAX_AGE" in problem.message
+    with hub.reader() as uow:
+        assert uow.orders.by_channel_ref("S1", str(a_raw_order()["id"])) is None

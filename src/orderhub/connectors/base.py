@@ -79,6 +79,7 @@ class WebhookDelivery:
     event_id: str | None = None
     shop_domain: str | None = None
     triggered_at: str | None = None
+    handled: bool = True  # False: a topic the hub does not act on (stored, not processed)
 
 
 @dataclass(frozen=True)

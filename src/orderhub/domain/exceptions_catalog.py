@@ -71,6 +71,11 @@ CATALOG: dict[str, Remedy] = {
     "malformed_payload": Remedy(
         "fix the sender or the mapping, then retry the stored payload", (Action.RETRY,)
     ),
+    "stale_webhook": Remedy(
+        "kept but not processed: it was sent longer ago than ORDERHUB_WEBHOOK_MAX_AGE "
+        "(a replay?); retry it if it is still wanted",
+        (Action.RETRY,),
+    ),
     "invalid_field": Remedy(
         "fix the shop's mapping, then retry the stored payload", (Action.RETRY,)
     ),

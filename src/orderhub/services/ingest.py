@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from orderhub.connectors import bounded_json
@@ -90,6 +91,39 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
             hub, shop_code, topic="", dedup_key=dedup_key, body=body, headers=kept, reason=reason
         )
         raise MalformedPayload(reason, inbox_id=inbox_id)
+    if not delivery.handled:
+        with hub.uow() as uow:
+            inbox_id, new = uow.inbox.add(
+                shop=shop_code,
+                source="webhook",
+                topic=delivery.topic,
+                dedup_key=dedup_key,
+                body=body,
+                headers=kept,
+                status="ignored",
+                error=f"the {delivery.topic} topic is not one orderhub acts on",
+            )
+            uow.commit()
+        metrics.inbound.labels("webhook", "ignored").inc()
+        log.info("webhook topic ignored", shop=shop_code, topic=delivery.topic)
+        return Received(inbox_id, new)
+    age = _age_seconds(delivery.triggered_at)
+    if age is not None and age > hub.settings.webhook_max_age:
+        reason = (
+            f"the {delivery.topic} webhook was sent {age / 3600:.1f} h ago, longer ago than "
+            f"ORDERHUB_WEBHOOK_MAX_AGE ({hub.settings.webhook_max_age / 3600:.1f} h)"
+        )
+        inbox_id = _refuse(
+            hub,
+            shop_code,
+            topic=delivery.topic,
+            dedup_key=dedup_key,
+            body=body,
+            headers=kept,
+            reason=reason,
+            code="stale_webhook",
+        )
+        return Received(inbox_id, True)
     try:
         bounded_json.loads(body)
     except bounded_json.UnreadableJson as exc:
@@ -123,6 +157,19 @@ _TOPIC_LIMIT = 100
 _KEY_LIMIT = 300
 
 
+def _age_seconds(triggered_at: str | None) -> float | None:
+    """Seconds since the platform says it sent the webhook; None when it does not say."""
+    if not triggered_at:
+        return None
+    try:
+        sent = datetime.fromisoformat(triggered_at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - sent).total_seconds()
+
+
 def _bounded_key(key: str) -> str:
     """A de-duplication key that fits its column: long ones keep a prefix and a hash."""
     if len(key) <= _KEY_LIMIT:
@@ -140,6 +187,7 @@ def _refuse(
     headers: Mapping[str, str],
     reason: str,
     field: str = "",
+    code: str = "malformed_payload",
 ) -> str:
     """Keep a signed body that cannot be processed, with an exception saying why."""
     with hub.uow() as uow:
@@ -156,7 +204,7 @@ def _refuse(
         if new:
             uow.exceptions.open(
                 stage="parse",
-                code="malformed_payload",
+                code=code,
                 message=reason[:1000],
                 field=field[:200],
                 inbox_id=inbox_id,

@@ -8,6 +8,7 @@ __all__ = [
     "DEFAULT_TOPICS",
     "FINANCIAL_STATUSES",
     "FULFILLABLE_ORDER_STATUSES",
+    "HANDLED_TOPICS",
     "HEADER_ACCESS_TOKEN",
     "HEADER_CALL_LIMIT",
     "HEADER_PREFIXES",
@@ -56,6 +57,19 @@ DEFAULT_TOPICS = (
     TOPIC_ORDERS_UPDATED,
     TOPIC_ORDERS_CANCELLED,
     TOPIC_REFUNDS_CREATE,
+)
+
+# Every topic whose payload is an order or a refund: the hub processes these, and keeps
+# any other topic a shop sends without acting on it.
+HANDLED_TOPICS = frozenset(
+    {
+        TOPIC_ORDERS_CREATE,
+        TOPIC_ORDERS_UPDATED,
+        TOPIC_ORDERS_PAID,
+        TOPIC_ORDERS_CANCELLED,
+        TOPIC_ORDERS_FULFILLED,
+        TOPIC_REFUNDS_CREATE,
+    }
 )
 
 HEADER_ACCESS_TOKEN = "X-Shopify-Access-Token"

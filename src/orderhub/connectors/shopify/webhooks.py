@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from orderhub.connectors.base import WebhookDelivery
 from orderhub.connectors.shopify.consts import (
+    HANDLED_TOPICS,
     HEADER_PREFIXES,
     WEBHOOK_EVENT_ID,
     WEBHOOK_HMAC,
@@ -66,4 +67,5 @@ def describe(headers: Mapping[str, str]) -> WebhookDelivery:
         event_id=header(headers, WEBHOOK_EVENT_ID),
         shop_domain=header(headers, WEBHOOK_SHOP_DOMAIN),
         triggered_at=header(headers, WEBHOOK_TRIGGERED_AT),
+        handled=topic in HANDLED_TOPICS,
     )

@@ -298,7 +298,7 @@ class ApiSupplier:
         try:
             data = bounded_json.loads(body)
         except ValueError as exc:
-            raise ValueError(f"The supplier callback cannot be read: {exc}.") from exc
+            raise ValueError(f"The supplier callback is not JSON the hub can read: {exc}.") from exc
         if not isinstance(data, dict):
             raise ValueError("The supplier callback is not a JSON object.")
         event = _text(data, "event")
