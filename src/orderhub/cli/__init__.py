@@ -12,10 +12,12 @@ import typer
 
 from orderhub.cli import (
     alerts,
+    audit,
     exceptions,
     intake,
     jobs,
     orders,
+    people,
     returns,
     rules,
     running,
@@ -68,6 +70,9 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(rules.app, name="rules")
 app.add_typer(returns.app, name="returns")
+app.add_typer(people.users_app, name="users")
+app.add_typer(people.tokens_app, name="tokens")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

@@ -474,3 +474,54 @@ channel_refunds = Table(
     UniqueConstraint("tenant", "shop", "refund_id"),
     Index("ix_channel_refunds_order", "order_id"),
 )
+
+# People who sign in, their personal API tokens, and the append-only record of every
+# change a person or token made.
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("name", String(64), nullable=False),
+    Column("password_hash", String(200), nullable=False, server_default=""),
+    Column("role", String(16), nullable=False),
+    Column("shops", Text, nullable=False, server_default="[]"),
+    Column("disabled", Integer, nullable=False, server_default="0"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "name", name="uq_users_tenant_name"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    tenant(),
+    Column("user_id", BigInteger, nullable=False),
+    Column("name", String(100), nullable=False, server_default=""),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("via", String(64), nullable=False, server_default=""),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False, server_default=""),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("detail", Text, nullable=False, server_default=""),
+    Index("ix_audit_log_at", "tenant", "at"),
+    Index("ix_audit_log_actor", "tenant", "actor"),
+)

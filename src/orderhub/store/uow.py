@@ -9,12 +9,14 @@ from types import TracebackType
 from sqlalchemy import Connection, RootTransaction, text
 
 from orderhub.store.alerts import AlertRepository
+from orderhub.store.audit import AuditRepository
 from orderhub.store.catalog import CatalogRepository
 from orderhub.store.db import Database
 from orderhub.store.dispatches import DispatchRepository
 from orderhub.store.inbox import InboxRepository
 from orderhub.store.orders import OrderRepository
 from orderhub.store.outbox import OutboxRepository
+from orderhub.store.people import PeopleRepository
 from orderhub.store.records import CursorRepository, ExceptionRepository
 from orderhub.store.returns import ReturnRepository
 from orderhub.store.rules import RulesRepo
@@ -41,6 +43,8 @@ class UnitOfWork:
     alerts: AlertRepository
     sla: SlaRepository
     returns: ReturnRepository
+    people: PeopleRepository
+    audit: AuditRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -69,6 +73,8 @@ class UnitOfWork:
         self.alerts = AlertRepository(conn, tenant)
         self.sla = SlaRepository(conn, tenant)
         self.returns = ReturnRepository(conn, tenant)
+        self.people = PeopleRepository(conn, tenant)
+        self.audit = AuditRepository(conn, tenant)
         return self
 
     def commit(self) -> None:

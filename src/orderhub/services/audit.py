@@ -1,0 +1,114 @@
+"""Writing and reading the audit log.
+
+Every change a person or token makes, every reveal of personal data and every rule dry
+run is recorded in the same transaction as the change, so one is never without the
+other. Secrets are never written: a value under a secret-looking key is recorded only
+as "set", "changed" or "unchanged".
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from orderhub.domain.access import Principal, Role
+from orderhub.services.hub import Hub
+from orderhub.store.audit import AuditEntry
+from orderhub.store.uow import UnitOfWork
+
+__all__ = ["cli_principal", "list_entries", "mask_secrets", "record", "secret_changes"]
+
+_SECRET_WORDS = ("secret", "token", "password", "key")
+_MARKERS = frozenset({"set", "changed", "unchanged", "removed"})
+
+
+def _is_secret(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy of `value` with every secret-looking entry replaced by "set"."""
+    if isinstance(value, Mapping):
+        return {
+            k: (
+                "set"
+                if _is_secret(str(k))
+                and v not in (None, "")
+                and not (isinstance(v, str) and v in _MARKERS)
+                else mask_secrets(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def secret_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, str]:
+    """For each secret: "changed", "unchanged", "set" (new) or "removed"."""
+    result = {}
+    for name in sorted(set(before) | set(after)):
+        if name not in before:
+            result[name] = "set"
+        elif name not in after:
+            result[name] = "removed"
+        else:
+            result[name] = "changed" if before[name] != after[name] else "unchanged"
+    return result
+
+
+def record(
+    uow: UnitOfWork,
+    actor: Principal,
+    action: str,
+    target: str,
+    *,
+    before: Any = None,
+    after: Any = None,
+    detail: str = "",
+) -> None:
+    """Add one entry in the caller's transaction; secrets are masked."""
+    uow.audit.add(
+        at=datetime.now(UTC),
+        actor=actor.name,
+        via=actor.via,
+        action=action,
+        target=target,
+        before=mask_secrets(before),
+        after=mask_secrets(after),
+        detail=detail,
+    )
+
+
+def list_entries(
+    hub: Hub,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Newest first, filtered; `before_id` pages on."""
+    with hub.reader() as uow:
+        return uow.audit.entries(
+            actor=actor,
+            action=action,
+            target=target,
+            since=since,
+            before_id=before_id,
+            limit=max(1, min(limit, 1000)),
+        )
+
+
+def cli_principal() -> Principal:
+    """Whoever runs the command line on the server acts as an owner, named by their login."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return Principal(f"cli:{login}", Role.OWNER, via="cli")
