@@ -254,6 +254,7 @@ class Server:
     process: subprocess.Popen[bytes]
     url: str
     log_path: Path
+    token: str = ""
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -290,6 +291,12 @@ def start_hub(
             "ORDERHUB_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
         }
     )
+    # A read-only person whose token lets the benchmark watch the job queue.
+    for step in (["users", "create", "bench", "--role", "viewer"], ["tokens", "create", "bench"]):
+        made = subprocess.run(
+            [command, *step], env=env, capture_output=True, text=True, check=True, timeout=120
+        )
+    token = made.stdout.strip().splitlines()[-1]
     log_path = workdir / "hub.log"
     serve = [command, "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as sink:
@@ -300,7 +307,7 @@ def start_hub(
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    server = Server("hub", process, f"http://127.0.0.1:{port}", log_path)
+    server = Server("hub", process, f"http://127.0.0.1:{port}", log_path, token)
     try:
         wait_http(f"{server.url}/readyz", process=process, timeout=120)
     except RuntimeError:
@@ -441,7 +448,10 @@ def drain(server: Server, timeout: float = 60.0) -> None:
         busy = 0
         for status in ("pending", "running"):
             reply = httpx.get(
-                f"{server.url}/api/v1/jobs", params={"status": status, "limit": 1}, timeout=10
+                f"{server.url}/api/v1/jobs",
+                params={"status": status, "limit": 1},
+                headers={"Authorization": f"Bearer {server.token}"},
+                timeout=10,
             )
             reply.raise_for_status()
             busy += len(reply.json())

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from orderhub.services.hub import Hub
 from orderhub.store.db import make_engine, upgrade_schema
-from support import make_hub, postgres_admin_url
+from support import AUTH_CASES, make_hub, postgres_admin_url
 
 _template_ready = False
 # One template per pytest process, so sessions sharing a server do not collide.
@@ -68,3 +68,12 @@ def hub(database_url: str) -> Iterator[Hub]:
     h = make_hub(database_url)
     yield h
     h.close()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Say how many route × role cases the authorisation tests checked."""
+    cases = config.stash.get(AUTH_CASES, 0)
+    if cases:
+        terminalreporter.write_line(f"authorisation: {cases} route × credential cases checked")

@@ -7,10 +7,13 @@ import hashlib
 import hmac
 import os
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from orderhub.config import NodeConfig, Settings, ShopConfig
 from orderhub.connectors.base import OutboundLine, OutboundOrder
@@ -201,3 +204,22 @@ def make_outbound(
         **fields,
     }
     return OutboundOrder(**values)
+
+
+def api_token(hub: Hub, role: str = "owner", *, shops: tuple[str, ...] = ()) -> str:
+    """A personal API token of a new user with `role` (and shop scope), for API calls."""
+    from orderhub.domain.access import Principal, Role
+    from orderhub.services.accounts import create_token, create_user
+
+    setter = Principal("test-setup", Role.OWNER, via="test")
+    name = f"{role}-{uuid.uuid4().hex[:8]}"
+    create_user(hub, name, role, actor=setter, shops=shops, password="a test password")
+    return create_token(hub, name, actor=setter).secret
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# How many route × credential cases the authorisation tests ran, for the summary line.
+AUTH_CASES = pytest.StashKey[int]()

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
     api_token: str | None = None
     admin_token: str | None = None
+    metrics_open: bool = True
     public_url: str = "http://127.0.0.1:8000"
     stock_push_window: float = 1.0
     # Inbound bodies: larger ones are refused before they are read whole; a webhook sent

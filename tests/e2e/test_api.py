@@ -10,7 +10,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from orderhub.demo import Stack
-from support import CHINESE_RECEIVER, wait_until
+from support import CHINESE_RECEIVER, api_token, bearer, wait_until
 
 Json = dict[str, Any]
 
@@ -59,10 +59,14 @@ def test_an_order_is_listed_shown_masked_with_its_trace_and_counted_in_metrics(
     order_id = wait_for_status(stack, placed, "completed")
     wait_until(stack.settled, what="the hub to settle")
 
-    with httpx.Client(base_url=stack.api.url) as api:
+    with httpx.Client(base_url=stack.api.url, headers=bearer(api_token(stack.hub))) as api:
         listed = api.get("/api/v1/orders")
         shown = api.get(f"/api/v1/orders/{order_id}")
-        reveal = api.get(f"/api/v1/orders/{order_id}", params={"reveal": "true"})
+        reveal = api.get(
+            f"/api/v1/orders/{order_id}",
+            params={"reveal": "true"},
+            headers=bearer(api_token(stack.hub, "viewer")),
+        )
         metrics = api.get("/metrics")
 
     assert listed.status_code == 200
@@ -83,9 +87,9 @@ def test_an_order_is_listed_shown_masked_with_its_trace_and_counted_in_metrics(
     trace = {t["stage"]: t for t in order["trace"] if t["status"] == "ok"}
     assert {"receive", "allocate", "reserve", "push", "confirm"} <= set(trace)
     assert trace["push"]["latency_ms"] > 0 and trace["confirm"]["latency_ms"] > 0
-    # No admin token is configured, so nobody may see personal data in clear.
+    # A viewer may never see personal data in clear.
     assert reveal.status_code == 403
-    assert "admin token" in reveal.json()["detail"]
+    assert "may not see personal data" in reveal.json()["detail"]
     assert metrics.status_code == 200
     completed = (("stage", "completed"),)
     assert samples(metrics.text, "orderhub_orders_total")[completed] == 1 + samples(
@@ -97,52 +101,64 @@ def test_an_order_is_listed_shown_masked_with_its_trace_and_counted_in_metrics(
     assert pending == 0 and done >= 2
 
 
-def test_with_an_admin_token_set_only_its_bearer_sees_personal_data_in_clear(
+def test_only_roles_that_may_reveal_see_personal_data_and_each_reveal_is_audited(
     make_stack: Callable[..., Stack],
 ) -> None:
-    stack = make_stack(settings={"admin_token": "s3cret"})
+    stack = make_stack()
     order_id = wait_for_status(stack, place_chinese_order(stack), "completed")
     path = f"/api/v1/orders/{order_id}?reveal=true"
+    viewer, operator = api_token(stack.hub, "viewer"), api_token(stack.hub, "operator")
 
     with httpx.Client(base_url=stack.api.url) as api:
         anonymous = api.get(path)
-        wrong = api.get(path, headers={"Authorization": "Bearer guess"})
-        admin = api.get(path, headers={"Authorization": "Bearer s3cret"})
+        wrong = api.get(path, headers=bearer("oh_guess"))
+        masked = api.get(path, headers=bearer(viewer))
+        clear = api.get(path, headers=bearer(operator))
+        audit = api.get("/api/v1/audit", params={"action": "pii."}, headers=bearer(operator))
+        owner_audit = api.get(
+            "/api/v1/audit", params={"action": "pii."}, headers=bearer(api_token(stack.hub))
+        )
 
-    assert (anonymous.status_code, wrong.status_code) == (403, 403)
-    assert admin.status_code == 200
-    receiver = admin.json()["receiver"]
+    assert (anonymous.status_code, wrong.status_code, masked.status_code) == (401, 401, 403)
+    assert "13812348000" not in masked.text
+    assert clear.status_code == 200
+    receiver = clear.json()["receiver"]
     assert (receiver["name"], receiver["phone"]) == ("张三", "13812348000")
     assert receiver["address1"] == "西湖区文三路100号"
+    assert audit.status_code == 403  # operators act; reading the audit log is for admins
+    [reveal] = owner_audit.json()
+    assert reveal["target"] == f"order:{order_id}" and reveal["actor"].startswith("operator-")
 
 
-def test_with_an_api_token_set_the_api_needs_it_but_health_and_webhooks_do_not(
+def test_without_any_setting_the_api_is_closed_but_health_and_webhooks_are_open(
     make_stack: Callable[..., Stack],
 ) -> None:
-    stack = make_stack(settings={"api_token": "t0ken", "admin_token": "s3cret"})
+    stack = make_stack()
     # The order completes: the shop's webhooks and the warehouse's callbacks need no token.
     order_id = wait_for_status(stack, place_chinese_order(stack), "completed")
 
     with httpx.Client(base_url=stack.api.url) as api:
         anonymous = api.get("/api/v1/orders")
-        wrong = api.get("/api/v1/orders", headers={"Authorization": "Bearer nope"})
-        user = api.get("/api/v1/orders", headers={"Authorization": "Bearer t0ken"})
-        user_reveal = api.get(
-            f"/api/v1/orders/{order_id}?reveal=true", headers={"Authorization": "Bearer t0ken"}
-        )
-        admin_reveal = api.get(
-            f"/api/v1/orders/{order_id}?reveal=true", headers={"Authorization": "Bearer s3cret"}
-        )
+        wrong = api.get("/api/v1/orders", headers=bearer("nope"))
+        user = api.get("/api/v1/orders", headers=bearer(api_token(stack.hub, "viewer")))
         health = api.get("/healthz")
 
     assert (anonymous.status_code, wrong.status_code) == (401, 401)
-    assert anonymous.json()["detail"] == "a valid API token is required"
+    assert anonymous.json()["detail"] == "sign in or send a personal API token"
     assert user.status_code == 200 and [r["id"] for r in user.json()] == [order_id]
-    assert user_reveal.status_code == 403
-    # An admin is an API user too: the one token they send opens both doors.
-    assert admin_reveal.status_code == 200
-    assert admin_reveal.json()["receiver"]["name"] == "张三"
     assert health.status_code == 200
+
+
+def test_the_deprecated_shared_tokens_still_act_as_an_owner_for_one_release(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(settings={"api_token": "t0ken", "admin_token": "s3cret"})
+    order_id = wait_for_status(stack, place_chinese_order(stack), "completed")
+    with httpx.Client(base_url=stack.api.url) as api:
+        shared = api.get(f"/api/v1/orders/{order_id}?reveal=true", headers=bearer("t0ken"))
+        me = api.get("/api/v1/me", headers=bearer("s3cret"))
+    assert shared.status_code == 200 and shared.json()["receiver"]["phone"] == "13812348000"
+    assert me.json()["role"] == "owner" and me.json()["via"] == "setting:admin_token"
 
 
 def test_an_unknown_sku_is_listed_as_an_exception_a_person_can_act_on(
@@ -154,7 +170,7 @@ def test_an_unknown_sku_is_listed_as_an_exception_a_person_can_act_on(
     )
     order_id = wait_for_status(stack, placed, "held")
 
-    with httpx.Client(base_url=stack.api.url) as api:
+    with httpx.Client(base_url=stack.api.url, headers=bearer(api_token(stack.hub))) as api:
         exceptions = api.get("/api/v1/exceptions")
         order = api.get(f"/api/v1/orders/{order_id}")
 
@@ -175,7 +191,7 @@ def test_health_and_docs_are_served_and_mistakes_are_answered_in_plain_words(
     stack = make_stack(start_worker=False)
     shop = {"code": "SHOP9", "platform": "tiktok", "nodes": ["WH1"]}
 
-    with httpx.Client(base_url=stack.api.url) as api:
+    with httpx.Client(base_url=stack.api.url, headers=bearer(api_token(stack.hub))) as api:
         health = api.get("/healthz")
         ready = api.get("/readyz")
         docs = api.get("/docs")

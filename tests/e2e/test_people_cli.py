@@ -73,3 +73,20 @@ def test_a_password_given_on_standard_input_and_mistakes_in_one_sentence(tmp_pat
     wrong = _orderhub(db, "users", "create", "zhao", "--role", "boss")
     assert wrong.returncode == 2 and "not a role" in wrong.stderr
     assert "Traceback" not in twice.stderr + wrong.stderr
+
+
+def test_a_command_that_changes_something_is_audited_and_one_that_looks_is_not(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "hub.db"
+    rules = Path(__file__).resolve().parents[2] / "examples" / "rules.yaml"
+    assert _orderhub(db, "orders", "list").returncode == 0
+    assert _orderhub(db, "rules", "list").returncode == 0
+    put = _orderhub(db, "rules", "put", str(rules))
+    assert put.returncode == 0, put.stderr
+    refused = _orderhub(db, "rules", "activate", "no-such-rules")
+    assert refused.returncode == 2
+    entries = json.loads(_orderhub(db, "audit", "list", "--json").stdout)
+    assert [(e["action"], e["target"]) for e in entries] == [("cli rules put", str(rules))]
+    assert entries[0]["detail"] == f"orderhub rules put {rules}"
+    assert entries[0]["via"] == "cli"

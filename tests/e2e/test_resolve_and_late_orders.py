@@ -21,7 +21,14 @@ from orderhub.services.hub import Hub
 from orderhub.services.pipeline import route
 from orderhub.services.setup import apply_config
 from orderhub.services.sla import scan_sla
-from support import TEST_KEYS, make_order, offline_shop, offline_warehouse
+from support import (
+    TEST_KEYS,
+    api_token,
+    bearer,
+    make_order,
+    offline_shop,
+    offline_warehouse,
+)
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -99,7 +106,7 @@ def test_late_orders_and_alerts_are_listed_by_the_cli_and_the_api(
     unknown = exception_of(hub, ingest(hub, make_order(channel_order_id="U1", lines=[("X", 2)])))
     scan_sla(hub, now=datetime.now(UTC) + timedelta(minutes=1))
     server = serve_in_thread(create_app(hub))
-    api = httpx.Client(base_url=server.url)
+    api = httpx.Client(base_url=server.url, headers=bearer(api_token(hub)))
 
     late = cli(database_url, "orders", "late", "--json")
     alerts = cli(database_url, "alerts", "list", "--json")

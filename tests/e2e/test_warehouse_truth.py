@@ -26,7 +26,7 @@ from orderhub.sandbox.qimen.callbacks import to_xml, wire_time
 from orderhub.sandbox.server import serve_in_thread
 from orderhub.services.inventory import Difference, adjust_stock, apply_stocktake, reconcile_node
 from orderhub.store import tables as t
-from support import wait_until
+from support import api_token, bearer, wait_until
 
 Json = dict[str, Any]
 
@@ -342,7 +342,9 @@ def test_the_api_explains_a_listings_figure_with_safety_stock_and_sync_ratio(
         "secrets": dict(shop.secrets),
     }
 
-    with httpx.Client(base_url=stack.api.url, timeout=10) as api:
+    with httpx.Client(
+        base_url=stack.api.url, timeout=10, headers=bearer(api_token(stack.hub))
+    ) as api:
         assert api.put("/api/v1/shops/SHOP1", json=body).status_code == 200
         stock = api.get("/api/v1/stock", params={"sku": "SKU-001"}).json()
         [listing] = [x for x in stock["listings"] if x["shop"] == "SHOP1"]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import generate_latest
@@ -15,7 +14,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
 from orderhub import __version__
+from orderhub.api.access import audit_changes, make_guard, scoped_shop
+from orderhub.api.people import SetupCode, people_routes, principal
 from orderhub.config import NodeConfig, ShopConfig
+from orderhub.domain.access import Forbidden, Permission, may
 from orderhub.domain.errors import (
     ConfigurationError,
     IllegalTransition,
@@ -28,7 +30,9 @@ from orderhub.domain.exceptions_catalog import ActionNotAllowed
 from orderhub.domain.order import Order
 from orderhub.observability import metrics
 from orderhub.services import queries
+from orderhub.services.accounts import AccessDenied
 from orderhub.services.alerts import alert_list
+from orderhub.services.audit import connection_snapshot, record_change, record_connection_change
 from orderhub.services.exceptions import replay_exception, resolve_exception
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
@@ -71,6 +75,8 @@ class Adjustment(BaseModel):
 
 _STATUS: list[tuple[type[OrderhubError], int]] = [
     (BadSignature, 401),
+    (AccessDenied, 401),
+    (Forbidden, 403),
     (MalformedPayload, 400),
     (NotFound, 404),
     (InvalidOrder, 422),
@@ -86,7 +92,11 @@ def create_app(hub: Hub) -> FastAPI:
         title="orderhub",
         version=__version__,
         description="Order and inventory integration hub: webhooks in, orders and stock out.",
+        dependencies=[Depends(make_guard(hub))],
     )
+    app.state.setup_code = SetupCode(hub)
+    app.include_router(people_routes(hub, app.state.setup_code))
+    app.middleware("http")(audit_changes(hub))
 
     @app.exception_handler(OrderhubError)
     async def _errors(_request: Request, exc: OrderhubError) -> JSONResponse:
@@ -102,23 +112,6 @@ def create_app(hub: Hub) -> FastAPI:
         if isinstance(exc, MalformedPayload):
             body["inbox_id"] = exc.inbox_id
         return JSONResponse(body, status_code=status)
-
-    def api_user(authorization: Annotated[str | None, Header()] = None) -> None:
-        # An admin is an API user too: a request carries one bearer token, so the admin
-        # token must open the API, or `?reveal=true` could never pass both checks.
-        tokens = [t for t in (hub.settings.api_token, hub.settings.admin_token) if t]
-        if hub.settings.api_token and not any(_bearer_matches(authorization, t) for t in tokens):
-            raise HTTPException(401, "a valid API token is required")
-
-    def may_reveal(authorization: str | None, reveal: bool) -> bool:
-        if not reveal:
-            return False
-        admin = hub.settings.admin_token
-        if not admin or not _bearer_matches(authorization, admin):
-            raise HTTPException(403, "clear personal data needs the admin token")
-        return True
-
-    guarded = [Depends(api_user)]
 
     async def bounded_body(request: Request) -> bytes:
         """The body, refused with 413 before it is read whole when it is too large."""
@@ -153,13 +146,15 @@ def create_app(hub: Hub) -> FastAPI:
         )
         return Response(content, media_type=media_type)
 
-    @app.get("/api/v1/orders", tags=["orders"], dependencies=guarded)
+    @app.get("/api/v1/orders", tags=["orders"])
     def list_orders(
+        request: Request,
         status: str | None = None,
         shop: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         after: str | None = None,
     ) -> list[dict[str, Any]]:
+        shop = scoped_shop(principal(request), shop)
         rows = queries.order_list(hub, status=status, shop=shop, limit=limit, after=after)
         return [
             {
@@ -170,20 +165,27 @@ def create_app(hub: Hub) -> FastAPI:
             for r in rows
         ]
 
-    @app.get("/api/v1/orders/late", tags=["orders"], dependencies=guarded)
+    @app.get("/api/v1/orders/late", tags=["orders"])
     def list_late_orders() -> list[dict[str, Any]]:
         """Open orders at risk of missing their ship-by time, or past it."""
         return [{**asdict(r), "ship_by": r.ship_by.isoformat()} for r in late_orders(hub)]
 
-    @app.get("/api/v1/orders/{order_id}", tags=["orders"], dependencies=guarded)
-    def get_order(
-        order_id: str,
-        reveal: bool = False,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Order:
-        return queries.order_view(hub, order_id, reveal=may_reveal(authorization, reveal))
+    @app.get("/api/v1/orders/{order_id}", tags=["orders"])
+    def get_order(order_id: str, request: Request, reveal: bool = False) -> Order:
+        """One order with its trace; `reveal=true` shows personal data (audited)."""
+        who = principal(request)
+        if reveal and not may(who, Permission.PII_REVEAL):
+            raise HTTPException(403, f"{who.name} ({who.role.value}) may not see personal data")
+        order = queries.order_view(hub, order_id, reveal=False)
+        if not who.sees_shop(order.shop):
+            raise HTTPException(404, f"no order {order_id}")
+        if not reveal:
+            return order
+        revealed = queries.order_view(hub, order.id, reveal=True)
+        record_change(hub, who, "pii.reveal", f"order:{order.id}", detail="GET /api/v1/orders")
+        return revealed
 
-    @app.get("/api/v1/exceptions", tags=["exceptions"], dependencies=guarded)
+    @app.get("/api/v1/exceptions", tags=["exceptions"])
     def list_exceptions(
         status: str | None = "open",
         code: str | None = None,
@@ -192,18 +194,16 @@ def create_app(hub: Hub) -> FastAPI:
         rows = queries.exception_list(hub, status=status, code=code, limit=limit)
         return [{**r.__dict__, "created_at": r.created_at.isoformat()} for r in rows]
 
-    @app.get("/api/v1/exceptions/{exception_id}", tags=["exceptions"], dependencies=guarded)
+    @app.get("/api/v1/exceptions/{exception_id}", tags=["exceptions"])
     def get_exception(exception_id: str) -> dict[str, Any]:
         return queries.exception_view(hub, exception_id)
 
-    @app.post("/api/v1/exceptions/{exception_id}/replay", tags=["exceptions"], dependencies=guarded)
+    @app.post("/api/v1/exceptions/{exception_id}/replay", tags=["exceptions"])
     def replay(exception_id: str) -> dict[str, Any]:
         """After the cause is fixed: replay the order, payload or job it stopped."""
         return asdict(replay_exception(hub, exception_id))
 
-    @app.post(
-        "/api/v1/exceptions/{exception_id}/resolve", tags=["exceptions"], dependencies=guarded
-    )
+    @app.post("/api/v1/exceptions/{exception_id}/resolve", tags=["exceptions"])
     def resolve(exception_id: str, body: Resolution) -> dict[str, Any]:
         """Act on the exception (one of its `actions`), then replay what it stopped."""
         return asdict(
@@ -217,7 +217,7 @@ def create_app(hub: Hub) -> FastAPI:
             )
         )
 
-    @app.get("/api/v1/alerts", tags=["alerts"], dependencies=guarded)
+    @app.get("/api/v1/alerts", tags=["alerts"])
     def list_alerts(
         kind: str | None = None,
         unsent: bool = False,
@@ -233,7 +233,7 @@ def create_app(hub: Hub) -> FastAPI:
             for r in alert_list(hub, kind=kind, unsent=unsent, limit=limit)
         ]
 
-    @app.get("/api/v1/jobs", tags=["jobs"], dependencies=guarded)
+    @app.get("/api/v1/jobs", tags=["jobs"])
     def list_jobs(
         status: str | None = None,
         kind: str | None = None,
@@ -241,62 +241,68 @@ def create_app(hub: Hub) -> FastAPI:
     ) -> list[dict[str, Any]]:
         return [r.__dict__ for r in queries.job_list(hub, status=status, kind=kind, limit=limit)]
 
-    @app.post("/api/v1/jobs/{job_id}/retry", tags=["jobs"], dependencies=guarded)
+    @app.post("/api/v1/jobs/{job_id}/retry", tags=["jobs"])
     def retry(job_id: int) -> dict[str, Any]:
         if not queries.retry_job(hub, job_id):
             raise HTTPException(409, f"job {job_id} is not dead-lettered")
         return {"job_id": job_id, "status": "pending"}
 
-    @app.put("/api/v1/shops/{code}", tags=["configuration"], dependencies=guarded)
-    def configure_shop(code: str, shop: ShopConfig) -> dict[str, str]:
+    @app.put("/api/v1/shops/{code}", tags=["configuration"])
+    def configure_shop(code: str, shop: ShopConfig, request: Request) -> dict[str, str]:
         if shop.code != code:
             raise HTTPException(400, "the code in the path and the body differ")
+        before = connection_snapshot(hub, "shop", code)
         put_shop(hub, shop)
+        after = connection_snapshot(hub, "shop", code)
+        record_connection_change(hub, principal(request), "shop", code, before, after)
         return {"code": code, "status": "saved"}
 
-    @app.put("/api/v1/nodes/{code}", tags=["configuration"], dependencies=guarded)
-    def configure_node(code: str, node: NodeConfig) -> dict[str, str]:
+    @app.put("/api/v1/nodes/{code}", tags=["configuration"])
+    def configure_node(code: str, node: NodeConfig, request: Request) -> dict[str, str]:
         if node.code != code:
             raise HTTPException(400, "the code in the path and the body differ")
+        before = connection_snapshot(hub, "node", code)
         put_node(hub, node)
+        after = connection_snapshot(hub, "node", code)
+        record_connection_change(hub, principal(request), "node", code, before, after)
         return {"code": code, "status": "saved"}
 
-    @app.post("/api/v1/shops/{code}/pull", tags=["orders"], dependencies=guarded)
+    @app.post("/api/v1/shops/{code}/pull", tags=["orders"])
     def pull(code: str) -> dict[str, Any]:
         result = pull_orders(hub, code)
         return {"fetched": result.fetched, "new": result.new, "cursor": result.cursor}
 
-    @app.get("/api/v1/stock", tags=["stock"], dependencies=guarded)
+    @app.get("/api/v1/stock", tags=["stock"])
     def stock(sku: str | None = None, node: str | None = None) -> dict[str, Any]:
         """Levels per node and SKU, and what every listing shows (with its explanation)."""
         return queries.stock_view(hub, sku=sku, node=node)
 
-    @app.get("/api/v1/listings/{listing_id}/ats", tags=["stock"], dependencies=guarded)
+    @app.get("/api/v1/listings/{listing_id}/ats", tags=["stock"])
     def listing_ats(listing_id: int) -> dict[str, Any]:
         """How a listing's figure is computed: on hand − reserved − safety, × ratio, ..."""
         return listing_ats_view(hub, listing_id)
 
-    @app.post("/api/v1/stock/adjustments", tags=["stock"], dependencies=guarded)
+    @app.post("/api/v1/stock/adjustments", tags=["stock"])
     def adjust(body: Adjustment) -> dict[str, Any]:
         adjust_stock(hub, body.node, body.sku, body.delta, reason=body.reason)
         return {"node": body.node, "sku": body.sku, "delta": body.delta}
 
-    @app.get("/api/v1/stock/replenishment", tags=["stock"], dependencies=guarded)
+    @app.get("/api/v1/stock/replenishment", tags=["stock"])
     def reorder() -> list[dict[str, Any]]:
         return [asdict(r) for r in replenishment(hub)]
 
-    @app.get("/api/v1/rules", tags=["rules"], dependencies=guarded)
+    @app.get("/api/v1/rules", tags=["rules"])
     def rule_sets() -> list[dict[str, Any]]:
         """Every rule set: the version in force and the newest one."""
         return [asdict(r) for r in list_rule_sets(hub)]
 
-    @app.post("/api/v1/rules", tags=["rules"], dependencies=guarded, status_code=201)
+    @app.post("/api/v1/rules", tags=["rules"], status_code=201)
     def store_rule_set(body: dict[str, Any]) -> dict[str, Any]:
         """Store a new draft version; 422 names the rule that does not compile."""
         version = put_rule_set(hub, body)
         return {"name": body["name"], "version": version, "status": "draft"}
 
-    @app.get("/api/v1/rules/{name}", tags=["rules"], dependencies=guarded)
+    @app.get("/api/v1/rules/{name}", tags=["rules"])
     def rule_set(name: str, version: int | None = None) -> dict[str, Any]:
         stored = show_rule_set(hub, name, version)
         return {
@@ -305,12 +311,12 @@ def create_app(hub: Hub) -> FastAPI:
             "rule_set": stored.rule_set.model_dump(mode="json"),
         }
 
-    @app.post("/api/v1/rules/{name}/activate", tags=["rules"], dependencies=guarded)
+    @app.post("/api/v1/rules/{name}/activate", tags=["rules"])
     def activate_rules(name: str, version: int | None = None) -> dict[str, Any]:
         """Put a version (default: the newest) in force; the one before is retired."""
         return {"name": name, "version": activate_rule_set(hub, name, version), "status": "active"}
 
-    @app.post("/api/v1/rules/{name}/test", tags=["rules"], dependencies=guarded)
+    @app.post("/api/v1/rules/{name}/test", tags=["rules"])
     def test_rules(
         name: str,
         since: str = "last-7d",
@@ -323,7 +329,7 @@ def create_app(hub: Hub) -> FastAPI:
         report = dry_run(hub, name, version=version, since=start, until=until, limit=limit)
         return report.to_dict()
 
-    @app.get("/api/v1/returns", tags=["returns"], dependencies=guarded)
+    @app.get("/api/v1/returns", tags=["returns"])
     def returns(
         status: str | None = None, order_id: str | None = None, limit: int = Query(100, le=1000)
     ) -> list[dict[str, Any]]:
@@ -332,7 +338,7 @@ def create_app(hub: Hub) -> FastAPI:
             return_data(r) for r in list_returns(hub, status=status, order_id=order_id, limit=limit)
         ]
 
-    @app.get("/api/v1/returns/{return_id}", tags=["returns"], dependencies=guarded)
+    @app.get("/api/v1/returns/{return_id}", tags=["returns"])
     def one_return(return_id: str) -> dict[str, Any]:
         """One return: what was announced, what arrived, and how the stock was booked."""
         return return_data(get_return(hub, return_id))
@@ -359,9 +365,3 @@ def create_app(hub: Hub) -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def _bearer_matches(authorization: str | None, token: str) -> bool:
-    if not authorization or not authorization.startswith("Bearer "):
-        return False
-    return hmac.compare_digest(authorization[7:].encode(), token.encode())

@@ -5,6 +5,7 @@ Every failure the operator can fix prints one plain sentence and exits 2; no tra
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import version
 from typing import Annotated
 
@@ -25,7 +26,8 @@ from orderhub.cli import (
     stock,
     suppliers,
 )
-from orderhub.cli._common import err, out
+from orderhub.cli._audit import audit_action
+from orderhub.cli._common import err, open_hub, out
 from orderhub.domain.errors import InvalidOrder, OrderhubError
 from orderhub.services.platforms import summary
 
@@ -75,10 +77,37 @@ app.add_typer(people.tokens_app, name="tokens")
 app.add_typer(audit.app, name="audit")
 
 
+def _audit(argv: list[str]) -> None:
+    """Record a command line that changed something, with who ran it."""
+    action = audit_action(argv)
+    if action is None:
+        return
+    from orderhub.services.audit import cli_principal, record_change
+
+    words = [a for a in argv if not a.startswith("-")]
+    hub = open_hub(migrate=False)
+    try:
+        target = " ".join(words[2:] if action.startswith("cli ") else words[2:3])
+        detail = "orderhub " + " ".join(_masked(argv))
+        record_change(hub, cli_principal(), action, target[:200], detail=detail[:2000])
+    finally:
+        hub.close()
+
+
+def _masked(argv: list[str]) -> list[str]:
+    masked, hide = [], False
+    for arg in argv:
+        masked.append("***" if hide else arg)
+        hide = arg.startswith("--") and any(w in arg for w in ("password", "secret", "token"))
+    return masked
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into one plain sentence."""
+    argv = sys.argv[1:]
     try:
-        app(standalone_mode=False)
+        app(args=argv, standalone_mode=False)
+        _audit(argv)
     except InvalidOrder as exc:
         err.print("the payload cannot become a valid order:")
         for problem in exc.problems:

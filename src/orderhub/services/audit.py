@@ -9,16 +9,28 @@ as "set", "changed" or "unchanged".
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from orderhub.domain.access import Principal, Role
+from orderhub.domain.errors import NotFound
 from orderhub.services.hub import Hub
 from orderhub.store.audit import AuditEntry
 from orderhub.store.uow import UnitOfWork
 
-__all__ = ["cli_principal", "list_entries", "mask_secrets", "record", "secret_changes"]
+__all__ = [
+    "cli_principal",
+    "connection_snapshot",
+    "list_entries",
+    "mask_secrets",
+    "record",
+    "record_change",
+    "record_connection_change",
+    "secret_changes",
+]
 
 _SECRET_WORDS = ("secret", "token", "password", "key")
 _MARKERS = frozenset({"set", "changed", "unchanged", "removed"})
@@ -112,3 +124,52 @@ def cli_principal() -> Principal:
     except (KeyError, OSError):
         login = "unknown"
     return Principal(f"cli:{login}", Role.OWNER, via="cli")
+
+
+def record_change(
+    hub: Hub,
+    actor: Principal,
+    action: str,
+    target: str,
+    *,
+    before: Any = None,
+    after: Any = None,
+    detail: str = "",
+) -> None:
+    """One entry in a transaction of its own, for changes made by entry points."""
+    with hub.uow() as uow:
+        record(uow, actor, action, target, before=before, after=after, detail=detail)
+        uow.commit()
+
+
+def connection_snapshot(hub: Hub, kind: str, code: str) -> dict[str, Any] | None:
+    """A shop's or node's settings as stored, secrets included (in memory only)."""
+    with hub.reader() as uow:
+        try:
+            found: Any = uow.catalog.shop(code) if kind == "shop" else uow.catalog.node(code)
+        except NotFound:
+            return None
+    return json.loads(json.dumps(asdict(found), default=str))  # type: ignore[no-any-return]
+
+
+def record_connection_change(
+    hub: Hub,
+    actor: Principal,
+    kind: str,
+    code: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Before and after of a shop or node; each secret only as set/changed/unchanged."""
+    old = dict(before or {})
+    new = dict(after or {})
+    credentials = secret_changes(old.pop("secrets", {}) or {}, new.pop("secrets", {}) or {})
+    changed = {k: v for k, v in new.items() if old.get(k) != v}
+    record_change(
+        hub,
+        actor,
+        f"{kind}.{'change' if before else 'create'}",
+        f"{kind}:{code}",
+        before={k: old.get(k) for k in changed} if before else None,
+        after={**changed, "credentials": credentials},
+    )
