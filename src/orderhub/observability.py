@@ -43,12 +43,15 @@ def configure_logging(*, fmt: str = "console", level: str = "info") -> None:
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    # JSON lines carry a failure as data: its type, message and every frame.
+    tracebacks: list[Any] = [structlog.processors.dict_tracebacks] if fmt == "json" else []
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact,
+            *tracebacks,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
