@@ -33,15 +33,27 @@ def load_cipher(settings: Settings) -> Cipher:
         except ValueError as exc:
             raise ConfigurationError(f"ORDERHUB_ENCRYPTION_KEYS: {exc}") from exc
     url = make_url(settings.database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    local = url.get_backend_name() == "sqlite" and bool(url.database) and url.database != ":memory:"
+    if settings.key_file is not None:
+        key_file = settings.key_file
+        if not local and not key_file.exists():
+            raise ConfigurationError(
+                f"ORDERHUB_KEY_FILE {key_file} does not exist; a key shared by several hosts "
+                "must be made once and copied to each"
+            )
+    elif local and url.database:
+        key_file = Path(url.database + ".key")
+    else:
         raise ConfigurationError(
             "set ORDERHUB_ENCRYPTION_KEYS (e.g. k1:<base64 of 32 random bytes>) "
-            "to encrypt personal data"
+            "or ORDERHUB_KEY_FILE to encrypt personal data"
         )
-    key_file = Path(url.database + ".key")
     try:
         if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
+            if not key_file.parent.is_dir():
+                raise ConfigurationError(
+                    f"the folder {key_file.parent} for the key file {key_file.name} does not exist"
+                )
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write("local:" + base64.b64encode(os.urandom(32)).decode() + "\n")

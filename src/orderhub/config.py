@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./orderhub.db"
     config: Path | None = None
     encryption_keys: str | None = None
+    key_file: Path | None = None
     tenant: str = "default"
     log_format: Literal["console", "json"] = "console"
     log_level: str = "info"

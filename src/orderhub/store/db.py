@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     except ArgumentError as exc:
         raise ConfigurationError(f"the database URL {url!r} is not valid") from exc
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            _create_private(Path(parsed.database))
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": 60},
@@ -68,6 +71,26 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     raise ConfigurationError(
         f"orderhub runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
     )
+
+
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (0600), in a folder that
+    must exist: a mistyped path is refused instead of starting an empty database."""
+    if path.exists():
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"the folder {folder} for the SQLite database {path.name} does not exist"
+        )
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot create the database {path}: {exc.strerror or exc}"
+        ) from exc
 
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
