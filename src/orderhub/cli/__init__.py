@@ -17,6 +17,7 @@ from orderhub.cli import (
     exceptions,
     intake,
     jobs,
+    keeping,
     orders,
     people,
     returns,
@@ -75,6 +76,8 @@ app.add_typer(returns.app, name="returns")
 app.add_typer(people.users_app, name="users")
 app.add_typer(people.tokens_app, name="tokens")
 app.add_typer(audit.app, name="audit")
+app.add_typer(keeping.keys_app, name="keys")
+app.add_typer(keeping.retention_app, name="retention")
 
 
 def _audit(argv: list[str]) -> None:

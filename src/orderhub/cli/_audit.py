@@ -32,6 +32,7 @@ _LOOKS = frozenset(
         ("audit", "list"),
         ("users", "list"),
         ("tokens", "list"),
+        ("keys", "new"),
         # Audited where the change is made, with before and after:
         ("users", "create"),
         ("users", "set"),

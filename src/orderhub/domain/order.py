@@ -232,6 +232,7 @@ class Order(_Model):
     ship_by: UtcDateTime | None = None
     approved: bool = False  # a person released it from review: review holds pass it
     origin: str = "channel"  # "exchange": made by the hub, unknown to the shop
+    personal_data_purged: bool = False  # past retention: buyer and receiver are masks
     currency: str = Field(min_length=3, max_length=3)
     totals: Totals = Field(default_factory=Totals)
     buyer: Buyer = Field(default_factory=Buyer)

@@ -1,5 +1,6 @@
 """Periodic work: incremental pulls from every shop (a safety net under webhooks),
-reconciliation with every warehouse, the daily low-stock check and the ship-by SLA scan.
+reconciliation with every warehouse, the daily low-stock check, the ship-by SLA scan and
+the daily purge of personal data past retention.
 
 Each due task is queued as a job whose key names its time slot, so however many workers
 run, each happens once per interval.
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from orderhub.observability import get_logger
 from orderhub.services.hub import Hub
 from orderhub.services.inventory import check_low_stock, schedule_reconciliation
+from orderhub.services.keeping import schedule_retention
 from orderhub.services.sla import schedule_sla_scan
 from orderhub.services.sync import JOB_PULL, schedule_pulls
 
@@ -33,6 +35,7 @@ class Scheduler:
             (hub.settings.reconcile_interval, lambda slot: schedule_reconciliation(hub, slot=slot)),
             (86400.0, lambda slot: _low_stock(hub)),
             (hub.settings.sla_scan_interval, lambda slot: schedule_sla_scan(hub, slot=slot)),
+            (86400.0, lambda slot: schedule_retention(hub, slot=slot)),
         ]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

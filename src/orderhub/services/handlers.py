@@ -10,6 +10,7 @@ from orderhub.services.dispatch import JOB_NODE_CANCEL, JOB_NODE_PUSH
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, inbox_dead, process_inbox
 from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
+from orderhub.services.keeping import JOB_RETENTION, purge_job
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
 from orderhub.services.shipping import (
@@ -50,6 +51,7 @@ HANDLERS: dict[str, Handler] = {
     JOB_SLA_SCAN: sla_scan_job,
     JOB_RECONCILE: reconcile_job,
     JOB_NODE_RETURN: send_return,
+    JOB_RETENTION: purge_job,
 }
 
 # Jobs that call no external system can share one transaction with their neighbours

@@ -14,6 +14,7 @@ from orderhub.store.catalog import CatalogRepository
 from orderhub.store.db import Database
 from orderhub.store.dispatches import DispatchRepository
 from orderhub.store.inbox import InboxRepository
+from orderhub.store.keeping import KeepingRepository
 from orderhub.store.orders import OrderRepository
 from orderhub.store.outbox import OutboxRepository
 from orderhub.store.people import PeopleRepository
@@ -45,6 +46,7 @@ class UnitOfWork:
     returns: ReturnRepository
     people: PeopleRepository
     audit: AuditRepository
+    keeping: KeepingRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -75,6 +77,7 @@ class UnitOfWork:
         self.returns = ReturnRepository(conn, tenant)
         self.people = PeopleRepository(conn, tenant)
         self.audit = AuditRepository(conn, tenant)
+        self.keeping = KeepingRepository(conn, cipher, tenant)
         return self
 
     def commit(self) -> None:
