@@ -77,8 +77,12 @@ def load_settings() -> Settings:
         raise ConfigurationError(f"{name}: {first['msg'].lower()}") from exc
 
 
-def build_hub(settings: Settings | None = None, *, migrate: bool = True) -> Hub:
-    """A hub on the configured database, schema upgraded and the YAML file applied."""
+def build_hub(
+    settings: Settings | None = None, *, migrate: bool = True, apply: bool = False
+) -> Hub:
+    """A hub on the configured database, schema upgraded; with `apply`, the YAML file of
+    ORDERHUB_CONFIG is applied too (only what something starts, or an operator asks, does:
+    looking at the hub never changes it)."""
     settings = settings or load_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
     cipher = load_cipher(settings)
@@ -87,6 +91,10 @@ def build_hub(settings: Settings | None = None, *, migrate: bool = True) -> Hub:
     if migrate:
         upgrade_schema(db.engine)
     hub = Hub(db, settings)
-    if settings.config:
-        apply_config(hub, load_hub_config(settings.config))
+    if apply and settings.config:
+        try:
+            apply_config(hub, load_hub_config(settings.config))
+        except BaseException:
+            hub.close()
+            raise
     return hub

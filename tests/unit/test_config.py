@@ -54,7 +54,9 @@ def write_config(path: Path, **sections: Any) -> Path:
 
 
 def start_up(workdir: Path, **env: str) -> subprocess.Popen[str]:
-    """`orderhub db upgrade` started in a fresh process with only these ORDERHUB_* values."""
+    """`orderhub config apply` (or, without a file, `db upgrade`) started in a fresh
+    process with only these ORDERHUB_* values."""
+    command = ["config", "apply"] if "ORDERHUB_CONFIG" in env else ["db", "upgrade"]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
     clean.pop("NOT_SET_VAR", None)
     clean.update(
@@ -65,7 +67,7 @@ def start_up(workdir: Path, **env: str) -> subprocess.Popen[str]:
         }
     )
     return subprocess.Popen(
-        [sys.executable, "-c", "from orderhub.cli import main; main()", "db", "upgrade"],
+        [sys.executable, "-c", "from orderhub.cli import main; main()", *command],
         env=clean,
         cwd=workdir,
         stdout=subprocess.PIPE,
@@ -241,7 +243,7 @@ def test_a_misspelt_setting_in_the_file_names_where_it_is(tmp_path: Path) -> Non
 
 def test_a_valid_configuration_is_applied_at_start_up(tmp_path: Path) -> None:
     path = write_config(tmp_path / "c.yaml")
-    hub = build_hub(make_settings(f"sqlite:///{tmp_path / 'hub.db'}", config=path))
+    hub = build_hub(make_settings(f"sqlite:///{tmp_path / 'hub.db'}", config=path), apply=True)
     try:
         with hub.uow() as uow:
             assert [s.code for s in uow.catalog.shops()] == ["SHOP1"]

@@ -14,6 +14,7 @@ import typer
 from orderhub.cli import (
     alerts,
     audit,
+    config,
     exceptions,
     intake,
     jobs,
@@ -76,6 +77,7 @@ app.add_typer(returns.app, name="returns")
 app.add_typer(people.users_app, name="users")
 app.add_typer(people.tokens_app, name="tokens")
 app.add_typer(audit.app, name="audit")
+app.add_typer(config.app, name="config")
 app.add_typer(keeping.keys_app, name="keys")
 app.add_typer(keeping.retention_app, name="retention")
 

@@ -20,11 +20,12 @@ err = Console(stderr=True, markup=False, soft_wrap=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def open_hub(*, migrate: bool = True) -> Any:
-    """The hub on the configured database (imported late: `--help` stays fast)."""
+def open_hub(*, migrate: bool = True, apply: bool = False) -> Any:
+    """The hub on the configured database (imported late: `--help` stays fast); `apply`
+    applies ORDERHUB_CONFIG, which only starting a server or worker does."""
     from orderhub.bootstrap import build_hub
 
-    return build_hub(migrate=migrate)
+    return build_hub(migrate=migrate, apply=apply)
 
 
 def print_json(data: Any) -> None:

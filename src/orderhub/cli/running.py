@@ -57,7 +57,7 @@ def serve(
     from orderhub.jobs.scheduler import Scheduler
     from orderhub.jobs.worker import Worker
 
-    hub = open_hub()
+    hub = open_hub(apply=True)
     running = Worker(hub) if worker else None
     scheduler = Scheduler(hub) if worker else None
     if running and scheduler:
@@ -83,7 +83,7 @@ def worker_command(
     from orderhub.jobs.scheduler import Scheduler
     from orderhub.jobs.worker import Worker
 
-    hub = open_hub()
+    hub = open_hub(apply=True)
     running = Worker(hub, threads=threads)
     scheduler = Scheduler(hub)
     stop = threading.Event()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
 from orderhub.config import HubConfig, NodeConfig, ShopConfig
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import schedule_stock_push
-from orderhub.store.catalog import NodeRecord, ShopRecord, SkuRecord
+from orderhub.store.catalog import Listing, NodeRecord, ShopRecord, SkuRecord
 
-__all__ = ["apply_config", "put_node", "put_shop", "shop_record"]
+__all__ = ["Applied", "apply_config", "put_node", "put_shop", "shop_record"]
 
 
 def shop_record(shop: ShopConfig) -> ShopRecord:
@@ -69,33 +73,95 @@ def put_node(hub: Hub, node: NodeConfig) -> None:
     hub.forget_connectors()
 
 
-def apply_config(hub: Hub, config: HubConfig) -> None:
-    """Write the whole file in one transaction; opening stock only where none exists."""
+@dataclass(frozen=True)
+class Applied:
+    """What applying a configuration changed; all zero when it was already in force."""
+
+    shops: int = 0
+    nodes: int = 0
+    skus: int = 0
+    listings: int = 0
+    opening_stock: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any((self.shops, self.nodes, self.skus, self.listings, self.opening_stock))
+
+
+def _same(a: object, b: object | None) -> bool:
+    """Equal as stored: sequences and numbers compared by value, not by their type."""
+    if b is None:
+        return False
+
+    def plain(value: object) -> str:
+        def default(x: object) -> object:
+            if isinstance(x, Decimal):
+                return format(x.normalize(), "f")
+            if isinstance(x, tuple | set | frozenset):
+                return list(x)
+            return str(x)
+
+        return json.dumps(asdict(value), sort_keys=True, default=default)  # type: ignore[call-overload]
+
+    return plain(a) == plain(b)
+
+
+def apply_config(hub: Hub, config: HubConfig) -> Applied:
+    """Write what differs from the database in one transaction, and push stock only for
+    what that changes; an unchanged file changes nothing. Opening stock only where none
+    exists."""
     shops = [shop_record(s) for s in config.shops]
     nodes = [node_record(n) for n in config.nodes]
-    for record in shops:
-        hub.build_channel(record).close()
-        hub.mapping(record)
+    for shop in shops:
+        hub.build_channel(shop).close()
+        hub.mapping(shop)
     for node in nodes:
         hub.build_node(node).close()
     with hub.uow() as uow:
-        for node in nodes:
-            uow.catalog.put_node(node)
-        for record in shops:
-            uow.catalog.put_shop(record)
+        catalog = uow.catalog
+        stored_nodes = {n.code: n for n in catalog.nodes()}
+        stored_shops = {s.code: s for s in catalog.shops()}
+        stored_skus = catalog.skus()
+        stored_listings = {(x.shop, x.channel_sku): x for x in catalog.listings()}
+        changed_nodes = [
+            n for n in nodes if n.code not in stored_nodes or not _same(n, stored_nodes[n.code])
+        ]
+        changed_shops = [
+            s for s in shops if s.code not in stored_shops or not _same(s, stored_shops[s.code])
+        ]
+        for node in changed_nodes:
+            catalog.put_node(node)
+        for shop in changed_shops:
+            catalog.put_shop(shop)
+        push: set[str] = set()
+        skus = 0
         for sku in config.skus:
-            uow.catalog.put_sku(
-                SkuRecord(
-                    sku=sku.sku,
-                    title=sku.title,
-                    safety_stock=sku.safety_stock,
-                    backorder_limit=sku.backorder_limit,
-                    low_stock_threshold=sku.low_stock_threshold,
-                    components=sku.components,
-                )
+            record = SkuRecord(
+                sku=sku.sku,
+                title=sku.title,
+                safety_stock=sku.safety_stock,
+                backorder_limit=sku.backorder_limit,
+                low_stock_threshold=sku.low_stock_threshold,
+                components=sku.components,
             )
+            if sku.sku not in stored_skus or not _same(record, stored_skus[sku.sku]):
+                catalog.put_sku(record)
+                push.add(sku.sku)
+                skus += 1
+        listings = 0
         for listing in config.listings:
-            uow.catalog.put_listing(
+            stored = stored_listings.get((listing.shop, listing.channel_sku))
+            wanted = (
+                listing.sku,
+                listing.multiplier,
+                listing.sync_ratio,
+                listing.safety_stock,
+                listing.max_listed,
+                listing.end_below,
+            )
+            if stored is not None and _same_listing(stored, wanted):
+                continue
+            catalog.put_listing(
                 listing.shop,
                 listing.channel_sku,
                 listing.sku,
@@ -105,6 +171,11 @@ def apply_config(hub: Hub, config: HubConfig) -> None:
                 max_listed=listing.max_listed,
                 end_below=listing.end_below,
             )
+            push.add(listing.sku)
+            if stored is not None:
+                push.add(stored.sku)
+            listings += 1
+        opening = 0
         for level in config.stock:
             if uow.stock.level(level.node, level.sku) is None:
                 uow.stock.adjust(
@@ -114,8 +185,28 @@ def apply_config(hub: Hub, config: HubConfig) -> None:
                     kind="stocktake",
                     reason="opening stock from configuration",
                 )
-        schedule_stock_push(
-            uow, {x.sku for x in config.listings}, window=hub.settings.stock_push_window
-        )
+                push.add(level.sku)
+                opening += 1
+        if changed_shops or changed_nodes:
+            # Safety stock, ratios or nodes serving a shop change what its listings show.
+            push |= {x.sku for x in catalog.listings()}
+        applied = Applied(len(changed_shops), len(changed_nodes), skus, listings, opening)
+        if not applied.changed:
+            return applied
+        listed = {x.sku for x in config.listings} | {x.sku for x in stored_listings.values()}
+        schedule_stock_push(uow, push & listed, window=hub.settings.stock_push_window)
         uow.commit()
     hub.forget_connectors()
+    return applied
+
+
+def _same_listing(stored: Listing, wanted: tuple[object, ...]) -> bool:
+    sku, multiplier, sync_ratio, safety_stock, max_listed, end_below = wanted
+    ratio = None if sync_ratio is None else Decimal(str(sync_ratio)).normalize()
+    stored_ratio = None if stored.sync_ratio is None else stored.sync_ratio.normalize()
+    return (stored.sku, stored.multiplier, stored_ratio, stored.safety_stock) == (
+        sku,
+        multiplier,
+        ratio,
+        safety_stock,
+    ) and (stored.max_listed, stored.end_below) == (max_listed, end_below)
