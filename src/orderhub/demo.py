@@ -32,19 +32,25 @@ from orderhub.config import (
     SkuConfig,
     StockConfig,
 )
+from orderhub.domain.errors import ConfigurationError
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.sandbox.supplier import SupplierEmulator
 from orderhub.services import queries
+from orderhub.services.alerts import JOB_ALERT_DIGEST
 from orderhub.services.hub import Hub
+from orderhub.services.inventory import JOB_RECONCILE
+from orderhub.services.keeping import JOB_RETENTION
 from orderhub.services.setup import apply_config
-from orderhub.services.sync import pull_orders
+from orderhub.services.sla import JOB_SLA_SCAN
+from orderhub.services.sync import JOB_PULL, pull_orders
 
 __all__ = ["DemoOptions", "Stack", "StackOptions", "run_demo"]
 
 DEMO_DATABASE = "sqlite:///./orderhub-demo.db"
+HOUSEKEEPING = (JOB_ALERT_DIGEST, JOB_SLA_SCAN, JOB_PULL, JOB_RECONCILE, JOB_RETENTION)
 TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create")
 QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "demo-app-key", "demo-app-secret", "demo-owner"
 SUPPLIER_ID, SUPPLIER_SECRET = "demo-supplier", "demo-supplier-secret"
@@ -269,10 +275,12 @@ class Stack:
         }
 
     def settled(self) -> bool:
-        """Every placed order is in the hub and nothing is left to do right now."""
+        """Every placed order is in the hub and nothing is left to do for them: periodic
+        housekeeping (the alert digest, scans) waiting for its next turn does not count."""
         stats = queries.hub_stats(self.hub)
         orders = stats["orders"]
-        busy = sum(n for key, n in stats["jobs"].items() if key.endswith((":pending", ":running")))
+        with self.hub.reader() as uow:
+            busy = uow.outbox.busy_count(excluding=HOUSEKEEPING)
         in_flight = sum(
             orders.get(s, 0)
             for s in (
@@ -306,19 +314,67 @@ class DemoOptions:
     quiet: bool = False
 
 
+DEMO_MARK = ".made-by-orderhub-demo"
+"""Beside a SQLite file the demo made: only such a file may be replaced by the next demo."""
+
+
+class DemoRefused(ConfigurationError):
+    """The demo would have used a database it did not make; nothing was touched."""
+
+
 def _demo_settings() -> Settings:
+    """The demo's database: a SQLite file it makes (or made before, and may replace), or
+    an empty PostgreSQL database. Anything else is refused untouched."""
     settings = Settings()
     if "ORDERHUB_DATABASE_URL" not in os.environ:
         settings.database_url = DEMO_DATABASE
     url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.database + suffix).unlink(missing_ok=True)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        _claim_sqlite(Path(url.database))
+    elif url.get_backend_name() == "sqlite":
+        pass
     else:
+        _check_postgres(settings.database_url)
         settings.tenant = f"demo-{int(time.time())}"
     settings.stock_push_window = 0.5
     settings.pull_interval = 3600
     return settings
+
+
+def _claim_sqlite(path: Path) -> None:
+    mark = path.with_name(path.name + DEMO_MARK)
+    if path.exists() and not mark.exists():
+        raise DemoRefused(
+            f"orderhub demo will not use {path.resolve()}: the file exists and was not made by the "
+            "demo; move it away or set ORDERHUB_DATABASE_URL to a new file"
+        )
+    for suffix in ("", "-wal", "-shm", ".key"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    if not path.parent.is_dir():
+        raise DemoRefused(f"the folder {path.parent} for the demo's database does not exist")
+    mark.write_text("This database was made by `orderhub demo`; the next demo may replace it.\n")
+
+
+def _check_postgres(database_url: str) -> None:
+    """A PostgreSQL database is used only while it holds no tables but the demo's own."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            tenants: set[str] = set()
+            if "shops" in tables:
+                tenants = set(conn.execute(text("SELECT DISTINCT tenant FROM shops")).scalars())
+    except Exception as exc:
+        raise DemoRefused(f"cannot reach the demo's database: {exc}") from exc
+    finally:
+        engine.dispose()
+    if any(not tenant.startswith("demo-") for tenant in tenants):
+        raise DemoRefused(
+            f"orderhub demo will not use {make_url(database_url).database}: it holds data "
+            "that is not the demo's; give it an empty database"
+        )
 
 
 def _progress(stack: Stack, started: float) -> Table:
@@ -343,18 +399,74 @@ def _progress(stack: Stack, started: float) -> Table:
     return table
 
 
+def _line(stack: Stack, started: float) -> str:
+    """One plain progress line, for output that is not a terminal."""
+    summary = stack.summary()
+    return (
+        f"{time.monotonic() - started:.0f}s: placed {summary['placed']}, "
+        f"received {summary['received']}, at warehouse {summary['pushed_to_warehouse']}, "
+        f"shipped {summary['shipped']}, confirmed {summary['confirmed_to_channel']}, "
+        f"held {summary['held']}, exceptions {summary['exceptions']}, "
+        f"oversold {summary['oversold']}"
+    )
+
+
+class _Report:
+    """Progress as a live table on a terminal, or a plain line every few seconds when the
+    output goes to a file or a pipe; and one line when every order has settled."""
+
+    EVERY = 2.0
+
+    def __init__(self, stack: Stack, started: float, console: Console) -> None:
+        self.stack, self.started, self.console = stack, started, console
+        self.live = (
+            Live(_progress(stack, started), console=console, refresh_per_second=4)
+            if console.is_terminal
+            else None
+        )
+        self.printed = 0.0
+        self.settled_said = False
+
+    def __enter__(self) -> _Report:
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def tick(self, *, force: bool = False) -> None:
+        if self.live is not None:
+            self.live.update(_progress(self.stack, self.started))
+        elif force or time.monotonic() - self.printed >= self.EVERY:
+            self.printed = time.monotonic()
+            self.console.print(_line(self.stack, self.started))
+
+    def settled(self, *, exiting: bool) -> None:
+        if self.settled_said:
+            return
+        self.settled_said = True
+        self.tick(force=True)
+        then = "" if exiting else "; the hub keeps running, Ctrl-C stops it"
+        self.console.print(
+            f"all {self.stack.placed()} orders settled after "
+            f"{time.monotonic() - self.started:.0f}s{then}"
+        )
+
+
 def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None) -> dict[str, Any]:
     """Place orders at a steady rate, show progress, and return the summary."""
     stack = Stack(
         _demo_settings(),
         StackOptions(shops=options.shops, skus=options.skus, stock=options.stock),
     ).start()
-    console = Console(stderr=True, quiet=options.quiet)
+    console = Console(stderr=True, quiet=options.quiet, soft_wrap=True)
     rng = random.Random(7)
     started = time.monotonic()
     codes = list(stack.shops)
     try:
-        with Live(_progress(stack, started), console=console, refresh_per_second=4) as live:
+        with _Report(stack, started, console) as report:
             for i in range(options.orders):
                 due = started + i / options.rate
                 while time.monotonic() < due:
@@ -363,23 +475,28 @@ def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None)
                 shop = stack.shops[codes[i % len(codes)]]
                 shop.place_order({"lines": [{"sku": sku, "quantity": 1}]})
                 if i % 10 == 0:
-                    live.update(_progress(stack, started))
+                    report.tick()
             deadline = time.monotonic() + 120 + options.orders / 50
             try:
-                while not options.exit_when_done or not stack.settled():
+                while True:
                     if on_tick:
                         on_tick()
-                    live.update(_progress(stack, started))
+                    report.tick()
+                    if stack.settled():
+                        # The pull is the safety net under webhooks: nothing may be missing.
+                        for code in codes:
+                            pull_orders(stack.hub, code)
+                        if stack.settled():
+                            report.settled(exiting=options.exit_when_done)
+                            if options.exit_when_done:
+                                break
                     if options.exit_when_done and time.monotonic() > deadline:
+                        console.print("stopped waiting: some orders have not settled")
                         break
                     time.sleep(0.25)
             except KeyboardInterrupt:
                 pass
-            for code in codes:
-                pull_orders(stack.hub, code)
-            while options.exit_when_done and not stack.settled() and time.monotonic() < deadline:
-                time.sleep(0.25)
-            live.update(_progress(stack, started))
+            report.tick(force=True)
         summary = stack.summary()
         summary["seconds"] = round(time.monotonic() - started, 2)
         summary["database"] = stack.settings.database_url

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -341,6 +342,15 @@ class OutboxRepository:
         c = t.outbox_jobs.c
         rows = self.conn.execute(select(c.kind, c.status, func.count()).group_by(c.kind, c.status))
         return {(kind, status): n for kind, status, n in rows.all()}
+
+    def busy_count(self, *, excluding: Sequence[str] = ()) -> int:
+        """Jobs pending or running, leaving out the given kinds (periodic housekeeping)."""
+        self.flush()
+        c = t.outbox_jobs.c
+        query = select(func.count()).where(c.status.in_(["pending", "running"]))
+        if excluding:
+            query = query.where(c.kind.not_in(list(excluding)))
+        return int(self.conn.execute(query).scalar_one())
 
     def pending_count(self) -> int:
         self.flush()
