@@ -454,7 +454,7 @@ def drain(server: Server, timeout: float = 60.0) -> None:
                 timeout=10,
             )
             reply.raise_for_status()
-            busy += len(reply.json())
+            busy += int(reply.json()["total"])
         if busy == 0:
             return
         time.sleep(0.2)

@@ -175,7 +175,8 @@ def test_an_unknown_sku_is_listed_as_an_exception_a_person_can_act_on(
         order = api.get(f"/api/v1/orders/{order_id}")
 
     assert exceptions.status_code == 200
-    [exception] = exceptions.json()
+    assert exceptions.json()["total"] == 1
+    [exception] = exceptions.json()["items"]
     assert (exception["code"], exception["order_id"], exception["status"]) == (
         "unknown_sku",
         order_id,

@@ -251,7 +251,9 @@ def test_a_held_order_shows_why_in_the_shops_own_words(
         database_url, ["exceptions", "list", "--json"], ["orders", "show", order_id]
     )
 
-    [exception] = json.loads(succeeded(exceptions))
+    listed = json.loads(succeeded(exceptions))
+    assert listed["total"] == 1
+    [exception] = listed["items"]
     assert (exception["code"], exception["order_id"]) == ("line_without_sku", order_id)
     assert "exception [open] line_without_sku: line 'Gift wrap [/b]' has no SKU" in succeeded(shown)
 
@@ -317,11 +319,11 @@ def test_a_dead_job_is_listed_and_retry_queues_it_again(
         database_url, ["jobs", "list", "--json"], ["jobs", "retry", str(job.id)]
     )
 
-    assert [(j["id"], j["kind"], j["last_error"]) for j in dead] == [
+    assert [(j["id"], j["kind"], j["last_error"]) for j in dead["items"]] == [
         (job.id, "shop.pull", "shop unreachable")
     ]
     assert f"job {job.id} queued again" in succeeded(retried)
-    [again] = [j for j in json.loads(succeeded(every)) if j["id"] == job.id]
+    [again] = [j for j in json.loads(succeeded(every))["items"] if j["id"] == job.id]
     assert (again["status"], again["attempts"], again["last_error"]) == ("pending", 0, None)
     [line] = refused(retried_twice)
     assert f"job {job.id} is not dead-lettered" in line

@@ -88,10 +88,11 @@ def test_an_operator_fixes_a_phone_from_the_command_line(hub: Hub, database_url:
     )
 
     assert shown.returncode == 0, shown.stderr
-    assert "actions: fix_address, cancel" in shown.stdout
+    assert "actions: fix_address, cancel, dismiss" in shown.stdout
     assert (wrong.returncode, wrong.stderr.strip()) == (
         2,
-        "orderhub: 'map_sku' does not resolve missing_phone; allowed: fix_address, cancel",
+        "orderhub: 'map_sku' does not resolve this missing_phone; "
+        "allowed: fix_address, cancel, dismiss",
     )
     assert fixed.returncode == 0, fixed.stderr
     assert f"order routed again; order {held.order_id} is reserved" in fixed.stdout

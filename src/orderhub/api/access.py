@@ -49,6 +49,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/exceptions/{exception_id}"): P.EXCEPTIONS_READ,
     ("POST", "/api/v1/exceptions/{exception_id}/replay"): P.EXCEPTIONS_RESOLVE,
     ("POST", "/api/v1/exceptions/{exception_id}/resolve"): P.EXCEPTIONS_RESOLVE,
+    ("POST", "/api/v1/exceptions/resolve"): P.EXCEPTIONS_RESOLVE,
     ("GET", "/api/v1/alerts"): P.ALERTS_READ,
     ("GET", "/api/v1/jobs"): P.JOBS_READ,
     ("POST", "/api/v1/jobs/{job_id}/retry"): P.JOBS_RETRY,

@@ -33,7 +33,7 @@ from orderhub.services import queries
 from orderhub.services.accounts import AccessDenied
 from orderhub.services.alerts import alert_list
 from orderhub.services.audit import connection_snapshot, record_change, record_connection_change
-from orderhub.services.exceptions import replay_exception, resolve_exception
+from orderhub.services.exceptions import replay_exception, resolve_by_code, resolve_exception
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
 from orderhub.services.inventory import adjust_stock, replenishment
@@ -62,6 +62,12 @@ class Resolution(BaseModel):
     receiver: dict[str, str] = Field(default_factory=dict)
     skus: dict[str, str] = Field(default_factory=dict)
     note: str = ""
+
+
+class BulkResolution(Resolution):
+    """The same resolution for every open exception of one code."""
+
+    code: str = Field(min_length=1, max_length=64)
 
 
 class Adjustment(BaseModel):
@@ -187,24 +193,57 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/api/v1/exceptions", tags=["exceptions"])
     def list_exceptions(
-        status: str | None = "open",
-        code: str | None = None,
+        status: Annotated[str | None, Query(max_length=16)] = "open",
+        code: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict[str, Any]]:
-        rows = queries.exception_list(hub, status=status, code=code, limit=limit)
-        return [{**r.__dict__, "created_at": r.created_at.isoformat()} for r in rows]
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> dict[str, Any]:
+        """Newest first; `total` counts them all, `limit` and `offset` page through."""
+        page = queries.exception_list(
+            hub, status=None if status == "all" else status, code=code, limit=limit, offset=offset
+        )
+        items = [
+            {
+                **r.__dict__,
+                "created_at": r.created_at.isoformat(),
+                "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
+            }
+            for r in page.items
+        ]
+        return {"total": page.total, "limit": limit, "offset": offset, "items": items}
 
     @app.get("/api/v1/exceptions/{exception_id}", tags=["exceptions"])
     def get_exception(exception_id: str) -> dict[str, Any]:
         return queries.exception_view(hub, exception_id)
 
+    @app.post("/api/v1/exceptions/resolve", tags=["exceptions"])
+    def resolve_all(body: BulkResolution, request: Request) -> dict[str, Any]:
+        """Act on every open exception of one code, e.g. map a SKU and replay every order
+        it held; those that cannot be resolved are listed with the reason."""
+        bulk = resolve_by_code(
+            hub,
+            body.code,
+            body.action,
+            receiver=body.receiver,
+            skus=body.skus,
+            note=body.note,
+            by=principal(request).name,
+        )
+        return {
+            "code": bulk.code,
+            "action": bulk.action,
+            "resolved": [asdict(r) for r in bulk.results],
+            "refused": [{"exception_id": i, "message": m} for i, m in bulk.refused],
+        }
+
     @app.post("/api/v1/exceptions/{exception_id}/replay", tags=["exceptions"])
-    def replay(exception_id: str) -> dict[str, Any]:
-        """After the cause is fixed: replay the order, payload or job it stopped."""
-        return asdict(replay_exception(hub, exception_id))
+    def replay(exception_id: str, request: Request) -> dict[str, Any]:
+        """After the cause is fixed: replay the order, payload or job it stopped; a second
+        replay changes nothing and names what is open about it now."""
+        return asdict(replay_exception(hub, exception_id, by=principal(request).name))
 
     @app.post("/api/v1/exceptions/{exception_id}/resolve", tags=["exceptions"])
-    def resolve(exception_id: str, body: Resolution) -> dict[str, Any]:
+    def resolve(exception_id: str, body: Resolution, request: Request) -> dict[str, Any]:
         """Act on the exception (one of its `actions`), then replay what it stopped."""
         return asdict(
             resolve_exception(
@@ -214,6 +253,7 @@ def create_app(hub: Hub) -> FastAPI:
                 receiver=body.receiver,
                 skus=body.skus,
                 note=body.note,
+                by=principal(request).name,
             )
         )
 
@@ -235,11 +275,15 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/api/v1/jobs", tags=["jobs"])
     def list_jobs(
-        status: str | None = None,
-        kind: str | None = None,
+        status: Annotated[str | None, Query(max_length=16)] = None,
+        kind: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    ) -> list[dict[str, Any]]:
-        return [r.__dict__ for r in queries.job_list(hub, status=status, kind=kind, limit=limit)]
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> dict[str, Any]:
+        """Newest first; `total` counts them all, `limit` and `offset` page through."""
+        page = queries.job_list(hub, status=status, kind=kind, limit=limit, offset=offset)
+        items = [r.__dict__ for r in page.items]
+        return {"total": page.total, "limit": limit, "offset": offset, "items": items}
 
     @app.post("/api/v1/jobs/{job_id}/retry", tags=["jobs"])
     def retry(job_id: int) -> dict[str, Any]:

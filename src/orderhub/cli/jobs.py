@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from orderhub.cli._common import JsonFlag, open_hub, out, print_json
+from orderhub.cli.exceptions import LimitOption, OffsetOption, page_data
 from orderhub.domain.errors import OrderhubError
 
 app = typer.Typer(no_args_is_help=True, help="Outbound calls queued, retried or dead.")
@@ -16,19 +17,22 @@ app = typer.Typer(no_args_is_help=True, help="Outbound calls queued, retried or 
 @app.command("list")
 def jobs_list(
     status: Annotated[str | None, typer.Option(help="pending, running, done or dead.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. node.push.")] = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
     json_out: JsonFlag = False,
 ) -> None:
-    """Outbox jobs, newest first."""
+    """Outbox jobs, newest first, a page at a time, with how many there are in all."""
     from orderhub.services.queries import job_list
 
     hub = open_hub()
-    rows = job_list(hub, status=status)
+    page = job_list(hub, status=status, kind=kind, limit=limit, offset=offset)
     hub.close()
     if json_out:
-        print_json([r.__dict__ for r in rows])
+        print_json(page_data(page, [r.__dict__ for r in page.items]))
         return
     table = Table("id", "kind", "status", "attempts", "order", "last error")
-    for r in rows:
+    for r in page.items:
         table.add_row(
             str(r.id),
             r.kind,
@@ -38,6 +42,8 @@ def jobs_list(
             r.last_error or "",
         )
     out.print(table)
+    more = page.offset + len(page.items) < page.total
+    out.print(page.shown + (f"; --offset {page.offset + len(page.items)} for more" if more else ""))
 
 
 @app.command("retry")

@@ -27,6 +27,7 @@ class Action(StrEnum):
     RELEASE = "release"  # a person decided the hold can go: close it and route again
     RETRY = "retry"  # replay the stored payload or the dead job after a fix elsewhere
     CANCEL = "cancel"  # stop the order in the hub and give back its stock
+    DISMISS = "dismiss"  # close it with a reason a person gives, which is kept
 
 
 # Receiver fields a person may set with `fix_address`.
@@ -102,26 +103,34 @@ def remedy(code: str) -> Remedy:
     return CATALOG.get(code, _DEFAULT)
 
 
-def allowed_actions(code: str) -> tuple[Action, ...]:
-    return remedy(code).actions
+_NEED_AN_ORDER = frozenset({Action.FIX_ADDRESS, Action.MAP_SKU, Action.RELEASE, Action.CANCEL})
+
+
+def allowed_actions(code: str, *, about_order: bool = True) -> tuple[Action, ...]:
+    """The actions that close an exception of this code; `dismiss` closes every one.
+
+    Actions that change an order are offered only when the exception is about one.
+    """
+    actions = [a for a in remedy(code).actions if about_order or a not in _NEED_AN_ORDER]
+    return (*actions, Action.DISMISS)
 
 
 class ActionNotAllowed(OrderhubError):
     """This action does not resolve this kind of exception."""
 
-    def __init__(self, code: str, action: str) -> None:
+    def __init__(self, code: str, action: str, *, about_order: bool = True) -> None:
         self.code = code
         self.action = action
-        allowed = ", ".join(allowed_actions(code))
-        super().__init__(f"{action!r} does not resolve {code}; allowed: {allowed}")
+        allowed = ", ".join(allowed_actions(code, about_order=about_order))
+        super().__init__(f"{action!r} does not resolve this {code}; allowed: {allowed}")
 
 
-def check_action(code: str, action: str) -> Action:
+def check_action(code: str, action: str, *, about_order: bool = True) -> Action:
     """The action, when it resolves this code; ActionNotAllowed otherwise."""
     try:
         chosen = Action(action)
     except ValueError:
-        raise ActionNotAllowed(code, action) from None
-    if chosen not in allowed_actions(code):
-        raise ActionNotAllowed(code, action)
+        raise ActionNotAllowed(code, action, about_order=about_order) from None
+    if chosen not in allowed_actions(code, about_order=about_order):
+        raise ActionNotAllowed(code, action, about_order=about_order)
     return chosen

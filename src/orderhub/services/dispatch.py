@@ -65,6 +65,24 @@ def dispatch_order(
             created.append(joined)
             continue
         dispatch_id = f"{order.id}-{n}" if split else order.id
+        delay = merge_window if merge_key is not None and not split else 0.0
+        earlier = uow.dispatches.get(dispatch_id, for_update=True)
+        if earlier is not None and earlier.status == "failed" and earlier.node == node:
+            # Routed again after the node refused it: the same code, sent again.
+            uow.dispatches.reopen(dispatch_id, rows)
+            if not uow.outbox.revive(f"push:{dispatch_id}", delay=delay):
+                uow.outbox.add(
+                    JOB_NODE_PUSH,
+                    {"dispatch_id": dispatch_id},
+                    key=f"push:{dispatch_id}",
+                    order_id=order.id,
+                    delay=delay,
+                )
+            uow.orders.trace(order.id, "push", "again", f"{dispatch_id} sent to {node} again")
+            created.append(dispatch_id)
+            continue
+        if earlier is not None:
+            dispatch_id = uow.dispatches.free_id(order.id)
         uow.dispatches.create(
             dispatch_id,
             node=node,
@@ -78,7 +96,7 @@ def dispatch_order(
             {"dispatch_id": dispatch_id},
             key=f"push:{dispatch_id}",
             order_id=order.id,
-            delay=merge_window if merge_key is not None and not split else 0.0,
+            delay=delay,
         )
         created.append(dispatch_id)
     return created
@@ -118,8 +136,7 @@ def send_again(uow: UnitOfWork, order: Order, stopped: Dispatch, kind: str) -> N
     line_ids = [line.line_id for line in stopped.lines if line.order_id == order.id]
     order.move_to(OrderStatus.RESERVED)
     uow.orders.set_status(order)
-    n = len(uow.dispatches.of_order(order.id)) + 1
-    dispatch_id = f"{order.id}-r{n}"
+    dispatch_id = uow.dispatches.free_id(order.id)
     lines = {line.line_id: line for line in order.lines}
     uow.dispatches.create(
         dispatch_id,

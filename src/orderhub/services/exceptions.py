@@ -2,8 +2,11 @@
 the order (or the stored payload, or the dead job) from where it stopped.
 
 `resolve_exception` carries out one of the actions the exception catalogue allows for
-the exception's code (fix the address, map the SKU, release, retry, cancel) in one
-transaction, then replays.
+the exception's code (fix the address, map the SKU, release, retry, cancel, or dismiss
+with a reason) in one transaction, then replays. Replaying or resolving an exception a
+second time changes nothing and says so; whatever the replay left open about the same
+order, payload or job is named as its successor. `resolve_by_code` does the same for
+every open exception of one code.
 """
 
 from __future__ import annotations
@@ -21,17 +24,46 @@ from orderhub.services.pipeline import route, schedule_stock_push
 from orderhub.store.records import ExceptionRecord
 from orderhub.store.uow import UnitOfWork
 
-__all__ = ["Replayed", "replay_exception", "replay_order", "resolve_exception"]
+__all__ = [
+    "Bulk",
+    "Replayed",
+    "replay_exception",
+    "replay_order",
+    "resolve_by_code",
+    "resolve_exception",
+]
 
 
 @dataclass(frozen=True)
 class Replayed:
-    """What a replay did, in words, and where the order stands now."""
+    """What a replay did, in words, where the order stands now, and the exceptions now
+    open about the same order, payload or job (the successors of this one)."""
 
     exception_id: str
     outcome: str
     order_id: str | None = None
     status: str | None = None
+    now_open: tuple[str, ...] = ()
+
+
+def _with_successors(hub: Hub, record: ExceptionRecord, result: Replayed) -> Replayed:
+    with hub.reader() as uow:
+        left = uow.exceptions.open_about(
+            order_id=record.order_id, inbox_id=record.inbox_id, job_id=record.job_id
+        )
+        order = uow.orders.find(record.order_id) if record.order_id else None
+    return Replayed(
+        result.exception_id,
+        result.outcome,
+        result.order_id or (order.id if order else None),
+        result.status or (order.status.value if order else None),
+        tuple(x.id for x in left if x.id != record.id),
+    )
+
+
+def _already(hub: Hub, record: ExceptionRecord) -> Replayed:
+    how = f": {record.resolution}" if record.resolution else ""
+    return _with_successors(hub, record, Replayed(record.id, f"already resolved{how}"))
 
 
 def replay_order(hub: Hub, order_id: str) -> str:
@@ -56,30 +88,37 @@ def replay_order(hub: Hub, order_id: str) -> str:
         return order.status.value
 
 
-def replay_exception(hub: Hub, exception_id: str) -> Replayed:
+def replay_exception(hub: Hub, exception_id: str, *, by: str = "") -> Replayed:
     """Replay whatever the exception stopped: a held order, an unreadable payload, a
-    dead job. An exception that stopped nothing is simply closed."""
+    dead job. An exception that stopped nothing is simply closed; one already closed is
+    left as it is."""
     with hub.reader() as uow:
         record: ExceptionRecord = uow.exceptions.get(exception_id)
-        if record.status != "open":
-            raise OrderhubError(f"exception {exception_id} is already resolved")
         order = uow.orders.find(record.order_id) if record.order_id else None
+    if record.status != "open":
+        return _already(hub, record)
     if record.job_id is not None:
         with hub.uow() as uow:
             requeued = uow.outbox.requeue(record.job_id)
-            uow.exceptions.resolve(exception_id)
+            uow.exceptions.resolve(exception_id, resolution="retry: job queued again", by=by)
             uow.commit()
-        return Replayed(exception_id, "job queued again" if requeued else "closed", record.order_id)
+        outcome = "job queued again" if requeued else "closed (the job is no longer dead)"
+        return _with_successors(hub, record, Replayed(exception_id, outcome, record.order_id))
     if order is not None and order.status is OrderStatus.HELD:
         status = replay_order(hub, order.id)
-        return Replayed(exception_id, "order routed again", order.id, status)
+        result = Replayed(exception_id, "order routed again", order.id, status)
+        return _with_successors(hub, record, result)
     if order is None and record.inbox_id:
-        order_id = replay_inbox(hub, record.inbox_id)
-        return Replayed(exception_id, "payload mapped again", order_id)
+        with hub.reader() as uow:
+            failed = uow.inbox.get(record.inbox_id).status == "failed"
+        if failed:
+            order_id = replay_inbox(hub, record.inbox_id)
+            result = Replayed(exception_id, "payload mapped again", order_id)
+            return _with_successors(hub, record, result)
     with hub.uow() as uow:
-        uow.exceptions.resolve(exception_id)
+        uow.exceptions.resolve(exception_id, resolution="retry: nothing was stopped", by=by)
         uow.commit()
-    return Replayed(exception_id, "closed", record.order_id, order.status if order else None)
+    return _with_successors(hub, record, Replayed(exception_id, "closed", record.order_id))
 
 
 _CANCELLABLE = (OrderStatus.RECEIVED, OrderStatus.HELD, OrderStatus.RESERVED)
@@ -93,21 +132,25 @@ def resolve_exception(
     receiver: Mapping[str, str] | None = None,
     skus: Mapping[str, str] | None = None,
     note: str = "",
+    by: str = "",
 ) -> Replayed:
     """Carry out `action` for an open exception, then replay what it stopped.
 
     `receiver` sets fields for `fix_address` (`{"phone": "13812348000"}`; a
-    `receiver.` prefix is allowed); `skus` maps channel SKUs to ours for `map_sku`.
-    An action the catalogue does not allow for the code raises ActionNotAllowed.
+    `receiver.` prefix is allowed); `skus` maps channel SKUs to ours for `map_sku`;
+    `dismiss` needs the reason in `note`. An action the catalogue does not allow for the
+    code raises ActionNotAllowed; an exception already closed is left as it is.
     """
     with hub.reader() as uow:
         record = uow.exceptions.get(exception_id)
     if record.status != "open":
-        raise OrderhubError(f"exception {exception_id} is already resolved")
-    chosen = check_action(record.code, action)
+        return _already(hub, record)
+    chosen = check_action(record.code, action, about_order=record.order_id is not None)
     why = f" ({note})" if note else ""
+    if chosen is Action.DISMISS:
+        return _dismiss(hub, record, note, by)
     if chosen is Action.RETRY:
-        return replay_exception(hub, exception_id)
+        return replay_exception(hub, exception_id, by=by)
     if record.order_id is None:
         raise OrderhubError(f"exception {exception_id} is about no order; {chosen} needs one")
     with hub.uow() as uow:
@@ -116,6 +159,7 @@ def resolve_exception(
             if order.status not in _CANCELLABLE:
                 raise IllegalTransition(order.id, order.status, OrderStatus.CANCELLED)
             window = hub.settings.stock_push_window
+            uow.exceptions.resolve(exception_id, resolution=f"cancel{why}", by=by)
             finish_cancel(uow, order, reason=f"cancelled by a person{why}", window=window)
             uow.commit()
             return Replayed(exception_id, "order cancelled", order.id, order.status.value)
@@ -130,12 +174,71 @@ def resolve_exception(
             uow.orders.trace(order.id, "resolve", "ok", f"hold released by a person{why}")
         uow.commit()
     if order.status is OrderStatus.HELD:
-        return replay_exception(hub, exception_id)
+        return replay_exception(hub, exception_id, by=by)
     # Nothing is stopped (a warning on an order that moves on): the exception just closes.
     with hub.uow() as uow:
-        uow.exceptions.resolve(exception_id)
+        uow.exceptions.resolve(exception_id, resolution=f"{chosen}{why}", by=by)
         uow.commit()
-    return Replayed(exception_id, "closed", order.id, order.status.value)
+    return _with_successors(hub, record, Replayed(exception_id, "closed", order.id))
+
+
+def _dismiss(hub: Hub, record: ExceptionRecord, reason: str, by: str) -> Replayed:
+    """Close an exception without acting; the reason is kept beside it."""
+    if not reason.strip():
+        raise OrderhubError("dismiss needs a reason (--note), which is kept with the exception")
+    with hub.uow() as uow:
+        uow.exceptions.resolve(record.id, resolution=f"dismissed: {reason.strip()}", by=by)
+        if record.order_id:
+            uow.orders.trace(record.order_id, "resolve", "ok", f"{record.code} dismissed")
+        uow.commit()
+    result = _with_successors(hub, record, Replayed(record.id, "dismissed"))
+    if result.status == OrderStatus.HELD.value and not result.now_open:
+        return Replayed(
+            result.exception_id,
+            "dismissed; the order is still held: release or cancel it",
+            result.order_id,
+            result.status,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Bulk:
+    """What resolving every open exception of one code did."""
+
+    code: str
+    action: str
+    results: tuple[Replayed, ...]
+    refused: tuple[tuple[str, str], ...]  # (exception id, why)
+
+
+def resolve_by_code(
+    hub: Hub,
+    code: str,
+    action: str,
+    *,
+    receiver: Mapping[str, str] | None = None,
+    skus: Mapping[str, str] | None = None,
+    note: str = "",
+    by: str = "",
+    limit: int = 10_000,
+) -> Bulk:
+    """Resolve every open exception of `code` with the same action, e.g. map one SKU and
+    replay the orders it held. Each is its own transaction; one that cannot be resolved
+    is listed with its reason and the rest go on."""
+    with hub.reader() as uow:
+        open_ids = [x.id for x in uow.exceptions.search(status="open", code=code, limit=limit)]
+    results, refused = [], []
+    for exception_id in reversed(open_ids):  # oldest first
+        try:
+            results.append(
+                resolve_exception(
+                    hub, exception_id, action, receiver=receiver, skus=skus, note=note, by=by
+                )
+            )
+        except OrderhubError as exc:
+            refused.append((exception_id, str(exc)))
+    return Bulk(code, action, tuple(results), tuple(refused))
 
 
 def _fix_address(uow: UnitOfWork, order: Order, fields: Mapping[str, str], why: str) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
-from orderhub.domain.exceptions_catalog import remedy
+from orderhub.domain.exceptions_catalog import allowed_actions, remedy
 from orderhub.domain.masking import mask_address, mask_email, mask_name, mask_phone
 from orderhub.domain.order import Order
 from orderhub.services.hub import Hub
@@ -14,6 +14,7 @@ from orderhub.store.outbox import JobRow
 from orderhub.store.records import ExceptionRecord
 
 __all__ = [
+    "Page",
     "exception_list",
     "exception_view",
     "hub_stats",
@@ -26,6 +27,9 @@ __all__ = [
     "retry_job",
     "stock_view",
 ]
+
+
+T = TypeVar("T")
 
 
 def mask_order(order: Order) -> Order:
@@ -63,30 +67,80 @@ def order_list(
         return uow.orders.summaries(status=status, shop=shop, limit=limit, after=after)
 
 
+class Page(list[T]):
+    """One page of a list (it is the list of its items), with the total it was cut from."""
+
+    def __init__(self, items: list[T], total: int, limit: int, offset: int) -> None:
+        super().__init__(items)
+        self.total = total
+        self.limit = limit
+        self.offset = offset
+
+    @property
+    def items(self) -> list[T]:
+        return list(self)
+
+    @property
+    def shown(self) -> str:
+        """`showing 101–200 of 400`, for the command line."""
+        if not self:
+            return f"none shown of {self.total}"
+        return f"showing {self.offset + 1}–{self.offset + len(self)} of {self.total}"
+
+
 def exception_list(
-    hub: Hub, *, status: str | None = "open", code: str | None = None, limit: int = 100
-) -> list[ExceptionRecord]:
+    hub: Hub,
+    *,
+    status: str | None = "open",
+    code: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[ExceptionRecord]:
     with hub.reader() as uow:
-        return uow.exceptions.search(status=status, code=code, limit=limit)
+        rows = uow.exceptions.search(status=status, code=code, limit=limit, offset=offset)
+        total = uow.exceptions.count(status=status, code=code)
+    return Page(rows, total, limit, offset)
 
 
 def exception_view(hub: Hub, exception_id: str) -> dict[str, Any]:
-    """An exception with what resolves it: a hint, and the actions `resolve` accepts."""
+    """An exception with what resolves it: a hint, and the actions `resolve` accepts; a
+    closed one says how it was closed and what is open about the same thing now."""
     with hub.reader() as uow:
         record = uow.exceptions.get(exception_id)
-    return {
+        successors = (
+            []
+            if record.status == "open"
+            else uow.exceptions.open_about(
+                order_id=record.order_id, inbox_id=record.inbox_id, job_id=record.job_id
+            )
+        )
+    view = {
         **record.__dict__,
         "created_at": record.created_at.isoformat(),
+        "resolved_at": record.resolved_at.isoformat() if record.resolved_at else None,
         "action": remedy(record.code).hint,
-        "actions": [str(a) for a in remedy(record.code).actions],
+        "actions": [
+            str(a) for a in allowed_actions(record.code, about_order=record.order_id is not None)
+        ],
     }
+    if record.status != "open":
+        view["actions"] = []
+        view["now_open"] = [x.id for x in successors]
+    return view
 
 
 def job_list(
-    hub: Hub, *, status: str | None = None, kind: str | None = None, limit: int = 50
-) -> list[JobRow]:
+    hub: Hub,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[JobRow]:
     with hub.reader() as uow:
-        return uow.outbox.search(status=status, kind=kind, limit=limit)
+        rows = uow.outbox.search(status=status, kind=kind, limit=limit, offset=offset)
+        total = uow.outbox.count(status=status, kind=kind)
+    return Page(rows, total, limit, offset)
 
 
 def retry_job(hub: Hub, job_id: int) -> bool:

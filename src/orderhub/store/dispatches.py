@@ -202,6 +202,35 @@ class DispatchRepository:
         found = [self.get(r.dispatch_id) for r in ids]
         return sorted((d for d in found if d is not None), key=lambda d: (d.created_at, d.id))
 
+    def reopen(self, dispatch_id: str, lines: Sequence[tuple[str, str, str, int]]) -> None:
+        """A failed dispatch sent again under the same code, with the order's lines now:
+        the node sees one order, however often a person retries it."""
+        self.flush()
+        c = t.dispatch_lines.c
+        self.conn.execute(delete(t.dispatch_lines).where(c.dispatch_id == dispatch_id))
+        self.conn.execute(insert(t.dispatch_lines), self._line_rows(dispatch_id, lines, first_no=1))
+        self.conn.execute(
+            update(t.dispatches)
+            .where(t.dispatches.c.id == dispatch_id)
+            .values(status="pending", created_at=datetime.now(UTC))
+        )
+
+    def free_id(self, order_id: str) -> str:
+        """The next dispatch code for an order sent again elsewhere: `ORDER-rN`."""
+        self.flush()
+        taken = set(
+            self.conn.execute(
+                select(t.dispatches.c.id).where(
+                    t.dispatches.c.tenant == self.tenant,
+                    t.dispatches.c.id.startswith(f"{order_id}-r", autoescape=True),
+                )
+            ).scalars()
+        )
+        n = 1
+        while f"{order_id}-r{n}" in taken:
+            n += 1
+        return f"{order_id}-r{n}"
+
     def remove_order(self, dispatch_id: str, order_id: str) -> int:
         """Take an order's lines out of a pending dispatch; the lines left."""
         self.flush()

@@ -298,9 +298,32 @@ class OutboxRepository:
         self._attempt(job, "dead", duration_ms, status_code=status_code, error=error)
 
     def requeue(self, job_id: int) -> bool:
-        """An operator's retry of a dead job: fresh attempts, due now."""
+        """An operator's retry of a dead job: fresh attempts, due now.
+
+        A coalesced job (a stock push) whose newer twin is already pending is not run
+        again: the twin carries the current figure. It is closed as superseded, and the
+        answer is still True, since the effect is on its way.
+        """
         self.flush()
         c = t.outbox_jobs.c
+        row = self.conn.execute(
+            select(c.coalesce_key, c.status).where(c.id == job_id, c.tenant == self.tenant)
+        ).first()
+        if row is None or row.status != "dead":
+            return False
+        if row.coalesce_key is not None:
+            twin = self.conn.execute(
+                select(c.id).where(
+                    c.coalesce_key == row.coalesce_key, c.status == "pending", c.id != job_id
+                )
+            ).scalar()
+            if twin is not None:
+                self.conn.execute(
+                    update(t.outbox_jobs)
+                    .where(c.id == job_id)
+                    .values(status="done", last_error=f"superseded by job {twin}")
+                )
+                return True
         result = self.conn.execute(
             update(t.outbox_jobs)
             .where(c.id == job_id, c.tenant == self.tenant, c.status == "dead")
@@ -310,8 +333,34 @@ class OutboxRepository:
             self.added += 1
         return result.rowcount == 1
 
+    def revive(self, key: str, *, delay: float = 0.0) -> bool:
+        """A finished or dead job of this key queued again with fresh attempts; False when
+        no such job exists (the caller adds one)."""
+        self.flush()
+        c = t.outbox_jobs.c
+        result = self.conn.execute(
+            update(t.outbox_jobs)
+            .where(c.tenant == self.tenant, c.idempotency_key == key)
+            .values(
+                status="pending",
+                attempts=0,
+                run_at=time.time() + delay,
+                last_error=None,
+                locked_by=None,
+                locked_until=None,
+            )
+        )
+        if result.rowcount:
+            self.added += 1
+        return bool(result.rowcount)
+
     def search(
-        self, *, status: str | None = None, kind: str | None = None, limit: int = 50
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> list[JobRow]:
         self.flush()
         c = t.outbox_jobs.c
@@ -320,7 +369,7 @@ class OutboxRepository:
             query = query.where(c.status == status)
         if kind:
             query = query.where(c.kind == kind)
-        rows = self.conn.execute(query.order_by(c.id.desc()).limit(limit))
+        rows = self.conn.execute(query.order_by(c.id.desc()).limit(limit).offset(offset))
         return [
             JobRow(
                 id=r.id,
@@ -335,6 +384,16 @@ class OutboxRepository:
             )
             for r in rows
         ]
+
+    def count(self, *, status: str | None = None, kind: str | None = None) -> int:
+        self.flush()
+        c = t.outbox_jobs.c
+        query = select(func.count()).where(c.tenant == self.tenant)
+        if status:
+            query = query.where(c.status == status)
+        if kind:
+            query = query.where(c.kind == kind)
+        return int(self.conn.execute(query).scalar_one())
 
     def depth(self) -> dict[tuple[str, str], int]:
         """Jobs per (kind, status), for metrics and the demo's progress view."""

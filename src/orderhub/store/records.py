@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
@@ -29,6 +29,9 @@ class ExceptionRecord:
     inbox_id: str | None
     job_id: int | None
     created_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str = ""
+    resolved_by: str = ""
 
 
 class ExceptionRepository:
@@ -102,14 +105,45 @@ class ExceptionRepository:
             ).rowcount
         )
 
-    def resolve(self, exception_id: str) -> ExceptionRecord:
+    def resolve(self, exception_id: str, *, resolution: str = "", by: str = "") -> ExceptionRecord:
+        """Close one exception, keeping how (an action, or a person's reason) and by whom."""
         record = self.get(exception_id)
         self.conn.execute(
             update(t.exceptions)
-            .where(t.exceptions.c.id == exception_id)
-            .values(status="resolved", resolved_at=datetime.now(UTC))
+            .where(t.exceptions.c.id == exception_id, t.exceptions.c.status == "open")
+            .values(
+                status="resolved",
+                resolved_at=datetime.now(UTC),
+                resolution=resolution[:2000],
+                resolved_by=by[:100],
+            )
         )
         return record
+
+    def open_about(
+        self, *, order_id: str | None, inbox_id: str | None, job_id: int | None
+    ) -> list[ExceptionRecord]:
+        """The open exceptions about the same order, payload or job: what a replay left."""
+        c = t.exceptions.c
+        about = []
+        if order_id:
+            about.append(c.order_id == order_id)
+        if inbox_id:
+            about.append(c.inbox_id == inbox_id)
+        if job_id is not None:
+            about.append(c.job_id == job_id)
+        if not about:
+            return []
+        return self._select(c.status == "open", or_(*about))
+
+    def count(self, *, status: str | None = "open", code: str | None = None) -> int:
+        c = t.exceptions.c
+        query = select(func.count()).where(c.tenant == self.tenant)
+        if status:
+            query = query.where(c.status == status)
+        if code:
+            query = query.where(c.code == code)
+        return int(self.conn.execute(query).scalar_one())
 
     def get(self, exception_id: str) -> ExceptionRecord:
         rows = self._select(t.exceptions.c.id == exception_id)
@@ -118,7 +152,12 @@ class ExceptionRepository:
         return rows[0]
 
     def search(
-        self, *, status: str | None = "open", code: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = "open",
+        code: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[ExceptionRecord]:
         c = t.exceptions.c
         conditions = []
@@ -126,7 +165,7 @@ class ExceptionRepository:
             conditions.append(c.status == status)
         if code:
             conditions.append(c.code == code)
-        return self._select(*conditions, limit=limit)
+        return self._select(*conditions, limit=limit, offset=offset)
 
     def count_open(self) -> int:
         c = t.exceptions.c
@@ -136,13 +175,16 @@ class ExceptionRepository:
             ).scalar_one()
         )
 
-    def _select(self, *conditions: ColumnElement[bool], limit: int = 100) -> list[ExceptionRecord]:
+    def _select(
+        self, *conditions: ColumnElement[bool], limit: int = 100, offset: int = 0
+    ) -> list[ExceptionRecord]:
         c = t.exceptions.c
         rows = self.conn.execute(
             select(t.exceptions)
             .where(c.tenant == self.tenant, *conditions)
             .order_by(c.created_at.desc(), c.id.desc())
             .limit(limit)
+            .offset(offset)
         )
         return [
             ExceptionRecord(
@@ -157,6 +199,9 @@ class ExceptionRepository:
                 inbox_id=r.inbox_id,
                 job_id=r.job_id,
                 created_at=r.created_at,
+                resolved_at=r.resolved_at,
+                resolution=r.resolution,
+                resolved_by=r.resolved_by,
             )
             for r in rows
         ]

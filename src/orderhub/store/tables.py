@@ -352,6 +352,8 @@ exceptions = Table(
     Column("status", String(16), nullable=False, server_default="open"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("resolved_at", UtcDateTime, nullable=True),
+    Column("resolution", Text, nullable=False, server_default=""),
+    Column("resolved_by", String(100), nullable=False, server_default=""),
     Index("ix_exceptions_open", "tenant", "status"),
     Index("ix_exceptions_order", "order_id"),
 )
