@@ -15,7 +15,8 @@ import pytest
 
 from orderhub.demo import Stack
 from orderhub.sandbox.shopify import ShopifyEmulator
-from support import CHINESE_RECEIVER, TEST_KEYS, wait_until
+from orderhub.services.audit import list_entries
+from support import CHINESE_RECEIVER, TEST_KEYS, api_token, wait_until
 
 Json = dict[str, Any]
 
@@ -204,15 +205,19 @@ def test_an_order_is_shown_with_personal_data_masked_unless_an_admin_reveals_it(
     )
     order_id = wait_for_status(stack, placed, "completed")
 
-    admin = {"ORDERHUB_ADMIN_TOKEN": "s3cret"}
-    shown, table, no_token, revealed, missing = map(
+    operator = {"ORDERHUB_TOKEN": api_token(stack.hub, "operator")}
+    viewer = {"ORDERHUB_TOKEN": api_token(stack.hub, "viewer")}
+    anything = {"ORDERHUB_TOKEN": "anything", "ORDERHUB_ADMIN_TOKEN": "anything"}
+    shown, table, no_token, revealed, missing, as_viewer, made_up = map(
         finish,
         [
             start_cli(database_url, "orders", "show", order_id, "--json"),
             start_cli(database_url, "orders", "show", order_id),
             start_cli(database_url, "orders", "show", order_id, "--reveal"),
-            start_cli(database_url, "orders", "show", order_id, "--reveal", "--json", env=admin),
+            start_cli(database_url, "orders", "show", order_id, "--reveal", "--json", env=operator),
             start_cli(database_url, "orders", "show", "does-not-exist"),
+            start_cli(database_url, "orders", "show", order_id, "--reveal", env=viewer),
+            start_cli(database_url, "orders", "show", order_id, "--reveal", env=anything),
         ],
     )
 
@@ -230,9 +235,15 @@ def test_an_order_is_shown_with_personal_data_masked_unless_an_admin_reveals_it(
     assert "张三" not in text and "13812348000" not in text
 
     [line] = refused(no_token)
-    assert "--reveal needs ORDERHUB_ADMIN_TOKEN" in line
+    assert "--reveal needs ORDERHUB_TOKEN" in line
     clear = json.loads(succeeded(revealed))
     assert (clear["receiver"]["name"], clear["receiver"]["phone"]) == ("张三", "13812348000")
+    [line] = refused(as_viewer)
+    assert "may not pii.reveal" in line
+    [line] = refused(made_up)
+    assert "the token is not valid" in line
+    [reveal] = [e for e in list_entries(stack.hub) if e.action == "pii.reveal"]
+    assert reveal.actor.startswith("operator-") and reveal.target == f"order:{order_id}"
 
     [line] = refused(missing)
     assert "does-not-exist" in line

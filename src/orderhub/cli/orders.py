@@ -48,17 +48,41 @@ def orders_list(
 @app.command("show")
 def orders_show(
     order_id: Annotated[str, typer.Argument(help="Order id.")],
-    reveal: Annotated[bool, typer.Option(help="Show personal data in clear.")] = False,
+    reveal: Annotated[
+        bool,
+        typer.Option(help="Show personal data in clear: needs ORDERHUB_TOKEN, a personal token."),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """One order with its exceptions and trace; personal data masked unless --reveal."""
+    """One order with its exceptions and trace; personal data masked unless --reveal,
+    which needs the personal token (ORDERHUB_TOKEN) of someone allowed to see it."""
     from orderhub.services.queries import order_view
 
-    if reveal and not os.environ.get("ORDERHUB_ADMIN_TOKEN"):
-        raise OrderhubError("--reveal needs ORDERHUB_ADMIN_TOKEN to be set (admins only)")
+    token = os.environ.get("ORDERHUB_TOKEN", "")
+    if reveal and not token:
+        raise OrderhubError(
+            "--reveal needs ORDERHUB_TOKEN: the personal token of someone allowed to see "
+            "personal data (orderhub tokens create NAME)"
+        )
     hub = open_hub()
-    order: Order = order_view(hub, order_id, reveal=reveal)
-    hub.close()
+    try:
+        if reveal:
+            from orderhub.domain.access import Permission, require
+            from orderhub.services.accounts import principal_for_token
+            from orderhub.services.audit import record_change
+
+            who = principal_for_token(hub, token)
+            require(who, Permission.PII_REVEAL)
+            order: Order = order_view(hub, order_id, reveal=True)
+            if not who.sees_shop(order.shop):
+                raise OrderhubError(f"{who.name} may not see orders of shop {order.shop}")
+            record_change(
+                hub, who, "pii.reveal", f"order:{order.id}", detail="orderhub orders show"
+            )
+        else:
+            order = order_view(hub, order_id, reveal=False)
+    finally:
+        hub.close()
     if json_out:
         print_json(order.model_dump(mode="json"))
         return
