@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from orderhub.config import Settings, load_hub_config
 from orderhub.crypto import Cipher, parse_keys
@@ -32,7 +33,13 @@ def load_cipher(settings: Settings) -> Cipher:
             return Cipher(keys, current)
         except ValueError as exc:
             raise ConfigurationError(f"ORDERHUB_ENCRYPTION_KEYS: {exc}") from exc
-    url = make_url(settings.database_url)
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            f"ORDERHUB_DATABASE_URL {settings.database_url!r} is not a database URL "
+            "(e.g. sqlite:///./orderhub.db or postgresql+psycopg://user@host/db)"
+        ) from exc
     local = url.get_backend_name() == "sqlite" and bool(url.database) and url.database != ":memory:"
     if settings.key_file is not None:
         key_file = settings.key_file

@@ -231,7 +231,12 @@ def load_hub_config(path: Path) -> HubConfig:
     except FileNotFoundError as exc:
         raise ConfigurationError(f"the configuration file {path} does not exist") from exc
     except yaml.YAMLError as exc:
-        raise ConfigurationError(f"the configuration file {path} is not valid YAML") from exc
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "it is not valid YAML"
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigurationError(
+            f"the configuration file {path} is not valid YAML{where}: {problem}"
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
         raise ConfigurationError(f"cannot read the configuration file {path}: {reason}") from exc

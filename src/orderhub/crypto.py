@@ -16,14 +16,24 @@ from collections.abc import Mapping
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from orderhub.domain.errors import ConfigurationError
+
 __all__ = ["Cipher", "DecryptionError", "is_sealed", "parse_keys"]
 
 _PREFIX = "v1"
 _SEALED = b"ohv1:"
 
 
-class DecryptionError(Exception):
-    """A stored value cannot be decrypted with the configured keys."""
+class DecryptionError(ConfigurationError):
+    """A stored value cannot be decrypted with the configured keys: the keys (or the key
+    file) were changed or lost, or the value was altered."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"stored personal data cannot be decrypted: {reason}. Were ORDERHUB_ENCRYPTION_KEYS "
+            "or the key file changed? Restore the key the data was written with."
+        )
+        self.reason = reason
 
 
 class Cipher:

@@ -17,6 +17,7 @@ from orderhub import __version__
 from orderhub.api.access import audit_changes, make_guard, scoped_shop
 from orderhub.api.people import SetupCode, people_routes, principal
 from orderhub.config import NodeConfig, ShopConfig
+from orderhub.crypto import DecryptionError
 from orderhub.domain.access import Forbidden, Permission, may
 from orderhub.domain.errors import (
     ConfigurationError,
@@ -88,6 +89,7 @@ _STATUS: list[tuple[type[OrderhubError], int]] = [
     (InvalidOrder, 422),
     (IllegalTransition, 409),
     (ActionNotAllowed, 409),
+    (DecryptionError, 503),
     (ConfigurationError, 400),
 ]
 

@@ -111,7 +111,9 @@ def main() -> None:
     """Entry point: run the app, turning known errors into one plain sentence."""
     argv = sys.argv[1:]
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            raise SystemExit(code)
         _audit(argv)
     except InvalidOrder as exc:
         err.print("the payload cannot become a valid order:")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orderhub.connectors.base import StockChange
+from orderhub.connectors.base import ConnectorError, StockChange
 from orderhub.domain.alerts import Alert
 from orderhub.domain.errors import OrderhubError
 from orderhub.domain.order import OrderStatus
@@ -205,7 +205,13 @@ def reconcile_node(hub: Hub, node_code: str, *, apply: bool = True) -> list[Diff
         node = uow.catalog.node(node_code)
         levels = {x.sku: x.on_hand for x in uow.stock.levels(nodes=[node_code])}
         moving = _in_flight(uow, node_code)
-    counted = hub.node(node).query_inventory(sorted(levels))
+    try:
+        counted = hub.node(node).query_inventory(sorted(levels))
+    except ConnectorError as exc:
+        where = node.settings.get("base_url", "")
+        raise NodeUnreachable(
+            f"cannot reconcile {node_code}: the warehouse at {where} did not answer: {exc.message}"
+        ) from exc
     differences = [
         Difference(node_code, item.sku, levels.get(item.sku, 0), item.quantity + item.locked)
         for item in counted
@@ -237,7 +243,15 @@ def reconcile_node(hub: Hub, node_code: str, *, apply: bool = True) -> list[Diff
 
 
 def reconcile_job(hub: Hub, job: Job) -> None:
-    reconcile_node(hub, str(job.payload["node"]))
+    try:
+        reconcile_node(hub, str(job.payload["node"]))
+    except NodeUnreachable as exc:
+        # The worker retries a call that failed; the sentence is for people.
+        raise exc.__cause__ or exc from None
+
+
+class NodeUnreachable(OrderhubError):
+    """A warehouse or supplier could not be asked; says which, where and why."""
 
 
 @dataclass(frozen=True)

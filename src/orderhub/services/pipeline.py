@@ -37,6 +37,7 @@ __all__ = [
     "JOB_REROUTE",
     "JOB_STOCK_PUSH",
     "hold",
+    "order_problems",
     "release",
     "route",
     "schedule_stock_push",
@@ -47,6 +48,19 @@ JOB_STOCK_PUSH = "stock.push"
 # What a supplier with no stock feed offers of each SKU it carries.
 UNLIMITED = 10**9
 JOB_REROUTE = "orders.reroute"
+
+
+def order_problems(uow: UnitOfWork, order: Order, shop: ShopRecord) -> list[Problem]:
+    """The built-in checks every order passes before rules and routing: its SKUs against
+    the shop's listings and our catalogue, receiver, lines, amounts and phone. The same
+    checks `orderhub map` previews."""
+    channel_skus = sorted({line.channel_sku for line in order.lines if line.channel_sku})
+    listings = uow.catalog.listing_map(shop.code, channel_skus)
+    records = uow.catalog.skus(sorted(set(channel_skus) | set(listings.values())))
+    problems = resolve_skus(order, listings=listings, known_skus=records)
+    problems += check_order(order)
+    problems += check_phone(order)
+    return problems
 
 
 def route(
@@ -67,12 +81,7 @@ def route(
     trace and jobs that follow; the caller stores the order itself.
     """
     moment = now or datetime.now(UTC)
-    channel_skus = sorted({line.channel_sku for line in order.lines if line.channel_sku})
-    listings = uow.catalog.listing_map(shop.code, channel_skus)
-    records = uow.catalog.skus(sorted(set(channel_skus) | set(listings.values())))
-    problems = resolve_skus(order, listings=listings, known_skus=records)
-    problems += check_order(order)
-    problems += check_phone(order)
+    problems = order_problems(uow, order, shop)
     decision = decide(uow, order, now=moment)
     if not order.approved:  # a person let it go: the seller's rules no longer stop it
         problems += [Problem(hit.code, hit.reason, "", "error") for hit in decision.rejects]
@@ -101,6 +110,7 @@ def route(
             order_id=order.id,
         )
     config = routing_config(shop)
+    records = uow.catalog.skus(sorted({line.sku for line in order.lines if line.sku}))
     recipes = {sku: dict(r.components) for sku, r in records.items() if r.components}
     line_needs = [
         LineNeed(line.line_id, expand_bundles({line.sku: line.quantity}, recipes))
