@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     api_token: str | None = None
     admin_token: str | None = None
     metrics_open: bool = True
+    # Times are stored in UTC and shown in this zone.
+    timezone: str = "Asia/Shanghai"
     # Personal data of closed orders and their raw payloads is purged after this many days.
     retention_days: float = 90.0
     public_url: str = "http://127.0.0.1:8000"

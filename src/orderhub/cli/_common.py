@@ -11,7 +11,7 @@ from rich.console import Console
 
 from orderhub.domain.errors import OrderhubError
 
-__all__ = ["JsonFlag", "err", "open_hub", "out", "pairs", "print_json"]
+__all__ = ["JsonFlag", "err", "open_hub", "out", "pairs", "print_json", "seller_zone"]
 
 # Shop data (titles, addresses, SKUs) is printed as is: no rich markup, and error
 # sentences are never wrapped, so each stays one line.
@@ -26,6 +26,13 @@ def open_hub(*, migrate: bool = True, apply: bool = False) -> Any:
     from orderhub.bootstrap import build_hub
 
     return build_hub(migrate=migrate, apply=apply)
+
+
+def seller_zone() -> str:
+    """The time zone times are shown in (ORDERHUB_TIMEZONE)."""
+    from orderhub.bootstrap import load_settings
+
+    return load_settings().timezone
 
 
 def print_json(data: Any) -> None:

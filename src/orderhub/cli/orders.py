@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orderhub.cli._common import JsonFlag, open_hub, out, print_json
+from orderhub.cli._common import JsonFlag, open_hub, out, print_json, seller_zone
+from orderhub.cli._format import money, when
 from orderhub.domain.errors import OrderhubError
 from orderhub.domain.order import Order
 
@@ -20,27 +21,34 @@ def orders_list(
     status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
     shop: Annotated[str | None, typer.Option(help="Only this shop.")] = None,
     limit: Annotated[int, typer.Option(help="How many.")] = 50,
+    search: Annotated[
+        str | None,
+        typer.Option(help="Start of the hub id, the platform's order id or the order number."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Newest orders first."""
+    """Newest orders first; money to the cent and times in ORDERHUB_TIMEZONE."""
     from orderhub.services.queries import order_list
 
+    zone = seller_zone()
     hub = open_hub()
-    rows = order_list(hub, status=status, shop=shop, limit=limit)
+    rows = order_list(hub, status=status, shop=shop, limit=limit, search=search)
     hub.close()
     if json_out:
         print_json([r.__dict__ for r in rows])
         return
-    table = Table("id", "shop", "channel id", "status", "node", "total", "placed")
+    table = Table("id", "shop", "order", "status", "node", "total", "placed")
+    table.columns[0].overflow = "fold"
+    table.columns[2].overflow = "fold"
     for r in rows:
         table.add_row(
             r.id,
             r.shop,
-            r.channel_order_id,
+            r.order_no or r.channel_order_id,
             r.status,
             r.node or "",
-            f"{r.grand_total} {r.currency}",
-            r.placed_at.isoformat(timespec="seconds"),
+            money(r.grand_total, r.currency),
+            when(r.placed_at, zone),
         )
     out.print(table)
 
@@ -86,22 +94,32 @@ def orders_show(
     if json_out:
         print_json(order.model_dump(mode="json"))
         return
+    zone = seller_zone()
     r = order.receiver
-    out.print(f"{order.id}  {order.shop} #{order.channel_order_id}  {order.status}", style="bold")
+    number = order.order_no or f"#{order.channel_order_id}"
+    out.print(f"{order.id}  {order.shop} {number}  {order.status}", style="bold")
+    out.print(
+        f"placed {when(order.placed_at, zone)}, total "
+        f"{money(order.totals.grand_total, order.currency)}"
+        + (f", ship by {when(order.ship_by, zone)}" if order.ship_by else "")
+    )
     out.print(f"receiver: {r.name} {r.phone}, {r.address1} {r.city} {r.province} {r.country}")
     for line in order.lines:
         out.print(
-            f"  {line.sku or line.channel_sku} × {line.quantity} @ {line.unit_price}"
-            f" → {line.node or '-'}"
+            f"  {line.sku or line.channel_sku} × {line.quantity} @ "
+            f"{money(line.unit_price, order.currency)} → {line.node or '-'}"
         )
     for f in order.fulfillments:
         out.print(f"shipped: {f.carrier} {f.tracking_no} (confirmed: {f.confirmed_to_channel})")
     for e in order.exceptions:
         out.print(f"exception [{'resolved' if e.resolved else 'open'}] {e.code}: {e.message}")
+    waits = [t for t in order.trace if t.stage == "wait"]
+    if waits and order.status == "reserved":
+        out.print(f"waiting: {waits[-1].message}")
     table = Table("at", "stage", "status", "ms", "message")
     for t in order.trace:
         table.add_row(
-            t.at.isoformat(timespec="milliseconds"),
+            when(t.at, zone, seconds=True),
             t.stage,
             t.status,
             "" if t.latency_ms is None else f"{t.latency_ms:.1f}",
@@ -115,6 +133,7 @@ def orders_late(json_out: JsonFlag = False) -> None:
     """Open orders at risk of missing their ship-by time, or past it; most urgent first."""
     from orderhub.services.sla import late_orders
 
+    zone = seller_zone()
     hub = open_hub()
     rows = late_orders(hub)
     hub.close()
@@ -129,7 +148,7 @@ def orders_late(json_out: JsonFlag = False) -> None:
             r.channel_order_id,
             r.status,
             r.node or "",
-            r.ship_by.isoformat(timespec="minutes"),
+            when(r.ship_by, zone),
             r.state,
             f"{r.hours_left:+.1f}",
         )

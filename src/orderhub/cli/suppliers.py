@@ -32,6 +32,14 @@ def suppliers_export(
     hub.close()
     out_file.write_bytes(sheet.data)
     out.print(f"{len(sheet.purchase_orders)} purchase order(s) for {node} written to {out_file}")
+    if sheet.not_ready:
+        out.print(
+            f"{len(sheet.not_ready)} more wait for their merge window and go on a later sheet: "
+            + ", ".join(sheet.not_ready[:5])
+            + (" …" if len(sheet.not_ready) > 5 else "")
+        )
+    elif not sheet.purchase_orders:
+        out.print(f"nothing is waiting for {node}: every purchase order went out on a sheet")
 
 
 @app.command("import")

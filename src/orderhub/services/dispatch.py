@@ -98,6 +98,15 @@ def dispatch_order(
             order_id=order.id,
             delay=delay,
         )
+        if delay > 0:
+            until = datetime.now(UTC) + timedelta(seconds=delay)
+            uow.orders.trace(
+                order.id,
+                "wait",
+                "ok",
+                f"waits for the merge window of {node} until {until:%Y-%m-%d %H:%M:%S} UTC: "
+                "other orders of the same buyer may join it in one parcel",
+            )
         created.append(dispatch_id)
     return created
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, TypeVar
 
+from orderhub.domain.errors import NotFound, OrderhubError
 from orderhub.domain.exceptions_catalog import allowed_actions, remedy
 from orderhub.domain.masking import mask_address, mask_email, mask_name, mask_phone
 from orderhub.domain.order import Order
@@ -14,9 +15,11 @@ from orderhub.store.outbox import JobRow
 from orderhub.store.records import ExceptionRecord
 
 __all__ = [
+    "AmbiguousOrder",
     "Page",
     "exception_list",
     "exception_view",
+    "find_order_id",
     "hub_stats",
     "job_list",
     "ledger_mismatches",
@@ -46,8 +49,27 @@ def mask_order(order: Order) -> Order:
     return masked
 
 
+class AmbiguousOrder(OrderhubError):
+    """Several orders answer to what was given; the candidates are named."""
+
+
+def find_order_id(hub: Hub, ref: str) -> str:
+    """The one order meant by a hub id, a platform order id, a shop's order number or the
+    start of a hub id; NotFound, or AmbiguousOrder naming the candidates."""
+    with hub.reader() as uow:
+        found = uow.orders.ids_for(ref)
+    if not found:
+        raise NotFound("order", ref)
+    if len(found) > 1:
+        listed = ", ".join(f"{i} ({shop} #{number})" for i, shop, number in found[:5])
+        raise AmbiguousOrder(f"{ref!r} could be any of {len(found)} orders: {listed}; say which")
+    return found[0][0]
+
+
 def order_view(hub: Hub, order_id: str, *, reveal: bool = False) -> Order:
-    """The canonical order with its exceptions and its full trace."""
+    """The canonical order with its exceptions and its full trace; `order_id` may be any
+    reference `find_order_id` accepts."""
+    order_id = find_order_id(hub, order_id)
     with hub.reader() as uow:
         order = uow.orders.get(order_id)
         order.exceptions = uow.orders.exceptions_of(order_id)
@@ -62,9 +84,12 @@ def order_list(
     shop: str | None = None,
     limit: int = 50,
     after: str | None = None,
+    search: str | None = None,
 ) -> list[OrderSummary]:
     with hub.reader() as uow:
-        return uow.orders.summaries(status=status, shop=shop, limit=limit, after=after)
+        return uow.orders.summaries(
+            status=status, shop=shop, limit=limit, after=after, search=search
+        )
 
 
 class Page(list[T]):

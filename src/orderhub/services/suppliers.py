@@ -8,7 +8,7 @@ a row that cannot be used becomes an exception naming its row, and the rest stil
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from orderhub.connectors.supplier_file import export_purchase_orders, parse_shipment_file
@@ -38,6 +38,7 @@ class PurchaseOrderSheet:
     node: str
     purchase_orders: list[str]
     data: bytes
+    not_ready: list[str] = field(default_factory=list)  # still in their merge window
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ def export_sheet(
                 )
         data = export_purchase_orders(outbound, fmt)
         uow.dispatches.mark_exported([d.id for d in dispatches])
+        not_ready = uow.dispatches.pending_at(node_code)
         uow.commit()
-    return PurchaseOrderSheet(node_code, [d.id for d in dispatches], data)
+    return PurchaseOrderSheet(node_code, [d.id for d in dispatches], data, not_ready)
 
 
 def import_sheet(hub: Hub, node_code: str, data: bytes, filename: str) -> ShipmentSheet:

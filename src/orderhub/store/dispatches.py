@@ -282,6 +282,17 @@ class DispatchRepository:
         )
         return [r.id for r in rows]
 
+    def pending_at(self, node: str) -> list[str]:
+        """Dispatches for a node not pushed yet (waiting for their merge window)."""
+        self.flush()
+        c = t.dispatches.c
+        rows = self.conn.execute(
+            select(c.id)
+            .where(c.tenant == self.tenant, c.node == node, c.status == "pending")
+            .order_by(c.created_at, c.id)
+        )
+        return [r.id for r in rows]
+
     def mark_exported(self, ids: Sequence[str]) -> None:
         self.flush()
         if ids:

@@ -299,6 +299,28 @@ class OrderRepository:
         )
         return [r.id for r in rows]
 
+    def ids_for(self, ref: str, *, limit: int = 6) -> list[tuple[str, str, str]]:
+        """Orders a person may mean by `ref`: the hub's id, the platform's order id, the
+        shop's order number (`#1001` or `1001`), or the start of a hub id. Exact matches
+        win over a prefix. (id, shop, channel order id) each."""
+        c = t.orders.c
+        ref = ref.strip()
+        if not ref:
+            return []
+        numbers = {ref, ref.lstrip("#"), "#" + ref.lstrip("#")}
+        columns = select(c.id, c.shop, c.channel_order_id).where(c.tenant == self.tenant)
+        exact = self.conn.execute(
+            columns.where(
+                or_(c.id == ref, c.channel_order_id == ref, c.order_no.in_(sorted(numbers)))
+            ).limit(limit)
+        ).all()
+        if exact:
+            return [(r.id, r.shop, r.channel_order_id) for r in exact]
+        prefix = self.conn.execute(
+            columns.where(c.id.startswith(ref, autoescape=True)).order_by(c.id).limit(limit)
+        ).all()
+        return [(r.id, r.shop, r.channel_order_id) for r in prefix]
+
     def summaries(
         self,
         *,
@@ -306,10 +328,22 @@ class OrderRepository:
         shop: str | None = None,
         limit: int = 50,
         after: str | None = None,
+        search: str | None = None,
     ) -> list[OrderSummary]:
-        """Newest first; `after` is the last id of the previous page."""
+        """Newest first; `after` is the last id of the previous page; `search` matches the
+        start of the hub id, the platform's order id or the shop's order number."""
         c = t.orders.c
         conditions = [c.tenant == self.tenant]
+        if search:
+            term = search.strip()
+            conditions.append(
+                or_(
+                    c.id.startswith(term, autoescape=True),
+                    c.channel_order_id.startswith(term, autoescape=True),
+                    c.order_no.startswith(term, autoescape=True),
+                    c.order_no.startswith("#" + term.lstrip("#"), autoescape=True),
+                )
+            )
         if status:
             conditions.append(c.status == status)
         if shop:
