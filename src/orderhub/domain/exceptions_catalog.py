@@ -84,6 +84,35 @@ CATALOG: dict[str, Remedy] = {
         "fix the cause (credentials, address), then retry the job", (Action.RETRY, Action.CANCEL)
     ),
     "intercept_failed": Remedy("the parcel left: expect a return", (Action.RELEASE,)),
+    "unreadable_field": Remedy(
+        "a field of the payload cannot be read: fix the shop's mapping, then retry",
+        (Action.RETRY,),
+    ),
+    "no_lines": Remedy("the order has no lines: check it on the shop", (Action.CANCEL,)),
+    "line_without_sku": Remedy(
+        "a line carries no SKU: give it one on the shop, or map it, then retry",
+        (Action.MAP_SKU, Action.RETRY, Action.CANCEL),
+    ),
+    "node_rejected": Remedy(
+        "the node refused the order: fix what it names (address, SKU), then retry",
+        (Action.RETRY, Action.FIX_ADDRESS, Action.CANCEL),
+    ),
+    "malformed_callback": Remedy(
+        "a node's callback cannot be read: ask the node to send it again", (Action.RETRY,)
+    ),
+    "malformed_refund": Remedy(
+        "a refund from the shop cannot be read: check it on the shop", (Action.RETRY,)
+    ),
+    "bad_sheet_row": Remedy(
+        "a row of a supplier's sheet cannot be used: correct the sheet and import it again",
+        (),
+    ),
+    "unknown_order": Remedy(
+        "a node or shop named an order the hub does not know: check it there", ()
+    ),
+    "shipped_after_cancel": Remedy(
+        "the node shipped an order cancelled meanwhile: expect a return", (Action.RELEASE,)
+    ),
 }
 
 _DEFAULT = Remedy("resolve the cause, then replay", (Action.RETRY, Action.CANCEL))

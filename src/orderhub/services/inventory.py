@@ -62,18 +62,54 @@ def _changed(uow: UnitOfWork, hub: Hub, increased: set[str], touched: set[str]) 
         stock_arrived(uow, increased)
 
 
+MAX_ADJUSTMENT = 1_000_000
+"""Units one hand adjustment may add or remove: far beyond any real correction."""
+
+
+def _known(uow: UnitOfWork, node: str, skus: Sequence[str]) -> None:
+    """Refuse a node or SKUs the hub does not know, in one sentence."""
+    uow.catalog.node(node)
+    unknown = sorted(set(skus) - uow.catalog.known_skus(sorted(set(skus))))
+    if unknown:
+        shown = ", ".join(repr(s) for s in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        raise OrderhubError(
+            f"unknown SKU {shown}: add it to the configuration (skus) before counting it"
+        )
+
+
 def adjust_stock(hub: Hub, node: str, sku: str, delta: int, *, reason: str) -> None:
     """Change on-hand stock by hand, with a reason for the ledger."""
     if not reason.strip():
         raise OrderhubError("an adjustment needs a reason")
+    if not sku.strip():
+        raise OrderhubError("an adjustment needs a SKU")
+    if delta == 0 or abs(delta) > MAX_ADJUSTMENT:
+        raise OrderhubError(
+            f"an adjustment of {delta:+d} is refused: give a change between 1 and "
+            f"{MAX_ADJUSTMENT:,} units either way"
+        )
     with hub.uow() as uow:
-        uow.catalog.node(node)
+        _known(uow, node, [sku])
         current = uow.stock.level(node, sku)
         if (current.on_hand if current else 0) + delta < 0:
             raise OrderhubError(f"{sku} at {node} would go below zero on hand")
         uow.stock.adjust(node, sku, delta, kind="adjustment", reason=reason)
         _changed(uow, hub, {sku} if delta > 0 else set(), {sku})
         uow.commit()
+
+
+SKU_HEADERS = ("sku", "商品编码", "sku编码", "货号", "商家编码", "编码", "item code")
+QUANTITY_HEADERS = (
+    "quantity",
+    "counted",
+    "on_hand",
+    "数量",
+    "实盘数量",
+    "盘点数量",
+    "库存",
+    "实际库存",
+)
+"""Column names accepted in a stocktake sheet, English and Chinese, in order of preference."""
 
 
 def read_counts(path: Path) -> dict[str, int]:
@@ -101,23 +137,26 @@ def read_counts(path: Path) -> dict[str, int]:
         finally:
             book.close()
     else:
+        data = path.read_bytes()
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise StocktakeFileError(
-                f"{path} is not UTF-8 text; save it as CSV UTF-8 or as an Excel workbook"
-            ) from exc
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("gb18030")  # Excel on a Chinese Windows saves CSV as GBK
+            except UnicodeDecodeError as exc:
+                raise StocktakeFileError(
+                    f"{path} is neither UTF-8 nor GBK text; save it as CSV or an Excel workbook"
+                ) from exc
         rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise StocktakeFileError(f"{path} is empty")
     header = [h.strip().lower() for h in rows[0]]
-    try:
-        sku_col = header.index("sku")
-        qty_col = next(header.index(n) for n in ("quantity", "counted", "on_hand") if n in header)
-    except (ValueError, StopIteration) as exc:
+    sku_col = next((header.index(n) for n in SKU_HEADERS if n in header), None)
+    qty_col = next((header.index(n) for n in QUANTITY_HEADERS if n in header), None)
+    if sku_col is None or qty_col is None:
         raise StocktakeFileError(
-            f"{path}: the first row must name columns sku and quantity"
-        ) from exc
+            f"{path}: the first row must name the columns sku and quantity (or 商品编码 and 数量)"
+        )
     counts: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -141,7 +180,7 @@ def read_counts(path: Path) -> dict[str, int]:
 def stocktake_preview(hub: Hub, node: str, counts: Mapping[str, int]) -> list[Difference]:
     """Every SKU whose count differs from the hub's, before anything is changed."""
     with hub.reader() as uow:
-        uow.catalog.node(node)
+        _known(uow, node, list(counts))
         levels = {x.sku: x.on_hand for x in uow.stock.levels(nodes=[node])}
     return [
         Difference(node, sku, levels.get(sku, 0), counted)
