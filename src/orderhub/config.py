@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     webhook_max_age: float = 172_800.0
     duplicate_window: float = 600.0
     default_safety_stock: int = 0
+    # What a listing shows for a SKU a supplier without a stock feed (unlimited_stock) carries.
+    unlimited_stock_listed: int = 999
     alert_webhook_url: str | None = None
     stock_difference_alert: int = 5
     low_stock_cover_days: float = 3.0

@@ -79,7 +79,11 @@ def test_a_command_that_changes_something_is_audited_and_one_that_looks_is_not(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "hub.db"
-    rules = Path(__file__).resolve().parents[2] / "examples" / "rules.yaml"
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "name: checks\nrules:\n  - name: big\n    when: order.totals.grand_total > 2000.0\n"
+        "    action: hold\n    reason: big order\n"
+    )
     assert _orderhub(db, "orders", "list").returncode == 0
     assert _orderhub(db, "rules", "list").returncode == 0
     put = _orderhub(db, "rules", "put", str(rules))

@@ -17,11 +17,13 @@ import pytest
 import yaml
 
 from orderhub.api.app import create_app
+from orderhub.config import HubConfig
 from orderhub.domain.order import Address, Order, Remarks
 from orderhub.sandbox.server import serve_in_thread
 from orderhub.services.hub import Hub
+from orderhub.services.setup import apply_config
 from orderhub.store.db import make_engine, upgrade_schema
-from support import TEST_KEYS, make_hub, make_order
+from support import TEST_KEYS, make_hub, make_order, offline_shop, offline_warehouse
 
 Result = subprocess.CompletedProcess[str]
 EXAMPLE = Path(__file__).parents[2] / "examples" / "rules.yaml"
@@ -35,6 +37,16 @@ def database_url(tmp_path: Path) -> str:
     engine = make_engine(url)
     upgrade_schema(engine)
     engine.dispose()
+    # The nodes the example rules route to: a rule naming an unknown node is not activated.
+    hub = make_hub(url)
+    apply_config(
+        hub,
+        HubConfig(
+            shops=[offline_shop("S1", nodes=["WH1", "WH-WEST"])],
+            nodes=[offline_warehouse("WH1"), offline_warehouse("WH-WEST")],
+        ),
+    )
+    hub.close()
     return url
 
 

@@ -30,13 +30,17 @@ def stock_show(
         return
     table = Table("node", "sku", "on hand", "reserved", "available")
     for row in view["levels"]:
+        unlimited = "unlimited" if row["unlimited"] else None
         table.add_row(
             row["node"],
             row["sku"],
-            str(row["on_hand"]),
+            unlimited or str(row["on_hand"]),
             str(row["reserved"]),
-            str(row["available"]),
+            unlimited or str(row["available"]),
         )
+    for supplier in view["unlimited"]:
+        carries = ", ".join(supplier["skus"]) or "every SKU"
+        table.add_row(supplier["node"], carries, "unlimited", "-", "unlimited")
     out.print(table)
     listings = Table("listing", "shop", "channel sku", "sku", "shows", "last pushed")
     for row in view["listings"]:

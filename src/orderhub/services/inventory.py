@@ -313,7 +313,8 @@ def replenishment(
     much to order so stock lasts `cover_days` after a `lead_days` delivery time."""
     since = datetime.now(UTC) - timedelta(days=history_days)
     with hub.reader() as uow:
-        levels = uow.stock.levels()
+        unlimited = {n.code for n in uow.catalog.nodes() if n.location.get("unlimited_stock")}
+        levels = [x for x in uow.stock.levels() if x.node not in unlimited]
         sold = uow.stock.shipped_since(since)
         records = uow.catalog.skus([x.sku for x in levels])
     rows = []

@@ -183,8 +183,17 @@ def stock_view(hub: Hub, *, sku: str | None = None, node: str | None = None) -> 
     with hub.reader() as uow:
         levels = uow.stock.levels(skus=[sku] if sku else None, nodes=[node] if node else None)
         listings = uow.catalog.listings(skus=[sku] if sku else None)
+        unlimited = [n for n in uow.catalog.nodes() if n.location.get("unlimited_stock")]
+    codes = {n.code for n in unlimited}
     return {
-        "levels": [{**asdict(x), "available": x.available} for x in levels],
+        "levels": [
+            {**asdict(x), "available": x.available, "unlimited": x.node in codes} for x in levels
+        ],
+        "unlimited": [
+            {"node": n.code, "skus": list(n.location.get("skus") or [])}
+            for n in unlimited
+            if node is None or n.code == node
+        ],
         "listings": [listing_ats_view(hub, listing.id) for listing in listings],
     }
 

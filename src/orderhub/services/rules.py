@@ -137,11 +137,25 @@ def put_rule_set(hub: Hub, body: Mapping[str, Any] | RuleSet) -> int:
     return version
 
 
+def _nodes_exist(uow: UnitOfWork, rule_set: RuleSet) -> None:
+    """A rule that routes to a node the hub does not know is refused, naming both."""
+    known = {node.code for node in uow.catalog.nodes()}
+    for rule in rule_set.rules:
+        if rule.node is not None and rule.node not in known:
+            raise InvalidRuleSet(
+                rule_set.name,
+                rule.name,
+                f"routes to node {rule.node!r}, which does not exist; "
+                f"nodes: {', '.join(sorted(known)) or 'none yet'}",
+            )
+
+
 def activate_rule_set(hub: Hub, name: str, version: int | None = None) -> int:
     """Put a version (the newest when None) in force; the version active before retires."""
     with hub.uow() as uow:
         chosen = uow.rules.get(name, version)
         chosen.rule_set.compile()
+        _nodes_exist(uow, chosen.rule_set)
         uow.rules.activate(name, chosen.version)
         uow.commit()
     hub.db.config_cache.clear()

@@ -225,7 +225,8 @@ def _order_shipped(
         )
         uow.orders.trace(order.id, "ship", "late", shipment.tracking_no, job_id=job_id)
         return
-    uow.stock.consume(order.id, components, node=node)
+    if not uow.catalog.node(node).location.get("unlimited_stock"):
+        uow.stock.consume(order.id, components, node=node)
     line_nos = {x.line_id: x.line_no for x in dispatch.lines if x.order_id == order.id}
     recipes = uow.catalog.bundles([x.sku for x in order.lines if x.sku])
     parcel = _fulfillment_lines(

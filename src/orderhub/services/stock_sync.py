@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from orderhub.connectors.base import ConnectorError
 from orderhub.domain.stock import Ats, Level, ListingRule, explain_ats
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
-from orderhub.store.catalog import Listing, ShopRecord, SkuRecord
+from orderhub.store.catalog import Listing, NodeRecord, ShopRecord, SkuRecord
 from orderhub.store.outbox import Job
 
-__all__ = ["listing_ats", "listing_ats_view", "listing_rule", "push_sku_stock"]
+__all__ = [
+    "listing_ats",
+    "listing_ats_view",
+    "listing_rule",
+    "push_sku_stock",
+    "unlimited_offer",
+]
+
+
+def unlimited_offer(
+    all_nodes: Sequence[NodeRecord], serving: Sequence[str], skus: Sequence[str]
+) -> set[tuple[str, str]]:
+    """(node, SKU) pairs served by a node marked `unlimited_stock` that carries the SKU
+    (every SKU when it lists none): their stock is not counted but offered."""
+    pairs = set()
+    for node in all_nodes:
+        if node.code in serving and node.location.get("unlimited_stock"):
+            carries = set(node.location.get("skus") or skus)
+            pairs |= {(node.code, sku) for sku in skus if sku in carries}
+    return pairs
 
 
 def listing_rule(
@@ -58,9 +79,15 @@ def _figure(hub: Hub, listing: Listing) -> tuple[Ats, int]:
         wanted = sorted(recipe) if recipe else [listing.sku]
         version = uow.stock.version(wanted)
         rows = uow.stock.levels(skus=wanted, nodes=nodes)
+        unlimited = unlimited_offer(uow.catalog.nodes(), nodes, wanted)
     levels: dict[str, list[Level]] = {s: [] for s in wanted}
     for level in rows:
-        levels[level.sku].append(level)
+        if (level.node, level.sku) not in unlimited:
+            levels[level.sku].append(level)
+    # A supplier with no stock feed offers a set figure of what it carries.
+    figure = hub.settings.unlimited_stock_listed
+    for node, offered in sorted(unlimited):
+        levels[offered].append(Level(node, offered, figure, 0))
     ats = explain_ats(levels, listing_rule(hub, listing, shop, sku), components=recipe)
     return ats, version
 
