@@ -36,7 +36,7 @@ def alerts_list(
             str(r.count),
             r.first_at.isoformat(timespec="seconds"),
             r.last_at.isoformat(timespec="seconds"),
-            r.sent_at.isoformat(timespec="seconds") if r.sent_at else "",
+            f"{r.sent_via or 'sent'} at {r.sent_at:%Y-%m-%d %H:%M:%S} UTC" if r.sent_at else "",
             r.message,
         )
     out.print(table)

@@ -48,6 +48,8 @@ class Notifier(Protocol):
     One call carries one digest: implementations send it as one message.
     """
 
+    channel: str  # where it sends: "log", "webhook", "email"
+
     def send(self, alerts: Sequence[Alert]) -> None: ...
 
 

@@ -69,6 +69,8 @@ def alert_held(
 class LogNotifier:
     """Logs each alert of a digest once, as a warning with its count."""
 
+    channel = "log"
+
     def send(self, alerts: Sequence[Alert]) -> None:
         for alert in alerts:
             log.warning(
@@ -118,10 +120,12 @@ def send_digest(hub: Hub, *, via: Sequence[Notifier] | None = None) -> int:
     if not records:
         return 0
     alerts = [r.alert() for r in records]
-    for notifier in via if via is not None else notifiers(hub):
+    chosen = list(via if via is not None else notifiers(hub))
+    for notifier in chosen:
         notifier.send(alerts)
+    channels = ", ".join(getattr(n, "channel", type(n).__name__) for n in chosen)
     with hub.uow() as uow:
-        uow.alerts.mark_sent([r.id for r in records], at=datetime.now(UTC))
+        uow.alerts.mark_sent([r.id for r in records], at=datetime.now(UTC), via=channels)
         uow.commit()
     return len(records)
 

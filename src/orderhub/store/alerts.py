@@ -37,6 +37,7 @@ class AlertRecord:
     last_at: datetime
     sent_at: datetime | None
     digest_id: str | None
+    sent_via: str = ""
 
     def alert(self) -> Alert:
         return Alert(
@@ -119,12 +120,15 @@ class AlertRepository:
         c = t.alerts.c
         return self._select(c.digest_id.is_not(None), c.sent_at.is_(None), limit=limit, asc=True)
 
-    def mark_sent(self, ids: Sequence[int], *, at: datetime) -> None:
+    def mark_sent(self, ids: Sequence[int], *, at: datetime, via: str = "") -> None:
+        """Sent at `at` through the channels named in `via` ("log, webhook, email")."""
         c = t.alerts.c
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             self.conn.execute(
-                update(t.alerts).where(c.tenant == self.tenant, c.id.in_(chunk)).values(sent_at=at)
+                update(t.alerts)
+                .where(c.tenant == self.tenant, c.id.in_(chunk))
+                .values(sent_at=at, sent_via=via[:100])
             )
 
     def search(
@@ -161,6 +165,7 @@ class AlertRepository:
                 last_at=r.last_at,
                 sent_at=r.sent_at,
                 digest_id=r.digest_id,
+                sent_via=r.sent_via,
             )
             for r in rows
         ]

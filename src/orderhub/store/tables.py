@@ -412,6 +412,7 @@ alerts = Table(
     Column("first_at", UtcDateTime, nullable=False),
     Column("last_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime, nullable=True),
+    Column("sent_via", String(100), nullable=False, server_default=""),
     Column("digest_id", String(40), nullable=True),
     Index("ix_alerts_key", "tenant", "key", "first_at"),
     Index("ix_alerts_unsent", "tenant", "sent_at"),

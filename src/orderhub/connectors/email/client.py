@@ -81,6 +81,8 @@ def send_mail(settings: SmtpSettings, message: EmailMessage) -> None:
 class EmailNotifier:
     """Sends each digest as one email."""
 
+    channel = "email"
+
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
 

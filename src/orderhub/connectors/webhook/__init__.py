@@ -75,6 +75,8 @@ def post_alert(url: str, alert: Alert, *, timeout: float = 5.0) -> None:
 class WebhookNotifier:
     """Sends each digest to the seller's webhook as one POST."""
 
+    channel = "webhook"
+
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self.url = url
         self.timeout = timeout
