@@ -269,6 +269,7 @@ class ChannelConnector(Protocol):
     """A sales channel (shop): where orders come from and tracking goes back to."""
 
     platform: str
+    can_cancel_orders: bool  # whether `cancel_order` can reach the platform at all
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         """True when the signature proves the body came from the platform."""
@@ -304,6 +305,10 @@ class ChannelConnector(Protocol):
 
     def set_stock(self, *, channel_sku: str, available: int) -> None:
         """Show `available` units of this listing on the shop."""
+        ...
+
+    def cancel_order(self, *, channel_order_id: str, reason: str = "other") -> None:
+        """Cancel the order on the platform (done already counts); Rejected once shipped."""
         ...
 
     def register_webhooks(self, *, address: str, topics: Sequence[str]) -> None:

@@ -1,14 +1,26 @@
-"""Cancellations from the channel: release before the push, intercept at the node after."""
+"""Cancellations: from the channel (release before the push, intercept at the node after),
+and from a person in the hub, which the shop is then told of where its platform allows."""
 
 from __future__ import annotations
+
+import time
 
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.dispatch import JOB_NODE_CANCEL, ask_node_to_stop, withdraw_order
+from orderhub.services.hub import Hub
 from orderhub.services.pipeline import release
+from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
-__all__ = ["JOB_NODE_CANCEL", "cancel_from_channel", "finish_cancel"]
+__all__ = [
+    "JOB_CHANNEL_CANCEL",
+    "JOB_NODE_CANCEL",
+    "cancel_from_channel",
+    "cancel_on_shop",
+    "finish_cancel",
+    "tell_shop",
+]
 
 
 def cancel_from_channel(uow: UnitOfWork, order: Order, *, window: float) -> None:
@@ -55,3 +67,41 @@ def finish_cancel(uow: UnitOfWork, order: Order, *, reason: str, window: float) 
     uow.exceptions.resolve_for_order(order.id)
     uow.orders.trace(order.id, "cancel", "ok", reason)
     metrics.orders.labels("cancelled").inc()
+
+
+JOB_CHANNEL_CANCEL = "channel.cancel"
+
+
+def tell_shop(hub: Hub, uow: UnitOfWork, order: Order) -> str:
+    """After a person cancelled an order in the hub, queue its cancellation on the shop
+    where the platform allows it; the sentence says which happened."""
+    if order.origin != "channel":
+        return "the shop never had this order"
+    shop = uow.catalog.shop(order.shop)
+    if not getattr(hub.channel(shop), "can_cancel_orders", False):
+        why = f"the shop was not told: {shop.platform} does not let orders be cancelled by API"
+        uow.orders.trace(order.id, "cancel", "manual", why)
+        return f"{why}; cancel it on the shop by hand"
+    uow.outbox.add(
+        JOB_CHANNEL_CANCEL,
+        {"order_id": order.id},
+        key=f"channel-cancel:{order.id}",
+        order_id=order.id,
+    )
+    return "the shop will be told"
+
+
+def cancel_on_shop(hub: Hub, job: Job) -> None:
+    """Cancel the order on its shop (an outbox job: at most once in effect)."""
+    order_id = str(job.payload["order_id"])
+    with hub.reader() as uow:
+        order = uow.orders.get(order_id)
+        shop = uow.catalog.shop(order.shop)
+    started = time.perf_counter()
+    hub.channel(shop).cancel_order(channel_order_id=order.channel_order_id, reason="other")
+    latency = (time.perf_counter() - started) * 1000
+    with hub.uow() as uow:
+        uow.orders.trace(
+            order.id, "cancel", "ok", f"cancelled on {shop.code}", latency_ms=latency, job_id=job.id
+        )
+        uow.commit()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from orderhub.domain.errors import IllegalTransition, NotFound, OrderhubError
 from orderhub.domain.exceptions_catalog import RECEIVER_FIELDS, Action, check_action
 from orderhub.domain.order import Order, OrderStatus
-from orderhub.services.cancel import finish_cancel
+from orderhub.services.cancel import finish_cancel, tell_shop
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import replay_inbox
 from orderhub.services.pipeline import route, schedule_stock_push
@@ -161,8 +161,9 @@ def resolve_exception(
             window = hub.settings.stock_push_window
             uow.exceptions.resolve(exception_id, resolution=f"cancel{why}", by=by)
             finish_cancel(uow, order, reason=f"cancelled by a person{why}", window=window)
+            told = tell_shop(hub, uow, order)
             uow.commit()
-            return Replayed(exception_id, "order cancelled", order.id, order.status.value)
+            return Replayed(exception_id, f"order cancelled; {told}", order.id, order.status.value)
         if chosen is Action.FIX_ADDRESS:
             _fix_address(uow, order, receiver or {}, why)
         elif chosen is Action.MAP_SKU:

@@ -99,6 +99,7 @@ class ShopifyChannel:
     """A Shopify shop, implementing the hub's ChannelConnector protocol."""
 
     platform = PLATFORM
+    can_cancel_orders = True
 
     def __init__(
         self,
@@ -181,6 +182,24 @@ class ShopifyChannel:
         """A `refunds/create` body (or one REST refund) as a ChannelRefund; ValueError if
         unreadable. Line ids are Shopify line item ids, as `confirm_shipment` takes them."""
         return refunds.parse_refund(payload)
+
+    # cancellations
+
+    def cancel_order(self, *, channel_order_id: str, reason: str = "other") -> None:
+        """Cancel the order on the shop; an order the shop already cancelled is fine, one
+        that has shipped is Rejected with Shopify's own words."""
+        try:
+            order_id = int(channel_order_id)
+        except ValueError as exc:
+            raise Rejected(
+                f"{channel_order_id!r} is not a Shopify order id", code="bad_order_id"
+            ) from exc
+        try:
+            self.api.cancel_order(order_id, reason=reason)
+        except Rejected as exc:
+            if "already been cancelled" in exc.message:
+                return
+            raise
 
     # shipments
 

@@ -212,6 +212,17 @@ class ShopifyClient:
         result: Json = self._object(data, "fulfillment", "fulfillments.json")
         return result
 
+    def cancel_order(self, order_id: int, *, reason: str, restock: bool = False) -> Json:
+        """POST orders/{id}/cancel.json; Shopify answers 422 once anything has shipped."""
+        _, data = self._call(
+            "POST",
+            f"orders/{order_id}/cancel.json",
+            body={"reason": reason, "restock": restock, "email": False},
+            idempotent=False,
+        )
+        result: Json = self._object(data, "order", f"orders/{order_id}/cancel.json")
+        return result
+
     # catalog and inventory
 
     def list_products(self, params: Mapping[str, Any]) -> Page:
