@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -57,6 +59,37 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Runn
     return RunningServer(f"http://{host}:{actual_port}", actual_port, server, thread)
 
 
-def serve_forever(app: Any, *, host: str = "127.0.0.1", port: int) -> None:
-    """Run `app` in the foreground until interrupted."""
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+def serve_forever(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int,
+    platform: str = "",
+    credentials: dict[str, Any] | None = None,
+) -> None:
+    """Run `app` in the foreground until interrupted. Once it listens, one line on
+    standard output tells a client where and how to connect:
+    `ready {"platform": "qimen", "url": "http://127.0.0.1:9000", "credentials": {...}}`."""
+    sock = _bind(host, port)
+    actual_port = sock.getsockname()[1]
+    url = f"http://{host}:{actual_port}"
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"http-{actual_port}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"server on port {actual_port} did not start")
+        time.sleep(0.01)
+    ready = {"platform": platform, "url": url, "credentials": credentials or {}}
+    sys.stdout.write("ready " + json.dumps(ready, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        server.should_exit = True
+        thread.join(10)

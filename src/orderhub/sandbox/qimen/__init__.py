@@ -19,4 +19,12 @@ def run(port: int, **settings: Any) -> None:
     settings.setdefault("app_key", "sandbox-app-key")
     settings.setdefault("app_secret", "sandbox-app-secret")
     settings.setdefault("customer_id", "sandbox-customer")
-    serve_forever(QimenEmulator(**settings).app, port=port)
+    emulator = QimenEmulator(**settings)
+    credentials = {
+        "app_key": settings["app_key"],
+        "app_secret": settings["app_secret"],
+        "customer_id": settings["customer_id"],
+        "warehouse_code": emulator.state.warehouse_code,
+        "gateway": "/router/qimen/service",
+    }
+    serve_forever(emulator.app, port=port, platform="qimen", credentials=credentials)

@@ -45,4 +45,11 @@ __all__ = [
 
 def run(port: int, *, host: str = "127.0.0.1", **settings: Any) -> None:
     """Serve a fresh emulator in the foreground (`orderhub sandbox serve shopify`)."""
-    serve_forever(ShopifyEmulator(**settings).app, host=host, port=port)
+    emulator = ShopifyEmulator(**settings)
+    credentials = {
+        "shop_domain": emulator.shop_domain,
+        "access_token": emulator.access_token,
+        "client_secret": emulator.client_secret,
+        "api_version": emulator.api_version,
+    }
+    serve_forever(emulator.app, host=host, port=port, platform="shopify", credentials=credentials)

@@ -18,4 +18,6 @@ def run(port: int, **settings: Any) -> None:
     """Serve an emulator in the foreground; credentials default to demo values."""
     settings.setdefault("supplier_id", "sandbox-supplier")
     settings.setdefault("secret", "sandbox-supplier-secret")
-    serve_forever(SupplierEmulator(**settings).app, port=port)
+    emulator = SupplierEmulator(**settings)
+    credentials = {"supplier_id": settings["supplier_id"], "secret": settings["secret"]}
+    serve_forever(emulator.app, port=port, platform="supplier_api", credentials=credentials)

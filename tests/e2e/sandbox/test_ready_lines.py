@@ -1,0 +1,68 @@
+"""Each emulator started on its own says where it listens and with which credentials, and
+a client using exactly those succeeds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from orderhub.connectors.registry import node_connector
+
+
+CLI = "from orderhub.cli import main; main()"
+
+
+@contextmanager
+def emulator(platform: str) -> Iterator[dict[str, Any]]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLI, "sandbox", "serve", platform, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("ready "), line
+        yield json.loads(line.removeprefix("ready "))
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_shopify_emulator_names_its_token_and_a_client_with_it_gets_in() -> None:
+    with emulator("shopify") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "shopify"
+        path = f"{ready['url']}/admin/api/{creds['api_version']}/orders.json"
+        allowed = httpx.get(path, headers={"X-Shopify-Access-Token": creds["access_token"]})
+        refused = httpx.get(path, headers={"X-Shopify-Access-Token": "shpat_wrong"})
+    assert allowed.status_code == 200 and allowed.json() == {"orders": []}
+    assert refused.status_code == 401
+
+
+def test_the_qimen_emulator_names_its_keys_and_a_signed_call_with_them_succeeds() -> None:
+    with emulator("qimen") as ready:
+        creds = ready["credentials"]
+        wms = node_connector(
+            "qimen",
+            {
+                "base_url": ready["url"] + creds["gateway"],
+                "app_key": creds["app_key"],
+                "app_secret": creds["app_secret"],
+                "customer_id": creds["customer_id"],
+                "owner_code": creds["customer_id"],
+                "warehouse_code": creds["warehouse_code"],
+            },
+        )
+        try:
+            levels = wms.query_inventory(["SKU-001"])
+        finally:
+            wms.close()
+    assert [(x.sku, x.quantity) for x in levels] == [("SKU-001", 0)]
