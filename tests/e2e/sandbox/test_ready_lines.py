@@ -14,7 +14,6 @@ import httpx
 
 from orderhub.connectors.registry import node_connector
 
-
 CLI = "from orderhub.cli import main; main()"
 
 
