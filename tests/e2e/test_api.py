@@ -200,10 +200,14 @@ def test_health_and_docs_are_served_and_mistakes_are_answered_in_plain_words(
         refused = api.put("/api/v1/shops/SHOP9", json=shop)
         mismatched = api.put("/api/v1/shops/SHOP8", json=shop)
         missing = api.get("/api/v1/orders/does-not-exist")
+        script = api.get("/docs-assets/swagger-ui-bundle.js")
 
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Everything the page loads comes from the hub itself: no CDN, which China often blocks.
+    assert "http://" not in docs.text and "https://" not in docs.text
+    assert script.status_code == 200 and len(script.content) > 100_000
     assert openapi.status_code == 200
     assert {"/api/v1/orders", "/api/v1/orders/{order_id}", "/webhooks/{shop}"} <= set(
         openapi.json()["paths"]

@@ -56,7 +56,8 @@ def _api_routes(hub: Hub) -> list[tuple[str, str]]:
 
 
 def test_every_route_declares_the_permission_it_needs(hub: Hub) -> None:
-    assert set(_api_routes(hub)) == set(ROUTES)
+    # The documentation page itself is the one route the OpenAPI document leaves out.
+    assert set(_api_routes(hub)) | {("GET", "/docs")} == set(ROUTES)
 
 
 def _call(api: RunningServer, method: str, path: str, headers: dict[str, str]) -> httpx.Response:

@@ -40,6 +40,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("GET", "/healthz"): OPEN,
     ("GET", "/readyz"): OPEN,
     ("GET", "/metrics"): OPEN,  # ORDERHUB_METRICS_OPEN=false closes it to tokens only
+    ("GET", "/docs"): OPEN,  # the API's documentation page (not in the OpenAPI document)
     ("POST", "/api/v1/setup"): OPEN,  # needs the one-time code printed by `serve`
     ("GET", "/api/v1/me"): P.ORDERS_READ,
     ("GET", "/api/v1/orders"): P.ORDERS_READ,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from orderhub import __version__
 from orderhub.api.access import audit_changes, make_guard, scoped_shop
+from orderhub.api.docs import add_docs
 from orderhub.api.people import SetupCode, people_routes, principal
 from orderhub.config import NodeConfig, ShopConfig
 from orderhub.crypto import DecryptionError
@@ -101,7 +102,10 @@ def create_app(hub: Hub) -> FastAPI:
         version=__version__,
         description="Order and inventory integration hub: webhooks in, orders and stock out.",
         dependencies=[Depends(make_guard(hub))],
+        docs_url=None,
+        redoc_url=None,
     )
+    add_docs(app)
     app.state.setup_code = SetupCode(hub)
     app.include_router(people_routes(hub, app.state.setup_code))
     app.middleware("http")(audit_changes(hub))
