@@ -56,6 +56,7 @@ def serve(
     from orderhub.api.app import create_app
     from orderhub.jobs.scheduler import Scheduler
     from orderhub.jobs.worker import Worker
+    from orderhub.services.announce import announce
 
     hub = open_hub(apply=True)
     running = Worker(hub) if worker else None
@@ -63,8 +64,17 @@ def serve(
     if running and scheduler:
         running.start()
         scheduler.start()
+    api = create_app(hub)
+    public = hub.settings.public_url if "public_url" in hub.settings.model_fields_set else None
     try:
-        uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+        for line in announce(
+            hub,
+            listening=f"http://{host}:{port}",
+            public_url=public,
+            setup_code=api.state.setup_code.value,
+        ):
+            err.print(line)
+        uvicorn.run(api, host=host, port=port, log_level="warning")
     finally:
         if running and scheduler:
             scheduler.stop()

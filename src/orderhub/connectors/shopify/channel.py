@@ -22,6 +22,7 @@ from orderhub.connectors.shopify.client import ShopifyClient
 from orderhub.connectors.shopify.consts import (
     API_VERSION,
     CARRIER_NAMES,
+    DEFAULT_TOPICS,
     FULFILLABLE_ORDER_STATUSES,
     LIVE_FULFILLMENT_STATUSES,
     MAX_PAGE_SIZE,
@@ -100,6 +101,7 @@ class ShopifyChannel:
 
     platform = PLATFORM
     can_cancel_orders = True
+    webhook_topics = DEFAULT_TOPICS  # what the hub subscribes a shop to
 
     def __init__(
         self,
