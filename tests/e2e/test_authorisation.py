@@ -164,6 +164,11 @@ def test_a_connection_change_is_audited_with_secrets_only_as_changed(
     assert change["after"]["credentials"] == {"app_secret": "changed"}
     assert "new-secret-value" not in str(entries)
     assert refused.status_code == 403
+    with httpx.Client(base_url=api.url, headers=admin) as client:
+        denied = client.get("/api/v1/audit", params={"action": "denied"}).json()
+    assert [(e["target"], e["actor"].split("-")[0]) for e in denied] == [
+        ("PUT /api/v1/nodes/{code}", "operator")
+    ]
 
 
 def test_the_first_owner_is_made_once_with_the_set_up_code(hub: Hub) -> None:

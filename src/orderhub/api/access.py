@@ -162,13 +162,22 @@ def audit_changes(
     hub: Hub,
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     """Middleware: every change a person or token made through the API that succeeded is
-    an audit entry: who, the route, its parameters and what was sent (secrets masked)."""
+    an audit entry: who, the route, its parameters and what was sent (secrets masked);
+    so is every attempt the guard refused to someone it knows."""
 
     async def middleware(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
         who = getattr(request.state, "principal", None)
+        if response.status_code == 403 and isinstance(who, Principal):
+            # A refused attempt by someone known is kept too: who tried what.
+            route = request.scope.get("route")
+            path = route.path if isinstance(route, APIRoute) else request.url.path
+            await run_in_threadpool(
+                record_change, hub, who, "denied", f"{request.method} {path}", detail="403"
+            )
+            return response
         if request.method in _CHANGES and response.status_code < 400 and isinstance(who, Principal):
             route = request.scope.get("route")
             path = route.path if isinstance(route, APIRoute) else request.url.path
