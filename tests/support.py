@@ -223,3 +223,51 @@ def bearer(token: str) -> dict[str, str]:
 
 # How many route × credential cases the authorisation tests ran, for the summary line.
 AUTH_CASES = pytest.StashKey[int]()
+
+
+def raw_shopify_order(number: int, *, sku: str = "SKU-1", **changes: Any) -> dict[str, Any]:
+    """A small raw Shopify order (paid, one line of `sku`), as its API returns it."""
+    raw: dict[str, Any] = {
+        "id": number,
+        "name": f"#{number}",
+        "currency": "CNY",
+        "created_at": "2026-11-01T08:00:00+08:00",
+        "updated_at": "2026-11-01T08:00:00+08:00",
+        "financial_status": "paid",
+        "total_price": "10.00",
+        "line_items": [{"id": 1, "sku": sku, "quantity": 1, "price": "10.00"}],
+    }
+    raw.update(changes)
+    return raw
+
+
+def offline_config(
+    *, shop_url: str = NOWHERE, shop_domain: str = "s1.myshopify.com", **secrets: str
+) -> dict[str, Any]:
+    """A configuration file's content: shop SHOP1 at `shop_url` and warehouse WH1 that is
+    never reached; the shop's secrets default to the offline ones."""
+    return {
+        "shops": [
+            {
+                "code": "SHOP1",
+                "platform": "shopify",
+                "nodes": ["WH1"],
+                "settings": {"base_url": shop_url, "shop_domain": shop_domain},
+                "secrets": {"access_token": "t", "webhook_secret": "s", **secrets},
+            }
+        ],
+        "nodes": [
+            {
+                "code": "WH1",
+                "platform": "qimen",
+                "settings": {
+                    "base_url": f"{NOWHERE}/router",
+                    "app_key": "k",
+                    "customer_id": "c",
+                    "owner_code": "c",
+                    "warehouse_code": "WH1",
+                },
+                "secrets": {"app_secret": "x"},
+            }
+        ],
+    }

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +21,15 @@ from orderhub.services import accounts
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import process_inbox, receive_payload
 from orderhub.services.setup import apply_config
-from support import AUTH_CASES, api_token, bearer, make_hub, offline_shop, offline_warehouse
+from support import (
+    AUTH_CASES,
+    api_token,
+    bearer,
+    make_hub,
+    offline_shop,
+    offline_warehouse,
+    raw_shopify_order,
+)
 
 OWNER = Principal("test-setup", Role.OWNER, via="test")
 
@@ -116,16 +123,7 @@ def test_each_role_reaches_exactly_the_routes_its_permissions_allow(
 
 
 def _order_in(hub: Hub, shop: str, number: str) -> str:
-    raw: dict[str, Any] = {
-        "id": int(number),
-        "name": f"#{number}",
-        "currency": "CNY",
-        "created_at": "2026-11-01T08:00:00+08:00",
-        "updated_at": "2026-11-01T08:00:00+08:00",
-        "financial_status": "paid",
-        "total_price": "10.00",
-        "line_items": [{"id": 1, "sku": "SKU-1", "quantity": 1, "price": "10.00"}],
-    }
+    raw = raw_shopify_order(int(number))
     received = receive_payload(hub, shop, raw, source="import")
     order_id = process_inbox(hub, received.inbox_id)
     assert order_id is not None

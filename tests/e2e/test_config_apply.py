@@ -13,32 +13,10 @@ import yaml
 from sqlalchemy import create_engine, func, select
 
 from orderhub.store import tables as t
-from support import NOWHERE, TEST_KEYS
+from support import TEST_KEYS, offline_config
 
 CONFIG = {
-    "shops": [
-        {
-            "code": "SHOP1",
-            "platform": "shopify",
-            "nodes": ["WH1"],
-            "settings": {"base_url": NOWHERE, "shop_domain": "s1.myshopify.com"},
-            "secrets": {"access_token": "t", "webhook_secret": "s"},
-        }
-    ],
-    "nodes": [
-        {
-            "code": "WH1",
-            "platform": "qimen",
-            "settings": {
-                "base_url": f"{NOWHERE}/router",
-                "app_key": "k",
-                "customer_id": "c",
-                "owner_code": "c",
-                "warehouse_code": "WH1",
-            },
-            "secrets": {"app_secret": "x"},
-        }
-    ],
+    **offline_config(),
     "skus": [{"sku": "SKU-1"}, {"sku": "SKU-2"}],
     "listings": [
         {"shop": "SHOP1", "channel_sku": "A", "sku": "SKU-1"},

@@ -16,33 +16,11 @@ from pathlib import Path
 
 import yaml
 
-from support import NOWHERE, TEST_KEYS
+from support import NOWHERE, TEST_KEYS, offline_config
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CONFIG = {
-    "shops": [
-        {
-            "code": "SHOP1",
-            "platform": "shopify",
-            "nodes": ["WH1"],
-            "settings": {"base_url": NOWHERE, "shop_domain": "s1.myshopify.com"},
-            "secrets": {"access_token": "t", "webhook_secret": "s"},
-        }
-    ],
-    "nodes": [
-        {
-            "code": "WH1",
-            "platform": "qimen",
-            "settings": {
-                "base_url": f"{NOWHERE}/router",
-                "app_key": "k",
-                "customer_id": "c",
-                "owner_code": "c",
-                "warehouse_code": "WH1",
-            },
-            "secrets": {"app_secret": "x"},
-        }
-    ],
+    **offline_config(),
     "skus": [{"sku": "SKU-001"}],
     "listings": [{"shop": "SHOP1", "channel_sku": "SKU-001", "sku": "SKU-001"}],
     "stock": [{"node": "WH1", "sku": "SKU-001", "on_hand": 10}],

@@ -14,7 +14,7 @@ import yaml
 
 from orderhub.sandbox.server import serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
-from support import NOWHERE, TEST_KEYS
+from support import TEST_KEYS, offline_config
 
 CLI = "from orderhub.cli import main; main()"
 TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create")
@@ -64,34 +64,12 @@ def test_serve_prints_its_addresses_and_registers_each_topic_once(tmp_path: Path
     shop = ShopifyEmulator(shop_domain="s1.myshopify.com")
     server = serve_in_thread(shop.app)
     try:
-        config = {
-            "shops": [
-                {
-                    "code": "SHOP1",
-                    "platform": "shopify",
-                    "nodes": ["WH1"],
-                    "settings": {"base_url": server.url, "shop_domain": shop.shop_domain},
-                    "secrets": {
-                        "access_token": shop.access_token,
-                        "webhook_secret": shop.client_secret,
-                    },
-                }
-            ],
-            "nodes": [
-                {
-                    "code": "WH1",
-                    "platform": "qimen",
-                    "settings": {
-                        "base_url": f"{NOWHERE}/router",
-                        "app_key": "k",
-                        "customer_id": "c",
-                        "owner_code": "c",
-                        "warehouse_code": "WH1",
-                    },
-                    "secrets": {"app_secret": "x"},
-                }
-            ],
-        }
+        config = offline_config(
+            shop_url=server.url,
+            shop_domain=shop.shop_domain,
+            access_token=shop.access_token,
+            webhook_secret=shop.client_secret,
+        )
         (tmp_path / "hub.yaml").write_text(yaml.safe_dump(config))
         port = _free_port()
         public = "https://orders.example.com"

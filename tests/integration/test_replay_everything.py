@@ -26,7 +26,7 @@ from orderhub.services.ingest import process_inbox, receive_payload
 from orderhub.services.pipeline import route
 from orderhub.services.setup import apply_config
 from orderhub.store import tables as t
-from support import make_order, offline_shop, offline_warehouse
+from support import make_order, offline_shop, offline_warehouse, raw_shopify_order
 
 
 @pytest.fixture
@@ -139,18 +139,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 
 
 def _raw(number: int, **changes: Any) -> dict[str, Any]:
-    raw: dict[str, Any] = {
-        "id": number,
-        "name": f"#{number}",
-        "currency": "CNY",
-        "created_at": "2026-11-01T08:00:00+08:00",
-        "updated_at": "2026-11-01T08:00:00+08:00",
-        "financial_status": "paid",
-        "total_price": "10.00",
-        "line_items": [{"id": 1, "sku": "SKU-1", "quantity": 1, "price": "10.00"}],
-    }
-    raw.update(changes)
-    return raw
+    return raw_shopify_order(number, **changes)
 
 
 @pytest.mark.parametrize("code", sorted(PAYLOADS))

@@ -70,26 +70,12 @@ def serve_forever(
     """Run `app` in the foreground until interrupted. Once it listens, one line on
     standard output tells a client where and how to connect:
     `ready {"platform": "qimen", "url": "http://127.0.0.1:9000", "credentials": {...}}`."""
-    sock = _bind(host, port)
-    actual_port = sock.getsockname()[1]
-    url = f"http://{host}:{actual_port}"
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"http-{actual_port}", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"server on port {actual_port} did not start")
-        time.sleep(0.01)
-    ready = {"platform": platform, "url": url, "credentials": credentials or {}}
+    running = serve_in_thread(app, host=host, port=port)
+    ready = {"platform": platform, "url": running.url, "credentials": credentials or {}}
     sys.stdout.write("ready " + json.dumps(ready, ensure_ascii=False) + "\n")
     sys.stdout.flush()
     try:
-        while thread.is_alive():
-            thread.join(0.5)
+        while running._thread.is_alive():
+            running._thread.join(0.5)
     except KeyboardInterrupt:
-        server.should_exit = True
-        thread.join(10)
+        running.stop()
