@@ -30,9 +30,10 @@ def read_orders(file: Path) -> list[Any]:
     try:
         parsed = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
+        looks = _looks_like(data)
+        what = f"is not JSON{looks}" if looks else f"is not valid JSON ({exc})"
         raise OrderhubError(
-            f"{file} is not JSON{_looks_like(data)}; give one raw order or a list of them, "
-            "as the shop's API returns them"
+            f"{file} {what}; give one raw order or a list of them, as the shop's API returns them"
         ) from exc
     orders = parsed if isinstance(parsed, list) else [parsed]
     if not orders or not all(isinstance(o, dict) for o in orders):
