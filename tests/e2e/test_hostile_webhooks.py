@@ -227,7 +227,7 @@ FIELDS = [
 
 
 @settings(
-    max_examples=500,
+    max_examples=250,  # on each database: 500 signed bodies in all
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
