@@ -238,7 +238,10 @@ def test_cancelling_a_held_order_closes_it_and_resolving_it_again_changes_nothin
 
     result = resolve_exception(hub, exception.id, "cancel", note="buyer asked by phone")
 
-    assert (result.outcome, result.status) == ("order cancelled", "cancelled")
+    assert (result.outcome, result.status) == (
+        "order cancelled; the shop will be told",
+        "cancelled",
+    )
     assert stored(hub, held.id).status is OrderStatus.CANCELLED
     again = resolve_exception(hub, exception.id, "cancel")
     assert again.outcome == "already resolved: cancel (buyer asked by phone)"

@@ -260,20 +260,23 @@ def test_a_bad_excel_stocktake_names_the_row_too(tmp_path: Path) -> None:
         read_counts(path)
 
 
-def test_a_csv_saved_in_a_local_encoding_or_a_renamed_file_is_refused_in_one_sentence(
+def test_a_gbk_csv_is_read_and_a_renamed_or_binary_file_is_refused_in_one_sentence(
     tmp_path: Path,
 ) -> None:
     gbk = tmp_path / "counts.csv"
     gbk.write_bytes("sku,品名,quantity\nSKU-1,马克杯,4\n".encode("gbk"))
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"sku,quantity\nSKU-1,\x80\xff\n")
     fake = write_csv(tmp_path / "counts.xlsx", "sku,quantity\nSKU-1,4\n")
 
-    with pytest.raises(OrderhubError) as not_utf8:
-        read_counts(gbk)
+    assert read_counts(gbk) == {"SKU-1": 4}  # Excel on a Chinese Windows saves CSV so
+    with pytest.raises(OrderhubError) as not_text:
+        read_counts(binary)
     with pytest.raises(OrderhubError) as not_excel:
         read_counts(fake)
 
-    assert str(not_utf8.value) == (
-        f"{gbk} is not UTF-8 text; save it as CSV UTF-8 or as an Excel workbook"
+    assert str(not_text.value) == (
+        f"{binary} is neither UTF-8 nor GBK text; save it as CSV or an Excel workbook"
     )
     assert str(not_excel.value) == f"{fake} is not an Excel workbook"
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from orderhub.config import HubConfig
 from orderhub.domain.errors import InvalidRuleSet, NotFound
 from orderhub.domain.order import Address, Order, Remarks, Totals
 from orderhub.services.hub import Hub
@@ -22,11 +23,20 @@ from orderhub.services.rules import (
     put_rule_set,
     show_rule_set,
 )
+from orderhub.services.setup import apply_config
 from orderhub.store import tables as t
 from orderhub.store.uow import UnitOfWork
-from support import make_order
+from support import make_order, offline_warehouse
 
 DAY = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def nodes(hub: Hub) -> None:
+    """The nodes the rules route to: a rule naming an unknown node is not activated."""
+    codes = ("WH1", "WH-WEST", "WH-XIAN")
+    apply_config(hub, HubConfig(nodes=[offline_warehouse(code) for code in codes]))
+
 
 WEST = {
     "name": "west",
