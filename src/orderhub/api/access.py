@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
@@ -142,11 +142,21 @@ def make_guard(
             return
         if not may(who, Permission(needed)):
             raise HTTPException(403, f"{who.name} ({who.role.value}) may not {needed}")
+        if _holds_nul(request.query_params.values(), request.path_params.values()):
+            raise HTTPException(400, "a parameter holds a NUL character")
         if request.method in _CHANGES:
             # Read here (FastAPI has it already) so the audit entry can say what was sent.
-            request.state.audit_body = _masked_body(await request.body())
+            body = await request.body()
+            if b"\x00" in body or b"\\u0000" in body:
+                raise HTTPException(400, "the body holds a NUL character")
+            request.state.audit_body = _masked_body(body)
 
     return guard
+
+
+def _holds_nul(*values: Iterable[Any]) -> bool:
+    """Whether any text holds NUL, which no database column may store."""
+    return any("\x00" in str(value) for group in values for value in group)
 
 
 def _masked_body(body: bytes) -> Any:

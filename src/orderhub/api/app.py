@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import generate_latest
@@ -55,6 +55,10 @@ from orderhub.services.stock_sync import listing_ats_view
 from orderhub.services.sync import pull_orders
 
 __all__ = ["create_app"]
+
+
+VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000)]
+"""A rule set's version number."""
 
 
 class Resolution(BaseModel):
@@ -292,7 +296,7 @@ def create_app(hub: Hub) -> FastAPI:
         return {"total": page.total, "limit": limit, "offset": offset, "items": items}
 
     @app.post("/api/v1/jobs/{job_id}/retry", tags=["jobs"])
-    def retry(job_id: int) -> dict[str, Any]:
+    def retry(job_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
         if not queries.retry_job(hub, job_id):
             raise HTTPException(409, f"job {job_id} is not dead-lettered")
         return {"job_id": job_id, "status": "pending"}
@@ -328,7 +332,7 @@ def create_app(hub: Hub) -> FastAPI:
         return queries.stock_view(hub, sku=sku, node=node)
 
     @app.get("/api/v1/listings/{listing_id}/ats", tags=["stock"])
-    def listing_ats(listing_id: int) -> dict[str, Any]:
+    def listing_ats(listing_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
         """How a listing's figure is computed: on hand − reserved − safety, × ratio, ..."""
         return listing_ats_view(hub, listing_id)
 
@@ -353,7 +357,7 @@ def create_app(hub: Hub) -> FastAPI:
         return {"name": body["name"], "version": version, "status": "draft"}
 
     @app.get("/api/v1/rules/{name}", tags=["rules"])
-    def rule_set(name: str, version: int | None = None) -> dict[str, Any]:
+    def rule_set(name: str, version: VersionQuery = None) -> dict[str, Any]:
         stored = show_rule_set(hub, name, version)
         return {
             "version": stored.version,
@@ -362,16 +366,16 @@ def create_app(hub: Hub) -> FastAPI:
         }
 
     @app.post("/api/v1/rules/{name}/activate", tags=["rules"])
-    def activate_rules(name: str, version: int | None = None) -> dict[str, Any]:
+    def activate_rules(name: str, version: VersionQuery = None) -> dict[str, Any]:
         """Put a version (default: the newest) in force; the one before is retired."""
         return {"name": name, "version": activate_rule_set(hub, name, version), "status": "active"}
 
     @app.post("/api/v1/rules/{name}/test", tags=["rules"])
     def test_rules(
         name: str,
-        since: str = "last-7d",
+        since: Annotated[str, Query(max_length=40)] = "last-7d",
         until: datetime | None = None,
-        version: int | None = None,
+        version: VersionQuery = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
     ) -> dict[str, Any]:
         """Dry run over stored orders placed since `since` (last-7d, last-12h, all or ISO)."""
@@ -381,7 +385,9 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/api/v1/returns", tags=["returns"])
     def returns(
-        status: str | None = None, order_id: str | None = None, limit: int = Query(100, le=1000)
+        status: str | None = None,
+        order_id: str | None = None,
+        limit: int = Query(100, ge=1, le=1000),
     ) -> list[dict[str, Any]]:
         """Returns, newest first."""
         return [
