@@ -7,14 +7,19 @@ as many Chinese warehouse systems send, ships the order.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 from sqlalchemy import select
 
+from orderhub.config import SkuConfig
 from orderhub.demo import QIMEN_KEY, QIMEN_SECRET, Stack
 from orderhub.sandbox.qimen.callbacks import qimen_sign
+from orderhub.services.exceptions import resolve_exception
+from orderhub.services.setup import apply_config
 from orderhub.store import tables as t
 from support import wait_until
 
@@ -89,3 +94,67 @@ def test_a_gbk_shipment_confirmation_ships_the_order(make_stack: Callable[..., S
             return conn.execute(select(t.shipments.c.tracking_no)).scalar()
 
     wait_until(lambda: tracking() == "SF1234567890", what="the GBK shipment stored")
+
+
+def _stock_report(*items: tuple[str, str]) -> bytes:
+    rows = "".join(
+        f"<item><itemCode>{sku}</itemCode><quantity>{quantity}</quantity>"
+        "<orderType>PDRK</orderType><outBizCode>count-1</outBizCode></item>"
+        for sku, quantity in items
+    )
+    return f"<request><items>{rows}</items></request>".encode()
+
+
+def _on_hand(stack: Stack, sku: str) -> int | None:
+    with stack.hub.reader() as uow:
+        level = uow.stock.level("WH1", sku)
+    return level.on_hand if level else None
+
+
+def _open_problems(stack: Stack) -> list[Any]:
+    with stack.hub.db.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(t.exceptions.c.id, t.exceptions.c.code, t.exceptions.c.field).where(
+                    t.exceptions.c.status == "open"
+                )
+            )
+        )
+
+
+def test_stock_reported_for_an_unknown_sku_is_held_whole_and_applied_once_after_the_fix(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    before = _on_hand(stack, "SKU-001")
+    assert before is not None
+    body = _stock_report(("SKU-001", "5"), ("NEW-SKU", "7"))
+    assert b"<flag>success</flag>" in _post_callback(stack, "stockchange.report", body).content
+    wait_until(lambda: _open_problems(stack) != [], what="the report held")
+    [problem] = _open_problems(stack)
+    assert (problem.code, problem.field) == ("unknown_stock_sku", "items[1].sku")
+    assert _on_hand(stack, "SKU-001") == before  # nothing of a held report is applied
+
+    config = stack.hub_config.model_copy(
+        update={"skus": [*stack.hub_config.skus, SkuConfig(sku="NEW-SKU")]}
+    )
+    apply_config(stack.hub, config)
+    resolve_exception(stack.hub, problem.id, "retry", by="test")
+    assert _on_hand(stack, "SKU-001") == before + 5
+    assert _on_hand(stack, "NEW-SKU") == 7
+    assert _open_problems(stack) == []
+
+
+def test_a_quantity_written_as_1e300000_is_named_and_costs_no_time(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    started = time.monotonic()
+    answer = _post_callback(stack, "stockchange.report", _stock_report(("SKU-001", "1e300000")))
+    assert time.monotonic() - started < 2
+    assert b"<flag>failure</flag>" in answer.content
+    [problem] = _open_problems(stack)
+    assert problem.code == "malformed_callback"
+    with stack.hub.db.engine.connect() as conn:
+        message = conn.execute(select(t.exceptions.c.message)).scalar_one()
+    assert "quantity for SKU-001" in message and "too large" in message

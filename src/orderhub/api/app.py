@@ -39,6 +39,7 @@ from orderhub.services.exceptions import replay_exception, resolve_by_code, reso
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
 from orderhub.services.inventory import adjust_stock, replenishment
+from orderhub.services.node_callbacks import receive_node_callback
 from orderhub.services.returns import get_return, list_returns, return_data
 from orderhub.services.rules import (
     activate_rule_set,
@@ -49,7 +50,6 @@ from orderhub.services.rules import (
     window_start,
 )
 from orderhub.services.setup import put_node, put_shop
-from orderhub.services.shipping import receive_node_callback
 from orderhub.services.sla import late_orders
 from orderhub.services.stock_sync import listing_ats_view
 from orderhub.services.sync import pull_orders

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,9 @@ from pydantic import ValidationError
 from orderhub.domain.errors import InvalidOrder, Problem
 from orderhub.domain.order import Order
 
+from . import fields
+
 __all__ = ["FieldRule", "OrderMapping", "load_mapping"]
-
-
-_NUMBER_TEXT_LIMIT = 40
-_INT_DIGITS_LIMIT = 18
 
 
 def _to_str(value: Any) -> str:
@@ -45,42 +43,11 @@ def _to_str(value: Any) -> str:
 
 
 def _to_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("a yes/no value is not a number")
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    if len(text) > _NUMBER_TEXT_LIMIT:
-        raise ValueError(f"a number written with {len(text)} characters is too long")
-    try:
-        number = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(f"{value!r} is not a number") from exc
-    # Checked before int(): "1e300000" would otherwise become a 300,000-digit integer.
-    if not number.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
-    if number.adjusted() > _INT_DIGITS_LIMIT:
-        raise ValueError(f"{value!r} is too large a number")
-    if number != number.to_integral_value():
-        raise ValueError(f"{value!r} is not a whole number")
-    return int(number)
+    return fields.whole_number(value)
 
 
 def _to_decimal(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise ValueError("a yes/no value is not an amount")
-    text = str(value).strip()
-    if len(text) > _NUMBER_TEXT_LIMIT:
-        raise ValueError(f"an amount written with {len(text)} characters is too long")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(f"{value!r} is not an amount") from exc
-    if not amount.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
-    if amount.adjusted() > _INT_DIGITS_LIMIT:
-        raise ValueError(f"{value!r} is too large an amount")
-    return amount
+    return fields.amount(value)
 
 
 def _to_datetime(value: Any) -> datetime:

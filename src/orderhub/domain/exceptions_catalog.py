@@ -100,6 +100,10 @@ CATALOG: dict[str, Remedy] = {
     "malformed_callback": Remedy(
         "a node's callback cannot be read: ask the node to send it again", (Action.RETRY,)
     ),
+    "unknown_stock_sku": Remedy(
+        "a node reported stock for a SKU the hub does not know: add the SKU, then retry",
+        (Action.RETRY,),
+    ),
     "malformed_refund": Remedy(
         "a refund from the shop cannot be read: check it on the shop", (Action.RETRY,)
     ),

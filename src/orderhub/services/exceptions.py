@@ -20,6 +20,7 @@ from orderhub.domain.order import Order, OrderStatus
 from orderhub.services.cancel import finish_cancel, tell_shop
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import replay_inbox
+from orderhub.services.node_callbacks import replay_node_callback
 from orderhub.services.pipeline import route, schedule_stock_push
 from orderhub.store.records import ExceptionRecord
 from orderhub.store.uow import UnitOfWork
@@ -110,9 +111,10 @@ def replay_exception(hub: Hub, exception_id: str, *, by: str = "") -> Replayed:
         return _with_successors(hub, record, result)
     if order is None and record.inbox_id:
         with hub.reader() as uow:
-            failed = uow.inbox.get(record.inbox_id).status == "failed"
-        if failed:
-            order_id = replay_inbox(hub, record.inbox_id)
+            item = uow.inbox.get(record.inbox_id)
+        if item.status == "failed":
+            replay = replay_node_callback if item.source == "node" else replay_inbox
+            order_id = replay(hub, record.inbox_id)
             result = Replayed(exception_id, "payload mapped again", order_id)
             return _with_successors(hub, record, result)
     with hub.uow() as uow:

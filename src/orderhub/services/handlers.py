@@ -12,14 +12,10 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, inbox_dead, process_inbox
 from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
 from orderhub.services.keeping import JOB_RETENTION, purge_job
+from orderhub.services.node_callbacks import JOB_NODE_EVENT, process_node_event
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
-from orderhub.services.shipping import (
-    JOB_CHANNEL_CONFIRM,
-    JOB_NODE_EVENT,
-    confirm_to_channel,
-    process_node_event,
-)
+from orderhub.services.shipping import JOB_CHANNEL_CONFIRM, confirm_to_channel
 from orderhub.services.sla import JOB_SLA_SCAN, sla_scan_job
 from orderhub.services.stock_sync import push_sku_stock
 from orderhub.services.sync import JOB_PULL, pull_job
@@ -80,6 +76,7 @@ HANDLERS.update({kind: _alone(handler) for kind, handler in BATCHED.items()})
 
 ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
     JOB_INBOX: inbox_dead,
+    JOB_NODE_EVENT: inbox_dead,
     JOB_NODE_PUSH: dispatch_dead,
     JOB_NODE_RETURN: return_dead,
 }

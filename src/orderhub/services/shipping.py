@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Mapping, Sequence
 
@@ -11,115 +9,13 @@ from orderhub.connectors.base import ShipmentConfirmed
 from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderLine, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.hub import Hub
-from orderhub.services.ingest import BadSignature
-from orderhub.services.inventory import apply_stock_changes
-from orderhub.services.returns import receive_return
 from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
-__all__ = [
-    "JOB_CHANNEL_CONFIRM",
-    "JOB_NODE_EVENT",
-    "apply_shipment",
-    "confirm_to_channel",
-    "process_node_event",
-    "receive_node_callback",
-]
+__all__ = ["JOB_CHANNEL_CONFIRM", "apply_shipment", "confirm_to_channel"]
 
-JOB_NODE_EVENT = "node.event"
 JOB_CHANNEL_CONFIRM = "channel.confirm"
-
-
-def receive_node_callback(
-    hub: Hub, node_code: str, query: Mapping[str, str], body: bytes
-) -> tuple[bytes, str]:
-    """Verify and store a node's callback, queue it, and answer in the node's own format."""
-    with hub.reader() as uow:
-        node = uow.catalog.node(node_code)
-    connector = hub.node(node)
-    if not connector.verify_callback(query, body):
-        metrics.inbound.labels("node", "bad_signature").inc()
-        raise BadSignature(f"callback from node {node_code} has a bad signature")
-    digest = hashlib.sha256(body).hexdigest()
-    try:
-        # Read before the node is told "success": a body that cannot be read is kept
-        # and shown, and the node hears that it was not accepted.
-        connector.parse_callback(query, body)
-        problem = ""
-    except (ValueError, RecursionError) as exc:
-        problem = f"callback from {node_code} is unreadable: {exc}"[:1000]
-    with hub.uow() as uow:
-        inbox_id, new = uow.inbox.add(
-            shop=node_code,
-            source="node",
-            topic=str(query.get("method", ""))[:100],
-            dedup_key=f"node:{node_code}:{digest}",
-            body=body,
-            headers={"query": json.dumps(dict(query))},
-            status="failed" if problem else "pending",
-            error=problem or None,
-        )
-        if new and problem:
-            uow.exceptions.open(
-                stage="parse", code="malformed_callback", message=problem, inbox_id=inbox_id
-            )
-        elif new:
-            uow.outbox.add(JOB_NODE_EVENT, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
-        uow.commit()
-    if problem:
-        metrics.inbound.labels("node", "malformed").inc()
-        return connector.callback_reply(ok=False, message="the callback cannot be read")
-    metrics.inbound.labels("node", "stored" if new else "duplicate").inc()
-    return connector.callback_reply(ok=True)
-
-
-def process_node_event(hub: Hub, job: Job, *, uow: UnitOfWork | None = None) -> None:
-    """Apply a stored node callback: today, a shipment confirmation.
-
-    Runs inside `uow` when given (the worker batches these); otherwise in its own.
-    """
-    if uow is not None:
-        _apply_event(hub, uow, str(job.payload["inbox_id"]), job.id)
-        return
-    with hub.uow() as own:
-        _apply_event(hub, own, str(job.payload["inbox_id"]), job.id)
-        own.commit()
-
-
-def _apply_event(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int) -> None:
-    item = uow.inbox.get(inbox_id)
-    if item.status != "pending":
-        return
-    node = uow.catalog.node(item.shop)
-    query = json.loads(item.headers.get("query", "{}"))
-    try:
-        event = hub.node(node).parse_callback(query, item.body)
-    except ValueError as exc:
-        uow.exceptions.open(
-            stage="parse",
-            code="malformed_callback",
-            message=f"callback from {node.code} is unreadable: {exc}",
-            inbox_id=item.id,
-        )
-        uow.inbox.mark(item.id, "failed", error=str(exc))
-        return
-    order_id = None
-    if event.acknowledged is not None:
-        order_id = _acknowledged(uow, node.code, event.acknowledged, job_id)
-    if event.shipment is not None:
-        order_id = apply_shipment(uow, node.code, event.shipment, job_id=job_id)
-    if event.returned is not None:
-        order_id = receive_return(
-            hub, uow, node.code, event.returned, job_id=job_id, inbox_id=item.id
-        )
-    if event.stock_changes:
-        apply_stock_changes(hub, uow, node.code, event.stock_changes)
-    uow.inbox.mark(
-        item.id,
-        "processed" if order_id or event.shipment is None else "failed",
-        order_id=order_id,
-    )
 
 
 def apply_shipment(
@@ -155,23 +51,6 @@ def apply_shipment(
     if shipment.final or _all_shipped(uow, dispatch.id):
         uow.dispatches.mark(dispatch.id, "shipped", at="shipped")
     return first_id or (dispatch.order_ids[0] if dispatch.order_ids else None)
-
-
-def _acknowledged(uow: UnitOfWork, node: str, code: str, job_id: int | None) -> str | None:
-    """A supplier took the purchase order on; how quickly counts towards its score."""
-    dispatch = uow.dispatches.get(code, for_update=True)
-    if dispatch is None:
-        uow.exceptions.open(
-            stage="ack",
-            code="unknown_order",
-            message=f"{node} acknowledged {code}, which is not a purchase order of ours",
-        )
-        return None
-    if dispatch.acknowledged_at is None and dispatch.status == "pushed":
-        uow.dispatches.mark(dispatch.id, "acknowledged", at="acknowledged")
-        for order_id in dispatch.order_ids:
-            uow.orders.trace(order_id, "acknowledge", "ok", f"{node} took {code}", job_id=job_id)
-    return dispatch.order_ids[0] if dispatch.order_ids else None
 
 
 def _all_shipped(uow: UnitOfWork, dispatch_id: str) -> bool:

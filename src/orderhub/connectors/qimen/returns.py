@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import tzinfo
-from decimal import Decimal
 from typing import Any
 
+from .. import fields
 from ..base import ReturnLine, ReturnOrder, ReturnReceived
 from .consts import (
     GOOD_INVENTORY_TYPES,
@@ -90,13 +90,7 @@ def return_request(
 
 
 def _int(value: Any, name: str) -> int:
-    try:
-        number = Decimal(str(value if value is not None else "").strip() or "0")
-    except ArithmeticError as exc:
-        raise ValueError(f"returnorder.confirm {name} is not a number: {value!r}") from exc
-    if number != number.to_integral_value():
-        raise ValueError(f"returnorder.confirm {name} is not a whole number: {value!r}")
-    return int(number)
+    return fields.units(value, f"returnorder.confirm {name}", empty=0)
 
 
 def _dicts(value: Any) -> list[Mapping[str, Any]]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from .. import fields
 from ..base import (
     CancelResult,
     InventoryLevel,
@@ -65,10 +66,9 @@ def _stock_change(item: Mapping[str, Any]) -> StockChange:
     sku = str(item.get("itemCode") or "").strip()
     if not sku:
         raise ValueError("A stockchange.report item has no itemCode.")
-    try:
-        delta = int(str(item.get("quantity", "")).strip())
-    except ValueError as exc:
-        raise ValueError(f"stockchange.report quantity for {sku} is not a whole number") from exc
+    delta = fields.units(
+        item.get("quantity"), f"stockchange.report quantity for {sku}", signed=True
+    )
     kind = str(item.get("orderType") or "OTHER")
     return StockChange(
         sku=sku,
@@ -150,10 +150,8 @@ def _money(amount: Decimal) -> Decimal:
 
 
 def _int(value: Any, name: str) -> int:
-    try:
-        return int(Decimal(str(value or "0")))
-    except ArithmeticError as exc:
-        raise ValueError(f"{name} is not a number: {value!r}") from exc
+    """A count of units the warehouse wrote, missing meaning none."""
+    return fields.units(value, name, empty=0, signed=True)
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:

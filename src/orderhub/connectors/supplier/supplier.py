@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from .. import bounded_json
+from .. import bounded_json, fields
 from ..base import (
     CancelResult,
     InventoryLevel,
@@ -130,10 +130,7 @@ def _required(data: Mapping[str, Any], key: str, what: str) -> str:
 def _quantity(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError(f"{where}.quantity is not a whole number: {value!r}")
-    try:
-        quantity = int(value)
-    except ValueError as exc:
-        raise ValueError(f"{where}.quantity is not a whole number: {value!r}") from exc
+    quantity = fields.units(value, f"{where}.quantity")
     if quantity <= 0:
         raise ValueError(f"{where}.quantity must be positive, not {quantity}")
     return quantity
