@@ -11,6 +11,7 @@ import asyncio
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -94,6 +95,22 @@ def _coerce(default: Any, value: Any) -> Any:
     return value
 
 
+def _shopify_limited(retry_after: float) -> Response:
+    return Response(
+        '{"errors":"Exceeded 2 calls per second for api client. Reduce request rates '
+        'to resume uninterrupted service."}',
+        status_code=429,
+        headers={"Retry-After": f"{retry_after:.1f}"},
+        media_type="application/json",
+    )
+
+
+def _shopify_error(status: int) -> Response:
+    return Response(
+        '{"errors":"Internal Server Error"}', status_code=status, media_type="application/json"
+    )
+
+
 class FaultMiddleware:
     """Starlette middleware that makes API calls fail as `faults` says."""
 
@@ -105,12 +122,18 @@ class FaultMiddleware:
         control_prefix: str = "/_sandbox",
         malformed_body: bytes = b'{"orders": [{"id": 1, "trunc',
         malformed_type: str = "application/json",
+        rate_limited: Callable[[float], Response] | None = None,
+        server_error: Callable[[int], Response] | None = None,
     ) -> None:
+        """`rate_limited(retry_after)` and `server_error(status)` answer in the platform's
+        own words (TOP's code 7 with its ban seconds, say); Shopify's are the default."""
         self.app = app
         self.faults = faults
         self.control_prefix = control_prefix
         self.malformed_body = malformed_body
         self.malformed_type = malformed_type
+        self.rate_limited = rate_limited or _shopify_limited
+        self.server_error = server_error or _shopify_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.control_prefix):
@@ -120,24 +143,12 @@ class FaultMiddleware:
         if f.latency_ms:
             await asyncio.sleep(f.latency_ms / 1000)
         if f.in_storm() or f.roll(f.rate_limit_rate):
-            response: Response = Response(
-                '{"errors":"Exceeded 2 calls per second for api client. Reduce request rates '
-                'to resume uninterrupted service."}',
-                status_code=429,
-                headers={"Retry-After": f"{f.retry_after:.1f}"},
-                media_type="application/json",
-            )
-            await response(scope, receive, send)
+            await self.rate_limited(f.retry_after)(scope, receive, send)
             return
         if f.roll(f.timeout_rate):
             await asyncio.sleep(f.timeout_seconds)
         if f.roll(f.error_rate):
-            response = Response(
-                '{"errors":"Internal Server Error"}',
-                status_code=f.error_status,
-                media_type="application/json",
-            )
-            await response(scope, receive, send)
+            await self.server_error(f.error_status)(scope, receive, send)
             return
         if f.roll(f.malformed_rate):
             request = Request(scope, receive)
