@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from orderhub.domain.errors import InvalidOrder, Problem
 from orderhub.domain.order import Order
 
-from . import fields
+from .kit import fields
 
 __all__ = ["FieldRule", "OrderMapping", "load_mapping"]
 

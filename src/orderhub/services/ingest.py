@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from orderhub.connectors import bounded_json
+from orderhub.connectors.kit import bounded_json
 from orderhub.domain.errors import InvalidOrder, NotFound, OrderhubError
 from orderhub.domain.order import ChannelStatus, Order, OrderStatus
 from orderhub.observability import get_logger, metrics

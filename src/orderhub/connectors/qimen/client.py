@@ -15,9 +15,6 @@ Qimen writes we send are idempotent on their order code, so a retry cannot dupli
 
 from __future__ import annotations
 
-import logging
-import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
@@ -26,8 +23,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
-from ..base import ConnectorError, RateLimited, Rejected, Unavailable
-from ..retry_after import parse_retry_after
+from ..base import ConnectorError, Rejected, Unavailable
+from ..kit.envelopes import ErrorCodes
+from ..kit.http import Transport
 from .consts import (
     CONTENT_TYPE,
     DEFAULT_METHOD_PREFIX,
@@ -41,14 +39,7 @@ from .consts import (
 from .sign import sign
 from .xml import Reply, XmlError, build, format_time, parse_response
 
-__all__ = ["MAX_INLINE_WAIT", "QimenClient", "parse_retry_after"]
-
-log = logging.getLogger(__name__)
-
-MAX_INLINE_WAIT = 2.0
-"""Longest Retry-After (seconds) the client waits out itself instead of raising."""
-
-_BAN = re.compile(r"(\d+(?:\.\d+)?)\s*more seconds")
+__all__ = ["QimenClient"]
 
 
 class QimenClient:
@@ -79,15 +70,22 @@ class QimenClient:
         self._customer_id = customer_id
         self._zone = zone
         self._prefix = method_prefix
-        self._max_retries = max(max_retries, 0)
-        self._backoff = retry_backoff
-        self._retry_codes = retry_codes
-        self._owns_http = client is None
-        self._http = client if client is not None else httpx.Client(timeout=timeout)
-        self._timeout = timeout
-        self._sleep = sleep
+        self._errors = ErrorCodes(
+            "Qimen",
+            rate_limited=RATE_LIMIT_CODES,
+            rate_limited_prefixes=("accesscontrol.", "isv.accesscontrol."),
+            retryable=retry_codes,
+            retryable_prefixes=("isp.",),
+        )
+        self._transport = Transport(
+            "Qimen",
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=retry_backoff,
+            client=client,
+            sleep=sleep,
+        )
         self._clock = clock
-        self._rng = random.Random()
 
     def deliveryorder_create(self, request: Mapping[str, Any]) -> Reply:
         """Send a `deliveryorder.create`; the reply carries `deliveryOrderId`."""
@@ -108,36 +106,11 @@ class QimenClient:
     def call(self, method: str, request: Mapping[str, Any]) -> Reply:
         """One remote call by short method name, retried as the module docstring says."""
         body = build(request)
-        attempt = 0
-        while True:
-            try:
-                return self._exchange(method, body)
-            except RateLimited as exc:
-                wait = exc.retry_after
-                if attempt >= self._max_retries or wait is None or wait > MAX_INLINE_WAIT:
-                    raise
-            except Unavailable as exc:
-                if attempt >= self._max_retries:
-                    raise
-                wait = self._delay(attempt)
-                log.warning(
-                    "qimen %s failed (%s); retry %d in %.2fs",
-                    method,
-                    exc.message,
-                    attempt + 1,
-                    wait,
-                )
-            self._sleep(wait)
-            attempt += 1
+        return self._transport.call(lambda: self._exchange(method, body), what=method)
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
-        if self._owns_http:
-            self._http.close()
-
-    def _delay(self, attempt: int) -> float:
-        step: float = self._backoff * 2**attempt
-        return step / 2 + self._rng.uniform(0, step / 2)
+        self._transport.close()
 
     def _params(self, method: str, body: bytes) -> dict[str, str]:
         params = dict(self._url_params)
@@ -156,27 +129,15 @@ class QimenClient:
         return params
 
     def _exchange(self, method: str, body: bytes) -> Reply:
-        params = self._params(method, body)
-        try:
-            response = self._http.post(
-                self._url,
-                params=params,
-                content=body,
-                headers={"Content-Type": CONTENT_TYPE},
-                timeout=self._timeout,
-            )
-        except httpx.TimeoutException as exc:
-            raise Unavailable(f"Qimen {method} timed out") from exc
-        except httpx.TransportError as exc:
-            raise Unavailable(f"Qimen {method} could not be reached ({exc!r})") from exc
+        response = self._transport.send(
+            "POST",
+            self._url,
+            what=method,
+            params=self._params(method, body),
+            content=body,
+            headers={"Content-Type": CONTENT_TYPE},
+        )
         status = response.status_code
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise RateLimited(
-                f"Qimen {method} was rate limited", retry_after=retry_after, status_code=status
-            )
-        if status >= 500:
-            raise Unavailable(f"Qimen {method} failed with HTTP {status}", status_code=status)
         try:
             reply = parse_response(response.content)
         except XmlError as exc:
@@ -194,12 +155,5 @@ class QimenClient:
         raise self._failure(method, reply, status)
 
     def _failure(self, method: str, reply: Reply, status: int) -> ConnectorError:
-        code, message = reply.code, reply.message or f"Qimen {method} failed"
-        if code in RATE_LIMIT_CODES or code.startswith(("accesscontrol.", "isv.accesscontrol.")):
-            ban = _BAN.search(message)
-            return RateLimited(
-                message, retry_after=float(ban.group(1)) if ban else None, status_code=status
-            )
-        if code in self._retry_codes or code.startswith("isp."):
-            return Unavailable(f"{message} ({code})", status_code=status)
-        return Rejected(message, code=code, status_code=status)
+        message = reply.message or f"Qimen {method} failed"
+        return self._errors.error(reply.code, message, status=status)

@@ -15,8 +15,8 @@ from collections.abc import Iterator, Mapping
 from datetime import tzinfo
 from typing import Any
 
-from .. import fields
 from ..base import ReturnLine, ReturnOrder, ReturnReceived
+from ..kit import fields
 from .consts import (
     GOOD_INVENTORY_TYPES,
     LOGISTICS_CODES,

@@ -8,30 +8,23 @@ signed byte for byte as sent, so the caller must sign exactly the bytes it posts
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
+
+from ..kit.signing import concatenated, sorted_sign, verify_sorted
 
 __all__ = ["sign", "sign_payload", "verify"]
 
 
 def sign_payload(params: Mapping[str, str], body: bytes, secret: str) -> bytes:
     """The exact bytes that get hashed, exposed so a mismatch can be debugged."""
-    pairs = "".join(
-        f"{key}{params[key]}" for key in sorted(params) if key != "sign" and params[key]
-    )
-    return secret.encode() + pairs.encode() + body + secret.encode()
+    return secret.encode() + concatenated(params).encode() + body + secret.encode()
 
 
 def sign(params: Mapping[str, str], body: bytes, secret: str) -> str:
     """The `sign` URL parameter for these parameters and body."""
-    return hashlib.md5(sign_payload(params, body, secret)).hexdigest().upper()
+    return sorted_sign(params, secret, body=body)
 
 
 def verify(params: Mapping[str, str], body: bytes, secret: str) -> bool:
     """True when `params["sign"]` matches; compared in constant time."""
-    given = params.get("sign", "")
-    if not given:
-        return False
-    expected = sign(params, body, secret)
-    return hmac.compare_digest(expected.encode(), given.upper().encode())
+    return verify_sorted(params, secret, body=body)

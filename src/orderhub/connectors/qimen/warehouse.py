@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 
-from .. import fields
 from ..base import (
     CancelResult,
     InventoryLevel,
@@ -33,6 +32,7 @@ from ..base import (
     ShipmentLine,
     StockChange,
 )
+from ..kit import fields
 from . import sign as qsign
 from .client import QimenClient
 from .consts import (

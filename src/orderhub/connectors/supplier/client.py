@@ -25,7 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from ..base import RateLimited, Rejected, Unavailable
-from ..retry_after import parse_retry_after
+from ..kit.retry_after import parse_retry_after
 from .consts import CANCEL_PATH, CONTENT_TYPE, PURCHASE_ORDERS_PATH, STOCK_PATH
 from .sign import signed_headers
 

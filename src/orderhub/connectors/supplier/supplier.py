@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 
-from .. import bounded_json, fields
 from ..base import (
     CancelResult,
     InventoryLevel,
@@ -35,6 +34,7 @@ from ..base import (
     ShipmentConfirmed,
     ShipmentLine,
 )
+from ..kit import bounded_json, fields
 from . import sign as ssign
 from .client import SupplierClient, encode
 from .consts import (
