@@ -8,11 +8,14 @@ retry later (`RateLimited`, `Unavailable`) or hand to a person (`Rejected`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .kit.pull import Page, PullRules, Window
 
 __all__ = [
     "CancelResult",
@@ -283,8 +286,10 @@ class ChannelConnector(Protocol):
         """(channel order id, updated_at) of a raw order payload, for de-duplication."""
         ...
 
-    def pull_orders(self, *, since: datetime | None) -> Iterator[PulledOrder]:
-        """Every order updated since `since` (all of them when None), page by page."""
+    pull_rules: PullRules  # the platform's window, paging and page cap
+
+    def search_orders(self, window: Window, page: int | str | None, size: int) -> Page:
+        """One page of the orders modified within `window`, for the pull engine."""
         ...
 
     def parse_refund(self, payload: Mapping[str, Any]) -> ChannelRefund:

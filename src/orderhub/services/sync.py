@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from orderhub.connectors.kit.pull import pull_windows
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import receive_payload
 from orderhub.store.outbox import Job
@@ -12,43 +13,51 @@ from orderhub.store.outbox import Job
 __all__ = ["JOB_PULL", "PullResult", "pull_job", "pull_orders", "schedule_pulls"]
 
 CURSOR = "orders.updated_at"
-OVERLAP = timedelta(minutes=2)
+HISTORY = timedelta(days=90)
+"""How far back a shop with no cursor is pulled: the platforms keep three months."""
 
 
 @dataclass(frozen=True)
 class PullResult:
-    """How many orders the shop returned, and how many were new to the hub."""
+    """How many orders the shop returned, how many were new, and the cursor after."""
 
     fetched: int
     new: int
     cursor: str | None
+    windows: int = 0
+    calls: int = 0
 
 
 def pull_orders(hub: Hub, shop_code: str, *, since: datetime | None = None) -> PullResult:
-    """Fetch every order updated since the cursor (or `since`) and store each raw.
+    """Fetch every order modified since the cursor (or `since`) and store each raw.
 
-    The window starts a little before the cursor, because platforms index updates
-    late; repeats are dropped by the inbox's de-duplication.
+    The engine pages window by window, starting a little before the cursor because
+    platforms index updates late; the cursor moves to a window's end only once every
+    order of it is stored, so a crash repeats at most one window, and repeats are
+    dropped by the inbox's de-duplication.
     """
     with hub.reader() as uow:
         shop = uow.catalog.shop(shop_code)
         stored = uow.cursors.get(shop_code, CURSOR)
-    if since is None and stored:
-        since = datetime.fromisoformat(stored) - OVERLAP
-    fetched = new = 0
-    newest = stored
-    for pulled in hub.channel(shop).pull_orders(since=since):
-        fetched += 1
-        if receive_payload(hub, shop_code, pulled.payload, source="pull").new:
-            new += 1
-        moment = datetime.fromisoformat(pulled.updated_at).isoformat()
-        if newest is None or datetime.fromisoformat(moment) > datetime.fromisoformat(newest):
-            newest = moment
-    if newest and newest != stored:
+    channel = hub.channel(shop)
+    now = datetime.now(UTC)
+    cursor = since if since is not None else (datetime.fromisoformat(stored) if stored else None)
+    fetched = new = windows = calls = 0
+    position = stored
+    for pulled in pull_windows(
+        channel.search_orders, channel.pull_rules, cursor=cursor, now=now, first_start=now - HISTORY
+    ):
+        for order in pulled.orders:
+            fetched += 1
+            if receive_payload(hub, shop_code, order.payload, source="pull").new:
+                new += 1
+        windows += 1
+        calls += pulled.calls
+        position = pulled.end.isoformat()
         with hub.uow() as uow:
-            uow.cursors.set(shop_code, CURSOR, newest)
+            uow.cursors.set(shop_code, CURSOR, position)
             uow.commit()
-    return PullResult(fetched, new, newest)
+    return PullResult(fetched, new, position, windows, calls)
 
 
 JOB_PULL = "shop.pull"

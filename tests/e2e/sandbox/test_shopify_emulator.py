@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from orderhub.connectors.base import RateLimited, Rejected, Unavailable
+from orderhub.connectors.base import PulledOrder, RateLimited, Rejected, Unavailable
+from orderhub.connectors.kit.pull import orders_since
 from orderhub.connectors.registry import order_mapping
+from orderhub.connectors.shopify import ShopifyChannel
 
 # The fixtures come from conftest.py: `shopify_sandbox(**settings)` starts an emulator and
 # returns a ShopifySandbox; `webhook_receiver` is a WebhookReceiver.
@@ -80,6 +82,11 @@ def test_the_admin_api_speaks_shopifys_errors(shopify_sandbox: Start) -> None:
     assert "Invalid API key or access token" in no_token.json()["errors"]
 
 
+def _recent(channel: ShopifyChannel) -> Iterator[PulledOrder]:
+    now = datetime.now(UTC) + timedelta(minutes=1)
+    return orders_since(channel, now - timedelta(days=1), now=now)
+
+
 def test_pull_orders_reads_every_page(shopify_sandbox: Start) -> None:
     sandbox = shopify_sandbox()
     sandbox.emulator.seed_product({"skus": ["MUG-1", "TEE-2"], "stock": 100})
@@ -87,9 +94,10 @@ def test_pull_orders_reads_every_page(shopify_sandbox: Start) -> None:
     channel = sandbox.channel(page_size=2)
     calls_before = sandbox.emulator.stats()["api_calls"]
     try:
-        pulled = list(channel.pull_orders(since=None))
-        future = list(channel.pull_orders(since=datetime.now(UTC) + timedelta(hours=1)))
-        past = list(channel.pull_orders(since=datetime.now(UTC) - timedelta(hours=1)))
+        now = datetime.now(UTC) + timedelta(minutes=1)
+        pulled = list(orders_since(channel, now - timedelta(days=1), now=now))
+        future = list(orders_since(channel, now + timedelta(hours=1), now=now + timedelta(hours=2)))
+        past = list(orders_since(channel, now - timedelta(hours=1), now=now))
     finally:
         channel.close()
     assert [p.channel_order_id for p in pulled] == [str(o["id"]) for o in placed]
@@ -105,7 +113,7 @@ def test_a_cancelled_order_is_still_pulled_with_status_any(shopify_sandbox: Star
     sandbox.emulator.cancel_order(second["id"])
     channel = sandbox.channel()
     try:
-        pulled = {p.channel_order_id: p.payload for p in channel.pull_orders(since=None)}
+        pulled = {p.channel_order_id: p.payload for p in _recent(channel)}
     finally:
         channel.close()
     assert set(pulled) == {str(first["id"]), str(second["id"])}
@@ -268,7 +276,7 @@ def test_the_leaky_bucket_answers_429_with_retry_after(shopify_sandbox: Start) -
     channel = sandbox.channel(max_retries=0)
     try:
         with pytest.raises(RateLimited) as caught:
-            list(channel.pull_orders(since=None))
+            list(_recent(channel))
     finally:
         channel.close()
     assert caught.value.retry_after is not None and caught.value.retry_after > 0
@@ -282,7 +290,7 @@ def test_an_error_rate_fault_gives_503_until_reset(shopify_sandbox: Start) -> No
         control.put(f"{sandbox.url}/_sandbox/faults", json={"error_rate": 1.0})
         assert admin.get("/orders.json").status_code == 503
         with pytest.raises(Unavailable) as caught:
-            list(channel.pull_orders(since=None))
+            list(_recent(channel))
         assert caught.value.status_code == 503
         control.delete(f"{sandbox.url}/_sandbox/faults")
         assert admin.get("/orders.json").status_code == 200

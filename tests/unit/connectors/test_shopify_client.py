@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from orderhub.connectors.base import RateLimited, Rejected, Unavailable
+from orderhub.connectors.kit.pull import Window, orders_since
 from orderhub.connectors.shopify import ShopifyChannel
 
 BASE = "https://unit-shop.myshopify.com"
 API = f"{BASE}/admin/api/2025-07"
 TOKEN = "shpat_unit_token"
 Handler = Callable[[httpx.Request], httpx.Response]
+A_DAY = Window(datetime(2025, 7, 1, tzinfo=UTC), datetime(2025, 7, 2, tzinfo=UTC))
 
 
 class Script:
@@ -88,7 +90,7 @@ def test_pull_follows_link_next_until_the_last_page(
         page([order(4)]),
     )
     since = datetime(2025, 7, 1, 8, 0, tzinfo=UTC)
-    pulled = list(channel.pull_orders(since=since))
+    pulled = list(orders_since(channel, since, now=since + timedelta(days=1)))
     assert [p.channel_order_id for p in pulled] == ["1", "2", "3", "4"]
     assert pulled[0].updated_at == "2025-07-02T11:38:15-04:00"
     assert pulled[0].payload["name"] == "#1"
@@ -97,6 +99,7 @@ def test_pull_follows_link_next_until_the_last_page(
         "status": "any",
         "limit": "250",
         "updated_at_min": "2025-07-01T08:00:00+00:00",
+        "updated_at_max": "2025-07-02T08:00:00+00:00",
     }
     assert dict(second.url.params) == {"limit": "250", "page_info": "p2"}
     assert dict(third.url.params) == {"limit": "250", "page_info": "p3"}
@@ -114,7 +117,7 @@ def test_a_429_with_a_long_retry_after_raises_rate_limited(
         ),
     )
     with pytest.raises(RateLimited) as caught:
-        list(channel.pull_orders(since=None))
+        channel.search_orders(A_DAY, None, 250)
     assert caught.value.retry_after == 5.0
     assert caught.value.status_code == 429
     assert isinstance(caught.value.__cause__, httpx.HTTPStatusError)
@@ -130,7 +133,7 @@ def test_a_429_with_a_short_retry_after_is_waited_out(
         httpx.Response(429, json={"errors": "slow down"}, headers={"Retry-After": "1.5"}),
         page([order(1)]),
     )
-    assert [p.channel_order_id for p in channel.pull_orders(since=None)] == ["1"]
+    assert [p.channel_order_id for p in channel.search_orders(A_DAY, None, 250).orders] == ["1"]
     assert script.sleeps == [1.5]
 
 
@@ -139,7 +142,7 @@ def test_server_errors_are_retried_then_raise_unavailable(
 ) -> None:
     script.on("GET", "orders.json", httpx.Response(502, text="<html>Bad gateway</html>"))
     with pytest.raises(Unavailable) as caught:
-        list(channel.pull_orders(since=None))
+        channel.search_orders(A_DAY, None, 250)
     assert caught.value.status_code == 502
     assert len(script.requests) == 3
     assert len(script.sleeps) == 2 and all(0 < s <= 3 for s in script.sleeps)
@@ -153,12 +156,12 @@ def test_network_errors_and_unreadable_bodies_are_unavailable(
 
     script.handle("GET", "orders.json", refuse)
     with pytest.raises(Unavailable) as caught:
-        list(channel.pull_orders(since=None))
+        channel.search_orders(A_DAY, None, 250)
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
 
     script.on("GET", "orders.json", httpx.Response(200, content=b'{"orders": [{"id": 1, "trunc'))
     with pytest.raises(Unavailable, match="unreadable"):
-        list(channel.pull_orders(since=None))
+        channel.search_orders(A_DAY, None, 250)
 
 
 def test_a_422_is_rejected_with_shopifys_error_text(
@@ -442,7 +445,7 @@ def test_the_access_token_never_shows_in_repr_or_errors(
         httpx.Response(401, json={"errors": "[API] Invalid API key or access token"}),
     )
     with pytest.raises(Rejected) as caught:
-        list(channel.pull_orders(since=None))
+        channel.search_orders(A_DAY, None, 250)
     assert caught.value.code == "401"
     assert TOKEN not in str(caught.value) and TOKEN not in repr(channel)
     assert TOKEN not in repr(channel.settings)

@@ -27,10 +27,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from ..base import PulledOrder
 
-__all__ = ["OrderSearch", "Page", "Paging", "PullRules", "Window", "WindowPulled", "pull_windows"]
+__all__ = [
+    "OrderSearch",
+    "Page",
+    "Paging",
+    "PullRules",
+    "Searchable",
+    "Window",
+    "WindowPulled",
+    "orders_since",
+    "pull_windows",
+]
 
 
 class Paging(StrEnum):
@@ -94,6 +105,25 @@ class WindowPulled:
     @property
     def end(self) -> datetime:
         return self.window.end
+
+
+class Searchable(Protocol):
+    """A channel as the engine sees it: its rules and its search call."""
+
+    @property
+    def pull_rules(self) -> PullRules: ...
+
+    def search_orders(self, window: Window, page: int | str | None, size: int) -> Page: ...
+
+
+def orders_since(channel: Searchable, since: datetime, *, now: datetime) -> Iterator[PulledOrder]:
+    """Every order modified from `since` to `now`, window by window (no overlap)."""
+    rules = channel.pull_rules
+    exact = PullRules(**{**rules.__dict__, "overlap": timedelta(0)})
+    for pulled in pull_windows(
+        channel.search_orders, exact, cursor=since, now=now, first_start=since
+    ):
+        yield from pulled.orders
 
 
 def windows(start: datetime, end: datetime, longest: timedelta) -> Iterator[Window]:

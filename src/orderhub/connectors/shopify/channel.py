@@ -9,14 +9,15 @@ arrive as `refunds/create` webhooks and are read by `parse_refund`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from orderhub.connectors.base import ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from orderhub.connectors.kit.pull import Page, Paging, PullRules, Window
 from orderhub.connectors.shopify import refunds, webhooks
 from orderhub.connectors.shopify.client import ShopifyClient
 from orderhub.connectors.shopify.consts import (
@@ -61,6 +62,7 @@ class ShopifySettings:
     max_retries: int = 2
     max_retry_sleep: float = 2.0
     page_size: int = MAX_PAGE_SIZE
+    pull_window_days: int = 7
 
     @classmethod
     def parse(cls, settings: Mapping[str, Any]) -> ShopifySettings:
@@ -86,6 +88,7 @@ class ShopifySettings:
             max_retries=_setting(settings, "max_retries", int, 2),
             max_retry_sleep=_setting(settings, "max_retry_sleep", float, 2.0),
             page_size=page_size,
+            pull_window_days=_setting(settings, "pull_window_days", int, 7),
         )
 
 
@@ -165,20 +168,35 @@ class ShopifyChannel:
             raise ValueError("The Shopify order payload has no 'updated_at'.")
         return str(payload["id"]), str(payload["updated_at"])
 
-    def pull_orders(self, *, since: datetime | None) -> Iterator[PulledOrder]:
-        """Every order updated at or after `since`, all statuses, page by page."""
-        limit = self.settings.page_size
-        params: dict[str, Any] = {"status": ORDER_STATUS_ANY, "limit": limit}
-        if since is not None:
-            params["updated_at_min"] = _iso(since)
-        page = self.api.list_orders(params)
-        while True:
-            for order in page.items:
-                order_id, updated_at = self.order_ref(order)
-                yield PulledOrder(channel_order_id=order_id, updated_at=updated_at, payload=order)
-            if not page.next_page_info:
-                return
-            page = self.api.list_orders({"limit": limit, "page_info": page.next_page_info})
+    @property
+    def pull_rules(self) -> PullRules:
+        """Shopify searches any span of `updated_at` and links each page to the next."""
+        return PullRules(
+            max_window=timedelta(days=self.settings.pull_window_days),
+            page_size=self.settings.page_size,
+            paging=Paging.LINKED,
+        )
+
+    def search_orders(self, window: Window, page: int | str | None, size: int) -> Page:
+        """One page of orders of any status updated within `window`."""
+        if isinstance(page, str):
+            found = self.api.list_orders({"limit": size, "page_info": page})
+        else:
+            found = self.api.list_orders(
+                {
+                    "status": ORDER_STATUS_ANY,
+                    "limit": size,
+                    "updated_at_min": _iso(window.start),
+                    "updated_at_max": _iso(window.end),
+                }
+            )
+        orders = []
+        for order in found.items:
+            order_id, updated_at = self.order_ref(order)
+            orders.append(
+                PulledOrder(channel_order_id=order_id, updated_at=updated_at, payload=order)
+            )
+        return Page(orders, next=found.next_page_info)
 
     def parse_refund(self, payload: Mapping[str, Any]) -> ChannelRefund:
         """A `refunds/create` body (or one REST refund) as a ChannelRefund; ValueError if
