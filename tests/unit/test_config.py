@@ -125,7 +125,10 @@ def one_sentence(result: Result) -> str:
 def test_an_unknown_platform_is_named(start_ups: dict[str, Result]) -> None:
     line = one_sentence(start_ups["unknown platform"])
 
-    assert line == "orderhub: shop SHOP1: unknown platform 'tiktok'; orderhub knows shopify"
+    from orderhub.connectors.registry import CHANNEL_PLATFORMS
+
+    known = ", ".join(sorted(CHANNEL_PLATFORMS))
+    assert line == f"orderhub: shop SHOP1: unknown platform 'tiktok'; orderhub knows {known}"
 
 
 def test_a_secret_from_an_unset_variable_names_the_variable(

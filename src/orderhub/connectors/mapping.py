@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,32 @@ def _to_datetime(value: Any) -> datetime:
     return moment
 
 
+CHINA = timezone(timedelta(hours=8))
+
+
+def _to_china_time(value: Any) -> datetime:
+    """ "2026-11-23 18:00:00" as Chinese platforms write it: Beijing time, no offset."""
+    text = str(value).strip()
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date and time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)
+
+
+def _to_unix_time(value: Any) -> datetime:
+    """Seconds since 1970 (Douyin, Pinduoduo's searches)."""
+    seconds = fields.whole_number(value)
+    if not 0 <= seconds < 2**37:
+        raise ValueError(f"{value!r} is not a time in seconds since 1970")
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _to_fen(value: Any) -> Decimal:
+    """Whole fen (分), as Douyin sends amounts, in yuan."""
+    return Decimal(fields.whole_number(value)) / 100
+
+
 def _to_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "y"}
@@ -78,6 +104,9 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "int": _to_int,
     "decimal": _to_decimal,
     "datetime": _to_datetime,
+    "china_time": _to_china_time,
+    "unix_time": _to_unix_time,
+    "fen": _to_fen,
     "bool": _to_bool,
     "list": _to_list,
 }
@@ -161,6 +190,7 @@ class OrderMapping:
     lines_path: Any
     line_fields: tuple[FieldRule, ...]
     spec: Mapping[str, Any]
+    root: Any = None  # where the order sits inside the platform's envelope, if it is in one
 
     @classmethod
     def from_spec(
@@ -175,6 +205,7 @@ class OrderMapping:
             lines_path=jmespath.compile(str(lines.get("path", "lines"))),
             line_fields=tuple(FieldRule.parse(k, v) for k, v in lines.get("fields", {}).items()),
             spec=full,
+            root=jmespath.compile(str(full["root"])) if full.get("root") else None,
         )
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> OrderMapping:
@@ -186,6 +217,9 @@ class OrderMapping:
         """The canonical order; raises InvalidOrder listing every problem found."""
         if not isinstance(raw, Mapping):
             raise InvalidOrder([Problem("malformed_payload", "the payload is not a JSON object")])
+        if self.root is not None:
+            inner = self.root.search(raw)
+            raw = inner if isinstance(inner, Mapping) else raw
         problems: list[Problem] = []
         document: dict[str, Any] = {"shop": shop, "platform": self.platform}
         for rule in self.fields:

@@ -20,7 +20,7 @@ __all__ = [
     "order_mapping",
 ]
 
-CHANNEL_PLATFORMS = frozenset({"shopify"})
+CHANNEL_PLATFORMS = frozenset({"shopify", "taobao"})
 NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
 _PACKAGES = {"supplier_api": "supplier"}
 """Platforms served by a package of another name; the rest share their package's name."""

@@ -149,9 +149,14 @@ class Address(_Model):
     province: Text = ""
     city: Text = ""
     district: Text = ""
+    town: Text = ""  # 街道/乡镇, below the district on Chinese addresses
     address1: Text = ""
     address2: Text = ""
     postcode: Text = ""
+    # The platform's encrypted receiver (Taobao's OAID, Pinduoduo and Douyin ciphertext,
+    # JD's encrypt_* fields) exactly as sent. Only the platform can open it; the name,
+    # phone and street above are then its masks, and a warehouse prints from this.
+    sealed: Text = ""
 
 
 class Remarks(_Model):

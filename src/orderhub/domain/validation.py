@@ -75,6 +75,14 @@ def _check_receiver(order: Order) -> list[Problem]:
     if not (r.address1 or r.city or r.province or r.country):
         return [Problem("missing_address", "the order has no shipping address", "receiver")]
     problems = []
+    if r.sealed:
+        # The platform sealed who and where; its masks are all the hub may see, and the
+        # warehouse prints from the sealed receiver. Only the region must be readable.
+        if not r.province.strip():
+            problems.append(
+                Problem("missing_address", "the province is empty", "receiver.province")
+            )
+        return problems
     if not r.name.strip():
         problems.append(Problem("missing_receiver", "the receiver has no name", "receiver.name"))
     if not r.phone.strip():
@@ -161,7 +169,7 @@ def check_phone(order: Order) -> list[Problem]:
     """
     r = order.receiver
     raw, country = r.phone.strip(), r.country
-    if not raw or country not in phonenumbers.SUPPORTED_REGIONS:
+    if r.sealed or not raw or country not in phonenumbers.SUPPORTED_REGIONS:
         return []
     try:
         number = phonenumbers.parse(raw, country)

@@ -46,6 +46,7 @@ def mask_order(order: Order) -> Order:
     r.phone = mask_phone(order.receiver.phone)
     r.address1 = mask_address(order.receiver.address1)
     r.address2 = mask_address(order.receiver.address2)
+    r.sealed = "(sealed by the platform)" if order.receiver.sealed else ""
     return masked
 
 

@@ -35,6 +35,7 @@ _MASKERS: dict[str, Callable[[str], str]] = {
     "address1": mask_address,
     "address2": mask_address,
     "postcode": _stars,
+    "sealed": lambda _: "",
 }
 
 

@@ -18,7 +18,7 @@ from orderhub.store.ids import new_id
 
 __all__ = ["OrderRepository", "OrderSummary"]
 
-_PII_RECEIVER = ("name", "phone", "address1", "address2")
+_PII_RECEIVER = ("name", "phone", "address1", "address2", "sealed")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,303 @@
+"""A Taobao or Tmall shop as a sales channel, over TOP.
+
+Orders are pulled (TOP pushes through its own long-lived message client, not HTTP):
+`taobao.trades.sold.increment.get` lists what changed in a window of at most a day,
+newest first, so the engine reads its pages from the last backwards; each trade is then
+read whole with `taobao.trade.fullinfo.get` and its OAID, so the receiver stays sealed.
+Shipments go out with `taobao.logistics.offline.send` (split by sub-order `oid` when only
+some lines left), stock with `taobao.item.quantity.update` setting the full figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from ..base import ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from ..kit.http import Transport
+from ..kit.pull import Page, Paging, PullRules, Window
+from ..kit.settings import required, setting
+from .client import BEIJING, TopClient, top_time
+from .consts import (
+    CARRIERS,
+    DEFAULT_PAGE_SIZE,
+    GATEWAY_PATH,
+    INCREMENT_FIELDS,
+    ITEM_FIELDS,
+    MAX_PAGE_SIZE,
+    MAX_WINDOW,
+    SIGN_METHODS,
+    TRADE_FIELDS,
+    Method,
+)
+
+__all__ = ["TaobaoChannel", "TaobaoSettings", "listed"]
+
+P = "Taobao"
+
+
+def listed(value: Any, key: str) -> list[dict[str, Any]]:
+    """TOP's nested lists: `{"trade": [...]}` (or one bare object) as a list."""
+    inner = value.get(key) if isinstance(value, dict) else value
+    items = inner if isinstance(inner, list) else [inner] if isinstance(inner, dict) else []
+    return [item for item in items if isinstance(item, dict)]
+
+
+@dataclass(frozen=True)
+class TaobaoSettings:
+    """One shop's TOP connection; secrets never show in a repr."""
+
+    gateway: str
+    app_key: str
+    app_secret: str = field(repr=False)
+    session: str = field(repr=False)
+    sign_method: str = "md5"
+    page_size: int = DEFAULT_PAGE_SIZE
+    page_cap: int | None = None
+    window_hours: float = MAX_WINDOW.total_seconds() / 3600
+    overlap_minutes: float = 2.0
+    timeout: float = 10.0
+    max_retries: int = 2
+    refunds_restock: bool = True
+
+    @classmethod
+    def parse(cls, settings: Mapping[str, Any]) -> TaobaoSettings:
+        base = str(settings.get("base_url") or "https://eco.taobao.com").rstrip("/")
+        gateway = base if base.endswith(GATEWAY_PATH) else base + GATEWAY_PATH
+        sign_method = str(settings.get("sign_method") or "md5")
+        if sign_method not in SIGN_METHODS:
+            raise ValueError(f"Taobao setting 'sign_method' must be one of {sorted(SIGN_METHODS)}.")
+        page_size = setting(settings, "page_size", int, DEFAULT_PAGE_SIZE, platform=P)
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"Taobao setting 'page_size' must be between 1 and {MAX_PAGE_SIZE}.")
+        hours = setting(settings, "window_hours", float, 24.0, platform=P)
+        if not 0 < hours <= 24:
+            raise ValueError("Taobao setting 'window_hours' must be more than 0 and at most 24.")
+        return cls(
+            gateway=gateway,
+            app_key=required(settings, "app_key", platform=P),
+            app_secret=required(settings, "app_secret", platform=P),
+            session=required(settings, "session", platform=P),
+            sign_method=sign_method,
+            page_size=page_size,
+            page_cap=setting(settings, "page_cap", int, None, platform=P),
+            window_hours=hours,
+            overlap_minutes=setting(settings, "overlap_minutes", float, 2.0, platform=P),
+            timeout=setting(settings, "timeout", float, 10.0, platform=P),
+            max_retries=setting(settings, "max_retries", int, 2, platform=P),
+            refunds_restock=setting(settings, "refunds_restock", _yes, True, platform=P),
+        )
+
+
+def _yes(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class TaobaoChannel:
+    """A Taobao/Tmall shop: pulled orders, offline shipment, full stock figures."""
+
+    platform = "taobao"
+    can_cancel_orders = False  # TOP has no call for a seller to cancel a paid trade
+
+    def __init__(self, settings: Mapping[str, Any], client: httpx.Client | None = None) -> None:
+        self.settings = TaobaoSettings.parse(settings)
+        s = self.settings
+        self.api = TopClient(
+            gateway=s.gateway,
+            app_key=s.app_key,
+            app_secret=s.app_secret,
+            session=s.session,
+            sign_method=s.sign_method,
+            transport=Transport(P, timeout=s.timeout, max_retries=s.max_retries, client=client),
+        )
+        self._skus: dict[str, tuple[str, str]] = {}
+
+    def __repr__(self) -> str:
+        return f"TaobaoChannel(app_key={self.settings.app_key!r})"
+
+    # webhooks: TOP has none over HTTP
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        return False
+
+    def describe_webhook(self, headers: Mapping[str, str]) -> WebhookDelivery:
+        return WebhookDelivery(topic="", delivery_id="", handled=False)
+
+    def register_webhooks(self, *, address: str, topics: Sequence[str]) -> None:
+        """Nothing to register: Taobao orders are pulled."""
+
+    # orders
+
+    def order_ref(self, payload: Mapping[str, Any]) -> tuple[str, str]:
+        """(tid, modified) of a trade, e.g. ("3920391847261029384", "2026-11-23 18:00:00")."""
+        trade = unwrap(payload)
+        if trade.get("tid") in (None, ""):
+            raise ValueError("The Taobao trade has no 'tid'.")
+        if not trade.get("modified"):
+            raise ValueError("The Taobao trade has no 'modified'.")
+        return str(trade["tid"]), str(trade["modified"])
+
+    @property
+    def pull_rules(self) -> PullRules:
+        s = self.settings
+        return PullRules(
+            max_window=timedelta(hours=s.window_hours),
+            page_size=s.page_size,
+            paging=Paging.BACKWARD,
+            first_page=1,
+            overlap=timedelta(minutes=s.overlap_minutes),
+            page_cap=s.page_cap,
+        )
+
+    def search_orders(self, window: Window, page: int | str | None, size: int) -> Page:
+        """One page of trades modified in the window, each read whole with its OAID."""
+        found = self.api.call(
+            Method.TRADES_INCREMENT,
+            {
+                "fields": INCREMENT_FIELDS,
+                "start_modified": top_time(window.start),
+                "end_modified": top_time(window.end),
+                "page_no": page if isinstance(page, int) else 1,
+                "page_size": size,
+                "use_has_next": "false",
+            },
+        )
+        orders = []
+        for brief in listed(found.get("trades"), "trade"):
+            trade = self.trade(str(brief.get("tid", "")))
+            tid, modified = self.order_ref(trade)
+            orders.append(PulledOrder(tid, modified, trade))
+        return Page(orders, total=int(found.get("total_results") or 0))
+
+    def trade(self, tid: str) -> dict[str, Any]:
+        """One trade with every field the mapping reads, its receiver sealed by an OAID."""
+        found = self.api.call(
+            Method.TRADE_FULLINFO, {"fields": TRADE_FIELDS, "tid": tid, "include_oaid": "true"}
+        )
+        trade = found.get("trade")
+        if not isinstance(trade, dict):
+            raise Rejected(f"Taobao returned no trade {tid}.", code="no_trade")
+        return trade
+
+    # refunds ride on the trade: each sub-order carries its refund status
+
+    def parse_refund(self, payload: Mapping[str, Any]) -> ChannelRefund:
+        """The refunded sub-orders of a trade as one ChannelRefund; ValueError if none."""
+        trade = unwrap(payload)
+        tid, modified = self.order_ref(trade)
+        lines, amount, ids = [], Decimal("0"), []
+        for order in listed(trade.get("orders"), "order"):
+            if order.get("refund_status") == "SUCCESS":
+                lines.append((str(order.get("oid", "")), int(order.get("num") or 0)))
+                amount += Decimal(str(order.get("payment") or "0"))
+                ids.append(str(order.get("refund_id") or order.get("oid", "")))
+        if not lines:
+            raise ValueError(f"Taobao trade {tid} has no refunded sub-order.")
+        return ChannelRefund(
+            channel_order_id=tid,
+            refund_id=",".join(ids),
+            lines=lines,
+            amount=amount,
+            restock=self.settings.refunds_restock,
+            created_at=datetime.fromisoformat(modified).replace(tzinfo=BEIJING),
+        )
+
+    def cancel_order(self, *, channel_order_id: str, reason: str = "other") -> None:
+        raise Rejected(
+            "Taobao has no call for a seller to cancel a paid trade: close it in Qianniu (千牛).",
+            code="not_supported",
+        )
+
+    # shipments
+
+    def confirm_shipment(
+        self,
+        *,
+        channel_order_id: str,
+        carrier: str,
+        tracking_no: str,
+        lines: Sequence[tuple[str, int]],
+        notify_customer: bool = True,
+    ) -> str:
+        """Send the parcel; only some sub-orders (`lines`) make it a split shipment.
+        A repeat of a confirmation TOP already has is recognised and not an error."""
+        company = CARRIERS.get(carrier.strip().upper(), carrier.strip().upper())
+        params: dict[str, Any] = {
+            "tid": channel_order_id,
+            "out_sid": tracking_no,
+            "company_code": company,
+        }
+        oids = [line_id for line_id, _ in lines]
+        if oids and set(oids) != self._all_oids(channel_order_id):
+            params.update({"sub_tid": ",".join(oids), "is_split": 1})
+        try:
+            self.api.call(Method.OFFLINE_SEND, params)
+        except Rejected:
+            if not self._already_sent(channel_order_id, tracking_no, oids):
+                raise
+        return f"{channel_order_id}:{tracking_no}"
+
+    def _all_oids(self, tid: str) -> set[str]:
+        return {str(o.get("oid")) for o in listed(self.trade(tid).get("orders"), "order")}
+
+    def _already_sent(self, tid: str, tracking_no: str, oids: Sequence[str]) -> bool:
+        sent = {
+            str(o.get("oid"))
+            for o in listed(self.trade(tid).get("orders"), "order")
+            if o.get("invoice_no") == tracking_no
+        }
+        return bool(sent) and (not oids or set(oids) <= sent)
+
+    # stock
+
+    def set_stock(self, *, channel_sku: str, available: int) -> None:
+        """Set the full figure of the SKU whose merchant code is `channel_sku`."""
+        num_iid, sku_id = self._sku(channel_sku)
+        params: dict[str, Any] = {"num_iid": num_iid, "quantity": available, "type": 1}
+        if sku_id:
+            params["sku_id"] = sku_id
+        self.api.call(Method.ITEM_QUANTITY, params)
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every on-sale item with its SKUs, as TOP lists them."""
+        found: list[dict[str, Any]] = []
+        page_no = 1
+        while True:
+            page = self.api.call(
+                Method.ITEMS_ONSALE,
+                {"fields": ITEM_FIELDS, "page_no": page_no, "page_size": MAX_PAGE_SIZE},
+            )
+            found.extend(listed(page.get("items"), "item"))
+            if page_no * MAX_PAGE_SIZE >= int(page.get("total_results") or 0):
+                return found
+            page_no += 1
+
+    def _sku(self, code: str) -> tuple[str, str]:
+        if code not in self._skus:
+            for item in self.items():
+                num_iid = str(item.get("num_iid", ""))
+                skus = listed(item.get("skus"), "sku")
+                for sku in skus:
+                    if sku.get("outer_id"):
+                        self._skus[str(sku["outer_id"])] = (num_iid, str(sku.get("sku_id", "")))
+                if not skus and item.get("outer_id"):
+                    self._skus[str(item["outer_id"])] = (num_iid, "")
+        if code not in self._skus:
+            raise Rejected(f"No Taobao item has the merchant code {code!r}.", code="unknown_sku")
+        return self._skus[code]
+
+    def close(self) -> None:
+        self.api.close()
+
+
+def unwrap(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The trade itself, whether given bare or in TOP's `trade_fullinfo_get_response`."""
+    inner = payload.get("trade_fullinfo_get_response")
+    if isinstance(inner, dict) and isinstance(inner.get("trade"), dict):
+        return dict(inner["trade"])
+    return dict(payload)
