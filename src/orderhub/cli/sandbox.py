@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated
 
 import typer
@@ -11,23 +12,20 @@ from orderhub.domain.errors import OrderhubError
 app = typer.Typer(no_args_is_help=True, help="Run a platform emulator on its own.")
 
 
+EMULATORS = {
+    "shopify": "orderhub.sandbox.shopify",
+    "taobao": "orderhub.sandbox.taobao",
+    "qimen": "orderhub.sandbox.qimen",
+    "supplier": "orderhub.sandbox.supplier",
+}
+
+
 @app.command("serve")
 def sandbox_serve(
-    platform: Annotated[str, typer.Argument(help="shopify, qimen or supplier")],
+    platform: Annotated[str, typer.Argument(help=", ".join(EMULATORS))],
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 9000,
 ) -> None:
     """Run one emulator in the foreground, for any client to talk to."""
-    if platform == "shopify":
-        from orderhub.sandbox.shopify import run as run_shopify
-
-        run_shopify(port)
-    elif platform == "qimen":
-        from orderhub.sandbox.qimen import run as run_qimen
-
-        run_qimen(port)
-    elif platform == "supplier":
-        from orderhub.sandbox.supplier import run as run_supplier
-
-        run_supplier(port)
-    else:
-        raise OrderhubError(f"no emulator for {platform!r}; choose shopify, qimen or supplier")
+    if platform not in EMULATORS:
+        raise OrderhubError(f"no emulator for {platform!r}; choose {', '.join(EMULATORS)}")
+    importlib.import_module(EMULATORS[platform]).run(port)

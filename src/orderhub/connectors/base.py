@@ -273,6 +273,7 @@ class ChannelConnector(Protocol):
 
     platform: str
     can_cancel_orders: bool  # whether `cancel_order` can reach the platform at all
+    refunds_on_order: bool  # refunds ride on the pulled order, not on webhooks of their own
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         """True when the signature proves the body came from the platform."""

@@ -21,7 +21,7 @@ from orderhub.observability import get_logger, metrics
 from orderhub.services.cancel import cancel_from_channel
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import route
-from orderhub.services.returns import REFUND_TOPICS, apply_refund
+from orderhub.services.returns import REFUND_TOPICS, apply_refund, refund_on_the_order
 from orderhub.store.ids import new_id
 from orderhub.store.inbox import InboxItem
 from orderhub.store.outbox import Job
@@ -370,11 +370,15 @@ def _update(hub: Hub, uow: UnitOfWork, existing: Order, incoming: Order, item: I
     shop = uow.catalog.shop(existing.shop)
     left = existing.status in _LEFT_A_NODE
     if incoming.channel_status is ChannelStatus.REFUNDED and left:
-        # Goods already left: the refund's own webhook opens the return.
+        # Goods already left: the refund opens the return, from its own webhook or, on a
+        # platform that is pulled, from the refunded lines of the order itself.
         existing.channel_status = incoming.channel_status
         existing.channel_updated_at = incoming.channel_updated_at
         uow.orders.save(existing)
         uow.orders.trace(existing.id, "update", "ok", "refunded on the channel")
+        if hub.channel(shop).refunds_on_order:
+            raw = bounded_json.loads(item.body)
+            refund_on_the_order(hub, uow, existing, raw, inbox_id=item.id)
     elif incoming.channel_status in (ChannelStatus.CANCELLED, ChannelStatus.REFUNDED):
         existing.channel_status = incoming.channel_status
         existing.channel_updated_at = incoming.channel_updated_at

@@ -91,6 +91,31 @@ class Exchange:
 # ---------------------------------------------------------------------------- refunds in
 
 
+def refund_on_the_order(
+    hub: Hub, uow: UnitOfWork, order: Order, raw: Mapping[str, Any], *, inbox_id: str
+) -> None:
+    """Act on refunds a pulled platform carries on the order itself (Taobao's sub-order
+    `refund_status`, say), once per refund, as a refund webhook is acted on."""
+    shop = uow.catalog.shop(order.shop)
+    try:
+        refund = hub.channel(shop).parse_refund(raw)
+    except ValueError:
+        return
+    if uow.returns.refund_seen(shop.code, refund.refund_id):
+        return
+    outcome = _act_on_refund(hub, uow, order, refund)
+    uow.returns.note_refund(
+        shop.code,
+        refund.refund_id,
+        order_id=order.id,
+        amount=refund.amount,
+        restock=refund.restock,
+        outcome=outcome,
+        inbox_id=inbox_id,
+    )
+    metrics.orders.labels(f"refund_{outcome}").inc()
+
+
 def apply_refund(hub: Hub, uow: UnitOfWork, item: InboxItem) -> str | None:
     """Act on a stored `refunds/create` payload; the order id, or None when it became an
     exception (unreadable, or for an order the hub does not know yet: replay it later)."""

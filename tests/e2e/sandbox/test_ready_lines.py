@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 
-from orderhub.connectors.registry import node_connector
+from orderhub.connectors.base import Rejected
+from orderhub.connectors.registry import channel_connector, node_connector
 
 CLI = "from orderhub.cli import main; main()"
 
@@ -65,3 +67,20 @@ def test_the_qimen_emulator_names_its_keys_and_a_signed_call_with_them_succeeds(
         finally:
             wms.close()
     assert [(x.sku, x.quantity) for x in levels] == [("SKU-001", 0)]
+
+
+def test_the_taobao_emulator_names_app_key_secret_and_session_and_a_client_gets_in() -> None:
+    with emulator("taobao") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "taobao"
+        assert set(creds) == {"app_key", "app_secret", "session"}
+        shop = channel_connector("taobao", {"base_url": ready["url"], **creds})
+        wrong = channel_connector("taobao", {"base_url": ready["url"], **creds, "session": "x"})
+        try:
+            shop.set_stock(channel_sku="SKU-001", available=7)
+            with pytest.raises(Rejected) as refused:
+                wrong.set_stock(channel_sku="SKU-001", available=7)
+        finally:
+            shop.close()
+            wrong.close()
+    assert refused.value.code == "invalid-sessionkey"

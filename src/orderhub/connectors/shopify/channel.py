@@ -104,6 +104,7 @@ class ShopifyChannel:
 
     platform = PLATFORM
     can_cancel_orders = True
+    refunds_on_order = False
     webhook_topics = DEFAULT_TOPICS  # what the hub subscribes a shop to
 
     def __init__(

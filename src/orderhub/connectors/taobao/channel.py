@@ -103,6 +103,7 @@ class TaobaoChannel:
 
     platform = "taobao"
     can_cancel_orders = False  # TOP has no call for a seller to cancel a paid trade
+    refunds_on_order = True
 
     def __init__(self, settings: Mapping[str, Any], client: httpx.Client | None = None) -> None:
         self.settings = TaobaoSettings.parse(settings)
