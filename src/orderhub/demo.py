@@ -32,6 +32,7 @@ from orderhub.config import (
     SkuConfig,
     StockConfig,
 )
+from orderhub.demo_marketplaces import start_marketplace
 from orderhub.domain.errors import ConfigurationError
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.qimen import QimenEmulator
@@ -55,6 +56,7 @@ TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create
 QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "demo-app-key", "demo-app-secret", "demo-owner"
 SUPPLIER_ID, SUPPLIER_SECRET = "demo-supplier", "demo-supplier-secret"
 WAREHOUSE_PROVINCES = ("浙江", "四川", "广东", "北京")
+MARKET_CODES = {"taobao": "TB1", "jd": "JD1", "pdd": "PDD1", "douyin": "DY1"}
 
 
 @dataclass
@@ -76,6 +78,7 @@ class StackOptions:
     supplier_ack_delay: float = 0.05
     file_supplier: bool = False
     routing: dict[str, Any] = field(default_factory=dict)
+    marketplaces: tuple[str, ...] = ()  # one pulled shop of each, e.g. ("taobao",)
 
 
 @dataclass
@@ -90,6 +93,7 @@ class Stack:
     qimen: QimenEmulator = field(init=False)
     warehouses: dict[str, QimenEmulator] = field(init=False, default_factory=dict)
     supplier: SupplierEmulator | None = field(init=False, default=None)
+    marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
     api: RunningServer = field(init=False)
     hub_config: HubConfig = field(init=False)
     _servers: list[RunningServer] = field(init=False, default_factory=list)
@@ -190,6 +194,19 @@ class Stack:
                     },
                 )
             )
+        for platform in o.marketplaces:
+            code = MARKET_CODES.get(platform, platform.upper())
+            emulator, shop = start_marketplace(
+                platform,
+                code,
+                skus=self.sku_codes,
+                stock=0,
+                nodes=[n.code for n in node_configs],
+                routing=o.routing,
+                serve=self._serve,
+            )
+            self.marketplaces[code] = emulator
+            shop_configs.append(shop)
         stock = o.stock_by_node or {"WH1": {sku: o.stock for sku in self.sku_codes}}
         config = HubConfig(
             shops=shop_configs,
@@ -243,7 +260,8 @@ class Stack:
         self.hub.close()
 
     def placed(self) -> int:
-        return sum(int(e.stats()["orders_placed"]) for e in self.shops.values())
+        shopify = sum(int(e.stats()["orders_placed"]) for e in self.shops.values())
+        return shopify + sum(int(e.stats()["trades"]) for e in self.marketplaces.values())
 
     def webhooks_settled(self) -> bool:
         for emulator in self.shops.values():
