@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     low_stock_cover_days: float = 3.0
     reconcile_interval: float = 3600.0
     pull_interval: float = 300.0
+    # Shops whose platform pushes nothing over HTTP (Taobao, JD, Pinduoduo) are pulled
+    # this often instead.
+    poll_interval: float = 60.0
     worker_threads: int = 4
     worker_batch: int = 32
     job_lease: float = 60.0

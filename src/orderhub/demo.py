@@ -32,8 +32,9 @@ from orderhub.config import (
     SkuConfig,
     StockConfig,
 )
-from orderhub.demo_marketplaces import start_marketplace
+from orderhub.demo_marketplaces import MARKETPLACES, start_marketplace
 from orderhub.domain.errors import ConfigurationError
+from orderhub.jobs.scheduler import Scheduler
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
@@ -281,16 +282,39 @@ class Stack:
                 int(wms.stats().get("distinct_orders", 0)) for wms in self.warehouses.values()
             ),
             "shipped": stats["shipments"],
-            "confirmed_to_channel": sum(
-                int(e.stats()["fulfillments"]) for e in self.shops.values()
-            ),
+            "confirmed_to_channel": sum(int(e.stats()["fulfillments"]) for e in self.shops.values())
+            + sum(_consigned(e) for e in self.marketplaces.values()),
             "completed": orders.get("completed", 0),
             "held": orders.get("held", 0),
             "cancelled": orders.get("cancelled", 0),
             "exceptions": stats["open_exceptions"],
             "oversold": stats["oversold"],
-            "listed_stock": {code: e.inventory_by_sku() for code, e in self.shops.items()},
+            "listed_stock": {
+                **{code: e.inventory_by_sku() for code, e in self.shops.items()},
+                **{code: e.stock() for code, e in self.marketplaces.items()},
+            },
+            "by_shop": self.by_shop(),
         }
+
+    def by_shop(self) -> dict[str, dict[str, int]]:
+        """Per shop: placed there, received by the hub, at the warehouse, shipped, confirmed
+        back to the shop, and held."""
+        counts = queries.orders_by_shop(self.hub)
+        found = {}
+        for code, emulator in {**self.shops, **self.marketplaces}.items():
+            mine = counts.get(code, {})
+            shopify = code in self.shops
+            found[code] = {
+                "placed": int(emulator.stats()["orders_placed" if shopify else "trades"]),
+                "received": sum(mine.values()),
+                "pushed": sum(mine.get(s, 0) for s in ("pushed", *_SHIPPED)),
+                "shipped": sum(mine.get(s, 0) for s in _SHIPPED),
+                "confirmed": int(emulator.stats()["fulfillments"])
+                if shopify
+                else _consigned(emulator),
+                "held": mine.get("held", 0),
+            }
+        return found
 
     def settled(self) -> bool:
         """Every placed order is in the hub and nothing is left to do for them: periodic
@@ -319,6 +343,14 @@ class Stack:
         )
 
 
+_SHIPPED = ("partially_shipped", "shipped", "completed", "returning", "returned")
+
+
+def _consigned(emulator: Any) -> int:
+    """Trades a marketplace shows as sent with a tracking number."""
+    return sum(1 for trade in emulator.orders().values() if trade.get("consign_time"))
+
+
 @dataclass
 class DemoOptions:
     """The demo's knobs, as the CLI passes them."""
@@ -330,6 +362,7 @@ class DemoOptions:
     skus: int = 1
     exit_when_done: bool = False
     quiet: bool = False
+    channels: tuple[str, ...] = ("shopify",)
 
 
 DEMO_MARK = ".made-by-orderhub-demo"
@@ -356,6 +389,7 @@ def _demo_settings() -> Settings:
         settings.tenant = f"demo-{int(time.time())}"
     settings.stock_push_window = 0.5
     settings.pull_interval = 3600
+    settings.poll_interval = 2
     return settings
 
 
@@ -412,6 +446,13 @@ def _progress(stack: Stack, started: float) -> Table:
         "oversold",
     ):
         table.add_row(key.replace("_", " "), str(summary[key]))
+    if len(summary["by_shop"]) > 1:
+        for code, row in summary["by_shop"].items():
+            table.add_row(
+                f"{code}",
+                f"{row['received']}/{row['placed']} in, {row['shipped']} shipped, "
+                f"{row['confirmed']} confirmed, {row['held']} held",
+            )
     for code, stock in summary["listed_stock"].items():
         table.add_row(f"{code} listed stock", " ".join(f"{v}" for v in stock.values()))
     return table
@@ -475,14 +516,28 @@ class _Report:
 
 def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None) -> dict[str, Any]:
     """Place orders at a steady rate, show progress, and return the summary."""
+    unknown = set(options.channels) - {"shopify", *MARKETPLACES}
+    if unknown or not options.channels:
+        known = ", ".join(("shopify", *MARKETPLACES))
+        raise ConfigurationError(f"--channels takes some of {known}, not {','.join(unknown)}")
     stack = Stack(
         _demo_settings(),
-        StackOptions(shops=options.shops, skus=options.skus, stock=options.stock),
+        StackOptions(
+            shops=options.shops if "shopify" in options.channels else 0,
+            skus=options.skus,
+            stock=options.stock,
+            marketplaces=tuple(c for c in options.channels if c != "shopify"),
+        ),
     ).start()
+    # Marketplaces push nothing: the scheduler polls them, as `orderhub worker` does.
+    scheduler = Scheduler(stack.hub) if stack.marketplaces else None
+    if scheduler is not None:
+        scheduler.start()
     console = Console(stderr=True, quiet=options.quiet, soft_wrap=True)
     rng = random.Random(7)
     started = time.monotonic()
-    codes = list(stack.shops)
+    selling: dict[str, Any] = {**stack.shops, **stack.marketplaces}
+    codes = list(selling)
     try:
         with _Report(stack, started, console) as report:
             for i in range(options.orders):
@@ -490,7 +545,7 @@ def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None)
                 while time.monotonic() < due:
                     time.sleep(min(0.05, due - time.monotonic()))
                 sku = rng.choice(stack.sku_codes)
-                shop = stack.shops[codes[i % len(codes)]]
+                shop = selling[codes[i % len(codes)]]
                 shop.place_order({"lines": [{"sku": sku, "quantity": 1}]})
                 if i % 10 == 0:
                     report.tick()
@@ -520,4 +575,6 @@ def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None)
         summary["database"] = stack.settings.database_url
         return summary
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         stack.stop()

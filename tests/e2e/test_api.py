@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from orderhub.connectors.registry import CHANNEL_PLATFORMS
 from orderhub.demo import Stack
 from support import CHINESE_RECEIVER, api_token, bearer, wait_until
 
@@ -214,8 +215,10 @@ def test_health_and_docs_are_served_and_mistakes_are_answered_in_plain_words(
     )
 
     assert refused.status_code == 400
+    known = ", ".join(sorted(CHANNEL_PLATFORMS))
     assert (
-        refused.json()["message"] == "shop SHOP9: unknown platform 'tiktok'; orderhub knows shopify"
+        refused.json()["message"]
+        == f"shop SHOP9: unknown platform 'tiktok'; orderhub knows {known}"
     )
     with stack.hub.uow() as uow:
         assert [s.code for s in uow.catalog.shops()] == ["SHOP1"]

@@ -75,3 +75,21 @@ def test_three_shops_racing_for_stock_finish_soon_after_the_work_is_done(tmp_pat
     assert (summary["shipped"], summary["held"], summary["oversold"]) == (20, 40, 0)
     # Held orders raise alerts whose digest waits for its window; that wait is not work.
     assert summary["seconds"] < 60
+
+
+def test_a_shopify_and_a_taobao_shop_share_one_stock_pool(tmp_path: Path) -> None:
+    done = _demo(
+        tmp_path,
+        *("--channels", "shopify,taobao", "--stock", "15", "--orders", "40", "--rate", "40"),
+        *("--exit-when-done", "--json"),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    shops = summary["by_shop"]
+    assert set(shops) == {"SHOP1", "TB1"}
+    for row in shops.values():
+        assert row["placed"] == row["received"] == 20
+        assert row["confirmed"] == row["shipped"]
+    # Fifteen units between two platforms: fifteen ship, the rest wait, none oversold.
+    assert (summary["shipped"], summary["held"], summary["oversold"]) == (15, 25, 0)
+    assert summary["listed_stock"]["SHOP1"] == summary["listed_stock"]["TB1"] == {"SKU-001": 0}

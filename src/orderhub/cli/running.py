@@ -22,6 +22,9 @@ def demo(
     stock: Annotated[int, typer.Option(help="Opening stock of each SKU.")] = 1000,
     skus: Annotated[int, typer.Option(help="How many SKUs the shops sell.")] = 1,
     exit_when_done: Annotated[bool, typer.Option(help="Stop once every order is settled.")] = False,
+    channels: Annotated[
+        str, typer.Option(help="Platforms with a shop each, sharing the stock: shopify,taobao.")
+    ] = "shopify",
     json_out: JsonFlag = False,
 ) -> None:
     """Run the hub with emulated shops and a warehouse, and watch orders flow."""
@@ -36,6 +39,7 @@ def demo(
             skus=skus,
             exit_when_done=exit_when_done,
             quiet=json_out,
+            channels=tuple(c.strip() for c in channels.split(",") if c.strip()),
         )
     )
     if json_out:

@@ -14,6 +14,7 @@ from orderhub.connectors.mapping import OrderMapping, load_mapping
 __all__ = [
     "CHANNEL_PLATFORMS",
     "NODE_PLATFORMS",
+    "PUSHING_CHANNELS",
     "UnknownPlatform",
     "channel_connector",
     "node_connector",
@@ -21,6 +22,8 @@ __all__ = [
 ]
 
 CHANNEL_PLATFORMS = frozenset({"shopify", "taobao"})
+PUSHING_CHANNELS = frozenset({"shopify"})
+"""Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
 _PACKAGES = {"supplier_api": "supplier"}
 """Platforms served by a package of another name; the rest share their package's name."""

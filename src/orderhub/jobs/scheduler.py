@@ -31,7 +31,11 @@ class Scheduler:
         self.hub = hub
         self.interval = interval or hub.settings.pull_interval
         self.tasks: list[tuple[float, Callable[[int], None]]] = [
-            (self.interval, lambda slot: schedule_pulls(hub, slot=slot)),
+            (self.interval, lambda slot: schedule_pulls(hub, slot=slot, pushing=True)),
+            (
+                hub.settings.poll_interval,
+                lambda slot: schedule_pulls(hub, slot=slot, pushing=False),
+            ),
             (hub.settings.reconcile_interval, lambda slot: schedule_reconciliation(hub, slot=slot)),
             (86400.0, lambda slot: _low_stock(hub)),
             (hub.settings.sla_scan_interval, lambda slot: schedule_sla_scan(hub, slot=slot)),

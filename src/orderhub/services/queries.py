@@ -211,6 +211,12 @@ def queue_stats(hub: Hub) -> tuple[dict[tuple[str, str], int], int]:
         return uow.outbox.depth(), uow.exceptions.count_open()
 
 
+def orders_by_shop(hub: Hub) -> dict[str, dict[str, int]]:
+    """Orders per shop and status."""
+    with hub.reader() as uow:
+        return uow.orders.count_by_shop_and_status()
+
+
 def hub_stats(hub: Hub) -> dict[str, Any]:
     """Counts for the demo, /metrics and the CLI: orders by status, queue, exceptions."""
     with hub.reader() as uow:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from orderhub.connectors.kit.pull import pull_windows
+from orderhub.connectors.registry import PUSHING_CHANNELS
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import receive_payload
 from orderhub.store.outbox import Job
@@ -63,10 +64,13 @@ def pull_orders(hub: Hub, shop_code: str, *, since: datetime | None = None) -> P
 JOB_PULL = "shop.pull"
 
 
-def schedule_pulls(hub: Hub, *, slot: int) -> None:
-    """Queue one pull per shop for this time slot (a second worker's copy is dropped)."""
+def schedule_pulls(hub: Hub, *, slot: int, pushing: bool | None = None) -> None:
+    """Queue one pull per shop for this time slot (a second worker's copy is dropped);
+    `pushing` picks the shops whose platform sends webhooks (True) or none (False)."""
     with hub.uow() as uow:
         for shop in uow.catalog.shops():
+            if pushing is not None and (shop.platform in PUSHING_CHANNELS) != pushing:
+                continue
             uow.outbox.add(JOB_PULL, {"shop": shop.code}, key=f"pull:{shop.code}:{slot}")
         uow.commit()
 

@@ -395,6 +395,17 @@ class OrderRepository:
         )
         return {status: count for status, count in rows.all()}
 
+    def count_by_shop_and_status(self) -> dict[str, dict[str, int]]:
+        rows = self.conn.execute(
+            select(t.orders.c.shop, t.orders.c.status, func.count())
+            .where(t.orders.c.tenant == self.tenant)
+            .group_by(t.orders.c.shop, t.orders.c.status)
+        )
+        found: dict[str, dict[str, int]] = {}
+        for shop, status, count in rows.all():
+            found.setdefault(shop, {})[status] = count
+        return found
+
     def exceptions_of(self, order_id: str) -> list[OrderException]:
         rows = self.conn.execute(
             select(t.exceptions)
