@@ -175,6 +175,8 @@ class OrderLine(_Model):
     title: Text = ""
     quantity: Quantity
     unit_price: Money = Decimal("0")
+    # Units of our SKU in one unit of this line: a listing sold as a 2-pack has 2.
+    pack: int = Field(default=1, ge=1, le=10_000)
     node: str | None = None
 
 

@@ -34,9 +34,14 @@ DUPLICATE_WINDOW = timedelta(hours=24)
 
 
 def resolve_skus(
-    order: Order, *, listings: Mapping[str, str], known_skus: Container[str]
+    order: Order,
+    *,
+    listings: Mapping[str, str],
+    known_skus: Container[str],
+    packs: Mapping[str, int] | None = None,
 ) -> list[Problem]:
-    """Set each line's internal SKU from the shop's listings, or take the channel SKU as is.
+    """Set each line's internal SKU from the shop's listings, or take the channel SKU as is,
+    and how many of ours one unit of the line is (`packs`: a listing's multiplier).
 
     A channel SKU that names one of our SKUs directly needs no listing.
     """
@@ -45,6 +50,7 @@ def resolve_skus(
         if not line.channel_sku:
             continue
         sku = listings.get(line.channel_sku)
+        line.pack = (packs or {}).get(line.channel_sku, 1) if sku is not None else 1
         if sku is None and line.channel_sku in known_skus:
             sku = line.channel_sku
         if sku is None:

@@ -34,7 +34,7 @@ def _outbound_lines(
                 OutboundLine(
                     line_no=item.line_no,
                     sku=item.sku,
-                    quantity=item.quantity,
+                    quantity=item.quantity * source.pack,
                     title=source.title,
                     unit_price=source.unit_price,
                 )
@@ -45,7 +45,7 @@ def _outbound_lines(
                 OutboundLine(
                     line_no=f"{item.line_no}-{part}",
                     sku=part,
-                    quantity=per_set * item.quantity,
+                    quantity=per_set * item.quantity * source.pack,
                     title=f"{source.title} / {part}",
                 )
             )

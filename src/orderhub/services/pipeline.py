@@ -56,8 +56,9 @@ def order_problems(uow: UnitOfWork, order: Order, shop: ShopRecord) -> list[Prob
     checks `orderhub map` previews."""
     channel_skus = sorted({line.channel_sku for line in order.lines if line.channel_sku})
     listings = uow.catalog.listing_map(shop.code, channel_skus)
+    packs = uow.catalog.listing_packs(shop.code, channel_skus)
     records = uow.catalog.skus(sorted(set(channel_skus) | set(listings.values())))
-    problems = resolve_skus(order, listings=listings, known_skus=records)
+    problems = resolve_skus(order, listings=listings, known_skus=records, packs=packs)
     problems += check_order(order)
     problems += check_phone(order)
     return problems
@@ -113,7 +114,7 @@ def route(
     records = uow.catalog.skus(sorted({line.sku for line in order.lines if line.sku}))
     recipes = {sku: dict(r.components) for sku, r in records.items() if r.components}
     line_needs = [
-        LineNeed(line.line_id, expand_bundles({line.sku: line.quantity}, recipes))
+        LineNeed(line.line_id, expand_bundles({line.sku: line.quantity * line.pack}, recipes))
         for line in order.lines
         if line.sku
     ]

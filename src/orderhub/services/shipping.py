@@ -144,12 +144,13 @@ def _fulfillment_lines(
     shipped: dict[str, int],
     recipes: Mapping[str, Mapping[str, int]],
 ) -> list[FulfillmentLine]:
-    """Which order lines a parcel covers; a bundle line counts its complete sets."""
+    """Which order lines a parcel covers; a bundle line counts its complete sets, and a
+    line sold in packs its complete packs."""
     remaining = dict(shipped)
     lines = []
     for line in order_lines:
         sku = line.sku or line.channel_sku
-        recipe = recipes.get(sku) or {sku: 1}
+        recipe = {part: n * line.pack for part, n in (recipes.get(sku) or {sku: 1}).items()}
         quantity = min(
             [line.quantity] + [remaining.get(part, 0) // n for part, n in recipe.items()]
         )

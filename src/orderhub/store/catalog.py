@@ -352,6 +352,21 @@ class CatalogRepository:
             return {channel_sku: sku for channel_sku, sku in cached.items() if sku is not None}
         return self._load_listing_map(shop, None)
 
+    def listing_packs(self, shop: str, among: Sequence[str]) -> dict[str, int]:
+        """channel SKU → units of ours in one unit sold, for listings sold in packs."""
+        if not among:
+            return {}
+        c = t.listings.c
+        rows = self.conn.execute(
+            select(c.channel_sku, c.multiplier).where(
+                c.tenant == self.tenant,
+                c.shop == shop,
+                c.channel_sku.in_(sorted(set(among))),
+                c.multiplier > 1,
+            )
+        )
+        return {r.channel_sku: int(r.multiplier) for r in rows}
+
     def _load_listing_map(self, shop: str, among: Sequence[str] | None) -> dict[str, str]:
         c = t.listings.c
         query = select(c.channel_sku, c.sku).where(c.tenant == self.tenant, c.shop == shop)
