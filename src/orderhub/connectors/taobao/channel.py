@@ -39,6 +39,7 @@ from .consts import (
 __all__ = ["TaobaoChannel", "TaobaoSettings", "listed"]
 
 P = "Taobao"
+_READ_LIMIT = 5000
 
 
 def listed(value: Any, key: str) -> list[dict[str, Any]]:
@@ -117,6 +118,9 @@ class TaobaoChannel:
             transport=Transport(P, timeout=s.timeout, max_retries=s.max_retries, client=client),
         )
         self._skus: dict[str, tuple[str, str]] = {}
+        # Trades read whole in this pull, by (tid, modified): a page read twice (the engine
+        # reads the first page again last) costs no second detail call.
+        self._read: dict[tuple[str, str], dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"TaobaoChannel(app_key={self.settings.app_key!r})"
@@ -170,7 +174,13 @@ class TaobaoChannel:
         )
         orders = []
         for brief in listed(found.get("trades"), "trade"):
-            trade = self.trade(str(brief.get("tid", "")))
+            key = (str(brief.get("tid", "")), str(brief.get("modified", "")))
+            trade = self._read.get(key)
+            if trade is None:
+                trade = self.trade(key[0])
+                if len(self._read) >= _READ_LIMIT:
+                    self._read.clear()
+                self._read[key] = trade
             tid, modified = self.order_ref(trade)
             orders.append(PulledOrder(tid, modified, trade))
         return Page(orders, total=int(found.get("total_results") or 0))
