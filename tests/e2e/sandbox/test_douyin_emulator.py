@@ -454,6 +454,9 @@ def test_control_routes_place_show_and_count(shop: Callable[..., Shop]) -> None:
     assert list(s.http.get(f"{control}/orders").json()) == [order_id]
     assert s.http.get(f"{control}/orders/nope").status_code == 404
     assert s.http.get(f"{control}/stats").json()["calls"] == {"order.orderDetail": 1}
+    changed = s.http.put(f"{control}/config", json={"page_cap": 2, "max_window_seconds": 3600})
+    assert (changed.json()["page_cap"], s.emulator.settings.max_window_seconds) == (2, 3600.0)
+    assert s.http.put(f"{control}/config", json={"nope": 1}).status_code == 400
 
 
 def test_run_prints_a_ready_line_whose_credentials_get_in() -> None:

@@ -73,6 +73,10 @@ def _json(payload: Any, status: int = 200, headers: Mapping[str, str] | None = N
     return Response(dump(payload), status, headers, media_type="application/json")
 
 
+def _optional(value: Any, kind: Callable[[Any], Any]) -> Any:
+    return None if value is None else kind(value)
+
+
 class DouyinEmulator:
     """A Douyin shop on loopback: the open API, message pushes, faults and control helpers."""
 
@@ -239,24 +243,29 @@ class DouyinEmulator:
         unknown = set(changes) - CONFIG_KEYS
         if unknown:
             raise KeyError(", ".join(sorted(unknown)))
-        s = self.settings
-        for key, value in changes.items():
-            if key == "push_url":
-                self.worker.push_url = value or None
-            elif key == "push_retry_delays":
-                self.worker.retry_delays = [float(d) for d in value]
-            elif key == "push_tags":
-                self.push_tags = {str(k): str(v) for k, v in dict(value).items()}
-            elif key == "timestamp_window":
-                self.gateway.timestamp_window = float(value)
-            elif key in ("max_window_seconds", "decrypt_quota", "page_cap"):
-                number = None if value is None else float(value)
-                kind = float if key == "max_window_seconds" else int
-                setattr(s, key, None if number is None else kind(number))
-            elif key in ("end_inclusive", "product_list_with_skus", "retry_after_header"):
-                setattr(self if key == "retry_after_header" else s, key, bool(value))
-            elif key == "throttle_status":
-                self.throttle_status = int(value)
+        s, c = self.settings, changes
+        if "push_url" in c:
+            self.worker.push_url = c["push_url"] or None
+        if "push_retry_delays" in c:
+            self.worker.retry_delays = [float(d) for d in c["push_retry_delays"]]
+        if "push_tags" in c:
+            self.push_tags = {str(k): str(v) for k, v in dict(c["push_tags"]).items()}
+        if "timestamp_window" in c:
+            self.gateway.timestamp_window = float(c["timestamp_window"])
+        if "max_window_seconds" in c:
+            s.max_window_seconds = _optional(c["max_window_seconds"], float)
+        if "page_cap" in c:
+            s.page_cap = _optional(c["page_cap"], int)
+        if "decrypt_quota" in c:
+            s.decrypt_quota = _optional(c["decrypt_quota"], int)
+        if "end_inclusive" in c:
+            s.end_inclusive = bool(c["end_inclusive"])
+        if "product_list_with_skus" in c:
+            s.product_list_with_skus = bool(c["product_list_with_skus"])
+        if "throttle_status" in c:
+            self.throttle_status = int(c["throttle_status"])
+        if "retry_after_header" in c:
+            self.retry_after_header = bool(c["retry_after_header"])
         if self.worker.push_url:
             self.worker.start()
         self.worker.wake()

@@ -129,14 +129,10 @@ class ShopMethods:
             raise _bad(f"{name}_start不能大于{name}_end")
         limit = self.settings.max_window_seconds
         if limit is not None and start is not None:
-            upper = end if end is not None else self.state_now()
+            upper = end if end is not None else int(time.time())
             if upper - start > limit:
                 raise _bad(f"查询时间跨度不能超过{_span(limit)}")
         return start, end
-
-    @staticmethod
-    def state_now() -> int:
-        return int(time.time())
 
     def search_list(self, params: dict[str, Any]) -> dict[str, Any]:
         for hook in list(self.search_hooks):
@@ -300,7 +296,7 @@ class ShopMethods:
 
     def sync_stock(self, params: dict[str, Any]) -> dict[str, Any]:
         with self.state.lock:
-            self.state.catalog.sync_stock(params, self.state_now())
+            self.state.catalog.sync_stock(params, int(time.time()))
         return {}
 
     def sku_list(self, params: dict[str, Any]) -> list[dict[str, Any]]:
