@@ -233,10 +233,10 @@ class DouyinState:
         with self.lock:
             order = self.order(order_id)
             line = order.lines[line_index]
+            if order.status in (PENDING, CANCELLED):
+                raise ValueError(f"order {order_id} is unpaid or cancelled")
             if line.after_sale is not None or line.closed:
                 raise ValueError(f"line {line_index} of {order_id} is refunded already")
-            if order.status == PENDING:
-                raise ValueError(f"order {order_id} is not paid")
             count = line.quantity if quantity is None else int(quantity)
             if not 0 < count <= line.quantity:
                 raise ValueError(f"quantity must be between 1 and {line.quantity}")
