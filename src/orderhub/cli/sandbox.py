@@ -15,6 +15,7 @@ app = typer.Typer(no_args_is_help=True, help="Run a platform emulator on its own
 EMULATORS = {
     "shopify": "orderhub.sandbox.shopify",
     "taobao": "orderhub.sandbox.taobao",
+    "douyin": "orderhub.sandbox.douyin",
     "qimen": "orderhub.sandbox.qimen",
     "supplier": "orderhub.sandbox.supplier",
 }

@@ -3,9 +3,11 @@ a client using exactly those succeeds."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -84,3 +86,40 @@ def test_the_taobao_emulator_names_app_key_secret_and_session_and_a_client_gets_
             shop.close()
             wrong.close()
     assert refused.value.code == "invalid-sessionkey"
+
+
+def test_the_douyin_emulator_names_its_four_credentials_and_a_signed_call_gets_in() -> None:
+    with emulator("douyin") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "douyin"
+        assert set(creds) == {"app_key", "app_secret", "access_token", "shop_id"}
+
+        def call(token: str) -> dict[str, Any]:
+            param_json = '{"page":0,"size":10}'
+            timestamp = str(int(time.time()))
+            secret = creds["app_secret"]
+            signed = (
+                f"{secret}app_key{creds['app_key']}methodorder.searchList"
+                f"param_json{param_json}timestamp{timestamp}v2{secret}"
+            )
+            query = {
+                "app_key": creds["app_key"],
+                "method": "order.searchList",
+                "access_token": token,
+                "timestamp": timestamp,
+                "v": "2",
+                "sign_method": "md5",
+                "sign": hashlib.md5(signed.encode()).hexdigest(),
+            }
+            answer = httpx.post(
+                f"{ready['url']}/order/searchList",
+                params=query,
+                content=param_json,
+                headers={"Content-Type": "application/json"},
+            )
+            body: dict[str, Any] = answer.json()
+            return body
+
+        allowed, refused = call(creds["access_token"]), call("wrong-token")
+    assert allowed["code"] == 10000, allowed
+    assert refused["code"] != 10000
