@@ -205,6 +205,7 @@ class Stack:
                 nodes=[n.code for n in node_configs],
                 routing=o.routing,
                 serve=self._serve,
+                webhook_url=f"{self.api.url}/webhooks/{code}",
             )
             self.marketplaces[code] = emulator
             shop_configs.append(shop)
@@ -258,11 +259,13 @@ class Stack:
             wms.stop()
         if self.supplier is not None:
             self.supplier.stop()
+        for market in self.marketplaces.values():
+            market.stop()
         self.hub.close()
 
     def placed(self) -> int:
         shopify = sum(int(e.stats()["orders_placed"]) for e in self.shops.values())
-        return shopify + sum(int(e.stats()["trades"]) for e in self.marketplaces.values())
+        return shopify + sum(len(e.orders()) for e in self.marketplaces.values())
 
     def webhooks_settled(self) -> bool:
         for emulator in self.shops.values():
@@ -305,7 +308,9 @@ class Stack:
             mine = counts.get(code, {})
             shopify = code in self.shops
             found[code] = {
-                "placed": int(emulator.stats()["orders_placed" if shopify else "trades"]),
+                "placed": int(emulator.stats()["orders_placed"])
+                if shopify
+                else len(emulator.orders()),
                 "received": sum(mine.values()),
                 "pushed": sum(mine.get(s, 0) for s in ("pushed", *_SHIPPED)),
                 "shipped": sum(mine.get(s, 0) for s in _SHIPPED),
@@ -348,7 +353,8 @@ _SHIPPED = ("partially_shipped", "shipped", "completed", "returning", "returned"
 
 def _consigned(emulator: Any) -> int:
     """Trades a marketplace shows as sent with a tracking number."""
-    return sum(1 for trade in emulator.orders().values() if trade.get("consign_time"))
+    orders = emulator.orders().values()
+    return sum(1 for order in orders if order.get("consign_time") or order.get("shipments"))
 
 
 @dataclass

@@ -7,13 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from orderhub.config import ShopConfig
+from orderhub.sandbox.douyin import DouyinEmulator
 from orderhub.sandbox.server import RunningServer
 from orderhub.sandbox.taobao import TaobaoEmulator
 
 __all__ = ["MARKETPLACES", "start_marketplace"]
 
-MARKETPLACES = ("taobao",)
-"""Platforms whose shops are pulled rather than pushing webhooks to the hub."""
+MARKETPLACES = ("taobao", "douyin")
+"""Marketplace platforms the demo can run a shop of, beside Shopify."""
 
 
 def start_marketplace(
@@ -25,8 +26,20 @@ def start_marketplace(
     nodes: Sequence[str],
     routing: dict[str, Any],
     serve: Callable[[Any], RunningServer],
+    webhook_url: str,
 ) -> tuple[Any, ShopConfig]:
-    """A running emulator of `platform` selling `skus`, and the shop's configuration."""
+    """A running emulator of `platform` selling `skus`, and the shop's configuration;
+    a platform that pushes sends its messages to `webhook_url`."""
+    if platform == "douyin":
+        return _douyin(
+            code,
+            skus=skus,
+            stock=stock,
+            nodes=nodes,
+            routing=routing,
+            serve=serve,
+            webhook_url=webhook_url,
+        )
     if platform != "taobao":
         raise ValueError(f"no marketplace emulator for {platform!r}; choose {MARKETPLACES}")
     emulator = TaobaoEmulator(
@@ -43,5 +56,38 @@ def start_marketplace(
         routing=routing,
         settings={"base_url": url, "app_key": creds["app_key"]},
         secrets={"app_secret": creds["app_secret"], "session": creds["session"]},
+    )
+    return emulator, shop
+
+
+def _douyin(
+    code: str,
+    *,
+    skus: Sequence[str],
+    stock: int,
+    nodes: Sequence[str],
+    routing: dict[str, Any],
+    serve: Callable[[Any], RunningServer],
+    webhook_url: str,
+) -> tuple[Any, ShopConfig]:
+    name = code.lower()
+    emulator = DouyinEmulator(
+        f"{name}-app-key",
+        f"{name}-app-secret",
+        f"{name}-token",
+        push_url=webhook_url,
+        push_retry_delays=(0.2, 0.5, 1.0, 2.0, 4.0),
+    )
+    emulator.seed_items([{"sku": sku, "stock": stock, "price": "19.90"} for sku in skus])
+    emulator.start()
+    url = serve(emulator.app).url
+    shop = ShopConfig(
+        code=code,
+        platform="douyin",
+        name="Demo douyin shop",
+        nodes=list(nodes),
+        routing=routing,
+        settings={"base_url": url, "app_key": emulator.app_key, "shop_id": emulator.shop_id},
+        secrets={"app_secret": emulator.app_secret, "access_token": emulator.access_token},
     )
     return emulator, shop

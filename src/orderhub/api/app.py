@@ -147,7 +147,13 @@ def create_app(hub: Hub) -> FastAPI:
     async def webhook(shop: str, request: Request) -> dict[str, Any]:
         body = await bounded_body(request)
         received = await run_in_threadpool(receive_webhook, hub, shop, request.headers, body)
-        return {"inbox_id": received.inbox_id, "duplicate": not received.new}
+        # `code` 0 and `msg` are what Douyin's push waits for; other platforms ignore them.
+        return {
+            "inbox_id": received.inbox_id,
+            "duplicate": not received.new,
+            "code": 0,
+            "msg": "success",
+        }
 
     @app.post("/callbacks/{node}", tags=["inbound"], summary="A node's callback")
     async def callback(node: str, request: Request) -> Response:

@@ -274,6 +274,7 @@ class ChannelConnector(Protocol):
     platform: str
     can_cancel_orders: bool  # whether `cancel_order` can reach the platform at all
     refunds_on_order: bool  # refunds ride on the pulled order, not on webhooks of their own
+    pushes_ids_only: bool  # its pushed messages name orders, which are then fetched whole
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         """True when the signature proves the body came from the platform."""
@@ -285,6 +286,14 @@ class ChannelConnector(Protocol):
 
     def order_ref(self, payload: Mapping[str, Any]) -> tuple[str, str]:
         """(channel order id, updated_at) of a raw order payload, for de-duplication."""
+        ...
+
+    def orders_in_message(self, body: bytes) -> list[str]:
+        """The order ids a pushed message names (channels whose pushes name orders)."""
+        ...
+
+    def fetch_order(self, order_id: str) -> PulledOrder:
+        """One order, whole, as a pull finds it."""
         ...
 
     pull_rules: PullRules  # the platform's window, paging and page cap

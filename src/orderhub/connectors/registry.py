@@ -21,8 +21,8 @@ __all__ = [
     "order_mapping",
 ]
 
-CHANNEL_PLATFORMS = frozenset({"shopify", "taobao"})
-PUSHING_CHANNELS = frozenset({"shopify"})
+CHANNEL_PLATFORMS = frozenset({"shopify", "taobao", "douyin"})
+PUSHING_CHANNELS = frozenset({"shopify", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
 _PACKAGES = {"supplier_api": "supplier"}

@@ -20,6 +20,7 @@ from orderhub.domain.order import ChannelStatus, Order, OrderStatus
 from orderhub.observability import get_logger, metrics
 from orderhub.services.cancel import cancel_from_channel
 from orderhub.services.hub import Hub
+from orderhub.services.messages import queue_fetches
 from orderhub.services.pipeline import route
 from orderhub.services.returns import REFUND_TOPICS, apply_refund, refund_on_the_order
 from orderhub.store.ids import new_id
@@ -274,6 +275,8 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
         return apply_refund(hub, uow, item)
     shop = uow.catalog.shop(item.shop)
     try:
+        if queue_fetches(uow, hub.channel(shop), item):
+            return None
         raw = bounded_json.loads(item.body)
         order = hub.mapping(shop).map(raw, shop=shop.code)
     except bounded_json.UnreadableJson as exc:

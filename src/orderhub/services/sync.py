@@ -11,7 +11,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import receive_payload
 from orderhub.store.outbox import Job
 
-__all__ = ["JOB_PULL", "PullResult", "pull_job", "pull_orders", "schedule_pulls"]
+__all__ = ["JOB_PULL", "PullResult", "fetch_job", "pull_job", "pull_orders", "schedule_pulls"]
 
 CURSOR = "orders.updated_at"
 HISTORY = timedelta(days=90)
@@ -73,6 +73,15 @@ def schedule_pulls(hub: Hub, *, slot: int, pushing: bool | None = None) -> None:
                 continue
             uow.outbox.add(JOB_PULL, {"shop": shop.code}, key=f"pull:{shop.code}:{slot}")
         uow.commit()
+
+
+def fetch_job(hub: Hub, job: Job) -> None:
+    """Fetch one order a pushed message named, and store it as a pull would."""
+    shop_code = str(job.payload["shop"])
+    with hub.reader() as uow:
+        shop = uow.catalog.shop(shop_code)
+    pulled = hub.channel(shop).fetch_order(str(job.payload["order_id"]))
+    receive_payload(hub, shop_code, pulled.payload, source="pull")
 
 
 def pull_job(hub: Hub, job: Job) -> None:

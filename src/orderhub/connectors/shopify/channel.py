@@ -105,6 +105,7 @@ class ShopifyChannel:
     platform = PLATFORM
     can_cancel_orders = True
     refunds_on_order = False
+    pushes_ids_only = False
     webhook_topics = DEFAULT_TOPICS  # what the hub subscribes a shop to
 
     def __init__(
@@ -168,6 +169,19 @@ class ShopifyChannel:
         if not payload.get("updated_at"):
             raise ValueError("The Shopify order payload has no 'updated_at'.")
         return str(payload["id"]), str(payload["updated_at"])
+
+    def orders_in_message(self, body: bytes) -> list[str]:
+        raise ValueError("Shopify webhooks carry whole orders")
+
+    def fetch_order(self, order_id: str) -> PulledOrder:
+        """One order whole, by its Shopify id."""
+        try:
+            number = int(order_id)
+        except ValueError as exc:
+            raise Rejected(f"{order_id!r} is not a Shopify order id", code="bad_order_id") from exc
+        order = self.api.get_order(number)
+        found_id, updated_at = self.order_ref(order)
+        return PulledOrder(found_id, updated_at, order)
 
     @property
     def pull_rules(self) -> PullRules:

@@ -105,6 +105,7 @@ class TaobaoChannel:
     platform = "taobao"
     can_cancel_orders = False  # TOP has no call for a seller to cancel a paid trade
     refunds_on_order = True
+    pushes_ids_only = False
 
     def __init__(self, settings: Mapping[str, Any], client: httpx.Client | None = None) -> None:
         self.settings = TaobaoSettings.parse(settings)
@@ -146,6 +147,14 @@ class TaobaoChannel:
         if not trade.get("modified"):
             raise ValueError("The Taobao trade has no 'modified'.")
         return str(trade["tid"]), str(trade["modified"])
+
+    def orders_in_message(self, body: bytes) -> list[str]:
+        raise ValueError("Taobao pushes nothing over HTTP")
+
+    def fetch_order(self, order_id: str) -> PulledOrder:
+        trade = self.trade(order_id)
+        tid, modified = self.order_ref(trade)
+        return PulledOrder(tid, modified, trade)
 
     @property
     def pull_rules(self) -> PullRules:

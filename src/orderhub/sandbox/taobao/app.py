@@ -196,6 +196,9 @@ class TaobaoEmulator:
                     trade.status = "WAIT_SELLER_SEND_GOODS"
             trade.modified = s.clock()
 
+    def stop(self) -> None:
+        """Nothing runs in the background: TOP pushes nothing over HTTP."""
+
     def on_search(self, hook: Callable[[], None]) -> None:
         """Run `hook` at the start of every order search, before the page is computed."""
         self._hooks.append(hook)
