@@ -57,7 +57,7 @@ TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create
 QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "demo-app-key", "demo-app-secret", "demo-owner"
 SUPPLIER_ID, SUPPLIER_SECRET = "demo-supplier", "demo-supplier-secret"
 WAREHOUSE_PROVINCES = ("浙江", "四川", "广东", "北京")
-MARKET_CODES = {"taobao": "TB1", "jd": "JD1", "pdd": "PDD1", "douyin": "DY1"}
+MARKET_CODES = {"taobao": "TB1", "jd": "JD1", "pdd": "PD1", "douyin": "DY1"}
 
 
 @dataclass

@@ -8,12 +8,13 @@ from typing import Any
 
 from orderhub.config import ShopConfig
 from orderhub.sandbox.douyin import DouyinEmulator
+from orderhub.sandbox.pdd import PddEmulator
 from orderhub.sandbox.server import RunningServer
 from orderhub.sandbox.taobao import TaobaoEmulator
 
 __all__ = ["MARKETPLACES", "start_marketplace"]
 
-MARKETPLACES = ("taobao", "douyin")
+MARKETPLACES = ("taobao", "douyin", "pdd")
 """Marketplace platforms the demo can run a shop of, beside Shopify."""
 
 
@@ -40,6 +41,8 @@ def start_marketplace(
             serve=serve,
             webhook_url=webhook_url,
         )
+    if platform == "pdd":
+        return _pdd(code, skus=skus, stock=stock, nodes=nodes, routing=routing, serve=serve)
     if platform != "taobao":
         raise ValueError(f"no marketplace emulator for {platform!r}; choose {MARKETPLACES}")
     emulator = TaobaoEmulator(
@@ -89,5 +92,31 @@ def _douyin(
         routing=routing,
         settings={"base_url": url, "app_key": emulator.app_key, "shop_id": emulator.shop_id},
         secrets={"app_secret": emulator.app_secret, "access_token": emulator.access_token},
+    )
+    return emulator, shop
+
+
+def _pdd(
+    code: str,
+    *,
+    skus: Sequence[str],
+    stock: int,
+    nodes: Sequence[str],
+    routing: dict[str, Any],
+    serve: Callable[[Any], RunningServer],
+) -> tuple[Any, ShopConfig]:
+    name = code.lower()
+    emulator = PddEmulator(f"{name}-client-id", f"{name}-client-secret", f"{name}-token")
+    emulator.seed_items([{"sku": sku, "stock": stock, "price": "19.90"} for sku in skus])
+    url = serve(emulator.app).url
+    creds = emulator.credentials
+    shop = ShopConfig(
+        code=code,
+        platform="pdd",
+        name="Demo pdd shop",
+        nodes=list(nodes),
+        routing=routing,
+        settings={"base_url": url, "client_id": creds["client_id"]},
+        secrets={"client_secret": creds["client_secret"], "access_token": creds["access_token"]},
     )
     return emulator, shop

@@ -16,6 +16,7 @@ EMULATORS = {
     "shopify": "orderhub.sandbox.shopify",
     "taobao": "orderhub.sandbox.taobao",
     "douyin": "orderhub.sandbox.douyin",
+    "pdd": "orderhub.sandbox.pdd",
     "qimen": "orderhub.sandbox.qimen",
     "supplier": "orderhub.sandbox.supplier",
 }
