@@ -123,3 +123,20 @@ def test_the_douyin_emulator_names_its_four_credentials_and_a_signed_call_gets_i
         allowed, refused = call(creds["access_token"]), call("wrong-token")
     assert allowed["code"] == 10000, allowed
     assert refused["code"] != 10000
+
+
+def test_the_pdd_emulator_names_client_id_secret_and_token_and_a_client_gets_in() -> None:
+    with emulator("pdd") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "pdd"
+        assert set(creds) == {"client_id", "client_secret", "access_token"}
+        shop = channel_connector("pdd", {"base_url": ready["url"], **creds})
+        wrong = channel_connector("pdd", {"base_url": ready["url"], **creds, "access_token": "x"})
+        try:
+            shop.set_stock(channel_sku="SKU-001", available=7)
+            with pytest.raises(Rejected) as refused:
+                wrong.set_stock(channel_sku="SKU-001", available=7)
+        finally:
+            shop.close()
+            wrong.close()
+    assert refused.value.code == "isv.access-token-invalid"
