@@ -17,6 +17,7 @@ EMULATORS = {
     "taobao": "orderhub.sandbox.taobao",
     "douyin": "orderhub.sandbox.douyin",
     "pdd": "orderhub.sandbox.pdd",
+    "jd": "orderhub.sandbox.jd",
     "qimen": "orderhub.sandbox.qimen",
     "supplier": "orderhub.sandbox.supplier",
 }
