@@ -8,13 +8,14 @@ from typing import Any
 
 from orderhub.config import ShopConfig
 from orderhub.sandbox.douyin import DouyinEmulator
+from orderhub.sandbox.jd import JdEmulator
 from orderhub.sandbox.pdd import PddEmulator
 from orderhub.sandbox.server import RunningServer
 from orderhub.sandbox.taobao import TaobaoEmulator
 
 __all__ = ["MARKETPLACES", "start_marketplace"]
 
-MARKETPLACES = ("taobao", "douyin", "pdd")
+MARKETPLACES = ("taobao", "douyin", "pdd", "jd")
 """Marketplace platforms the demo can run a shop of, beside Shopify."""
 
 
@@ -43,6 +44,8 @@ def start_marketplace(
         )
     if platform == "pdd":
         return _pdd(code, skus=skus, stock=stock, nodes=nodes, routing=routing, serve=serve)
+    if platform == "jd":
+        return _jd(code, skus=skus, stock=stock, nodes=nodes, routing=routing, serve=serve)
     if platform != "taobao":
         raise ValueError(f"no marketplace emulator for {platform!r}; choose {MARKETPLACES}")
     emulator = TaobaoEmulator(
@@ -118,5 +121,30 @@ def _pdd(
         routing=routing,
         settings={"base_url": url, "client_id": creds["client_id"]},
         secrets={"client_secret": creds["client_secret"], "access_token": creds["access_token"]},
+    )
+    return emulator, shop
+
+
+def _jd(
+    code: str,
+    *,
+    skus: Sequence[str],
+    stock: int,
+    nodes: Sequence[str],
+    routing: dict[str, Any],
+    serve: Callable[[Any], RunningServer],
+) -> tuple[Any, ShopConfig]:
+    name = code.lower()
+    emulator = JdEmulator(f"{name}-app-key", f"{name}-app-secret", f"{name}-token")
+    emulator.seed_items([{"sku": sku, "stock": stock, "price": "19.90"} for sku in skus])
+    url = serve(emulator.app).url
+    shop = ShopConfig(
+        code=code,
+        platform="jd",
+        name="Demo jd shop",
+        nodes=list(nodes),
+        routing=routing,
+        settings={"base_url": url, "app_key": emulator.app_key},
+        secrets={"app_secret": emulator.app_secret, "access_token": emulator.access_token},
     )
     return emulator, shop

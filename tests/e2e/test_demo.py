@@ -77,20 +77,19 @@ def test_three_shops_racing_for_stock_finish_soon_after_the_work_is_done(tmp_pat
     assert summary["seconds"] < 60
 
 
-def test_shopify_taobao_and_douyin_shops_share_one_stock_pool(tmp_path: Path) -> None:
+def test_five_platforms_share_one_stock_pool(tmp_path: Path) -> None:
     done = _demo(
         tmp_path,
-        *("--channels", "shopify,taobao,douyin", "--stock", "15"),
-        *("--orders", "45", "--rate", "45", "--exit-when-done", "--json"),
+        *("--channels", "shopify,taobao,douyin,pdd,jd", "--stock", "15"),
+        *("--orders", "50", "--rate", "50", "--exit-when-done", "--json"),
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     shops = summary["by_shop"]
-    assert set(shops) == {"SHOP1", "TB1", "DY1"}
+    assert set(shops) == {"SHOP1", "TB1", "DY1", "PD1", "JD1"}
     for row in shops.values():
-        assert row["placed"] == row["received"] == 15
+        assert row["placed"] == row["received"] == 10
         assert row["confirmed"] == row["shipped"]
-    # Fifteen units among three platforms: fifteen ship, the rest wait, none oversold.
-    assert (summary["shipped"], summary["held"], summary["oversold"]) == (15, 30, 0)
-    listed = summary["listed_stock"]
-    assert listed["SHOP1"] == listed["TB1"] == listed["DY1"] == {"SKU-001": 0}
+    # Fifteen units among five platforms: fifteen ship, the rest wait, none oversold.
+    assert (summary["shipped"], summary["held"], summary["oversold"]) == (15, 35, 0)
+    assert all(listed == {"SKU-001": 0} for listed in summary["listed_stock"].values())

@@ -140,3 +140,19 @@ def test_the_pdd_emulator_names_client_id_secret_and_token_and_a_client_gets_in(
             shop.close()
             wrong.close()
     assert refused.value.code == "isv.access-token-invalid"
+
+
+def test_the_jd_emulator_names_app_key_secret_and_token_and_a_client_gets_in() -> None:
+    with emulator("jd") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "jd"
+        assert set(creds) == {"app_key", "app_secret", "access_token"}
+        shop = channel_connector("jd", {"base_url": ready["url"], **creds})
+        wrong = channel_connector("jd", {"base_url": ready["url"], **creds, "app_secret": "x"})
+        try:
+            shop.set_stock(channel_sku="SKU-001", available=7)
+            with pytest.raises(Rejected):
+                wrong.set_stock(channel_sku="SKU-001", available=7)
+        finally:
+            shop.close()
+            wrong.close()

@@ -16,8 +16,10 @@ __all__ = ["DECRYPT_METHOD", "SKU_LIST_METHOD", "JdEmulator", "create_app", "run
 
 
 def run(port: int, **settings: Any) -> None:
-    """Serve an emulator in the foreground; credentials default to demo values."""
+    """Serve an emulator in the foreground with demo SKUs; credentials default to demo
+    values."""
     emulator = JdEmulator(**settings)
+    emulator.seed_items([{"sku": f"SKU-{n:03d}", "stock": 100} for n in range(1, 6)])
     credentials = {
         "app_key": emulator.app_key,
         "app_secret": emulator.app_secret,

@@ -236,6 +236,9 @@ class JdEmulator:
     def config(self) -> dict[str, Any]:
         return {"page_cap": self.rules.page_cap, "decrypt_cap": self.rules.decrypt_cap}
 
+    def stop(self) -> None:
+        """Nothing runs in the background: JD pushes nothing over HTTP."""
+
     def stats(self) -> dict[str, Any]:
         """Calls per method, refusals per role, and receivers decrypted."""
         return {**self.gateway.stats(), "decrypted": self.methods.decrypted}

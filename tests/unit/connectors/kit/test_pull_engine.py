@@ -14,21 +14,40 @@ import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orderhub.connectors.base import PulledOrder
 from orderhub.connectors.kit.pull import Page, Paging, PullRules, Window, pull_windows
+from orderhub.connectors.registry import channel_connector
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
+
+def _rules(platform: str, settings: dict[str, Any]) -> PullRules:
+    """The rules the channel's own connector gives the engine (a page cap set where the
+    platform's is not published, so that windows get split too)."""
+    channel = channel_connector(platform, {"base_url": "http://127.0.0.1:9", **settings})
+    try:
+        return channel.pull_rules
+    finally:
+        channel.close()
+
+
 CHANNELS = {
-    "taobao": PullRules(timedelta(days=1), 40, Paging.BACKWARD, first_page=1, page_cap=400),
-    "pdd": PullRules(timedelta(minutes=30), 100, Paging.BACKWARD, first_page=1),
-    "jd": PullRules(timedelta(days=30), 20, Paging.FORWARD, first_page=1),
-    "douyin": PullRules(timedelta(days=1), 30, Paging.FORWARD, first_page=0, page_cap=300),
-    "shopify": PullRules(timedelta(days=7), 50, Paging.LINKED),
+    "taobao": _rules(
+        "taobao",
+        {"app_key": "k", "app_secret": "s", "session": "x", "page_size": 40, "page_cap": 400},
+    ),
+    "pdd": _rules("pdd", {"client_id": "c", "client_secret": "s", "access_token": "t"}),
+    "jd": _rules("jd", {"app_key": "k", "app_secret": "s", "access_token": "t", "page_size": 20}),
+    "douyin": _rules(
+        "douyin",
+        {"app_key": "k", "app_secret": "s", "access_token": "t", "page_size": 30, "page_cap": 300},
+    ),
+    "shopify": _rules("shopify", {"access_token": "t", "webhook_secret": "s", "page_size": 50}),
 }
 
 
