@@ -144,6 +144,31 @@ def test_a_person_limited_to_one_shop_sees_nothing_of_another(hub: Hub, api: Run
     assert other.status_code == 404
 
 
+def test_a_person_limited_to_one_shop_sees_only_its_exceptions(
+    hub: Hub, api: RunningServer
+) -> None:
+    for shop, number in (("S1", 1001), ("S2", 2001)):
+        received = receive_payload(
+            hub, shop, raw_shopify_order(number, sku="UNKNOWN"), source="import"
+        )
+        process_inbox(hub, received.inbox_id)
+    token = bearer(api_token(hub, "operator", shops=("S1",)))
+    owner = bearer(api_token(hub, "owner"))
+    with httpx.Client(base_url=api.url) as client:
+        everything = client.get("/api/v1/exceptions", headers=owner).json()
+        mine = client.get("/api/v1/exceptions", headers=token).json()
+        other = client.get("/api/v1/exceptions", params={"shop": "S2"}, headers=token)
+        by_id = {
+            row["id"]: client.get(f"/api/v1/exceptions/{row['id']}", headers=token).status_code
+            for row in everything["items"]
+        }
+    own = {row["id"] for row in mine["items"]}
+    # Both orders are held for the same reasons; one shop's half is all the person sees.
+    assert 0 < mine["total"] == len(own) == everything["total"] // 2
+    assert other.status_code == 403
+    assert {i: 200 if i in own else 404 for i in by_id} == by_id
+
+
 def test_a_connection_change_is_audited_with_secrets_only_as_changed(
     hub: Hub, api: RunningServer
 ) -> None:

@@ -209,14 +209,22 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/api/v1/exceptions", tags=["exceptions"])
     def list_exceptions(
+        request: Request,
         status: Annotated[str | None, Query(max_length=16)] = "open",
         code: Annotated[str | None, Query(max_length=64)] = None,
+        shop: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> dict[str, Any]:
-        """Newest first; `total` counts them all, `limit` and `offset` page through."""
+        """Newest first; `total` counts them all, `limit` and `offset` page through. A
+        person limited to some shops sees only what is about those shops."""
         page = queries.exception_list(
-            hub, status=None if status == "all" else status, code=code, limit=limit, offset=offset
+            hub,
+            status=None if status == "all" else status,
+            code=code,
+            shop=scoped_shop(principal(request), shop),
+            limit=limit,
+            offset=offset,
         )
         items = [
             {
@@ -229,7 +237,10 @@ def create_app(hub: Hub) -> FastAPI:
         return {"total": page.total, "limit": limit, "offset": offset, "items": items}
 
     @app.get("/api/v1/exceptions/{exception_id}", tags=["exceptions"])
-    def get_exception(exception_id: str) -> dict[str, Any]:
+    def get_exception(exception_id: str, request: Request) -> dict[str, Any]:
+        who = principal(request)
+        if who.shops and queries.exception_shop(hub, exception_id) not in who.shops:
+            raise HTTPException(404, f"no exception {exception_id}")
         return queries.exception_view(hub, exception_id)
 
     @app.post("/api/v1/exceptions/resolve", tags=["exceptions"])

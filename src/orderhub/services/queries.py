@@ -119,13 +119,23 @@ def exception_list(
     *,
     status: str | None = "open",
     code: str | None = None,
+    shop: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> Page[ExceptionRecord]:
+    """Newest first; `shop` keeps those about its orders and payloads."""
     with hub.reader() as uow:
-        rows = uow.exceptions.search(status=status, code=code, limit=limit, offset=offset)
-        total = uow.exceptions.count(status=status, code=code)
+        rows = uow.exceptions.search(
+            status=status, code=code, shop=shop, limit=limit, offset=offset
+        )
+        total = uow.exceptions.count(status=status, code=code, shop=shop)
     return Page(rows, total, limit, offset)
+
+
+def exception_shop(hub: Hub, exception_id: str) -> str | None:
+    """The shop an exception is about, when it is about one."""
+    with hub.reader() as uow:
+        return uow.exceptions.shop_of(uow.exceptions.get(exception_id))
 
 
 def exception_view(hub: Hub, exception_id: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
@@ -136,14 +137,44 @@ class ExceptionRepository:
             return []
         return self._select(c.status == "open", or_(*about))
 
-    def count(self, *, status: str | None = "open", code: str | None = None) -> int:
+    def count(
+        self, *, status: str | None = "open", code: str | None = None, shop: str | None = None
+    ) -> int:
         c = t.exceptions.c
         query = select(func.count()).where(c.tenant == self.tenant)
         if status:
             query = query.where(c.status == status)
         if code:
             query = query.where(c.code == code)
+        if shop:
+            query = query.where(self._of_shop(shop))
         return int(self.conn.execute(query).scalar_one())
+
+    def _of_shop(self, shop: str) -> Any:
+        """About an order of the shop, or about a payload the shop sent."""
+        c = t.exceptions.c
+        orders = select(t.orders.c.id).where(
+            t.orders.c.tenant == self.tenant, t.orders.c.shop == shop
+        )
+        payloads = select(t.inbox.c.id).where(
+            t.inbox.c.tenant == self.tenant, t.inbox.c.shop == shop
+        )
+        return or_(c.order_id.in_(orders), c.inbox_id.in_(payloads))
+
+    def shop_of(self, record: ExceptionRecord) -> str | None:
+        """The shop an exception is about, when it is about one."""
+        if record.order_id:
+            found = self.conn.execute(
+                select(t.orders.c.shop).where(t.orders.c.id == record.order_id)
+            ).scalar()
+            if found:
+                return str(found)
+        if record.inbox_id:
+            found = self.conn.execute(
+                select(t.inbox.c.shop).where(t.inbox.c.id == record.inbox_id)
+            ).scalar()
+            return str(found) if found else None
+        return None
 
     def get(self, exception_id: str) -> ExceptionRecord:
         rows = self._select(t.exceptions.c.id == exception_id)
@@ -156,6 +187,7 @@ class ExceptionRepository:
         *,
         status: str | None = "open",
         code: str | None = None,
+        shop: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[ExceptionRecord]:
@@ -165,6 +197,8 @@ class ExceptionRepository:
             conditions.append(c.status == status)
         if code:
             conditions.append(c.code == code)
+        if shop:
+            conditions.append(self._of_shop(shop))
         return self._select(*conditions, limit=limit, offset=offset)
 
     def count_open(self) -> int:
