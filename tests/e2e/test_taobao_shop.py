@@ -113,6 +113,8 @@ def test_an_order_ships_from_the_warehouse_and_its_tracking_reaches_taobao(
     [line] = shop.orders()[tid]["orders"]["order"]
     [code] = stack.qimen.orders()
     assert line["invoice_no"] == stack.qimen.order(code)["tracking_no"]
+    # The warehouse got the OAID that seals the receiver, to print the waybill with.
+    assert stack.qimen.order(code)["oaid"] == shop.orders()[tid]["oaid"]
     assert status(stack, tid) in ("shipped", "completed")
 
 

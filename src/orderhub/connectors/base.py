@@ -140,6 +140,10 @@ class OutboundOrder:
     buyer_remark: str = ""
     seller_remark: str = ""
     buyer_nick: str = ""
+    town: str = ""
+    # The marketplace's sealed receiver (Taobao's OAID, others' ciphertext): the name and
+    # phone above are then its masks, and the warehouse prints the waybill from this.
+    sealed_receiver: str = ""
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,8 @@ def outbound_order(
         buyer_remark=" / ".join(o.remarks.buyer for o in merged if o.remarks.buyer),
         seller_remark=" / ".join(o.remarks.seller for o in merged if o.remarks.seller),
         buyer_nick=first.buyer.name,
+        town=r.town,
+        sealed_receiver=r.sealed,
     )
 
 

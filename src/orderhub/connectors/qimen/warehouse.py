@@ -243,8 +243,12 @@ class QimenWarehouse:
                     "province": order.province,
                     "city": order.city,
                     "area": order.district,
+                    "town": order.town,
                     "detailAddress": order.address,
                     "zipCode": order.postcode,
+                    # Taobao's OAID (or a marketplace's ciphertext): the WMS prints the
+                    # waybill through the platform's privacy service with it.
+                    "oaid": order.sealed_receiver,
                 },
                 "buyerMessage": order.buyer_remark,
                 "sellerMessage": order.seller_remark,

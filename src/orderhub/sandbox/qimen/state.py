@@ -93,6 +93,7 @@ class WmsOrder:
     status: str = ACCEPT
     carrier: str = ""
     tracking_no: str = ""
+    oaid: str = ""
     shipped_at: datetime | None = None
     cancel_reason: str = ""
 
@@ -105,6 +106,7 @@ class WmsOrder:
             "status": self.status,
             "carrier": self.carrier,
             "tracking_no": self.tracking_no,
+            "oaid": self.oaid,
             "created_at": self.created_at.isoformat(),
             "shipped_at": self.shipped_at.isoformat() if self.shipped_at else None,
             "cancel_reason": self.cancel_reason,
@@ -231,6 +233,7 @@ class WmsState:
                 order_type=_text(head, "orderType") or "JYCK",
                 lines=lines,
                 logistics_code=_text(head, "logisticsCode"),
+                oaid=_text(receiver, "oaid"),
                 created_at=datetime.now(UTC),
                 ship_at=self.clock() + delay if delay > 0 else None,
             )
