@@ -59,7 +59,7 @@ def postgres_admin_url() -> str:
 def wait_until(
     condition: Callable[[], bool],
     *,
-    timeout: float = 30.0,
+    timeout: float = 60.0,
     what: str | Callable[[], str] = "",
 ) -> None:
     """Poll `condition` until it holds; fail with `what` (text, or a function that

@@ -46,5 +46,13 @@ class Method(StrEnum):
     SKUS = "jingdong.sku.read.searchSkuList"
 
 
-CARRIERS = {"SF": "467", "YTO": "463", "ZTO": "1499", "YUNDA": "2170", "EMS": "465"}
+CARRIERS = {
+    "SF": "467",
+    "YTO": "463",
+    "ZTO": "1499",
+    "STO": "470",
+    "YUNDA": "2170",
+    "EMS": "465",
+    "JD": "2087",
+}
 """The hub's carrier codes to JD `logiCoprId`s (UNCONFIRMED list; the setting `carriers`)."""

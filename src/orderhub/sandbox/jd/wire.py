@@ -78,6 +78,8 @@ DEFAULT_CARRIERS: Mapping[str, str] = {
     "1499": "中通速递",
     "2170": "韵达快递",
     "465": "邮政EMS",
+    "470": "申通快递",
+    "2087": "京东快递",
     "1274": "厂家自送",
 }
 """`logiCoprId` → carrier name. UNCONFIRMED list (integration code, not JD's table)."""
