@@ -15,12 +15,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from orderhub.config import SkuConfig
 from orderhub.connectors.base import RateLimited, Unavailable
 from orderhub.connectors.kit.pull import Window
 from orderhub.connectors.registry import channel_connector
 from orderhub.demo import Stack
 from orderhub.sandbox.taobao import TaobaoEmulator
 from orderhub.services import queries
+from orderhub.services.inventory import adjust_stock
+from orderhub.services.listings import pull_listings
+from orderhub.services.setup import apply_config
 from orderhub.services.sync import pull_orders
 from orderhub.store import tables as t
 from support import wait_until
@@ -195,3 +199,24 @@ def test_throttling_and_failures_are_raised_as_the_worker_retries_them(
     finally:
         channel.close()
         server.stop()
+
+
+def test_the_shops_items_become_listings_by_merchant_code(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack, shop = taobao_stack(make_stack, ship_delay=3600.0, stock=12)
+    shop.seed_items([{"sku": "SKU-NEW", "stock": 0}, {"sku": "ALIEN-1", "stock": 3}])
+    config = stack.hub_config.model_copy(
+        update={"skus": [*stack.hub_config.skus, SkuConfig(sku="SKU-NEW")]}
+    )
+    apply_config(stack.hub, config)
+    adjust_stock(stack.hub, "WH1", "SKU-NEW", 7, reason="received")
+
+    pulled = pull_listings(stack.hub, "TB1")
+
+    assert sorted(pulled.listed) == stack.sku_codes
+    assert pulled.created == ["SKU-NEW"]
+    assert [item.channel_sku for item in pulled.unmatched] == ["ALIEN-1"]
+    wait_until(lambda: shop.stock().get("SKU-NEW") == 7, what=lambda: f"stock {shop.stock()}")
+    again = pull_listings(stack.hub, "TB1")
+    assert again.created == [] and "SKU-NEW" in again.listed

@@ -19,6 +19,7 @@ from orderhub.cli import (
     intake,
     jobs,
     keeping,
+    listings,
     orders,
     people,
     returns,
@@ -70,6 +71,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(running.schema_app, name="schema")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(stock.app, name="stock")
+app.add_typer(listings.app, name="listings")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(rules.app, name="rules")

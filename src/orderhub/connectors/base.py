@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CancelResult",
     "ChannelConnector",
+    "ChannelItem",
     "ChannelRefund",
     "ConnectorError",
     "InventoryLevel",
@@ -92,6 +93,15 @@ class PulledOrder:
     channel_order_id: str
     updated_at: str
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChannelItem:
+    """One SKU a shop sells, by its merchant code (the seller's own code for it)."""
+
+    channel_sku: str
+    title: str
+    platform_ref: str  # the platform's ids for it, as text: "num_iid/sku_id"
 
 
 @dataclass(frozen=True)
@@ -324,6 +334,10 @@ class ChannelConnector(Protocol):
 
     def set_stock(self, *, channel_sku: str, available: int) -> None:
         """Show `available` units of this listing on the shop."""
+        ...
+
+    def list_items(self) -> list[ChannelItem]:
+        """Every SKU the shop sells that has a merchant code."""
         ...
 
     def cancel_order(self, *, channel_order_id: str, reason: str = "other") -> None:

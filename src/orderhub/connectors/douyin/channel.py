@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from ..base import ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from ..base import ChannelItem, ChannelRefund, PulledOrder, Rejected, WebhookDelivery
 from ..kit import bounded_json
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
@@ -270,6 +270,21 @@ class DouyinChannel:
         self.api.call(
             Method.STOCK, {"code": channel_sku, "stock_num": available, "incremental": False}
         )
+
+    def list_items(self) -> list[ChannelItem]:
+        found, page = [], 1
+        while True:
+            data = self.api.call(Method.PRODUCTS, {"page": page, "size": MAX_PAGE_SIZE})
+            data = data if isinstance(data, dict) else {}
+            for product in data.get("data") or []:
+                for sku in product.get("sku_list") or []:
+                    if sku.get("code"):
+                        ref = f"{product.get('product_id')}/{sku.get('id') or sku.get('sku_id')}"
+                        title = str(product.get("name") or "")
+                        found.append(ChannelItem(str(sku["code"]), title, ref))
+            if page * MAX_PAGE_SIZE >= int(data.get("total") or 0):
+                return found
+            page += 1
 
     def close(self) -> None:
         self.api.close()

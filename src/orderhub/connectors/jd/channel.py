@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from ..base import ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from ..base import ChannelItem, ChannelRefund, PulledOrder, Rejected, WebhookDelivery
 from ..kit.envelopes import ErrorCodes
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
@@ -228,6 +228,21 @@ class JdChannel:
     def set_stock(self, *, channel_sku: str, available: int) -> None:
         """Set the full figure of the SKU whose merchant code (`outerId`) is `channel_sku`."""
         self.api.call(Method.STOCK, {"skuId": self._sku(channel_sku), "stockNum": available})
+
+    def list_items(self) -> list[ChannelItem]:
+        found, page = [], 1
+        while True:
+            listed = self.api.call(Method.SKUS, {"pageNo": page, "page_size": MAX_PAGE_SIZE})
+            rows = (listed.get("page") or {}).get("data") or []
+            for row in rows:
+                if isinstance(row, dict) and row.get("outerId"):
+                    ref = f"{row.get('wareId')}/{row.get('skuId')}"
+                    title = str(row.get("skuName") or "")
+                    found.append(ChannelItem(str(row["outerId"]), title, ref))
+            total = int((listed.get("page") or {}).get("totalItem") or 0)
+            if page * MAX_PAGE_SIZE >= total or not rows:
+                return found
+            page += 1
 
     def _sku(self, code: str) -> str:
         if code not in self._skus:

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from ..base import ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from ..base import ChannelItem, ChannelRefund, PulledOrder, Rejected, WebhookDelivery
 from ..kit.envelopes import ErrorCodes
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
@@ -235,6 +235,20 @@ class PddChannel:
             Api.QUANTITY,
             {"goods_id": goods_id, "sku_id": sku_id, "quantity": available, "update_type": 1},
         )
+
+    def list_items(self) -> list[ChannelItem]:
+        found, page = [], 1
+        while True:
+            listed = self.api.call(Api.GOODS, {"page": page, "page_size": MAX_PAGE_SIZE})
+            for goods in listed.get("goods_list") or []:
+                for sku in goods.get("sku_list") or []:
+                    if sku.get("outer_id"):
+                        ref = f"{goods.get('goods_id')}/{sku.get('sku_id')}"
+                        title = str(goods.get("goods_name", ""))
+                        found.append(ChannelItem(str(sku["outer_id"]), title, ref))
+            if page * MAX_PAGE_SIZE >= int(listed.get("total_count") or 0):
+                return found
+            page += 1
 
     def _sku(self, code: str) -> tuple[str, str]:
         if code not in self._skus:

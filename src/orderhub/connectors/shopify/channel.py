@@ -16,7 +16,13 @@ from typing import Any
 
 import httpx
 
-from orderhub.connectors.base import ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from orderhub.connectors.base import (
+    ChannelItem,
+    ChannelRefund,
+    PulledOrder,
+    Rejected,
+    WebhookDelivery,
+)
 from orderhub.connectors.kit.pull import Page, Paging, PullRules, Window
 from orderhub.connectors.shopify import refunds, webhooks
 from orderhub.connectors.shopify.client import ShopifyClient
@@ -326,6 +332,22 @@ class ShopifyChannel:
             self.api.set_inventory_level(
                 location_id=location_id, inventory_item_id=fresh, available=available
             )
+
+    def list_items(self) -> list[ChannelItem]:
+        """Every variant with a SKU, from the shop's products."""
+        found = []
+        params: Mapping[str, Any] = {"limit": MAX_PAGE_SIZE, "fields": "id,title,variants"}
+        while True:
+            page = self.api.list_products(params)
+            for product in page.items:
+                for variant in product.get("variants") or []:
+                    if variant.get("sku"):
+                        ref = f"{product.get('id')}/{variant.get('id')}"
+                        title = str(product.get("title") or "")
+                        found.append(ChannelItem(str(variant["sku"]), title, ref))
+            if not page.next_page_info:
+                return found
+            params = {"limit": MAX_PAGE_SIZE, "page_info": page.next_page_info}
 
     def _inventory_item(self, sku: str) -> int:
         """The inventory item of the variant with this SKU; re-reads the catalog on a miss."""

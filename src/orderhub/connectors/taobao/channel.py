@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from ..base import ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from ..base import ChannelItem, ChannelRefund, PulledOrder, Rejected, WebhookDelivery
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
 from ..kit.settings import required, setting
@@ -296,6 +296,22 @@ class TaobaoChannel:
             if page_no * MAX_PAGE_SIZE >= int(page.get("total_results") or 0):
                 return found
             page_no += 1
+
+    def list_items(self) -> list[ChannelItem]:
+        found = []
+        for item in self.items():
+            skus = listed(item.get("skus"), "sku")
+            for sku in skus:
+                if sku.get("outer_id"):
+                    ref = f"{item.get('num_iid')}/{sku.get('sku_id')}"
+                    found.append(ChannelItem(str(sku["outer_id"]), str(item.get("title", "")), ref))
+            if not skus and item.get("outer_id"):
+                found.append(
+                    ChannelItem(
+                        str(item["outer_id"]), str(item.get("title", "")), str(item["num_iid"])
+                    )
+                )
+        return found
 
     def _sku(self, code: str) -> tuple[str, str]:
         if code not in self._skus:
