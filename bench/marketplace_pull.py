@@ -14,7 +14,9 @@ Usage: python bench/marketplace_pull.py [--db sqlite|postgresql|both] [--orders 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
 import random
 import sys
 import tempfile
@@ -83,7 +85,10 @@ def run(database_url: str, platform: str, args: argparse.Namespace) -> dict[str,
         bare_seconds = time.perf_counter() - started
         bare.close()
         calls_before = _calls(emulator)
-        hub = build_hub(Settings(database_url=database_url, worker_threads=4))
+        key = base64.b64encode(os.urandom(32)).decode()
+        hub = build_hub(
+            Settings(database_url=database_url, worker_threads=4, encryption_keys=f"bench:{key}")
+        )
         apply_config(
             hub,
             HubConfig(
