@@ -26,7 +26,12 @@ def test_a_held_order_cancelled_by_a_person_is_cancelled_on_the_shop(
         lambda: shop.order(int(placed["id"]))["cancelled_at"] is not None,
         what="the order cancelled on the shop",
     )
-    trace = queries.order_view(stack.hub, held.order_id or "").trace
-    assert any(t.stage == "cancel" and t.message == "cancelled on SHOP1" for t in trace)
+
+    def told() -> bool:
+        trace = queries.order_view(stack.hub, held.order_id or "").trace
+        return any(t.stage == "cancel" and t.message == "cancelled on SHOP1" for t in trace)
+
+    # The shop answers before the hub writes down that it did.
+    wait_until(told, what="the cancellation on the shop in the order's trace")
     wait_until(stack.settled, what="the shop's own cancellation webhook handled")
     assert queries.order_view(stack.hub, held.order_id or "").status == "cancelled"

@@ -16,7 +16,8 @@ import httpx
 from sqlalchemy import select
 
 from orderhub.config import SkuConfig
-from orderhub.demo import QIMEN_KEY, QIMEN_SECRET, Stack
+from orderhub.connectors.supplier.sign import signed_headers
+from orderhub.demo import QIMEN_KEY, QIMEN_SECRET, SUPPLIER_ID, SUPPLIER_SECRET, Stack
 from orderhub.sandbox.qimen.callbacks import qimen_sign
 from orderhub.services.exceptions import resolve_exception
 from orderhub.services.setup import apply_config
@@ -158,3 +159,18 @@ def test_a_quantity_written_as_1e300000_is_named_and_costs_no_time(
     with stack.hub.db.engine.connect() as conn:
         message = conn.execute(select(t.exceptions.c.message)).scalar_one()
     assert "quantity for SKU-001" in message and "too large" in message
+
+
+def test_a_supplier_callback_naming_a_nul_key_and_a_lone_surrogate_is_kept_and_named(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(supplier=True)
+    body = b'{"event": {"\\u0000": "\xed\xa0\x80"}, "po_number": "PO-1"}'
+    headers = signed_headers(supplier_id=SUPPLIER_ID, secret=SUPPLIER_SECRET, body=body)
+    answer = httpx.post(f"{stack.api.url}/callbacks/SUP1", content=body, headers=headers)
+    assert answer.status_code == 200 and answer.json()["ok"] is False
+    with stack.hub.db.engine.connect() as conn:
+        [row] = conn.execute(select(t.inbox.c.status, t.inbox.c.error)).all()
+    assert row.status == "failed" and "\\x00" in row.error
+    [problem] = _open_problems(stack)
+    assert problem.code == "malformed_callback"

@@ -18,6 +18,7 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
+from orderhub.store.text import storable
 
 __all__ = ["InboxItem", "InboxRepository"]
 
@@ -77,12 +78,12 @@ class InboxRepository:
                 tenant=self.tenant,
                 shop=shop,
                 source=source,
-                topic=topic,
+                topic=storable(topic),
                 dedup_key=dedup_key,
                 headers=json.dumps(dict(headers or {})),
                 body=self.cipher.seal(body, context=_context(item_id)),
                 status=status,
-                error=error,
+                error=storable(error) if error else error,
                 received_at=datetime.now(UTC),
             )
             .on_conflict_do_nothing()
@@ -123,7 +124,7 @@ class InboxRepository:
         self.conn.execute(
             update(t.inbox)
             .where(t.inbox.c.id == item_id)
-            .values(status=status, order_id=order_id, error=error)
+            .values(status=status, order_id=order_id, error=storable(error) if error else error)
         )
 
     def count_by_status(self) -> dict[str, int]:

@@ -15,6 +15,7 @@ from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order, OrderException, TraceEntry
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
+from orderhub.store.text import storable
 
 __all__ = ["OrderRepository", "OrderSummary"]
 
@@ -461,7 +462,7 @@ class OrderRepository:
                 "at": datetime.now(UTC),
                 "stage": stage,
                 "status": status,
-                "message": message,
+                "message": storable(message),
                 "latency_ms": latency_ms,
                 "job_id": job_id,
             }

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, upd
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
+from orderhub.store.text import storable
 
 __all__ = ["CursorRepository", "ExceptionRecord", "ExceptionRepository"]
 
@@ -61,8 +62,8 @@ class ExceptionRepository:
                 tenant=self.tenant,
                 stage=stage,
                 code=code,
-                message=message,
-                field=field,
+                message=storable(message),
+                field=storable(field),
                 severity=severity,
                 status="open",
                 order_id=order_id,
