@@ -220,3 +220,19 @@ def test_the_shops_items_become_listings_by_merchant_code(
     wait_until(lambda: shop.stock().get("SKU-NEW") == 7, what=lambda: f"stock {shop.stock()}")
     again = pull_listings(stack.hub, "TB1")
     assert again.created == [] and "SKU-NEW" in again.listed
+
+
+def test_a_change_within_the_same_second_is_read_afresh_on_the_next_pull(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack, shop = taobao_stack(make_stack, ship_delay=3600.0)
+    moment = datetime.now(UTC).replace(microsecond=0)
+    tid = shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]}, at=moment)
+    pull_orders(stack.hub, "TB1")
+    wait_until(lambda: status(stack, tid) == "pushed", what=lambda: f"order {status(stack, tid)}")
+    shop.refund(tid)
+    shop.modify_order(tid, at=moment)  # TOP writes times to the second: the same `modified`
+    pull_orders(stack.hub, "TB1")
+    wait_until(
+        lambda: status(stack, tid) == "cancelled", what=lambda: f"order {status(stack, tid)}"
+    )

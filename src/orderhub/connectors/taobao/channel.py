@@ -119,9 +119,11 @@ class TaobaoChannel:
             transport=Transport(P, timeout=s.timeout, max_retries=s.max_retries, client=client),
         )
         self._skus: dict[str, tuple[str, str]] = {}
-        # Trades read whole in this pull, by (tid, modified): a page read twice (the engine
-        # reads the first page again last) costs no second detail call.
+        # Trades read whole while paging one window, by (tid, modified): a page read twice
+        # (the engine reads the first page again last) costs no second detail call. It is
+        # forgotten with the window, since `modified` is only to the second.
         self._read: dict[tuple[str, str], dict[str, Any]] = {}
+        self._read_window: Window | None = None
 
     def __repr__(self) -> str:
         return f"TaobaoChannel(app_key={self.settings.app_key!r})"
@@ -170,6 +172,9 @@ class TaobaoChannel:
 
     def search_orders(self, window: Window, page: int | str | None, size: int) -> Page:
         """One page of trades modified in the window, each read whole with its OAID."""
+        if window != self._read_window:
+            self._read.clear()
+            self._read_window = window
         found = self.api.call(
             Method.TRADES_INCREMENT,
             {
