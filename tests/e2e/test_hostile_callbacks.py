@@ -152,7 +152,7 @@ def test_a_quantity_written_as_1e300000_is_named_and_costs_no_time(
     stack = make_stack()
     started = time.monotonic()
     answer = _post_callback(stack, "stockchange.report", _stock_report(("SKU-001", "1e300000")))
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # converting 1e300000 took 8 s before
     assert b"<flag>failure</flag>" in answer.content
     [problem] = _open_problems(stack)
     assert problem.code == "malformed_callback"
