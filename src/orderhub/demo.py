@@ -195,9 +195,10 @@ class Stack:
                     },
                 )
             )
+        printers: list[tuple[str, dict[str, Any]]] = []
         for platform in o.marketplaces:
             code = MARKET_CODES.get(platform, platform.upper())
-            emulator, shop = start_marketplace(
+            market = start_marketplace(
                 platform,
                 code,
                 skus=self.sku_codes,
@@ -207,8 +208,9 @@ class Stack:
                 serve=self._serve,
                 webhook_url=f"{self.api.url}/webhooks/{code}",
             )
-            self.marketplaces[code] = emulator
-            shop_configs.append(shop)
+            self.marketplaces[code] = market.emulator
+            shop_configs.append(market.shop)
+            printers.append(market.printer)
         stock = o.stock_by_node or {"WH1": {sku: o.stock for sku in self.sku_codes}}
         config = HubConfig(
             shops=shop_configs,
@@ -229,7 +231,7 @@ class Stack:
         apply_config(self.hub, config)
         for code, wms in self.warehouses.items():
             wms.set_stock(dict(stock.get(code, {})))
-            wms.configure(callback_url=f"{self.api.url}/callbacks/{code}")
+            wms.configure(callback_url=f"{self.api.url}/callbacks/{code}", printers=dict(printers))
         if self.supplier is not None:
             self.supplier.configure(callback_url=f"{self.api.url}/callbacks/SUP1")
         with self.hub.uow() as uow:

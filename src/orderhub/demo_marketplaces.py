@@ -1,9 +1,12 @@
 """Marketplace shops for the demo stack: one emulator per platform, configured as a seller
-would configure the real one, with the platform's own credential names."""
+would configure the real one, with the platform's own credential names. The warehouse is
+given each platform as a printer too, so sealed receivers are opened for the label
+through the platform's decrypt call, as a real WMS does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from orderhub.config import ShopConfig
@@ -13,10 +16,83 @@ from orderhub.sandbox.pdd import PddEmulator
 from orderhub.sandbox.server import RunningServer
 from orderhub.sandbox.taobao import TaobaoEmulator
 
-__all__ = ["MARKETPLACES", "start_marketplace"]
+__all__ = ["MARKETPLACES", "Market", "start_marketplace"]
 
-MARKETPLACES = ("taobao", "douyin", "pdd", "jd")
+
+@dataclass(frozen=True)
+class _Platform:
+    """How to run one platform's emulator and which credentials are secrets."""
+
+    make: Callable[[str, str], Any]  # (lowercase shop code, webhook url) -> emulator
+    credentials: Callable[[Any], dict[str, str]]  # the emulator's, by the platform's names
+    settings: tuple[str, ...]  # credentials that go in the shop's settings
+    secrets: tuple[str, ...]  # and those that go in its secrets
+    qimen_code: str  # the platform's Qimen `sourcePlatformCode`
+
+
+def _douyin(name: str, webhook_url: str) -> DouyinEmulator:
+    emulator = DouyinEmulator(
+        f"{name}-app-key",
+        f"{name}-app-secret",
+        f"{name}-token",
+        push_url=webhook_url,
+        push_retry_delays=(0.2, 0.5, 1.0, 2.0, 4.0),
+    )
+    emulator.start()
+    return emulator
+
+
+def _token_credentials(emulator: Any) -> dict[str, str]:
+    return {
+        "app_key": emulator.app_key,
+        "app_secret": emulator.app_secret,
+        "access_token": emulator.access_token,
+    }
+
+
+_PLATFORMS: Mapping[str, _Platform] = {
+    "taobao": _Platform(
+        lambda n, _: TaobaoEmulator(f"{n}-app-key", f"{n}-secret", f"{n.upper()}-session"),
+        lambda e: dict(e.credentials),
+        ("app_key",),
+        ("app_secret", "session"),
+        "TB",
+    ),
+    "douyin": _Platform(
+        _douyin,
+        lambda e: {**_token_credentials(e), "shop_id": str(e.shop_id)},
+        ("app_key", "shop_id"),
+        ("app_secret", "access_token"),
+        "DY",
+    ),
+    "pdd": _Platform(
+        lambda n, _: PddEmulator(f"{n}-client-id", f"{n}-client-secret", f"{n}-token"),
+        lambda e: dict(e.credentials),
+        ("client_id",),
+        ("client_secret", "access_token"),
+        "PDD",
+    ),
+    "jd": _Platform(
+        lambda n, _: JdEmulator(f"{n}-app-key", f"{n}-app-secret", f"{n}-token"),
+        _token_credentials,
+        ("app_key",),
+        ("app_secret", "access_token"),
+        "JD",
+    ),
+}
+
+MARKETPLACES = tuple(_PLATFORMS)
 """Marketplace platforms the demo can run a shop of, beside Shopify."""
+
+
+@dataclass(frozen=True)
+class Market:
+    """A running marketplace emulator, its shop's configuration, and the printer a
+    warehouse uses to open the platform's sealed receivers (keyed by Qimen code)."""
+
+    emulator: Any
+    shop: ShopConfig
+    printer: tuple[str, dict[str, Any]]
 
 
 def start_marketplace(
@@ -29,122 +105,24 @@ def start_marketplace(
     routing: dict[str, Any],
     serve: Callable[[Any], RunningServer],
     webhook_url: str,
-) -> tuple[Any, ShopConfig]:
+) -> Market:
     """A running emulator of `platform` selling `skus`, and the shop's configuration;
     a platform that pushes sends its messages to `webhook_url`."""
-    if platform == "douyin":
-        return _douyin(
-            code,
-            skus=skus,
-            stock=stock,
-            nodes=nodes,
-            routing=routing,
-            serve=serve,
-            webhook_url=webhook_url,
-        )
-    if platform == "pdd":
-        return _pdd(code, skus=skus, stock=stock, nodes=nodes, routing=routing, serve=serve)
-    if platform == "jd":
-        return _jd(code, skus=skus, stock=stock, nodes=nodes, routing=routing, serve=serve)
-    if platform != "taobao":
+    spec = _PLATFORMS.get(platform)
+    if spec is None:
         raise ValueError(f"no marketplace emulator for {platform!r}; choose {MARKETPLACES}")
-    emulator = TaobaoEmulator(
-        f"{code.lower()}-app-key", f"{code.lower()}-secret", f"{code}-session"
-    )
+    emulator = spec.make(code.lower(), webhook_url)
     emulator.seed_items([{"sku": sku, "stock": stock, "price": "19.90"} for sku in skus])
     url = serve(emulator.app).url
-    creds = emulator.credentials
+    creds = spec.credentials(emulator)
     shop = ShopConfig(
         code=code,
         platform=platform,
         name=f"Demo {platform} shop",
         nodes=list(nodes),
         routing=routing,
-        settings={"base_url": url, "app_key": creds["app_key"]},
-        secrets={"app_secret": creds["app_secret"], "session": creds["session"]},
+        settings={"base_url": url, **{k: creds[k] for k in spec.settings}},
+        secrets={k: creds[k] for k in spec.secrets},
     )
-    return emulator, shop
-
-
-def _douyin(
-    code: str,
-    *,
-    skus: Sequence[str],
-    stock: int,
-    nodes: Sequence[str],
-    routing: dict[str, Any],
-    serve: Callable[[Any], RunningServer],
-    webhook_url: str,
-) -> tuple[Any, ShopConfig]:
-    name = code.lower()
-    emulator = DouyinEmulator(
-        f"{name}-app-key",
-        f"{name}-app-secret",
-        f"{name}-token",
-        push_url=webhook_url,
-        push_retry_delays=(0.2, 0.5, 1.0, 2.0, 4.0),
-    )
-    emulator.seed_items([{"sku": sku, "stock": stock, "price": "19.90"} for sku in skus])
-    emulator.start()
-    url = serve(emulator.app).url
-    shop = ShopConfig(
-        code=code,
-        platform="douyin",
-        name="Demo douyin shop",
-        nodes=list(nodes),
-        routing=routing,
-        settings={"base_url": url, "app_key": emulator.app_key, "shop_id": emulator.shop_id},
-        secrets={"app_secret": emulator.app_secret, "access_token": emulator.access_token},
-    )
-    return emulator, shop
-
-
-def _pdd(
-    code: str,
-    *,
-    skus: Sequence[str],
-    stock: int,
-    nodes: Sequence[str],
-    routing: dict[str, Any],
-    serve: Callable[[Any], RunningServer],
-) -> tuple[Any, ShopConfig]:
-    name = code.lower()
-    emulator = PddEmulator(f"{name}-client-id", f"{name}-client-secret", f"{name}-token")
-    emulator.seed_items([{"sku": sku, "stock": stock, "price": "19.90"} for sku in skus])
-    url = serve(emulator.app).url
-    creds = emulator.credentials
-    shop = ShopConfig(
-        code=code,
-        platform="pdd",
-        name="Demo pdd shop",
-        nodes=list(nodes),
-        routing=routing,
-        settings={"base_url": url, "client_id": creds["client_id"]},
-        secrets={"client_secret": creds["client_secret"], "access_token": creds["access_token"]},
-    )
-    return emulator, shop
-
-
-def _jd(
-    code: str,
-    *,
-    skus: Sequence[str],
-    stock: int,
-    nodes: Sequence[str],
-    routing: dict[str, Any],
-    serve: Callable[[Any], RunningServer],
-) -> tuple[Any, ShopConfig]:
-    name = code.lower()
-    emulator = JdEmulator(f"{name}-app-key", f"{name}-app-secret", f"{name}-token")
-    emulator.seed_items([{"sku": sku, "stock": stock, "price": "19.90"} for sku in skus])
-    url = serve(emulator.app).url
-    shop = ShopConfig(
-        code=code,
-        platform="jd",
-        name="Demo jd shop",
-        nodes=list(nodes),
-        routing=routing,
-        settings={"base_url": url, "app_key": emulator.app_key},
-        secrets={"app_secret": emulator.app_secret, "access_token": emulator.access_token},
-    )
-    return emulator, shop
+    printer = {"platform": platform, "url": url, "credentials": creds}
+    return Market(emulator, shop, (spec.qimen_code, printer))

@@ -100,6 +100,12 @@ class Metrics:
             ["connector", "error"],
             registry=self.registry,
         )
+        self.platform_decrypts = Counter(
+            "orderhub_platform_decrypts_total",
+            "Sealed receivers opened through the platform's decrypt call",
+            ["platform"],
+            registry=self.registry,
+        )
         self.queue_depth = Gauge(
             "orderhub_queue_depth",
             "Outbox jobs per kind and status",

@@ -34,13 +34,14 @@ from orderhub.observability import metrics
 from orderhub.services import queries
 from orderhub.services.accounts import AccessDenied
 from orderhub.services.alerts import alert_list
-from orderhub.services.audit import connection_snapshot, record_change, record_connection_change
+from orderhub.services.audit import connection_snapshot, record_connection_change
 from orderhub.services.exceptions import replay_exception, resolve_by_code, resolve_exception
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
 from orderhub.services.inventory import adjust_stock, replenishment
 from orderhub.services.node_callbacks import receive_node_callback
 from orderhub.services.returns import get_return, list_returns, return_data
+from orderhub.services.reveal import DecryptLimitReached, PlatformWouldNotOpen, reveal_order
 from orderhub.services.rules import (
     activate_rule_set,
     dry_run,
@@ -95,6 +96,8 @@ _STATUS: list[tuple[type[OrderhubError], int]] = [
     (IllegalTransition, 409),
     (ActionNotAllowed, 409),
     (DecryptionError, 503),
+    (DecryptLimitReached, 429),
+    (PlatformWouldNotOpen, 502),
     (ConfigurationError, 400),
 ]
 
@@ -203,9 +206,7 @@ def create_app(hub: Hub) -> FastAPI:
             raise HTTPException(404, f"no order {order_id}")
         if not reveal:
             return order
-        revealed = queries.order_view(hub, order.id, reveal=True)
-        record_change(hub, who, "pii.reveal", f"order:{order.id}", detail="GET /api/v1/orders")
-        return revealed
+        return reveal_order(hub, who, order.id, where="GET /api/v1/orders")
 
     @app.get("/api/v1/exceptions", tags=["exceptions"])
     def list_exceptions(

@@ -75,18 +75,11 @@ def orders_show(
     hub = open_hub()
     try:
         if reveal:
-            from orderhub.domain.access import Permission, require
             from orderhub.services.accounts import principal_for_token
-            from orderhub.services.audit import record_change
+            from orderhub.services.reveal import reveal_order
 
             who = principal_for_token(hub, token)
-            require(who, Permission.PII_REVEAL)
-            order: Order = order_view(hub, order_id, reveal=True)
-            if not who.sees_shop(order.shop):
-                raise OrderhubError(f"{who.name} may not see orders of shop {order.shop}")
-            record_change(
-                hub, who, "pii.reveal", f"order:{order.id}", detail="orderhub orders show"
-            )
+            order: Order = reveal_order(hub, who, order_id, where="orderhub orders show")
         else:
             order = order_view(hub, order_id, reveal=False)
     finally:

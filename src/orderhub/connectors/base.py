@@ -105,6 +105,16 @@ class ChannelItem:
 
 
 @dataclass(frozen=True)
+class OpenedReceiver:
+    """A sealed receiver in clear, as the platform's decrypt call gave it; never stored."""
+
+    name: str
+    phone: str
+    address: str
+    via: str  # the platform call that opened it, which the platform counts
+
+
+@dataclass(frozen=True)
 class InventoryLevel:
     """Stock of one item at a warehouse as the warehouse itself counts it."""
 
@@ -151,8 +161,9 @@ class OutboundOrder:
     seller_remark: str = ""
     buyer_nick: str = ""
     town: str = ""
-    # The marketplace's sealed receiver (Taobao's OAID, others' ciphertext): the name and
-    # phone above are then its masks, and the warehouse prints the waybill from this.
+    # Taobao's OAID: the name, phone and address above are then its masks, and the
+    # warehouse prints the waybill through the platform with it. A receiver sealed field by
+    # field (Pinduoduo, Douyin, JD) comes as the platform's ciphertexts in those fields.
     sealed_receiver: str = ""
 
 
@@ -308,6 +319,11 @@ class ChannelConnector(Protocol):
 
     def fetch_order(self, order_id: str) -> PulledOrder:
         """One order, whole, as a pull finds it."""
+        ...
+
+    def open_receiver(self, channel_order_id: str, sealed: str) -> OpenedReceiver:
+        """The receiver behind a seal, through the platform's own decrypt call (which it
+        counts and caps); Rejected where the platform seals nothing."""
         ...
 
     pull_rules: PullRules  # the platform's window, paging and page cap

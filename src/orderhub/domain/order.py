@@ -154,9 +154,17 @@ class Address(_Model):
     address2: Text = ""
     postcode: Text = ""
     # The platform's encrypted receiver (Taobao's OAID, Pinduoduo and Douyin ciphertext,
-    # JD's encrypt_* fields) exactly as sent. Only the platform can open it; the name,
-    # phone and street above are then its masks, and a warehouse prints from this.
+    # JD's encrypt_* fields) exactly as sent: one token, or the ciphertexts of name, phone
+    # and street joined by "|". Only the platform can open it; the name, phone and street
+    # above are then its masks, and a warehouse prints from this.
     sealed: Text = ""
+
+    @property
+    def sealed_fields(self) -> tuple[str, str, str] | None:
+        """The platform's ciphertexts of (name, phone, street) when it sealed each field
+        (Pinduoduo, Douyin, JD); None for a single token (Taobao's OAID) or no seal."""
+        parts = self.sealed.split("|")
+        return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
 
 
 class Remarks(_Model):

@@ -59,6 +59,9 @@ def outbound_order(
     order's lines (bundles as their components), and the dispatch id as its code."""
     first = orders[dispatch.order_ids[0]]
     r = first.receiver
+    # Sealed field by field, the ciphertexts go where the clear text would: the
+    # warehouse prints through the platform with them.
+    ciphers = r.sealed_fields
     merged = [orders[oid] for oid in dispatch.order_ids]
     return OutboundOrder(
         code=dispatch.id,
@@ -71,20 +74,20 @@ def outbound_order(
         grand_total=sum((o.totals.grand_total for o in merged), start=Decimal("0")),
         shipping_fee=sum((o.totals.shipping for o in merged), start=Decimal("0")),
         discount=sum((o.totals.discount for o in merged), start=Decimal("0")),
-        receiver_name=r.name,
-        receiver_phone=r.phone,
+        receiver_name=ciphers[0] if ciphers else r.name,
+        receiver_phone=ciphers[1] if ciphers else r.phone,
         country=r.country,
         province=r.province,
         city=r.city,
         district=r.district,
-        address=" ".join(part for part in (r.address1, r.address2) if part),
+        address=ciphers[2] if ciphers else " ".join(p for p in (r.address1, r.address2) if p),
         postcode=r.postcode,
         lines=_outbound_lines(dispatch, orders, recipes),
         buyer_remark=" / ".join(o.remarks.buyer for o in merged if o.remarks.buyer),
         seller_remark=" / ".join(o.remarks.seller for o in merged if o.remarks.seller),
         buyer_nick=first.buyer.name,
         town=r.town,
-        sealed_receiver=r.sealed,
+        sealed_receiver="" if ciphers else r.sealed,
     )
 
 

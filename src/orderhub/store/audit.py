@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from orderhub.store import tables as t
 
@@ -62,6 +62,14 @@ class AuditRepository:
                 detail=detail,
             )
         )
+
+    def count(self, action: str, target: str, *, since: datetime) -> int:
+        """Entries of exactly this action and target since a moment."""
+        c = t.audit_log.c
+        query = select(func.count()).where(
+            c.tenant == self.tenant, c.action == action, c.target == target, c.at >= since
+        )
+        return int(self.conn.execute(query).scalar_one())
 
     def entries(
         self,

@@ -128,7 +128,19 @@ class OrderRepository:
         they may be merged into one parcel, and the key counts a buyer's earlier orders.
         """
         r = order.receiver
-        parts = (r.name, r.phone, r.country, r.province, r.city, r.district, r.address1, r.address2)
+        # A sealed receiver is known only by its seal: two buyers' masks may be alike.
+        parts: tuple[str, ...] = (
+            r.name,
+            r.phone,
+            r.country,
+            r.province,
+            r.city,
+            r.district,
+            r.address1,
+            r.address2,
+        )
+        if r.sealed:
+            parts = (r.sealed,)
         return self.cipher.fingerprint("|".join(_normalised(p) for p in parts))
 
     def count_by_buyer(self, shop: str, buyer_key: str, *, before: datetime) -> int:

@@ -21,10 +21,18 @@ from typing import Any
 
 import httpx
 
-from ..base import ChannelItem, ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from ..base import (
+    ChannelItem,
+    ChannelRefund,
+    OpenedReceiver,
+    PulledOrder,
+    Rejected,
+    WebhookDelivery,
+)
 from ..kit import bounded_json
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
+from ..kit.sealed import field_ciphers, opened
 from ..kit.settings import required, setting
 from .client import DouyinClient
 from .consts import CARRIERS, DEFAULT_WINDOW, MAX_PAGE_SIZE, Method
@@ -144,6 +152,21 @@ class DouyinChannel:
             raise Rejected(f"Douyin returned no order {order_id}.", code="no_order")
         oid, updated = self.order_ref(order)
         return PulledOrder(oid, updated, order)
+
+    def open_receiver(self, channel_order_id: str, sealed: str) -> OpenedReceiver:
+        """`order.batchDecrypt` of the order's three ciphertexts (counted by Douyin)."""
+        ciphers = field_ciphers(sealed, P)
+        infos = [{"auth_id": channel_order_id, "cipher_text": c} for c in ciphers]
+        found = self.api.call(Method.DECRYPT, {"cipher_infos": infos})
+        rows = found.get("decrypt_infos") if isinstance(found, dict) else None
+        clear: dict[str, str] = {}
+        for row in rows if isinstance(rows, list) else ():
+            if not isinstance(row, dict):
+                continue
+            if row.get("err_no"):
+                raise Rejected(f"{P} would not open the receiver: {row.get('err_msg', '')}")
+            clear[str(row.get("cipher_text"))] = str(row.get("decrypt_text") or "")
+        return opened(clear, ciphers, Method.DECRYPT.value, P)
 
     # orders
 

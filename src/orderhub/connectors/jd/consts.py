@@ -12,6 +12,8 @@ from enum import StrEnum
 
 __all__ = [
     "CARRIERS",
+    "DECRYPT_METHOD",
+    "DECRYPT_OK_CODE",
     "MAX_PAGE_SIZE",
     "MAX_WINDOW",
     "ORDER_FIELDS",
@@ -20,6 +22,11 @@ __all__ = [
     "RETRYABLE_CODES",
     "Method",
 ]
+
+DECRYPT_METHOD = "jingdong.jos.order.oaid.decrypt"
+"""The receiver-decrypt call (UNCONFIRMED name; the setting `decrypt_method`)."""
+DECRYPT_OK_CODE = 200
+"""`returnType.code` of a decrypt that succeeded (UNCONFIRMED)."""
 
 MAX_WINDOW = timedelta(days=30)
 """`end_date - start_date` may not exceed a month."""

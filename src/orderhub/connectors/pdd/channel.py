@@ -10,6 +10,7 @@ full figure on the goods' SKU found by merchant code (`outer_id`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,10 +19,18 @@ from typing import Any
 
 import httpx
 
-from ..base import ChannelItem, ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from ..base import (
+    ChannelItem,
+    ChannelRefund,
+    OpenedReceiver,
+    PulledOrder,
+    Rejected,
+    WebhookDelivery,
+)
 from ..kit.envelopes import ErrorCodes
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
+from ..kit.sealed import field_ciphers, opened
 from ..kit.settings import required, setting
 from .client import PddClient
 from .consts import MAX_PAGE_SIZE, MAX_WINDOW, RATE_LIMITED_CODES, RETRYABLE_CODES, Api
@@ -127,6 +136,19 @@ class PddChannel:
             raise Rejected(f"Pinduoduo returned no order {order_id}.", code="no_order")
         sn, updated = self.order_ref(info)
         return PulledOrder(sn, updated, info)
+
+    def open_receiver(self, channel_order_id: str, sealed: str) -> OpenedReceiver:
+        """`pdd.open.decrypt.batch` of the order's three ciphertexts (counted by POP)."""
+        ciphers = field_ciphers(sealed, P)
+        items = [{"data_tag": channel_order_id, "encrypted_data": c} for c in ciphers]
+        found = self.api.call(Api.DECRYPT, {"data_list": json.dumps(items)})
+        rows = found.get("data_decrypt_list")
+        clear = {
+            str(row.get("encrypted_data")): str(row.get("decrypted_data"))
+            for row in (rows if isinstance(rows, list) else [])
+            if isinstance(row, dict) and row.get("decrypted_data")
+        }
+        return opened(clear, ciphers, Api.DECRYPT.value, P)
 
     def order_ref(self, payload: Mapping[str, Any]) -> tuple[str, str]:
         order = unwrap(payload)

@@ -19,6 +19,7 @@ import httpx
 from orderhub.connectors.base import (
     ChannelItem,
     ChannelRefund,
+    OpenedReceiver,
     PulledOrder,
     Rejected,
     WebhookDelivery,
@@ -188,6 +189,10 @@ class ShopifyChannel:
         order = self.api.get_order(number)
         found_id, updated_at = self.order_ref(order)
         return PulledOrder(found_id, updated_at, order)
+
+    def open_receiver(self, channel_order_id: str, sealed: str) -> OpenedReceiver:
+        """Shopify seals no receiver: the order already holds it."""
+        raise Rejected("Shopify orders carry their receiver in clear", code="not_sealed")
 
     @property
     def pull_rules(self) -> PullRules:

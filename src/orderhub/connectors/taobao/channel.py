@@ -10,6 +10,7 @@ some lines left), stock with `taobao.item.quantity.update` setting the full figu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,13 +19,21 @@ from typing import Any
 
 import httpx
 
-from ..base import ChannelItem, ChannelRefund, PulledOrder, Rejected, WebhookDelivery
+from ..base import (
+    ChannelItem,
+    ChannelRefund,
+    OpenedReceiver,
+    PulledOrder,
+    Rejected,
+    WebhookDelivery,
+)
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
 from ..kit.settings import required, setting
 from .client import BEIJING, TopClient, top_time
 from .consts import (
     CARRIERS,
+    DECRYPT_SCENE,
     DEFAULT_PAGE_SIZE,
     GATEWAY_PATH,
     INCREMENT_FIELDS,
@@ -65,6 +74,7 @@ class TaobaoSettings:
     timeout: float = 10.0
     max_retries: int = 2
     refunds_restock: bool = True
+    decrypt_scene: str = DECRYPT_SCENE
 
     @classmethod
     def parse(cls, settings: Mapping[str, Any]) -> TaobaoSettings:
@@ -92,6 +102,7 @@ class TaobaoSettings:
             timeout=setting(settings, "timeout", float, 10.0, platform=P),
             max_retries=setting(settings, "max_retries", int, 2, platform=P),
             refunds_restock=setting(settings, "refunds_restock", _yes, True, platform=P),
+            decrypt_scene=str(settings.get("decrypt_scene") or DECRYPT_SCENE),
         )
 
 
@@ -157,6 +168,20 @@ class TaobaoChannel:
         trade = self.trade(order_id)
         tid, modified = self.order_ref(trade)
         return PulledOrder(tid, modified, trade)
+
+    def open_receiver(self, channel_order_id: str, sealed: str) -> OpenedReceiver:
+        """`top.oaid.decrypt` of the trade's OAID (a shipping scene, counted by TOP)."""
+        query = [{"tid": channel_order_id, "oaid": sealed, "scene": self.settings.decrypt_scene}]
+        found = self.api.call(Method.OAID_DECRYPT, {"query_list": json.dumps(query)})
+        rows = listed(found.get("receiver_list"), "receiver")
+        if not rows:
+            raise Rejected(f"{P} opened no receiver for trade {channel_order_id}")
+        r = rows[0]
+        street = "".join(
+            str(r.get(key) or "") for key in ("state", "city", "district", "town", "address_detail")
+        )
+        phone = str(r.get("mobile") or r.get("phone") or "")
+        return OpenedReceiver(str(r.get("name") or ""), phone, street, Method.OAID_DECRYPT.value)
 
     @property
     def pull_rules(self) -> PullRules:

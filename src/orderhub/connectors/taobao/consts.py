@@ -12,6 +12,7 @@ from enum import StrEnum
 __all__ = [
     "API_VERSION",
     "CARRIERS",
+    "DECRYPT_SCENE",
     "DEFAULT_PAGE_SIZE",
     "GATEWAY_PATH",
     "MAX_PAGE_SIZE",
@@ -43,6 +44,9 @@ class Method(StrEnum):
     ITEMS_ONSALE = "taobao.items.onsale.get"
     OAID_DECRYPT = "top.oaid.decrypt"
 
+
+DECRYPT_SCENE = "1001"
+"""`top.oaid.decrypt`'s scene for printing and shipping (UNCONFIRMED; setting `decrypt_scene`)."""
 
 INCREMENT_FIELDS = "tid,modified"
 TRADE_FIELDS = ",".join(

@@ -23,6 +23,11 @@ window, TOP's ±10 min), `INVALID_METHOD`, `INVALID_XML`, `MISSING_FIELD` and
 `ORDER_NOT_SHIPPED` for a `returnorder.create` whose original order has not left yet
 (see `returns.py`).
 
+Sealed receivers: with `printers` set (one per `sourcePlatformCode`: the platform, its
+address and the seller's credentials), an order whose receiver is an OAID or ciphertext
+is labelled through the platform's decrypt call before it ships (`printing.py`); the
+order shows what was printed, and a refusal keeps the parcel waiting.
+
 Throttling: real Qimen throttles with TOP error 7 "App Call Limited" in a 200 reply;
 this emulator answers HTTP 429 with Retry-After and the same code in the XML body, so
 the client's Retry-After handling is exercised.
@@ -60,6 +65,7 @@ from .callbacks import (
     wire_time,
     zone_from_offset,
 )
+from .printing import Printer
 from .returns import ReturnDesk
 from .state import ORDER_NOT_FOUND, WmsFailure, WmsState
 
@@ -75,6 +81,7 @@ _CONFIG_KEYS = frozenset(
         "callback_retry_delays",
         "return_delay",
         "defective_ratio",
+        "printers",
     }
 )
 
@@ -143,6 +150,7 @@ class QimenEmulator:
         faults: Faults | None = None,
         return_delay: float = 0.5,
         defective_ratio: float = 0.0,
+        printers: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.app_key = app_key
         self._secret = app_secret
@@ -170,6 +178,8 @@ class QimenEmulator:
             returns=self.returns,
         )
         self.limiter = RateLimiter(rate_limit)
+        if printers:
+            self.configure(printers=printers)
         self._handlers = {
             "deliveryorder.create": self._create,
             "order.cancel": self._cancel,
@@ -190,8 +200,9 @@ class QimenEmulator:
         self.worker.stop()
 
     def configure(self, **changes: Any) -> None:
-        """Change callback_url, ship_delay, rate_limit, callback_retry_delays, return_delay
-        or defective_ratio at run time."""
+        """Change callback_url, ship_delay, rate_limit, callback_retry_delays, return_delay,
+        defective_ratio or printers ({sourcePlatformCode: {platform, url, credentials}}:
+        where sealed receivers are opened to print the label) at run time."""
         unknown = set(changes) - _CONFIG_KEYS
         if unknown:
             raise KeyError(", ".join(sorted(unknown)))
@@ -213,6 +224,11 @@ class QimenEmulator:
                 raise ValueError("defective_ratio must be between 0 and 1")
             with self.state.lock:
                 self.returns.defective_ratio = ratio
+        if "printers" in changes:
+            given = changes["printers"] or {}
+            if not isinstance(given, Mapping):
+                raise ValueError("printers must be an object keyed by sourcePlatformCode")
+            self.worker.printers = {str(k): Printer.parse(v) for k, v in given.items()}
         self.worker.wake()
 
     def stats(self) -> dict[str, Any]:
@@ -405,6 +421,7 @@ class QimenEmulator:
                 "callback_retry_delays": self.worker.retry_delays,
                 "return_delay": self.returns.return_delay,
                 "defective_ratio": self.returns.defective_ratio,
+                "printers": {k: p.view() for k, p in self.worker.printers.items()},
             }
         )
 

@@ -24,6 +24,7 @@ import httpx
 from orderhub.sandbox.faults import Faults
 from orderhub.sandbox.loop import EmulatorLoop
 
+from .printing import Label, Printer, PrintFailed, WaybillReceiver, print_label
 from .state import CARRIER_NAMES, Delivery, WmsOrder, WmsState
 
 if TYPE_CHECKING:
@@ -220,10 +221,41 @@ class CallbackWorker(EmulatorLoop):
         self._zone = zone
         self._prefix = method_prefix
         self._report_seq = itertools.count(1)
+        self.printers: dict[str, Printer] = {}
+        self.print_retry = 1.0
+
+    def _print(self, order: WmsOrder, given: Mapping[str, str]) -> Label:
+        where = ("province", "city", "area", "town", "detailAddress")
+        receiver = WaybillReceiver(
+            platform_order_id=order.platform_order_id,
+            name=given.get("name", ""),
+            phone=given.get("mobile", ""),
+            address=given.get("detailAddress", ""),
+            oaid=order.oaid,
+        )
+        printer = self.printers.get(order.source_platform)
+        if self._http is not None:
+            label = print_label(self._http, printer, receiver)
+        else:
+            with httpx.Client(timeout=self._timeout) as http:
+                label = print_label(http, printer, receiver)
+        if label.via:
+            return label
+        return Label(label.name, label.phone, "".join(given.get(k, "") for k in where))
 
     def ship(self, code: str) -> WmsOrder | None:
-        """Ship one order now and owe the hub its confirm; None if it had already left."""
-        order = self.state.ship(code)
+        """Label and ship one order now and owe the hub its confirm; None if it had already
+        left, or its label could not be printed (printing is then tried again)."""
+        waiting = self.state.to_print(code)
+        if waiting is None:
+            return None
+        waiting_order, given = waiting
+        try:
+            label = self._print(waiting_order, given)
+        except PrintFailed as exc:
+            self.state.print_failed(code, str(exc), self.print_retry)
+            return None
+        order = self.state.ship(code, label=label.view())
         if order is not None:
             key = "OB" + order.delivery_order_id
             body = confirm_body(

@@ -96,6 +96,12 @@ class WmsOrder:
     oaid: str = ""
     shipped_at: datetime | None = None
     cancel_reason: str = ""
+    source_platform: str = ""
+    platform_order_id: str = ""
+    receiver: dict[str, str] = field(default_factory=dict)
+    label: dict[str, str] | None = None
+    print_error: str = ""
+    print_failures: int = 0
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-ready view for the control endpoints."""
@@ -107,6 +113,11 @@ class WmsOrder:
             "carrier": self.carrier,
             "tracking_no": self.tracking_no,
             "oaid": self.oaid,
+            "source_platform": self.source_platform,
+            "platform_order_id": self.platform_order_id,
+            "receiver": dict(self.receiver),
+            "label": self.label,
+            "print_error": self.print_error,
             "created_at": self.created_at.isoformat(),
             "shipped_at": self.shipped_at.isoformat() if self.shipped_at else None,
             "cancel_reason": self.cancel_reason,
@@ -150,6 +161,9 @@ class Delivery:
             "history": list(self.history),
             "body": self.body.decode("utf-8"),
         }
+
+
+_RECEIVER_KEYS = ("name", "mobile", "province", "city", "area", "town", "detailAddress")
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
@@ -234,6 +248,9 @@ class WmsState:
                 lines=lines,
                 logistics_code=_text(head, "logisticsCode"),
                 oaid=_text(receiver, "oaid"),
+                source_platform=_text(head, "sourcePlatformCode"),
+                platform_order_id=_text(_rows(request.get("orderLines"))[0], "sourceOrderCode"),
+                receiver={key: _text(receiver, key) for key in _RECEIVER_KEYS},
                 created_at=datetime.now(UTC),
                 ship_at=self.clock() + delay if delay > 0 else None,
             )
@@ -317,14 +334,34 @@ class WmsState:
                 if o.status == ACCEPT and o.ship_at is not None and o.ship_at <= now
             ]
 
-    def ship(self, code: str) -> WmsOrder | None:
-        """Pick, pack and hand over to a carrier; None when it already left or was cancelled."""
+    def to_print(self, code: str) -> tuple[WmsOrder, dict[str, str]] | None:
+        """The order and its receiver as given, while it waits to ship; None once it left."""
+        with self.lock:
+            order = self.orders.get(code)
+            if order is None:
+                raise WmsFailure(ORDER_NOT_FOUND, f"order {code} is not known to this warehouse")
+            return (order, dict(order.receiver)) if order.status == ACCEPT else None
+
+    def print_failed(self, code: str, error: str, retry_in: float) -> None:
+        """The label could not be printed: the parcel waits and printing is tried again."""
+        with self.lock:
+            order = self.orders[code]
+            order.print_error = error
+            order.print_failures += 1
+            if order.status == ACCEPT:
+                order.ship_at = self.clock() + retry_in
+
+    def ship(self, code: str, label: dict[str, str] | None = None) -> WmsOrder | None:
+        """Pick, pack, label and hand over to a carrier; None when it already left or was
+        cancelled."""
         with self.lock:
             order = self.orders.get(code)
             if order is None:
                 raise WmsFailure(ORDER_NOT_FOUND, f"order {code} is not known to this warehouse")
             if order.status != ACCEPT:
                 return None
+            order.label = label
+            order.print_error = ""
             wanted = order.logistics_code
             order.carrier = wanted if wanted in self.carriers else self._rng.choice(self.carriers)
             order.tracking_no = self._tracking_number(order.carrier)
@@ -378,6 +415,10 @@ class WmsState:
                 "create_calls_by_code": dict(self.calls_by_code),
                 "shipped": statuses.count(DELIVERED),
                 "cancelled": statuses.count(CANCELED),
+                "labels_opened": sum(
+                    1 for o in self.orders.values() if o.label is not None and o.label["via"]
+                ),
+                "print_failures": sum(o.print_failures for o in self.orders.values()),
                 "callbacks_sent": sent.count(SENT),
                 "callbacks_failed": sent.count(FAILED),
                 "callbacks_pending": sent.count(PENDING),
