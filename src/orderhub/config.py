@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Personal data of closed orders and their raw payloads is purged after this many days.
     retention_days: float = 90.0
     public_url: str = "http://127.0.0.1:8000"
+    # A console sign-in lasts this long (hours), then the person signs in again.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     stock_push_window: float = 1.0
     # Inbound bodies: larger ones are refused before they are read whole; a webhook sent
     # longer ago than the age below is kept and shown, not processed.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,9 @@ from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.sandbox.supplier import SupplierEmulator
 from orderhub.services import queries
+from orderhub.services.accounts import create_user
 from orderhub.services.alerts import JOB_ALERT_DIGEST
+from orderhub.services.audit import cli_principal
 from orderhub.services.hub import Hub
 from orderhub.services.inventory import JOB_RECONCILE
 from orderhub.services.keeping import JOB_RETENTION
@@ -80,6 +83,7 @@ class StackOptions:
     file_supplier: bool = False
     routing: dict[str, Any] = field(default_factory=dict)
     marketplaces: tuple[str, ...] = ()  # one pulled shop of each, e.g. ("taobao",)
+    api_port: int = 0  # the hub's API and console; 0, or a port in use, picks a free one
 
 
 @dataclass
@@ -168,7 +172,7 @@ class Stack:
                     secrets={"secret": SUPPLIER_SECRET},
                 )
             )
-        self.api = self._serve(create_app(self.hub))
+        self.api = self._serve_api(create_app(self.hub), o.api_port)
         shop_configs = []
         for i in range(o.shops):
             code = f"SHOP{i + 1}"
@@ -244,6 +248,17 @@ class Stack:
             self.worker = Worker(self.hub, threads=o.worker_threads)
             self.worker.start()
         return self
+
+    def _serve_api(self, app: Any, port: int) -> RunningServer:
+        if port:
+            try:
+                server = serve_in_thread(app, port=port)
+            except OSError:
+                pass
+            else:
+                self._servers.append(server)
+                return server
+        return self._serve(app)
 
     def _serve(self, app: Any) -> RunningServer:
         server = serve_in_thread(app)
@@ -371,6 +386,7 @@ class DemoOptions:
     exit_when_done: bool = False
     quiet: bool = False
     channels: tuple[str, ...] = ("shopify",)
+    port: int = 8000  # the console's; another is picked when it is taken
 
 
 DEMO_MARK = ".made-by-orderhub-demo"
@@ -535,14 +551,20 @@ def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None)
             skus=options.skus,
             stock=options.stock,
             marketplaces=tuple(c for c in options.channels if c != "shopify"),
+            api_port=options.port,
         ),
     ).start()
+    password = secrets.token_urlsafe(9)
+    create_user(stack.hub, "demo", "owner", actor=cli_principal(), password=password)
     # Marketplaces push nothing: the scheduler polls them, as `orderhub worker` does.
     scheduler = Scheduler(stack.hub) if stack.marketplaces else None
     if scheduler is not None:
         scheduler.start()
     console = Console(stderr=True, quiet=options.quiet, soft_wrap=True)
     rng = random.Random(7)
+    console.print(
+        f"Console: {stack.api.url}/  (sign in as [bold]demo[/], password [bold]{password}[/])"
+    )
     started = time.monotonic()
     selling: dict[str, Any] = {**stack.shops, **stack.marketplaces}
     codes = list(selling)

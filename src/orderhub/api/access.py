@@ -37,12 +37,16 @@ P = Permission
 ROUTES: dict[tuple[str, str], Permission | str] = {
     ("POST", "/webhooks/{shop}"): OPEN,  # HMAC-signed by the shop
     ("POST", "/callbacks/{node}"): OPEN,  # signed by the warehouse or supplier
+    ("GET", "/"): OPEN,  # the console's page; its data comes from the routes below
     ("GET", "/healthz"): OPEN,
     ("GET", "/readyz"): OPEN,
     ("GET", "/metrics"): OPEN,  # ORDERHUB_METRICS_OPEN=false closes it to tokens only
     ("GET", "/docs"): OPEN,  # the API's documentation page (not in the OpenAPI document)
     ("POST", "/api/v1/setup"): OPEN,  # needs the one-time code printed by `serve`
+    ("POST", "/api/v1/session"): OPEN,  # signs in with a name and password
+    ("DELETE", "/api/v1/session"): OPEN,  # signs out the cookie's session (CSRF-checked)
     ("GET", "/api/v1/me"): P.ORDERS_READ,
+    ("GET", "/api/v1/dashboard"): P.ORDERS_READ,
     ("GET", "/api/v1/orders"): P.ORDERS_READ,
     ("GET", "/api/v1/orders/late"): P.ORDERS_READ,
     ("GET", "/api/v1/orders/{order_id}"): P.ORDERS_READ,

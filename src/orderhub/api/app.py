@@ -15,8 +15,10 @@ from pydantic import BaseModel, Field
 
 from orderhub import __version__
 from orderhub.api.access import audit_changes, make_guard, scoped_shop
+from orderhub.api.console import add_console
 from orderhub.api.docs import add_docs
 from orderhub.api.people import SetupCode, people_routes, principal
+from orderhub.api.session import session_principal, session_routes
 from orderhub.config import NodeConfig, ShopConfig
 from orderhub.crypto import DecryptionError
 from orderhub.domain.access import Forbidden, Permission, may
@@ -35,6 +37,7 @@ from orderhub.services import queries
 from orderhub.services.accounts import AccessDenied
 from orderhub.services.alerts import alert_list
 from orderhub.services.audit import connection_snapshot, record_connection_change
+from orderhub.services.dashboard import dashboard
 from orderhub.services.exceptions import replay_exception, resolve_by_code, resolve_exception
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
@@ -108,13 +111,15 @@ def create_app(hub: Hub) -> FastAPI:
         title="orderhub",
         version=__version__,
         description="Order and inventory integration hub: webhooks in, orders and stock out.",
-        dependencies=[Depends(make_guard(hub))],
+        dependencies=[Depends(make_guard(hub, session=session_principal(hub)))],
         docs_url=None,
         redoc_url=None,
     )
     add_docs(app)
     app.state.setup_code = SetupCode(hub)
     app.include_router(people_routes(hub, app.state.setup_code))
+    app.include_router(session_routes(hub))
+    add_console(app)
     app.middleware("http")(audit_changes(hub))
 
     @app.exception_handler(OrderhubError)
@@ -178,9 +183,14 @@ def create_app(hub: Hub) -> FastAPI:
         shop: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         after: str | None = None,
+        search: Annotated[str | None, Query(max_length=100)] = None,
     ) -> list[dict[str, Any]]:
+        """Newest first; `search` finds an order number or platform id, `after` (the last
+        id of the previous page) pages on."""
         shop = scoped_shop(principal(request), shop)
-        rows = queries.order_list(hub, status=status, shop=shop, limit=limit, after=after)
+        rows = queries.order_list(
+            hub, status=status, shop=shop, limit=limit, after=after, search=search or None
+        )
         return [
             {
                 **r.__dict__,
@@ -189,6 +199,12 @@ def create_app(hub: Hub) -> FastAPI:
             }
             for r in rows
         ]
+
+    @app.get("/api/v1/dashboard", tags=["orders"])
+    def get_dashboard(request: Request) -> dict[str, Any]:
+        """Today's orders by shop and stage, orders per minute, open exceptions by code,
+        the job backlog and orders at risk of shipping late, within the caller's shops."""
+        return dashboard(hub, principal(request))
 
     @app.get("/api/v1/orders/late", tags=["orders"])
     def list_late_orders() -> list[dict[str, Any]]:

@@ -25,9 +25,13 @@ def demo(
     channels: Annotated[
         str, typer.Option(help="Platforms with a shop each, sharing the stock: shopify,taobao.")
     ] = "shopify",
+    port: Annotated[
+        int, typer.Option(help="The console's port (another is picked when it is taken).")
+    ] = 8000,
     json_out: JsonFlag = False,
 ) -> None:
-    """Run the hub with emulated shops and a warehouse, and watch orders flow."""
+    """Run the hub with emulated shops and a warehouse, and watch orders flow, in the
+    terminal and in the console, whose address and sign-in it prints."""
     from orderhub.demo import DemoOptions, run_demo
 
     summary = run_demo(
@@ -40,6 +44,7 @@ def demo(
             exit_when_done=exit_when_done,
             quiet=json_out,
             channels=tuple(c.strip() for c in channels.split(",") if c.strip()),
+            port=port,
         )
     )
     if json_out:

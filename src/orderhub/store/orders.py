@@ -408,16 +408,27 @@ class OrderRepository:
         )
         return {status: count for status, count in rows.all()}
 
-    def count_by_shop_and_status(self) -> dict[str, dict[str, int]]:
-        rows = self.conn.execute(
-            select(t.orders.c.shop, t.orders.c.status, func.count())
-            .where(t.orders.c.tenant == self.tenant)
-            .group_by(t.orders.c.shop, t.orders.c.status)
-        )
+    def count_by_shop_and_status(
+        self, *, since: datetime | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Orders per shop and status; with `since`, only those that arrived after it."""
+        c = t.orders.c
+        query = select(c.shop, c.status, func.count()).where(c.tenant == self.tenant)
+        if since is not None:
+            query = query.where(c.created_at >= since)
+        rows = self.conn.execute(query.group_by(c.shop, c.status))
         found: dict[str, dict[str, int]] = {}
         for shop, status, count in rows.all():
             found.setdefault(shop, {})[status] = count
         return found
+
+    def arrival_times(self, since: datetime, shops: frozenset[str] = frozenset()) -> list[datetime]:
+        """When each order that arrived after `since` came in (for orders per minute)."""
+        c = t.orders.c
+        query = select(c.created_at).where(c.tenant == self.tenant, c.created_at >= since)
+        if shops:
+            query = query.where(c.shop.in_(sorted(shops)))
+        return [row[0] for row in self.conn.execute(query)]
 
     def exceptions_of(self, order_id: str) -> list[OrderException]:
         rows = self.conn.execute(

@@ -151,6 +151,14 @@ class ExceptionRepository:
             query = query.where(self._of_shop(shop))
         return int(self.conn.execute(query).scalar_one())
 
+    def open_by_code(self, shops: frozenset[str] = frozenset()) -> dict[str, int]:
+        """Open exceptions per code; with `shops`, only those about these shops."""
+        c = t.exceptions.c
+        query = select(c.code, func.count()).where(c.tenant == self.tenant, c.status == "open")
+        if shops:
+            query = query.where(or_(*(self._of_shop(shop) for shop in sorted(shops))))
+        return {code: int(n) for code, n in self.conn.execute(query.group_by(c.code)).all()}
+
     def _of_shop(self, shop: str) -> Any:
         """About an order of the shop, or about a payload the shop sent."""
         c = t.exceptions.c

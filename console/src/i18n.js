@@ -1,0 +1,161 @@
+// The console speaks Chinese and English: the browser's language first, then the
+// person's own choice, kept in this browser.
+import { createI18n } from "vue-i18n";
+
+const messages = {
+  "zh-CN": {
+    app: "orderhub 订单中台",
+    language: "语言",
+    signIn: { title: "登录", name: "用户名", password: "密码", submit: "登录", out: "退出登录" },
+    menu: { dashboard: "概览", orders: "订单", exceptions: "异常处理" },
+    dashboard: {
+      ordersToday: "今日订单（按店铺与阶段）",
+      perMinute: "近一小时每分钟订单",
+      exceptions: "未处理异常（按类型）",
+      jobs: "任务积压",
+      late: "发货时效",
+      atRisk: "即将超时",
+      overdue: "已超时",
+      noExceptions: "没有未处理的异常",
+      kind: "任务",
+      status: "状态",
+      count: "数量",
+    },
+    orders: {
+      search: "订单号、平台单号",
+      shop: "店铺",
+      status: "状态",
+      any: "全部",
+      id: "订单",
+      number: "单号",
+      node: "发货点",
+      total: "金额",
+      placed: "下单时间",
+      more: "加载更多",
+      receiver: "收件人",
+      phone: "电话",
+      address: "地址",
+      reveal: "查看明文",
+      revealed: "已显示明文（已记录审计）",
+      lines: "商品",
+      sku: "SKU",
+      quantity: "数量",
+      trace: "处理轨迹",
+      exceptions: "异常",
+      sealed: "平台加密",
+    },
+    exceptions: {
+      open: "未处理",
+      replay: "重新处理",
+      resolve: "标记已解决",
+      note: "处理说明",
+      replayed: "已重新处理",
+      resolved: "已解决",
+      order: "订单",
+      field: "字段",
+      message: "说明",
+      created: "时间",
+      none: "没有未处理的异常",
+    },
+    status: {
+      received: "已接收",
+      held: "挂起",
+      reserved: "已预占",
+      pushed: "已推送",
+      cancelling: "取消中",
+      partially_shipped: "部分发货",
+      shipped: "已发货",
+      completed: "已完成",
+      returning: "退货中",
+      returned: "已退货",
+      cancelled: "已取消",
+    },
+  },
+  en: {
+    app: "orderhub",
+    language: "Language",
+    signIn: { title: "Sign in", name: "Name", password: "Password", submit: "Sign in", out: "Sign out" },
+    menu: { dashboard: "Dashboard", orders: "Orders", exceptions: "Exceptions" },
+    dashboard: {
+      ordersToday: "Orders today by shop and stage",
+      perMinute: "Orders per minute, last hour",
+      exceptions: "Open exceptions by code",
+      jobs: "Job backlog",
+      late: "Ship-by times",
+      atRisk: "At risk",
+      overdue: "Overdue",
+      noExceptions: "No open exceptions",
+      kind: "Job",
+      status: "Status",
+      count: "Count",
+    },
+    orders: {
+      search: "Order number or platform id",
+      shop: "Shop",
+      status: "Status",
+      any: "Any",
+      id: "Order",
+      number: "Number",
+      node: "Ships from",
+      total: "Total",
+      placed: "Placed",
+      more: "Load more",
+      receiver: "Receiver",
+      phone: "Phone",
+      address: "Address",
+      reveal: "Show in clear",
+      revealed: "Shown in clear (audited)",
+      lines: "Lines",
+      sku: "SKU",
+      quantity: "Quantity",
+      trace: "Trace",
+      exceptions: "Exceptions",
+      sealed: "Sealed by the platform",
+    },
+    exceptions: {
+      open: "open",
+      replay: "Replay",
+      resolve: "Mark resolved",
+      note: "What was done",
+      replayed: "Replayed",
+      resolved: "Resolved",
+      order: "Order",
+      field: "Field",
+      message: "Message",
+      created: "When",
+      none: "No open exceptions",
+    },
+    status: {
+      received: "received",
+      held: "held",
+      reserved: "reserved",
+      pushed: "pushed",
+      cancelling: "cancelling",
+      partially_shipped: "partially shipped",
+      shipped: "shipped",
+      completed: "completed",
+      returning: "returning",
+      returned: "returned",
+      cancelled: "cancelled",
+    },
+  },
+};
+
+function firstLanguage() {
+  const chosen = localStorage.getItem("orderhub.language");
+  if (chosen && messages[chosen]) return chosen;
+  return (navigator.language || "zh-CN").toLowerCase().startsWith("zh") ? "zh-CN" : "en";
+}
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: firstLanguage(),
+  fallbackLocale: "en",
+  messages,
+});
+
+export function setLanguage(language) {
+  i18n.global.locale.value = language;
+  localStorage.setItem("orderhub.language", language);
+  document.documentElement.lang = language;
+}

@@ -1,0 +1,39 @@
+import { createApp } from "vue";
+import { createRouter, createWebHashHistory } from "vue-router";
+import ElementPlus from "element-plus";
+import "element-plus/dist/index.css";
+
+import App from "./App.vue";
+import { whenSignedOut } from "./api.js";
+import { i18n } from "./i18n.js";
+import { loadMe, session } from "./session.js";
+import Dashboard from "./pages/Dashboard.vue";
+import Exceptions from "./pages/Exceptions.vue";
+import Login from "./pages/Login.vue";
+import OrderDetail from "./pages/OrderDetail.vue";
+import Orders from "./pages/Orders.vue";
+
+const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: "/login", component: Login, meta: { open: true } },
+    { path: "/", component: Dashboard },
+    { path: "/orders", component: Orders },
+    { path: "/orders/:id", component: OrderDetail, props: true },
+    { path: "/exceptions", component: Exceptions },
+  ],
+});
+
+router.beforeEach(async (to) => {
+  if (!session.checked) await loadMe();
+  if (!to.meta.open && !session.me) return { path: "/login", query: { next: to.fullPath } };
+  return true;
+});
+
+whenSignedOut(() => {
+  session.me = null;
+  if (router.currentRoute.value.path !== "/login") router.push("/login");
+});
+
+document.documentElement.lang = i18n.global.locale.value;
+createApp(App).use(router).use(i18n).use(ElementPlus).mount("#app");

@@ -1,0 +1,155 @@
+"""The console in a real browser: people sign in and run their day on the hub's API.
+
+Each journey runs on a hub with its emulated Shopify shop and Qimen warehouse behind it.
+The console can do nothing the API would refuse the same person: the menus and buttons
+follow their permissions, and their shop scope follows them into every list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from orderhub.demo import Stack
+from orderhub.domain.access import Principal, Role
+from orderhub.services import queries
+from orderhub.services.accounts import create_user
+from orderhub.services.audit import list_entries
+from support import wait_until
+
+PASSWORD = "a console password"
+SETUP = Principal("test-setup", Role.OWNER, via="test")
+
+
+def person(stack: Stack, name: str, role: str, shops: tuple[str, ...] = ()) -> str:
+    create_user(stack.hub, name, role, actor=SETUP, shops=shops, password=PASSWORD)
+    return name
+
+
+def sign_in(page: Page, stack: Stack, name: str, password: str = PASSWORD) -> None:
+    page.goto(stack.api.url + "/")
+    page.locator("[data-test=name]").fill(name)
+    page.locator("[data-test=password]").fill(password)
+    page.locator("[data-test=submit]").click()
+
+
+def test_signing_in_shows_the_dashboard_filling_as_orders_arrive(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack()
+    sign_in(page, stack, person(stack, "wang", "owner"))
+    expect(page.locator("[data-test=who]")).to_contain_text("wang")
+    expect(page.locator("[data-test=orders-today]")).to_have_text("0")
+    shop = stack.shops["SHOP1"]
+    for _ in range(5):
+        shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    expect(page.locator("[data-test=orders-today]")).to_have_text("5", timeout=30_000)
+    shot("dashboard")
+
+
+def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack()
+    person(stack, "li", "operator")
+    for _ in range(5):
+        sign_in(page, stack, "li", "not the password")
+        expect(page.locator("[data-test=error]")).to_be_visible()
+    sign_in(page, stack, "li")
+    expect(page.locator("[data-test=error]")).to_contain_text("locked")
+    shot("locked")
+    assert page.context.cookies() == [] or all(
+        c["name"] != "orderhub_session" for c in page.context.cookies()
+    )
+
+
+def test_a_held_order_is_mapped_and_replayed_and_reaches_the_warehouse(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack()
+    shop = stack.shops["SHOP1"]
+    shop.seed_product({"title": "Blue mug", "skus": ["MUG-BLUE"], "price": "19.90"})
+    shop.place_order({"lines": [{"sku": "MUG-BLUE", "quantity": 1}]})
+    wait_until(lambda: bool(queries.exception_list(stack.hub)), what="the order to be held")
+
+    sign_in(page, stack, person(stack, "zhao", "operator"))
+    page.locator("[data-test='menu-/exceptions']").click()
+    group = page.locator("[data-test=group-unknown_sku]")
+    expect(group).to_be_visible()
+    shot("exceptions")
+    group.locator("[data-test=map-from]").fill("MUG-BLUE")
+    group.locator("[data-test=map-to]").fill("SKU-001")
+    group.locator("[data-test=map-sku]").click()
+    expect(page.get_by_text("没有未处理的异常")).to_be_visible()
+    wait_until(lambda: len(stack.qimen.orders()) == 1, what="the order at the warehouse")
+    [wms] = stack.qimen.orders().values()
+    assert [(x["item_code"], x["plan_qty"]) for x in wms["lines"]] == [("SKU-001", 1)]
+    [entry] = list_entries(stack.hub, action="POST /api/v1/exceptions/resolve")
+    assert entry.actor == "zhao" and entry.after["body"]["skus"] == {"MUG-BLUE": "SKU-001"}
+
+
+def test_a_reveal_is_offered_only_to_those_allowed_and_is_audited(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack(ship_delay=3600.0)
+    shop = stack.shops["SHOP1"]
+    placed = shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    wait_until(lambda: bool(queries.order_list(stack.hub)), what="the order in the hub")
+    [row] = queries.order_list(stack.hub)
+    clear_name = queries.order_view(stack.hub, row.id, reveal=True).receiver.name
+
+    sign_in(page, stack, person(stack, "chen", "viewer"))
+    page.goto(f"{stack.api.url}/#/orders/{row.id}")
+    expect(page.locator("[data-test=receiver-name]")).not_to_have_text(clear_name)
+    expect(page.locator("[data-test=reveal]")).to_have_count(0)
+    shot("order-masked")
+    page.locator("[data-test=sign-out]").click()
+
+    sign_in(page, stack, person(stack, "boss", "owner"))
+    page.goto(f"{stack.api.url}/#/orders/{row.id}")
+    page.locator("[data-test=reveal]").click()
+    expect(page.locator("[data-test=receiver-name]")).to_have_text(clear_name)
+    expect(page.locator("[data-test=trace]")).to_contain_text("push")
+    shot("order-revealed")
+    [entry] = list_entries(stack.hub, action="pii.reveal")
+    assert entry.actor == "boss" and entry.target == f"order:{row.id}"
+    assert str(placed["id"]) == row.channel_order_id
+
+
+def test_a_person_limited_to_one_shop_never_sees_another_shops_orders(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack(shops=2)
+    first, second = stack.shops["SHOP1"], stack.shops["SHOP2"]
+    mine = first.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    theirs = second.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    wait_until(lambda: len(queries.order_list(stack.hub)) == 2, what="both orders in the hub")
+
+    sign_in(page, stack, person(stack, "sun", "operator", shops=("SHOP1",)))
+    page.locator("[data-test='menu-/orders']").click()
+    table = page.locator("[data-test=orders]")
+    expect(table.locator(f"[data-test=order-{mine['id']}]")).to_be_visible()
+    expect(table.locator(f"[data-test=order-{theirs['id']}]")).to_have_count(0)
+    shot("orders-one-shop")
+    other = queries.order_list(stack.hub, shop="SHOP2")[0].id
+    page.goto(f"{stack.api.url}/#/orders/{other}")
+    expect(page.locator("[data-test=error]")).to_contain_text(re.compile("no order|not found"))
+
+
+def test_the_language_switches_to_english_and_back(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack()
+    sign_in(page, stack, person(stack, "zhou", "viewer"))
+    expect(page.locator("[data-test='menu-/orders']")).to_have_text("订单")
+    page.locator("[data-test=language]").click()
+    page.get_by_role("option", name="English").click()
+    expect(page.locator("[data-test='menu-/orders']")).to_have_text("Orders")
+    shot("english")
+    page.reload()
+    expect(page.locator("[data-test='menu-/orders']")).to_have_text("Orders")
+    page.locator("[data-test=language]").click()
+    page.get_by_role("option", name="中文").click()
+    expect(page.locator("[data-test='menu-/orders']")).to_have_text("订单")
