@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from orderhub.connectors.douyin.consts import CARRIERS
@@ -66,12 +67,20 @@ def test_a_message_with_a_wrong_event_sign_is_refused(make_stack: Callable[..., 
     assert answer.status_code == 401
 
 
-def test_a_signed_message_that_is_not_an_array_is_kept_and_shown_not_dead_lettered(
-    make_stack: Callable[..., Stack],
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"tag": "100", "msg_id": "1", "data": '{"p_id": 1}'}, "not the array of messages"),
+        ([{"tag": "100", "msg_id": "1", "data": json.dumps({"p_id": "9" * 500})}], "[0].data.p_id"),
+    ],
+    ids=["object", "500-digit-order-id"],
+)
+def test_a_signed_message_that_cannot_be_read_is_kept_and_shown_not_dead_lettered(
+    make_stack: Callable[..., Stack], body: Any, said: str
 ) -> None:
     stack, _ = douyin_stack(make_stack)
     [config] = [x for x in stack.hub_config.shops if x.code == "DY1"]
-    body = json.dumps({"tag": "100", "msg_id": "1", "data": '{"p_id": 1}'}).encode()
+    body = json.dumps(body).encode()
     sign = event_sign(config.settings["app_key"], body, config.secrets["app_secret"])
     answer = httpx.post(f"{stack.api.url}/webhooks/DY1", content=body, headers={"event-sign": sign})
     assert answer.status_code == 200
@@ -88,12 +97,16 @@ def test_a_signed_message_that_is_not_an_array_is_kept_and_shown_not_dead_letter
 
     wait_until(lambda: len(failed()) == 1, what="the message held as failed")
     with stack.hub.db.engine.connect() as conn:
-        problems = list(conn.execute(select(t.exceptions.c.inbox_id, t.exceptions.c.message)))
+        problems = list(
+            conn.execute(
+                select(t.exceptions.c.inbox_id, t.exceptions.c.field, t.exceptions.c.message)
+            )
+        )
         dead = conn.execute(select(t.outbox_jobs.c.id).where(t.outbox_jobs.c.status == "dead"))
         assert list(dead) == []
     [problem] = problems
     assert problem.inbox_id == failed()[0].id
-    assert "not the array of messages" in problem.message
+    assert said in f"{problem.field} {problem.message}"
 
 
 def test_pulling_oldest_first_while_orders_change_misses_none(

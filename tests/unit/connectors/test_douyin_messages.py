@@ -39,3 +39,20 @@ def test_unreadable_data_names_the_item_and_field(data: str, path: str) -> None:
     with pytest.raises(UnreadableJson) as caught:
         orders_in_message(_body(json.dumps({"p_id": 1}), data))
     assert caught.value.path.startswith(path)
+
+
+@pytest.mark.parametrize(
+    "p_id",
+    [-1, "9" * 500, "abc", " 6918000000000000007", "６９１８", "1\x00", True, 1.5, [1], {"id": 1}],
+)
+def test_an_order_id_no_shop_could_have_is_unreadable_naming_the_field(p_id: object) -> None:
+    with pytest.raises(UnreadableJson, match="is not a Douyin order id") as caught:
+        orders_in_message(
+            _body(json.dumps({"p_id": 6918000000000000007}), json.dumps({"p_id": p_id}))
+        )
+    assert caught.value.path == "[1].data.p_id"
+
+
+def test_order_ids_are_read_as_digits_whether_sent_as_numbers_or_text() -> None:
+    body = _body(json.dumps({"p_id": 2**63 - 1}), json.dumps({"p_id": "0"}))
+    assert orders_in_message(body) == ["0", str(2**63 - 1)]
