@@ -14,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from orderhub.connectors.douyin.consts import CARRIERS
 from orderhub.connectors.registry import channel_connector
 from orderhub.demo import Stack
 from orderhub.sandbox.douyin import DouyinEmulator
+from orderhub.sandbox.douyin.push import event_sign
 from orderhub.services.sync import pull_orders
 from orderhub.store import tables as t
 from support import wait_until
@@ -63,6 +65,48 @@ def test_a_message_with_a_wrong_event_sign_is_refused(make_stack: Callable[..., 
         f"{stack.api.url}/webhooks/DY1", content=body, headers={"event-sign": "0" * 32}
     )
     assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"tag": "100", "msg_id": "1", "data": '{"p_id": 1}'}, "not the array of messages"),
+        ([{"tag": "100", "msg_id": "1", "data": json.dumps({"p_id": "9" * 500})}], "[0].data.p_id"),
+    ],
+    ids=["object", "500-digit-order-id"],
+)
+def test_a_signed_message_that_cannot_be_read_is_kept_and_shown_not_dead_lettered(
+    make_stack: Callable[..., Stack], body: Any, said: str
+) -> None:
+    stack, _ = douyin_stack(make_stack)
+    [config] = [x for x in stack.hub_config.shops if x.code == "DY1"]
+    body = json.dumps(body).encode()
+    sign = event_sign(config.settings["app_key"], body, config.secrets["app_secret"])
+    answer = httpx.post(f"{stack.api.url}/webhooks/DY1", content=body, headers={"event-sign": sign})
+    assert answer.status_code == 200
+
+    def failed() -> list[Any]:
+        with stack.hub.db.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(t.inbox.c.id).where(
+                        t.inbox.c.source == "webhook", t.inbox.c.status == "failed"
+                    )
+                )
+            )
+
+    wait_until(lambda: len(failed()) == 1, what="the message held as failed")
+    with stack.hub.db.engine.connect() as conn:
+        problems = list(
+            conn.execute(
+                select(t.exceptions.c.inbox_id, t.exceptions.c.field, t.exceptions.c.message)
+            )
+        )
+        dead = conn.execute(select(t.outbox_jobs.c.id).where(t.outbox_jobs.c.status == "dead"))
+        assert list(dead) == []
+    [problem] = problems
+    assert problem.inbox_id == failed()[0].id
+    assert said in f"{problem.field} {problem.message}"
 
 
 def test_pulling_oldest_first_while_orders_change_misses_none(

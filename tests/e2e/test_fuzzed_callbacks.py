@@ -20,10 +20,11 @@ from xml.sax.saxutils import escape
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from fuzzing import FUZZ, json_values, texts
 from orderhub.connectors.supplier.sign import signed_headers
 from orderhub.demo import QIMEN_KEY, QIMEN_SECRET, SUPPLIER_ID, SUPPLIER_SECRET, Stack
 from orderhub.sandbox.qimen.callbacks import qimen_sign
@@ -31,7 +32,6 @@ from orderhub.store import tables as t
 from support import wait_until
 
 CST = timezone(timedelta(hours=8))
-EXAMPLES = 250  # on each database: 500 signed bodies per protocol in all
 STALLED = 10.0
 
 
@@ -120,12 +120,6 @@ def _check(stack: Stack, node: str, body: bytes, send: Callable[[], httpx.Respon
 
 
 # --- Qimen (奇门) warehouse callbacks -------------------------------------------------
-
-texts = st.one_of(
-    st.text(max_size=40),
-    st.sampled_from(["", "0", "-1", "1e300000", "9" * 400, "Infinity", "NaN", "1.5", "２"]),
-    st.text(min_size=300, max_size=3000, alphabet="xyz顺丰"),
-)
 
 QIMEN_FIELDS = [
     "deliveryOrderCode",
@@ -249,13 +243,6 @@ def _post_qimen(stack: Stack, method: str, body: bytes) -> httpx.Response:
     )
 
 
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
 @FUZZ
 @given(method=st.sampled_from(QIMEN_METHODS), data=st.data())
 def test_fuzzed_warehouse_callbacks_are_all_kept_and_none_stalls_the_hub(
@@ -267,19 +254,6 @@ def test_fuzzed_warehouse_callbacks_are_all_kept_and_none_stalls_the_hub(
 
 
 # --- drop-ship supplier callbacks (our published JSON API) ---------------------------
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.sampled_from([2**63, -(2**63) - 1, 10**400, "1e300000", "Infinity", "\ud800"])
-    | st.text(max_size=30),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 SUPPLIER_FIELDS = [
     ("event",),

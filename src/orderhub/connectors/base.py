@@ -314,7 +314,8 @@ class ChannelConnector(Protocol):
         ...
 
     def orders_in_message(self, body: bytes) -> list[str]:
-        """The order ids a pushed message names (channels whose pushes name orders)."""
+        """The order ids a pushed message names (channels whose pushes name orders);
+        UnreadableJson, naming the field, when the message cannot be read."""
         ...
 
     def fetch_order(self, order_id: str) -> PulledOrder:

@@ -18,7 +18,7 @@ JOB_FETCH = "shop.fetch"
 
 def queue_fetches(uow: UnitOfWork, channel: ChannelConnector, item: InboxItem) -> bool:
     """Queue a fetch of every order a message names; False when the channel's pushes carry
-    whole orders. An unreadable message raises ValueError."""
+    whole orders. An unreadable message raises UnreadableJson naming the field."""
     if not channel.pushes_ids_only or item.source != "webhook":
         return False
     for order_id in channel.orders_in_message(item.body):

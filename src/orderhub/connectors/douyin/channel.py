@@ -42,6 +42,8 @@ __all__ = ["DouyinChannel", "DouyinSettings", "orders_in_message"]
 P = "Douyin"
 HEADER_SIGN = "event-sign"
 REFUND_DONE = 3
+ORDER_ID_DIGITS = 20
+"""Douyin order ids are int64s (19 digits); more digits name no order."""
 
 
 @dataclass(frozen=True)
@@ -86,17 +88,44 @@ class DouyinSettings:
 
 
 def orders_in_message(body: bytes) -> list[str]:
-    """The order ids a pushed message names (`p_id` of each item's `data`)."""
+    """The order ids a pushed message names (`p_id` of each item's `data`); UnreadableJson,
+    naming the field, when the body is not an array or an item's `data` is unreadable."""
     items = bounded_json.loads(body)
     if not isinstance(items, list):
-        raise ValueError("a Douyin message body is a JSON array")
+        raise bounded_json.UnreadableJson(
+            f"a JSON {_json_kind(items)}, not the array of messages Douyin sends"
+        )
     found = []
-    for item in items:
+    for index, item in enumerate(items):
         data = item.get("data") if isinstance(item, dict) else None
-        inner = bounded_json.loads(data.encode()) if isinstance(data, str) else data
+        try:
+            inner = bounded_json.loads(data.encode()) if isinstance(data, str) else data
+        except bounded_json.UnreadableJson as exc:
+            path = exc.path if exc.path.startswith("[") or not exc.path else f".{exc.path}"
+            raise bounded_json.UnreadableJson(exc.reason, path=f"[{index}].data{path}") from exc
         if isinstance(inner, dict) and inner.get("p_id") not in (None, ""):
-            found.append(str(inner["p_id"]))
+            found.append(_order_id(inner["p_id"], path=f"[{index}].data.p_id"))
     return sorted(set(found))
+
+
+def _order_id(value: Any, *, path: str) -> str:
+    """A shop order id as Douyin writes it: an int64, as a number or its digits."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= ORDER_ID_DIGITS:
+        return text
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else f"{shown[:40]}…"
+    raise bounded_json.UnreadableJson(f"{shown} is not a Douyin order id", path=path)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, str):
+        return "string"
+    if value is None:
+        return "null"
+    return "true/false value" if isinstance(value, bool) else "number"
 
 
 class DouyinChannel:

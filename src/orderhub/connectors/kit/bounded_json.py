@@ -9,6 +9,7 @@ database can store). The limits are far above any order a platform sends.
 
     loads(b'{"a": [1, 2]}')            -> {'a': [1, 2]}
     loads(b'{"q": NaN}')               -> UnreadableJson: q: NaN is not a number
+    loads(b'[{"n": 1e300000}]')        -> UnreadableJson: [0].n: 1e300000 is too large a number
 """
 
 from __future__ import annotations
@@ -32,20 +33,27 @@ class UnreadableJson(ValueError):
         self.reason = message
 
 
+class _Refused:
+    """A number refused while parsing, left in its place so the walk names its path."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
 def _number(limit: int, kind: type[int] | type[float]) -> Any:
-    def parse(text: str) -> int | float:
+    def parse(text: str) -> int | float | _Refused:
         if len(text) > limit:
-            raise UnreadableJson(f"a number of {len(text)} characters is too long to be read")
+            return _Refused(f"a number of {len(text)} characters is too long to be read")
         value = kind(text)
         if isinstance(value, float) and value in (float("inf"), float("-inf")):
-            raise UnreadableJson(f"{text} is too large a number")
+            return _Refused(f"{text} is too large a number")
         return value
 
     return parse
 
 
 def _constant(text: str) -> Any:
-    raise UnreadableJson(f"{text} is not a number")
+    return _Refused(f"{text} is not a number")
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -53,10 +61,12 @@ def _has_lone_surrogate(text: str) -> bool:
 
 
 def _check(value: Any, *, max_depth: int, max_string: int) -> None:
-    """Depth, string lengths and surrogates, walked without recursion."""
+    """Refused numbers, depth, string lengths and surrogates, walked without recursion."""
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         item, path, depth = stack.pop()
+        if isinstance(item, _Refused):
+            raise UnreadableJson(item.reason, path=path)
         if isinstance(item, str):
             if len(item) > max_string:
                 raise UnreadableJson(
