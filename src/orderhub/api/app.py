@@ -17,6 +17,7 @@ from orderhub import __version__
 from orderhub.api.access import audit_changes, make_guard, scoped_shop
 from orderhub.api.console import add_console
 from orderhub.api.docs import add_docs
+from orderhub.api.listings import listing_routes
 from orderhub.api.people import SetupCode, people_routes, principal
 from orderhub.api.session import session_principal, session_routes
 from orderhub.config import NodeConfig, ShopConfig
@@ -150,6 +151,8 @@ def create_app(hub: Hub) -> FastAPI:
                 raise HTTPException(413, f"the body is larger than {limit} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+    app.include_router(listing_routes(hub, bounded_body))
 
     @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")
     async def webhook(shop: str, request: Request) -> dict[str, Any]:

@@ -29,6 +29,8 @@ _LOOKS = frozenset(
         ("schema", "order"),
         ("sandbox", "serve"),
         ("config", "check"),
+        ("listings", "unmatched"),
+        ("listings", "export"),
         ("audit", "list"),
         ("users", "list"),
         ("tokens", "list"),
@@ -38,6 +40,7 @@ _LOOKS = frozenset(
         ("users", "set"),
         ("tokens", "create"),
         ("tokens", "revoke"),
+        ("listings", "import"),
     }
 )
 _RUNS = frozenset({"demo", "serve", "worker", "map"})

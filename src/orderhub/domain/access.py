@@ -58,6 +58,8 @@ class Permission(StrEnum):
     RULES_READ = "rules.read"
     RULES_TEST = "rules.test"  # dry runs read stored orders
     RULES_WRITE = "rules.write"
+    LISTINGS_READ = "listings.read"  # listings, the shops' unmapped items, the export
+    LISTINGS_WRITE = "listings.write"  # map a shop's codes to our SKUs (spreadsheet import)
     CONNECTIONS_READ = "connections.read"
     CONNECTIONS_WRITE = "connections.write"  # shops and nodes: URLs, secrets, mappings
     SYNC_RUN = "sync.run"  # pull from a shop now
@@ -76,6 +78,7 @@ _READ = frozenset(
         Permission.RETURNS_READ,
         Permission.SUPPLIERS_READ,
         Permission.RULES_READ,
+        Permission.LISTINGS_READ,
         Permission.CONNECTIONS_READ,
     }
 )
@@ -88,6 +91,7 @@ _OPERATE = _READ | {
     Permission.RETURNS_WRITE,
     Permission.SUPPLIERS_WRITE,
     Permission.SYNC_RUN,
+    Permission.LISTINGS_WRITE,  # as mapping a SKU from the exception queue is
 }
 _ADMINISTER = _OPERATE | {
     Permission.RULES_TEST,

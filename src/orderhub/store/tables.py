@@ -147,6 +147,22 @@ listings = Table(
     Index("ix_listings_sku", "tenant", "sku"),
 )
 
+shop_items = Table(
+    # What each shop sells as its last pull read it; those no listing maps are for a
+    # person to map or add.
+    "shop_items",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("shop", String(64), nullable=False),
+    Column("channel_sku", String(100), nullable=False),
+    Column("title", String(300), nullable=False, server_default=""),
+    Column("platform_ref", String(200), nullable=False, server_default=""),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "shop", "channel_sku"),
+)
+
 stock_levels = Table(
     "stock_levels",
     metadata,

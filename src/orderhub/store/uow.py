@@ -14,6 +14,7 @@ from orderhub.store.catalog import CatalogRepository
 from orderhub.store.db import Database
 from orderhub.store.dispatches import DispatchRepository
 from orderhub.store.inbox import InboxRepository
+from orderhub.store.items import ShopItemRepository
 from orderhub.store.keeping import KeepingRepository
 from orderhub.store.orders import OrderRepository
 from orderhub.store.outbox import OutboxRepository
@@ -47,6 +48,7 @@ class UnitOfWork:
     people: PeopleRepository
     audit: AuditRepository
     keeping: KeepingRepository
+    items: ShopItemRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -78,6 +80,7 @@ class UnitOfWork:
         self.people = PeopleRepository(conn, tenant)
         self.audit = AuditRepository(conn, tenant)
         self.keeping = KeepingRepository(conn, cipher, tenant)
+        self.items = ShopItemRepository(conn, tenant)
         return self
 
     def commit(self) -> None:
