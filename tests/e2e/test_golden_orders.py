@@ -93,6 +93,10 @@ def hub(database_url: str) -> Iterator[Hub]:
     h.close()
 
 
+def test_every_platform_has_a_golden_order() -> None:
+    assert {platform for platform, _ in CASES} >= set(SHOPS)
+
+
 @pytest.mark.parametrize(("platform", "case"), CASES, ids=map(_case_id, CASES))
 def test_an_order_maps_to_its_golden_order(hub: Hub, platform: str, case: str) -> None:
     raw, expected = _files(platform, case)
