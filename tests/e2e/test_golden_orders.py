@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from orderhub.config import HubConfig, ListingConfig, ShopConfig, SkuConfig
+from orderhub.connectors.registry import order_mapping
 from orderhub.domain.routing import add_needs
 from orderhub.domain.stock import expand_bundles
 from orderhub.services.hub import Hub
@@ -153,3 +154,12 @@ def test_orderhub_map_reads_the_envelope_and_the_bare_order_alike(
         {k: v for k, v in line.items() if k in LINE_FIELDS - {"sku", "pack"}}
         for line in from_envelope["lines"]
     ] == [{k: v for k, v in line.items() if k not in {"sku", "pack"}} for line in expected["lines"]]
+
+
+def test_a_jd_order_whose_payment_time_is_jos_zero_time_has_none() -> None:
+    """A cash-on-delivery order is listed before it is paid, with JOS's zero time."""
+    raw, expected = _files("jd", "masked-bundle-pack")
+    BARE["jd"](raw)["paymentConfirmTime"] = "0001-01-01 00:00:00"
+    order = order_mapping("jd").map(raw, shop="JD1")
+    assert order.paid_at is None
+    assert order.placed_at.isoformat().replace("+00:00", "Z") == expected["placed_at"]
