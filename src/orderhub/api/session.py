@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from orderhub.domain.access import Principal
 from orderhub.services import accounts
@@ -37,6 +37,14 @@ class SignIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("name", "password")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # No stored name holds NUL, and PostgreSQL cannot even be asked about one.
+        if "\x00" in value:
+            raise ValueError("may not hold a NUL character")
+        return value
 
 
 def csrf_token(session_secret: str) -> str:
