@@ -58,7 +58,7 @@ def run(database_url: str, platform: str, args: argparse.Namespace) -> dict[str,
         servers.append(serve_in_thread(app))
         return servers[-1]
 
-    emulator, shop = start_marketplace(
+    market = start_marketplace(
         platform,
         "M1",
         skus=SKUS,
@@ -68,6 +68,7 @@ def run(database_url: str, platform: str, args: argparse.Namespace) -> dict[str,
         serve=serve,
         webhook_url="http://127.0.0.1:9/nowhere",
     )
+    emulator, shop = market.emulator, market.shop
     if platform == "douyin":
         emulator.configure(push_url=None)
     now = datetime.now(UTC)

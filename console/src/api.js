@@ -43,5 +43,17 @@ export async function api(method, path, body) {
   return data;
 }
 
+export async function upload(path, file) {
+  const reply = await fetch(path, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRF-Token": cookie("orderhub_csrf"), "Content-Type": "application/octet-stream" },
+    body: file,
+  });
+  const data = await reply.json().catch(() => ({}));
+  if (!reply.ok && reply.status !== 422) throw new ApiError(reply.status, data.message || reply.statusText);
+  return { ok: reply.ok, ...data };
+}
+
 export const get = (path) => api("GET", path);
 export const post = (path, body) => api("POST", path, body ?? {});

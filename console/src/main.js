@@ -12,6 +12,11 @@ import Exceptions from "./pages/Exceptions.vue";
 import Login from "./pages/Login.vue";
 import OrderDetail from "./pages/OrderDetail.vue";
 import Orders from "./pages/Orders.vue";
+import Audit from "./pages/Audit.vue";
+import Connections from "./pages/Connections.vue";
+import Listings from "./pages/Listings.vue";
+import People from "./pages/People.vue";
+import Stock from "./pages/Stock.vue";
 
 const router = createRouter({
   history: createWebHashHistory(),
@@ -21,6 +26,11 @@ const router = createRouter({
     { path: "/orders", component: Orders },
     { path: "/orders/:id", component: OrderDetail, props: true },
     { path: "/exceptions", component: Exceptions },
+    { path: "/stock", component: Stock },
+    { path: "/connections", component: Connections },
+    { path: "/listings", component: Listings },
+    { path: "/people", component: People },
+    { path: "/audit", component: Audit },
   ],
 });
 

@@ -280,6 +280,10 @@ def douyin_pushes(draw: st.DrawFn, order_id: str) -> Push:
         else:
             del data[name]
         target["data"] = json.dumps(data, ensure_ascii=draw(st.booleans()))
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in target["data"]):
+            # Written unescaped, the surrogate breaks the text of `data` itself: that is
+            # the field a reader can name before the inner document is read at all.
+            name = "data"
         return Push(_encoded(messages, ascii_only), signing, name)
     if shape == "data_shape":
         # `data` JSON of the wrong shape, or text that is no JSON at all.

@@ -17,7 +17,7 @@ def test_a_shops_items_are_read_with_their_merchant_codes(platform: str) -> None
         servers.append(serve_in_thread(app))
         return servers[-1]
 
-    emulator, shop = start_marketplace(
+    market = start_marketplace(
         platform,
         "M1",
         skus=["MUG-1", "TEE-2", "CAP-3"],
@@ -27,6 +27,7 @@ def test_a_shops_items_are_read_with_their_merchant_codes(platform: str) -> None
         serve=serve,
         webhook_url="http://127.0.0.1:9/nowhere",
     )
+    emulator, shop = market.emulator, market.shop
     channel = channel_connector(platform, {**shop.settings, **shop.secrets})
     try:
         items = channel.list_items()

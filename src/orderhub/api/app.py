@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from orderhub import __version__
 from orderhub.api.access import audit_changes, make_guard, scoped_shop
+from orderhub.api.connections import connection_routes
 from orderhub.api.console import add_console
 from orderhub.api.docs import add_docs
 from orderhub.api.listings import listing_routes
@@ -38,6 +39,7 @@ from orderhub.services import queries
 from orderhub.services.accounts import AccessDenied
 from orderhub.services.alerts import alert_list
 from orderhub.services.audit import connection_snapshot, record_connection_change
+from orderhub.services.connections import keep_stored_secrets
 from orderhub.services.dashboard import dashboard
 from orderhub.services.exceptions import replay_exception, resolve_by_code, resolve_exception
 from orderhub.services.hub import Hub
@@ -120,6 +122,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.setup_code = SetupCode(hub)
     app.include_router(people_routes(hub, app.state.setup_code))
     app.include_router(session_routes(hub))
+    app.include_router(connection_routes(hub))
     add_console(app)
     app.middleware("http")(audit_changes(hub))
 
@@ -343,7 +346,7 @@ def create_app(hub: Hub) -> FastAPI:
         if shop.code != code:
             raise HTTPException(400, "the code in the path and the body differ")
         before = connection_snapshot(hub, "shop", code)
-        put_shop(hub, shop)
+        put_shop(hub, cast(ShopConfig, keep_stored_secrets(hub, shop)))
         after = connection_snapshot(hub, "shop", code)
         record_connection_change(hub, principal(request), "shop", code, before, after)
         return {"code": code, "status": "saved"}
@@ -353,7 +356,7 @@ def create_app(hub: Hub) -> FastAPI:
         if node.code != code:
             raise HTTPException(400, "the code in the path and the body differ")
         before = connection_snapshot(hub, "node", code)
-        put_node(hub, node)
+        put_node(hub, cast(NodeConfig, keep_stored_secrets(hub, node)))
         after = connection_snapshot(hub, "node", code)
         record_connection_change(hub, principal(request), "node", code, before, after)
         return {"code": code, "status": "saved"}

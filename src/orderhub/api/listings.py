@@ -21,7 +21,7 @@ from orderhub.domain.access import Principal
 from orderhub.services.hub import Hub
 from orderhub.services.listing_files import export_listings, import_listings
 from orderhub.services.listing_sheets import SheetRefused
-from orderhub.services.listings import unmatched_items
+from orderhub.services.listings import pull_listings, unmatched_items
 
 __all__ = ["XLSX", "listing_routes"]
 
@@ -57,6 +57,20 @@ async def _file(request: Request, body: bytes) -> bytes:
 def listing_routes(hub: Hub, bounded_body: Callable[[Request], Awaitable[bytes]]) -> APIRouter:
     """The routes; their permissions are declared in `api.access.ROUTES`."""
     router = APIRouter()
+
+    @router.post("/api/v1/shops/{code}/listings/pull", tags=["listings"])
+    def pull(code: str, request: Request) -> dict[str, Any]:
+        """Read the shop's items from its platform: those whose merchant code is one of
+        our SKUs become listings (their stock is pushed); the rest are listed unmatched."""
+        if not principal(request).sees_shop(code):
+            raise HTTPException(404, f"no shop {code}")
+        result = pull_listings(hub, code)
+        return {
+            "shop": code,
+            "listed": result.listed,
+            "created": result.created,
+            "unmatched": [i.channel_sku for i in result.unmatched],
+        }
 
     @router.get("/api/v1/listings/unmatched", tags=["listings"])
     def unmatched(request: Request, shop: ShopQuery = None) -> list[dict[str, Any]]:

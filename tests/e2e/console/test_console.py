@@ -14,6 +14,8 @@ from playwright.sync_api import Page, expect
 
 from orderhub.demo import Stack
 from orderhub.domain.access import Principal, Role
+from orderhub.sandbox.server import serve_in_thread
+from orderhub.sandbox.taobao import TaobaoEmulator
 from orderhub.services import queries
 from orderhub.services.accounts import create_user
 from orderhub.services.audit import list_entries
@@ -153,3 +155,108 @@ def test_the_language_switches_to_english_and_back(
     page.locator("[data-test=language]").click()
     page.get_by_role("option", name="中文").click()
     expect(page.locator("[data-test='menu-/orders']")).to_have_text("订单")
+
+
+def test_an_operator_adjusts_stock_but_sees_no_people_and_a_viewer_cannot_act(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack()
+    sign_in(page, stack, person(stack, "liu", "operator"))
+    expect(page.locator("[data-test='menu-/stock']")).to_be_visible()
+    expect(page.locator("[data-test='menu-/people']")).to_have_count(0)
+    page.goto(f"{stack.api.url}/#/people")
+    expect(page.locator("[data-test=error]")).to_contain_text("may not")
+    shot("operator-no-people")
+
+    page.goto(f"{stack.api.url}/#/stock")
+    expect(page.locator("[data-test=levels]")).to_contain_text("SKU-001")
+    before = {(x["node"], x["sku"]): x["on_hand"] for x in queries.stock_view(stack.hub)["levels"]}
+    page.locator("[data-test=adjust-node]").fill("WH1")
+    page.locator("[data-test=adjust-sku]").fill("SKU-001")
+    page.locator("[data-test=adjust-delta]").fill("-3")
+    page.locator("[data-test=adjust-reason]").fill("two broken in the stocktake, one lost")
+    page.locator("[data-test=adjust]").click()
+    wait_until(
+        lambda: (
+            queries.stock_view(stack.hub, sku="SKU-001")["levels"][0]["on_hand"]
+            == before[("WH1", "SKU-001")] - 3
+        ),
+        what="the adjustment in the ledger",
+    )
+    shot("stock")
+    [entry] = list_entries(stack.hub, action="POST /api/v1/stock/adjustments")
+    assert entry.actor == "liu" and entry.after["body"]["reason"].startswith("two broken")
+    page.locator("[data-test=sign-out]").click()
+
+    sign_in(page, stack, person(stack, "he", "viewer"))
+    page.goto(f"{stack.api.url}/#/stock")
+    expect(page.locator("[data-test=levels]")).to_contain_text("SKU-001")
+    expect(page.locator("[data-test=adjust]")).to_have_count(0)
+
+
+def test_an_owner_adds_a_person_who_can_then_sign_in(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack()
+    sign_in(page, stack, person(stack, "boss", "owner"))
+    page.locator("[data-test='menu-/people']").click()
+    page.locator("[data-test=new-name]").fill("xu")
+    page.locator("[data-test=new-shops]").fill("SHOP1")
+    page.locator("[data-test=add-person]").click()
+    made = page.locator("[data-test=made]")
+    expect(made).to_contain_text("xu:")
+    expect(page.locator("[data-test=users]")).to_contain_text("SHOP1")
+    shot("people")
+    password = made.inner_text().rsplit("xu:", 1)[1].strip()
+    page.locator("[data-test=sign-out]").click()
+    sign_in(page, stack, "xu", password)
+    expect(page.locator("[data-test=who]")).to_contain_text("xu · operator")
+    expect(page.locator("[data-test='menu-/audit']")).to_have_count(0)
+    page.goto(f"{stack.api.url}/#/audit")
+    expect(page.locator("[data-test=error]")).to_contain_text("may not")
+
+
+def test_a_shop_is_added_from_a_template_tested_and_its_stock_reaches_the_platform(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack()
+    taobao = TaobaoEmulator("tb9-app-key", "tb9-secret", "TB9-session")
+    taobao.seed_items([{"sku": "SKU-001", "stock": 0, "price": "19.90"}])
+    server = serve_in_thread(taobao.app)
+    try:
+        sign_in(page, stack, person(stack, "gao", "admin"))
+        page.locator("[data-test='menu-/connections']").click()
+
+        def add_taobao_shop(secret: str) -> None:
+            page.locator("[data-test=add-connection]").click()
+            page.locator("[data-test=template]").click()
+            page.get_by_role("option", name="淘宝 / 天猫 (TOP)").click()
+            page.locator("[data-test=field-code]").fill("TB9")
+            page.locator("[data-test=field-name]").fill("天猫旗舰店")
+            page.locator("[data-test=field-nodes]").click()
+            page.get_by_role("option", name="WH1").click()
+            page.locator("[data-test=field-base_url]").fill(server.url)
+            page.locator("[data-test=field-app_key]").fill("tb9-app-key")
+            page.locator("[data-test=field-app_secret]").fill(secret)
+            page.locator("[data-test=field-session]").fill("TB9-session")
+            shot("add-shop")
+            page.locator("[data-test=save-connection]").click()
+
+        add_taobao_shop("a wrong secret")
+        result = page.locator("[data-test=result-TB9]")
+        expect(result).to_contain_text(re.compile("signature", re.I), timeout=30_000)
+        add_taobao_shop("tb9-secret")
+        expect(result).to_contain_text("taobao answered", timeout=30_000)
+        shot("connections")
+        page.locator("[data-test=items-TB9]").click()
+        expect(result).to_contain_text("1")
+        wait_until(
+            lambda: taobao.stock().get("SKU-001") == 100,
+            what=lambda: f"stock on Taobao: {taobao.stock()}",
+        )
+        changed, created = list_entries(stack.hub, action="shop.")
+        assert (created.action, changed.action) == ("shop.create", "shop.change")
+        assert changed.actor == "gao" and changed.after["credentials"]["app_secret"] == "changed"
+        assert "tb9-secret" not in str(list_entries(stack.hub))
+    finally:
+        server.stop()

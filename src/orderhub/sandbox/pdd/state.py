@@ -70,9 +70,22 @@ class Order:
     remark: str = ""
 
     def cipher(self, field_name: str) -> str:
-        """A ciphertext standing for one receiver field, as POP sends it."""
-        raw = f"{self.order_sn}|{field_name}".encode()
-        return "~" + base64.b64encode(hashlib.sha256(raw).digest()).decode()[:40] + "~"
+        """A ciphertext standing for one receiver field, shaped as POP writes it: a phone
+        between `$` marks (`$index$body$0$$`), a name or address between `~` marks."""
+        mark = "$" if field_name == "phone" else "~"
+        digest = hashlib.sha256(f"{self.order_sn}|{field_name}".encode()).digest()
+        index = base64.b64encode(digest[:9]).decode()
+        body = base64.b64encode(digest[9:]).decode().rstrip("=")
+        return f"{mark}{index}{mark}{body}{mark}0{mark}{mark}"
+
+    def masks(self) -> dict[str, str]:
+        """The `*_mask` fields POP sends beside the ciphertexts."""
+        r = self.receiver
+        return {
+            "receiver_name_mask": r["name"][:1] + "*" * max(len(r["name"]) - 1, 1),
+            "receiver_phone_mask": r["phone"][:3] + "****" + r["phone"][-4:],
+            "receiver_address_mask": r["town"] + "****",
+        }
 
     def view(self) -> dict[str, Any]:
         goods = sum((i.goods_price * i.goods_count for i in self.items), Decimal("0"))
@@ -94,6 +107,7 @@ class Order:
             "receiver_phone": self.cipher("phone") if sealed else "",
             "receiver_address": self.cipher("address") if sealed else "",
             "address": self.cipher("address") if sealed else "",
+            **(self.masks() if sealed else {}),
             "country": "中国",
             "province": r["province"],
             "city": r["city"],

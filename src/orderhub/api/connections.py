@@ -1,0 +1,37 @@
+"""Connections over HTTP: the templates, what is set up, and a real test of each."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from orderhub.services import connections
+from orderhub.services.hub import Hub
+
+__all__ = ["connection_routes"]
+
+
+def connection_routes(hub: Hub) -> APIRouter:
+    """The routes; their permissions are declared in `api.access.ROUTES`."""
+    router = APIRouter()
+
+    @router.get("/api/v1/connections", tags=["configuration"])
+    def list_connections() -> dict[str, Any]:
+        """A template per platform (settings, secrets, the address it calls back), and
+        every shop and node with its settings; secrets only say that they are set."""
+        return connections.connections(hub)
+
+    @router.post("/api/v1/shops/{code}/test", tags=["configuration"])
+    async def test_shop(code: str) -> dict[str, Any]:
+        """One real, read-only call to the shop's platform with what is stored."""
+        return asdict(await run_in_threadpool(connections.test_shop, hub, code))
+
+    @router.post("/api/v1/nodes/{code}/test", tags=["configuration"])
+    async def test_node(code: str) -> dict[str, Any]:
+        """One real, read-only call to the warehouse or supplier with what is stored."""
+        return asdict(await run_in_threadpool(connections.test_node, hub, code))
+
+    return router

@@ -1,0 +1,136 @@
+"""What a person fills in to connect each platform: the console's forms are built from this.
+
+One template per platform: its settings and secrets by the platform's own names, which
+are required, their defaults, and whether the platform calls the hub back (a webhook
+or callback address to paste into the platform, signed with one of the secrets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["TEMPLATES", "Field", "Template"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting or secret of a connection."""
+
+    name: str
+    required: bool = True
+    default: str = ""
+    secret: bool = False
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Template:
+    """How to connect one platform as a shop or a node."""
+
+    platform: str
+    kind: str  # "shop", "warehouse" or "supplier"
+    title: str
+    fields: tuple[Field, ...]
+    calls_back: str = ""  # "webhooks" or "callbacks": the hub address the platform calls
+    signed_with: str = ""  # the secret that signs what it sends
+    extra: tuple[str, ...] = field(default=())  # further settings, by name, all optional
+
+
+def _secret(name: str) -> Field:
+    return Field(name, secret=True)
+
+
+TEMPLATES: dict[str, Template] = {
+    t.platform: t
+    for t in (
+        Template(
+            "shopify",
+            "shop",
+            "Shopify",
+            (
+                Field("shop_domain", hint="example.myshopify.com"),
+                Field("base_url", required=False, hint="only for a proxy or a test shop"),
+                _secret("access_token"),
+                _secret("webhook_secret"),
+            ),
+            calls_back="webhooks",
+            signed_with="webhook_secret",
+            extra=("api_version", "location_id", "page_size", "pull_window_days"),
+        ),
+        Template(
+            "taobao",
+            "shop",
+            "淘宝 / 天猫 (TOP)",
+            (
+                Field("base_url", required=False, default="https://eco.taobao.com"),
+                Field("app_key"),
+                _secret("app_secret"),
+                _secret("session"),
+            ),
+            extra=("sign_method", "page_size", "window_hours", "decrypt_scene"),
+        ),
+        Template(
+            "jd",
+            "shop",
+            "京东 (JOS)",
+            (
+                Field("base_url", required=False, default="https://api.jd.com"),
+                Field("app_key"),
+                _secret("app_secret"),
+                _secret("access_token"),
+            ),
+            extra=("carriers", "decrypt_method", "window_days", "refunded_value"),
+        ),
+        Template(
+            "pdd",
+            "shop",
+            "拼多多 (POP)",
+            (
+                Field("base_url", required=False, default="https://gw-api.pinduoduo.com"),
+                Field("client_id"),
+                _secret("client_secret"),
+                _secret("access_token"),
+            ),
+            extra=("page_size", "lag_seconds"),
+        ),
+        Template(
+            "douyin",
+            "shop",
+            "抖店 (Douyin Shop)",
+            (
+                Field("base_url", required=False, default="https://openapi-fxg.jinritemai.com"),
+                Field("app_key"),
+                Field("shop_id"),
+                _secret("app_secret"),
+                _secret("access_token"),
+            ),
+            calls_back="webhooks",
+            signed_with="app_secret",
+            extra=("page_size", "window_hours"),
+        ),
+        Template(
+            "qimen",
+            "warehouse",
+            "奇门 WMS (Qimen)",
+            (
+                Field("base_url"),
+                Field("app_key"),
+                Field("customer_id"),
+                Field("warehouse_code"),
+                Field("owner_code"),
+                _secret("app_secret"),
+            ),
+            calls_back="callbacks",
+            signed_with="app_secret",
+            extra=("logistics_code", "method_prefix", "utc_offset", "platform_codes"),
+        ),
+        Template(
+            "supplier_api",
+            "supplier",
+            "Drop-ship supplier (orderhub supplier API)",
+            (Field("base_url"), Field("supplier_id"), _secret("secret")),
+            calls_back="callbacks",
+            signed_with="secret",
+        ),
+    )
+}

@@ -1,0 +1,136 @@
+"""Shops and nodes as a person sets them up: templates, what is stored, and a real test.
+
+A connection is shown with its settings and, for each secret, only whether it is set.
+A secret left empty when a connection is saved again keeps its stored value, so a form
+never has to show one. "Test connection" builds the connector from what is stored and
+makes one real, read-only call, and says how long it took or why it failed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from orderhub.config import NodeConfig, ShopConfig
+from orderhub.connectors.base import ConnectorError
+from orderhub.connectors.kit.pull import Window
+from orderhub.connectors.templates import TEMPLATES
+from orderhub.domain.errors import NotFound
+from orderhub.services.hub import Hub
+
+__all__ = ["ConnectionTest", "connections", "keep_stored_secrets", "test_node", "test_shop"]
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """The outcome of one real call to the platform."""
+
+    ok: bool
+    latency_ms: float
+    detail: str
+
+
+def connections(hub: Hub) -> dict[str, Any]:
+    """Templates, shops and nodes, secrets shown only as set; the addresses to paste."""
+    base = hub.settings.public_url.rstrip("/")
+    with hub.reader() as uow:
+        shops = uow.catalog.shops()
+        nodes = uow.catalog.nodes()
+
+    def calls_back(platform: str, path: str, code: str) -> str:
+        template = TEMPLATES.get(platform)
+        return f"{base}/{path}/{code}" if template and template.calls_back else ""
+
+    return {
+        "templates": [
+            {**asdict(t), "fields": [asdict(f) for f in t.fields]} for t in TEMPLATES.values()
+        ],
+        "shops": [
+            {
+                "code": s.code,
+                "platform": s.platform,
+                "name": s.name,
+                "nodes": list(s.nodes),
+                "settings": {k: v for k, v in s.settings.items() if k != "mapping"},
+                "secrets": {k: "set" for k in s.secrets},
+                "webhook_url": calls_back(s.platform, "webhooks", s.code),
+            }
+            for s in shops
+        ],
+        "nodes": [
+            {
+                "code": n.code,
+                "platform": n.platform,
+                "kind": n.kind,
+                "name": n.name,
+                "settings": dict(n.settings),
+                "secrets": {k: "set" for k in n.secrets},
+                "callback_url": calls_back(n.platform, "callbacks", n.code),
+            }
+            for n in nodes
+        ],
+    }
+
+
+def keep_stored_secrets(hub: Hub, given: ShopConfig | NodeConfig) -> ShopConfig | NodeConfig:
+    """The connection with each secret it leaves empty taken from what is stored."""
+    with hub.reader() as uow:
+        try:
+            stored = (
+                uow.catalog.shop(given.code)
+                if isinstance(given, ShopConfig)
+                else uow.catalog.node(given.code)
+            )
+        except NotFound:
+            return given
+    secrets = {k: v for k, v in stored.secrets.items()}
+    secrets.update({k: v for k, v in given.secrets.items() if v})
+    return given.model_copy(update={"secrets": secrets})
+
+
+def _timed(call: Any) -> ConnectionTest:
+    started = time.perf_counter()
+    try:
+        detail = call()
+    except (ConnectorError, ValueError) as exc:
+        elapsed = (time.perf_counter() - started) * 1000
+        return ConnectionTest(False, round(elapsed, 1), str(getattr(exc, "message", exc)))
+    return ConnectionTest(True, round((time.perf_counter() - started) * 1000, 1), detail)
+
+
+def test_shop(hub: Hub, code: str) -> ConnectionTest:
+    """Search the shop's orders of the last ten minutes (one, read-only)."""
+    with hub.reader() as uow:
+        record = uow.catalog.shop(code)
+
+    def call() -> str:
+        channel = hub.build_channel(record)
+        try:
+            now = datetime.now(UTC)
+            window = Window(now - timedelta(minutes=10), now)
+            page = channel.search_orders(window, channel.pull_rules.first_page, 1)
+            found = len(page.orders) if page.total is None else page.total
+            return f"{record.platform} answered: {found} order(s) changed in the last 10 minutes"
+        finally:
+            channel.close()
+
+    return _timed(call)
+
+
+def test_node(hub: Hub, code: str) -> ConnectionTest:
+    """Ask the node for stock of one SKU (read-only)."""
+    with hub.reader() as uow:
+        record = uow.catalog.node(code)
+        skus = [level.sku for level in uow.stock.levels(nodes=[code])][:1] or ["ORDERHUB-TEST"]
+
+    def call() -> str:
+        node = hub.build_node(record)
+        try:
+            levels = node.query_inventory(skus)
+            return f"{record.platform} answered: stock of {len(levels)} SKU(s)"
+        finally:
+            node.close()
+
+    return _timed(call)
