@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from orderhub.domain.access import Principal
 from orderhub.services.hub import Hub
-from orderhub.services.sla import late_orders
+from orderhub.services.sla import late_counts
 
 __all__ = ["dashboard"]
 
@@ -32,7 +32,6 @@ def dashboard(hub: Hub, who: Principal) -> dict[str, Any]:
         arrivals = uow.orders.arrival_times(hour_ago, who.shops)
         exceptions = uow.exceptions.open_by_code(who.shops)
         backlog = uow.outbox.depth()
-    late = [x for x in late_orders(hub, now) if who.sees_shop(x.shop)]
     per_minute = Counter(
         min(int((at - hour_ago).total_seconds() // 60), MINUTES - 1) for at in arrivals
     )
@@ -48,8 +47,5 @@ def dashboard(hub: Hub, who: Principal) -> dict[str, Any]:
             for (kind, status), n in sorted(backlog.items())
             if status in ("pending", "running", "dead")
         ],
-        "late": {
-            "at_risk": sum(1 for x in late if x.state == "at_risk"),
-            "overdue": sum(1 for x in late if x.state == "overdue"),
-        },
+        "late": late_counts(hub, who.shops),
     }

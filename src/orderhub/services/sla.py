@@ -22,6 +22,7 @@ __all__ = [
     "JOB_SLA_SCAN",
     "LateOrder",
     "SlaReport",
+    "late_counts",
     "late_orders",
     "scan_sla",
     "schedule_sla_scan",
@@ -110,6 +111,20 @@ def scan_sla(hub: Hub, now: datetime | None = None) -> SlaReport:
                 uow.orders.trace(late.order_id, "sla", late.state, message)
         uow.commit()
     return SlaReport(at_risk, overdue, alerted)
+
+
+def late_counts(hub: Hub, shops: frozenset[str] = frozenset()) -> dict[str, int]:
+    """How many open orders are at risk and how many overdue (within `shops`, when
+    given), without reading anyone's personal data."""
+    moment = datetime.now(UTC)
+    horizon = timedelta(hours=hub.settings.sla_at_risk_hours)
+    counts = {"at_risk": 0, "overdue": 0}
+    with hub.reader() as uow:
+        for row in uow.sla.due_before(moment + horizon, statuses=_OPEN):
+            late = _late(row, moment, horizon)
+            if late is not None and (not shops or row.shop in shops):
+                counts[late.state] += 1
+    return counts
 
 
 def late_orders(hub: Hub, now: datetime | None = None) -> list[LateOrder]:

@@ -312,6 +312,17 @@ class OrderRepository:
         )
         return [r.id for r in rows]
 
+    def _exact(self, ref: str, limit: int) -> list[str]:
+        """Ids of the orders whose hub id, platform id or shop's number is `ref`: one
+        index look-up each (an OR of the three would read every order)."""
+        c = t.orders.c
+        numbers = sorted({ref, ref.lstrip("#"), "#" + ref.lstrip("#")})
+        found: list[str] = []
+        for condition in (c.id == ref, c.channel_order_id == ref, c.order_no.in_(numbers)):
+            query = select(c.id).where(c.tenant == self.tenant, condition).limit(limit)
+            found.extend(i for i in self.conn.execute(query).scalars() if i not in found)
+        return found[:limit]
+
     def ids_for(self, ref: str, *, limit: int = 6) -> list[tuple[str, str, str]]:
         """Orders a person may mean by `ref`: the hub's id, the platform's order id, the
         shop's order number (`#1001` or `1001`), or the start of a hub id. Exact matches
@@ -320,15 +331,13 @@ class OrderRepository:
         ref = ref.strip()
         if not ref:
             return []
-        numbers = {ref, ref.lstrip("#"), "#" + ref.lstrip("#")}
-        columns = select(c.id, c.shop, c.channel_order_id).where(c.tenant == self.tenant)
-        exact = self.conn.execute(
-            columns.where(
-                or_(c.id == ref, c.channel_order_id == ref, c.order_no.in_(sorted(numbers)))
-            ).limit(limit)
-        ).all()
+        exact = self._exact(ref, limit)
         if exact:
-            return [(r.id, r.shop, r.channel_order_id) for r in exact]
+            rows = self.conn.execute(
+                select(c.id, c.shop, c.channel_order_id).where(c.id.in_(exact))
+            ).all()
+            return [(r.id, r.shop, r.channel_order_id) for r in rows]
+        columns = select(c.id, c.shop, c.channel_order_id).where(c.tenant == self.tenant)
         prefix = self.conn.execute(
             columns.where(c.id.startswith(ref, autoescape=True)).order_by(c.id).limit(limit)
         ).all()
@@ -349,8 +358,13 @@ class OrderRepository:
         conditions = [c.tenant == self.tenant]
         if search:
             term = search.strip()
+            # An exact id or number is an index look-up; only without one is the start
+            # of an id or number searched for, which reads further.
+            exact = self._exact(term, 1000)
             conditions.append(
-                or_(
+                c.id.in_(exact)
+                if exact
+                else or_(
                     c.id.startswith(term, autoescape=True),
                     c.channel_order_id.startswith(term, autoescape=True),
                     c.order_no.startswith(term, autoescape=True),

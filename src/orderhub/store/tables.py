@@ -236,6 +236,10 @@ orders = Table(
     UniqueConstraint("tenant", "shop", "channel_order_id"),
     Index("ix_orders_status", "tenant", "status"),
     Index("ix_orders_placed", "tenant", "placed_at"),
+    Index("ix_orders_created", "tenant", "created_at"),
+    Index("ix_orders_newest", "tenant", "id"),
+    Index("ix_orders_channel_id", "tenant", "channel_order_id"),
+    Index("ix_orders_number", "tenant", "order_no"),
     Index("ix_orders_ship_by", "tenant", "ship_by"),
     Index("ix_orders_buyer", "tenant", "shop", "buyer_key", "placed_at"),
 )
