@@ -72,6 +72,8 @@ const messages = {
       save: "保存并测试",
       saved: "已保存",
       pasteAddress: "平台的{what}地址保存后显示在列表中，用 {secret} 签名",
+      sync: "同步内容",
+      parts: { orders: "订单接入", stock: "库存回传", tracking: "物流回传", returns: "售后退货" },
     },
     dashboard: {
       ordersToday: "今日订单（按店铺与阶段）",
@@ -205,6 +207,8 @@ const messages = {
       save: "Save and test",
       saved: "Saved",
       pasteAddress: "The {what} address to paste into the platform shows in the list once saved; it is signed with {secret}",
+      sync: "What it syncs",
+      parts: { orders: "orders in", stock: "stock out", tracking: "tracking back", returns: "returns in" },
     },
     dashboard: {
       ordersToday: "Orders today by shop and stage",

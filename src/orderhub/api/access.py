@@ -62,6 +62,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/jobs/{job_id}/retry"): P.JOBS_RETRY,
     ("GET", "/api/v1/connections"): P.CONNECTIONS_READ,
     ("POST", "/api/v1/shops/{code}/test"): P.CONNECTIONS_WRITE,  # spends a platform call
+    ("PUT", "/api/v1/shops/{code}/sync"): P.CONNECTIONS_WRITE,
     ("POST", "/api/v1/nodes/{code}/test"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/shops/{code}"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/nodes/{code}"): P.CONNECTIONS_WRITE,

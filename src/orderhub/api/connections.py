@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
+from orderhub.api.people import principal
 from orderhub.services import connections
 from orderhub.services.hub import Hub
 
@@ -23,6 +24,14 @@ def connection_routes(hub: Hub) -> APIRouter:
         """A template per platform (settings, secrets, the address it calls back), and
         every shop and node with its settings; secrets only say that they are set."""
         return connections.connections(hub)
+
+    @router.put("/api/v1/shops/{code}/sync", tags=["configuration"])
+    def set_sync(code: str, switches: dict[str, bool], request: Request) -> dict[str, bool]:
+        """Turn parts of the shop's sync on or off: `orders`, `stock`, `tracking`,
+        `returns`. Stock switched on is pushed at once."""
+        if not principal(request).sees_shop(code):
+            raise HTTPException(404, f"no shop {code}")
+        return connections.set_sync(hub, code, switches)
 
     @router.post("/api/v1/shops/{code}/test", tags=["configuration"])
     async def test_shop(code: str) -> dict[str, Any]:

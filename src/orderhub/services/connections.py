@@ -9,7 +9,7 @@ makes one real, read-only call, and says how long it took or why it failed.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,10 +17,20 @@ from orderhub.config import NodeConfig, ShopConfig
 from orderhub.connectors.base import ConnectorError
 from orderhub.connectors.kit.pull import Window
 from orderhub.connectors.templates import TEMPLATES
-from orderhub.domain.errors import NotFound
+from orderhub.domain.errors import ConfigurationError, NotFound
 from orderhub.services.hub import Hub
+from orderhub.services.ingest import take_in_ignored_orders
+from orderhub.services.pipeline import schedule_stock_push
+from orderhub.services.switches import SYNC_PARTS, syncs
 
-__all__ = ["ConnectionTest", "connections", "keep_stored_secrets", "test_node", "test_shop"]
+__all__ = [
+    "ConnectionTest",
+    "connections",
+    "keep_stored_secrets",
+    "set_sync",
+    "test_node",
+    "test_shop",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,8 @@ def connections(hub: Hub) -> dict[str, Any]:
                 "platform": s.platform,
                 "name": s.name,
                 "nodes": list(s.nodes),
-                "settings": {k: v for k, v in s.settings.items() if k != "mapping"},
+                "settings": {k: v for k, v in s.settings.items() if k not in ("mapping", "sync")},
+                "sync": {part: syncs(s, part) for part in SYNC_PARTS},
                 "secrets": {k: "set" for k in s.secrets},
                 "webhook_url": calls_back(s.platform, "webhooks", s.code),
             }
@@ -72,6 +83,26 @@ def connections(hub: Hub) -> dict[str, Any]:
             for n in nodes
         ],
     }
+
+
+def set_sync(hub: Hub, code: str, switches: dict[str, bool]) -> dict[str, bool]:
+    """Turn parts of a shop's sync on or off; stock switched on is pushed at once."""
+    unknown = set(switches) - set(SYNC_PARTS)
+    if unknown:
+        raise ConfigurationError(f"no sync part {sorted(unknown)}; the parts are {SYNC_PARTS}")
+    with hub.uow() as uow:
+        shop = uow.catalog.shop(code)
+        before: dict[str, bool] = {part: syncs(shop, part) for part in SYNC_PARTS}
+        now = {**before, **{part: bool(on) for part, on in switches.items()}}
+        settings = {**shop.settings, "sync": now}
+        uow.catalog.put_shop(replace(shop, settings=settings))
+        if now["orders"] and not before["orders"]:
+            take_in_ignored_orders(uow, code)
+        if now["stock"]:
+            skus = {listing.sku for listing in uow.catalog.listings(shop=code)}
+            schedule_stock_push(uow, skus, window=hub.settings.stock_push_window)
+        uow.commit()
+    return now
 
 
 def keep_stored_secrets(hub: Hub, given: ShopConfig | NodeConfig) -> ShopConfig | NodeConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,6 +21,9 @@ __all__ = ["Hub"]
 
 C = TypeVar("C")
 
+RETIRE_AFTER = 60.0
+"""Seconds a replaced connector stays open for the jobs that may still be using it."""
+
 
 def _connector_settings(settings: Mapping[str, Any], secrets: Mapping[str, str]) -> dict[str, Any]:
     merged = {k: v for k, v in settings.items() if k != "mapping"}
@@ -36,6 +40,7 @@ class Hub:
     _channels: dict[str, ChannelConnector] = field(default_factory=dict)
     _nodes: dict[str, NodeConnector] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _retired: list[tuple[float, ChannelConnector | NodeConnector]] = field(default_factory=list)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)
@@ -81,15 +86,26 @@ class Hub:
         return registry.order_mapping(shop.platform, shop.settings.get("mapping"))
 
     def forget_connectors(self) -> None:
-        """Drop cached connectors after configuration changed."""
+        """Drop cached connectors after configuration changed. A job may still be using
+        one, so each is closed only a minute later (or when the hub closes)."""
+        now = time.monotonic()
         with self._lock:
-            for channel in self._channels.values():
-                channel.close()
-            for node in self._nodes.values():
-                node.close()
+            old = [c for at, c in self._retired if now - at > RETIRE_AFTER]
+            self._retired = [(at, c) for at, c in self._retired if now - at <= RETIRE_AFTER]
+            current: list[ChannelConnector | NodeConnector] = [
+                *self._channels.values(),
+                *self._nodes.values(),
+            ]
+            self._retired += [(now, c) for c in current]
             self._channels.clear()
             self._nodes.clear()
+        for connector in old:
+            connector.close()
 
     def close(self) -> None:
         self.forget_connectors()
+        with self._lock:
+            retired, self._retired = self._retired, []
+        for _, connector in retired:
+            connector.close()
         self.db.dispose()

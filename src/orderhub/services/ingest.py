@@ -23,6 +23,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.messages import queue_fetches
 from orderhub.services.pipeline import route
 from orderhub.services.returns import REFUND_TOPICS, apply_refund, refund_on_the_order
+from orderhub.services.switches import syncs
 from orderhub.store.ids import new_id
 from orderhub.store.inbox import InboxItem
 from orderhub.store.outbox import Job
@@ -271,9 +272,12 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
     item = uow.inbox.get(inbox_id)
     if item.status not in ("pending", "failed"):
         return item.order_id
-    if item.topic in REFUND_TOPICS:
-        return apply_refund(hub, uow, item)
     shop = uow.catalog.shop(item.shop)
+    if item.topic in REFUND_TOPICS:
+        if not syncs(shop, "returns"):
+            uow.inbox.mark(item.id, "ignored", error="returns are switched off for this shop")
+            return None
+        return apply_refund(hub, uow, item)
     try:
         if queue_fetches(uow, hub.channel(shop), item):
             return None
@@ -314,8 +318,25 @@ def _unreadable(
     uow.inbox.mark(item.id, "failed", error=message)
 
 
-def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str:
+ORDERS_OFF = "orders in are switched off for this shop"
+
+
+def take_in_ignored_orders(uow: UnitOfWork, shop: str) -> int:
+    """Queue again what arrived while the shop's orders in were switched off."""
+    found = uow.inbox.ignored(shop, ORDERS_OFF)
+    for inbox_id in found:
+        uow.inbox.mark(inbox_id, "pending")
+        if not uow.outbox.revive(f"inbox:{inbox_id}"):
+            uow.outbox.add(JOB_INBOX, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
+    return len(found)
+
+
+def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str | None:
     shop = uow.catalog.shop(order.shop)
+    if not syncs(shop, "orders"):
+        # Kept, not acted on: once orders in are switched on, a replay brings it in.
+        uow.inbox.mark(item.id, "ignored", error=ORDERS_OFF)
+        return None
     order.id = new_id("o")
     uow.orders.trace(order.id, "receive", "ok", f"{item.source} {item.topic}".strip())
     metrics.orders.labels("received").inc()
@@ -379,7 +400,7 @@ def _update(hub: Hub, uow: UnitOfWork, existing: Order, incoming: Order, item: I
         existing.channel_updated_at = incoming.channel_updated_at
         uow.orders.save(existing)
         uow.orders.trace(existing.id, "update", "ok", "refunded on the channel")
-        if hub.channel(shop).refunds_on_order:
+        if hub.channel(shop).refunds_on_order and syncs(shop, "returns"):
             raw = bounded_json.loads(item.body)
             refund_on_the_order(hub, uow, existing, raw, inbox_id=item.id)
     elif incoming.channel_status in (ChannelStatus.CANCELLED, ChannelStatus.REFUNDED):

@@ -9,6 +9,7 @@ from orderhub.connectors.base import ShipmentConfirmed
 from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderLine, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.hub import Hub
+from orderhub.services.switches import syncs
 from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
@@ -177,6 +178,9 @@ def confirm_to_channel(hub: Hub, job: Job) -> None:
     if order.origin != "channel":
         # The shop never saw this order (an exchange the hub made): nothing to tell it.
         reference = ""
+    elif not syncs(shop, "tracking"):
+        # The seller sends tracking numbers another way for now: the parcel is done here.
+        reference = ""
     else:
         reference = hub.channel(shop).confirm_shipment(
             channel_order_id=order.channel_order_id,
@@ -198,11 +202,14 @@ def confirm_to_channel(hub: Hub, job: Job) -> None:
             order.move_to(OrderStatus.COMPLETED)
             metrics.orders.labels("completed").inc()
         uow.orders.save(order)
+        told = syncs(shop, "tracking") or order.origin != "channel"
         uow.orders.trace(
             order.id,
             "confirm",
-            "ok",
-            f"{shop.code} fulfillment {reference}",
+            "ok" if told else "skipped",
+            f"{shop.code} fulfillment {reference}"
+            if told
+            else f"{tracking_no} not sent: tracking back is switched off for {shop.code}",
             latency_ms=latency,
             job_id=job.id,
         )

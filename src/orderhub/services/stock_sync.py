@@ -8,6 +8,7 @@ from orderhub.connectors.base import ConnectorError
 from orderhub.domain.stock import Ats, Level, ListingRule, explain_ats
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
+from orderhub.services.switches import syncs
 from orderhub.store.catalog import Listing, NodeRecord, ShopRecord, SkuRecord
 from orderhub.store.outbox import Job
 
@@ -126,6 +127,8 @@ def push_sku_stock(hub: Hub, job: Job) -> None:
         quantity = ats.quantity
         with hub.reader() as uow:
             shop = uow.catalog.shop(listing.shop)
+        if not syncs(shop, "stock"):
+            continue
         try:
             hub.channel(shop).set_stock(channel_sku=listing.channel_sku, available=quantity)
         except ConnectorError as exc:

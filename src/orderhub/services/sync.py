@@ -9,6 +9,7 @@ from orderhub.connectors.kit.pull import pull_windows
 from orderhub.connectors.registry import PUSHING_CHANNELS
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import receive_payload
+from orderhub.services.switches import syncs
 from orderhub.store.outbox import Job
 
 __all__ = ["JOB_PULL", "PullResult", "fetch_job", "pull_job", "pull_orders", "schedule_pulls"]
@@ -40,6 +41,8 @@ def pull_orders(hub: Hub, shop_code: str, *, since: datetime | None = None) -> P
     with hub.reader() as uow:
         shop = uow.catalog.shop(shop_code)
         stored = uow.cursors.get(shop_code, CURSOR)
+    if not syncs(shop, "orders"):
+        return PullResult(0, 0, stored)
     channel = hub.channel(shop)
     now = datetime.now(UTC)
     cursor = since if since is not None else (datetime.fromisoformat(stored) if stored else None)

@@ -127,6 +127,17 @@ class InboxRepository:
             .values(status=status, order_id=order_id, error=storable(error) if error else error)
         )
 
+    def ignored(self, shop: str, reason: str) -> list[str]:
+        """Ids of the shop's payloads kept but not acted on for this reason, oldest first."""
+        c = t.inbox.c
+        rows = self.conn.execute(
+            select(c.id)
+            .where(c.tenant == self.tenant, c.shop == shop, c.status == "ignored")
+            .where(c.error == reason)
+            .order_by(c.received_at, c.id)
+        )
+        return [row[0] for row in rows]
+
     def count_by_status(self) -> dict[str, int]:
         from sqlalchemy import func
 

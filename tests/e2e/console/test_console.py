@@ -19,6 +19,8 @@ from orderhub.sandbox.taobao import TaobaoEmulator
 from orderhub.services import queries
 from orderhub.services.accounts import create_user
 from orderhub.services.audit import list_entries
+from orderhub.services.pipeline import JOB_STOCK_PUSH
+from orderhub.services.switches import syncs
 from support import wait_until
 
 PASSWORD = "a console password"
@@ -28,6 +30,19 @@ SETUP = Principal("test-setup", Role.OWNER, via="test")
 def person(stack: Stack, name: str, role: str, shops: tuple[str, ...] = ()) -> str:
     create_user(stack.hub, name, role, actor=SETUP, shops=shops, password=PASSWORD)
     return name
+
+
+def _syncs_stock(stack: Stack, shop: str) -> bool:
+    with stack.hub.reader() as uow:
+        return syncs(uow.catalog.shop(shop), "stock")
+
+
+def _no_stock_push_waiting(stack: Stack) -> bool:
+    depth, _ = queries.queue_stats(stack.hub)
+    return not any(
+        kind == JOB_STOCK_PUSH and status in ("pending", "running") and n
+        for (kind, status), n in depth.items()
+    )
 
 
 def sign_in(page: Page, stack: Stack, name: str, password: str = PASSWORD) -> None:
@@ -247,9 +262,15 @@ def test_a_shop_is_added_from_a_template_tested_and_its_stock_reaches_the_platfo
         expect(result).to_contain_text(re.compile("signature", re.I), timeout=30_000)
         add_taobao_shop("tb9-secret")
         expect(result).to_contain_text("taobao answered", timeout=30_000)
-        shot("connections")
+        stock_switch = page.locator("[data-test=sync-TB9-stock]")
+        stock_switch.click()  # off, while the items are read
+        wait_until(lambda: not _syncs_stock(stack, "TB9"), what="stock sync switched off")
         page.locator("[data-test=items-TB9]").click()
         expect(result).to_contain_text("1")
+        wait_until(lambda: _no_stock_push_waiting(stack), what="the stock push job run")
+        assert taobao.stock().get("SKU-001") == 0  # switched off: nothing was pushed
+        shot("connections")
+        stock_switch.click()  # on: the figure goes out at once
         wait_until(
             lambda: taobao.stock().get("SKU-001") == 100,
             what=lambda: f"stock on Taobao: {taobao.stock()}",

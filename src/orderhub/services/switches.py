@@ -1,0 +1,27 @@
+"""What a shop's connection syncs, as the seller ticked it: orders in, stock out,
+tracking back, returns in. Each is on unless the shop's `sync` setting turns it off
+(`settings: {sync: {stock: false}}`), so a new connection can be tried one part at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from orderhub.store.catalog import ShopRecord
+
+__all__ = ["SYNC_PARTS", "syncs"]
+
+SyncPart = Literal["orders", "stock", "tracking", "returns"]
+SYNC_PARTS: tuple[SyncPart, ...] = ("orders", "stock", "tracking", "returns")
+
+
+def _on(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in {"0", "false", "no", "off"}
+
+
+def syncs(shop: ShopRecord, part: SyncPart) -> bool:
+    """Whether the shop's connection does `part` now."""
+    switches = shop.settings.get("sync")
+    return _on(switches.get(part, True)) if isinstance(switches, dict) else True
