@@ -35,6 +35,7 @@ __all__ = [
     "Totals",
     "TraceEntry",
     "UtcDateTime",
+    "sealed_fields",
 ]
 
 
@@ -163,8 +164,13 @@ class Address(_Model):
     def sealed_fields(self) -> tuple[str, str, str] | None:
         """The platform's ciphertexts of (name, phone, street) when it sealed each field
         (Pinduoduo, Douyin, JD); None for a single token (Taobao's OAID) or no seal."""
-        parts = self.sealed.split("|")
-        return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
+        return sealed_fields(self.sealed)
+
+
+def sealed_fields(sealed: str) -> tuple[str, str, str] | None:
+    """(name, phone, street) ciphertexts of a seal made of three, joined by "|"."""
+    parts = sealed.split("|")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
 
 
 class Remarks(_Model):

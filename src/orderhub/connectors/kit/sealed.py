@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from orderhub.domain.order import sealed_fields
+
 from ..base import OpenedReceiver, Rejected
 
 __all__ = ["field_ciphers", "opened"]
@@ -16,10 +18,10 @@ __all__ = ["field_ciphers", "opened"]
 
 def field_ciphers(sealed: str, platform: str) -> tuple[str, str, str]:
     """(name, phone, street) ciphertexts; Rejected when the seal is not three of them."""
-    parts = sealed.split("|")
-    if len(parts) != 3 or not all(parts):
+    ciphers = sealed_fields(sealed)
+    if ciphers is None:
         raise Rejected(f"{platform} sealed this receiver in a form the hub cannot open")
-    return parts[0], parts[1], parts[2]
+    return ciphers
 
 
 def opened(
