@@ -275,6 +275,20 @@ const messages = {
   },
 };
 
+// Each page may keep its own words in messages/<page>.js, exporting
+// { "zh-CN": {...}, en: {...} }; they are merged in here, a group (such as
+// `menu`) key by key.
+const pages = import.meta.glob("./messages/*.js", { eager: true });
+for (const module of Object.values(pages)) {
+  for (const [language, words] of Object.entries(module.default)) {
+    const into = (messages[language] ||= {});
+    for (const [key, value] of Object.entries(words)) {
+      const both = typeof value === "object" && typeof into[key] === "object";
+      into[key] = both ? { ...into[key], ...value } : value;
+    }
+  }
+}
+
 function firstLanguage() {
   const chosen = localStorage.getItem("orderhub.language");
   if (chosen && messages[chosen]) return chosen;
