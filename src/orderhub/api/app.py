@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,7 +21,6 @@ from orderhub.api.docs import add_docs
 from orderhub.api.listings import listing_routes
 from orderhub.api.people import SetupCode, people_routes, principal
 from orderhub.api.session import session_principal, session_routes
-from orderhub.config import NodeConfig, ShopConfig
 from orderhub.crypto import DecryptionError
 from orderhub.domain.access import Forbidden, Permission, may
 from orderhub.domain.errors import (
@@ -38,8 +37,6 @@ from orderhub.observability import metrics
 from orderhub.services import queries
 from orderhub.services.accounts import AccessDenied
 from orderhub.services.alerts import alert_list
-from orderhub.services.audit import connection_snapshot, record_connection_change
-from orderhub.services.connections import keep_stored_secrets
 from orderhub.services.dashboard import dashboard
 from orderhub.services.exceptions import replay_exception, resolve_by_code, resolve_exception
 from orderhub.services.hub import Hub
@@ -56,7 +53,6 @@ from orderhub.services.rules import (
     show_rule_set,
     window_start,
 )
-from orderhub.services.setup import put_node, put_shop
 from orderhub.services.sla import late_orders
 from orderhub.services.stock_sync import listing_ats_view
 from orderhub.services.sync import pull_orders
@@ -340,26 +336,6 @@ def create_app(hub: Hub) -> FastAPI:
         if not queries.retry_job(hub, job_id):
             raise HTTPException(409, f"job {job_id} is not dead-lettered")
         return {"job_id": job_id, "status": "pending"}
-
-    @app.put("/api/v1/shops/{code}", tags=["configuration"])
-    def configure_shop(code: str, shop: ShopConfig, request: Request) -> dict[str, str]:
-        if shop.code != code:
-            raise HTTPException(400, "the code in the path and the body differ")
-        before = connection_snapshot(hub, "shop", code)
-        put_shop(hub, cast(ShopConfig, keep_stored_secrets(hub, shop)))
-        after = connection_snapshot(hub, "shop", code)
-        record_connection_change(hub, principal(request), "shop", code, before, after)
-        return {"code": code, "status": "saved"}
-
-    @app.put("/api/v1/nodes/{code}", tags=["configuration"])
-    def configure_node(code: str, node: NodeConfig, request: Request) -> dict[str, str]:
-        if node.code != code:
-            raise HTTPException(400, "the code in the path and the body differ")
-        before = connection_snapshot(hub, "node", code)
-        put_node(hub, cast(NodeConfig, keep_stored_secrets(hub, node)))
-        after = connection_snapshot(hub, "node", code)
-        record_connection_change(hub, principal(request), "node", code, before, after)
-        return {"code": code, "status": "saved"}
 
     @app.post("/api/v1/shops/{code}/pull", tags=["orders"])
     def pull(code: str) -> dict[str, Any]:

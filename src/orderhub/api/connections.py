@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from orderhub.api.people import principal
+from orderhub.config import NodeConfig, ShopConfig
 from orderhub.services import connections
 from orderhub.services.hub import Hub
 
@@ -24,6 +25,23 @@ def connection_routes(hub: Hub) -> APIRouter:
         """A template per platform (settings, secrets, the address it calls back), and
         every shop and node with its settings; secrets only say that they are set."""
         return connections.connections(hub)
+
+    @router.put("/api/v1/shops/{code}", tags=["configuration"])
+    def configure_shop(code: str, shop: ShopConfig, request: Request) -> dict[str, str]:
+        """Add or change a shop; a secret left empty keeps its stored value. The hub's
+        configuration file, when it has one, is changed to say the same."""
+        if shop.code != code:
+            raise HTTPException(400, "the code in the path and the body differ")
+        connections.save_shop(hub, principal(request), shop)
+        return {"code": code, "status": "saved"}
+
+    @router.put("/api/v1/nodes/{code}", tags=["configuration"])
+    def configure_node(code: str, node: NodeConfig, request: Request) -> dict[str, str]:
+        """Add or change a warehouse or supplier, as for a shop."""
+        if node.code != code:
+            raise HTTPException(400, "the code in the path and the body differ")
+        connections.save_node(hub, principal(request), node)
+        return {"code": code, "status": "saved"}
 
     @router.put("/api/v1/shops/{code}/sync", tags=["configuration"])
     def set_sync(code: str, switches: dict[str, bool], request: Request) -> dict[str, bool]:

@@ -11,22 +11,28 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from orderhub.config import NodeConfig, ShopConfig
 from orderhub.connectors.base import ConnectorError
 from orderhub.connectors.kit.pull import Window
 from orderhub.connectors.templates import TEMPLATES
+from orderhub.domain.access import Principal
 from orderhub.domain.errors import ConfigurationError, NotFound
+from orderhub.services.audit import connection_snapshot, record_connection_change
+from orderhub.services.config_file import write_shop
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import take_in_ignored_orders
 from orderhub.services.pipeline import schedule_stock_push
+from orderhub.services.setup import put_node, put_shop
 from orderhub.services.switches import SYNC_PARTS, syncs
 
 __all__ = [
     "ConnectionTest",
     "connections",
     "keep_stored_secrets",
+    "save_node",
+    "save_shop",
     "set_sync",
     "test_node",
     "test_shop",
@@ -94,8 +100,9 @@ def set_sync(hub: Hub, code: str, switches: dict[str, bool]) -> dict[str, bool]:
         shop = uow.catalog.shop(code)
         before: dict[str, bool] = {part: syncs(shop, part) for part in SYNC_PARTS}
         now = {**before, **{part: bool(on) for part, on in switches.items()}}
-        settings = {**shop.settings, "sync": now}
-        uow.catalog.put_shop(replace(shop, settings=settings))
+        changed = replace(shop, settings={**shop.settings, "sync": now})
+        uow.catalog.put_shop(changed)
+        write_shop(hub, changed)
         if now["orders"] and not before["orders"]:
             take_in_ignored_orders(uow, code)
         if now["stock"]:
@@ -105,7 +112,10 @@ def set_sync(hub: Hub, code: str, switches: dict[str, bool]) -> dict[str, bool]:
     return now
 
 
-def keep_stored_secrets(hub: Hub, given: ShopConfig | NodeConfig) -> ShopConfig | NodeConfig:
+Connection = TypeVar("Connection", ShopConfig, NodeConfig)
+
+
+def keep_stored_secrets(hub: Hub, given: Connection) -> Connection:
     """The connection with each secret it leaves empty taken from what is stored."""
     with hub.reader() as uow:
         try:
@@ -119,6 +129,23 @@ def keep_stored_secrets(hub: Hub, given: ShopConfig | NodeConfig) -> ShopConfig 
     secrets = {k: v for k, v in stored.secrets.items()}
     secrets.update({k: v for k, v in given.secrets.items() if v})
     return given.model_copy(update={"secrets": secrets})
+
+
+def save_shop(hub: Hub, actor: Principal, shop: ShopConfig) -> None:
+    """Add or change a shop as a person does: secrets left empty keep their stored value,
+    the configuration file says the same, and the audit log has before and after."""
+    before = connection_snapshot(hub, "shop", shop.code)
+    put_shop(hub, keep_stored_secrets(hub, shop), write_back=True)
+    after = connection_snapshot(hub, "shop", shop.code)
+    record_connection_change(hub, actor, "shop", shop.code, before, after)
+
+
+def save_node(hub: Hub, actor: Principal, node: NodeConfig) -> None:
+    """Add or change a warehouse or supplier as `save_shop` does a shop."""
+    before = connection_snapshot(hub, "node", node.code)
+    put_node(hub, keep_stored_secrets(hub, node), write_back=True)
+    after = connection_snapshot(hub, "node", node.code)
+    record_connection_change(hub, actor, "node", node.code, before, after)
 
 
 def _timed(call: Any) -> ConnectionTest:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from orderhub.config import HubConfig, NodeConfig, ShopConfig
+from orderhub.services.config_file import open_file_secrets, write_node, write_shop
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import schedule_stock_push
 from orderhub.store.catalog import Listing, NodeRecord, ShopRecord, SkuRecord
@@ -50,13 +51,16 @@ def node_record(node: NodeConfig) -> NodeRecord:
     )
 
 
-def put_shop(hub: Hub, shop: ShopConfig) -> None:
-    """Add or change a shop; its connector is built once to prove the settings work."""
+def put_shop(hub: Hub, shop: ShopConfig, *, write_back: bool = False) -> None:
+    """Add or change a shop; its connector is built once to prove the settings work.
+    With `write_back`, the configuration file is changed too, before the database is."""
     record = shop_record(shop)
     hub.build_channel(record).close()
     hub.mapping(record)
     with hub.uow() as uow:
         uow.catalog.put_shop(record)
+        if write_back:
+            write_shop(hub, record)
         # Safety stock, ratio or nodes may have changed what the shop may show.
         skus = {listing.sku for listing in uow.catalog.listings(shop=record.code)}
         schedule_stock_push(uow, skus, window=hub.settings.stock_push_window)
@@ -64,11 +68,14 @@ def put_shop(hub: Hub, shop: ShopConfig) -> None:
     hub.forget_connectors()
 
 
-def put_node(hub: Hub, node: NodeConfig) -> None:
+def put_node(hub: Hub, node: NodeConfig, *, write_back: bool = False) -> None:
+    """Add or change a node, as `put_shop` does a shop."""
     record = node_record(node)
     hub.build_node(record).close()
     with hub.uow() as uow:
         uow.catalog.put_node(record)
+        if write_back:
+            write_node(hub, record)
         uow.commit()
     hub.forget_connectors()
 
@@ -110,6 +117,7 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
     """Write what differs from the database in one transaction, and push stock only for
     what that changes; an unchanged file changes nothing. Opening stock only where none
     exists."""
+    config = open_file_secrets(hub, config)
     shops = [shop_record(s) for s in config.shops]
     nodes = [node_record(n) for n in config.nodes]
     for shop in shops:
