@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from orderhub.api.app import create_app
 from orderhub.demo import Stack, StackOptions
+from orderhub.sandbox.server import RunningServer, serve_in_thread
+from orderhub.services.hub import Hub
 from support import make_settings
 
 
@@ -27,3 +30,11 @@ def make_stack(database_url: str) -> Iterator[Callable[..., Stack]]:
     yield start
     for stack in stacks:
         stack.stop()
+
+
+@pytest.fixture
+def api(hub: Hub) -> Iterator[RunningServer]:
+    """The hub's API on loopback, for tests that call it over HTTP."""
+    server = serve_in_thread(create_app(hub))
+    yield server
+    server.stop()

@@ -9,9 +9,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from orderhub.api.app import create_app
 from orderhub.config import HubConfig, SkuConfig
-from orderhub.sandbox.server import RunningServer, serve_in_thread
+from orderhub.sandbox.server import RunningServer
 from orderhub.services.hub import Hub
 from orderhub.services.setup import apply_config
 from support import api_token, make_hub, offline_shop, offline_warehouse
@@ -30,13 +29,6 @@ def hub(database_url: str) -> Iterator[Hub]:
     )
     yield h
     h.close()
-
-
-@pytest.fixture
-def api(hub: Hub) -> Iterator[RunningServer]:
-    server = serve_in_thread(create_app(hub))
-    yield server
-    server.stop()
 
 
 def test_no_request_the_openapi_document_describes_gets_a_server_error(

@@ -49,13 +49,6 @@ def hub(database_url: str) -> Iterator[Hub]:
     h.close()
 
 
-@pytest.fixture
-def api(hub: Hub) -> Iterator[RunningServer]:
-    server = serve_in_thread(create_app(hub))
-    yield server
-    server.stop()
-
-
 def _api_routes(hub: Hub) -> list[tuple[str, str]]:
     """Every route the API serves, as its OpenAPI document lists them."""
     paths = create_app(hub).openapi()["paths"]

@@ -21,10 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from orderhub.api.app import create_app
 from orderhub.config import HubConfig, SkuConfig
 from orderhub.jobs.worker import Worker
-from orderhub.sandbox.server import RunningServer, serve_in_thread
+from orderhub.sandbox.server import RunningServer
 from orderhub.services.hub import Hub
 from orderhub.services.setup import apply_config
 from orderhub.store import tables as t
@@ -47,13 +46,6 @@ def hub(database_url: str) -> Iterator[Hub]:
     )
     yield h
     h.close()
-
-
-@pytest.fixture
-def api(hub: Hub) -> Iterator[RunningServer]:
-    server = serve_in_thread(create_app(hub))
-    yield server
-    server.stop()
 
 
 def a_raw_order(**changes: Any) -> dict[str, Any]:

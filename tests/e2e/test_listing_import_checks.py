@@ -16,10 +16,9 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from orderhub.api.app import create_app
 from orderhub.config import HubConfig, ListingConfig, SkuConfig
 from orderhub.domain.access import Principal, Role
-from orderhub.sandbox.server import RunningServer, serve_in_thread
+from orderhub.sandbox.server import RunningServer
 from orderhub.services.audit import list_entries
 from orderhub.services.hub import Hub
 from orderhub.services.listing_files import import_listings
@@ -123,13 +122,6 @@ def test_a_dry_run_shows_the_changes_and_makes_none(hub: Hub) -> None:
         ("OLD", "SKU-2", 3, ("SKU-1", 3)),
     ]
     assert listings(hub) == before
-
-
-@pytest.fixture
-def api(hub: Hub) -> Iterator[RunningServer]:
-    server = serve_in_thread(create_app(hub))
-    yield server
-    server.stop()
 
 
 def test_a_person_limited_to_one_shop_exports_and_imports_only_that_shop(

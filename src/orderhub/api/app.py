@@ -217,14 +217,14 @@ def create_app(hub: Hub) -> FastAPI:
     def get_order(order_id: str, request: Request, reveal: bool = False) -> Order:
         """One order with its trace; `reveal=true` shows personal data (audited)."""
         who = principal(request)
-        if reveal and not may(who, Permission.PII_REVEAL):
-            raise HTTPException(403, f"{who.name} ({who.role.value}) may not see personal data")
+        if reveal:
+            if not may(who, Permission.PII_REVEAL):
+                raise HTTPException(403, f"{who.name} ({who.role.value}) may not see personal data")
+            return reveal_order(hub, who, order_id, where="GET /api/v1/orders")
         order = queries.order_view(hub, order_id, reveal=False)
         if not who.sees_shop(order.shop):
             raise HTTPException(404, f"no order {order_id}")
-        if not reveal:
-            return order
-        return reveal_order(hub, who, order.id, where="GET /api/v1/orders")
+        return order
 
     @app.get("/api/v1/exceptions", tags=["exceptions"])
     def list_exceptions(
