@@ -54,7 +54,7 @@ from _common import (
 )
 from _profile import Profiler
 from orderhub.config import Settings
-from orderhub.demo import Stack, StackOptions
+from orderhub.demo_stack import Stack, StackOptions
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator

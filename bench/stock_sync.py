@@ -39,7 +39,7 @@ from sqlalchemy import func, select
 
 from _common import log, percentiles, postgres_server
 from orderhub.config import Settings
-from orderhub.demo import Stack, StackOptions
+from orderhub.demo_stack import Stack, StackOptions
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.services.inventory import adjust_stock
 from orderhub.store import tables as t

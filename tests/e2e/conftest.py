@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from orderhub.api.app import create_app
-from orderhub.demo import Stack, StackOptions
+from orderhub.demo_stack import Stack, StackOptions
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.services.hub import Hub
 from support import make_settings

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.domain.order import OrderStatus
 from orderhub.services.alerts import alert_list, send_digest
 from orderhub.services.hub import Hub

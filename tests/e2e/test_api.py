@@ -10,7 +10,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from orderhub.connectors.registry import CHANNEL_PLATFORMS
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from support import CHINESE_RECEIVER, api_token, bearer, wait_until
 
 Json = dict[str, Any]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.services import queries
 from support import wait_until
 

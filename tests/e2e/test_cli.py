@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.services.audit import list_entries
 from support import CHINESE_RECEIVER, TEST_KEYS, api_token, wait_until

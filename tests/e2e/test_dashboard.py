@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.services import queries
 from support import api_token, bearer, wait_until
 

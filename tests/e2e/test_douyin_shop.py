@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from orderhub.connectors.douyin.consts import CARRIERS
 from orderhub.connectors.registry import channel_connector
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.sandbox.douyin import DouyinEmulator
 from orderhub.sandbox.douyin.push import event_sign
 from orderhub.services.sync import pull_orders

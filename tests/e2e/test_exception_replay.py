@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from orderhub.config import ListingConfig, ShopConfig
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.services import queries
 from orderhub.services.exceptions import replay_exception
 from orderhub.services.setup import apply_config, put_shop

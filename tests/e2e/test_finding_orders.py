@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from support import TEST_KEYS, wait_until
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from fuzzing import FUZZ, json_values, texts
 from orderhub.connectors.supplier.sign import signed_headers
-from orderhub.demo import QIMEN_KEY, QIMEN_SECRET, SUPPLIER_ID, SUPPLIER_SECRET, Stack
+from orderhub.demo_stack import QIMEN_KEY, QIMEN_SECRET, SUPPLIER_ID, SUPPLIER_SECRET, Stack
 from orderhub.sandbox.qimen.callbacks import qimen_sign
 from orderhub.store import tables as t
 from support import wait_until

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from fuzzing import FUZZ, json_values, texts
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.sandbox.douyin import DouyinEmulator
 from orderhub.sandbox.douyin.push import event_sign
 from orderhub.services.ingest import JOB_INBOX

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from orderhub.config import SkuConfig
 from orderhub.connectors.supplier.sign import signed_headers
-from orderhub.demo import QIMEN_KEY, QIMEN_SECRET, SUPPLIER_ID, SUPPLIER_SECRET, Stack
+from orderhub.demo_stack import QIMEN_KEY, QIMEN_SECRET, SUPPLIER_ID, SUPPLIER_SECRET, Stack
 from orderhub.sandbox.qimen.callbacks import qimen_sign
 from orderhub.services.exceptions import resolve_exception
 from orderhub.services.setup import apply_config

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from orderhub.connectors.base import RateLimited, Rejected
 from orderhub.connectors.kit.pull import Window
 from orderhub.connectors.registry import channel_connector
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.sandbox.jd import JdEmulator
 from orderhub.sandbox.server import serve_in_thread
 from orderhub.services import queries

@@ -13,7 +13,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from orderhub.config import SkuConfig
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.domain.access import Principal, Role
 from orderhub.sandbox.taobao import TaobaoEmulator
 from orderhub.services import queries

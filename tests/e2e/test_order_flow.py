@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.services import queries
 from orderhub.services.sync import pull_orders
 from support import mute_webhooks, shopify_signature, wait_until

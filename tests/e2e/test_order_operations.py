@@ -8,7 +8,7 @@ from typing import Any
 
 import openpyxl
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.services import queries
 from orderhub.services.suppliers import export_sheet, import_sheet
 from support import CHINESE_RECEIVER, wait_until

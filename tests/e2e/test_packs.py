@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orderhub.config import ListingConfig
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.services.setup import apply_config
 from support import wait_until
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.jobs.worker import Worker
 from orderhub.services import queries
 from orderhub.store import tables as t

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.domain.order import Order
 from orderhub.services import queries
 from orderhub.services.returns import create_exchange, list_returns

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orderhub.demo import MARKET_CODES, Stack
+from orderhub.demo_stack import MARKET_CODES, Stack
 from orderhub.services import queries
 from orderhub.services.audit import list_entries
 from orderhub.services.setup import apply_config

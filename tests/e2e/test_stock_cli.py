@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy import select, text
 
 from orderhub.config import HubConfig, ListingConfig, NodeConfig, ShopConfig, SkuConfig, StockConfig
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.services.hub import Hub
 from orderhub.services.inventory import read_counts, stocktake_preview
 from orderhub.services.setup import apply_config

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.domain.errors import InvalidRuleSet, OrderhubError
 from orderhub.services import queries
 from orderhub.services.inventory import (

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderhub.config import HubConfig, ListingConfig, ShopConfig, SkuConfig
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.services.inventory import adjust_stock
 from orderhub.services.setup import apply_config

@@ -19,7 +19,7 @@ from orderhub.config import SkuConfig
 from orderhub.connectors.base import RateLimited, Unavailable
 from orderhub.connectors.kit.pull import Window
 from orderhub.connectors.registry import channel_connector
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.sandbox.taobao import TaobaoEmulator
 from orderhub.services import queries
 from orderhub.services.inventory import adjust_stock

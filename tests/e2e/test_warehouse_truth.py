@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from orderhub.demo import QIMEN_CUSTOMER, Stack
+from orderhub.demo_stack import QIMEN_CUSTOMER, Stack
 from orderhub.domain.order import Order
 from orderhub.sandbox.qimen.callbacks import to_xml, wire_time
 from orderhub.sandbox.server import serve_in_thread

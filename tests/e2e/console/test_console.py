@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from orderhub.demo import Stack
+from orderhub.demo_stack import Stack
 from orderhub.domain.access import Principal, Role
 from orderhub.sandbox.server import serve_in_thread
 from orderhub.sandbox.taobao import TaobaoEmulator

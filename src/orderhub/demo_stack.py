@@ -1,0 +1,356 @@
+"""The whole stack on loopback: emulated shops, marketplaces, warehouses and a supplier,
+the hub's HTTP API and a worker, wired together exactly as a seller would (shops and
+warehouses in configuration, webhooks registered through the shop's API, the warehouse
+calling the hub back). `orderhub demo`, the tests and the benchmarks all start this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from orderhub.api.app import create_app
+from orderhub.bootstrap import build_hub
+from orderhub.config import (
+    HubConfig,
+    ListingConfig,
+    NodeConfig,
+    Settings,
+    ShopConfig,
+    SkuConfig,
+    StockConfig,
+)
+from orderhub.demo_marketplaces import start_marketplace
+from orderhub.jobs.worker import Worker
+from orderhub.sandbox.qimen import QimenEmulator
+from orderhub.sandbox.server import RunningServer, serve_in_thread
+from orderhub.sandbox.shopify import ShopifyEmulator
+from orderhub.sandbox.supplier import SupplierEmulator
+from orderhub.services import queries
+from orderhub.services.alerts import JOB_ALERT_DIGEST
+from orderhub.services.hub import Hub
+from orderhub.services.inventory import JOB_RECONCILE
+from orderhub.services.keeping import JOB_RETENTION
+from orderhub.services.setup import apply_config
+from orderhub.services.sla import JOB_SLA_SCAN
+from orderhub.services.sync import JOB_PULL
+
+__all__ = ["MARKET_CODES", "Stack", "StackOptions"]
+
+DEMO_DATABASE = "sqlite:///./orderhub-demo.db"
+HOUSEKEEPING = (JOB_ALERT_DIGEST, JOB_SLA_SCAN, JOB_PULL, JOB_RECONCILE, JOB_RETENTION)
+TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create")
+QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "demo-app-key", "demo-app-secret", "demo-owner"
+SUPPLIER_ID, SUPPLIER_SECRET = "demo-supplier", "demo-supplier-secret"
+WAREHOUSE_PROVINCES = ("浙江", "四川", "广东", "北京")
+MARKET_CODES = {"taobao": "TB1", "jd": "JD1", "pdd": "PD1", "douyin": "DY1"}
+
+_SHIPPED = ("partially_shipped", "shipped", "completed", "returning", "returned")
+
+
+def _consigned(emulator: Any) -> int:
+    """Trades a marketplace shows as sent with a tracking number."""
+    orders = emulator.orders().values()
+    return sum(1 for order in orders if order.get("consign_time") or order.get("shipments"))
+
+
+@dataclass
+class StackOptions:
+    """What to emulate: shops, SKUs and stock, and how the emulators behave."""
+
+    shops: int = 1
+    skus: int = 5
+    stock: int = 1000
+    ship_delay: float = 0.2
+    leak_rate: float = 200.0
+    bucket_size: int = 400
+    webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
+    start_worker: bool = True
+    worker_threads: int | None = None
+    warehouses: int = 1
+    stock_by_node: dict[str, dict[str, int]] | None = None
+    supplier: bool = False
+    supplier_ack_delay: float = 0.05
+    file_supplier: bool = False
+    routing: dict[str, Any] = field(default_factory=dict)
+    marketplaces: tuple[str, ...] = ()  # one pulled shop of each, e.g. ("taobao",)
+    api_port: int = 0  # the hub's API and console; 0, or a port in use, picks a free one
+
+
+@dataclass
+class Stack:
+    """Emulators, the hub's API and a worker, all on loopback."""
+
+    settings: Settings
+    options: StackOptions = field(default_factory=StackOptions)
+    hub: Hub = field(init=False)
+    worker: Worker | None = field(init=False, default=None)
+    shops: dict[str, ShopifyEmulator] = field(init=False, default_factory=dict)
+    qimen: QimenEmulator = field(init=False)
+    warehouses: dict[str, QimenEmulator] = field(init=False, default_factory=dict)
+    supplier: SupplierEmulator | None = field(init=False, default=None)
+    marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
+    api: RunningServer = field(init=False)
+    hub_config: HubConfig = field(init=False)
+    _servers: list[RunningServer] = field(init=False, default_factory=list)
+
+    @property
+    def sku_codes(self) -> list[str]:
+        return [f"SKU-{i + 1:03d}" for i in range(self.options.skus)]
+
+    def start(self) -> Stack:
+        o = self.options
+        self.hub = build_hub(self.settings)
+        node_configs = []
+        for n in range(o.warehouses):
+            code = f"WH{n + 1}"
+            wms = QimenEmulator(
+                QIMEN_KEY,
+                QIMEN_SECRET,
+                QIMEN_CUSTOMER,
+                warehouse_code=code,
+                ship_delay=o.ship_delay,
+            )
+            url = self._serve(wms.app).url
+            self.warehouses[code] = wms
+            node_configs.append(
+                NodeConfig(
+                    code=code,
+                    platform="qimen",
+                    name=f"Demo warehouse {n + 1}",
+                    priority=o.warehouses - n,
+                    country="CN",
+                    province=WAREHOUSE_PROVINCES[n % len(WAREHOUSE_PROVINCES)],
+                    settings={
+                        "base_url": f"{url}/router/qimen/service",
+                        "app_key": QIMEN_KEY,
+                        "customer_id": QIMEN_CUSTOMER,
+                        "warehouse_code": code,
+                        "owner_code": QIMEN_CUSTOMER,
+                    },
+                    secrets={"app_secret": QIMEN_SECRET},
+                )
+            )
+        self.qimen = self.warehouses["WH1"]
+        if o.file_supplier:
+            node_configs.append(
+                NodeConfig(
+                    code="SUP-F",
+                    platform="supplier_file",
+                    kind="supplier",
+                    name="Supplier without an API",
+                    unlimited_stock=True,
+                )
+            )
+        if o.supplier:
+            self.supplier = SupplierEmulator(
+                SUPPLIER_ID,
+                SUPPLIER_SECRET,
+                ack_delay=o.supplier_ack_delay,
+                ship_delay=o.ship_delay,
+                callback_retry_delays=(0.1, 0.2, 0.5, 1.0, 2.0),
+            )
+            self.supplier.start()
+            url = self._serve(self.supplier.app).url
+            node_configs.append(
+                NodeConfig(
+                    code="SUP1",
+                    platform="supplier_api",
+                    kind="supplier",
+                    name="Demo drop-ship supplier",
+                    unlimited_stock=True,
+                    settings={"base_url": url, "supplier_id": SUPPLIER_ID},
+                    secrets={"secret": SUPPLIER_SECRET},
+                )
+            )
+        self.api = self._serve_api(create_app(self.hub), o.api_port)
+        shop_configs = []
+        for i in range(o.shops):
+            code = f"SHOP{i + 1}"
+            emulator = ShopifyEmulator(
+                shop_domain=f"demo-shop-{i + 1}.myshopify.com",
+                bucket_size=o.bucket_size,
+                leak_rate=o.leak_rate,
+                webhook_retry_delays=o.webhook_retry_delays,
+            )
+            emulator.seed_product({"skus": self.sku_codes, "price": "19.90", "stock": 0})
+            server = self._serve(emulator.app)
+            self.shops[code] = emulator
+            shop_configs.append(
+                ShopConfig(
+                    code=code,
+                    platform="shopify",
+                    name=f"Demo shop {i + 1}",
+                    nodes=[n.code for n in node_configs],
+                    routing=o.routing,
+                    settings={"base_url": server.url, "shop_domain": emulator.shop_domain},
+                    secrets={
+                        "access_token": emulator.access_token,
+                        "webhook_secret": emulator.client_secret,
+                    },
+                )
+            )
+        printers: list[tuple[str, dict[str, Any]]] = []
+        for platform in o.marketplaces:
+            code = MARKET_CODES.get(platform, platform.upper())
+            market = start_marketplace(
+                platform,
+                code,
+                skus=self.sku_codes,
+                stock=0,
+                nodes=[n.code for n in node_configs],
+                routing=o.routing,
+                serve=self._serve,
+                webhook_url=f"{self.api.url}/webhooks/{code}",
+            )
+            self.marketplaces[code] = market.emulator
+            shop_configs.append(market.shop)
+            printers.append(market.printer)
+        stock = o.stock_by_node or {"WH1": {sku: o.stock for sku in self.sku_codes}}
+        config = HubConfig(
+            shops=shop_configs,
+            nodes=node_configs,
+            skus=[SkuConfig(sku=s, title=f"Demo item {s}") for s in self.sku_codes],
+            listings=[
+                ListingConfig(shop=shop.code, channel_sku=s, sku=s)
+                for shop in shop_configs
+                for s in self.sku_codes
+            ],
+            stock=[
+                StockConfig(node=node, sku=sku, on_hand=quantity)
+                for node, levels in stock.items()
+                for sku, quantity in levels.items()
+            ],
+        )
+        self.hub_config = config
+        apply_config(self.hub, config)
+        for code, wms in self.warehouses.items():
+            wms.set_stock(dict(stock.get(code, {})))
+            wms.configure(callback_url=f"{self.api.url}/callbacks/{code}", printers=dict(printers))
+        if self.supplier is not None:
+            self.supplier.configure(callback_url=f"{self.api.url}/callbacks/SUP1")
+        with self.hub.uow() as uow:
+            records = uow.catalog.shops()
+        for record in records:
+            self.hub.channel(record).register_webhooks(
+                address=f"{self.api.url}/webhooks/{record.code}", topics=TOPICS
+            )
+        if o.start_worker:
+            self.worker = Worker(self.hub, threads=o.worker_threads)
+            self.worker.start()
+        return self
+
+    def _serve_api(self, app: Any, port: int) -> RunningServer:
+        if port:
+            try:
+                server = serve_in_thread(app, port=port)
+            except OSError:
+                pass
+            else:
+                self._servers.append(server)
+                return server
+        return self._serve(app)
+
+    def _serve(self, app: Any) -> RunningServer:
+        server = serve_in_thread(app)
+        self._servers.append(server)
+        return server
+
+    def stop(self) -> None:
+        if self.worker:
+            self.worker.stop()
+        for server in reversed(self._servers):
+            server.stop()
+        for emulator in self.shops.values():
+            emulator.close()
+        for wms in self.warehouses.values():
+            wms.stop()
+        if self.supplier is not None:
+            self.supplier.stop()
+        for market in self.marketplaces.values():
+            market.stop()
+        self.hub.close()
+
+    def placed(self) -> int:
+        shopify = sum(int(e.stats()["orders_placed"]) for e in self.shops.values())
+        return shopify + sum(len(e.orders()) for e in self.marketplaces.values())
+
+    def webhooks_settled(self) -> bool:
+        for emulator in self.shops.values():
+            counts = emulator.stats()["webhooks"]
+            if counts.get("pending", 0):
+                return False
+        return True
+
+    def summary(self) -> dict[str, Any]:
+        """What happened, counted on both sides: the emulators' and the hub's."""
+        stats = queries.hub_stats(self.hub)
+        orders = stats["orders"]
+        return {
+            "placed": self.placed(),
+            "received": sum(orders.values()),
+            "pushed_to_warehouse": sum(
+                int(wms.stats().get("distinct_orders", 0)) for wms in self.warehouses.values()
+            ),
+            "shipped": stats["shipments"],
+            "confirmed_to_channel": sum(int(e.stats()["fulfillments"]) for e in self.shops.values())
+            + sum(_consigned(e) for e in self.marketplaces.values()),
+            "completed": orders.get("completed", 0),
+            "held": orders.get("held", 0),
+            "cancelled": orders.get("cancelled", 0),
+            "exceptions": stats["open_exceptions"],
+            "oversold": stats["oversold"],
+            "listed_stock": {
+                **{code: e.inventory_by_sku() for code, e in self.shops.items()},
+                **{code: e.stock() for code, e in self.marketplaces.items()},
+            },
+            "by_shop": self.by_shop(),
+        }
+
+    def by_shop(self) -> dict[str, dict[str, int]]:
+        """Per shop: placed there, received by the hub, at the warehouse, shipped, confirmed
+        back to the shop, and held."""
+        counts = queries.orders_by_shop(self.hub)
+        found = {}
+        for code, emulator in {**self.shops, **self.marketplaces}.items():
+            mine = counts.get(code, {})
+            shopify = code in self.shops
+            found[code] = {
+                "placed": int(emulator.stats()["orders_placed"])
+                if shopify
+                else len(emulator.orders()),
+                "received": sum(mine.values()),
+                "pushed": sum(mine.get(s, 0) for s in ("pushed", *_SHIPPED)),
+                "shipped": sum(mine.get(s, 0) for s in _SHIPPED),
+                "confirmed": int(emulator.stats()["fulfillments"])
+                if shopify
+                else _consigned(emulator),
+                "held": mine.get("held", 0),
+            }
+        return found
+
+    def settled(self) -> bool:
+        """Every placed order is in the hub and nothing is left to do for them: periodic
+        housekeeping (the alert digest, scans) waiting for its next turn does not count."""
+        stats = queries.hub_stats(self.hub)
+        orders = stats["orders"]
+        with self.hub.reader() as uow:
+            busy = uow.outbox.busy_count(excluding=HOUSEKEEPING)
+        in_flight = sum(
+            orders.get(s, 0)
+            for s in (
+                "received",
+                "reserved",
+                "pushed",
+                "partially_shipped",
+                "shipped",
+                "cancelling",
+                "returning",
+            )
+        )
+        return (
+            sum(orders.values()) + stats["inbox"].get("failed", 0) >= self.placed()
+            and busy == 0
+            and in_flight == 0
+            and self.webhooks_settled()
+        )
