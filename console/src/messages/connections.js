@@ -1,0 +1,46 @@
+// A connection's settings are shown by the platform's own names (as its developer
+// console names them), with what each one is in the person's language.
+export default {
+  "zh-CN": {
+    connectionFields: {
+      access_token: "访问令牌",
+      app_key: "应用 Key",
+      app_secret: "应用密钥",
+      base_url: "接口地址",
+      client_id: "客户端 ID",
+      client_secret: "客户端密钥",
+      customer_id: "货主/客户编码",
+      owner_code: "货主编码",
+      secret: "密钥",
+      session: "授权会话",
+      shop_domain: "店铺域名",
+      shop_id: "店铺 ID",
+      supplier_id: "供应商编号",
+      warehouse_code: "仓库编码",
+      webhook_secret: "推送签名密钥",
+    },
+    connectionHints: { base_url: "仅代理或测试店铺需要填写" },
+    connections: { callsBack: { webhooks: "推送（Webhook）", callbacks: "回传" } },
+  },
+  en: {
+    connectionFields: {
+      access_token: "access token",
+      app_key: "app key",
+      app_secret: "app secret",
+      base_url: "API address",
+      client_id: "client id",
+      client_secret: "client secret",
+      customer_id: "customer (owner) id",
+      owner_code: "owner code",
+      secret: "secret",
+      session: "authorised session",
+      shop_domain: "shop domain",
+      shop_id: "shop id",
+      supplier_id: "supplier id",
+      warehouse_code: "warehouse code",
+      webhook_secret: "webhook signing secret",
+    },
+    connectionHints: { base_url: "only for a proxy or a test shop" },
+    connections: { callsBack: { webhooks: "webhook", callbacks: "callback" } },
+  },
+};
