@@ -14,6 +14,7 @@ import OrderDetail from "./pages/OrderDetail.vue";
 import Orders from "./pages/Orders.vue";
 import Audit from "./pages/Audit.vue";
 import Connections from "./pages/Connections.vue";
+import Jobs from "./pages/Jobs.vue";
 import Listings from "./pages/Listings.vue";
 import People from "./pages/People.vue";
 import Stock from "./pages/Stock.vue";
@@ -27,6 +28,7 @@ const router = createRouter({
     { path: "/orders/:id", component: OrderDetail, props: true },
     { path: "/exceptions", component: Exceptions },
     { path: "/stock", component: Stock },
+    { path: "/jobs", component: Jobs },
     { path: "/connections", component: Connections },
     { path: "/listings", component: Listings },
     { path: "/people", component: People },

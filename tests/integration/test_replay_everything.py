@@ -19,7 +19,12 @@ from orderhub.domain.exceptions_catalog import CATALOG
 from orderhub.domain.order import ChannelStatus, Order, OrderStatus
 from orderhub.jobs.worker import Worker
 from orderhub.services import queries
-from orderhub.services.exceptions import replay_exception, resolve_by_code, resolve_exception
+from orderhub.services.exceptions import (
+    replay_exception,
+    resolve_by_code,
+    resolve_exception,
+    retry_job,
+)
 from orderhub.services.handlers import HANDLERS
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import process_inbox, receive_payload
@@ -205,8 +210,8 @@ def test_a_dead_stock_push_retried_twice_and_replayed_never_clashes_with_its_twi
         schedule_stock_push(uow, {"SKU-1"}, window=0.05)
         uow.commit()
 
-    assert queries.retry_job(hub, failed.job_id) is True  # superseded by the pending twin
-    assert queries.retry_job(hub, failed.job_id) is False
+    assert retry_job(hub, failed.job_id) is True  # superseded by the pending twin
+    assert retry_job(hub, failed.job_id) is False
     once = replay_exception(hub, failed.id)
     twice = replay_exception(hub, failed.id)
     assert once.outcome.startswith("closed") and twice.outcome.startswith("already resolved")
@@ -228,8 +233,8 @@ def test_every_kind_of_dead_job_can_be_retried_once_and_says_so_the_second_time(
         [job] = uow.outbox.claim("test", limit=10, lease=30.0, kinds=[kind])
         uow.outbox.dead(job, error="gave up", duration_ms=1.0)
         uow.commit()
-    assert queries.retry_job(hub, job.id) is True
-    assert queries.retry_job(hub, job.id) is False
+    assert retry_job(hub, job.id) is True
+    assert retry_job(hub, job.id) is False
 
 
 def test_bulk_resolution_maps_one_sku_and_replays_every_order_it_held(hub: Hub) -> None:

@@ -38,7 +38,12 @@ from orderhub.services import queries
 from orderhub.services.accounts import AccessDenied
 from orderhub.services.alerts import alert_list
 from orderhub.services.dashboard import dashboard
-from orderhub.services.exceptions import replay_exception, resolve_by_code, resolve_exception
+from orderhub.services.exceptions import (
+    replay_exception,
+    resolve_by_code,
+    resolve_exception,
+    retry_job,
+)
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
 from orderhub.services.inventory import adjust_stock, replenishment
@@ -333,7 +338,7 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.post("/api/v1/jobs/{job_id}/retry", tags=["jobs"])
     def retry(job_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
-        if not queries.retry_job(hub, job_id):
+        if not retry_job(hub, job_id):
             raise HTTPException(409, f"job {job_id} is not dead-lettered")
         return {"job_id": job_id, "status": "pending"}
 

@@ -49,7 +49,7 @@ def jobs_list(
 @app.command("retry")
 def jobs_retry(job_id: Annotated[int, typer.Argument(help="A dead job's id.")]) -> None:
     """Queue a dead-lettered job again with fresh attempts."""
-    from orderhub.services.queries import retry_job
+    from orderhub.services.exceptions import retry_job
 
     hub = open_hub()
     ok = retry_job(hub, job_id)

@@ -21,7 +21,7 @@ from orderhub.services.cancel import finish_cancel, tell_shop
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import replay_inbox
 from orderhub.services.node_callbacks import replay_node_callback
-from orderhub.services.pipeline import route, schedule_stock_push
+from orderhub.services.pipeline import JOB_NODE_PUSH, route, schedule_stock_push
 from orderhub.store.records import ExceptionRecord
 from orderhub.store.uow import UnitOfWork
 
@@ -32,6 +32,7 @@ __all__ = [
     "replay_order",
     "resolve_by_code",
     "resolve_exception",
+    "retry_job",
 ]
 
 
@@ -87,6 +88,29 @@ def replay_order(hub: Hub, order_id: str) -> str:
         uow.orders.set_status(order)
         uow.commit()
         return order.status.value
+
+
+def retry_job(hub: Hub, job_id: int) -> bool:
+    """Put a dead job back in the queue with fresh attempts; False if it is not dead.
+
+    A push that died has already handed its orders to a person (held as node_rejected)
+    and its dispatch is closed, so running it again would send nothing: retrying it
+    routes those orders again instead, as a retry of their exception does.
+    """
+    with hub.uow() as uow:
+        job = uow.outbox.kind_and_payload(job_id)
+        if job is None or not uow.outbox.requeue(job_id):
+            return False
+        held: list[str] = []
+        kind, payload = job
+        if kind == JOB_NODE_PUSH:
+            dispatch = uow.dispatches.get(str(payload.get("dispatch_id") or payload["order_id"]))
+            orders = [uow.orders.get(x) for x in (dispatch.order_ids if dispatch else ())]
+            held = [o.id for o in orders if o.status is OrderStatus.HELD]
+        uow.commit()
+    for order_id in held:
+        replay_order(hub, order_id)
+    return True
 
 
 def replay_exception(hub: Hub, exception_id: str, *, by: str = "") -> Replayed:

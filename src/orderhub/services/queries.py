@@ -27,7 +27,6 @@ __all__ = [
     "order_list",
     "order_view",
     "queue_stats",
-    "retry_job",
     "stock_view",
 ]
 
@@ -177,14 +176,6 @@ def job_list(
         rows = uow.outbox.search(status=status, kind=kind, limit=limit, offset=offset)
         total = uow.outbox.count(status=status, kind=kind)
     return Page(rows, total, limit, offset)
-
-
-def retry_job(hub: Hub, job_id: int) -> bool:
-    """Put a dead job back in the queue with fresh attempts."""
-    with hub.uow() as uow:
-        ok = uow.outbox.requeue(job_id)
-        uow.commit()
-    return ok
 
 
 def stock_view(hub: Hub, *, sku: str | None = None, node: str | None = None) -> dict[str, Any]:

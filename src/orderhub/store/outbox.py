@@ -297,6 +297,15 @@ class OutboxRepository:
         )
         self._attempt(job, "dead", duration_ms, status_code=status_code, error=error)
 
+    def kind_and_payload(self, job_id: int) -> tuple[str, dict[str, Any]] | None:
+        """What a job does and with what, or None when there is no such job."""
+        self.flush()
+        c = t.outbox_jobs.c
+        row = self.conn.execute(
+            select(c.kind, c.payload).where(c.id == job_id, c.tenant == self.tenant)
+        ).first()
+        return None if row is None else (row.kind, json.loads(row.payload))
+
     def requeue(self, job_id: int) -> bool:
         """An operator's retry of a dead job: fresh attempts, due now.
 

@@ -12,24 +12,15 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from browser import person, sign_in
 from orderhub.demo_stack import Stack
-from orderhub.domain.access import Principal, Role
 from orderhub.sandbox.server import serve_in_thread
 from orderhub.sandbox.taobao import TaobaoEmulator
 from orderhub.services import queries
-from orderhub.services.accounts import create_user
 from orderhub.services.audit import list_entries
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.services.switches import syncs
 from support import wait_until
-
-PASSWORD = "a console password"
-SETUP = Principal("test-setup", Role.OWNER, via="test")
-
-
-def person(stack: Stack, name: str, role: str, shops: tuple[str, ...] = ()) -> str:
-    create_user(stack.hub, name, role, actor=SETUP, shops=shops, password=PASSWORD)
-    return name
 
 
 def _syncs_stock(stack: Stack, shop: str) -> bool:
@@ -43,13 +34,6 @@ def _no_stock_push_waiting(stack: Stack) -> bool:
         kind == JOB_STOCK_PUSH and status in ("pending", "running") and n
         for (kind, status), n in depth.items()
     )
-
-
-def sign_in(page: Page, stack: Stack, name: str, password: str = PASSWORD) -> None:
-    page.goto(stack.api.url + "/")
-    page.locator("[data-test=name]").fill(name)
-    page.locator("[data-test=password]").fill(password)
-    page.locator("[data-test=submit]").click()
 
 
 def test_signing_in_shows_the_dashboard_filling_as_orders_arrive(
