@@ -175,3 +175,15 @@ def test_when_the_file_cannot_be_written_nothing_is_saved(
         connections.save_shop(hub, OWNER, shop_s1(name="renamed"))
     with hub.reader() as uow:
         assert uow.catalog.shop("S1").name == ""
+
+
+def test_a_node_switched_off_says_so_in_the_file(configured: tuple[Hub, Path]) -> None:
+    hub, path = configured
+    connections.set_enabled(hub, "node", "WH1", False)
+    [node] = yaml.safe_load(path.read_text(encoding="utf-8"))["nodes"]
+    assert node["settings"]["enabled"] is False
+    assert node["secrets"] == {"app_secret": "${WH1_SECRET}"}
+    assert not restart_changes(hub, path)
+    connections.set_enabled(hub, "node", "WH1", True)
+    [node] = yaml.safe_load(path.read_text(encoding="utf-8"))["nodes"]
+    assert "enabled" not in node["settings"]

@@ -63,6 +63,8 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/connections"): P.CONNECTIONS_READ,
     ("POST", "/api/v1/shops/{code}/test"): P.CONNECTIONS_WRITE,  # spends a platform call
     ("PUT", "/api/v1/shops/{code}/sync"): P.CONNECTIONS_WRITE,
+    ("PUT", "/api/v1/shops/{code}/enabled"): P.CONNECTIONS_WRITE,
+    ("PUT", "/api/v1/nodes/{code}/enabled"): P.CONNECTIONS_WRITE,
     ("POST", "/api/v1/nodes/{code}/test"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/shops/{code}"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/nodes/{code}"): P.CONNECTIONS_WRITE,

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict
 
 from orderhub.api.people import principal
 from orderhub.config import NodeConfig, ShopConfig
@@ -14,6 +15,14 @@ from orderhub.services import connections
 from orderhub.services.hub import Hub
 
 __all__ = ["connection_routes"]
+
+
+class Switch(BaseModel):
+    """On or off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
 
 
 def connection_routes(hub: Hub) -> APIRouter:
@@ -50,6 +59,19 @@ def connection_routes(hub: Hub) -> APIRouter:
         if not principal(request).sees_shop(code):
             raise HTTPException(404, f"no shop {code}")
         return connections.set_sync(hub, code, switches)
+
+    @router.put("/api/v1/shops/{code}/enabled", tags=["configuration"])
+    def enable_shop(code: str, switch: Switch, request: Request) -> dict[str, bool]:
+        """Switch the whole shop on or off; off, it syncs nothing and loses nothing."""
+        if not principal(request).sees_shop(code):
+            raise HTTPException(404, f"no shop {code}")
+        return {"enabled": connections.set_enabled(hub, "shop", code, switch.enabled)}
+
+    @router.put("/api/v1/nodes/{code}/enabled", tags=["configuration"])
+    def enable_node(code: str, switch: Switch) -> dict[str, bool]:
+        """Switch a warehouse or supplier on or off; off, it is given no new orders and
+        its stock is not offered to the shops."""
+        return {"enabled": connections.set_enabled(hub, "node", code, switch.enabled)}
 
     @router.post("/api/v1/shops/{code}/test", tags=["configuration"])
     async def test_shop(code: str) -> dict[str, Any]:

@@ -20,12 +20,12 @@ from orderhub.connectors.templates import TEMPLATES
 from orderhub.domain.access import Principal
 from orderhub.domain.errors import ConfigurationError, NotFound
 from orderhub.services.audit import connection_snapshot, record_connection_change
-from orderhub.services.config_file import write_shop
+from orderhub.services.config_file import write_node, write_shop
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import take_in_ignored_orders
 from orderhub.services.pipeline import schedule_stock_push
 from orderhub.services.setup import put_node, put_shop
-from orderhub.services.switches import SYNC_PARTS, syncs
+from orderhub.services.switches import SYNC_PARTS, enabled, syncs
 
 __all__ = [
     "ConnectionTest",
@@ -33,6 +33,7 @@ __all__ = [
     "keep_stored_secrets",
     "save_node",
     "save_shop",
+    "set_enabled",
     "set_sync",
     "test_node",
     "test_shop",
@@ -69,7 +70,10 @@ def connections(hub: Hub) -> dict[str, Any]:
                 "platform": s.platform,
                 "name": s.name,
                 "nodes": list(s.nodes),
-                "settings": {k: v for k, v in s.settings.items() if k not in ("mapping", "sync")},
+                "settings": {
+                    k: v for k, v in s.settings.items() if k not in ("mapping", "sync", "enabled")
+                },
+                "enabled": enabled(s),
                 "sync": {part: syncs(s, part) for part in SYNC_PARTS},
                 "secrets": {k: "set" for k in s.secrets},
                 "webhook_url": calls_back(s.platform, "webhooks", s.code),
@@ -82,7 +86,8 @@ def connections(hub: Hub) -> dict[str, Any]:
                 "platform": n.platform,
                 "kind": n.kind,
                 "name": n.name,
-                "settings": dict(n.settings),
+                "settings": {k: v for k, v in n.settings.items() if k != "enabled"},
+                "enabled": enabled(n),
                 "secrets": {k: "set" for k in n.secrets},
                 "callback_url": calls_back(n.platform, "callbacks", n.code),
             }
@@ -113,6 +118,45 @@ def set_sync(hub: Hub, code: str, switches: dict[str, bool]) -> dict[str, bool]:
 
 
 Connection = TypeVar("Connection", ShopConfig, NodeConfig)
+
+
+def set_enabled(hub: Hub, kind: str, code: str, on: bool) -> bool:
+    """Switch a whole shop or node on or off, keeping everything it is set up with.
+
+    A shop switched back on takes in the orders that arrived meanwhile and pushes its
+    stock; a node switched on or off changes what every shop it serves may show, so
+    those figures are pushed again. Orders already at a node switched off stay there.
+    """
+    with hub.uow() as uow:
+        if kind == "shop":
+            shop = uow.catalog.shop(code)
+            was = enabled(shop)
+            settings = {k: v for k, v in shop.settings.items() if k != "enabled"}
+            changed_shop = replace(
+                shop, settings=settings if on else {**settings, "enabled": False}
+            )
+            uow.catalog.put_shop(changed_shop)
+            write_shop(hub, changed_shop)
+            if on and not was:
+                if syncs(changed_shop, "orders"):
+                    take_in_ignored_orders(uow, code)
+                skus = {listing.sku for listing in uow.catalog.listings(shop=code)}
+                schedule_stock_push(uow, skus, window=hub.settings.stock_push_window)
+        elif kind == "node":
+            node = uow.catalog.node(code)
+            settings = {k: v for k, v in node.settings.items() if k != "enabled"}
+            changed_node = replace(
+                node, settings=settings if on else {**settings, "enabled": False}
+            )
+            uow.catalog.put_node(changed_node)
+            write_node(hub, changed_node)
+            skus = {level.sku for level in uow.stock.levels(nodes=[code])}
+            schedule_stock_push(uow, skus, window=hub.settings.stock_push_window)
+        else:
+            raise ConfigurationError(f"no kind of connection {kind!r}: shop or node")
+        uow.commit()
+    hub.forget_connectors()
+    return on
 
 
 def keep_stored_secrets(hub: Hub, given: Connection) -> Connection:

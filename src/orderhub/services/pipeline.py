@@ -29,6 +29,7 @@ from orderhub.services.alerts import alert_held, raise_alert
 from orderhub.services.dispatch import JOB_NODE_PUSH, dispatch_order, withdraw_order
 from orderhub.services.routing import routing_config, strategies_for, supplier_scores
 from orderhub.services.rules import decide
+from orderhub.services.switches import enabled
 from orderhub.store.catalog import ShopRecord
 from orderhub.store.uow import UnitOfWork
 
@@ -270,7 +271,7 @@ def _duplicates(uow: UnitOfWork, order: Order, window: timedelta) -> list[Proble
 def _node_options(
     uow: UnitOfWork, shop: ShopRecord, needed: dict[str, int], backorder: dict[str, int]
 ) -> list[NodeOption]:
-    nodes = {n.code: n for n in uow.catalog.nodes()}
+    nodes = {n.code: n for n in uow.catalog.nodes() if enabled(n)}
     codes = [code for code in (shop.nodes or sorted(nodes)) if code in nodes]
     available: dict[str, dict[str, int]] = {code: {} for code in codes}
     for level in uow.stock.levels(skus=needed, nodes=codes):

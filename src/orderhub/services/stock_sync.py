@@ -8,7 +8,7 @@ from orderhub.connectors.base import ConnectorError
 from orderhub.domain.stock import Ats, Level, ListingRule, explain_ats
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
-from orderhub.services.switches import syncs
+from orderhub.services.switches import enabled, syncs
 from orderhub.store.catalog import Listing, NodeRecord, ShopRecord, SkuRecord
 from orderhub.store.outbox import Job
 
@@ -76,7 +76,8 @@ def _figure(hub: Hub, listing: Listing) -> tuple[Ats, int]:
         shop = uow.catalog.shop(listing.shop)
         sku = uow.catalog.skus([listing.sku]).get(listing.sku)
         recipe = dict(sku.components) if sku and sku.components else None
-        nodes = list(shop.nodes) or [n.code for n in uow.catalog.nodes()]
+        switched_on = {n.code for n in uow.catalog.nodes() if enabled(n)}
+        nodes = [code for code in (shop.nodes or sorted(switched_on)) if code in switched_on]
         wanted = sorted(recipe) if recipe else [listing.sku]
         version = uow.stock.version(wanted)
         rows = uow.stock.levels(skus=wanted, nodes=nodes)
