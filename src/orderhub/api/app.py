@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -191,12 +191,27 @@ def create_app(hub: Hub) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         after: str | None = None,
         search: Annotated[str | None, Query(max_length=100)] = None,
+        tracking_no: Annotated[str | None, Query(max_length=100)] = None,
+        sku: Annotated[str | None, Query(max_length=100)] = None,
+        placed_from: date | None = None,
+        placed_to: date | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first; `search` finds an order number or platform id, `after` (the last
-        id of the previous page) pages on."""
+        """Newest first; `search` finds an order number or platform id, `tracking_no` the
+        order of a parcel, `sku` the orders of a product (ours or the shop's code);
+        `placed_from`/`placed_to` are days in the seller's time zone, both included;
+        `after` (the last id of the previous page) pages on."""
         shop = scoped_shop(principal(request), shop)
         rows = queries.order_list(
-            hub, status=status, shop=shop, limit=limit, after=after, search=search or None
+            hub,
+            status=status,
+            shop=shop,
+            limit=limit,
+            after=after,
+            search=search or None,
+            tracking_no=tracking_no,
+            sku=sku,
+            placed_from=placed_from,
+            placed_to=placed_to,
         )
         return [
             {

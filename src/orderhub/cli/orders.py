@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -25,14 +26,36 @@ def orders_list(
         str | None,
         typer.Option(help="Start of the hub id, the platform's order id or the order number."),
     ] = None,
+    tracking: Annotated[str | None, typer.Option(help="The order of this parcel.")] = None,
+    sku: Annotated[
+        str | None, typer.Option(help="Orders of this product: our SKU or the shop's code.")
+    ] = None,
+    placed_from: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="Placed on or after this day."),
+    ] = None,
+    placed_to: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Placed on or before this day."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Newest orders first; money to the cent and times in ORDERHUB_TIMEZONE."""
+    """Newest orders first; money to the cent, days and times in ORDERHUB_TIMEZONE."""
     from orderhub.services.queries import order_list
 
     zone = seller_zone()
     hub = open_hub()
-    rows = order_list(hub, status=status, shop=shop, limit=limit, search=search)
+    rows = order_list(
+        hub,
+        status=status,
+        shop=shop,
+        limit=limit,
+        search=search,
+        tracking_no=tracking,
+        sku=sku,
+        placed_from=placed_from.date() if placed_from else None,
+        placed_to=placed_to.date() if placed_to else None,
+    )
     hub.close()
     if json_out:
         print_json([r.__dict__ for r in rows])

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from orderhub.domain.errors import NotFound, OrderhubError
 from orderhub.domain.exceptions_catalog import allowed_actions, remedy
 from orderhub.domain.masking import mask_address, mask_email, mask_name, mask_phone
 from orderhub.domain.order import Order
 from orderhub.services.hub import Hub
-from orderhub.store.orders import OrderSummary
+from orderhub.store.order_search import OrderFilter, OrderSummary
 from orderhub.store.outbox import JobRow
 from orderhub.store.records import ExceptionRecord
 
@@ -85,10 +87,27 @@ def order_list(
     limit: int = 50,
     after: str | None = None,
     search: str | None = None,
+    tracking_no: str | None = None,
+    sku: str | None = None,
+    placed_from: date | None = None,
+    placed_to: date | None = None,
 ) -> list[OrderSummary]:
+    """Newest first. `placed_from` and `placed_to` are days in the seller's time zone,
+    both included."""
+    zone = ZoneInfo(hub.settings.timezone)
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=zone)
+
+    where = OrderFilter(
+        tracking_no=tracking_no or None,
+        sku=sku or None,
+        placed_from=midnight(placed_from) if placed_from else None,
+        placed_to=midnight(placed_to + timedelta(days=1)) if placed_to else None,
+    )
     with hub.reader() as uow:
         return uow.orders.summaries(
-            status=status, shop=shop, limit=limit, after=after, search=search
+            status=status, shop=shop, limit=limit, after=after, search=search, where=where
         )
 
 

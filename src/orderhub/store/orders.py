@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,29 +14,12 @@ from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order, OrderException, TraceEntry
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
+from orderhub.store.order_search import OrderSearch, OrderSummary
 from orderhub.store.text import storable
 
 __all__ = ["OrderRepository", "OrderSummary"]
 
 _PII_RECEIVER = ("name", "phone", "address1", "address2", "sealed")
-
-
-@dataclass(frozen=True)
-class OrderSummary:
-    """One row of an order list; personal data stays out."""
-
-    id: str
-    shop: str
-    platform: str
-    channel_order_id: str
-    order_no: str
-    status: str
-    channel_status: str
-    node: str | None
-    currency: str
-    grand_total: str
-    placed_at: datetime
-    updated_at: datetime
 
 
 def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -52,8 +34,8 @@ def _normalised(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
-class OrderRepository:
-    """Orders by id or by the channel's own reference."""
+class OrderRepository(OrderSearch):
+    """Orders by id or by the channel's own reference; finding them is OrderSearch's."""
 
     def __init__(self, conn: Connection, cipher: Cipher, tenant: str) -> None:
         self.conn = conn
@@ -311,108 +293,6 @@ class OrderRepository:
             .limit(limit)
         )
         return [r.id for r in rows]
-
-    def _exact(self, ref: str, limit: int) -> list[str]:
-        """Ids of the orders whose hub id, platform id or shop's number is `ref`: one
-        index look-up each (an OR of the three would read every order)."""
-        c = t.orders.c
-        numbers = sorted({ref, ref.lstrip("#"), "#" + ref.lstrip("#")})
-        found: list[str] = []
-        for condition in (c.id == ref, c.channel_order_id == ref, c.order_no.in_(numbers)):
-            query = select(c.id).where(c.tenant == self.tenant, condition).limit(limit)
-            found.extend(i for i in self.conn.execute(query).scalars() if i not in found)
-        return found[:limit]
-
-    def ids_for(self, ref: str, *, limit: int = 6) -> list[tuple[str, str, str]]:
-        """Orders a person may mean by `ref`: the hub's id, the platform's order id, the
-        shop's order number (`#1001` or `1001`), or the start of a hub id. Exact matches
-        win over a prefix. (id, shop, channel order id) each."""
-        c = t.orders.c
-        ref = ref.strip()
-        if not ref:
-            return []
-        exact = self._exact(ref, limit)
-        if exact:
-            rows = self.conn.execute(
-                select(c.id, c.shop, c.channel_order_id).where(c.id.in_(exact))
-            ).all()
-            return [(r.id, r.shop, r.channel_order_id) for r in rows]
-        columns = select(c.id, c.shop, c.channel_order_id).where(c.tenant == self.tenant)
-        prefix = self.conn.execute(
-            columns.where(c.id.startswith(ref, autoescape=True)).order_by(c.id).limit(limit)
-        ).all()
-        return [(r.id, r.shop, r.channel_order_id) for r in prefix]
-
-    def summaries(
-        self,
-        *,
-        status: str | None = None,
-        shop: str | None = None,
-        limit: int = 50,
-        after: str | None = None,
-        search: str | None = None,
-    ) -> list[OrderSummary]:
-        """Newest first; `after` is the last id of the previous page; `search` matches the
-        start of the hub id, the platform's order id or the shop's order number."""
-        c = t.orders.c
-        conditions = [c.tenant == self.tenant]
-        if search:
-            term = search.strip()
-            # An exact id or number is an index look-up; only without one is the start
-            # of an id or number searched for, which reads further.
-            exact = self._exact(term, 1000)
-            conditions.append(
-                c.id.in_(exact)
-                if exact
-                else or_(
-                    c.id.startswith(term, autoescape=True),
-                    c.channel_order_id.startswith(term, autoescape=True),
-                    c.order_no.startswith(term, autoescape=True),
-                    c.order_no.startswith("#" + term.lstrip("#"), autoescape=True),
-                )
-            )
-        if status:
-            conditions.append(c.status == status)
-        if shop:
-            conditions.append(c.shop == shop)
-        if after:
-            conditions.append(c.id < after)
-        rows = self.conn.execute(
-            select(
-                c.id,
-                c.shop,
-                c.platform,
-                c.channel_order_id,
-                c.order_no,
-                c.status,
-                c.channel_status,
-                c.node,
-                c.currency,
-                c.grand_total,
-                c.placed_at,
-                c.updated_at,
-            )
-            .where(and_(*conditions))
-            .order_by(c.id.desc())
-            .limit(limit)
-        )
-        return [
-            OrderSummary(
-                id=r.id,
-                shop=r.shop,
-                platform=r.platform,
-                channel_order_id=r.channel_order_id,
-                order_no=r.order_no,
-                status=r.status,
-                channel_status=r.channel_status,
-                node=r.node,
-                currency=r.currency,
-                grand_total=format(r.grand_total, "f"),
-                placed_at=r.placed_at,
-                updated_at=r.updated_at,
-            )
-            for r in rows
-        ]
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.conn.execute(

@@ -255,6 +255,7 @@ order_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("node", String(64), nullable=True),
     Index("ix_order_lines_sku", "tenant", "sku"),
+    Index("ix_order_lines_channel_sku", "tenant", "channel_sku"),
 )
 
 dispatches = Table(
@@ -309,6 +310,7 @@ shipments = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("tenant", "node", "confirm_id"),
     Index("ix_shipments_order", "order_id"),
+    Index("ix_shipments_tracking", "tenant", "tracking_no"),
 )
 
 outbox_jobs = Table(
