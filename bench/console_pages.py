@@ -4,8 +4,9 @@ A hub's database is filled with `--orders` orders (100,000 by default) over five
 and every stage, with a trace for each and an open exception on one in fifty. The
 hub's API then serves, with a signed-in browser session (cookie), the calls the
 console's pages make: the dashboard, the first page of orders, a page deep in the list
-(keyset, `after`), a filter by shop and status, a search by order number, one order
-with its trace, the exception queue grouped by code, and the console's own page. Each is
+(keyset, `after`), a filter by shop and status, a search by order number, by SKU, by
+tracking number and by day, one order with its trace, the exception queue grouped by
+code, the failed jobs, the connections, and the console's own page. Each is
 timed `--repeat` times. The reference is the same server answering `/healthz` (routing,
 the session and HTTP without the database), measured the same way; each page reports its
 p95 and the ratio of its p50 to the reference's.
@@ -96,6 +97,10 @@ def an_order(n: int, rng: random.Random, now: datetime) -> Order:
     )
 
 
+def tracking_no(n: int) -> str:
+    return f"SF{n:010d}"
+
+
 def fill(hub: Hub, orders: int) -> list[str]:
     """Store the orders with a short trace each; one in fifty has an open exception."""
     rng = random.Random(11)
@@ -109,6 +114,16 @@ def fill(hub: Hub, orders: int) -> list[str]:
                 order_id = uow.orders.add(order)
                 uow.orders.trace(order_id, "received", "ok", "from the shop's webhook")
                 uow.orders.trace(order_id, "route", "ok", "to WH1")
+                if order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+                    uow.shipments.add(
+                        order_id,
+                        "WH1",
+                        confirm_id=f"C{n}",
+                        carrier="SF",
+                        tracking_no=tracking_no(n),
+                        lines=[("1", order.lines[0].quantity)],
+                        shipped_at=now,
+                    )
                 if n % 50 == 0:
                     uow.exceptions.open(
                         stage="validate",
@@ -129,6 +144,14 @@ def fill(hub: Hub, orders: int) -> list[str]:
         with hub.db.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     return ids
+
+
+def shipped(rng: random.Random, orders: int) -> int:
+    """An order number the seeding gave a parcel (shipped or completed)."""
+    while True:
+        n = rng.randrange(orders)
+        if STATUSES[n % len(STATUSES)] in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+            return n
 
 
 def time_calls(client: httpx.Client, path: Callable[[int], str], repeat: int) -> dict[str, Any]:
@@ -165,6 +188,7 @@ def run(db: str, url: str, orders: int, repeat: int) -> dict[str, Any]:
                 deep = client.get(f"/api/v1/orders?limit=50&after={ids[len(ids) // 2]}").json()
                 assert len(first) == 50 and len(deep) == 50
                 rng = random.Random(5)
+                yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
                 pages: dict[str, Callable[[int], str]] = {
                     "dashboard": lambda _: "/api/v1/dashboard",
                     "orders_first_page": lambda _: "/api/v1/orders?limit=50",
@@ -177,8 +201,17 @@ def run(db: str, url: str, orders: int, repeat: int) -> dict[str, Any]:
                     "orders_search_number": lambda _: (
                         f"/api/v1/orders?limit=50&search={100_000 + rng.randrange(orders)}"
                     ),
+                    "orders_by_sku": lambda i: f"/api/v1/orders?limit=50&sku=SKU-{i % 50:03d}",
+                    "orders_by_tracking_no": lambda _: (
+                        f"/api/v1/orders?limit=50&tracking_no={tracking_no(shipped(rng, orders))}"
+                    ),
+                    "orders_placed_yesterday": lambda _: (
+                        f"/api/v1/orders?limit=50&placed_from={yesterday}&placed_to={yesterday}"
+                    ),
                     "order_detail": lambda _: f"/api/v1/orders/{rng.choice(ids)}",
                     "exceptions": lambda _: "/api/v1/exceptions?limit=1000",
+                    "jobs_dead": lambda _: "/api/v1/jobs?status=dead&limit=50",
+                    "connections": lambda _: "/api/v1/connections",
                     "console_page": lambda _: "/",
                 }
                 for path in pages.values():
