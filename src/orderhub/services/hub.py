@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +20,7 @@ from orderhub.store.uow import UnitOfWork
 
 __all__ = ["Hub"]
 
-C = TypeVar("C")
+Connector = TypeVar("Connector", ChannelConnector, NodeConnector)
 
 RETIRE_AFTER = 60.0
 """Seconds a replaced connector stays open for the jobs that may still be using it."""
@@ -31,14 +32,22 @@ def _connector_settings(settings: Mapping[str, Any], secrets: Mapping[str, str])
     return merged
 
 
+def _fingerprint(connection: ShopRecord | NodeRecord) -> str:
+    """What a connector is built from, as one text to compare."""
+    settings = {k: v for k, v in connection.settings.items() if k != "mapping"}
+    return json.dumps(
+        [connection.platform, settings, dict(connection.secrets)], sort_keys=True, default=str
+    )
+
+
 @dataclass
 class Hub:
     """The running hub's shared state; connectors are built once per shop or node."""
 
     db: Database
     settings: Settings
-    _channels: dict[str, ChannelConnector] = field(default_factory=dict)
-    _nodes: dict[str, NodeConnector] = field(default_factory=dict)
+    _channels: dict[str, tuple[str, ChannelConnector]] = field(default_factory=dict)
+    _nodes: dict[str, tuple[str, NodeConnector]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retired: list[tuple[float, ChannelConnector | NodeConnector]] = field(default_factory=list)
 
@@ -50,17 +59,33 @@ class Hub:
         return UnitOfWork(self.db, read_only=True)
 
     def channel(self, shop: ShopRecord) -> ChannelConnector:
-        return self._cached(self._channels, shop.code, lambda: self.build_channel(shop))
+        return self._cached(
+            self._channels, shop.code, _fingerprint(shop), lambda: self.build_channel(shop)
+        )
 
     def node(self, node: NodeRecord) -> NodeConnector:
-        return self._cached(self._nodes, node.code, lambda: self.build_node(node))
+        return self._cached(
+            self._nodes, node.code, _fingerprint(node), lambda: self.build_node(node)
+        )
 
-    def _cached(self, cache: dict[str, C], code: str, build: Callable[[], C]) -> C:
-        """One connector per shop or node, built on first use and kept."""
+    def _cached(
+        self,
+        cache: dict[str, tuple[str, Connector]],
+        code: str,
+        print_: str,
+        build: Callable[[], Connector],
+    ) -> Connector:
+        """One connector per shop or node, built on first use and kept while its set-up
+        stays the same; set up anew (here or in another process), it is built again and
+        the old one retired."""
         with self._lock:
-            connector = cache.get(code)
-            if connector is None:
-                connector = cache[code] = build()
+            known = cache.get(code)
+            if known is not None and known[0] == print_:
+                return known[1]
+            connector = build()
+            cache[code] = (print_, connector)
+            if known is not None:
+                self._retired.append((time.monotonic(), known[1]))
             return connector
 
     @staticmethod
@@ -93,8 +118,8 @@ class Hub:
             old = [c for at, c in self._retired if now - at > RETIRE_AFTER]
             self._retired = [(at, c) for at, c in self._retired if now - at <= RETIRE_AFTER]
             current: list[ChannelConnector | NodeConnector] = [
-                *self._channels.values(),
-                *self._nodes.values(),
+                *(connector for _, connector in self._channels.values()),
+                *(connector for _, connector in self._nodes.values()),
             ]
             self._retired += [(now, c) for c in current]
             self._channels.clear()

@@ -158,7 +158,6 @@ def activate_rule_set(hub: Hub, name: str, version: int | None = None) -> int:
         _nodes_exist(uow, chosen.rule_set)
         uow.rules.activate(name, chosen.version)
         uow.commit()
-    hub.db.config_cache.clear()
     return chosen.version
 
 
@@ -226,7 +225,7 @@ def active_rules(uow: UnitOfWork) -> CompiledRules:
     sets: list[CompiledRuleSet] = []
     broken: list[RuleHit] = []
     # Read for every order: kept a few seconds, like shops and nodes.
-    versions = uow.db.config_cache.get(("rule_versions", uow.tenant), uow.rules.active_versions)
+    versions = uow.config.get("rule_versions", uow.rules.active_versions)
     for name, version in versions:
         compiled = _compiled(uow, name, version)
         if isinstance(compiled, RuleHit):

@@ -1,7 +1,7 @@
 """A small time-bounded cache for configuration rows read on every order.
 
-Shops and nodes change rarely but are read for every order; the cache is cleared in
-this process when they change here, and other processes see changes within `ttl`.
+Values are kept `ttl` seconds; configuration is kept under its version (see
+`config_version`), so no cached value outlives a change.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class TtlCache:
         self.ttl = ttl
         self._values: dict[Any, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._next_prune = time.monotonic() + ttl
 
     def get(self, key: Any, load: Callable[[], T]) -> T:
         now = time.monotonic()
@@ -36,6 +37,7 @@ class TtlCache:
         value = load()
         with self._lock:
             self._values[key] = (now + self.ttl, value)
+            self._prune(now)
         return value
 
     def get_many(
@@ -60,7 +62,17 @@ class TtlCache:
                     value = loaded.get(key)
                     self._values[(kind, key)] = (now + self.ttl, value)
                     found[key] = value
+                self._prune(now)
         return found
+
+    def _prune(self, now: float) -> None:
+        """Drop expired values now and then (under the lock), so keys no longer asked
+        for do not pile up."""
+        if now < self._next_prune:
+            return
+        self._next_prune = now + max(self.ttl, 1.0)
+        for key in [key for key, (until, _) in self._values.items() if until <= now]:
+            del self._values[key]
 
     def clear(self) -> None:
         with self._lock:

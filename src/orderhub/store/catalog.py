@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
-from orderhub.store.cache import TtlCache
+from orderhub.store.config_version import ConfigView
 
 __all__ = ["CatalogRepository", "Listing", "NodeRecord", "ShopRecord", "SkuRecord"]
 
@@ -81,12 +81,12 @@ class CatalogRepository:
     """Configuration rows of one seller; secrets encrypted at rest."""
 
     def __init__(
-        self, conn: Connection, cipher: Cipher, tenant: str, *, cache: TtlCache | None = None
+        self, conn: Connection, cipher: Cipher, tenant: str, *, config: ConfigView
     ) -> None:
         self.conn = conn
         self.cipher = cipher
         self.tenant = tenant
-        self.cache = cache or TtlCache(ttl=0)
+        self.cache = config
 
     def _seal(self, secrets: Mapping[str, str], context: str) -> str:
         return self.cipher.encrypt(json.dumps(dict(secrets)), context=context.encode())
@@ -107,7 +107,7 @@ class CatalogRepository:
             )
 
     def put_shop(self, shop: ShopRecord) -> None:
-        self.cache.clear()
+        self.cache.changed()
         self._upsert(
             t.shops,
             shop.code,
@@ -124,7 +124,7 @@ class CatalogRepository:
         )
 
     def put_node(self, node: NodeRecord) -> None:
-        self.cache.clear()
+        self.cache.changed()
         self._upsert(
             t.nodes,
             node.code,
@@ -230,7 +230,7 @@ class CatalogRepository:
                     for part, quantity in sorted(record.components.items())
                 ],
             )
-        self.cache.clear()
+        self.cache.changed()
 
     def skus(self, among: Sequence[str] | None = None) -> dict[str, SkuRecord]:
         """SKU records by code (only those `among`, when given), with bundle recipes.
@@ -339,7 +339,7 @@ class CatalogRepository:
                     tenant=self.tenant, shop=shop, channel_sku=channel_sku, **values
                 )
             )
-        self.cache.clear()
+        self.cache.changed()
 
     def listing_map(self, shop: str, among: Sequence[str] | None = None) -> dict[str, str]:
         """channel SKU → our SKU for one shop (only the channel SKUs `among`, when given)."""

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 from orderhub.domain.errors import NotFound
 from orderhub.domain.rules import RuleSet
 from orderhub.store import tables as t
+from orderhub.store.config_version import ConfigView
 
 __all__ = ["RuleSetVersion", "RulesRepo"]
 
@@ -31,9 +32,10 @@ class RuleSetVersion:
 class RulesRepo:
     """Rule sets of one seller; at most one version of each name is active."""
 
-    def __init__(self, conn: Connection, tenant: str) -> None:
+    def __init__(self, conn: Connection, tenant: str, config: ConfigView) -> None:
         self.conn = conn
         self.tenant = tenant
+        self.config = config
 
     def add_version(self, rule_set: RuleSet) -> int:
         """Store `rule_set` as the next version of its name, as a draft; that version."""
@@ -60,6 +62,7 @@ class RulesRepo:
         target = self.get(name, version)
         if target.status == "active":
             return
+        self.config.changed()
         self.conn.execute(
             update(t.rule_sets)
             .where(c.tenant == self.tenant, c.name == name, c.status == "active")

@@ -405,6 +405,14 @@ sync_cursors = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+config_versions = Table(
+    "config_versions",
+    metadata,
+    tenant(primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
 rule_sets = Table(
     "rule_sets",
     metadata,

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, RootTransaction, text
 from orderhub.store.alerts import AlertRepository
 from orderhub.store.audit import AuditRepository
 from orderhub.store.catalog import CatalogRepository
+from orderhub.store.config_version import ConfigView
 from orderhub.store.db import Database
 from orderhub.store.dispatches import DispatchRepository
 from orderhub.store.inbox import InboxRepository
@@ -36,6 +37,7 @@ class UnitOfWork:
     stock: StockRepository
     outbox: OutboxRepository
     inbox: InboxRepository
+    config: ConfigView
     catalog: CatalogRepository
     exceptions: ExceptionRepository
     cursors: CursorRepository
@@ -68,12 +70,13 @@ class UnitOfWork:
         self.stock = StockRepository(conn, tenant)
         self.outbox = OutboxRepository(conn, tenant)
         self.inbox = InboxRepository(conn, cipher, tenant)
-        self.catalog = CatalogRepository(conn, cipher, tenant, cache=self.db.config_cache)
+        self.config = ConfigView(conn, tenant, self.db.config_cache)
+        self.catalog = CatalogRepository(conn, cipher, tenant, config=self.config)
         self.exceptions = ExceptionRepository(conn, tenant)
         self.cursors = CursorRepository(conn, tenant)
         self.shipments = ShipmentRepository(conn, tenant)
         self.dispatches = DispatchRepository(conn, tenant)
-        self.rules = RulesRepo(conn, tenant)
+        self.rules = RulesRepo(conn, tenant, self.config)
         self.alerts = AlertRepository(conn, tenant)
         self.sla = SlaRepository(conn, tenant)
         self.returns = ReturnRepository(conn, tenant)
