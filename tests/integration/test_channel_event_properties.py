@@ -249,8 +249,8 @@ class ChannelEventMachine(RuleBasedStateMachine):
         # confirmations, and the warehouse above.
         with self.hub.reader() as uow:
             shop = uow.catalog.shop("S1")
-        self.hub._channels["S1"] = ShopDesk(Hub.build_channel(shop))
-        self.hub._nodes[NODE] = self.warehouse
+        self.hub.pin_channel("S1", ShopDesk(Hub.build_channel(shop)))
+        self.hub.pin_node(NODE, self.warehouse)
         self.steps.append(f"stock {dict(zip(SKUS, stock, strict=True))}")
 
     # ------------------------------------------------------------------ the channel

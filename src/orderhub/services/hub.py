@@ -22,6 +22,9 @@ __all__ = ["Hub"]
 
 Connector = TypeVar("Connector", ChannelConnector, NodeConnector)
 
+PINNED = ""
+"""The fingerprint of a connector pinned to a shop or node: it matches any set-up."""
+
 RETIRE_AFTER = 60.0
 """Seconds a replaced connector stays open for the jobs that may still be using it."""
 
@@ -80,13 +83,24 @@ class Hub:
         the old one retired."""
         with self._lock:
             known = cache.get(code)
-            if known is not None and known[0] == print_:
+            if known is not None and known[0] in (print_, PINNED):
                 return known[1]
             connector = build()
             cache[code] = (print_, connector)
             if known is not None:
                 self._retired.append((time.monotonic(), known[1]))
             return connector
+
+    def pin_channel(self, code: str, connector: ChannelConnector) -> None:
+        """Serve the shop with this connector whatever its set-up (a wrapped or
+        stand-in connector), until the connectors are next forgotten."""
+        with self._lock:
+            self._channels[code] = (PINNED, connector)
+
+    def pin_node(self, code: str, connector: NodeConnector) -> None:
+        """Serve the node with this connector whatever its set-up."""
+        with self._lock:
+            self._nodes[code] = (PINNED, connector)
 
     @staticmethod
     def build_channel(shop: ShopRecord) -> ChannelConnector:
