@@ -27,7 +27,13 @@ from orderhub.services.hub import Hub
 __all__ = ["OPEN", "ROUTES", "audit_changes", "make_guard", "principal_of", "scoped_shop"]
 
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_FILES = frozenset({("POST", "/api/v1/listings/import")})
+_FILES = frozenset(
+    {
+        ("POST", "/api/v1/listings/import"),
+        ("POST", "/api/v1/stock/stocktake/preview"),
+        ("POST", "/api/v1/stock/stocktake/apply"),
+    }
+)
 """Routes whose body is a file (a zip archive holds NULs), read by the route itself."""
 
 log = get_logger(__name__)
@@ -77,6 +83,9 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/listings/import"): P.LISTINGS_WRITE,
     ("POST", "/api/v1/stock/adjustments"): P.STOCK_WRITE,
     ("GET", "/api/v1/stock/replenishment"): P.STOCK_READ,
+    ("GET", "/api/v1/stock/{node}/{sku}/ledger"): P.STOCK_READ,
+    ("POST", "/api/v1/stock/stocktake/preview"): P.STOCK_READ,  # changes nothing
+    ("POST", "/api/v1/stock/stocktake/apply"): P.STOCK_WRITE,
     ("GET", "/api/v1/rules"): P.RULES_READ,
     ("POST", "/api/v1/rules"): P.RULES_WRITE,
     ("GET", "/api/v1/rules/{name}"): P.RULES_READ,

@@ -21,6 +21,7 @@ from orderhub.api.docs import add_docs
 from orderhub.api.listings import listing_routes
 from orderhub.api.people import SetupCode, people_routes, principal
 from orderhub.api.session import session_principal, session_routes
+from orderhub.api.stock import stock_routes
 from orderhub.crypto import DecryptionError
 from orderhub.domain.access import Forbidden, Permission, may
 from orderhub.domain.errors import (
@@ -157,6 +158,7 @@ def create_app(hub: Hub) -> FastAPI:
         return b"".join(chunks)
 
     app.include_router(listing_routes(hub, bounded_body))
+    app.include_router(stock_routes(hub, bounded_body))
 
     @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")
     async def webhook(shop: str, request: Request) -> dict[str, Any]:

@@ -9,6 +9,7 @@ or PostgreSQL, however many processes run.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
@@ -16,7 +17,23 @@ from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, selec
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
 
-__all__ = ["StockRepository"]
+__all__ = ["LedgerEntry", "StockRepository"]
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One movement of a SKU's stock at a node, with the on-hand balance right after it."""
+
+    id: int
+    at: datetime
+    kind: str
+    on_hand_delta: int
+    reserved_delta: int
+    order_id: str | None
+    reason: str
+    on_hand_after: int
+    reserved_after: int
+
 
 _LEVEL = t.stock_levels.c
 _LEDGER_C = t.stock_ledger.c
@@ -238,6 +255,28 @@ class StockRepository:
         rows = self.conn.execute(query.order_by(_LEVEL.sku, _LEVEL.node))
         return [Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows]
 
+    def below_threshold(self, *, limit: int = 50) -> list[tuple[Level, int]]:
+        """Levels whose available stock is at or below their SKU's low-stock threshold,
+        lowest first, with the threshold (one join, however many levels there are)."""
+        sku = t.skus.c
+        available = _LEVEL.on_hand - _LEVEL.reserved
+        rows = self.conn.execute(
+            select(
+                _LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved, sku.low_stock_threshold
+            )
+            .join(t.skus, (sku.tenant == _LEVEL.tenant) & (sku.sku == _LEVEL.sku))
+            .where(
+                _LEVEL.tenant == self.tenant,
+                sku.low_stock_threshold.is_not(None),
+                available <= sku.low_stock_threshold,
+            )
+            .order_by(available, _LEVEL.sku, _LEVEL.node)
+            .limit(limit)
+        )
+        return [
+            (Level(r.node, r.sku, r.on_hand, r.reserved), int(r.low_stock_threshold)) for r in rows
+        ]
+
     def version(self, skus: Iterable[str]) -> int:
         """The ledger's position for these SKUs: it grows with every change of their stock."""
         self.flush()
@@ -247,6 +286,47 @@ class StockRepository:
             )
         ).scalar()
         return int(value or 0)
+
+    def ledger(
+        self, node: str, sku: str, *, before_id: int | None = None, limit: int = 50
+    ) -> list[LedgerEntry]:
+        """Newest first, `limit` rows older than `before_id`; each row's balance is the
+        level now less every row written after it (one sum, however long the ledger)."""
+        self.flush()
+        mine = [_LEDGER_C.tenant == self.tenant, _LEDGER_C.node == node, _LEDGER_C.sku == sku]
+        query = select(t.stock_ledger).where(*mine)
+        if before_id is not None:
+            query = query.where(_LEDGER_C.id < before_id)
+        rows = self.conn.execute(query.order_by(_LEDGER_C.id.desc()).limit(limit)).all()
+        if not rows:
+            return []
+        newer = self.conn.execute(
+            select(
+                func.coalesce(func.sum(_LEDGER_C.on_hand_delta), 0),
+                func.coalesce(func.sum(_LEDGER_C.reserved_delta), 0),
+            ).where(*mine, _LEDGER_C.id > rows[0].id)
+        ).one()
+        level = self.level(node, sku)
+        on_hand = (level.on_hand if level else 0) - int(newer[0])
+        reserved = (level.reserved if level else 0) - int(newer[1])
+        entries = []
+        for r in rows:
+            entries.append(
+                LedgerEntry(
+                    r.id,
+                    r.at,
+                    r.kind,
+                    r.on_hand_delta,
+                    r.reserved_delta,
+                    r.order_id,
+                    r.reason,
+                    on_hand,
+                    reserved,
+                )
+            )
+            on_hand -= r.on_hand_delta
+            reserved -= r.reserved_delta
+        return entries
 
     def shipped_since(self, since: datetime) -> dict[tuple[str, str], int]:
         """Units shipped per (node, SKU) since a moment, from the ledger."""

@@ -393,6 +393,7 @@ trace_events = Table(
     Column("latency_ms", Float, nullable=True),
     Column("job_id", BigInteger, nullable=True),
     Index("ix_trace_order", "order_id"),
+    Index("ix_trace_at", "tenant", "at"),
 )
 
 sync_cursors = Table(

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, RootTransaction, text
 
 from orderhub.store.alerts import AlertRepository
 from orderhub.store.audit import AuditRepository
+from orderhub.store.calls import CallRepository
 from orderhub.store.catalog import CatalogRepository
 from orderhub.store.config_version import ConfigView
 from orderhub.store.db import Database
@@ -68,6 +69,7 @@ class UnitOfWork:
         cipher, tenant = self.db.cipher, self.tenant
         self.orders = OrderRepository(conn, cipher, tenant)
         self.stock = StockRepository(conn, tenant)
+        self.calls = CallRepository(conn, tenant)
         self.outbox = OutboxRepository(conn, tenant)
         self.inbox = InboxRepository(conn, cipher, tenant)
         self.config = ConfigView(conn, tenant, self.db.config_cache)
