@@ -15,6 +15,7 @@ from orderhub.crypto import Cipher, parse_keys
 from orderhub.domain.errors import ConfigurationError
 from orderhub.observability import configure_logging
 from orderhub.services.hub import Hub
+from orderhub.services.keeping import index_phone_tails
 from orderhub.services.setup import apply_config
 from orderhub.store.db import Database, make_engine, upgrade_schema
 
@@ -98,6 +99,8 @@ def build_hub(
     if migrate:
         upgrade_schema(db.engine)
     hub = Hub(db, settings)
+    if migrate:
+        index_phone_tails(hub)  # orders kept before their phone tails were (none after)
     if apply and settings.config:
         try:
             apply_config(hub, load_hub_config(settings.config))

@@ -11,9 +11,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import select, update
 
 from orderhub.demo_stack import Stack
 from orderhub.services import queries
+from orderhub.services.keeping import index_phone_tails
+from orderhub.store import tables as t
 from support import TEST_KEYS, api_token, bearer, wait_until
 
 
@@ -125,3 +128,74 @@ def test_orders_are_found_by_tracking_number_sku_and_the_days_they_were_placed(
         ).stdout
     )
     assert [r["channel_order_id"] for r in by_sku] == [str(cup["id"])]
+
+
+def _address(phone: str) -> dict[str, str]:
+    return {
+        "first_name": "伟",
+        "last_name": "王",
+        "address1": "文一西路 969 号",
+        "city": "杭州市",
+        "province": "浙江省",
+        "province_code": "ZJ",
+        "zip": "311121",
+        "country": "China",
+        "country_code": "CN",
+        "phone": phone,
+    }
+
+
+def test_orders_are_found_by_the_last_four_digits_of_the_receivers_phone_kept_only_as_a_keyed_hash(
+    make_stack: Callable[..., Stack], database_url: str
+) -> None:
+    stack = make_stack()
+    shop = stack.shops["SHOP1"]
+    phones = ("+86 138-0013-8000", "13912348000", "(0571) 8888 1234")
+    placed = [
+        shop.place_order(
+            {"lines": [{"sku": "SKU-001", "quantity": 1}], "shipping_address": _address(phone)}
+        )
+        for phone in phones
+    ]
+    wait_until(lambda: stack.summary()["received"] == 3, what="the three orders in the hub")
+    token = api_token(stack.hub, "viewer")
+
+    def found(digits: str) -> httpx.Response:
+        return httpx.get(
+            f"{stack.api.url}/api/v1/orders",
+            params={"phone_last4": digits},
+            headers=bearer(token),
+        )
+
+    def platform_ids(digits: str) -> set[str]:
+        return {r["channel_order_id"] for r in found(digits).json()}
+
+    assert platform_ids("8000") == {str(placed[0]["id"]), str(placed[1]["id"])}
+    assert platform_ids("1234") == {str(placed[2]["id"])}
+    assert platform_ids("0000") == set()
+    for wrong in ("800", "8000a", "８０００"):
+        refused = found(wrong)
+        assert refused.status_code == 422, wrong
+        assert "phone_last4" in refused.text
+
+    # What the database holds is a keyed hash, never the digits.
+    with stack.hub.reader() as uow:
+        rows = uow.orders.conn.execute(select(t.orders)).mappings().all()
+    for row in rows:
+        assert len(row["phone_tail"]) == 64
+        for value in row.values():
+            assert str(value) not in ("8000", "1234")
+            assert not any(d in str(value) for d in ("00138000", "12348000", "88881234"))
+
+    # Orders kept before phones were indexed are found once the hub has started again.
+    with stack.hub.uow() as uow:
+        uow.orders.conn.execute(update(t.orders).values(phone_tail=None))
+        uow.commit()
+    assert platform_ids("8000") == set()
+    assert index_phone_tails(stack.hub) == 3
+    assert platform_ids("8000") == {str(placed[0]["id"]), str(placed[1]["id"])}
+
+    listed = _cli(database_url, "orders", "list", "--phone", "1234", "--json")
+    assert [r["channel_order_id"] for r in json.loads(listed.stdout)] == [str(placed[2]["id"])]
+    refused_cli = _cli(database_url, "orders", "list", "--phone", "12")
+    assert refused_cli.returncode == 2 and "last four digits" in refused_cli.stderr

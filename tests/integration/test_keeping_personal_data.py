@@ -17,6 +17,7 @@ from orderhub.services.keeping import purge_personal_data, rotate_keys
 from orderhub.services.setup import apply_config
 from orderhub.store import tables as t
 from orderhub.store.db import Database, make_engine
+from orderhub.store.order_search import OrderFilter
 from support import make_settings, offline_shop, offline_warehouse
 
 OLD, NEW = b"o" * 32, b"n" * 32
@@ -117,3 +118,9 @@ def test_closed_orders_past_retention_keep_their_books_but_not_their_buyer(
     with old_hub.db.engine.connect() as conn:
         bodies = dict(conn.execute(select(t.inbox.c.order_id, t.inbox.c.body)).all())
     assert bytes(bodies[closed]) == b"" and bytes(bodies[still_open]) != b""
+
+    # The purged order is no longer found by its phone's last four digits; the open one is.
+    with old_hub.reader() as uow:
+        assert [o.id for o in uow.orders.summaries(where=OrderFilter(phone_last4="8000"))] == [
+            still_open
+        ]

@@ -197,9 +197,11 @@ def create_app(hub: Hub) -> FastAPI:
         sku: Annotated[str | None, Query(max_length=100)] = None,
         placed_from: date | None = None,
         placed_to: date | None = None,
+        phone_last4: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
     ) -> list[dict[str, Any]]:
         """Newest first; `search` finds an order number or platform id, `tracking_no` the
-        order of a parcel, `sku` the orders of a product (ours or the shop's code);
+        order of a parcel, `sku` the orders of a product (ours or the shop's code),
+        `phone_last4` the orders whose receiver's phone ends in those four digits;
         `placed_from`/`placed_to` are days in the seller's time zone, both included;
         `after` (the last id of the previous page) pages on."""
         shop = scoped_shop(principal(request), shop)
@@ -214,6 +216,7 @@ def create_app(hub: Hub) -> FastAPI:
             sku=sku,
             placed_from=placed_from,
             placed_to=placed_to,
+            phone_last4=phone_last4,
         )
         return [
             {

@@ -17,6 +17,12 @@ from orderhub.domain.order import Order
 app = typer.Typer(no_args_is_help=True, help="Look at orders.")
 
 
+def _four_digits(value: str | None) -> str | None:
+    if value is not None and not (len(value) == 4 and value.isascii() and value.isdigit()):
+        raise typer.BadParameter("give the last four digits of the phone", param_hint="--phone")
+    return value
+
+
 @app.command("list")
 def orders_list(
     status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
@@ -38,6 +44,10 @@ def orders_list(
         datetime | None,
         typer.Option("--to", formats=["%Y-%m-%d"], help="Placed on or before this day."),
     ] = None,
+    phone: Annotated[
+        str | None,
+        typer.Option(help="Orders whose receiver's phone ends in these four digits."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Newest orders first; money to the cent, days and times in ORDERHUB_TIMEZONE."""
@@ -55,6 +65,7 @@ def orders_list(
         sku=sku,
         placed_from=placed_from.date() if placed_from else None,
         placed_to=placed_to.date() if placed_to else None,
+        phone_last4=_four_digits(phone),
     )
     hub.close()
     if json_out:

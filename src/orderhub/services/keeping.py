@@ -20,6 +20,7 @@ __all__ = [
     "JOB_RETENTION",
     "Purged",
     "Rotated",
+    "index_phone_tails",
     "purge_job",
     "purge_personal_data",
     "rotate_keys",
@@ -78,11 +79,25 @@ def rotate_keys(hub: Hub) -> Rotated:
         orders, payloads = orders + done[0], payloads + done[1]
         if not any(done):
             break
+    index_phone_tails(hub)
     with hub.uow() as uow:
         connections = uow.keeping.rekey_connections()
         uow.commit()
     hub.forget_connectors()
     return Rotated(hub.db.cipher.current, orders, payloads, connections)
+
+
+def index_phone_tails(hub: Hub) -> int:
+    """Hash the phone tails of the orders stored before they were kept, a batch per
+    transaction; how many were done (none once every order has one)."""
+    done = 0
+    while True:
+        with hub.uow() as uow:
+            batch = uow.keeping.index_phone_tails()
+            uow.commit()
+        done += batch
+        if not batch:
+            return done
 
 
 def schedule_retention(hub: Hub, *, slot: int) -> None:

@@ -91,6 +91,7 @@ def order_list(
     sku: str | None = None,
     placed_from: date | None = None,
     placed_to: date | None = None,
+    phone_last4: str | None = None,
 ) -> list[OrderSummary]:
     """Newest first. `placed_from` and `placed_to` are days in the seller's time zone,
     both included."""
@@ -104,6 +105,7 @@ def order_list(
         sku=sku or None,
         placed_from=midnight(placed_from) if placed_from else None,
         placed_to=midnight(placed_to + timedelta(days=1)) if placed_to else None,
+        phone_last4=phone_last4 or None,
     )
     with hub.reader() as uow:
         return uow.orders.summaries(

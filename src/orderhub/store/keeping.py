@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 from orderhub.crypto import Cipher, is_sealed
 from orderhub.domain.masking import mask_address, mask_email, mask_name, mask_phone
 from orderhub.store import tables as t
+from orderhub.store.order_search import phone_tail
 
 __all__ = ["CLOSED", "KeepingRepository"]
 
@@ -65,7 +66,7 @@ class KeepingRepository:
         """Orders whose personal data another key sealed, sealed again with the current one."""
         c = t.orders.c
         rows = self.conn.execute(
-            select(c.id, c.pii)
+            select(c.id, c.pii, c.phone_tail)
             .where(c.tenant == self.tenant, ~c.pii.startswith(self._current_prefix()))
             .limit(limit)
         ).all()
@@ -75,7 +76,29 @@ class KeepingRepository:
             self.conn.execute(
                 update(t.orders)
                 .where(c.id == row.id)
-                .values(pii=self.cipher.encrypt(clear, context=context))
+                .values(
+                    pii=self.cipher.encrypt(clear, context=context),
+                    # The hash is keyed too; a purged order ("") stays unfindable.
+                    phone_tail="" if row.phone_tail == "" else self._phone_tail(clear),
+                )
+            )
+        return len(rows)
+
+    def _phone_tail(self, pii: str) -> str:
+        receiver = json.loads(pii).get("receiver") or {}
+        return phone_tail(self.cipher, str(receiver.get("phone") or ""))
+
+    def index_phone_tails(self, limit: int = 500) -> int:
+        """Orders stored before phones were indexed (or under another key): their phone's
+        last four digits hashed, so a person finds them by those digits too."""
+        c = t.orders.c
+        rows = self.conn.execute(
+            select(c.id, c.pii).where(c.tenant == self.tenant, c.phone_tail.is_(None)).limit(limit)
+        ).all()
+        for row in rows:
+            clear = self.cipher.decrypt(row.pii, context=row.id.encode()) if row.pii else "{}"
+            self.conn.execute(
+                update(t.orders).where(c.id == row.id).values(phone_tail=self._phone_tail(clear))
             )
         return len(rows)
 
@@ -156,6 +179,7 @@ class KeepingRepository:
                     ),
                     document=json.dumps(document, ensure_ascii=False),
                     buyer_key=None,
+                    phone_tail="",
                 )
             )
         return [row.id for row in rows]

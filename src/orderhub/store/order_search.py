@@ -1,5 +1,6 @@
-"""Finding orders for a person: by number or id, shop, status, dates, tracking number
-and SKU, newest first, a page at a time. Personal data stays out of every row.
+"""Finding orders for a person: by number or id, shop, status, dates, tracking number,
+SKU and the last four digits of the receiver's phone (by keyed hash), newest first, a
+page at a time. Personal data stays out of every row.
 
 Each condition is an index look-up or a range on an index, so a list page stays fast
 on a store of many orders; a tracking number or SKU is found through its own table.
@@ -7,14 +8,16 @@ on a store of many orders; a tracking number or SKU is found through its own tab
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, false, or_, select
 
+from orderhub.crypto import Cipher
 from orderhub.store import tables as t
 
-__all__ = ["OrderFilter", "OrderSearch", "OrderSummary"]
+__all__ = ["OrderFilter", "OrderSearch", "OrderSummary", "phone_tail"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,14 @@ class OrderSummary:
     updated_at: datetime
 
 
+def phone_tail(cipher: Cipher, phone: str) -> str:
+    """The keyed hash of a phone's last four digits, by which a person finds an order
+    without the hub keeping those digits readable; "" for a phone that does not end in
+    four digits (a mask such as 138****, or none)."""
+    digits = re.search(r"(\d{4})$", re.sub(r"[\s()+\-]", "", phone))
+    return cipher.fingerprint(f"phone-tail|{digits.group(1)}") if digits else ""
+
+
 @dataclass(frozen=True)
 class OrderFilter:
     """What a person narrows an order list by; every field is optional."""
@@ -46,12 +57,14 @@ class OrderFilter:
     sku: str | None = None  # ours, or the shop's own code
     placed_from: datetime | None = None
     placed_to: datetime | None = None  # exclusive
+    phone_last4: str | None = None  # the receiver's phone ends in these four digits
 
 
 class OrderSearch:
     """The finding half of the order repository."""
 
     conn: Connection
+    cipher: Cipher
     tenant: str
 
     def _exact(self, ref: str, limit: int) -> list[str]:
@@ -186,6 +199,9 @@ class OrderSearch:
                     )
                 )
             )
+        if given.phone_last4:
+            tail = phone_tail(self.cipher, given.phone_last4.strip())
+            found.append(c.phone_tail == tail if tail else false())
         if given.placed_from:
             found.append(c.placed_at >= given.placed_from)
         if given.placed_to:

@@ -14,7 +14,7 @@ from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order, OrderException, TraceEntry
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
-from orderhub.store.order_search import OrderSearch, OrderSummary
+from orderhub.store.order_search import OrderSearch, OrderSummary, phone_tail
 from orderhub.store.text import storable
 
 __all__ = ["OrderRepository", "OrderSummary"]
@@ -96,6 +96,7 @@ class OrderRepository(OrderSearch):
             "currency": order.currency,
             "grand_total": order.totals.grand_total,
             "buyer_key": self.buyer_key(order),
+            "phone_tail": phone_tail(self.cipher, order.receiver.phone),
             "document": json.dumps(document, ensure_ascii=False),
             "pii": self.cipher.encrypt(
                 json.dumps(pii, ensure_ascii=False), context=order.id.encode()

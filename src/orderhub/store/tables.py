@@ -231,6 +231,7 @@ orders = Table(
     Column("pii", Text, nullable=False),
     Column("inbox_id", String(40), nullable=True),
     Column("buyer_key", String(64), nullable=True),
+    Column("phone_tail", String(64), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("tenant", "shop", "channel_order_id"),
@@ -242,6 +243,7 @@ orders = Table(
     Index("ix_orders_number", "tenant", "order_no"),
     Index("ix_orders_ship_by", "tenant", "ship_by"),
     Index("ix_orders_buyer", "tenant", "shop", "buyer_key", "placed_at"),
+    Index("ix_orders_phone_tail", "tenant", "phone_tail"),
 )
 
 order_lines = Table(

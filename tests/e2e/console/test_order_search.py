@@ -38,3 +38,41 @@ def test_orders_are_found_by_sku_and_by_tracking_number(
     page.locator("[data-test=find]").click()
     expect(table.locator(f"[data-test=order-{cup['id']}]")).to_be_visible()
     expect(table.locator(f"[data-test=order-{mug['id']}]")).to_have_count(0)
+
+
+def test_an_order_is_found_by_the_last_four_digits_of_the_receivers_phone(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack()
+    shop = stack.shops["SHOP1"]
+    address = {
+        "first_name": "芳",
+        "last_name": "李",
+        "address1": "建国路 88 号",
+        "city": "北京市",
+        "province": "北京市",
+        "zip": "100022",
+        "country_code": "CN",
+    }
+    hers = shop.place_order(
+        {
+            "lines": [{"sku": "SKU-001", "quantity": 1}],
+            "shipping_address": {**address, "phone": "13700005678"},
+        }
+    )
+    other = shop.place_order(
+        {
+            "lines": [{"sku": "SKU-001", "quantity": 1}],
+            "shipping_address": {**address, "phone": "13700001111"},
+        }
+    )
+    wait_until(lambda: stack.summary()["received"] == 2, what="both orders in the hub")
+
+    sign_in(page, stack, person(stack, "zheng", "operator"))
+    page.locator("[data-test='menu-/orders']").click()
+    page.locator("[data-test=phone]").fill("5678")
+    page.locator("[data-test=find]").click()
+    table = page.locator("[data-test=orders]")
+    expect(table.locator(f"[data-test=order-{hers['id']}]")).to_be_visible()
+    expect(table.locator(f"[data-test=order-{other['id']}]")).to_have_count(0)
+    shot("orders-by-phone")
