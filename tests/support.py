@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import os
 import time
 import uuid
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import openpyxl
 import pytest
 
 from orderhub.config import NodeConfig, Settings, ShopConfig
@@ -271,3 +273,22 @@ def offline_config(
             }
         ],
     }
+
+
+def fill_in_supplier_sheet(sheet: bytes, tracking: dict[str, str]) -> bytes:
+    """The supplier's side: carrier and tracking number typed into the exported sheet."""
+    book = openpyxl.load_workbook(io.BytesIO(sheet))
+    rows = book.active
+    assert rows is not None
+    titles = [str(cell.value) for cell in rows[1]]
+    po = next(i for i, title in enumerate(titles) if title.startswith("po_number")) + 1
+    carrier = next(i for i, title in enumerate(titles) if title.startswith("carrier")) + 1
+    number = next(i for i, title in enumerate(titles) if title.startswith("tracking_no")) + 1
+    for row in range(2, rows.max_row + 1):
+        code = str(rows.cell(row, po).value)
+        if tracking.get(code):
+            rows.cell(row, carrier).value = "SF"
+            rows.cell(row, number).value = tracking[code]
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

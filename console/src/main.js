@@ -18,6 +18,9 @@ import Jobs from "./pages/Jobs.vue";
 import Listings from "./pages/Listings.vue";
 import People from "./pages/People.vue";
 import Stock from "./pages/Stock.vue";
+import Suppliers from "./pages/Suppliers.vue";
+import Returns from "./pages/Returns.vue";
+import Alerts from "./pages/Alerts.vue";
 
 const router = createRouter({
   history: createWebHashHistory(),
@@ -29,6 +32,9 @@ const router = createRouter({
     { path: "/exceptions", component: Exceptions },
     { path: "/stock", component: Stock },
     { path: "/jobs", component: Jobs },
+    { path: "/suppliers", component: Suppliers },
+    { path: "/returns", component: Returns },
+    { path: "/alerts", component: Alerts },
     { path: "/connections", component: Connections },
     { path: "/listings", component: Listings },
     { path: "/people", component: People },

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
-
-import openpyxl
 
 from orderhub.demo_stack import Stack
 from orderhub.services import queries
 from orderhub.services.suppliers import export_sheet, import_sheet
-from support import CHINESE_RECEIVER, wait_until
+from support import CHINESE_RECEIVER, fill_in_supplier_sheet, wait_until
 
 
 def hub_order(stack: Stack, shop: str, channel_order_id: Any) -> Any:
@@ -143,25 +140,6 @@ def test_a_drop_ship_order_becomes_a_purchase_order_and_its_tracking_reaches_the
     assert record.ack_seconds is not None and record.ship_seconds is not None
 
 
-def _fill_in(sheet: bytes, tracking: dict[str, str]) -> bytes:
-    """The supplier's side: carrier and tracking number typed into the exported sheet."""
-    book = openpyxl.load_workbook(io.BytesIO(sheet))
-    rows = book.active
-    assert rows is not None
-    titles = [str(cell.value) for cell in rows[1]]
-    po = next(i for i, title in enumerate(titles) if title.startswith("po_number")) + 1
-    carrier = next(i for i, title in enumerate(titles) if title.startswith("carrier")) + 1
-    number = next(i for i, title in enumerate(titles) if title.startswith("tracking_no")) + 1
-    for row in range(2, rows.max_row + 1):
-        code = str(rows.cell(row, po).value)
-        if tracking.get(code):
-            rows.cell(row, carrier).value = "SF"
-            rows.cell(row, number).value = tracking[code]
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def test_a_supplier_without_an_api_gets_a_sheet_and_its_filled_in_sheet_ships_the_orders(
     make_stack: Callable[..., Stack],
 ) -> None:
@@ -180,7 +158,7 @@ def test_a_supplier_without_an_api_gets_a_sheet_and_its_filled_in_sheet_ships_th
     assert export_sheet(stack.hub, "SUP-F").purchase_orders == []  # sent once only
 
     # The supplier ships two; the third row comes back without a tracking number.
-    filled = _fill_in(sheet.data, {ids[0]: "SF100000001", ids[1]: "SF100000002"})
+    filled = fill_in_supplier_sheet(sheet.data, {ids[0]: "SF100000001", ids[1]: "SF100000002"})
     result = import_sheet(stack.hub, "SUP-F", filled, "shipped.xlsx")
     assert (result.parcels, sorted(result.orders)) == (2, sorted(ids[:2]))
     assert len(result.problems) == 1 and "tracking" in result.problems[0]

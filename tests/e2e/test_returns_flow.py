@@ -14,7 +14,7 @@ from orderhub.domain.order import Order
 from orderhub.services import queries
 from orderhub.services.returns import create_exchange, list_returns
 from orderhub.store import tables as t
-from support import shopify_signature, wait_until
+from support import api_token, bearer, shopify_signature, wait_until
 
 
 def hub_order(stack: Stack, shop: str, channel_order_id: Any) -> Order | None:
@@ -193,3 +193,25 @@ def test_a_refund_before_shipment_cancels_the_order_and_releases_its_stock(
     assert level(stack, "SKU-003") == (100, 0)
     assert list_returns(stack.hub) == []
     assert queries.ledger_mismatches(stack.hub) == []
+
+
+def test_a_person_limited_to_one_shop_sees_only_that_shops_returns(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(shops=2)
+    placed = stack.shops["SHOP1"].place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    wait_until(lambda: status_of(stack, placed["id"]) == "completed", what="the order to complete")
+    order = hub_order(stack, "SHOP1", placed["id"])
+    assert order is not None
+    exchange = create_exchange(stack.hub, order.id, [(order.lines[0].line_id, 1)], "SKU-002")
+    [return_id] = exchange.return_ids
+
+    def seen(token: str, path: str = "/api/v1/returns") -> httpx.Response:
+        return httpx.get(f"{stack.api.url}{path}", headers=bearer(token))
+
+    theirs = api_token(stack.hub, "operator", shops=("SHOP1",))
+    other = api_token(stack.hub, "operator", shops=("SHOP2",))
+    assert [r["id"] for r in seen(theirs).json()] == [return_id]
+    assert seen(theirs, f"/api/v1/returns/{return_id}").json()["shop"] == "SHOP1"
+    assert seen(other).json() == []
+    assert seen(other, f"/api/v1/returns/{return_id}").status_code == 404

@@ -32,6 +32,7 @@ _FILES = frozenset(
         ("POST", "/api/v1/listings/import"),
         ("POST", "/api/v1/stock/stocktake/preview"),
         ("POST", "/api/v1/stock/stocktake/apply"),
+        ("POST", "/api/v1/suppliers/{node}/shipments"),
     }
 )
 """Routes whose body is a file (a zip archive holds NULs), read by the route itself."""
@@ -91,6 +92,9 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/rules/{name}"): P.RULES_READ,
     ("POST", "/api/v1/rules/{name}/activate"): P.RULES_WRITE,
     ("POST", "/api/v1/rules/{name}/test"): P.RULES_TEST,
+    ("GET", "/api/v1/suppliers"): P.SUPPLIERS_READ,
+    ("POST", "/api/v1/suppliers/{node}/sheet"): P.SUPPLIERS_WRITE,  # names and addresses
+    ("POST", "/api/v1/suppliers/{node}/shipments"): P.SUPPLIERS_WRITE,
     ("GET", "/api/v1/returns"): P.RETURNS_READ,
     ("GET", "/api/v1/returns/{return_id}"): P.RETURNS_READ,
     ("GET", "/api/v1/audit"): P.AUDIT_READ,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from orderhub import __version__
 from orderhub.api.access import audit_changes, make_guard, scoped_shop
+from orderhub.api.back_office import back_office_routes
 from orderhub.api.connections import connection_routes
 from orderhub.api.console import add_console
 from orderhub.api.docs import add_docs
@@ -37,7 +38,6 @@ from orderhub.domain.order import Order
 from orderhub.observability import metrics
 from orderhub.services import queries
 from orderhub.services.accounts import AccessDenied
-from orderhub.services.alerts import alert_list
 from orderhub.services.dashboard import dashboard
 from orderhub.services.exceptions import (
     replay_exception,
@@ -49,7 +49,6 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
 from orderhub.services.inventory import adjust_stock, replenishment
 from orderhub.services.node_callbacks import receive_node_callback
-from orderhub.services.returns import get_return, list_returns, return_data
 from orderhub.services.reveal import DecryptLimitReached, PlatformWouldNotOpen, reveal_order
 from orderhub.services.rules import (
     activate_rule_set,
@@ -159,6 +158,7 @@ def create_app(hub: Hub) -> FastAPI:
 
     app.include_router(listing_routes(hub, bounded_body))
     app.include_router(stock_routes(hub, bounded_body))
+    app.include_router(back_office_routes(hub, bounded_body))
 
     @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")
     async def webhook(shop: str, request: Request) -> dict[str, Any]:
@@ -328,22 +328,6 @@ def create_app(hub: Hub) -> FastAPI:
             )
         )
 
-    @app.get("/api/v1/alerts", tags=["alerts"])
-    def list_alerts(
-        kind: str | None = None,
-        unsent: bool = False,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict[str, Any]]:
-        return [
-            {
-                **r.__dict__,
-                "first_at": r.first_at.isoformat(),
-                "last_at": r.last_at.isoformat(),
-                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-            }
-            for r in alert_list(hub, kind=kind, unsent=unsent, limit=limit)
-        ]
-
     @app.get("/api/v1/jobs", tags=["jobs"])
     def list_jobs(
         status: Annotated[str | None, Query(max_length=16)] = None,
@@ -423,22 +407,6 @@ def create_app(hub: Hub) -> FastAPI:
         start = window_start(since, now=datetime.now(UTC))
         report = dry_run(hub, name, version=version, since=start, until=until, limit=limit)
         return report.to_dict()
-
-    @app.get("/api/v1/returns", tags=["returns"])
-    def returns(
-        status: str | None = None,
-        order_id: str | None = None,
-        limit: int = Query(100, ge=1, le=1000),
-    ) -> list[dict[str, Any]]:
-        """Returns, newest first."""
-        return [
-            return_data(r) for r in list_returns(hub, status=status, order_id=order_id, limit=limit)
-        ]
-
-    @app.get("/api/v1/returns/{return_id}", tags=["returns"])
-    def one_return(return_id: str) -> dict[str, Any]:
-        """One return: what was announced, what arrived, and how the stock was booked."""
-        return return_data(get_return(hub, return_id))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

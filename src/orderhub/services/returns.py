@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -575,11 +575,16 @@ def create_exchange(
 
 
 def list_returns(
-    hub: Hub, *, status: str | None = None, order_id: str | None = None, limit: int = 100
+    hub: Hub,
+    *,
+    status: str | None = None,
+    order_id: str | None = None,
+    shops: Collection[str] | None = None,
+    limit: int = 100,
 ) -> list[ReturnRecord]:
-    """The newest returns first."""
+    """The newest returns first (of `shops` only, when given)."""
     with hub.reader() as uow:
-        return uow.returns.search(status=status, order_id=order_id, limit=limit)
+        return uow.returns.search(status=status, order_id=order_id, shops=shops, limit=limit)
 
 
 def get_return(hub: Hub, return_id: str) -> ReturnRecord:

@@ -7,7 +7,7 @@ once per shop, so a refund delivered twice is recognised and does nothing the se
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -158,10 +158,17 @@ class ReturnRepository:
         return [_record(r) for r in rows]
 
     def search(
-        self, *, status: str | None = None, order_id: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        order_id: str | None = None,
+        shops: Collection[str] | None = None,
+        limit: int = 100,
     ) -> list[ReturnRecord]:
-        """The newest returns first, optionally of one status or one order."""
+        """The newest returns first, optionally of one status, one order or some shops."""
         query = select(t.returns).where(_R.tenant == self.tenant)
+        if shops is not None:
+            query = query.where(_R.shop.in_(sorted(shops)))
         if status:
             query = query.where(_R.status == status)
         if order_id:
