@@ -5,8 +5,9 @@ and every stage, with a trace for each and an open exception on one in fifty. Th
 hub's API then serves, with a signed-in browser session (cookie), the calls the
 console's pages make: the dashboard, the first page of orders, a page deep in the list
 (keyset, `after`), a filter by shop and status, a search by order number, by SKU, by
-tracking number and by day, one order with its trace, the exception queue grouped by
-code, the failed jobs, the connections, and the console's own page. Each is
+tracking number, by the last four digits of a phone and by day, one order with its
+trace, the exception queue grouped by code, the failed jobs, the connections, the
+returns, alerts and suppliers, and the console's own page. Each is
 timed `--repeat` times. The reference is the same server answering `/healthz` (routing,
 the session and HTTP without the database), measured the same way; each page reports its
 p95 and the ratio of its p50 to the reference's.
@@ -208,7 +209,13 @@ def run(db: str, url: str, orders: int, repeat: int) -> dict[str, Any]:
                     "orders_placed_yesterday": lambda _: (
                         f"/api/v1/orders?limit=50&placed_from={yesterday}&placed_to={yesterday}"
                     ),
+                    "orders_by_phone": lambda i: (
+                        f"/api/v1/orders?limit=50&phone_last4={i * 37 % 10_000:04d}"
+                    ),
                     "order_detail": lambda _: f"/api/v1/orders/{rng.choice(ids)}",
+                    "returns": lambda _: "/api/v1/returns?limit=100",
+                    "alerts": lambda _: "/api/v1/alerts?limit=100",
+                    "suppliers": lambda _: "/api/v1/suppliers",
                     "exceptions": lambda _: "/api/v1/exceptions?limit=1000",
                     "jobs_dead": lambda _: "/api/v1/jobs?status=dead&limit=50",
                     "connections": lambda _: "/api/v1/connections",
