@@ -11,6 +11,7 @@ __all__ = [
     "InvalidOrder",
     "InvalidRuleSet",
     "NotFound",
+    "NotNow",
     "OrderhubError",
     "OutOfStock",
     "Problem",
@@ -48,6 +49,11 @@ class OutOfStock(OrderhubError):
     def __init__(self, lines: Sequence[tuple[str, int]]) -> None:
         self.lines = list(lines)
         super().__init__(", ".join(f"{sku} × {qty}" for sku, qty in self.lines))
+
+
+class NotNow(OrderhubError):
+    """An action a person asked for that the order's state does not allow now (it has
+    shipped, or it is already at its node)."""
 
 
 class IllegalTransition(OrderhubError):

@@ -114,6 +114,10 @@ CATALOG: dict[str, Remedy] = {
     "unknown_order": Remedy(
         "a node or shop named an order the hub does not know: check it there", ()
     ),
+    "held_by_person": Remedy(
+        "a person held it with the reason given: release it to send it on, or cancel it",
+        (Action.RELEASE, Action.CANCEL),
+    ),
     "shipped_after_cancel": Remedy(
         "the node shipped an order cancelled meanwhile: expect a return", (Action.RELEASE,)
     ),

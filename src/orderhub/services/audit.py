@@ -17,6 +17,7 @@ from typing import Any
 
 from orderhub.domain.access import Principal, Role
 from orderhub.domain.errors import NotFound
+from orderhub.domain.masking import mask_address, mask_email, mask_name, mask_phone
 from orderhub.services.hub import Hub
 from orderhub.store.audit import AuditEntry
 from orderhub.store.uow import UnitOfWork
@@ -41,8 +42,27 @@ def _is_secret(name: str) -> bool:
     return any(word in lowered for word in _SECRET_WORDS)
 
 
+_PERSONAL = {
+    "name": mask_name,
+    "phone": mask_phone,
+    "mobile": mask_phone,
+    "email": mask_email,
+    "address1": mask_address,
+    "address2": mask_address,
+}
+_PEOPLE = frozenset({"receiver", "buyer"})
+
+
+def _masked_person(person: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k: _PERSONAL[k](v) if k in _PERSONAL and isinstance(v, str) else mask_secrets(v)
+        for k, v in person.items()
+    }
+
+
 def mask_secrets(value: Any) -> Any:
-    """A copy of `value` with every secret-looking entry replaced by "set"."""
+    """A copy of `value` with every secret-looking entry replaced by "set", and a
+    receiver's or buyer's name, phone, e-mail and street masked as screens mask them."""
     if isinstance(value, Mapping):
         return {
             k: (
@@ -50,6 +70,8 @@ def mask_secrets(value: Any) -> Any:
                 if _is_secret(str(k))
                 and v not in (None, "")
                 and not (isinstance(v, str) and v in _MARKERS)
+                else _masked_person(v)
+                if str(k) in _PEOPLE and isinstance(v, Mapping)
                 else mask_secrets(v)
             )
             for k, v in value.items()

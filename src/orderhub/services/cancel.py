@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from orderhub.domain.errors import IllegalTransition
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.dispatch import JOB_NODE_CANCEL, ask_node_to_stop, withdraw_order
@@ -16,6 +17,7 @@ from orderhub.store.uow import UnitOfWork
 __all__ = [
     "JOB_CHANNEL_CANCEL",
     "JOB_NODE_CANCEL",
+    "cancel_by_person",
     "cancel_from_channel",
     "cancel_on_shop",
     "finish_cancel",
@@ -23,27 +25,38 @@ __all__ = [
 ]
 
 
-def cancel_from_channel(uow: UnitOfWork, order: Order, *, window: float) -> None:
-    """The shop cancelled the order: stop it wherever it is.
-
-    Lines not yet sent to a node are simply taken back; a dispatch already at a node is
-    intercepted (the node is asked to stop it), and the order is cancelled when every
-    intercept succeeded.
-    """
+def _stop(uow: UnitOfWork, order: Order, *, reason: str, window: float) -> str | None:
+    """Stop an order that has not shipped: lines not yet sent to a node are simply taken
+    back; a dispatch already at a node is intercepted (the node is asked to stop it), and
+    the order is cancelled when every intercept succeeded. What happened, or None for
+    an order past stopping."""
     status = order.status
     at_node = withdraw_order(uow, order)
     if status in (OrderStatus.RECEIVED, OrderStatus.HELD) or (
         status in (OrderStatus.RESERVED, OrderStatus.PUSHED) and not at_node
     ):
-        finish_cancel(uow, order, reason="cancelled on the channel", window=window)
-    elif status in (OrderStatus.RESERVED, OrderStatus.PUSHED):
+        finish_cancel(uow, order, reason=reason, window=window)
+        return "cancelled"
+    if status in (OrderStatus.RESERVED, OrderStatus.PUSHED):
         if status is OrderStatus.RESERVED:
             order.move_to(OrderStatus.PUSHED)
         order.move_to(OrderStatus.CANCELLING)
         uow.orders.save(order)
-        uow.orders.trace(order.id, "cancel", "ok", "cancelled on the channel; asking the node")
+        uow.orders.trace(order.id, "cancel", "ok", f"{reason}; asking the node")
         ask_node_to_stop(uow, order, at_node)
-    elif status in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+        return "the node is asked to stop it"
+    return None
+
+
+def cancel_from_channel(uow: UnitOfWork, order: Order, *, window: float) -> None:
+    """The shop cancelled the order: stop it wherever it is."""
+    if _stop(uow, order, reason="cancelled on the channel", window=window) is not None:
+        return
+    if order.status in (
+        OrderStatus.PARTIALLY_SHIPPED,
+        OrderStatus.SHIPPED,
+        OrderStatus.COMPLETED,
+    ):
         uow.orders.save(order)
         uow.exceptions.open(
             stage="cancel",
@@ -55,6 +68,14 @@ def cancel_from_channel(uow: UnitOfWork, order: Order, *, window: float) -> None
         uow.orders.trace(order.id, "cancel", "late", "cancelled on the channel after shipment")
     else:
         uow.orders.save(order)
+
+
+def cancel_by_person(uow: UnitOfWork, order: Order, *, reason: str, window: float) -> str:
+    """A person cancelled the order in the hub: stop it wherever it is; what happened."""
+    outcome = _stop(uow, order, reason=reason, window=window)
+    if outcome is None:
+        raise IllegalTransition(order.id, order.status, OrderStatus.CANCELLED)
+    return outcome
 
 
 def finish_cancel(uow: UnitOfWork, order: Order, *, reason: str, window: float) -> None:

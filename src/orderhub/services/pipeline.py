@@ -74,11 +74,13 @@ def route(
     duplicate_window: float = 0.0,
     review: bool = True,
     now: datetime | None = None,
+    only_node: str | None = None,
 ) -> None:
     """Take a received (or replayed) order as far as it can go without calling out.
 
     Checks, seller rules, review, routing, reservation and dispatch, in that order; an
-    order that already passed review (retried when stock arrives) skips it. Changes the
+    order that already passed review (retried when stock arrives) skips it; a node a
+    person chose (`only_node`) is the only one it may go to. Changes the
     order in memory (status, each line's SKU and node) and writes the stock, exceptions,
     trace and jobs that follow; the caller stores the order itself.
     """
@@ -124,6 +126,8 @@ def route(
         records = {**records, **uow.catalog.skus(sorted(set(needed) - set(records)))}
     backorder = {sku: records[sku].backorder_limit for sku in needed if sku in records}
     options = _node_options(uow, shop, needed, backorder)
+    if only_node is not None:
+        options = [option for option in options if option.code == only_node]
     request = RoutingRequest(
         order_id=order.id,
         country=order.receiver.country,
