@@ -199,3 +199,16 @@ def test_orders_are_found_by_the_last_four_digits_of_the_receivers_phone_kept_on
     assert [r["channel_order_id"] for r in json.loads(listed.stdout)] == [str(placed[2]["id"])]
     refused_cli = _cli(database_url, "orders", "list", "--phone", "12")
     assert refused_cli.returncode == 2 and "last four digits" in refused_cli.stderr
+
+
+def test_a_day_no_order_can_be_placed_on_is_refused_with_the_field_named(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    token = api_token(stack.hub, "viewer")
+    for field, day in (("placed_from", "0001-01-01"), ("placed_to", "9999-12-31")):
+        refused = httpx.get(
+            f"{stack.api.url}/api/v1/orders", params={field: day}, headers=bearer(token)
+        )
+        assert refused.status_code == 422, refused.text
+        assert field in refused.json()["message"]

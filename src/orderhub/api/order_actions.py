@@ -5,6 +5,7 @@ reason given, and a receiver's details there are masked."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -17,6 +18,7 @@ from orderhub.services.order_actions import (
     cancel_order,
     change_address,
     hold_order,
+    node_choices,
     release_order,
     send_from,
 )
@@ -65,6 +67,12 @@ def _shown(result: OrderActed) -> dict[str, Any]:
 def order_action_routes(hub: Hub) -> APIRouter:
     """The routes; their permissions are declared in `api.access.ROUTES`."""
     router = APIRouter(tags=["orders"])
+
+    @router.get("/api/v1/orders/{order_id}/nodes")
+    def nodes(order_id: OrderId, request: Request) -> list[dict[str, Any]]:
+        """The nodes the order may be sent from (its shop's), each switched on or off and
+        with its available stock of the order's SKUs."""
+        return [asdict(x) for x in node_choices(hub, order_id, who=principal(request))]
 
     @router.post("/api/v1/orders/{order_id}/cancel")
     def cancel(order_id: OrderId, body: Why, request: Request) -> dict[str, Any]:

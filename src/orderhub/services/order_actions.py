@@ -24,10 +24,12 @@ from orderhub.store.uow import UnitOfWork
 
 __all__ = [
     "HELD_BY_PERSON",
+    "NodeChoice",
     "OrderActed",
     "cancel_order",
     "change_address",
     "hold_order",
+    "node_choices",
     "release_order",
     "send_from",
 ]
@@ -98,6 +100,39 @@ def _route_again(hub: Hub, uow: UnitOfWork, order: Order, *, only_node: str | No
         only_node=only_node,
     )
     uow.orders.save(order)
+
+
+@dataclass(frozen=True)
+class NodeChoice:
+    """A node the order may be sent from, with what it has of the order's SKUs now."""
+
+    code: str
+    name: str
+    kind: str
+    enabled: bool
+    available: dict[str, int]
+
+
+def node_choices(hub: Hub, order_id: str, *, who: Principal) -> list[NodeChoice]:
+    """The order's shop's nodes, each with its available stock of the order's SKUs."""
+    with hub.reader() as uow:
+        order = uow.orders.get(order_id)
+        if not who.sees_shop(order.shop):
+            raise NotFound("order", order_id)
+        codes = list(uow.catalog.shop(order.shop).nodes)
+        skus = sorted({line.sku for line in order.lines if line.sku})
+        levels = {(x.node, x.sku): x.available for x in uow.stock.levels(skus=skus, nodes=codes)}
+        nodes = [uow.catalog.node(code) for code in codes]
+    return [
+        NodeChoice(
+            n.code,
+            n.name,
+            n.kind,
+            enabled(n),
+            {sku: levels.get((n.code, sku), 0) for sku in skus},
+        )
+        for n in nodes
+    ]
 
 
 def cancel_order(hub: Hub, order_id: str, *, reason: str, who: Principal) -> OrderActed:

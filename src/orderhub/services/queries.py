@@ -79,6 +79,10 @@ def order_view(hub: Hub, order_id: str, *, reveal: bool = False) -> Order:
     return order if reveal else mask_order(order)
 
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 30)
+"""The days an order list may be narrowed to (beyond them no time can be stored)."""
+
+
 def order_list(
     hub: Hub,
     *,
@@ -96,6 +100,9 @@ def order_list(
     """Newest first. `placed_from` and `placed_to` are days in the seller's time zone,
     both included."""
     zone = ZoneInfo(hub.settings.timezone)
+    for name, day in (("placed_from", placed_from), ("placed_to", placed_to)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise OrderhubError(f"{name}: give a day between {FIRST_DAY} and {LAST_DAY}")
 
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time(), tzinfo=zone)
