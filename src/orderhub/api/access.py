@@ -79,6 +79,10 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("PUT", "/api/v1/shops/{code}/enabled"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/nodes/{code}/enabled"): P.CONNECTIONS_WRITE,
     ("POST", "/api/v1/nodes/{code}/test"): P.CONNECTIONS_WRITE,
+    ("GET", "/api/v1/shops/{code}/mapping"): P.CONNECTIONS_READ,
+    ("POST", "/api/v1/shops/{code}/mapping/preview"): P.CONNECTIONS_WRITE,  # reads payloads
+    ("PUT", "/api/v1/shops/{code}/mapping"): P.CONNECTIONS_WRITE,
+    ("POST", "/api/v1/shops/{code}/mapping/replay"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/shops/{code}"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/nodes/{code}"): P.CONNECTIONS_WRITE,
     ("POST", "/api/v1/shops/{code}/pull"): P.SYNC_RUN,

@@ -20,6 +20,7 @@ from orderhub.api.connections import connection_routes
 from orderhub.api.console import add_console
 from orderhub.api.docs import add_docs
 from orderhub.api.listings import listing_routes
+from orderhub.api.mappings import mapping_routes
 from orderhub.api.order_actions import order_action_routes
 from orderhub.api.people import SetupCode, people_routes, principal
 from orderhub.api.session import session_principal, session_routes
@@ -163,6 +164,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(stock_routes(hub, bounded_body))
     app.include_router(back_office_routes(hub, bounded_body))
     app.include_router(order_action_routes(hub))
+    app.include_router(mapping_routes(hub))
 
     @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")
     async def webhook(shop: str, request: Request) -> dict[str, Any]:

@@ -7,7 +7,7 @@ keys as the orders' personal data, and decrypted only in memory when read.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -126,6 +126,19 @@ class InboxRepository:
             .where(t.inbox.c.id == item_id)
             .values(status=status, order_id=order_id, error=storable(error) if error else error)
         )
+
+    def recent(
+        self, shop: str, *, limit: int, failed_only: bool = False, skip_topics: Iterable[str] = ()
+    ) -> list[str]:
+        """Ids of the shop's latest stored payloads (of the failed ones only), newest first."""
+        c = t.inbox.c
+        query = select(c.id).where(
+            c.tenant == self.tenant, c.shop == shop, c.topic.not_in(sorted(skip_topics))
+        )
+        if failed_only:
+            query = query.where(c.status == "failed")
+        rows = self.conn.execute(query.order_by(c.received_at.desc(), c.id.desc()).limit(limit))
+        return [row[0] for row in rows]
 
     def ignored(self, shop: str, reason: str) -> list[str]:
         """Ids of the shop's payloads kept but not acted on for this reason, oldest first."""
