@@ -21,6 +21,7 @@ import Stock from "./pages/Stock.vue";
 import Suppliers from "./pages/Suppliers.vue";
 import Returns from "./pages/Returns.vue";
 import Alerts from "./pages/Alerts.vue";
+import Mapping from "./pages/Mapping.vue";
 
 const router = createRouter({
   history: createWebHashHistory(),
@@ -36,6 +37,7 @@ const router = createRouter({
     { path: "/returns", component: Returns },
     { path: "/alerts", component: Alerts },
     { path: "/connections", component: Connections },
+    { path: "/connections/:code/mapping", component: Mapping, props: true },
     { path: "/listings", component: Listings },
     { path: "/people", component: People },
     { path: "/audit", component: Audit },
