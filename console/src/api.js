@@ -7,9 +7,10 @@ function cookie(name) {
 }
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    this.body = body;
   }
 }
 
@@ -38,7 +39,7 @@ export async function api(method, path, body) {
   if (!reply.ok) {
     const message = (data && (data.message || data.detail)) || reply.statusText;
     if (reply.status === 401 && !path.endsWith("/session")) onSignedOut();
-    throw new ApiError(reply.status, typeof message === "string" ? message : JSON.stringify(message));
+    throw new ApiError(reply.status, typeof message === "string" ? message : JSON.stringify(message), data);
   }
   return data;
 }

@@ -22,6 +22,7 @@ import Suppliers from "./pages/Suppliers.vue";
 import Returns from "./pages/Returns.vue";
 import Alerts from "./pages/Alerts.vue";
 import Mapping from "./pages/Mapping.vue";
+import Rules from "./pages/Rules.vue";
 
 const router = createRouter({
   history: createWebHashHistory(),
@@ -33,6 +34,7 @@ const router = createRouter({
     { path: "/exceptions", component: Exceptions },
     { path: "/stock", component: Stock },
     { path: "/jobs", component: Jobs },
+    { path: "/rules", component: Rules },
     { path: "/suppliers", component: Suppliers },
     { path: "/returns", component: Returns },
     { path: "/alerts", component: Alerts },

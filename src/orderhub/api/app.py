@@ -58,6 +58,7 @@ from orderhub.services.rules import (
     dry_run,
     list_rule_sets,
     put_rule_set,
+    rule_versions,
     show_rule_set,
     window_start,
 )
@@ -389,11 +390,22 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get("/api/v1/rules/{name}", tags=["rules"])
     def rule_set(name: str, version: VersionQuery = None) -> dict[str, Any]:
+        """One version (default: the newest) with its rules, and every version's status."""
         stored = show_rule_set(hub, name, version)
         return {
             "version": stored.version,
             "status": stored.status,
             "rule_set": stored.rule_set.model_dump(mode="json"),
+            "versions": [
+                {
+                    "version": v.version,
+                    "status": v.status,
+                    "created_at": v.created_at.isoformat(),
+                    "activated_at": v.activated_at.isoformat() if v.activated_at else None,
+                    "rules": len(v.rule_set.rules),
+                }
+                for v in rule_versions(hub, name)
+            ],
         }
 
     @app.post("/api/v1/rules/{name}/activate", tags=["rules"])

@@ -17,7 +17,7 @@ from weakref import WeakKeyDictionary
 
 from pydantic import ValidationError
 
-from orderhub.domain.errors import InvalidRuleSet, OrderhubError
+from orderhub.domain.errors import InvalidRuleSet, NotFound, OrderhubError
 from orderhub.domain.order import Order
 from orderhub.domain.rules import (
     CompiledRules,
@@ -46,6 +46,7 @@ __all__ = [
     "list_rule_sets",
     "parse_rule_set",
     "put_rule_set",
+    "rule_versions",
     "show_rule_set",
     "window_start",
 ]
@@ -159,6 +160,15 @@ def activate_rule_set(hub: Hub, name: str, version: int | None = None) -> int:
         uow.rules.activate(name, chosen.version)
         uow.commit()
     return chosen.version
+
+
+def rule_versions(hub: Hub, name: str) -> list[RuleSetVersion]:
+    """Every stored version of a rule set, oldest first."""
+    with hub.reader() as uow:
+        found = uow.rules.versions(name)
+    if not found:
+        raise NotFound("rule set", name)
+    return found
 
 
 def show_rule_set(hub: Hub, name: str, version: int | None = None) -> RuleSetVersion:
