@@ -338,3 +338,30 @@ def test_a_dead_job_is_listed_and_retry_queues_it_again(
     assert (again["status"], again["attempts"], again["last_error"]) == ("pending", 0, None)
     [line] = refused(retried_twice)
     assert f"job {job.id} is not dead-lettered" in line
+
+
+def test_an_order_is_held_corrected_and_released_from_the_command_line(
+    make_stack: Callable[..., Stack], database_url: str
+) -> None:
+    stack = make_stack(routing={"merge_window": 4.0})
+    placed = stack.shops["SHOP1"].place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    order_id = wait_for_status(stack, placed, "reserved")
+
+    held = succeeded(run_cli(database_url, "orders", "hold", order_id, "--reason", "wait"))
+    assert f"{order_id}: held" in held
+    address = [
+        *("orders", "address", order_id, "--reason", "the buyer called"),
+        *("--set", "phone=13911112222", "--set", "country=CN", "--set", "province=浙江省"),
+        *("--set", "city=杭州市", "--set", "address1=西湖区文三路 478 号"),
+    ]
+    assert f"{order_id}: held" in succeeded(run_cli(database_url, *address))
+    [line] = refused(run_cli(database_url, "orders", "route", order_id, "WH9", "--reason", "x"))
+    assert "WH9" in line
+    succeeded(run_cli(database_url, "orders", "release", order_id, "--reason", "ready"))
+
+    wait_until(lambda: len(stack.warehouses["WH1"].orders()) == 1, what="the order at WH1")
+    [sent] = stack.warehouses["WH1"].orders().values()
+    assert "13911112222" in str(sent["receiver"]) and "杭州市" in str(sent["receiver"])
+    [entry] = [e for e in list_entries(stack.hub) if e.action == "cli orders address"]
+    assert "13911112222" not in str(entry) and "139****2222" in str(entry)
+    assert {"cli orders hold", "cli orders release"} <= {e.action for e in list_entries(stack.hub)}

@@ -121,6 +121,37 @@ def test_an_order_sent_from_another_warehouse_reaches_that_one_only(
     assert left is not None and left.reserved == 0
 
 
+def test_an_order_at_one_warehouse_sent_from_another_is_stopped_there_and_sent_on(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(
+        warehouses=2, ship_delay=3600.0, stock_by_node={"WH1": {SKU: 10}, "WH2": {SKU: 10}}
+    )
+    operator = api_token(stack.hub, "operator")
+    _, order_id = _place(stack)
+    wait_until(lambda: _status(stack, order_id) == "pushed", what="the order at its warehouse")
+    first = str(queries.order_view(stack.hub, order_id).node)
+    other = "WH2" if first == "WH1" else "WH1"
+    assert len(_at(stack, first)) == 1
+
+    same = _act(stack, operator, order_id, "route", node=first, reason="no change")
+    assert same.status_code == 409
+    moved = _act(stack, operator, order_id, "route", node=other, reason="the buyer moved")
+    assert moved.status_code == 200, moved.text
+
+    wait_until(lambda: len(_at(stack, other)) == 1, what=_where(stack, order_id))
+    [stopped] = _at(stack, first).values()
+    assert stopped["status"] == "CANCELED"
+    wait_until(lambda: _status(stack, order_id) == "pushed", what="pushed to the new warehouse")
+    assert queries.order_view(stack.hub, order_id).node == other
+    with stack.hub.reader() as uow:
+        left, taken = uow.stock.level(first, SKU), uow.stock.level(other, SKU)
+    assert left is not None and left.reserved == 0
+    assert taken is not None and taken.reserved == 1
+    [entry] = list_entries(stack.hub, action="POST /api/v1/orders/{order_id}/route")
+    assert entry.after["body"] == {"node": other, "reason": "the buyer moved"}
+
+
 def test_a_corrected_address_is_the_one_the_warehouse_receives(
     make_stack: Callable[..., Stack],
 ) -> None:

@@ -95,8 +95,9 @@ def order_action_routes(hub: Hub) -> APIRouter:
 
     @router.post("/api/v1/orders/{order_id}/route")
     def route(order_id: OrderId, body: SendFrom, request: Request) -> dict[str, Any]:
-        """Send the order from the chosen node, one of its shop's nodes and switched on,
-        before a node has it (409 after); 422 names a node that cannot take it."""
+        """Send the order from the chosen node, one of its shop's nodes and switched on;
+        a node that already has it is asked to stop it first (409 once shipped); 422
+        names a node that cannot take it."""
         who = principal(request)
         return _shown(send_from(hub, order_id, body.node, reason=body.reason, who=who))
 

@@ -91,21 +91,33 @@ def _audit(argv: list[str]) -> None:
         return
     from orderhub.services.audit import cli_principal, record_change
 
-    words = [a for a in argv if not a.startswith("-")]
+    shown = _masked(argv)
+    words = [a for a in shown if not a.startswith("-")]
     hub = open_hub(migrate=False)
     try:
         target = " ".join(words[2:] if action.startswith("cli ") else words[2:3])
-        detail = "orderhub " + " ".join(_masked(argv))
+        detail = "orderhub " + " ".join(shown)
         record_change(hub, cli_principal(), action, target[:200], detail=detail[:2000])
     finally:
         hub.close()
 
 
 def _masked(argv: list[str]) -> list[str]:
-    masked, hide = [], False
+    """The command line with secrets hidden and a receiver's details (`--set
+    phone=...`) masked as screens mask them."""
+    from orderhub.services.audit import mask_secrets
+
+    masked, hide, personal = [], False, False
     for arg in argv:
-        masked.append("***" if hide else arg)
+        if personal and "=" in arg:
+            name, _, value = arg.partition("=")
+            field = name.removeprefix("receiver.")
+            shown = mask_secrets({"receiver": {field: value}})["receiver"][field]
+            masked.append(f"{name}={shown}")
+        else:
+            masked.append("***" if hide else arg)
         hide = arg.startswith("--") and any(w in arg for w in ("password", "secret", "token"))
+        personal = arg == "--set"
     return masked
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,7 +14,7 @@ from orderhub.cli._format import money, when
 from orderhub.domain.errors import OrderhubError
 from orderhub.domain.order import Order
 
-app = typer.Typer(no_args_is_help=True, help="Look at orders.")
+app = typer.Typer(no_args_is_help=True, help="Look at orders and act on one.")
 
 
 def _four_digits(value: str | None) -> str | None:
@@ -181,3 +181,68 @@ def orders_late(json_out: JsonFlag = False) -> None:
         )
     out.print(table)
     out.print(f"{len(rows)} order(s) late or at risk")
+
+
+Reason = Annotated[str, typer.Option(help="Why, in a few words: kept with the order.")]
+
+
+def _act(order_id: str, doing: str, reason: str, **more: Any) -> None:
+    """Run one order action as the person at the command line and say what happened."""
+    from orderhub.services import order_actions
+    from orderhub.services.audit import cli_principal
+
+    hub = open_hub()
+    try:
+        action = getattr(order_actions, doing)
+        acted = action(hub, order_id, reason=reason, who=cli_principal(), **more)
+    finally:
+        hub.close()
+    out.print(f"{acted.order_id}: {acted.status} ({acted.outcome})")
+
+
+@app.command("cancel")
+def orders_cancel(order_id: Annotated[str, typer.Argument()], reason: Reason) -> None:
+    """Cancel an order that has not shipped: taken back, or stopped at its node; its
+    stock comes back and the shop is told where its platform allows."""
+    _act(order_id, "cancel_order", reason)
+
+
+@app.command("hold")
+def orders_hold(order_id: Annotated[str, typer.Argument()], reason: Reason) -> None:
+    """Hold an order before its node has it; it waits for `orders release`."""
+    _act(order_id, "hold_order", reason)
+
+
+@app.command("release")
+def orders_release(order_id: Annotated[str, typer.Argument()], reason: Reason) -> None:
+    """Let a held order go: it is routed again and sent on."""
+    _act(order_id, "release_order", reason)
+
+
+@app.command("route")
+def orders_route(
+    order_id: Annotated[str, typer.Argument()],
+    node: Annotated[str, typer.Argument(help="One of the shop's warehouses or suppliers.")],
+    reason: Reason,
+) -> None:
+    """Send the order from another node; one that already has it is asked to stop it."""
+    _act(order_id, "send_from", reason, node=node)
+
+
+@app.command("address")
+def orders_address(
+    order_id: Annotated[str, typer.Argument()],
+    reason: Reason,
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="FIELD=VALUE: name, phone, province, city, district, ..."),
+    ],
+) -> None:
+    """Correct where an order goes before its node has it."""
+    fields = {}
+    for item in set_:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter("give FIELD=VALUE", param_hint="--set")
+        fields[name.strip().removeprefix("receiver.")] = value
+    _act(order_id, "change_address", reason, fields=fields)

@@ -13,6 +13,7 @@ from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.dispatch import send_again, stop_dispatch
 from orderhub.services.hub import Hub
+from orderhub.services.order_actions import route_again
 from orderhub.services.pipeline import hold, release
 from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
@@ -154,12 +155,14 @@ def dispatch_dead(hub: Hub, job: Job, error: str) -> None:
 def cancel_dispatch(hub: Hub, job: Job) -> None:
     """Ask the node to stop a dispatch because one of its orders was cancelled.
 
-    Stopped: the cancelled order is done and its stock released; the other orders of a
+    Stopped: the cancelled order is done and its stock released, or, when a person sent
+    it from another node (`then_node`), it is routed there; the other orders of a
     merged dispatch go back to RESERVED and into a new dispatch. Already shipped: a person
     is told, and a return is expected.
     """
     dispatch_id = str(job.payload.get("dispatch_id") or job.payload["order_id"])
     order_id = str(job.payload["order_id"])
+    then_node = job.payload.get("then_node")
     with hub.reader() as uow:
         dispatch = uow.dispatches.get(dispatch_id)
         if dispatch is None or dispatch.status not in ("pushed", "acknowledged"):
@@ -170,7 +173,8 @@ def cancel_dispatch(hub: Hub, job: Job) -> None:
         # A sheet already handed over cannot be called back by the hub.
         result = CancelResult(False, "the purchase order went out on a sheet; ask the supplier")
     else:
-        result = hub.node(node).cancel_outbound(code=dispatch.id, reason="cancelled on the channel")
+        why = "cancelled on the channel" if then_node is None else "sent from another node"
+        result = hub.node(node).cancel_outbound(code=dispatch.id, reason=why)
     latency = (time.perf_counter() - started) * 1000
     window = hub.settings.stock_push_window
     with hub.uow() as uow:
@@ -183,7 +187,11 @@ def cancel_dispatch(hub: Hub, job: Job) -> None:
                 stage="intercept",
                 code="intercept_failed",
                 message=f"{node.code} could not stop {dispatch.id}: {result.reason}; "
-                "expect a shipment and a return",
+                + (
+                    "expect a shipment and a return"
+                    if then_node is None
+                    else f"it ships from {node.code}, not {then_node}"
+                ),
                 order_id=order.id,
             )
             uow.commit()
@@ -201,7 +209,16 @@ def cancel_dispatch(hub: Hub, job: Job) -> None:
         remaining = [
             d for d in uow.dispatches.of_order(order.id) if d.status in ("pushed", "acknowledged")
         ]
-        if order.status in (OrderStatus.CANCELLING, OrderStatus.PUSHED) and not remaining:
+        if then_node is not None and order.status is OrderStatus.PUSHED and not remaining:
+            uow.orders.trace(order.id, "route", "ok", f"sent from {then_node} instead")
+            route_again(
+                uow,
+                order,
+                stock_window=window,
+                duplicate_window=hub.settings.duplicate_window,
+                only_node=str(then_node),
+            )
+        elif order.status in (OrderStatus.CANCELLING, OrderStatus.PUSHED) and not remaining:
             release(uow, order, reason="intercepted at the node", stock_window=window)
             order.move_to(OrderStatus.CANCELLED)
             uow.orders.save(order)

@@ -124,19 +124,28 @@ def withdraw_order(uow: UnitOfWork, order: Order) -> list[Dispatch]:
     return at_node
 
 
-def stop_dispatch(uow: UnitOfWork, dispatch_id: str, order_id: str) -> None:
+def stop_dispatch(
+    uow: UnitOfWork, dispatch_id: str, order_id: str, *, then_node: str | None = None
+) -> None:
+    """Queue an intercept; with `then_node`, the order is sent from that node once the
+    intercept succeeded instead of being cancelled."""
+    payload = {"dispatch_id": dispatch_id, "order_id": order_id}
+    if then_node is not None:
+        payload["then_node"] = then_node
     uow.outbox.add(
         JOB_NODE_CANCEL,
-        {"dispatch_id": dispatch_id, "order_id": order_id},
-        key=f"cancel:{dispatch_id}:{order_id}",
+        payload,
+        key=f"{'cancel' if then_node is None else 'move'}:{dispatch_id}:{order_id}",
         order_id=order_id,
     )
 
 
-def ask_node_to_stop(uow: UnitOfWork, order: Order, dispatches: Sequence[Dispatch]) -> None:
+def ask_node_to_stop(
+    uow: UnitOfWork, order: Order, dispatches: Sequence[Dispatch], *, then_node: str | None = None
+) -> None:
     """Queue an intercept of each pushed dispatch that carries the order."""
     for dispatch in dispatches:
-        stop_dispatch(uow, dispatch.id, order.id)
+        stop_dispatch(uow, dispatch.id, order.id, then_node=then_node)
 
 
 def send_again(uow: UnitOfWork, order: Order, stopped: Dispatch, kind: str) -> None:

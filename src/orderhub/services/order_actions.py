@@ -16,10 +16,11 @@ from orderhub.domain.errors import NotFound, NotNow, OrderhubError, Problem
 from orderhub.domain.exceptions_catalog import RECEIVER_FIELDS
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.services.cancel import cancel_by_person, tell_shop
-from orderhub.services.dispatch import withdraw_order
+from orderhub.services.dispatch import ask_node_to_stop, withdraw_order
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import hold, release, route
 from orderhub.services.switches import enabled
+from orderhub.store.dispatches import Dispatch
 from orderhub.store.uow import UnitOfWork
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "hold_order",
     "node_choices",
     "release_order",
+    "route_again",
     "send_from",
 ]
 
@@ -69,6 +71,13 @@ def _reason(reason: str) -> str:
     return text
 
 
+def _held_by_person(uow: UnitOfWork, order: Order) -> bool:
+    return order.status is OrderStatus.HELD and any(
+        x.code == HELD_BY_PERSON
+        for x in uow.exceptions.open_about(order_id=order.id, inbox_id=None, job_id=None)
+    )
+
+
 def _not_at_node(uow: UnitOfWork, order: Order, doing: str) -> None:
     """Take the order out of dispatches not sent yet; NotNow if a node already has it."""
     if order.status is OrderStatus.PUSHED or (
@@ -82,11 +91,19 @@ def _not_at_node(uow: UnitOfWork, order: Order, doing: str) -> None:
         raise NotNow(f"order {order.id} is {order.status.value}: it can no longer be {doing}")
 
 
-def _route_again(hub: Hub, uow: UnitOfWork, order: Order, *, only_node: str | None = None) -> None:
-    """Give back what the order holds and route it again from the start."""
-    release(
-        uow, order, reason="routed again by a person", stock_window=hub.settings.stock_push_window
-    )
+def route_again(
+    uow: UnitOfWork,
+    order: Order,
+    *,
+    stock_window: float,
+    duplicate_window: float,
+    only_node: str | None = None,
+) -> None:
+    """Give back what the order holds and route it again from the start (to `only_node`
+    alone when a person chose it); a node must no longer have it."""
+    release(uow, order, reason="routed again by a person", stock_window=stock_window)
+    if order.status is OrderStatus.PUSHED:
+        order.move_to(OrderStatus.RESERVED)
     if order.status is OrderStatus.RESERVED:
         order.move_to(OrderStatus.HELD)
     uow.exceptions.resolve_for_order(order.id)
@@ -95,11 +112,21 @@ def _route_again(hub: Hub, uow: UnitOfWork, order: Order, *, only_node: str | No
         uow,
         order,
         uow.catalog.shop(order.shop),
+        stock_window=stock_window,
+        duplicate_window=duplicate_window,
+        only_node=only_node,
+    )
+    uow.orders.save(order)
+
+
+def _route_again(hub: Hub, uow: UnitOfWork, order: Order, *, only_node: str | None = None) -> None:
+    route_again(
+        uow,
+        order,
         stock_window=hub.settings.stock_push_window,
         duplicate_window=hub.settings.duplicate_window,
         only_node=only_node,
     )
-    uow.orders.save(order)
 
 
 @dataclass(frozen=True)
@@ -161,10 +188,7 @@ def hold_order(hub: Hub, order_id: str, *, reason: str, who: Principal) -> Order
     why = f"held by {who.name}: {_reason(reason)}"
     with hub.uow() as uow:
         order = _order(uow, order_id, who)
-        if order.status is OrderStatus.HELD and any(
-            x.code == HELD_BY_PERSON
-            for x in uow.exceptions.open_about(order_id=order.id, inbox_id=None, job_id=None)
-        ):
+        if _held_by_person(uow, order):
             raise NotNow(f"order {order.id} is already held by a person")
         _not_at_node(uow, order, "held")
         hold(uow, order, [Problem(HELD_BY_PERSON, why, "", "review")], stage="hold")
@@ -191,8 +215,10 @@ def release_order(hub: Hub, order_id: str, *, reason: str, who: Principal) -> Or
 
 
 def send_from(hub: Hub, order_id: str, node: str, *, reason: str, who: Principal) -> OrderActed:
-    """Route the order to the node the person chose, before its node has it: what it
-    reserved elsewhere is given back and it reserves there (or waits there for stock)."""
+    """Send the order from the node the person chose. Before a node has it, what it
+    reserved elsewhere is given back and it reserves there (or waits there for stock);
+    once a node has it, that node is asked to stop it, and the order goes to the chosen
+    node when it has stopped. Shipped, it is refused."""
     why = f"sent from {node} by {who.name}: {_reason(reason)}"
     with hub.uow() as uow:
         order = _order(uow, order_id, who)
@@ -203,6 +229,10 @@ def send_from(hub: Hub, order_id: str, node: str, *, reason: str, who: Principal
             )
         if not enabled(uow.catalog.node(node)):
             raise OrderhubError(f"node: {node} is switched off")
+        if order.status in (OrderStatus.RESERVED, OrderStatus.PUSHED):
+            at_node = withdraw_order(uow, order)
+            if at_node:
+                return _move_from_node(uow, order, at_node, node, why)
         _not_at_node(uow, order, "sent from another node")
         uow.orders.trace(order.id, "route", "ok", why)
         order.approved = order.approved or order.status is OrderStatus.HELD
@@ -211,12 +241,27 @@ def send_from(hub: Hub, order_id: str, node: str, *, reason: str, who: Principal
     return OrderActed(order.id, order.status.value, f"{order.status.value} at {node}")
 
 
+def _move_from_node(
+    uow: UnitOfWork, order: Order, at_node: list[Dispatch], node: str, why: str
+) -> OrderActed:
+    """The order is at a node: ask it to stop the order, which then goes to `node`."""
+    old = sorted({d.node for d in at_node})
+    if old == [node]:
+        raise NotNow(f"order {order.id} is already at {node}")
+    ask_node_to_stop(uow, order, at_node, then_node=node)
+    uow.orders.trace(order.id, "route", "ok", f"{why}; asking {', '.join(old)} to stop it")
+    uow.commit()
+    outcome = f"{', '.join(old)} is asked to stop it; then it goes to {node}"
+    return OrderActed(order.id, order.status.value, outcome)
+
+
 def change_address(
     hub: Hub, order_id: str, fields: Mapping[str, str], *, reason: str, who: Principal
 ) -> OrderActed:
     """Correct where the order goes before its node has it; the receiver is encrypted
     again on save, and only the names of the fields changed are traced. An order that
-    was reserved or held is routed again with the new address."""
+    was reserved, or held for what the new address may cure, is routed again with it; one
+    a person holds stays held."""
     unknown = sorted(set(fields) - RECEIVER_FIELDS)
     if unknown:
         raise OrderhubError(
@@ -233,8 +278,8 @@ def change_address(
             setattr(order.receiver, name, value)
         names = ", ".join(f"receiver.{n}" for n in sorted(changes))
         uow.orders.trace(order.id, "address", "ok", f"{names} changed by {who.name}: {why}")
-        if order.status is OrderStatus.RECEIVED:
-            uow.orders.save(order)
+        if order.status is OrderStatus.RECEIVED or _held_by_person(uow, order):
+            uow.orders.save(order)  # a person's hold stays until it is released
         else:
             _route_again(hub, uow, order)
         uow.commit()
