@@ -100,3 +100,37 @@ def test_a_viewer_sees_an_order_but_no_action(
     expect(page.locator("[data-test=status]")).to_be_visible()
     expect(page.locator("[data-test=order-actions]")).to_have_count(0)
     shot("viewer-order")
+
+
+def test_an_order_already_at_its_warehouse_is_sent_from_the_other_one(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack(
+        warehouses=2, ship_delay=3600.0, stock_by_node={"WH1": {SKU: 10}, "WH2": {SKU: 10}}
+    )
+    placed = stack.shops["SHOP1"].place_order({"lines": [{"sku": SKU, "quantity": 1}]})
+    wait_until(lambda: bool(_order_id(stack, placed)), what="the order in the hub")
+    order_id = _order_id(stack, placed)
+    wait_until(
+        lambda: queries.order_view(stack.hub, order_id).status == "pushed",
+        what="the order at its warehouse",
+    )
+    first = str(queries.order_view(stack.hub, order_id).node)
+    other = "WH2" if first == "WH1" else "WH1"
+
+    sign_in(page, stack, person(stack, "yang", "operator"))
+    page.goto(f"{stack.api.url}/#/orders/{order_id}")
+    expect(page.locator("[data-test=action-hold]")).to_have_count(0)
+    page.locator("[data-test=action-route]").click()
+    expect(page.locator("[data-test=route-hint]")).to_contain_text("拦截")
+    page.locator("[data-test=route-node]").click()
+    page.get_by_role("option", name=other).click()
+    page.locator("[data-test=action-reason]").fill("原仓缺货")
+    shot("order-pushed-route")
+    page.locator("[data-test=action-confirm]").click()
+
+    wait_until(lambda: len(stack.warehouses[other].orders()) == 1, what=f"the order at {other}")
+    [stopped] = stack.warehouses[first].orders().values()
+    assert stopped["status"] == "CANCELED"
+    page.reload()
+    expect(page.locator("[data-test=trace]")).to_contain_text(f"sent from {other} instead")
