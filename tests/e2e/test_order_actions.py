@@ -152,6 +152,29 @@ def test_an_order_at_one_warehouse_sent_from_another_is_stopped_there_and_sent_o
     assert entry.after["body"] == {"node": other, "reason": "the buyer moved"}
 
 
+def test_a_second_move_while_the_warehouse_has_not_answered_the_first_is_refused(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(
+        warehouses=2, ship_delay=3600.0, stock_by_node={"WH1": {SKU: 10}, "WH2": {SKU: 10}}
+    )
+    operator = api_token(stack.hub, "operator")
+    _, order_id = _place(stack)
+    wait_until(lambda: _status(stack, order_id) == "pushed", what="the order at its warehouse")
+    first = str(queries.order_view(stack.hub, order_id).node)
+    other = "WH2" if first == "WH1" else "WH1"
+    stack.warehouses[first].faults.update({"error_rate": 1.0, "error_status": 503})
+
+    moved = _act(stack, operator, order_id, "route", node=other, reason="the buyer moved")
+    assert moved.status_code == 200, moved.text
+    again = _act(stack, operator, order_id, "route", node=other, reason="still moving")
+    assert again.status_code == 409
+    assert "wait for its answer" in again.json()["message"]
+
+    stack.warehouses[first].faults.update({"error_rate": 0.0})
+    wait_until(lambda: len(_at(stack, other)) == 1, what=_where(stack, order_id))
+
+
 def test_a_corrected_address_is_the_one_the_warehouse_receives(
     make_stack: Callable[..., Stack],
 ) -> None:

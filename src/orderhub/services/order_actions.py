@@ -16,7 +16,7 @@ from orderhub.domain.errors import NotFound, NotNow, OrderhubError, Problem
 from orderhub.domain.exceptions_catalog import RECEIVER_FIELDS
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.services.cancel import cancel_by_person, tell_shop
-from orderhub.services.dispatch import ask_node_to_stop, withdraw_order
+from orderhub.services.dispatch import JOB_NODE_CANCEL, ask_node_to_stop, withdraw_order
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import hold, release, route
 from orderhub.services.switches import enabled
@@ -248,6 +248,10 @@ def _move_from_node(
     old = sorted({d.node for d in at_node})
     if old == [node]:
         raise NotNow(f"order {order.id} is already at {node}")
+    if uow.outbox.waiting_for_order(order.id, JOB_NODE_CANCEL):
+        raise NotNow(
+            f"{', '.join(old)} is already being asked to stop order {order.id}: wait for its answer"
+        )
     ask_node_to_stop(uow, order, at_node, then_node=node)
     uow.orders.trace(order.id, "route", "ok", f"{why}; asking {', '.join(old)} to stop it")
     uow.commit()

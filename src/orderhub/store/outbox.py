@@ -394,6 +394,22 @@ class OutboxRepository:
             for r in rows
         ]
 
+    def waiting_for_order(self, order_id: str, kind: str) -> bool:
+        """Whether a job of this kind for the order is queued or running."""
+        self.flush()
+        c = t.outbox_jobs.c
+        found = self.conn.execute(
+            select(c.id)
+            .where(
+                c.tenant == self.tenant,
+                c.order_id == order_id,
+                c.kind == kind,
+                c.status.in_(("pending", "running")),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def count(self, *, status: str | None = None, kind: str | None = None) -> int:
         self.flush()
         c = t.outbox_jobs.c
