@@ -171,6 +171,24 @@ class StockConfig(_Strict):
     on_hand: int
 
 
+class ErpConfig(_Strict):
+    """The ERP the seller books into (and, for orders keyed in there, a source).
+
+    `settings` hold the connection (base URL, 账套, user, login mode) and the seller's
+    ERP codes: `org`, `currency`, `tax_rate`, `customers` (shop → customer code, the
+    shop's code by default), `stocks` (node → ERP warehouse), `suppliers` (node →
+    supplier code), `book` (which documents: sale_order, outbound, return,
+    purchase_order). `mapping` overrides fields of the connector's document mapping.
+    """
+
+    code: str = "ERP"
+    platform: str
+    name: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+    mapping: dict[str, Any] = Field(default_factory=dict)
+
+
 class HubConfig(_Strict):
     """Everything a seller configures in the YAML file."""
 
@@ -179,6 +197,7 @@ class HubConfig(_Strict):
     skus: list[SkuConfig] = Field(default_factory=list)
     listings: list[ListingConfig] = Field(default_factory=list)
     stock: list[StockConfig] = Field(default_factory=list)
+    erp: ErpConfig | None = None
 
     def check(self) -> None:
         """Cross-references: a shop names known nodes, a listing a known shop."""

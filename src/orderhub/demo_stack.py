@@ -12,6 +12,7 @@ from typing import Any
 from orderhub.api.app import create_app
 from orderhub.bootstrap import build_hub
 from orderhub.config import (
+    ErpConfig,
     HubConfig,
     ListingConfig,
     NodeConfig,
@@ -22,6 +23,7 @@ from orderhub.config import (
 )
 from orderhub.demo_marketplaces import start_marketplace
 from orderhub.jobs.worker import Worker
+from orderhub.sandbox.k3cloud import K3CloudEmulator
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
@@ -75,6 +77,8 @@ class StackOptions:
     routing: dict[str, Any] = field(default_factory=dict)
     marketplaces: tuple[str, ...] = ()  # one pulled shop of each, e.g. ("taobao",)
     api_port: int = 0  # the hub's API and console; 0, or a port in use, picks a free one
+    erp: bool = False  # book into an emulated Kingdee K/3 Cloud 账套
+    erp_settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Stack:
     warehouses: dict[str, QimenEmulator] = field(init=False, default_factory=dict)
     supplier: SupplierEmulator | None = field(init=False, default=None)
     marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
+    erp: K3CloudEmulator | None = field(init=False, default=None)
     api: RunningServer = field(init=False)
     hub_config: HubConfig = field(init=False)
     _servers: list[RunningServer] = field(init=False, default_factory=list)
@@ -222,6 +227,8 @@ class Stack:
                 for sku, quantity in levels.items()
             ],
         )
+        if o.erp:
+            config.erp = self._start_erp(shop_configs, node_configs)
         self.hub_config = config
         apply_config(self.hub, config)
         for code, wms in self.warehouses.items():
@@ -239,6 +246,31 @@ class Stack:
             self.worker = Worker(self.hub, threads=o.worker_threads)
             self.worker.start()
         return self
+
+    def _start_erp(self, shops: list[ShopConfig], nodes: list[NodeConfig]) -> ErpConfig:
+        """A K/3 Cloud 账套 that knows every SKU, a customer per shop, a supplier per
+        drop-ship node; the hub books there with an app secret."""
+        self.erp = K3CloudEmulator()
+        self.erp.seed(
+            materials=self.sku_codes,
+            customers=[s.code for s in shops],
+            suppliers=[n.code for n in nodes if n.kind == "supplier"],
+        )
+        url = self._serve(self.erp.app).url
+        credentials = self.erp.credentials
+        return ErpConfig(
+            platform="k3cloud",
+            name="Kingdee K/3 Cloud",
+            settings={
+                "base_url": f"{url}/k3cloud/",
+                "acct_id": credentials["acct_id"],
+                "user_name": credentials["user_name"],
+                "auth": "app_secret",
+                "org": "100",
+                **self.options.erp_settings,
+            },
+            secrets={"app_id": credentials["app_id"], "app_secret": credentials["app_secret"]},
+        )
 
     def _serve_api(self, app: Any, port: int) -> RunningServer:
         if port:

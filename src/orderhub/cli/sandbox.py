@@ -20,6 +20,7 @@ EMULATORS = {
     "jd": "orderhub.sandbox.jd",
     "qimen": "orderhub.sandbox.qimen",
     "supplier": "orderhub.sandbox.supplier",
+    "k3cloud": "orderhub.sandbox.k3cloud",
 }
 
 

@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Any, cast
 
 from orderhub.connectors.base import ChannelConnector, NodeConnector
+from orderhub.connectors.books import ErpConnector
 from orderhub.connectors.mapping import OrderMapping, load_mapping
 
 __all__ = [
     "CHANNEL_PLATFORMS",
+    "ERP_PLATFORMS",
     "NODE_PLATFORMS",
     "PUSHING_CHANNELS",
     "UnknownPlatform",
     "channel_connector",
+    "erp_connector",
     "node_connector",
     "order_mapping",
 ]
@@ -25,6 +28,7 @@ CHANNEL_PLATFORMS = frozenset({"shopify", "taobao", "douyin", "pdd", "jd"})
 PUSHING_CHANNELS = frozenset({"shopify", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
+ERP_PLATFORMS = frozenset({"k3cloud"})
 _PACKAGES = {"supplier_api": "supplier"}
 """Platforms served by a package of another name; the rest share their package's name."""
 
@@ -55,6 +59,16 @@ def channel_connector(platform: str, settings: Mapping[str, Any]) -> ChannelConn
 def node_connector(platform: str, settings: Mapping[str, Any]) -> NodeConnector:
     """A connected client for a warehouse or supplier on `platform`."""
     return cast(NodeConnector, _factory(platform, NODE_PLATFORMS)(settings))
+
+
+def erp_connector(
+    platform: str, settings: Mapping[str, Any], mapping: Mapping[str, Any] | None = None
+) -> ErpConnector:
+    """A connected client for the seller's ERP, its document mapping overridden."""
+    if platform not in ERP_PLATFORMS:
+        raise UnknownPlatform(platform, ERP_PLATFORMS)
+    module = importlib.import_module(f"orderhub.connectors.{platform}")
+    return cast(ErpConnector, module.erp_from_settings(settings, mapping=mapping))
 
 
 @cache

@@ -8,6 +8,7 @@ import time
 from orderhub.domain.errors import IllegalTransition
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
+from orderhub.services.books import queue_void
 from orderhub.services.dispatch import JOB_NODE_CANCEL, ask_node_to_stop, withdraw_order
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import release
@@ -88,6 +89,7 @@ def finish_cancel(uow: UnitOfWork, order: Order, *, reason: str, window: float) 
     uow.exceptions.resolve_for_order(order.id)
     uow.orders.trace(order.id, "cancel", "ok", reason)
     metrics.orders.labels("cancelled").inc()
+    queue_void(uow, order)
 
 
 JOB_CHANNEL_CANCEL = "channel.cancel"

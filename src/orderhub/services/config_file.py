@@ -54,6 +54,8 @@ def open_file_secrets(hub: Hub, config: HubConfig) -> HubConfig:
         _open_secrets(hub.db.cipher, "shop", shop.code, shop.secrets)
     for node in config.nodes:
         _open_secrets(hub.db.cipher, "node", node.code, node.secrets)
+    if config.erp is not None:
+        _open_secrets(hub.db.cipher, "erp", config.erp.code, config.erp.secrets)
     return config
 
 

@@ -11,6 +11,7 @@ from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
+from orderhub.services.books import queue_booking, queue_void
 from orderhub.services.dispatch import send_again, stop_dispatch
 from orderhub.services.hub import Hub
 from orderhub.services.order_actions import route_again
@@ -132,6 +133,9 @@ def push_dispatch(hub: Hub, job: Job) -> None:
             elif order.status is OrderStatus.CANCELLED:
                 # Cancelled while the call was on its way: stop the dispatch again.
                 stop_dispatch(uow, dispatch.id, order.id)
+        if node.kind == "supplier":
+            first = uow.orders.get(dispatch.order_ids[0])
+            queue_booking(uow, "purchase_order", dispatch.id, first)
         uow.commit()
 
 
@@ -225,4 +229,5 @@ def cancel_dispatch(hub: Hub, job: Job) -> None:
             uow.exceptions.resolve_for_order(order.id)
             uow.orders.trace(order.id, "cancel", "ok", "intercepted at the node")
             metrics.orders.labels("cancelled").inc()
+            queue_void(uow, order)
         uow.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orderhub.services.alerts import JOB_ALERT, JOB_ALERT_DIGEST, send_alert, send_digest_job
+from orderhub.services.books import JOB_ERP_BOOK, JOB_ERP_VOID, book_in_erp, void_in_erp
 from orderhub.services.cancel import JOB_CHANNEL_CANCEL, cancel_on_shop
 from orderhub.services.delivery import cancel_dispatch, dispatch_dead, push_dispatch
 from orderhub.services.dispatch import JOB_NODE_CANCEL, JOB_NODE_PUSH
@@ -52,6 +53,8 @@ HANDLERS: dict[str, Handler] = {
     JOB_NODE_RETURN: send_return,
     JOB_RETENTION: purge_job,
     JOB_CHANNEL_CANCEL: cancel_on_shop,
+    JOB_ERP_BOOK: book_in_erp,
+    JOB_ERP_VOID: void_in_erp,
 }
 
 # Jobs that call no external system can share one transaction with their neighbours

@@ -12,15 +12,18 @@ from typing import Any, TypeVar
 from orderhub.config import Settings
 from orderhub.connectors import registry
 from orderhub.connectors.base import ChannelConnector, NodeConnector
+from orderhub.connectors.books import ErpConnector
 from orderhub.connectors.mapping import OrderMapping
 from orderhub.domain.errors import ConfigurationError
+from orderhub.store.books import ErpRecord
 from orderhub.store.catalog import NodeRecord, ShopRecord
 from orderhub.store.db import Database
 from orderhub.store.uow import UnitOfWork
 
 __all__ = ["Hub"]
 
-Connector = TypeVar("Connector", ChannelConnector, NodeConnector)
+Connector = TypeVar("Connector", ChannelConnector, NodeConnector, ErpConnector)
+AnyConnector = ChannelConnector | NodeConnector | ErpConnector
 
 PINNED = ""
 """The fingerprint of a connector pinned to a shop or node: it matches any set-up."""
@@ -35,11 +38,14 @@ def _connector_settings(settings: Mapping[str, Any], secrets: Mapping[str, str])
     return merged
 
 
-def _fingerprint(connection: ShopRecord | NodeRecord) -> str:
+def _fingerprint(connection: ShopRecord | NodeRecord | ErpRecord) -> str:
     """What a connector is built from, as one text to compare."""
     settings = {k: v for k, v in connection.settings.items() if k != "mapping"}
+    mapping = connection.mapping if isinstance(connection, ErpRecord) else {}
     return json.dumps(
-        [connection.platform, settings, dict(connection.secrets)], sort_keys=True, default=str
+        [connection.platform, settings, dict(connection.secrets), mapping],
+        sort_keys=True,
+        default=str,
     )
 
 
@@ -51,8 +57,9 @@ class Hub:
     settings: Settings
     _channels: dict[str, tuple[str, ChannelConnector]] = field(default_factory=dict)
     _nodes: dict[str, tuple[str, NodeConnector]] = field(default_factory=dict)
+    _erps: dict[str, tuple[str, ErpConnector]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _retired: list[tuple[float, ChannelConnector | NodeConnector]] = field(default_factory=list)
+    _retired: list[tuple[float, AnyConnector]] = field(default_factory=list)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)
@@ -70,6 +77,9 @@ class Hub:
         return self._cached(
             self._nodes, node.code, _fingerprint(node), lambda: self.build_node(node)
         )
+
+    def erp(self, erp: ErpRecord) -> ErpConnector:
+        return self._cached(self._erps, erp.code, _fingerprint(erp), lambda: self.build_erp(erp))
 
     def _cached(
         self,
@@ -121,6 +131,15 @@ class Hub:
             raise ConfigurationError(f"node {node.code}: {exc}") from exc
 
     @staticmethod
+    def build_erp(erp: ErpRecord) -> ErpConnector:
+        try:
+            return registry.erp_connector(
+                erp.platform, _connector_settings(erp.settings, erp.secrets), erp.mapping
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"erp {erp.code}: {exc}") from exc
+
+    @staticmethod
     def mapping(shop: ShopRecord) -> OrderMapping:
         return registry.order_mapping(shop.platform, shop.settings.get("mapping"))
 
@@ -131,13 +150,15 @@ class Hub:
         with self._lock:
             old = [c for at, c in self._retired if now - at > RETIRE_AFTER]
             self._retired = [(at, c) for at, c in self._retired if now - at <= RETIRE_AFTER]
-            current: list[ChannelConnector | NodeConnector] = [
+            current: list[AnyConnector] = [
                 *(connector for _, connector in self._channels.values()),
                 *(connector for _, connector in self._nodes.values()),
+                *(connector for _, connector in self._erps.values()),
             ]
             self._retired += [(now, c) for c in current]
             self._channels.clear()
             self._nodes.clear()
+            self._erps.clear()
         for connector in old:
             connector.close()
 

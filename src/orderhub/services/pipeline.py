@@ -26,6 +26,7 @@ from orderhub.domain.validation import (
 )
 from orderhub.observability import metrics
 from orderhub.services.alerts import alert_held, raise_alert
+from orderhub.services.books import queue_booking
 from orderhub.services.dispatch import JOB_NODE_PUSH, dispatch_order, withdraw_order
 from orderhub.services.routing import routing_config, strategies_for, supplier_scores
 from orderhub.services.rules import decide
@@ -188,6 +189,7 @@ def route(
         merge=not decision.no_merge,
     )
     metrics.orders.labels("reserved").inc()
+    queue_booking(uow, "sale_order", order.id, order)
     schedule_stock_push(uow, needed, window=stock_window)
 
 

@@ -27,6 +27,7 @@ from orderhub.domain.returns import (
     split_received,
 )
 from orderhub.observability import metrics
+from orderhub.services.books import queue_booking
 from orderhub.services.cancel import cancel_from_channel
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import route, schedule_stock_push, stock_arrived
@@ -496,6 +497,7 @@ def receive_return(
         order.move_to(OrderStatus.RETURNED)
         uow.orders.save(order)
         metrics.orders.labels("returned").inc()
+    queue_booking(uow, "return", record.id, order)
     if good:
         schedule_stock_push(uow, good, window=hub.settings.stock_push_window)
         stock_arrived(uow, good)

@@ -6,13 +6,14 @@ import json
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from orderhub.config import HubConfig, NodeConfig, ShopConfig
+from orderhub.config import ErpConfig, HubConfig, NodeConfig, ShopConfig
 from orderhub.services.config_file import open_file_secrets, write_node, write_shop
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import schedule_stock_push
+from orderhub.store.books import ErpRecord
 from orderhub.store.catalog import Listing, NodeRecord, ShopRecord, SkuRecord
 
-__all__ = ["Applied", "apply_config", "put_node", "put_shop", "shop_record"]
+__all__ = ["Applied", "apply_config", "erp_record", "put_node", "put_shop", "shop_record"]
 
 
 def shop_record(shop: ShopConfig) -> ShopRecord:
@@ -113,6 +114,17 @@ def _same(a: object, b: object | None) -> bool:
     return plain(a) == plain(b)
 
 
+def erp_record(erp: ErpConfig) -> ErpRecord:
+    return ErpRecord(
+        code=erp.code,
+        platform=erp.platform,
+        name=erp.name,
+        settings=erp.settings,
+        secrets=erp.secrets,
+        mapping=erp.mapping,
+    )
+
+
 def apply_config(hub: Hub, config: HubConfig) -> Applied:
     """Write what differs from the database in one transaction, and push stock only for
     what that changes; an unchanged file changes nothing. Opening stock only where none
@@ -125,6 +137,9 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
         hub.mapping(shop)
     for node in nodes:
         hub.build_node(node).close()
+    erp = erp_record(config.erp) if config.erp is not None else None
+    if erp is not None:
+        hub.build_erp(erp).close()
     with hub.uow() as uow:
         catalog = uow.catalog
         stored_nodes = {n.code: n for n in catalog.nodes()}
@@ -141,6 +156,10 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
             catalog.put_node(node)
         for shop in changed_shops:
             catalog.put_shop(shop)
+        if erp is not None:
+            stored_erp = {e.code: e for e in uow.books.erps()}.get(erp.code)
+            if stored_erp is None or not _same(erp, stored_erp):
+                uow.books.put_erp(erp)
         push: set[str] = set()
         skus = 0
         for sku in config.skus:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from orderhub.connectors.base import ShipmentConfirmed
 from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderLine, OrderStatus
 from orderhub.observability import metrics
+from orderhub.services.books import queue_booking
 from orderhub.services.hub import Hub
 from orderhub.services.switches import syncs
 from orderhub.store.dispatches import Dispatch
@@ -138,6 +139,7 @@ def _order_shipped(
         key=f"confirm:{order.id}:{shipment.tracking_no}",
         order_id=order.id,
     )
+    queue_booking(uow, "outbound", f"{order.id}:{shipment.tracking_no}", order)
 
 
 def _fulfillment_lines(

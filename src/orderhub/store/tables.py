@@ -561,3 +561,38 @@ audit_log = Table(
     Index("ix_audit_log_at", "tenant", "at"),
     Index("ix_audit_log_actor", "tenant", "actor"),
 )
+
+erps = Table(
+    "erps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("code", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("settings", Text, nullable=False, server_default="{}"),
+    Column("secrets", Text, nullable=False, server_default=""),
+    Column("mapping", Text, nullable=False, server_default="{}"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "code"),
+)
+
+erp_documents = Table(
+    "erp_documents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("erp", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("our_no", String(200), nullable=False),
+    Column("order_id", String(64), nullable=True),
+    Column("form", String(64), nullable=False, server_default=""),
+    Column("bill_id", BigInteger, nullable=True),
+    Column("bill_no", String(80), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("erp_status", String(8), nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "erp", "kind", "our_no"),
+    Index("ix_erp_documents_order", "tenant", "order_id"),
+)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, RootTransaction, text
 
 from orderhub.store.alerts import AlertRepository
 from orderhub.store.audit import AuditRepository
+from orderhub.store.books import BooksRepository
 from orderhub.store.calls import CallRepository
 from orderhub.store.catalog import CatalogRepository
 from orderhub.store.config_version import ConfigView
@@ -86,6 +87,7 @@ class UnitOfWork:
         self.audit = AuditRepository(conn, tenant)
         self.keeping = KeepingRepository(conn, cipher, tenant)
         self.items = ShopItemRepository(conn, tenant)
+        self.books = BooksRepository(conn, cipher, tenant, self.config)
         return self
 
     def commit(self) -> None:
