@@ -78,6 +78,7 @@ class StackOptions:
     marketplaces: tuple[str, ...] = ()  # one pulled shop of each, e.g. ("taobao",)
     api_port: int = 0  # the hub's API and console; 0, or a port in use, picks a free one
     erp: bool = False  # book into an emulated Kingdee K/3 Cloud 账套
+    erp_shop: bool = False  # and take the sales orders keyed in there as shop ERP1
     erp_settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -211,6 +212,7 @@ class Stack:
             self.marketplaces[code] = market.emulator
             shop_configs.append(market.shop)
             printers.append(market.printer)
+        erp_config = self._start_erp(shop_configs, node_configs) if o.erp else None
         stock = o.stock_by_node or {"WH1": {sku: o.stock for sku in self.sku_codes}}
         config = HubConfig(
             shops=shop_configs,
@@ -227,8 +229,7 @@ class Stack:
                 for sku, quantity in levels.items()
             ],
         )
-        if o.erp:
-            config.erp = self._start_erp(shop_configs, node_configs)
+        config.erp = erp_config
         self.hub_config = config
         apply_config(self.hub, config)
         for code, wms in self.warehouses.items():
@@ -258,18 +259,29 @@ class Stack:
         )
         url = self._serve(self.erp.app).url
         credentials = self.erp.credentials
+        settings = {
+            "base_url": f"{url}/k3cloud/",
+            "acct_id": credentials["acct_id"],
+            "user_name": credentials["user_name"],
+            "auth": "app_secret",
+            "org": "100",
+            **self.options.erp_settings,
+        }
+        secrets = {"app_id": credentials["app_id"], "app_secret": credentials["app_secret"]}
+        if self.options.erp_shop:
+            suppliers = [n.code for n in nodes if n.kind == "supplier"]
+            shops.append(
+                ShopConfig(
+                    code="ERP1",
+                    platform="k3cloud",
+                    name="Orders keyed in the ERP",
+                    nodes=suppliers or [n.code for n in nodes],
+                    settings=settings,
+                    secrets=secrets,
+                )
+            )
         return ErpConfig(
-            platform="k3cloud",
-            name="Kingdee K/3 Cloud",
-            settings={
-                "base_url": f"{url}/k3cloud/",
-                "acct_id": credentials["acct_id"],
-                "user_name": credentials["user_name"],
-                "auth": "app_secret",
-                "org": "100",
-                **self.options.erp_settings,
-            },
-            secrets={"app_id": credentials["app_id"], "app_secret": credentials["app_secret"]},
+            platform="k3cloud", name="Kingdee K/3 Cloud", settings=settings, secrets=secrets
         )
 
     def _serve_api(self, app: Any, port: int) -> RunningServer:

@@ -21,6 +21,7 @@ from orderhub.demo_stack import Stack
 from orderhub.domain.errors import NotFound
 from orderhub.services import queries
 from orderhub.services.exceptions import replay_exception
+from orderhub.services.sync import pull_orders
 from support import TEST_KEYS, wait_until
 
 KEY = "F_OH_OrderNo"
@@ -236,3 +237,68 @@ def test_a_worker_killed_between_save_and_submit_leaves_exactly_one_document(
         second.wait(30)
     assert [b["Number"] for b in stack.erp.bills("SAL_SaleOrder")] == [saved["Number"]]
     assert stack.erp.calls["Save"] == 1
+
+
+def test_a_sales_order_keyed_in_the_erp_reaches_the_supplier_and_its_tracking_comes_back(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(erp=True, erp_shop=True, supplier=True)
+    assert stack.erp is not None and stack.supplier is not None
+    erp = stack.hub_config.erp
+    assert erp is not None
+    client = client_from_settings({**erp.settings, **erp.secrets})
+    saved = client.operation(
+        "Save",
+        "SAL_SaleOrder",
+        {
+            "Model": {
+                "FBillTypeID": {"FNumber": "XSDD01_SYS"},
+                "FDate": "2026-12-04",
+                "FSaleOrgId": {"FNumber": "100"},
+                "FCustId": {"FNumber": "SHOP1"},
+                "FReceiveAddress": "浙江省杭州市西湖区文三路 90 号",
+                "FLinkMan": "王芳",
+                "FLinkPhone": "13800138000",
+                "FSaleOrderEntry": [
+                    {"FMaterialId": {"FNumber": "SKU-002"}, "FQty": 3, "FTaxPrice": 25},
+                ],
+            }
+        },
+    )
+    bill_no = str(saved["Number"])
+    for step in ("Submit", "Audit"):
+        client.operation(step, "SAL_SaleOrder", {"Numbers": [bill_no]})
+    client.transport.close()
+
+    pull_orders(stack.hub, "ERP1")
+    wait_until(
+        lambda: len(erp_rows(stack, "SAL_OUTSTOCK", "FBillNo")) == 1,
+        what=lambda: (
+            f"the supplier's tracking back in the ERP: {stack.supplier.stats()}"
+            if stack.supplier
+            else ""
+        ),
+    )
+    order = queries.order_view(stack.hub, queries.find_order_id(stack.hub, bill_no))
+    assert order.shop == "ERP1" and [f.node for f in order.fulfillments] == ["SUP1"]
+    tracking = order.fulfillments[0].tracking_no
+    [outbound] = erp_rows(
+        stack,
+        "SAL_OUTSTOCK",
+        "FDocumentStatus,FCarriageNO,FSoorDerno,FMaterialID.FNumber,FRealQty",
+    )
+    assert outbound == ["C", tracking, bill_no, "SKU-002", 3]
+    wait_until(
+        lambda: len(erp_rows(stack, "PUR_PurchaseOrder", "FBillNo")) == 1,
+        what="the purchase order in the ERP",
+    )
+    [purchase] = erp_rows(
+        stack,
+        "PUR_PurchaseOrder",
+        "FDocumentStatus,FSupplierId.FNumber,FMaterialId.FNumber,FQty,FSrcBillNo",
+    )
+    assert purchase == ["C", "SUP1", "SKU-002", 3, bill_no]
+    # The hub booked no second sales order for it, and pulling again changes nothing.
+    assert len(erp_rows(stack, "SAL_SaleOrder", "FBillNo")) == 1
+    pull_orders(stack.hub, "ERP1")
+    assert len(queries.order_list(stack.hub, shop="ERP1")) == 1

@@ -82,6 +82,26 @@ TEMPLATES: dict[str, Template] = {
             extra=("carriers", "decrypt_method", "window_days", "refunded_value"),
         ),
         Template(
+            "k3cloud",
+            "shop",
+            "金蝶云星空 K/3 Cloud (sales orders keyed in the ERP)",
+            (
+                Field("base_url", hint="https://erp.example.com/k3cloud/"),
+                Field("acct_id", hint="账套 ID (数据中心)"),
+                Field("user_name"),
+                Field(
+                    "auth",
+                    required=False,
+                    default="app_secret",
+                    hint="app_secret, password or signed",
+                ),
+                Field("app_id", required=False, secret=True),
+                Field("app_secret", required=False, secret=True),
+                Field("password", required=False, secret=True),
+            ),
+            extra=("org", "key_field", "page_size", "receiver_keys", "outbound_bill_type"),
+        ),
+        Template(
             "pdd",
             "shop",
             "拼多多 (POP)",

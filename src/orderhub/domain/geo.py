@@ -13,6 +13,7 @@ kilometres between capitals: coarse, but enough to tell Urumqi from Hangzhou.
 from __future__ import annotations
 
 import math
+import re
 
 __all__ = [
     "COUNTRY_POINTS",
@@ -21,6 +22,7 @@ __all__ = [
     "locate",
     "normalise_province",
     "region_key",
+    "split_address",
 ]
 
 Point = tuple[float, float]
@@ -156,3 +158,28 @@ def distance_km(a: Point, b: Point) -> float:
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+_ADDRESS = re.compile(
+    r"^\s*(?P<province>北京市|上海市|天津市|重庆市|北京|上海|天津|重庆"
+    r"|.{2,3}?特别行政区|.{2,9}?自治区|.{2,4}?省)?"
+    r"(?P<city>.{1,9}?(?:自治州|地区|盟|市))?"
+    r"(?P<district>.{1,9}?(?:区|县|旗|市))?"
+    r"(?P<rest>.*)$"
+)
+_MUNICIPALITIES = ("北京", "上海", "天津", "重庆")
+
+
+def split_address(text: str) -> tuple[str, str, str, str]:
+    """(province, city, district, street) of a Chinese address written on one line, as
+    an ERP keeps it: "浙江省杭州市西湖区文三路 90 号". A municipality is its own city.
+    What cannot be told apart stays in the street part."""
+    match = _ADDRESS.match(text)
+    if match is None:
+        return "", "", "", text.strip()
+    province, city, district, rest = (
+        match.group(g) or "" for g in ("province", "city", "district", "rest")
+    )
+    if province.rstrip("市") in _MUNICIPALITIES and not city:
+        city = province
+    return province, city, district, rest.strip()

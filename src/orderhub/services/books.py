@@ -52,8 +52,8 @@ def queue_booking(uow: UnitOfWork, kind: str, our_no: str, order: Order) -> None
     for erp in uow.books.erps():
         if not _books(erp, kind):
             continue
-        if kind == "sale_order" and _from_this_erp(uow, erp, order):
-            continue
+        if kind in ("sale_order", "outbound") and _from_this_erp(uow, erp, order):
+            continue  # the ERP has the sale; its channel writes the outbound document
         uow.outbox.add(
             JOB_ERP_BOOK,
             {"erp": erp.code, "kind": kind, "our_no": our_no, "order_id": order.id},

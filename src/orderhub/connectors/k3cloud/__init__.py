@@ -9,12 +9,20 @@ import httpx
 
 from ..kit.http import Transport
 from ..kit.settings import required, setting
+from .channel import K3CloudChannel
 from .client import K3CloudClient
 from .consts import AUTH_MODES, DEFAULT_KEY_FIELD
 from .documents import document_mappings
 from .erp import K3CloudErp
 
-__all__ = ["K3CloudClient", "K3CloudErp", "client_from_settings", "erp_from_settings"]
+__all__ = [
+    "K3CloudChannel",
+    "K3CloudClient",
+    "K3CloudErp",
+    "client_from_settings",
+    "erp_from_settings",
+    "from_settings",
+]
 
 _P = "k3cloud"
 
@@ -68,3 +76,10 @@ def erp_from_settings(
         submit=_flag(settings.get("submit", True)),
         audit=_flag(settings.get("audit", True)),
     )
+
+
+def from_settings(
+    settings: Mapping[str, Any], *, client: httpx.Client | None = None
+) -> K3CloudChannel:
+    """Sales orders keyed in the ERP, as a shop's orders (the drop-ship case)."""
+    return K3CloudChannel(client_from_settings(settings, client=client), settings)
