@@ -22,7 +22,7 @@ from orderhub.domain.errors import NotFound
 from orderhub.services import queries
 from orderhub.services.exceptions import replay_exception
 from orderhub.services.sync import pull_orders
-from support import TEST_KEYS, wait_until
+from support import TEST_KEYS, api_token, bearer, wait_until
 
 KEY = "F_OH_OrderNo"
 
@@ -72,9 +72,11 @@ def test_a_sale_its_shipment_and_its_return_are_booked_once_each(
     [outbound] = erp_rows(
         stack,
         "SAL_OUTSTOCK",
-        "FDocumentStatus,FCustomerID.FNumber,FCarriageNO,FMaterialID.FNumber,FRealQty,FSoorDerno",
+        "FDocumentStatus,FCustomerID.FNumber,FCarriageNO,FMaterialID.FNumber,FRealQty,FSoorDerno"
+        ",FBillNo",
     )
-    assert outbound == ["C", "SHOP1", tracking, "SKU-001", 2, sale[0]]
+    assert outbound[:6] == ["C", "SHOP1", tracking, "SKU-001", 2, sale[0]]
+    outbound_no = outbound[6]
 
     shop.refund_order(placed["id"], lines=[("SKU-001", 1)], restock_type="return", note="too big")
     wait_until(
@@ -84,12 +86,22 @@ def test_a_sale_its_shipment_and_its_return_are_booked_once_each(
     [returned] = erp_rows(
         stack,
         "SAL_RETURNSTOCK",
-        "FDocumentStatus,FRetcustId.FNumber,FMaterialId.FNumber,FRealQty,FSrcBillNo",
+        "FDocumentStatus,FRetcustId.FNumber,FMaterialId.FNumber,FRealQty,FSrcBillNo,FBillNo",
     )
-    assert returned[:4] == ["C", "SHOP1", "SKU-001", 1]
+    assert returned[:5] == ["C", "SHOP1", "SKU-001", 1, outbound_no]
+    return_no = returned[5]
     # Nothing was booked twice; the order's page tells what was booked.
     assert len(erp_rows(stack, "SAL_SaleOrder", "FBillNo")) == 1
     assert len(erp_rows(stack, "SAL_OUTSTOCK", "FBillNo")) == 1
+    books = httpx.get(
+        f"{stack.api.url}/api/v1/orders/{order.id}/books",
+        headers=bearer(api_token(stack.hub, "viewer")),
+    ).json()
+    assert [(b["kind"], b["bill_no"], b["status"]) for b in books] == [
+        ("sale_order", sale[0], "booked"),
+        ("outbound", outbound_no, "booked"),
+        ("return", return_no, "booked"),
+    ]
     trace = [t.message for t in order_of(stack, placed).trace if t.stage == "erp"]
     assert any(m.startswith(f"SAL_SaleOrder {sale[0]}: saved, submitted, audited") for m in trace)
 

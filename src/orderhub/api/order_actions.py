@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from orderhub.api.people import principal
+from orderhub.services.books import order_books
 from orderhub.services.hub import Hub
 from orderhub.services.order_actions import (
     OrderActed,
@@ -73,6 +74,12 @@ def order_action_routes(hub: Hub) -> APIRouter:
         """The nodes the order may be sent from (its shop's), each switched on or off and
         with its available stock of the order's SKUs."""
         return [asdict(x) for x in node_choices(hub, order_id, who=principal(request))]
+
+    @router.get("/api/v1/orders/{order_id}/books")
+    def books(order_id: OrderId, request: Request) -> list[dict[str, Any]]:
+        """The order's documents in the ERP (sale, outbounds, returns, purchases): their
+        numbers there, and whether each is booked, voided or skipped."""
+        return [asdict(x) for x in order_books(hub, order_id, who=principal(request))]
 
     @router.post("/api/v1/orders/{order_id}/cancel")
     def cancel(order_id: OrderId, body: Why, request: Request) -> dict[str, Any]:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from orderhub.connectors.base import ConnectorError
 from orderhub.connectors.books import ErpDocument
+from orderhub.domain.access import Principal
+from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.services.erp_context import NotBookable, context_for
 from orderhub.services.hub import Hub
-from orderhub.store.books import ErpRecord
+from orderhub.store.books import ErpDocumentRecord, ErpRecord
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
@@ -27,6 +29,7 @@ __all__ = [
     "JOB_ERP_BOOK",
     "JOB_ERP_VOID",
     "book_in_erp",
+    "order_books",
     "queue_booking",
     "queue_void",
     "void_in_erp",
@@ -176,3 +179,12 @@ def _write(
             )
             uow.orders.trace(order.id, "erp", status, f"{kind}: {why}")
         uow.commit()
+
+
+def order_books(hub: Hub, order_id: str, *, who: Principal) -> list[ErpDocumentRecord]:
+    """What the ERP holds for the order: each document, its number and its state."""
+    with hub.reader() as uow:
+        order = uow.orders.get(order_id)
+        if not who.sees_shop(order.shop):
+            raise NotFound("order", order_id)
+        return uow.books.of_order(order.id)
