@@ -94,7 +94,12 @@ def build_hub(
     settings = settings or load_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
     cipher = load_cipher(settings)
-    db = Database(make_engine(settings.database_url), cipher, tenant=settings.tenant)
+    db = Database(
+        make_engine(settings.database_url),
+        cipher,
+        tenant=settings.tenant,
+        timezone=settings.timezone,
+    )
     db.check()
     if migrate:
         upgrade_schema(db.engine)

@@ -148,6 +148,7 @@ class SkuConfig(_Strict):
     backorder_limit: int = 0
     low_stock_threshold: int | None = None
     components: dict[str, int] = Field(default_factory=dict)
+    cost: Decimal | None = None  # per unit, for the stock's value in reports
 
 
 class ListingConfig(_Strict):

@@ -61,6 +61,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/orders/{order_id}"): P.ORDERS_READ,
     ("GET", "/api/v1/orders/{order_id}/nodes"): P.ORDERS_READ,
     ("GET", "/api/v1/orders/{order_id}/books"): P.ORDERS_READ,
+    ("GET", "/api/v1/reports/{name}"): P.REPORTS_READ,
     ("POST", "/api/v1/orders/{order_id}/cancel"): P.ORDERS_WRITE,
     ("POST", "/api/v1/orders/{order_id}/hold"): P.ORDERS_WRITE,
     ("POST", "/api/v1/orders/{order_id}/release"): P.ORDERS_WRITE,

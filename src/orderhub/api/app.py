@@ -23,6 +23,7 @@ from orderhub.api.listings import listing_routes
 from orderhub.api.mappings import mapping_routes
 from orderhub.api.order_actions import order_action_routes
 from orderhub.api.people import SetupCode, people_routes, principal
+from orderhub.api.reports import report_routes
 from orderhub.api.session import session_principal, session_routes
 from orderhub.api.stock import stock_routes
 from orderhub.crypto import DecryptionError
@@ -165,6 +166,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(stock_routes(hub, bounded_body))
     app.include_router(back_office_routes(hub, bounded_body))
     app.include_router(order_action_routes(hub))
+    app.include_router(report_routes(hub))
     app.include_router(mapping_routes(hub))
 
     @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")

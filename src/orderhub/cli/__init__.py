@@ -22,6 +22,7 @@ from orderhub.cli import (
     listings,
     orders,
     people,
+    reports,
     returns,
     rules,
     running,
@@ -74,6 +75,7 @@ app.add_typer(stock.app, name="stock")
 app.add_typer(listings.app, name="listings")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(suppliers.app, name="suppliers")
+app.add_typer(reports.app, name="reports")
 app.add_typer(rules.app, name="rules")
 app.add_typer(returns.app, name="returns")
 app.add_typer(people.users_app, name="users")

@@ -10,6 +10,7 @@ from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.books import queue_void
 from orderhub.services.dispatch import JOB_NODE_CANCEL, ask_node_to_stop, withdraw_order
+from orderhub.services.figures import count_cancel
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import release
 from orderhub.store.outbox import Job
@@ -90,6 +91,7 @@ def finish_cancel(uow: UnitOfWork, order: Order, *, reason: str, window: float) 
     uow.orders.trace(order.id, "cancel", "ok", reason)
     metrics.orders.labels("cancelled").inc()
     queue_void(uow, order)
+    count_cancel(uow, order)
 
 
 JOB_CHANNEL_CANCEL = "channel.cancel"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder
@@ -13,6 +14,7 @@ from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.books import queue_booking, queue_void
 from orderhub.services.dispatch import send_again, stop_dispatch
+from orderhub.services.figures import count_cancel, count_pushed
 from orderhub.services.hub import Hub
 from orderhub.services.order_actions import route_again
 from orderhub.services.pipeline import hold, release
@@ -130,6 +132,7 @@ def push_dispatch(hub: Hub, job: Job) -> None:
                 order.move_to(OrderStatus.PUSHED)
                 uow.orders.set_status(order)
                 metrics.orders.labels("pushed").inc()
+                count_pushed(uow, order, node.code, datetime.now(UTC))
             elif order.status is OrderStatus.CANCELLED:
                 # Cancelled while the call was on its way: stop the dispatch again.
                 stop_dispatch(uow, dispatch.id, order.id)
@@ -230,4 +233,5 @@ def cancel_dispatch(hub: Hub, job: Job) -> None:
             uow.orders.trace(order.id, "cancel", "ok", "intercepted at the node")
             metrics.orders.labels("cancelled").inc()
             queue_void(uow, order)
+            count_cancel(uow, order)
         uow.commit()

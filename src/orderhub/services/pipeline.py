@@ -28,6 +28,7 @@ from orderhub.observability import metrics
 from orderhub.services.alerts import alert_held, raise_alert
 from orderhub.services.books import queue_booking
 from orderhub.services.dispatch import JOB_NODE_PUSH, dispatch_order, withdraw_order
+from orderhub.services.figures import count_sale
 from orderhub.services.routing import routing_config, strategies_for, supplier_scores
 from orderhub.services.rules import decide
 from orderhub.services.switches import enabled
@@ -190,6 +191,7 @@ def route(
     )
     metrics.orders.labels("reserved").inc()
     queue_booking(uow, "sale_order", order.id, order)
+    count_sale(uow, order)
     schedule_stock_push(uow, needed, window=stock_window)
 
 

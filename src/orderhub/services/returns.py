@@ -29,6 +29,7 @@ from orderhub.domain.returns import (
 from orderhub.observability import metrics
 from orderhub.services.books import queue_booking
 from orderhub.services.cancel import cancel_from_channel
+from orderhub.services.figures import count_refund
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import route, schedule_stock_push, stock_arrived
 from orderhub.store.ids import new_id
@@ -181,6 +182,7 @@ def _act_on_refund(hub: Hub, uow: UnitOfWork, order: Order, refund: ChannelRefun
             cancel_from_channel(uow, order, window=hub.settings.stock_push_window)
             return "cancelled"
         if not refund.lines:
+            count_refund(uow, order, refund.refund_id, refund.amount, list(wanted))
             _money_only(uow, order, refund, whole)
             return "money_only"
         uow.exceptions.open(
@@ -192,7 +194,9 @@ def _act_on_refund(hub: Hub, uow: UnitOfWork, order: Order, refund: ChannelRefun
             order_id=order.id,
         )
         uow.orders.trace(order.id, "refund", "held", f"refund {refund.refund_id}: {money}")
+        count_refund(uow, order, refund.refund_id, refund.amount, list(wanted))
         return "needs_review"
+    count_refund(uow, order, refund.refund_id, refund.amount, list(wanted))
     if not refund.restock:
         _money_only(uow, order, refund, whole)
         return "money_only"

@@ -170,6 +170,7 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
                 backorder_limit=sku.backorder_limit,
                 low_stock_threshold=sku.low_stock_threshold,
                 components=sku.components,
+                cost=sku.cost,
             )
             if sku.sku not in stored_skus or not _same(record, stored_skus[sku.sku]):
                 catalog.put_sku(record)

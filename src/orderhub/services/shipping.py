@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from orderhub.connectors.base import ShipmentConfirmed
 from orderhub.domain.order import Fulfillment, FulfillmentLine, Order, OrderLine, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.books import queue_booking
+from orderhub.services.figures import count_shipped
 from orderhub.services.hub import Hub
 from orderhub.services.switches import syncs
 from orderhub.store.dispatches import Dispatch
@@ -140,6 +142,7 @@ def _order_shipped(
         order_id=order.id,
     )
     queue_booking(uow, "outbound", f"{order.id}:{shipment.tracking_no}", order)
+    count_shipped(uow, order, node, shipment.shipped_at or datetime.now(UTC))
 
 
 def _fulfillment_lines(

@@ -58,6 +58,7 @@ class SkuRecord:
     backorder_limit: int = 0
     low_stock_threshold: int | None = None
     components: Mapping[str, int] = field(default_factory=dict)
+    cost: Decimal | None = None  # what a unit cost the seller, for the stock's value
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ class CatalogRepository:
             "safety_stock": record.safety_stock,
             "backorder_limit": record.backorder_limit,
             "low_stock_threshold": record.low_stock_threshold,
+            "cost": record.cost,
         }
         key = [c.tenant == self.tenant, c.sku == record.sku]
         if self.conn.execute(update(t.skus).where(*key).values(**values)).rowcount == 0:
@@ -257,6 +259,7 @@ class CatalogRepository:
                 backorder_limit=r.backorder_limit,
                 low_stock_threshold=r.low_stock_threshold,
                 components=recipes.get(r.sku, {}),
+                cost=None if r.cost is None else Decimal(r.cost),
             )
             for r in rows
         }

@@ -108,10 +108,18 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
 class Database:
     """The engine, the cipher for personal data, and the signal that wakes workers."""
 
-    def __init__(self, engine: Engine, cipher: Cipher, *, tenant: str = "default") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        cipher: Cipher,
+        *,
+        tenant: str = "default",
+        timezone: str = "Asia/Shanghai",
+    ) -> None:
         self.engine = engine
         self.cipher = cipher
         self.tenant = tenant
+        self.timezone = timezone  # the seller's: reports count days in it
         self.dialect = engine.dialect.name
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -114,6 +115,7 @@ skus = Table(
     Column("safety_stock", Integer, nullable=True),
     Column("backorder_limit", Integer, nullable=False, server_default="0"),
     Column("low_stock_threshold", Integer, nullable=True),
+    Column("cost", Numeric(14, 4), nullable=True),
     UniqueConstraint("tenant", "sku"),
 )
 
@@ -595,4 +597,56 @@ erp_documents = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("tenant", "erp", "kind", "our_no"),
     Index("ix_erp_documents_order", "tenant", "order_id"),
+)
+
+
+# Reports read these figures, kept up to date as orders change, never a scan of orders.
+sales_by_day = Table(
+    "sales_by_day",
+    metadata,
+    tenant(primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("shop", String(64), primary_key=True),
+    Column("sku", String(100), primary_key=True),
+    Column("node", String(64), primary_key=True),
+    Column("lines", Integer, nullable=False, server_default="0"),
+    Column("units", Integer, nullable=False, server_default="0"),
+    Column("revenue", Numeric(16, 2), nullable=False, server_default="0"),
+    Column("discounts", Numeric(16, 2), nullable=False, server_default="0"),
+    Column("refunds", Numeric(16, 2), nullable=False, server_default="0"),
+    Column("cancelled_units", Integer, nullable=False, server_default="0"),
+    Column("cancelled_revenue", Numeric(16, 2), nullable=False, server_default="0"),
+)
+
+orders_by_day = Table(
+    "orders_by_day",
+    metadata,
+    tenant(primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("shop", String(64), primary_key=True),
+    Column("orders", Integer, nullable=False, server_default="0"),
+    Column("cancelled", Integer, nullable=False, server_default="0"),
+    Column("shipped", Integer, nullable=False, server_default="0"),
+    Column("shipped_late", Integer, nullable=False, server_default="0"),
+    Column("refunded", Integer, nullable=False, server_default="0"),
+)
+
+latency_by_day = Table(
+    "latency_by_day",
+    metadata,
+    tenant(primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("shop", String(64), primary_key=True),
+    Column("node", String(64), primary_key=True),
+    Column("measure", String(16), primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("count", Integer, nullable=False, server_default="0"),
+)
+
+report_marks = Table(
+    "report_marks",
+    metadata,
+    tenant(primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("mark", String(80), primary_key=True),
 )

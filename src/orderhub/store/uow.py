@@ -23,6 +23,7 @@ from orderhub.store.orders import OrderRepository
 from orderhub.store.outbox import OutboxRepository
 from orderhub.store.people import PeopleRepository
 from orderhub.store.records import CursorRepository, ExceptionRepository
+from orderhub.store.report_figures import FigureRepository
 from orderhub.store.returns import ReturnRepository
 from orderhub.store.rules import RulesRepo
 from orderhub.store.shipments import ShipmentRepository
@@ -53,6 +54,8 @@ class UnitOfWork:
     audit: AuditRepository
     keeping: KeepingRepository
     items: ShopItemRepository
+    books: BooksRepository
+    figures: FigureRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -88,6 +91,7 @@ class UnitOfWork:
         self.keeping = KeepingRepository(conn, cipher, tenant)
         self.items = ShopItemRepository(conn, tenant)
         self.books = BooksRepository(conn, cipher, tenant, self.config)
+        self.figures = FigureRepository(conn, tenant, self.db.timezone)
         return self
 
     def commit(self) -> None:

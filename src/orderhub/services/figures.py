@@ -1,0 +1,129 @@
+"""Counting each change of an order into the report figures, in the change's transaction.
+
+Every figure belongs to the day the order was placed (in the seller's time zone) and its
+shop: a report for a week then shows what happened to that week's orders. A sale counts
+when the order is reserved at a node, with the node it was reserved at; a cancellation
+takes back what that sale counted; a refund's amount is shared over the lines it names
+(or over the whole order) by their value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from orderhub.domain.order import Order
+from orderhub.store.report_figures import SaleLine
+from orderhub.store.uow import UnitOfWork
+
+__all__ = ["count_cancel", "count_pushed", "count_refund", "count_sale", "count_shipped"]
+
+CENT = Decimal("0.01")
+
+
+def _shares(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`total` split by `weights` to the cent, the remainder on the last share."""
+    whole = sum(weights, Decimal("0"))
+    if not weights:
+        return []
+    if whole == 0:
+        weights, whole = [Decimal("1")] * len(weights), Decimal(len(weights))
+    shares = [(total * w / whole).quantize(CENT, ROUND_HALF_UP) for w in weights[:-1]]
+    return [*shares, total - sum(shares, Decimal("0"))]
+
+
+def _line_values(order: Order) -> list[Decimal]:
+    return [line.unit_price * line.quantity for line in order.lines]
+
+
+def count_sale(uow: UnitOfWork, order: Order) -> None:
+    """The order is reserved: its lines count as sold at their nodes."""
+    figures = uow.figures
+    if not order.lines or not figures.mark(order.id, "sale"):
+        return
+    values = _line_values(order)
+    discounts = _shares(order.totals.discount, values)
+    figures.add_sales(
+        figures.day_of(order.placed_at),
+        order.shop,
+        [
+            SaleLine(
+                line.sku or line.channel_sku,
+                line.node or "",
+                lines=1,
+                units=line.quantity,
+                revenue=value,
+                discounts=discount,
+            )
+            for line, value, discount in zip(order.lines, values, discounts, strict=True)
+        ],
+    )
+    figures.add_orders(figures.day_of(order.placed_at), order.shop, orders=1)
+
+
+def count_cancel(uow: UnitOfWork, order: Order) -> None:
+    """The order is cancelled: what its sale counted is counted as cancelled."""
+    figures = uow.figures
+    if not figures.has(order.id, "sale") or not figures.mark(order.id, "cancel"):
+        return
+    day = figures.day_of(order.placed_at)
+    figures.add_sales(
+        day,
+        order.shop,
+        [
+            SaleLine(
+                line.sku or line.channel_sku,
+                line.node or "",
+                cancelled_units=line.quantity,
+                cancelled_revenue=value,
+            )
+            for line, value in zip(order.lines, _line_values(order), strict=True)
+        ],
+    )
+    figures.add_orders(day, order.shop, cancelled=1)
+
+
+def _started(order: Order) -> datetime:
+    return order.paid_at or order.placed_at
+
+
+def count_pushed(uow: UnitOfWork, order: Order, node: str, at: datetime) -> None:
+    """The order reached its node: the time from payment to the warehouse."""
+    figures = uow.figures
+    if figures.mark(order.id, "pushed"):
+        seconds = (at - _started(order)).total_seconds()
+        figures.add_time(figures.day_of(order.placed_at), order.shop, node, "to_node", seconds)
+
+
+def count_shipped(uow: UnitOfWork, order: Order, node: str, at: datetime) -> None:
+    """The order's first parcel left: the time from payment, and whether it was late."""
+    figures = uow.figures
+    if not figures.mark(order.id, "shipped"):
+        return
+    day = figures.day_of(order.placed_at)
+    figures.add_time(day, order.shop, node, "to_ship", (at - _started(order)).total_seconds())
+    late = order.ship_by is not None and at > order.ship_by
+    figures.add_orders(day, order.shop, shipped=1, shipped_late=int(late))
+
+
+def count_refund(
+    uow: UnitOfWork, order: Order, refund_id: str, amount: Decimal, line_ids: Sequence[str]
+) -> None:
+    """Money went back to the buyer: shared over the refunded lines by their value."""
+    figures = uow.figures
+    if amount <= 0 or not order.lines or not figures.mark(order.id, f"refund:{refund_id}"):
+        return
+    wanted = set(line_ids)
+    lines = [line for line in order.lines if line.line_id in wanted] or list(order.lines)
+    shares = _shares(amount, [line.unit_price * line.quantity for line in lines])
+    day = figures.day_of(order.placed_at)
+    figures.add_sales(
+        day,
+        order.shop,
+        [
+            SaleLine(line.sku or line.channel_sku, line.node or "", refunds=share)
+            for line, share in zip(lines, shares, strict=True)
+        ],
+    )
+    figures.add_orders(day, order.shop, refunded=1)

@@ -1,0 +1,222 @@
+"""The figures reports read, added to as orders change: sales by day, shop, SKU and node;
+order counts by day and shop; time histograms. A report then sums a few thousand rows
+instead of scanning every order.
+
+Each change is counted once: a mark per order and event (`sale`, `cancel`, `pushed`,
+`shipped`, `refund:<id>`) is written first, and only the change that wrote it adds its
+figures, so an order routed twice or a refund delivered twice counts once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orderhub.store import tables as t
+
+__all__ = ["BUCKET_BASE", "FigureRepository", "SaleLine", "bucket_of", "bucket_seconds"]
+
+BUCKET_BASE = 1.25
+"""Times are kept in buckets a quarter wider than the last: p50 and p95 come out within
+about 12% of the exact figure, whatever the number of orders."""
+
+
+def bucket_of(seconds: float) -> int:
+    return int(math.log(max(seconds, 0.0) + 1.0, BUCKET_BASE))
+
+
+def bucket_seconds(bucket: int) -> float:
+    """The middle of a bucket, in seconds (geometric, as the buckets are)."""
+    low, high = BUCKET_BASE**bucket - 1.0, BUCKET_BASE ** (bucket + 1) - 1.0
+    return math.sqrt(max(low, 0.0) * high) if low > 0 else high / 2
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    """One line's share of a change to sales figures."""
+
+    sku: str
+    node: str
+    lines: int = 0
+    units: int = 0
+    revenue: Decimal = Decimal("0")
+    discounts: Decimal = Decimal("0")
+    refunds: Decimal = Decimal("0")
+    cancelled_units: int = 0
+    cancelled_revenue: Decimal = Decimal("0")
+
+
+class FigureRepository:
+    """Adding to the figures, and reading them back summed."""
+
+    def __init__(self, conn: Connection, tenant: str, timezone: str) -> None:
+        self.conn, self.tenant = conn, tenant
+        self.zone = ZoneInfo(timezone)
+        self._dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+
+    def day_of(self, moment: datetime) -> date:
+        """The seller's day a moment falls on."""
+        return moment.astimezone(self.zone).date()
+
+    def mark(self, order_id: str, mark: str) -> bool:
+        """Write the mark; False when it was there already (the change was counted)."""
+        statement = (
+            self._dialect.insert(t.report_marks)
+            .values(tenant=self.tenant, order_id=order_id, mark=mark)
+            .on_conflict_do_nothing()
+        )
+        return bool(self.conn.execute(statement).rowcount)
+
+    def has(self, order_id: str, mark: str) -> bool:
+        c = t.report_marks.c
+        found = self.conn.execute(
+            select(c.mark).where(c.tenant == self.tenant, c.order_id == order_id, c.mark == mark)
+        ).first()
+        return found is not None
+
+    def _add(self, table: Table, keys: Mapping[str, Any], amounts: Mapping[str, Any]) -> None:
+        values = {"tenant": self.tenant, **keys, **amounts}
+        statement = self._dialect.insert(table).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key.columns],
+            set_={name: table.c[name] + statement.excluded[name] for name in amounts},
+        )
+        self.conn.execute(statement)
+
+    def add_sales(self, day: date, shop: str, lines: Sequence[SaleLine]) -> None:
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for line in lines:
+            into = merged.setdefault(
+                (line.sku, line.node),
+                {
+                    "lines": 0,
+                    "units": 0,
+                    "revenue": Decimal("0"),
+                    "discounts": Decimal("0"),
+                    "refunds": Decimal("0"),
+                    "cancelled_units": 0,
+                    "cancelled_revenue": Decimal("0"),
+                },
+            )
+            for name in into:
+                into[name] += getattr(line, name)
+        for (sku, node), amounts in merged.items():
+            keys = {"day": day, "shop": shop, "sku": sku, "node": node}
+            self._add(t.sales_by_day, keys, amounts)
+
+    def add_orders(self, day: date, shop: str, **counts: int) -> None:
+        self._add(t.orders_by_day, {"day": day, "shop": shop}, counts)
+
+    def add_time(self, day: date, shop: str, node: str, measure: str, seconds: float) -> None:
+        keys = {"day": day, "shop": shop, "node": node, "measure": measure}
+        self._add(t.latency_by_day, {**keys, "bucket": bucket_of(seconds)}, {"count": 1})
+
+    # -- reading -------------------------------------------------------------------
+
+    def sales(
+        self, start: date, end: date, *, by: Sequence[str], shops: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        c = t.sales_by_day.c
+        groups = [c[name] for name in by]
+        where = [c.tenant == self.tenant, c.day >= start, c.day <= end]
+        if shops is not None:
+            where.append(c.shop.in_(shops))
+        sums = [
+            func.sum(c[name]).label(name)
+            for name in (
+                "lines",
+                "units",
+                "revenue",
+                "discounts",
+                "refunds",
+                "cancelled_units",
+                "cancelled_revenue",
+            )
+        ]
+        rows = self.conn.execute(
+            select(*groups, *sums).where(and_(*where)).group_by(*groups).order_by(*groups)
+        )
+        return [dict(row._mapping) for row in rows]
+
+    def orders(
+        self, start: date, end: date, *, by: Sequence[str], shops: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        c = t.orders_by_day.c
+        groups = [c[name] for name in by]
+        where = [c.tenant == self.tenant, c.day >= start, c.day <= end]
+        if shops is not None:
+            where.append(c.shop.in_(shops))
+        sums = [
+            func.sum(c[name]).label(name)
+            for name in ("orders", "cancelled", "shipped", "shipped_late", "refunded")
+        ]
+        rows = self.conn.execute(
+            select(*groups, *sums).where(and_(*where)).group_by(*groups).order_by(*groups)
+        )
+        return [dict(row._mapping) for row in rows]
+
+    def times(
+        self, start: date, end: date, *, by: Sequence[str], shops: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        c = t.latency_by_day.c
+        groups = [c[name] for name in by]
+        where = [c.tenant == self.tenant, c.day >= start, c.day <= end]
+        if shops is not None:
+            where.append(c.shop.in_(shops))
+        rows = self.conn.execute(
+            select(*groups, c.measure, c.bucket, func.sum(c.count).label("count"))
+            .where(and_(*where))
+            .group_by(*groups, c.measure, c.bucket)
+        )
+        return [dict(row._mapping) for row in rows]
+
+    def sold_since(self, start: date, shops: Sequence[str] | None = None) -> dict[str, int]:
+        """Units sold (net of cancellations) per SKU from `start` on."""
+        c = t.sales_by_day.c
+        where = [c.tenant == self.tenant, c.day >= start]
+        if shops is not None:
+            where.append(c.shop.in_(shops))
+        rows = self.conn.execute(
+            select(c.sku, func.sum(c.units - c.cancelled_units)).where(*where).group_by(c.sku)
+        )
+        return {sku: int(units or 0) for sku, units in rows}
+
+    # -- what reports read beside the figures (small tables, or bounded by time) -----
+
+    def exceptions_raised(self, since: datetime, until: datetime) -> list[Any]:
+        """(code, status, created_at, resolved_at) of exceptions raised in the span."""
+        c = t.exceptions.c
+        return list(
+            self.conn.execute(
+                select(c.code, c.status, c.created_at, c.resolved_at).where(
+                    c.tenant == self.tenant, c.created_at >= since, c.created_at < until
+                )
+            ).all()
+        )
+
+    def stock_totals(self) -> list[tuple[str, int, int]]:
+        """(sku, on hand, reserved) over every node."""
+        s = t.stock_levels.c
+        rows = self.conn.execute(
+            select(s.sku, func.sum(s.on_hand), func.sum(s.reserved))
+            .where(s.tenant == self.tenant)
+            .group_by(s.sku)
+            .order_by(s.sku)
+        )
+        return [(sku, int(on_hand or 0), int(reserved or 0)) for sku, on_hand, reserved in rows]
+
+    def returns_received(self, since: datetime) -> list[tuple[str, str]]:
+        """(node, restock JSON) of the returns received since then."""
+        r = t.returns.c
+        rows = self.conn.execute(
+            select(r.node, r.restock).where(r.tenant == self.tenant, r.received_at >= since)
+        )
+        return [(node, restock or "{}") for node, restock in rows]
