@@ -54,6 +54,17 @@ class SaleLine:
     cancelled_revenue: Decimal = Decimal("0")
 
 
+_SALE_AMOUNTS = (
+    "lines",
+    "units",
+    "revenue",
+    "discounts",
+    "refunds",
+    "cancelled_units",
+    "cancelled_revenue",
+)
+
+
 class FigureRepository:
     """Adding to the figures, and reading them back summed."""
 
@@ -82,42 +93,57 @@ class FigureRepository:
         ).first()
         return found is not None
 
-    def _add(self, table: Table, keys: Mapping[str, Any], amounts: Mapping[str, Any]) -> None:
-        values = {"tenant": self.tenant, **keys, **amounts}
-        statement = self._dialect.insert(table).values(**values)
+    def _add(self, table: Table, amounts: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+        """Add `amounts` of each row to its figures (created at zero), in one statement."""
+        if not rows:
+            return
+        statement = self._dialect.insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=[c.name for c in table.primary_key.columns],
             set_={name: table.c[name] + statement.excluded[name] for name in amounts},
         )
-        self.conn.execute(statement)
+        self.conn.execute(statement, [{"tenant": self.tenant, **row} for row in rows])
 
     def add_sales(self, day: date, shop: str, lines: Sequence[SaleLine]) -> None:
-        merged: dict[tuple[str, str], dict[str, Any]] = {}
-        for line in lines:
+        self.add_sales_of_days([(day, shop, line) for line in lines])
+
+    def add_sales_of_days(self, entries: Sequence[tuple[date, str, SaleLine]]) -> None:
+        """Lines of one or many orders; those of one day, shop, SKU and node add up first."""
+        merged: dict[tuple[date, str, str, str], dict[str, Any]] = {}
+        for day, shop, line in entries:
             into = merged.setdefault(
-                (line.sku, line.node),
-                {
-                    "lines": 0,
-                    "units": 0,
-                    "revenue": Decimal("0"),
-                    "discounts": Decimal("0"),
-                    "refunds": Decimal("0"),
-                    "cancelled_units": 0,
-                    "cancelled_revenue": Decimal("0"),
-                },
+                (day, shop, line.sku, line.node), {name: 0 for name in _SALE_AMOUNTS}
             )
-            for name in into:
+            for name in _SALE_AMOUNTS:
                 into[name] += getattr(line, name)
-        for (sku, node), amounts in merged.items():
-            keys = {"day": day, "shop": shop, "sku": sku, "node": node}
-            self._add(t.sales_by_day, keys, amounts)
+        self._add(
+            t.sales_by_day,
+            _SALE_AMOUNTS,
+            [
+                {"day": day, "shop": shop, "sku": sku, "node": node, **amounts}
+                for (day, shop, sku, node), amounts in merged.items()
+            ],
+        )
 
     def add_orders(self, day: date, shop: str, **counts: int) -> None:
-        self._add(t.orders_by_day, {"day": day, "shop": shop}, counts)
+        self._add(t.orders_by_day, list(counts), [{"day": day, "shop": shop, **counts}])
 
-    def add_time(self, day: date, shop: str, node: str, measure: str, seconds: float) -> None:
-        keys = {"day": day, "shop": shop, "node": node, "measure": measure}
-        self._add(t.latency_by_day, {**keys, "bucket": bucket_of(seconds)}, {"count": 1})
+    def add_time(
+        self, day: date, shop: str, node: str, measure: str, seconds: float, *, count: int = 1
+    ) -> None:
+        """`count` orders took `seconds` (each, to the bucket)."""
+        self.add_times([(day, shop, node, measure, bucket_of(seconds), count)])
+
+    def add_times(self, cells: Sequence[tuple[date, str, str, str, int, int]]) -> None:
+        """Histogram cells: (day, shop, node, measure, bucket, orders in it)."""
+        self._add(
+            t.latency_by_day,
+            ("count",),
+            [
+                {"day": d, "shop": s, "node": n, "measure": m, "bucket": b, "count": c}
+                for d, s, n, m, b, c in cells
+            ],
+        )
 
     # -- reading -------------------------------------------------------------------
 
