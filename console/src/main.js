@@ -19,6 +19,7 @@ import Listings from "./pages/Listings.vue";
 import People from "./pages/People.vue";
 import Stock from "./pages/Stock.vue";
 import Suppliers from "./pages/Suppliers.vue";
+import Reports from "./pages/Reports.vue";
 import Returns from "./pages/Returns.vue";
 import Alerts from "./pages/Alerts.vue";
 import Mapping from "./pages/Mapping.vue";
@@ -36,6 +37,7 @@ const router = createRouter({
     { path: "/jobs", component: Jobs },
     { path: "/rules", component: Rules },
     { path: "/suppliers", component: Suppliers },
+    { path: "/reports", component: Reports },
     { path: "/returns", component: Returns },
     { path: "/alerts", component: Alerts },
     { path: "/connections", component: Connections },

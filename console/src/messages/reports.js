@@ -1,0 +1,51 @@
+// The reports page: sales, fulfilment, exceptions, stock and suppliers.
+export default {
+  "zh-CN": {
+    menu: { reports: "报表" },
+    reports: {
+      title: "报表",
+      from: "开始日期",
+      to: "结束日期",
+      names: { sales: "销售", fulfilment: "履约", exceptions: "异常", stock: "库存", suppliers: "供应商" },
+      by: { day: "按日", shop: "按店铺", sku: "按 SKU", node: "按仓库" },
+      columns: {
+        day: "日期", shop: "店铺", sku: "SKU", node: "仓库", orders: "订单数", units: "件数",
+        revenue: "销售额", discounts: "优惠", refunds: "退款", cancelled_units: "取消件数",
+        cancelled_revenue: "取消金额", net: "净额", to_node_p50_h: "付款→到仓 P50 (时)",
+        to_node_p95_h: "付款→到仓 P95 (时)", to_ship_p50_h: "付款→发货 P50 (时)",
+        to_ship_p95_h: "付款→发货 P95 (时)", shipped: "已发货", shipped_late: "超时发货",
+        late_rate: "超时率", cancelled: "取消", code: "异常代码", raised: "发生", open: "未解决",
+        mean_hours_open: "平均处理时长 (时)", longest_hours_open: "最长处理时长 (时)",
+        on_hand: "在库", available: "可用", sold: "已售", turnover: "周转率",
+        days_of_cover: "可售天数", cost: "成本", value: "库存金额", dead: "呆滞",
+        supplier: "供应商", purchase_orders: "采购单", acknowledged: "已确认", failed: "失败",
+        ack_hours: "确认时长 (时)", ship_hours: "发货时长 (时)", defective_units: "次品件数",
+        score: "评分",
+      },
+    },
+  },
+  en: {
+    menu: { reports: "Reports" },
+    reports: {
+      title: "Reports",
+      from: "From",
+      to: "To",
+      names: { sales: "Sales", fulfilment: "Fulfilment", exceptions: "Exceptions", stock: "Stock", suppliers: "Suppliers" },
+      by: { day: "By day", shop: "By shop", sku: "By SKU", node: "By node" },
+      columns: {
+        day: "Day", shop: "Shop", sku: "SKU", node: "Node", orders: "Orders", units: "Units",
+        revenue: "Revenue", discounts: "Discounts", refunds: "Refunds", cancelled_units: "Cancelled units",
+        cancelled_revenue: "Cancelled", net: "Net", to_node_p50_h: "Paid→node p50 (h)",
+        to_node_p95_h: "Paid→node p95 (h)", to_ship_p50_h: "Paid→shipped p50 (h)",
+        to_ship_p95_h: "Paid→shipped p95 (h)", shipped: "Shipped", shipped_late: "Late",
+        late_rate: "Late rate", cancelled: "Cancelled", code: "Code", raised: "Raised", open: "Open",
+        mean_hours_open: "Mean hours open", longest_hours_open: "Longest hours open",
+        on_hand: "On hand", available: "Available", sold: "Sold", turnover: "Turnover",
+        days_of_cover: "Days of cover", cost: "Cost", value: "Value", dead: "Dead stock",
+        supplier: "Supplier", purchase_orders: "Purchase orders", acknowledged: "Acknowledged",
+        failed: "Failed", ack_hours: "Hours to acknowledge", ship_hours: "Hours to ship",
+        defective_units: "Defective units", score: "Score",
+      },
+    },
+  },
+};
