@@ -65,7 +65,15 @@ def _call(api: RunningServer, method: str, path: str, headers: dict[str, str]) -
     concrete = path
     for name in ("shop", "node", "code"):
         concrete = concrete.replace("{" + name + "}", "NOPE")
-    for name in ("order_id", "exception_id", "return_id", "name", "token_id", "listing_id"):
+    for name in (
+        "order_id",
+        "exception_id",
+        "return_id",
+        "name",
+        "token_id",
+        "listing_id",
+        "buyer_id",
+    ):
         concrete = concrete.replace("{" + name + "}", "0")
     concrete = concrete.replace("{job_id}", "0")
     return httpx.request(

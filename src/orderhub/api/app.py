@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from orderhub import __version__
 from orderhub.api.access import audit_changes, make_guard, scoped_shop
 from orderhub.api.back_office import back_office_routes
+from orderhub.api.buyers import buyer_routes
 from orderhub.api.connections import connection_routes
 from orderhub.api.console import add_console
 from orderhub.api.docs import add_docs
@@ -167,6 +168,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(back_office_routes(hub, bounded_body))
     app.include_router(order_action_routes(hub))
     app.include_router(report_routes(hub))
+    app.include_router(buyer_routes(hub))
     app.include_router(mapping_routes(hub))
 
     @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")

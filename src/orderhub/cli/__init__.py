@@ -14,6 +14,7 @@ import typer
 from orderhub.cli import (
     alerts,
     audit,
+    buyers,
     config,
     exceptions,
     intake,
@@ -76,6 +77,7 @@ app.add_typer(listings.app, name="listings")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(reports.app, name="reports")
+app.add_typer(buyers.app, name="buyers")
 app.add_typer(rules.app, name="rules")
 app.add_typer(returns.app, name="returns")
 app.add_typer(people.users_app, name="users")

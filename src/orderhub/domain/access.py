@@ -66,6 +66,7 @@ class Permission(StrEnum):
     REPORTS_READ = "reports.read"
     AUDIT_READ = "audit.read"
     USERS_MANAGE = "users.manage"  # people, roles, scopes and tokens
+    BUYERS_ERASE = "buyers.erase"  # a buyer's request to be forgotten (PIPL, GDPR)
 
 
 _READ = frozenset(
@@ -99,6 +100,7 @@ _ADMINISTER = _OPERATE | {
     Permission.CONNECTIONS_WRITE,
     Permission.REPORTS_READ,
     Permission.AUDIT_READ,
+    Permission.BUYERS_ERASE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

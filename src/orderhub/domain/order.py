@@ -139,6 +139,7 @@ class Buyer(_Model):
     name: Text = ""
     email: Text = ""
     phone: Text = ""
+    open_id: Text = ""  # the platform's id for the buyer (Shopify customer, Taobao open uid)
 
 
 class Address(_Model):

@@ -22,8 +22,12 @@ about. It sees three variables:
     order.lines                           list of {line_id, sku (string or null),
                                           channel_sku, title, quantity (int),
                                           unit_price (double), node (string or null)}
-`buyer`, what the hub knows of the buyer in this shop:
-    buyer.previous_orders                 orders placed before this one (0: first-time buyer)
+`buyer`, what the hub knows of the buyer:
+    buyer.previous_orders                 orders placed before this one in this shop, to
+                                          the same receiver (0: first-time buyer)
+    buyer.orders, buyer.spend             across every shop and platform, this one included
+    buyer.returns                         returns received from this buyer
+    buyer.tags                            the seller's tags, e.g. "vip", "blacklist"
 `now`, the time of the decision (a CEL timestamp).
 
 Examples:
@@ -32,6 +36,7 @@ Examples:
     order.lines.exists(l, l.sku == 'SKU-1')
     'high-risk' in order.tags
     buyer.previous_orders == 0 && order.totals.grand_total > 1000
+    'blacklist' in buyer.tags || buyer.returns > 3
     now - timestamp(order.placed_at) > duration('48h')
 
 A rule that cannot be evaluated for an order (a field that does not exist, a division by
@@ -293,7 +298,13 @@ class CompiledRules:
         return decision.merge(Decision(errors=list(self.broken))) if self.broken else decision
 
 
-def order_facts(order: Order, *, buyer_orders: int = 0, now: datetime) -> dict[str, Any]:
+def order_facts(
+    order: Order,
+    *,
+    buyer_orders: int = 0,
+    buyer: Mapping[str, Any] | None = None,
+    now: datetime,
+) -> dict[str, Any]:
     """The variables rules see for `order` (listed in this module's docstring)."""
     totals, receiver = order.totals, order.receiver
     return {
@@ -349,7 +360,14 @@ def order_facts(order: Order, *, buyer_orders: int = 0, now: datetime) -> dict[s
                 for line in order.lines
             ],
         },
-        "buyer": {"previous_orders": buyer_orders},
+        "buyer": {
+            "previous_orders": buyer_orders,
+            "orders": 0,
+            "spend": 0.0,
+            "returns": 0,
+            "tags": [],
+            **(buyer or {}),
+        },
         "now": now,
     }
 

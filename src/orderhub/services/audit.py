@@ -51,6 +51,8 @@ _PERSONAL = {
     "address2": mask_address,
 }
 _PEOPLE = frozenset({"receiver", "buyer"})
+_ALWAYS_PERSONAL = frozenset({"phone", "mobile", "email", "address1", "address2"})
+"""Masked wherever they appear (a buyer looked up by phone, say), not only in a person."""
 
 
 def _masked_person(person: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,6 +74,8 @@ def mask_secrets(value: Any) -> Any:
                 and not (isinstance(v, str) and v in _MARKERS)
                 else _masked_person(v)
                 if str(k) in _PEOPLE and isinstance(v, Mapping)
+                else _PERSONAL[str(k)](v)
+                if str(k) in _ALWAYS_PERSONAL and isinstance(v, str)
                 else mask_secrets(v)
             )
             for k, v in value.items()

@@ -18,6 +18,7 @@ from orderhub.connectors.kit import bounded_json
 from orderhub.domain.errors import InvalidOrder, NotFound, OrderhubError
 from orderhub.domain.order import ChannelStatus, Order, OrderStatus
 from orderhub.observability import get_logger, metrics
+from orderhub.services.buyers import recognise
 from orderhub.services.cancel import cancel_from_channel
 from orderhub.services.hub import Hub
 from orderhub.services.messages import queue_fetches
@@ -343,7 +344,8 @@ def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str | N
     if order.channel_status in (ChannelStatus.CANCELLED, ChannelStatus.REFUNDED):
         order.move_to(OrderStatus.CANCELLED)
         uow.orders.trace(order.id, "cancel", "ok", "already cancelled on the channel")
-    else:
+    buyer = recognise(uow, order)
+    if order.status is not OrderStatus.CANCELLED:
         route(
             uow,
             order,
@@ -352,6 +354,8 @@ def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str | N
             duplicate_window=hub.settings.duplicate_window,
         )
     uow.orders.add(order, inbox_id=item.id)
+    if buyer is not None:
+        uow.buyers.link(order.id, buyer.id)
     uow.inbox.mark(item.id, "processed", order_id=order.id)
     return order.id
 

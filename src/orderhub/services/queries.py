@@ -42,6 +42,7 @@ def mask_order(order: Order) -> Order:
     masked.buyer.name = mask_name(order.buyer.name)
     masked.buyer.email = mask_email(order.buyer.email)
     masked.buyer.phone = mask_phone(order.buyer.phone)
+    masked.buyer.open_id = "*" * min(len(order.buyer.open_id), 8)
     r = masked.receiver
     r.name = mask_name(order.receiver.name)
     r.phone = mask_phone(order.receiver.phone)

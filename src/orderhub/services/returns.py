@@ -28,6 +28,7 @@ from orderhub.domain.returns import (
 )
 from orderhub.observability import metrics
 from orderhub.services.books import queue_booking
+from orderhub.services.buyers import count_return
 from orderhub.services.cancel import cancel_from_channel
 from orderhub.services.figures import count_refund
 from orderhub.services.hub import Hub
@@ -502,6 +503,7 @@ def receive_return(
         uow.orders.save(order)
         metrics.orders.labels("returned").inc()
     queue_booking(uow, "return", record.id, order)
+    count_return(uow, order.id)
     if good:
         schedule_stock_push(uow, good, window=hub.settings.stock_push_window)
         stock_arrived(uow, good)

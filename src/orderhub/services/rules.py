@@ -256,7 +256,15 @@ def decide(uow: UnitOfWork, order: Order, *, now: datetime) -> Decision:
     rules = active_rules(uow)
     if not rules.sets and not rules.broken:
         return Decision()
-    facts = Facts(order_facts(order, buyer_orders=_buyer_orders(uow, order), now=now))
+    buyer = uow.buyers.of_order(order.id)
+    facts = Facts(
+        order_facts(
+            order,
+            buyer_orders=_buyer_orders(uow, order),
+            buyer=buyer.facts if buyer is not None else None,
+            now=now,
+        )
+    )
     return rules.evaluate(facts)
 
 

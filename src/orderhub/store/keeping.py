@@ -18,6 +18,7 @@ from orderhub.crypto import Cipher, is_sealed
 from orderhub.domain.masking import mask_address, mask_email, mask_name, mask_phone
 from orderhub.store import tables as t
 from orderhub.store.order_search import phone_tail
+from orderhub.store.orders import PII_RECEIVER
 
 __all__ = ["CLOSED", "KeepingRepository"]
 
@@ -37,6 +38,7 @@ _MASKERS: dict[str, Callable[[str], str]] = {
     "address2": mask_address,
     "postcode": _stars,
     "sealed": lambda _: "",
+    "open_id": lambda _: "",
 }
 
 
@@ -183,6 +185,43 @@ class KeepingRepository:
                 )
             )
         return [row.id for row in rows]
+
+    def erase_orders(self, order_ids: list[str]) -> int:
+        """The buyer asked to be forgotten: every personal field of these orders is
+        emptied (not masked), and the raw payloads they came in lose their body; how many
+        payloads were destroyed. Amounts, SKUs, dates and statuses stay."""
+        if not order_ids:
+            return 0
+        c, i = t.orders.c, t.inbox.c
+        rows = self.conn.execute(select(c.id, c.document).where(c.id.in_(order_ids))).all()
+        for row in rows:
+            document = json.loads(row.document)
+            document["personal_data_purged"] = True
+            remarks = document.get("remarks") or {}
+            document["remarks"] = {"buyer": "", "seller": remarks.get("seller", "")}
+            receiver = document.get("receiver") or {}
+            receiver.update(postcode="", town="")
+            document["receiver"] = receiver
+            empty: dict[str, dict[str, str]] = {
+                "buyer": {"name": "", "email": "", "phone": "", "open_id": ""},
+                "receiver": {key: "" for key in PII_RECEIVER},
+            }
+            self.conn.execute(
+                update(t.orders)
+                .where(c.id == row.id)
+                .values(
+                    pii=self.cipher.encrypt(json.dumps(empty), context=row.id.encode()),
+                    document=json.dumps(document, ensure_ascii=False),
+                    buyer_key=None,
+                    phone_tail="",
+                )
+            )
+        destroyed = self.conn.execute(
+            update(t.inbox)
+            .where(i.tenant == self.tenant, i.order_id.in_(order_ids), func.length(i.body) > 0)
+            .values(body=b"", headers="{}")
+        )
+        return int(destroyed.rowcount or 0)
 
     def purge_payloads(self, before: datetime, limit: int = 500) -> int:
         """Raw payloads received before `before` whose order is closed (or that never became

@@ -17,15 +17,15 @@ from orderhub.store.ids import new_id
 from orderhub.store.order_search import OrderSearch, OrderSummary, phone_tail
 from orderhub.store.text import storable
 
-__all__ = ["OrderRepository", "OrderSummary"]
+__all__ = ["PII_RECEIVER", "OrderRepository", "OrderSummary"]
 
-_PII_RECEIVER = ("name", "phone", "address1", "address2", "sealed")
+PII_RECEIVER = ("name", "phone", "address1", "address2", "sealed")
 
 
 def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
     document = order.model_dump(mode="json", exclude={"trace", "exceptions", "buyer"})
     pii: dict[str, Any] = {"buyer": order.buyer.model_dump(mode="json"), "receiver": {}}
-    for key in _PII_RECEIVER:
+    for key in PII_RECEIVER:
         pii["receiver"][key] = document["receiver"].pop(key)
     return document, pii
 

@@ -236,6 +236,7 @@ orders = Table(
     Column("phone_tail", String(64), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("buyer_id", String(40), nullable=True),
     UniqueConstraint("tenant", "shop", "channel_order_id"),
     Index("ix_orders_status", "tenant", "status"),
     Index("ix_orders_placed", "tenant", "placed_at"),
@@ -246,6 +247,7 @@ orders = Table(
     Index("ix_orders_ship_by", "tenant", "ship_by"),
     Index("ix_orders_buyer", "tenant", "shop", "buyer_key", "placed_at"),
     Index("ix_orders_phone_tail", "tenant", "phone_tail"),
+    Index("ix_orders_buyer_id", "buyer_id"),
 )
 
 order_lines = Table(
@@ -649,4 +651,29 @@ report_marks = Table(
     tenant(primary_key=True),
     Column("order_id", String(64), primary_key=True),
     Column("mark", String(80), primary_key=True),
+)
+
+# One buyer across shops and platforms, known only by keyed hashes of what identifies
+# them (phone, e-mail, platform open id, OAID): never by clear text.
+buyers = Table(
+    "buyers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    tenant(),
+    Column("orders", Integer, nullable=False, server_default="0"),
+    Column("spend", Numeric(16, 2), nullable=False, server_default="0"),
+    Column("returns", Integer, nullable=False, server_default="0"),
+    Column("tags", Text, nullable=False, server_default="[]"),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("erased_at", UtcDateTime, nullable=True),
+)
+
+buyer_keys = Table(
+    "buyer_keys",
+    metadata,
+    tenant(primary_key=True),
+    Column("key_hash", String(64), primary_key=True),
+    Column("buyer_id", String(40), nullable=False),
+    Index("ix_buyer_keys_buyer", "buyer_id"),
 )

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, RootTransaction, text
 from orderhub.store.alerts import AlertRepository
 from orderhub.store.audit import AuditRepository
 from orderhub.store.books import BooksRepository
+from orderhub.store.buyers import BuyerRepository
 from orderhub.store.calls import CallRepository
 from orderhub.store.catalog import CatalogRepository
 from orderhub.store.config_version import ConfigView
@@ -56,6 +57,7 @@ class UnitOfWork:
     items: ShopItemRepository
     books: BooksRepository
     figures: FigureRepository
+    buyers: BuyerRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -91,6 +93,7 @@ class UnitOfWork:
         self.keeping = KeepingRepository(conn, cipher, tenant)
         self.items = ShopItemRepository(conn, tenant)
         self.books = BooksRepository(conn, cipher, tenant, self.config)
+        self.buyers = BuyerRepository(conn, cipher, tenant)
         self.figures = FigureRepository(conn, tenant, self.db.timezone)
         return self
 

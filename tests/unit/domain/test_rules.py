@@ -295,7 +295,14 @@ def test_facts_are_plain_values_rules_can_read() -> None:
         "unit_price": 9.9,
         "node": None,
     }
-    assert facts["buyer"] == {"previous_orders": 4} and facts["now"] == NOW
+    assert facts["buyer"] == {
+        "previous_orders": 4,
+        "orders": 0,
+        "spend": 0.0,
+        "returns": 0,
+        "tags": [],
+    }
+    assert facts["now"] == NOW
 
 
 def test_rule_defaults_and_unknown_fields() -> None:
