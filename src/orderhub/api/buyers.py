@@ -16,13 +16,13 @@ from orderhub.api.people import principal
 from orderhub.domain.errors import NotFound
 from orderhub.services.buyers import (
     buyer_of,
+    buyer_shown,
     erase_buyer,
     export_buyer,
     find_buyer,
     tag_buyer,
 )
 from orderhub.services.hub import Hub
-from orderhub.store.buyers import BuyerRecord
 
 __all__ = ["buyer_routes"]
 
@@ -48,15 +48,6 @@ class Why(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-def _shown(buyer: BuyerRecord) -> dict[str, Any]:
-    return {
-        **buyer.facts,
-        "first_seen": buyer.first_seen.isoformat(),
-        "last_seen": buyer.last_seen.isoformat(),
-        "erased": buyer.erased_at is not None,
-    }
-
-
 def buyer_routes(hub: Hub) -> APIRouter:
     """The routes; their permissions are declared in `api.access.ROUTES`."""
     router = APIRouter(tags=["buyers"])
@@ -67,19 +58,19 @@ def buyer_routes(hub: Hub) -> APIRouter:
         who = principal(request)
         if who.shops:
             raise NotFound("buyer", "outside every shop of yours")
-        return _shown(find_buyer(hub, phone=body.phone, email=body.email, order=body.order))
+        return buyer_shown(find_buyer(hub, phone=body.phone, email=body.email, order=body.order))
 
     @router.get("/api/v1/buyers/{buyer_id}")
     def one(buyer_id: BuyerId, request: Request) -> dict[str, Any]:
         if principal(request).shops:
             raise NotFound("buyer", buyer_id)
-        return _shown(buyer_of(hub, buyer_id))
+        return buyer_shown(buyer_of(hub, buyer_id))
 
     @router.put("/api/v1/buyers/{buyer_id}/tags")
     def tags(buyer_id: BuyerId, body: Tags, request: Request) -> dict[str, Any]:
         """Add and remove tags (vip, blacklist…), which rules read as `buyer.tags`."""
         found = tag_buyer(hub, buyer_id, add=body.add, remove=body.remove, who=principal(request))
-        return _shown(found)
+        return buyer_shown(found)
 
     @router.post("/api/v1/buyers/{buyer_id}/export")
     def export(buyer_id: BuyerId, body: Why, request: Request) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,22 +14,17 @@ from orderhub.domain.errors import OrderhubError
 app = typer.Typer(no_args_is_help=True, help="Buyers across shops: tags, export, erasure.")
 
 
-def _show(buyer: object, json_out: bool) -> None:
-    from orderhub.store.buyers import BuyerRecord
+def _show(buyer: Any, json_out: bool) -> None:
+    from orderhub.services.buyers import buyer_shown
 
-    assert isinstance(buyer, BuyerRecord)
-    facts = {
-        **buyer.facts,
-        "first_seen": buyer.first_seen.isoformat(),
-        "erased": buyer.erased_at is not None,
-    }
+    facts = buyer_shown(buyer)
     if json_out:
         print_json(facts)
         return
-    tags = ", ".join(buyer.tags) or "no tags"
+    tags = ", ".join(facts["tags"]) or "no tags"
     out.print(
-        f"buyer {buyer.id}: {buyer.orders} order(s), spent {buyer.spend}, "
-        f"{buyer.returns} return(s); {tags}" + (" (erased)" if buyer.erased_at else "")
+        f"buyer {facts['id']}: {facts['orders']} order(s), spent {facts['spend']}, "
+        f"{facts['returns']} return(s); {tags}" + (" (erased)" if facts["erased"] else "")
     )
 
 

@@ -31,6 +31,7 @@ from orderhub.store.uow import UnitOfWork
 __all__ = [
     "Erased",
     "buyer_of",
+    "buyer_shown",
     "erase_buyer",
     "export_buyer",
     "find_buyer",
@@ -87,6 +88,16 @@ def recognise(uow: UnitOfWork, order: Order) -> BuyerRecord | None:
     found = buyers.get(buyer_id)
     buyers.recognised[order.id] = found
     return found
+
+
+def buyer_shown(buyer: BuyerRecord) -> dict[str, Any]:
+    """A buyer as a person reads them: figures, tags, when seen; never who they are."""
+    return {
+        **buyer.facts,
+        "first_seen": buyer.first_seen.isoformat(),
+        "last_seen": buyer.last_seen.isoformat(),
+        "erased": buyer.erased_at is not None,
+    }
 
 
 def count_return(uow: UnitOfWork, order_id: str) -> None:
