@@ -12,7 +12,7 @@ import httpx
 import pytest
 from k3cloud_webapi_sdk.main import K3CloudApiSdk
 
-from orderhub.connectors.base import Rejected
+from orderhub.connectors.base import Rejected, Unavailable
 from orderhub.connectors.books import ErpDocument
 from orderhub.connectors.k3cloud import client_from_settings, erp_from_settings
 from orderhub.sandbox.k3cloud import K3CloudEmulator
@@ -214,3 +214,25 @@ def test_queries_filter_order_and_page_like_the_erp(
     )
     assert page == [["o-3"], ["o-4"], ["o-5"]]
     client.transport.close()
+
+
+def test_a_failing_erp_is_unavailable_not_refused_and_nothing_is_saved_twice(
+    erp: tuple[K3CloudEmulator, RunningServer],
+) -> None:
+    emulator, server = erp
+    connector = erp_from_settings(settings(emulator, server, timeout=2))
+    context = {
+        "shop": {"code": "SHOP1", "customer": "SHOP1"},
+        "order": {"channel_order_id": "9", "placed_at": "2026-12-04T00:00:00Z"},
+        "lines": [{"sku": "MUG-1", "quantity": 1, "unit_price": "12.50"}],
+    }
+    httpx.post(f"{server.url}/_sandbox/faults", json={"error_rate": 1.0, "seed": 3})
+    with pytest.raises(Unavailable):
+        connector.book(ErpDocument("sale_order", "o-9", context))
+    httpx.post(f"{server.url}/_sandbox/faults", json={"error_rate": 0.0, "malformed_rate": 1.0})
+    with pytest.raises(Unavailable):
+        connector.book(ErpDocument("sale_order", "o-9", context))
+    httpx.post(f"{server.url}/_sandbox/faults", json={"malformed_rate": 0.0})
+    booked = connector.book(ErpDocument("sale_order", "o-9", context))
+    assert booked.status == "C" and len(emulator.bills("SAL_SaleOrder")) == 1
+    connector.close()

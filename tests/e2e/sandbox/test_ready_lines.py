@@ -156,3 +156,29 @@ def test_the_jd_emulator_names_app_key_secret_and_token_and_a_client_gets_in() -
         finally:
             shop.close()
             wrong.close()
+
+
+def test_the_k3cloud_emulator_names_its_account_and_app_and_a_booking_with_them_succeeds() -> None:
+    from orderhub.connectors.books import ErpDocument
+    from orderhub.connectors.registry import erp_connector
+
+    with emulator("k3cloud") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "k3cloud"
+        assert {"acct_id", "user_name", "app_id", "app_secret", "lcid"} <= set(creds)
+        settings = {"base_url": ready["url"] + "/k3cloud/", **creds, "org": "100"}
+        erp = erp_connector("k3cloud", settings)
+        wrong = erp_connector("k3cloud", {**settings, "app_secret": "not-it"})
+        context = {
+            "shop": {"code": "SHOP1", "customer": "SHOP1"},
+            "order": {"channel_order_id": "1", "placed_at": "2026-12-04T00:00:00Z"},
+            "lines": [{"sku": "SKU-001", "quantity": 1, "unit_price": "9.90"}],
+        }
+        try:
+            booked = erp.book(ErpDocument("sale_order", "o-ready", context))
+            with pytest.raises(Rejected, match="login"):
+                wrong.book(ErpDocument("sale_order", "o-wrong", context))
+        finally:
+            erp.close()
+            wrong.close()
+    assert booked.status == "C" and booked.bill_no.startswith("XSDD")
