@@ -130,6 +130,12 @@ def _progress(stack: Stack, started: float) -> Table:
         "oversold",
     ):
         table.add_row(key.replace("_", " "), str(summary[key]))
+    books = summary.get("booked_in_erp") or {}
+    if books:
+        table.add_row(
+            "booked in the ERP",
+            f"{books.get('SAL_SaleOrder', 0)} sales, {books.get('SAL_OUTSTOCK', 0)} outbounds",
+        )
     if len(summary["by_shop"]) > 1:
         for code, row in summary["by_shop"].items():
             table.add_row(
@@ -212,6 +218,7 @@ def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None)
             stock=options.stock,
             marketplaces=tuple(c for c in options.channels if c != "shopify"),
             api_port=options.port,
+            erp=True,
         ),
     ).start()
     password = secrets.token_urlsafe(9)

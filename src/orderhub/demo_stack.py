@@ -349,6 +349,7 @@ class Stack:
                 **{code: e.stock() for code, e in self.marketplaces.items()},
             },
             "by_shop": self.by_shop(),
+            **({"booked_in_erp": self.erp.stats()["documents"]} if self.erp else {}),
         }
 
     def by_shop(self) -> dict[str, dict[str, int]]:
