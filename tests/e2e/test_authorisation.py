@@ -61,6 +61,9 @@ def test_every_route_declares_the_permission_it_needs(hub: Hub) -> None:
     assert set(_api_routes(hub)) | {("GET", "/docs"), ("GET", "/")} == set(ROUTES)
 
 
+_CLIENT = httpx.Client(timeout=30)  # one kept-alive connection for the thousand calls
+
+
 def _call(api: RunningServer, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
     concrete = path
     for name in ("shop", "node", "code"):
@@ -76,7 +79,7 @@ def _call(api: RunningServer, method: str, path: str, headers: dict[str, str]) -
     ):
         concrete = concrete.replace("{" + name + "}", "0")
     concrete = concrete.replace("{job_id}", "0")
-    return httpx.request(
+    return _CLIENT.request(
         method, f"{api.url}{concrete}", headers=headers, json={} if method != "GET" else None
     )
 
