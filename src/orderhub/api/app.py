@@ -20,6 +20,7 @@ from orderhub.api.buyers import buyer_routes
 from orderhub.api.connections import connection_routes
 from orderhub.api.console import add_console
 from orderhub.api.docs import add_docs
+from orderhub.api.finance import finance_routes
 from orderhub.api.listings import listing_routes
 from orderhub.api.mappings import mapping_routes
 from orderhub.api.order_actions import order_action_routes
@@ -169,6 +170,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(order_action_routes(hub))
     app.include_router(report_routes(hub))
     app.include_router(buyer_routes(hub))
+    app.include_router(finance_routes(hub))
     app.include_router(mapping_routes(hub))
 
     @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")

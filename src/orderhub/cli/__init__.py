@@ -17,6 +17,7 @@ from orderhub.cli import (
     buyers,
     config,
     exceptions,
+    finance,
     intake,
     jobs,
     keeping,
@@ -78,6 +79,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(reports.app, name="reports")
 app.add_typer(buyers.app, name="buyers")
+app.add_typer(finance.app, name="finance")
 app.add_typer(rules.app, name="rules")
 app.add_typer(returns.app, name="returns")
 app.add_typer(people.users_app, name="users")

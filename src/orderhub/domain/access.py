@@ -67,6 +67,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     USERS_MANAGE = "users.manage"  # people, roles, scopes and tokens
     BUYERS_ERASE = "buyers.erase"  # a buyer's request to be forgotten (PIPL, GDPR)
+    FINANCE_RECONCILE = "finance.reconcile"  # run reconciliations, resolve their differences
 
 
 _READ = frozenset(
@@ -101,13 +102,15 @@ _ADMINISTER = _OPERATE | {
     Permission.REPORTS_READ,
     Permission.AUDIT_READ,
     Permission.BUYERS_ERASE,
+    Permission.FINANCE_RECONCILE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.ADMIN: frozenset(_ADMINISTER),
     Role.OPERATOR: frozenset(_OPERATE),
-    Role.FINANCE: _READ | {Permission.REPORTS_READ, Permission.AUDIT_READ},
+    Role.FINANCE: _READ
+    | {Permission.REPORTS_READ, Permission.AUDIT_READ, Permission.FINANCE_RECONCILE},
     Role.VIEWER: _READ,
 }
 

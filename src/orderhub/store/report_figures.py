@@ -83,8 +83,10 @@ class FigureRepository:
             self._dialect.insert(t.report_marks)
             .values(tenant=self.tenant, order_id=order_id, mark=mark)
             .on_conflict_do_nothing()
+            .returning(t.report_marks.c.mark)
         )
-        return bool(self.conn.execute(statement).rowcount)
+        # RETURNING, not rowcount: psycopg reports -1 for an insert that did nothing.
+        return self.conn.execute(statement).first() is not None
 
     def has(self, order_id: str, mark: str) -> bool:
         c = t.report_marks.c

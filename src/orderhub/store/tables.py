@@ -677,3 +677,52 @@ buyer_keys = Table(
     Column("buyer_id", String(40), nullable=False),
     Index("ix_buyer_keys_buyer", "buyer_id"),
 )
+
+# What each channel says it paid, and the reconciliation of a shop's day against it.
+statement_lines = Table(
+    "statement_lines",
+    metadata,
+    tenant(primary_key=True),
+    Column("shop", String(64), primary_key=True),
+    Column("reference", String(100), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("fee", Numeric(16, 2), nullable=False),
+    Column("currency", String(3), nullable=False, server_default=""),
+    Column("at", UtcDateTime, nullable=False),
+    Column("order_ref", String(100), nullable=False, server_default=""),
+    Column("payout", String(100), nullable=False, server_default=""),
+    Index("ix_statement_lines_at", "tenant", "shop", "at"),
+    Index("ix_statement_lines_order", "tenant", "shop", "order_ref"),
+)
+
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    tenant(primary_key=True),
+    Column("shop", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("figures", Text, nullable=False),
+    Column("run_at", UtcDateTime, nullable=False),
+    Column("run_by", String(100), nullable=False, server_default=""),
+)
+
+reconciliation_differences = Table(
+    "reconciliation_differences",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    tenant(),
+    Column("shop", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("ref", String(100), nullable=False),
+    Column("order_id", String(40), nullable=True),
+    Column("expected", Numeric(16, 2), nullable=True),
+    Column("received", Numeric(16, 2), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("resolved_by", String(100), nullable=False, server_default=""),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    UniqueConstraint("tenant", "shop", "day", "kind", "ref"),
+)

@@ -20,6 +20,7 @@ from orderhub.store.dispatches import DispatchRepository
 from orderhub.store.inbox import InboxRepository
 from orderhub.store.items import ShopItemRepository
 from orderhub.store.keeping import KeepingRepository
+from orderhub.store.money import MoneyRepository
 from orderhub.store.orders import OrderRepository
 from orderhub.store.outbox import OutboxRepository
 from orderhub.store.people import PeopleRepository
@@ -58,6 +59,7 @@ class UnitOfWork:
     books: BooksRepository
     figures: FigureRepository
     buyers: BuyerRepository
+    money: MoneyRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -94,6 +96,7 @@ class UnitOfWork:
         self.items = ShopItemRepository(conn, tenant)
         self.books = BooksRepository(conn, cipher, tenant, self.config)
         self.buyers = BuyerRepository(conn, cipher, tenant)
+        self.money = MoneyRepository(conn, tenant)
         self.figures = FigureRepository(conn, tenant, self.db.timezone)
         return self
 

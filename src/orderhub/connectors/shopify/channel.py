@@ -37,6 +37,8 @@ from orderhub.connectors.shopify.consts import (
     ORDER_STATUS_ANY,
     PLATFORM,
 )
+from orderhub.connectors.shopify.payments import read_statement
+from orderhub.domain.money import Statement
 
 __all__ = ["ShopifyChannel", "ShopifySettings"]
 
@@ -385,6 +387,10 @@ class ShopifyChannel:
                 raise Rejected("The Shopify shop has no active location.", code="no_location")
             self._location_id = int(active[0]["id"])
         return self._location_id
+
+    def statement(self, after: str | None) -> Statement:
+        """The Shopify Payments balance transactions after the cursor."""
+        return read_statement(self.api, after)
 
     def close(self) -> None:
         """Release the HTTP client (only if the channel created it)."""

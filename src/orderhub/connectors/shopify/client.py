@@ -231,6 +231,13 @@ class ShopifyClient:
         products = self._object(data, "products", "products.json")
         return Page(list(products), _next_page_info(response.headers.get("Link")))
 
+    def list_balance_transactions(self, params: Mapping[str, Any]) -> Page:
+        """GET shopify_payments/balance/transactions.json: the Payments statement."""
+        path = "shopify_payments/balance/transactions.json"
+        response, data = self._call("GET", path, params=params)
+        lines = self._object(data, "transactions", path)
+        return Page(list(lines), _next_page_info(response.headers.get("Link")))
+
     def list_locations(self) -> list[Json]:
         """GET locations.json."""
         _, data = self._call("GET", "locations.json")

@@ -135,6 +135,8 @@ class AdminApi:
             ("/products/{id:int}.json", self._get_product, "GET"),
             ("/variants/{id:int}.json", self._get_variant, "GET"),
             ("/locations.json", self._list_locations, "GET"),
+            ("/shopify_payments/balance/transactions.json", self._balance, "GET"),
+            ("/shopify_payments/payouts.json", self._payouts, "GET"),
             ("/locations/{id:int}.json", self._get_location, "GET"),
             ("/locations/{id:int}/inventory_levels.json", self._location_levels, "GET"),
             ("/inventory_levels.json", self._list_levels, "GET"),
@@ -267,6 +269,28 @@ class AdminApi:
             page = paginate(matches, page_request, _url(request), "products")
             body = {"products": [project(p, page_request.fields) for p in page.items]}
             return JSONResponse(body, headers={"Link": page.link} if page.link else None)
+
+    async def _balance(self, request: Request) -> Response:
+        page_request = parse_page_request(dict(request.query_params), "balance_transactions")
+        for key in ("since_id", "last_id", "payout_id"):
+            value = page_request.filters.get(key)
+            if value is not None and not value.isdigit():
+                raise ApiError(400, {key: "Invalid value."})
+        with self.state.lock:
+            matches = self.state.payments.matching(page_request.filters)
+            page = paginate(matches, page_request, _url(request), "balance_transactions")
+            body = {"transactions": [project(t, page_request.fields) for t in page.items]}
+            return JSONResponse(body, headers={"Link": page.link} if page.link else None)
+
+    async def _payouts(self, request: Request) -> Response:
+        page_request = parse_page_request(dict(request.query_params), "payouts")
+        with self.state.lock:
+            payouts = sorted(self.state.payments.payouts.values(), key=lambda p: p["id"])
+            page = paginate(payouts, page_request, _url(request), "payouts")
+            return JSONResponse(
+                {"payouts": [project(p, page_request.fields) for p in page.items]},
+                headers={"Link": page.link} if page.link else None,
+            )
 
     async def _count_products(self, request: Request) -> Response:
         with self.state.lock:

@@ -276,6 +276,31 @@ class ShopifyEmulator:
         """Block until every queued delivery has succeeded or run out of retries."""
         return self.dispatcher.wait_idle(timeout)
 
+    # Shopify Payments: what tests do to the shop's statement
+
+    def statement(self) -> list[Json]:
+        """Every balance transaction, oldest first."""
+        with self.state.lock:
+            return self.state.payments.matching({})
+
+    def change_statement_line(self, line_id: int, **values: Any) -> Json:
+        with self.state.lock:
+            return self.state.payments.change(line_id, **values)
+
+    def drop_statement_line(self, line_id: int) -> None:
+        with self.state.lock:
+            self.state.payments.drop(line_id)
+
+    def add_statement_line(
+        self, kind: str, amount: str, *, order_id: int | None = None, fee: str = "0"
+    ) -> Json:
+        with self.state.lock:
+            return self.state.payments.add(kind, amount, order_id=order_id, fee=fee)
+
+    def pay_out(self) -> Json:
+        with self.state.lock:
+            return self.state.payments.pay_out()
+
     def stats(self) -> Json:
         """Counts a demo or test reads to see what the hub did to the shop."""
         with self.state.lock:

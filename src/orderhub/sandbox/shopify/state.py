@@ -28,6 +28,7 @@ from orderhub.sandbox.shopify.common import (
     unprocessable,
 )
 from orderhub.sandbox.shopify.orders import build_order
+from orderhub.sandbox.shopify.payments import Payments
 from orderhub.sandbox.shopify.refunds import apply_refund, build_refund
 
 __all__ = ["CANCEL_REASONS", "TOPICS", "Emit", "ShopState"]
@@ -88,6 +89,7 @@ class ShopState:
         self.webhooks: dict[int, Json] = {}
         self.decremented: dict[int, list[tuple[int, int]]] = {}
         self.catalog = Catalog(shop_id=self.shop_id, next_id=self.next_id, now=self.now)
+        self.payments = Payments(currency=currency, next_id=self.next_id, now=self.now)
 
     # ids, clock, lookups used by the order builder
 
@@ -163,6 +165,7 @@ class ShopState:
             self._open_fulfillment_order(order)
             self.emit("orders/create", order)
             if order.get("financial_status") == "paid":
+                self.payments.charge(order)
                 self.emit("orders/paid", order)
             return copy.deepcopy(order)
 
@@ -272,6 +275,7 @@ class ShopState:
                 managed = found is not None and found[0]["inventory_management"] == "shopify"
                 if item["restock_type"] != "no_restock" and found is not None and managed:
                     self.catalog.adjust(found[0]["inventory_item_id"], int(item["quantity"]))
+            self.payments.refund(order, refund)
             self.emit("refunds/create", refund)
             self.emit("orders/updated", order)
             return copy.deepcopy(refund)

@@ -1,0 +1,133 @@
+"""Payment reconciliation against the Shopify Payments statement, over real HTTP: a fee, a
+refund, a missing payment and an amount off by 0.01 are each found, nothing else is
+flagged, and a late statement line clears its difference when the day is run again."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from orderhub.demo_stack import Stack
+from orderhub.domain.errors import NotFound
+from orderhub.services import queries
+from support import TEST_KEYS, api_token, bearer, wait_until
+
+
+def status_of(stack: Stack, placed: dict[str, Any]) -> str | None:
+    try:
+        return str(queries.order_view(stack.hub, str(placed["id"])).status)
+    except NotFound:
+        return None
+
+
+def call(stack: Stack, method: str, path: str, role: str = "finance", **body: Any) -> Any:
+    answer = httpx.request(
+        method,
+        f"{stack.api.url}{path}",
+        json=body or None,
+        headers=bearer(api_token(stack.hub, role)),
+    )
+    assert answer.status_code < 300, answer.text
+    return answer.json()
+
+
+def test_a_fee_a_refund_a_missing_payment_and_a_cent_off_are_each_found_and_nothing_else(
+    make_stack: Callable[..., Stack], database_url: str
+) -> None:
+    stack = make_stack(ship_delay=0.05)
+    shop = stack.shops["SHOP1"]
+    placed = [
+        shop.place_order({"lines": [{"sku": sku, "quantity": n}]})
+        for sku, n in (("SKU-001", 1), ("SKU-002", 2), ("SKU-003", 1), ("SKU-001", 3))
+    ]
+    _, refunded, missing, off = placed
+    for order in placed:
+        wait_until(lambda o=order: status_of(stack, o) == "completed", what="shipped")
+    shop.refund_order(refunded["id"], lines=[("SKU-002", 1)], restock_type="no_restock")
+    wait_until(
+        lambda: any(line["type"] == "refund" for line in shop.statement()), what="the refund line"
+    )
+    charges = {
+        line["source_order_id"]: line for line in shop.statement() if line["type"] == "charge"
+    }
+    assert all(Decimal(charges[o["id"]]["fee"]) > 0 for o in placed)
+    shop.drop_statement_line(charges[missing["id"]]["id"])
+    wrong = Decimal(charges[off["id"]]["amount"]) - Decimal("0.01")
+    shop.change_statement_line(charges[off["id"]]["id"], amount=str(wrong))
+
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    result = call(stack, "POST", "/api/v1/finance/reconciliations", shop="SHOP1", date=day)
+    found = {(d["kind"], d["ref"]): d for d in result["listed"]}
+    assert set(found) == {
+        ("shipped_not_paid", str(missing["id"])),
+        ("amount_differs", str(off["id"])),
+    }
+    assert Decimal(found[("amount_differs", str(off["id"]))]["received"]) == wrong
+    statement = shop.statement()
+    assert Decimal(result["fees"]) == sum(Decimal(line["fee"]) for line in statement)
+    refund = -sum(Decimal(line["amount"]) for line in statement if line["type"] == "refund")
+    assert Decimal(result["refunds"]) == refund > 0
+    assert result["shipped_orders"] == 4
+    assert Decimal(result["received"]) == sum(
+        Decimal(line["amount"]) for line in statement if line["type"] == "charge"
+    )
+
+    # The missing payment arrives late: the same day again clears it, and only it.
+    total = queries.order_view(stack.hub, str(missing["id"])).totals.grand_total
+    shop.add_statement_line("charge", str(total), order_id=int(missing["id"]), fee="0.50")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
+    env.update(ORDERHUB_DATABASE_URL=database_url, ORDERHUB_ENCRYPTION_KEYS=TEST_KEYS)
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from orderhub.cli import main; main()",
+            "finance",
+            "reconcile",
+            "--shop",
+            "SHOP1",
+            "--date",
+            day,
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    rerun = json.loads(again.stdout)
+    assert rerun["new_statement_lines"] == 1 and rerun["cleared"] == 1
+    states = {(d["kind"], d["ref"]): d["status"] for d in rerun["listed"]}
+    assert states == {
+        ("shipped_not_paid", str(missing["id"])): "cleared",
+        ("amount_differs", str(off["id"])): "open",
+    }
+
+    [cent] = [d for d in rerun["listed"] if d["kind"] == "amount_differs"]
+    noted = call(
+        stack,
+        "POST",
+        f"/api/v1/finance/differences/{cent['id']}",
+        note="rounding at Shopify",
+        resolve=False,
+    )
+    assert noted["status"] == "open" and noted["note"] == "rounding at Shopify"
+    settled = call(
+        stack, "POST", f"/api/v1/finance/differences/{cent['id']}", note="written off, 0.01"
+    )
+    assert settled["status"] == "resolved" and settled["resolved_by"].startswith("finance")
+    viewer = httpx.get(
+        f"{stack.api.url}/api/v1/finance/differences",
+        headers=bearer(api_token(stack.hub, "viewer")),
+    )
+    assert viewer.status_code == 403
