@@ -33,7 +33,7 @@ from orderhub.domain.order import Order
 
 from .kit import fields
 
-__all__ = ["FieldRule", "OrderMapping", "load_mapping"]
+__all__ = ["FieldRule", "OrderMapping", "load_mapping", "merge_specs", "put_dotted"]
 
 
 def _to_str(value: Any) -> str:
@@ -163,7 +163,7 @@ class FieldRule:
         return value
 
 
-def _put(target: dict[str, Any], dotted: str, value: Any) -> None:
+def put_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, leaf = dotted.split(".")
     node = target
     for key in parents:
@@ -171,11 +171,11 @@ def _put(target: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+def merge_specs(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_specs(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -197,7 +197,7 @@ class OrderMapping:
         cls, spec: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
     ) -> OrderMapping:
         """Compile a mapping; `overrides` (same shape) replace single fields per shop."""
-        full = _merge(spec, overrides or {})
+        full = merge_specs(spec, overrides or {})
         lines = full.get("lines", {})
         return cls(
             platform=str(full["platform"]),
@@ -261,7 +261,7 @@ class OrderMapping:
             )
             return
         if value is not None:
-            _put(out, target, value)
+            put_dotted(out, target, value)
 
 
 _MESSAGES = {

@@ -149,62 +149,53 @@ class FigureRepository:
 
     # -- reading -------------------------------------------------------------------
 
-    def sales(
-        self, start: date, end: date, *, by: Sequence[str], shops: Sequence[str] | None
+    def _summed(
+        self,
+        table: Table,
+        amounts: Sequence[str],
+        start: date,
+        end: date,
+        *,
+        by: Sequence[str],
+        shops: Sequence[str] | None,
+        extra: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
-        c = t.sales_by_day.c
-        groups = [c[name] for name in by]
+        """`amounts` summed over the days from `start` to `end`, grouped `by` (then `extra`)."""
+        c = table.c
+        groups = [c[name] for name in (*by, *extra)]
         where = [c.tenant == self.tenant, c.day >= start, c.day <= end]
         if shops is not None:
             where.append(c.shop.in_(shops))
-        sums = [
-            func.sum(c[name]).label(name)
-            for name in (
-                "lines",
-                "units",
-                "revenue",
-                "discounts",
-                "refunds",
-                "cancelled_units",
-                "cancelled_revenue",
-            )
-        ]
+        sums = [func.sum(c[name]).label(name) for name in amounts]
         rows = self.conn.execute(
             select(*groups, *sums).where(and_(*where)).group_by(*groups).order_by(*groups)
         )
         return [dict(row._mapping) for row in rows]
+
+    def sales(
+        self, start: date, end: date, *, by: Sequence[str], shops: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        return self._summed(t.sales_by_day, _SALE_AMOUNTS, start, end, by=by, shops=shops)
 
     def orders(
         self, start: date, end: date, *, by: Sequence[str], shops: Sequence[str] | None
     ) -> list[dict[str, Any]]:
-        c = t.orders_by_day.c
-        groups = [c[name] for name in by]
-        where = [c.tenant == self.tenant, c.day >= start, c.day <= end]
-        if shops is not None:
-            where.append(c.shop.in_(shops))
-        sums = [
-            func.sum(c[name]).label(name)
-            for name in ("orders", "cancelled", "shipped", "shipped_late", "refunded")
-        ]
-        rows = self.conn.execute(
-            select(*groups, *sums).where(and_(*where)).group_by(*groups).order_by(*groups)
-        )
-        return [dict(row._mapping) for row in rows]
+        counts = ("orders", "cancelled", "shipped", "shipped_late", "refunded")
+        return self._summed(t.orders_by_day, counts, start, end, by=by, shops=shops)
 
     def times(
         self, start: date, end: date, *, by: Sequence[str], shops: Sequence[str] | None
     ) -> list[dict[str, Any]]:
-        c = t.latency_by_day.c
-        groups = [c[name] for name in by]
-        where = [c.tenant == self.tenant, c.day >= start, c.day <= end]
-        if shops is not None:
-            where.append(c.shop.in_(shops))
-        rows = self.conn.execute(
-            select(*groups, c.measure, c.bucket, func.sum(c.count).label("count"))
-            .where(and_(*where))
-            .group_by(*groups, c.measure, c.bucket)
+        """Histogram cells summed: one row per group, measure and bucket."""
+        return self._summed(
+            t.latency_by_day,
+            ("count",),
+            start,
+            end,
+            by=by,
+            shops=shops,
+            extra=("measure", "bucket"),
         )
-        return [dict(row._mapping) for row in rows]
 
     def sold_since(self, start: date, shops: Sequence[str] | None = None) -> dict[str, int]:
         """Units sold (net of cancellations) per SKU from `start` on."""

@@ -16,29 +16,11 @@ from typing import Any
 
 import yaml
 
-from ..mapping import FieldRule
+from ..mapping import FieldRule, merge_specs, put_dotted
 
 __all__ = ["DocumentMapping", "document_mappings"]
 
 BEIJING = timezone(timedelta(hours=8))
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _put(target: dict[str, Any], dotted: str, value: Any) -> None:
-    *parents, leaf = dotted.split(".")
-    node = target
-    for key in parents:
-        node = node.setdefault(key, {})
-    node[leaf] = value
 
 
 def _wire(value: Any) -> Any:
@@ -96,7 +78,7 @@ def _fill(target: dict[str, Any], rules: tuple[FieldRule, ...], source: Any, *, 
             raise ValueError(f"{where}{rule.target}: {exc}") from exc
         if value is None or value == "":
             continue
-        _put(target, rule.target, _wire(value))
+        put_dotted(target, rule.target, _wire(value))
 
 
 @cache
@@ -108,5 +90,5 @@ def _base() -> dict[str, Any]:
 
 def document_mappings(overrides: Mapping[str, Any] | None = None) -> dict[str, DocumentMapping]:
     """Every kind's mapping, with a seller's overrides (same shape as the file) applied."""
-    spec = _merge(_base(), overrides or {})
+    spec = merge_specs(_base(), overrides or {})
     return {kind: DocumentMapping.from_spec(kind, part) for kind, part in spec.items()}
