@@ -314,3 +314,22 @@ def test_a_sales_order_keyed_in_the_erp_reaches_the_supplier_and_its_tracking_co
     assert len(erp_rows(stack, "SAL_SaleOrder", "FBillNo")) == 1
     pull_orders(stack.hub, "ERP1")
     assert len(queries.order_list(stack.hub, shop="ERP1")) == 1
+
+
+def test_a_configuration_that_changes_only_the_erp_is_applied(
+    make_stack: Callable[..., Stack],
+) -> None:
+    from orderhub.services.setup import apply_config
+
+    stack = make_stack(erp=True, ship_delay=3600)
+    assert stack.hub_config.erp is not None
+    erp = stack.hub_config.erp
+    changed = stack.hub_config.model_copy(
+        update={"erp": erp.model_copy(update={"settings": {**erp.settings, "tax_rate": 9}})}
+    )
+    first = apply_config(stack.hub, changed)
+    again = apply_config(stack.hub, changed)
+    assert (first.erps, first.changed, again.changed) == (1, True, False)
+    with stack.hub.reader() as uow:
+        [stored] = uow.books.erps()
+    assert stored.settings["tax_rate"] == 9

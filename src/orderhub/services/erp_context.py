@@ -18,7 +18,11 @@ from orderhub.store.uow import UnitOfWork
 
 __all__ = ["NotBookable", "context_for"]
 
-_CONNECTION = {"base_url", "acct_id", "user_name", "auth", "lcid", "org_num", "timeout"}
+_CONNECTION = frozenset(
+    {"base_url", "acct_id", "user_name", "auth", "lcid", "org_num", "timeout"}
+    | {"client_id", "app_key", "domain", "token_path"}
+)
+"""How to reach the ERP: not for its documents."""
 
 
 class NotBookable(Exception):

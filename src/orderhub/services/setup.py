@@ -90,10 +90,13 @@ class Applied:
     skus: int = 0
     listings: int = 0
     opening_stock: int = 0
+    erps: int = 0
 
     @property
     def changed(self) -> bool:
-        return any((self.shops, self.nodes, self.skus, self.listings, self.opening_stock))
+        return any(
+            (self.shops, self.nodes, self.skus, self.listings, self.opening_stock, self.erps)
+        )
 
 
 def _same(a: object, b: object | None) -> bool:
@@ -156,10 +159,12 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
             catalog.put_node(node)
         for shop in changed_shops:
             catalog.put_shop(shop)
+        erps = 0
         if erp is not None:
             stored_erp = {e.code: e for e in uow.books.erps()}.get(erp.code)
             if stored_erp is None or not _same(erp, stored_erp):
                 uow.books.put_erp(erp)
+                erps = 1
         push: set[str] = set()
         skus = 0
         for sku in config.skus:
@@ -218,7 +223,7 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
         if changed_shops or changed_nodes:
             # Safety stock, ratios or nodes serving a shop change what its listings show.
             push |= {x.sku for x in catalog.listings()}
-        applied = Applied(len(changed_shops), len(changed_nodes), skus, listings, opening)
+        applied = Applied(len(changed_shops), len(changed_nodes), skus, listings, opening, erps)
         if not applied.changed:
             return applied
         listed = {x.sku for x in config.listings} | {x.sku for x in stored_listings.values()}
