@@ -21,6 +21,7 @@ EMULATORS = {
     "qimen": "orderhub.sandbox.qimen",
     "supplier": "orderhub.sandbox.supplier",
     "k3cloud": "orderhub.sandbox.k3cloud",
+    "jdy": "orderhub.sandbox.jdy",
 }
 
 

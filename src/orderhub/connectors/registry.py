@@ -28,7 +28,7 @@ CHANNEL_PLATFORMS = frozenset({"shopify", "taobao", "douyin", "pdd", "jd", "k3cl
 PUSHING_CHANNELS = frozenset({"shopify", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
-ERP_PLATFORMS = frozenset({"k3cloud"})
+ERP_PLATFORMS = frozenset({"k3cloud", "jdy"})
 _PACKAGES = {"supplier_api": "supplier"}
 """Platforms served by a package of another name; the rest share their package's name."""
 
