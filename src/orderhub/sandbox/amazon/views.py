@@ -6,7 +6,7 @@ with an RDT that names `shippingAddress` (or `buyerInfo`) for the call, the whol
 address (name, street lines, phone) or the buyer's email and name come back. While an
 order is Pending, getOrderItems leaves out prices, taxes and promotions ("the
 getOrderItems operation does not return information about pricing… for the order
-items", ordersV0 model, quoted in models issue #1044).
+items", ordersV0 model, quoted in models issue #1044), and the order its OrderTotal.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ def render_order(order: Order, elements: Set[str]) -> Json:
         "FulfillmentChannel": "MFN",
         "SalesChannel": SALES_CHANNELS.get(order.marketplace_id, "Amazon"),
         "ShipServiceLevel": "Std US D2D Dom",
-        "OrderTotal": money(order.total, order.currency),
         "NumberOfItemsShipped": shipped,
         "NumberOfItemsUnshipped": ordered - shipped,
         "PaymentMethod": "Other",
@@ -71,6 +70,8 @@ def render_order(order: Order, elements: Set[str]) -> Json:
         "ShippingAddress": address,
         "BuyerInfo": buyer,
     }
+    if order.status != "Pending":
+        body["OrderTotal"] = money(order.total, order.currency)
     if order.seller_order_id:
         body["SellerOrderId"] = order.seller_order_id
     return body
