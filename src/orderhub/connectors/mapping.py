@@ -99,6 +99,26 @@ def _to_list(value: Any) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+def _to_decimal_sum(value: Any) -> Decimal:
+    """Amounts in a list, added exactly (Amazon's per-item prices into an order total)."""
+    items = value if isinstance(value, list) else [value]
+    return sum((fields.amount(item) for item in items if item not in (None, "")), Decimal("0"))
+
+
+def _to_per_unit(value: Any) -> Decimal:
+    """`[line total, quantity]` as a unit price (Amazon's ItemPrice is the line's total);
+    no total, or no units, is 0."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"{value!r} is not [total, quantity]")
+    total, quantity = value
+    units = fields.whole_number(quantity) if quantity not in (None, "") else 0
+    if total in (None, "") or units <= 0:
+        return Decimal("0")
+    unit = fields.amount(total) / units
+    cents = unit.quantize(Decimal("0.01"))
+    return cents if cents == unit else unit.quantize(Decimal("0.0001"))
+
+
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "str": _to_str,
     "int": _to_int,
@@ -109,6 +129,8 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "fen": _to_fen,
     "bool": _to_bool,
     "list": _to_list,
+    "decimal_sum": _to_decimal_sum,
+    "per_unit": _to_per_unit,
 }
 
 
