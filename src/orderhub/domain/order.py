@@ -160,6 +160,10 @@ class Address(_Model):
     # and street joined by "|". Only the platform can open it; the name, phone and street
     # above are then its masks, and a warehouse prints from this.
     sealed: Text = ""
+    # Why the platform left the street out on purpose, in its own terms (Amazon sends it
+    # only with a Restricted Data Token); the order is held with this reason until a
+    # street is set.
+    withheld: Text = ""
 
     @property
     def sealed_fields(self) -> tuple[str, str, str] | None:
