@@ -24,7 +24,7 @@ __all__ = [
     "order_mapping",
 ]
 
-CHANNEL_PLATFORMS = frozenset({"shopify", "taobao", "douyin", "pdd", "jd", "k3cloud"})
+CHANNEL_PLATFORMS = frozenset({"shopify", "taobao", "douyin", "pdd", "jd", "k3cloud", "amazon"})
 PUSHING_CHANNELS = frozenset({"shopify", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
