@@ -35,12 +35,15 @@ STATUSES = (
 SHIPPABLE = frozenset({"Unshipped", "PartiallyShipped"})
 
 PLACES = (
-    ("Seattle", "WA", "98109", "410 Terry Ave N", "+1 206-266-1000"),
-    ("Austin", "TX", "78701", "500 W 2nd St", "+1 512-555-0142"),
-    ("Brooklyn", "NY", "11201", "85 Jay St Apt 4B", "+1 718-555-0199"),
-    ("Denver", "CO", "80202", "1600 Champa St", "+1 303-555-0117"),
+    ("Seattle", "WA", "98109", "Terry Ave N", "206"),
+    ("Austin", "TX", "78701", "W 2nd St", "512"),
+    ("Brooklyn", "NY", "11201", "Jay St", "718"),
+    ("Denver", "CO", "80202", "Champa St", "303"),
+    ("Portland", "OR", "97205", "SW Morrison St", "503"),
+    ("Columbus", "OH", "43215", "N High St", "614"),
 )
-NAMES = ("Emma Johnson", "Liam Smith", "Olivia Brown", "Noah Davis")
+FIRST = ("Emma", "Liam", "Olivia", "Noah", "Ava", "Mason", "Sofia", "Lucas", "Mia", "Ethan")
+LAST = ("Johnson", "Smith", "Brown", "Davis", "Garcia", "Miller", "Wilson", "Lee", "Clark")
 
 
 @dataclass
@@ -200,8 +203,10 @@ class AmazonState:
         with self.lock:
             order_id = self._order_id()
             lines = [self._line(raw) for raw in raw_lines]
-            city, state, postcode, street, phone = self._rng.choice(PLACES)
-            name = self._rng.choice(NAMES)
+            city, state, postcode, street, area = self._rng.choice(PLACES)
+            street = f"{self._rng.randrange(1, 3000)} {street}"
+            phone = f"+1 {area}-555-{self._rng.randrange(100, 200):04d}"
+            name = f"{self._rng.choice(FIRST)} {self._rng.choice(LAST)}"
             receiver = dict(spec.get("receiver") or {})
             address = {
                 "Name": str(receiver.get("name", name)),
