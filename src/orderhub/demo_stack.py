@@ -211,7 +211,8 @@ class Stack:
             )
             self.marketplaces[code] = market.emulator
             shop_configs.append(market.shop)
-            printers.append(market.printer)
+            if market.printer is not None:
+                printers.append(market.printer)
         erp_config = self._start_erp(shop_configs, node_configs) if o.erp else None
         stock = o.stock_by_node or {"WH1": {sku: o.stock for sku in self.sku_codes}}
         config = HubConfig(
