@@ -182,3 +182,29 @@ def test_the_k3cloud_emulator_names_its_account_and_app_and_a_booking_with_them_
             erp.close()
             wrong.close()
     assert booked.status == "C" and booked.bill_no.startswith("XSDD")
+
+
+def test_the_amazon_emulator_names_its_lwa_client_seller_and_marketplace_and_a_client_gets_in() -> (
+    None
+):
+    with emulator("amazon") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "amazon"
+        assert set(creds) == {
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "seller_id",
+            "marketplace_id",
+        }
+        where = {"endpoint": ready["url"], "lwa_endpoint": ready["url"] + "/auth/o2/token"}
+        shop = channel_connector("amazon", {**where, **creds})
+        wrong = channel_connector("amazon", {**where, **creds, "refresh_token": "Atzr|x"})
+        try:
+            shop.set_stock(channel_sku="SKU-001", available=7)
+            with pytest.raises(Rejected) as refused:
+                wrong.set_stock(channel_sku="SKU-001", available=7)
+        finally:
+            shop.close()
+            wrong.close()
+    assert refused.value.code == "invalid_grant"
