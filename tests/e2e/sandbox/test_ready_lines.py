@@ -184,9 +184,7 @@ def test_the_k3cloud_emulator_names_its_account_and_app_and_a_booking_with_them_
     assert booked.status == "C" and booked.bill_no.startswith("XSDD")
 
 
-def test_the_amazon_emulator_names_its_lwa_client_seller_and_marketplace_and_a_client_gets_in() -> (
-    None
-):
+def test_the_amazon_emulator_names_its_lwa_client_and_seller_and_a_client_gets_in() -> None:
     with emulator("amazon") as ready:
         creds = ready["credentials"]
         assert ready["platform"] == "amazon"

@@ -91,7 +91,8 @@ class AmazonChannel:
             rdt_cooldown=s.rdt_retry_minutes * 60,
         )
         self._now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self._items: OrderedDict[tuple[str, str], list[Json]] = OrderedDict()
+        # Each order's items as last read, by order id: (LastUpdateDate, items).
+        self._items: OrderedDict[str, tuple[str, list[Json]]] = OrderedDict()
         self._product_types: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -166,16 +167,29 @@ class AmazonChannel:
         order_id, updated = self.order_ref(order)
         if order.get("OrderStatus") == Status.CANCELED:
             return PulledOrder(order_id, updated, order)  # nothing to ship: no items needed
-        key = (order_id, updated)
         with self._lock:
-            items = self._items.get(key)
-        if items is None:
+            kept = self._items.get(order_id)
+        if kept is not None and kept[0] == updated:
+            items = kept[1]
+        else:
             items = self.api.get_order_items(order_id, patience=patience)
-            with self._lock:
-                self._items[key] = items
-                while len(self._items) > ITEMS_KEPT:
-                    self._items.popitem(last=False)
+            self._keep(order_id, updated, items)
         return PulledOrder(order_id, updated, {**order, "OrderItems": items})
+
+    def _keep(self, order_id: str, updated: str, items: list[Json]) -> None:
+        with self._lock:
+            self._items[order_id] = (updated, items)
+            self._items.move_to_end(order_id)
+            while len(self._items) > ITEMS_KEPT:
+                self._items.popitem(last=False)
+
+    def _unshipped(self, order_id: str, *, fresh: bool) -> dict[str, int]:
+        """What Amazon counts as unshipped: as the pull last read it, or read now."""
+        with self._lock:
+            kept = self._items.get(order_id)
+        if kept is not None and not fresh:
+            return unshipped(kept[1])
+        return unshipped(self.api.get_order_items(order_id))
 
     def open_receiver(self, channel_order_id: str, sealed: str) -> OpenedReceiver:
         raise Rejected(
@@ -206,33 +220,43 @@ class AmazonChannel:
     ) -> str:
         """confirmShipment of one package; a package Amazon already has counts as done.
 
-        Without lines the package holds whatever Amazon still counts as unshipped."""
+        Without lines the package holds what Amazon still counts as unshipped, as the
+        pull last read it (no extra call), or read again when Amazon refuses that."""
         reference = package_reference(tracking_no)
         done = f"{channel_order_id}:{reference}"
-        wanted = wanted_lines(lines)
+        whole = not lines
+        wanted = wanted_lines(lines) or self._unshipped(channel_order_id, fresh=False)
         if not wanted:
-            wanted = unshipped(self.api.get_order_items(channel_order_id))
-            if not wanted:
-                return done  # Amazon counts every item shipped already
+            return done  # Amazon counts every item shipped already
+        try:
+            self._confirm(channel_order_id, reference, carrier, tracking_no, wanted)
+        except Rejected as exc:
+            if exc.status_code != 400:
+                raise
+            left = self._unshipped(channel_order_id, fresh=True)
+            if whole and left:
+                self._confirm(channel_order_id, reference, carrier, tracking_no, left)
+            elif any(left.get(item_id, 0) > 0 for item_id in wanted):
+                raise
+            else:
+                log.info(
+                    "Amazon already has package %s of %s: %s", reference, channel_order_id, exc
+                )
+        return done
+
+    def _confirm(
+        self, order_id: str, reference: str, carrier: str, tracking_no: str, items: dict[str, int]
+    ) -> None:
         detail = package_detail(
             reference=reference,
             carrier=carrier,
             tracking_no=tracking_no,
-            items=wanted,
+            items=items,
             shipped_at=self._now(),
             carrier_codes=self.settings.carrier_codes,
             shipping_method=self.settings.shipping_method,
         )
-        try:
-            self.api.confirm_shipment(channel_order_id, detail)
-        except Rejected as exc:
-            if exc.status_code != 400:
-                raise
-            left = unshipped(self.api.get_order_items(channel_order_id))
-            if any(left.get(item_id, 0) > 0 for item_id in wanted):
-                raise
-            log.info("Amazon already has package %s of %s: %s", reference, channel_order_id, exc)
-        return done
+        self.api.confirm_shipment(order_id, detail)
 
     # stock and listings
 

@@ -47,17 +47,20 @@ class _Bucket:
 
 
 class Pacer:
-    """Thread-safe buckets by operation; a token not yet there is reserved and waited for."""
+    """Thread-safe buckets by operation; a token not yet there is reserved and waited for,
+    `margin` seconds longer, since Amazon's bucket counts from when each call arrives."""
 
     def __init__(
         self,
         plans: Mapping[str, tuple[float, int]],
         *,
         max_wait: float,
+        margin: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.max_wait = max_wait
+        self.margin = margin
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -81,7 +84,7 @@ class Pacer:
         with self._lock:
             bucket = self._refilled(operation)
             bucket.tokens -= 1.0
-            wait = max(0.0, -bucket.tokens / bucket.rate)
+            wait = -bucket.tokens / bucket.rate + self.margin if bucket.tokens < 0 else 0.0
             limit = min(self.max_wait, patience.left if patience is not None else math.inf)
             if wait > limit:
                 bucket.tokens += 1.0
