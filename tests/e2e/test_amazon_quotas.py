@@ -156,7 +156,7 @@ def test_without_the_role_orders_still_arrive_but_map_without_a_street(seller: S
     mapped = [order_mapping("amazon").map(o, shop="AMZ") for o in orders]
     assert len(mapped) == 3
     assert all(not o.receiver.address1 and o.receiver.city for o in mapped)
-    assert all("Restricted Data Token" in o.receiver.withheld for o in mapped)
+    assert all("Restricted Data Token" in o.address_withheld for o in mapped)
     assert "does not have access" in refusal
     assert seller.account.stats()["tokens"]["refused"] == 1  # asked once, not per page
 

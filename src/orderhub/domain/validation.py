@@ -78,12 +78,12 @@ def check_order(order: Order) -> list[Problem]:
 
 def _check_receiver(order: Order) -> list[Problem]:
     r = order.receiver
-    if r.withheld and not r.address1.strip():
+    if order.address_withheld and not r.address1.strip():
         # One exception that says why, not one per field the platform kept back.
         return [
             Problem(
                 "missing_address",
-                f"the street address is missing: {r.withheld}",
+                f"the street address is missing: {order.address_withheld}",
                 "receiver.address1",
             )
         ]

@@ -57,7 +57,7 @@ def test_channel_skus_resolve_through_listings_or_directly() -> None:
 def test_a_street_the_platform_withheld_is_one_problem_that_says_why() -> None:
     order = make_order()
     order.receiver.name = order.receiver.phone = order.receiver.address1 = ""
-    order.receiver.withheld = "the platform sends it only with a token"
+    order.address_withheld = "the platform sends it only with a token"
     assert [(p.code, p.message) for p in check_order(order)] == [
         (
             "missing_address",
