@@ -3,7 +3,7 @@ through a Restricted Data Token, routed to the Qimen warehouse, each parcel conf
 back to Amazon as a package, listing quantities patched, on SQLite and PostgreSQL.
 
 The stack's Amazon account runs as the demo's does (quotas a hundred times Amazon's,
-searches allowed up to now); `test_amazon_quotas.py` holds Amazon's own limits.
+searches allowed up to now); `test_amazon_channel.py` holds Amazon's own limits.
 """
 
 from __future__ import annotations

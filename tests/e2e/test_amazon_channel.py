@@ -1,14 +1,19 @@
 """The Amazon channel against Amazon's own rules, over real HTTP: its two-minute search
 lag, one Restricted Data Token for many pages, quotas learned and respected, a 429 that
-becomes a wait, tokens refreshed once, packages confirmed once, listings read and set.
+becomes a wait, tokens refreshed once, packages confirmed once, listings read and set;
+and `orderhub map` on an order Amazon sent without its street.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -213,3 +218,27 @@ def test_listings_are_read_page_by_page_and_an_unlisted_sku_is_refused_by_name(
     assert seller.calls("getListingsItem")["calls"] == 1
     assert seller.account.stock()["SKU-007"] == 12
     assert refused.value.code == "unknown_sku"
+
+
+def test_orderhub_map_says_an_order_without_a_street_needs_the_restricted_data_token(
+    tmp_path: Path,
+) -> None:
+    golden = Path(__file__).resolve().parents[1] / "golden" / "amazon" / "rdt-bundle-pack.raw.json"
+    order = json.loads(golden.read_text(encoding="utf-8"))["payload"]
+    order["ShippingAddress"] = {
+        k: v
+        for k, v in order["ShippingAddress"].items()
+        if k in ("City", "StateOrRegion", "PostalCode", "CountryCode")
+    }
+    order["BuyerInfo"] = {}
+    path = tmp_path / "no-rdt.json"
+    path.write_text(json.dumps({"payload": order}), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", "from orderhub.cli import main; main()",
+         "map", str(path), "--platform", "amazon"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        env={"ORDERHUB_DATABASE_URL": f"sqlite:///{tmp_path}/none.db", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "[missing_address]" in done.stderr and "Restricted Data Token" in done.stderr
+    assert json.loads(done.stdout.splitlines()[0])["receiver"]["city"] == "Seattle"
