@@ -5,8 +5,8 @@ Amazon's own names: `endpoint` (the SP-API host of the seller's region), `lwa_en
 credentials), `refresh_token` (the seller's authorisation of the app), `seller_id` (the
 merchant token, for the Listings API) and `marketplace_id`. The rest tune the pull:
 `lag_seconds` (at least Amazon's two minutes), `window_days`, `overlap_minutes`,
-`page_size`, `pull_wait` (seconds one pull may wait for quota before it gives its
-worker back), `max_wait` (longest wait for one call), `quotas` (`op:rate:burst,…` where
+`page_size`, `pull_wait` (seconds one page of a pull may wait for quota before it
+gives its worker back), `max_wait` (longest wait for one call), `quotas` (`op:rate:burst,…` where
 the seller's plan differs), `carrier_codes` (`HUBCODE:AmazonCode,…`).
 """
 
