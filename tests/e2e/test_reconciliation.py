@@ -19,6 +19,7 @@ import httpx
 from orderhub.demo_stack import Stack
 from orderhub.domain.errors import NotFound
 from orderhub.services import queries
+from orderhub.services.sync import pull_orders
 from support import TEST_KEYS, api_token, bearer, wait_until
 
 
@@ -131,3 +132,41 @@ def test_a_fee_a_refund_a_missing_payment_and_a_cent_off_are_each_found_and_noth
         headers=bearer(api_token(stack.hub, "viewer")),
     )
     assert viewer.status_code == 403
+
+
+def test_a_taobao_day_is_reconciled_against_its_bill_commissions_as_fees(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(shops=0, marketplaces=("taobao",), ship_delay=0.05)
+    shop = stack.marketplaces["TB1"]
+    placed = [
+        shop.place_order({"lines": [{"sku": sku, "quantity": n}]})
+        for sku, n in (("SKU-001", 1), ("SKU-002", 2), ("SKU-003", 1))
+    ]
+    settled, short, unpaid = placed
+    pull_orders(stack.hub, "TB1")
+    for tid in placed:
+        wait_until(
+            lambda t=tid: shop.orders()[t]["status"] == "WAIT_BUYER_CONFIRM_GOODS",
+            what="tracking on Taobao",
+        )
+    paid = {tid: Decimal(shop.orders()[tid]["payment"]) for tid in placed}
+    shop.settle(settled, commission_rate="0.05")
+    shop.settle(short, commission_rate="0.05", paid=paid[short] - Decimal("0.01"))
+    shop.add_bill(settled, "-5.00")  # an after-sale refund, after the buyer confirmed
+    stranger = shop.add_bill("1234567", "12.00")
+
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    result = call(stack, "POST", "/api/v1/finance/reconciliations", shop="TB1", date=day)
+    found = {(d["kind"], d["ref"]) for d in result["listed"]}
+    assert found == {
+        ("shipped_not_paid", unpaid),
+        ("amount_differs", short),
+        ("unknown_payment", str(stranger["bid"])),
+    }
+    bills = shop.bills()
+    commissions = -sum(Decimal(b["amount"]) for b in bills if b["account_id"] == 10002) / 100
+    assert Decimal(result["fees"]) == commissions > 0
+    assert Decimal(result["refunds"]) == Decimal("5.00")
+    assert Decimal(result["received"]) == paid[settled] + paid[short] - Decimal("0.01") + 12
+    assert result["shipped_orders"] == 3

@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from orderhub.domain.money import Statement
 
 from ..base import (
     ChannelItem,
@@ -30,8 +32,10 @@ from ..base import (
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
 from ..kit.settings import required, setting
+from .bills import account_kinds, read_bills
 from .client import BEIJING, TopClient, top_time
 from .consts import (
+    BILL_AMOUNT_UNITS,
     CARRIERS,
     DECRYPT_SCENE,
     DEFAULT_PAGE_SIZE,
@@ -75,6 +79,9 @@ class TaobaoSettings:
     max_retries: int = 2
     refunds_restock: bool = True
     decrypt_scene: str = DECRYPT_SCENE
+    bill_unit: int = 100
+    bill_overlap_minutes: float = 60.0
+    bill_days_back: int = 7
 
     @classmethod
     def parse(cls, settings: Mapping[str, Any]) -> TaobaoSettings:
@@ -103,7 +110,19 @@ class TaobaoSettings:
             max_retries=setting(settings, "max_retries", int, 2, platform=P),
             refunds_restock=setting(settings, "refunds_restock", _yes, True, platform=P),
             decrypt_scene=str(settings.get("decrypt_scene") or DECRYPT_SCENE),
+            bill_unit=_bill_unit(settings),
+            bill_overlap_minutes=setting(settings, "bill_overlap_minutes", float, 60.0, platform=P),
+            bill_days_back=setting(settings, "bill_days_back", int, 7, platform=P),
         )
+
+
+def _bill_unit(settings: Mapping[str, Any]) -> int:
+    unit = str(settings.get("bill_amount_unit") or "fen")
+    if unit not in BILL_AMOUNT_UNITS:
+        raise ValueError(
+            f"Taobao setting 'bill_amount_unit' must be one of {sorted(BILL_AMOUNT_UNITS)}."
+        )
+    return BILL_AMOUNT_UNITS[unit]
 
 
 def _yes(value: Any) -> bool:
@@ -135,6 +154,7 @@ class TaobaoChannel:
         # forgotten with the window, since `modified` is only to the second.
         self._read: dict[tuple[str, str], dict[str, Any]] = {}
         self._read_window: Window | None = None
+        self._bill_kinds: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"TaobaoChannel(app_key={self.settings.app_key!r})"
@@ -356,6 +376,21 @@ class TaobaoChannel:
         if code not in self._skus:
             raise Rejected(f"No Taobao item has the merchant code {code!r}.", code="unknown_sku")
         return self._skus[code]
+
+    def statement(self, after: str | None) -> Statement:
+        """The Taobao bill's lines after the cursor: payments, refunds, commissions."""
+        s = self.settings
+        if self._bill_kinds is None:
+            self._bill_kinds = account_kinds(self.api)
+        return read_bills(
+            self.api,
+            after,
+            now=datetime.now(UTC),
+            overlap=timedelta(minutes=s.bill_overlap_minutes),
+            days_back=s.bill_days_back,
+            per_unit=s.bill_unit,
+            kinds=self._bill_kinds,
+        )
 
     def close(self) -> None:
         self.api.close()
