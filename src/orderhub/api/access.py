@@ -68,6 +68,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/buyers/{buyer_id}/export"): P.PII_REVEAL,
     ("POST", "/api/v1/buyers/{buyer_id}/erase"): P.BUYERS_ERASE,
     ("POST", "/api/v1/finance/reconciliations"): P.FINANCE_RECONCILE,
+    ("GET", "/api/v1/finance/reconciliations"): P.FINANCE_RECONCILE,
     ("GET", "/api/v1/finance/differences"): P.FINANCE_RECONCILE,
     ("POST", "/api/v1/finance/differences/{difference_id}"): P.FINANCE_RECONCILE,
     ("POST", "/api/v1/orders/{order_id}/cancel"): P.ORDERS_WRITE,
@@ -89,6 +90,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("PUT", "/api/v1/shops/{code}/enabled"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/nodes/{code}/enabled"): P.CONNECTIONS_WRITE,
     ("POST", "/api/v1/nodes/{code}/test"): P.CONNECTIONS_WRITE,
+    ("POST", "/api/v1/erps/{code}/test"): P.CONNECTIONS_WRITE,
     ("GET", "/api/v1/shops/{code}/mapping"): P.CONNECTIONS_READ,
     ("POST", "/api/v1/shops/{code}/mapping/preview"): P.CONNECTIONS_WRITE,  # reads payloads
     ("PUT", "/api/v1/shops/{code}/mapping"): P.CONNECTIONS_WRITE,
