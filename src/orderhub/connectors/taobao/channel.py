@@ -27,10 +27,10 @@ from ..base import (
     OpenedReceiver,
     PulledOrder,
     Rejected,
-    WebhookDelivery,
 )
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
+from ..kit.pulled import PulledOnly
 from ..kit.settings import required, setting
 from .bills import account_kinds, read_bills
 from .client import BEIJING, TopClient, top_time
@@ -129,10 +129,11 @@ def _yes(value: Any) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
-class TaobaoChannel:
+class TaobaoChannel(PulledOnly):
     """A Taobao/Tmall shop: pulled orders, offline shipment, full stock figures."""
 
     platform = "taobao"
+    platform_title = "Taobao"
     can_cancel_orders = False  # TOP has no call for a seller to cancel a paid trade
     refunds_on_order = True
     pushes_ids_only = False
@@ -159,18 +160,7 @@ class TaobaoChannel:
     def __repr__(self) -> str:
         return f"TaobaoChannel(app_key={self.settings.app_key!r})"
 
-    # webhooks: TOP has none over HTTP
-
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        return False
-
-    def describe_webhook(self, headers: Mapping[str, str]) -> WebhookDelivery:
-        return WebhookDelivery(topic="", delivery_id="", handled=False)
-
-    def register_webhooks(self, *, address: str, topics: Sequence[str]) -> None:
-        """Nothing to register: Taobao orders are pulled."""
-
-    # orders
+    # orders (TOP has no webhooks over HTTP)
 
     def order_ref(self, payload: Mapping[str, Any]) -> tuple[str, str]:
         """(tid, modified) of a trade, e.g. ("3920391847261029384", "2026-11-23 18:00:00")."""
@@ -180,9 +170,6 @@ class TaobaoChannel:
         if not trade.get("modified"):
             raise ValueError("The Taobao trade has no 'modified'.")
         return str(trade["tid"]), str(trade["modified"])
-
-    def orders_in_message(self, body: bytes) -> list[str]:
-        raise ValueError("Taobao pushes nothing over HTTP")
 
     def fetch_order(self, order_id: str) -> PulledOrder:
         trade = self.trade(order_id)
