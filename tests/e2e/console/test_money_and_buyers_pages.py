@@ -6,25 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
 from browser import person, sign_in
 from orderhub.demo_stack import Stack
-from orderhub.domain.errors import NotFound
-from orderhub.services import queries
 from orderhub.services.audit import list_entries
 from orderhub.services.buyers import buyer_of, find_buyer
-from support import wait_until
-
-
-def _status(stack: Stack, placed: dict[str, Any]) -> str | None:
-    try:
-        return str(queries.order_view(stack.hub, str(placed["id"])).status)
-    except NotFound:
-        return None
+from support import order_status, wait_until
 
 
 def test_finance_reconciles_a_day_and_settles_the_missing_payment(
@@ -35,7 +25,7 @@ def test_finance_reconciles_a_day_and_settles_the_missing_payment(
     paid = shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
     missing = shop.place_order({"lines": [{"sku": "SKU-002", "quantity": 2}]})
     for placed in (paid, missing):
-        wait_until(lambda p=placed: _status(stack, p) == "completed", what="shipped")
+        wait_until(lambda p=placed: order_status(stack, p["id"]) == "completed", what="shipped")
     [line] = [x for x in shop.statement() if x["source_order_id"] == missing["id"]]
     shop.drop_statement_line(line["id"])
     day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
@@ -70,7 +60,9 @@ def test_an_admin_tags_a_buyer_found_by_an_order_and_erases_their_data(
     stack = make_stack(ship_delay=3600)
     shop = stack.shops["SHOP1"]
     first = shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
-    wait_until(lambda: _status(stack, first) == "pushed", what="the order at the warehouse")
+    wait_until(
+        lambda: order_status(stack, first["id"]) == "pushed", what="the order at the warehouse"
+    )
     buyer_id = find_buyer(stack.hub, order=str(first["id"])).id
 
     sign_in(page, stack, person(stack, "wu", "admin"))
@@ -98,7 +90,9 @@ def test_the_erp_connection_is_tested_from_its_card(
 ) -> None:
     stack = make_stack(erp=True, ship_delay=3600)
     placed = stack.shops["SHOP1"].place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
-    wait_until(lambda: _status(stack, placed) == "pushed", what="the order at the warehouse")
+    wait_until(
+        lambda: order_status(stack, placed["id"]) == "pushed", what="the order at the warehouse"
+    )
     assert stack.erp is not None
     wait_until(lambda: len(stack.erp.bills("SAL_SaleOrder")) == 1, what="the sale booked")
 
