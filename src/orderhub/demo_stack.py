@@ -20,10 +20,12 @@ from orderhub.config import (
     ShopConfig,
     SkuConfig,
     StockConfig,
+    TrackerConfig,
 )
 from orderhub.demo_marketplaces import start_marketplace
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.k3cloud import K3CloudEmulator
+from orderhub.sandbox.kuaidi100 import Kuaidi100Emulator
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
@@ -80,6 +82,8 @@ class StackOptions:
     erp: bool = False  # book into an emulated Kingdee K/3 Cloud 账套
     erp_shop: bool = False  # and take the sales orders keyed in there as shop ERP1
     erp_settings: dict[str, Any] = field(default_factory=dict)
+    tracking: bool = False  # follow every parcel with an emulated 快递100 account
+    tracking_settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,6 +100,7 @@ class Stack:
     supplier: SupplierEmulator | None = field(init=False, default=None)
     marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
     erp: K3CloudEmulator | None = field(init=False, default=None)
+    tracker: Kuaidi100Emulator | None = field(init=False, default=None)
     api: RunningServer = field(init=False)
     hub_config: HubConfig = field(init=False)
     _servers: list[RunningServer] = field(init=False, default_factory=list)
@@ -230,6 +235,8 @@ class Stack:
             ],
         )
         config.erp = erp_config
+        if o.tracking:
+            config.trackers = [self._start_tracker()]
         self.hub_config = config
         apply_config(self.hub, config)
         for code, wms in self.warehouses.items():
@@ -284,6 +291,24 @@ class Stack:
             platform="k3cloud", name="Kingdee K/3 Cloud", settings=settings, secrets=secrets
         )
 
+    def _start_tracker(self) -> TrackerConfig:
+        """A 快递100 account that calls the hub back at its own address."""
+        self.tracker = Kuaidi100Emulator(retry_interval=0.3)
+        url = self._serve(self.tracker.app).url
+        self.hub.settings.public_url = self.api.url
+        credentials = self.tracker.credentials
+        return TrackerConfig(
+            code="KD100",
+            platform="kuaidi100",
+            name="快递100",
+            settings={
+                "base_url": url,
+                "customer": credentials["customer"],
+                **self.options.tracking_settings,
+            },
+            secrets={"key": credentials["key"], "salt": "demo-salt-0f3c"},
+        )
+
     def _serve_api(self, app: Any, port: int) -> RunningServer:
         if port:
             try:
@@ -311,6 +336,8 @@ class Stack:
             wms.stop()
         if self.supplier is not None:
             self.supplier.stop()
+        if self.tracker is not None:
+            self.tracker.stop()
         for market in self.marketplaces.values():
             market.stop()
         self.hub.close()

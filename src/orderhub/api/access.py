@@ -46,6 +46,8 @@ P = Permission
 ROUTES: dict[tuple[str, str], Permission | str] = {
     ("POST", "/webhooks/{shop}"): OPEN,  # HMAC-signed by the shop
     ("POST", "/callbacks/{node}"): OPEN,  # signed by the warehouse or supplier
+    ("POST", "/tracking/{tracker}"): OPEN,  # signed by the parcel tracker
+    ("GET", "/t/{token}"): OPEN,  # a buyer's parcel page: the token is the key
     ("GET", "/"): OPEN,  # the console's page; its data comes from the routes below
     ("GET", "/healthz"): OPEN,
     ("GET", "/readyz"): OPEN,
@@ -61,6 +63,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/orders/{order_id}"): P.ORDERS_READ,
     ("GET", "/api/v1/orders/{order_id}/nodes"): P.ORDERS_READ,
     ("GET", "/api/v1/orders/{order_id}/books"): P.ORDERS_READ,
+    ("GET", "/api/v1/orders/{order_id}/parcels"): P.ORDERS_READ,
     ("GET", "/api/v1/reports/{name}"): P.REPORTS_READ,
     ("POST", "/api/v1/buyers/find"): P.ORDERS_READ,
     ("GET", "/api/v1/buyers/{buyer_id}"): P.ORDERS_READ,

@@ -22,6 +22,7 @@ EMULATORS = {
     "supplier": "orderhub.sandbox.supplier",
     "k3cloud": "orderhub.sandbox.k3cloud",
     "jdy": "orderhub.sandbox.jdy",
+    "kuaidi100": "orderhub.sandbox.kuaidi100",
 }
 
 

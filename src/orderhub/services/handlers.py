@@ -21,6 +21,14 @@ from orderhub.services.shipping import JOB_CHANNEL_CONFIRM, confirm_to_channel
 from orderhub.services.sla import JOB_SLA_SCAN, sla_scan_job
 from orderhub.services.stock_sync import push_sku_stock
 from orderhub.services.sync import JOB_PULL, fetch_job, pull_job
+from orderhub.services.tracking import (
+    JOB_TRACKING_EVENT,
+    JOB_TRACKING_SCAN,
+    JOB_TRACKING_SUBSCRIBE,
+    apply_tracking,
+    subscribe_parcel,
+    tracking_scan_job,
+)
 from orderhub.services.waiting import JOB_REROUTE, retry_waiting_orders
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
@@ -49,6 +57,8 @@ HANDLERS: dict[str, Handler] = {
     JOB_ALERT: send_alert,
     JOB_ALERT_DIGEST: send_digest_job,
     JOB_SLA_SCAN: sla_scan_job,
+    JOB_TRACKING_SUBSCRIBE: subscribe_parcel,
+    JOB_TRACKING_SCAN: tracking_scan_job,
     JOB_RECONCILE: reconcile_job,
     JOB_NODE_RETURN: send_return,
     JOB_RETENTION: purge_job,
@@ -63,6 +73,7 @@ BATCHED: dict[str, BatchHandler] = {
     JOB_INBOX: _process_inbox_within,
     JOB_NODE_EVENT: _process_node_event_within,
     JOB_REROUTE: retry_waiting_orders,
+    JOB_TRACKING_EVENT: apply_tracking,
 }
 
 
@@ -82,6 +93,7 @@ HANDLERS.update({kind: _alone(handler) for kind, handler in BATCHED.items()})
 ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
     JOB_INBOX: inbox_dead,
     JOB_NODE_EVENT: inbox_dead,
+    JOB_TRACKING_EVENT: inbox_dead,
     JOB_NODE_PUSH: dispatch_dead,
     JOB_NODE_RETURN: return_dead,
 }
