@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from browser import person, sign_in
 from orderhub.demo_stack import Stack
+from orderhub.services import queries
 from orderhub.services.audit import list_entries
 from orderhub.services.buyers import buyer_of, find_buyer
 from support import order_status, wait_until
@@ -103,3 +104,27 @@ def test_the_erp_connection_is_tested_from_its_card(
     page.locator("[data-test=test-ERP]").click()
     expect(page.locator("[data-test=result-ERP]")).to_contain_text("signed in")
     shot("connections-erp")
+
+
+def test_an_orders_parcel_shows_its_scans_and_the_buyers_link(
+    make_stack: Callable[..., Stack], page: Page, shot: Callable[[str], None]
+) -> None:
+    stack = make_stack(tracking=True, ship_delay=0.05)
+    placed = stack.shops["SHOP1"].place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    wait_until(lambda: order_status(stack, placed["id"]) == "completed", what="shipped")
+    order_id = queries.find_order_id(stack.hub, str(placed["id"]))
+    [fulfillment] = queries.order_view(stack.hub, order_id).fulfillments
+    assert stack.tracker is not None
+    wait_until(lambda: fulfillment.tracking_no in stack.tracker.parcels, what="subscribed")
+    stack.tracker.scan(fulfillment.tracking_no, "0", "快件到达【杭州转运中心】", area="杭州市")
+    stack.tracker.scan(fulfillment.tracking_no, "3", "已签收，签收人：本人", area="上海市")
+
+    sign_in(page, stack, person(stack, "zhou", "viewer"))
+    page.goto(f"{stack.api.url}/#/orders/{order_id}")
+    card = page.locator("[data-test=parcel]")
+    expect(card).to_contain_text(fulfillment.tracking_no)
+    expect(page.locator("[data-test=parcel-status]")).to_have_text("已签收")
+    expect(card).to_contain_text("快件到达【杭州转运中心】")
+    link = page.locator("[data-test=buyer-link]").get_attribute("href")
+    assert link is not None and link.startswith(f"{stack.api.url}/t/")
+    shot("order-parcel")
