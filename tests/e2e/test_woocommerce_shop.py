@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from orderhub.connectors.base import Rejected
 from orderhub.connectors.registry import channel_connector
 from orderhub.demo_stack import Stack
 from orderhub.sandbox.server import serve_in_thread
@@ -208,3 +210,22 @@ def test_stock_by_sku_reaches_a_variation_and_a_recreated_product_is_found_again
         server.stop()
         store.stop()
     assert store.stock() == {"TEE-S": 1, "TEE-M": 12, "MUG-1": 5}
+
+
+def test_a_sku_the_store_does_not_sell_is_refused_without_reading_the_catalogue_each_time() -> None:
+    store = WooCommerceEmulator(seed=4)
+    store.seed_items([{"sku": "TEE-S", "product": "Tee", "option": "S", "stock": 1}])
+    server = serve_in_thread(store.app)
+    channel = channel_connector("woocommerce", {"url": server.url, **store.credentials})
+    try:
+        for _ in range(3):
+            with pytest.raises(Rejected) as refused:
+                channel.set_stock(channel_sku="NOT-SOLD", available=4)
+            assert refused.value.code == "unknown_sku"
+    finally:
+        channel.close()
+        server.stop()
+        store.stop()
+    calls = store.stats()["calls"]
+    assert calls["GET /products"] == 3 + 1  # a SKU search per push, one walk of the catalogue
+    assert calls["GET /products/{id:int}/variations"] == 1

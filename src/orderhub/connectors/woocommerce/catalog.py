@@ -4,11 +4,14 @@ WooCommerce keeps stock on a simple product or on each variation of a variable p
 (`manage_stock`, `stock_quantity`); `GET /products?sku=` finds products only, never
 variations, so a SKU not found that way is looked for by walking the catalogue (each
 variable product's `/variations`). What is found is cached per SKU; a cached id the store
-no longer knows (404) is looked up again once.
+no longer knows (404) is looked up again once. A SKU the store does not sell is refused
+without walking the catalogue again for `rewalk_after` seconds, so one wrong listing does
+not read a large store on every stock push.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -51,9 +54,18 @@ def _variation_title(product: Json, variation: Json) -> str:
 class Catalog:
     """The store's sellable SKUs, read through one client."""
 
-    def __init__(self, api: WooClient) -> None:
+    def __init__(
+        self,
+        api: WooClient,
+        *,
+        rewalk_after: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.api = api
         self._by_sku: dict[str, Listed] = {}
+        self._rewalk_after = rewalk_after
+        self._clock = clock
+        self._walked_at: float | None = None
 
     def _pages(self, fetch: Callable[[Mapping[str, Any]], Listing]) -> Iterator[Json]:
         page = 1
@@ -83,6 +95,7 @@ class Catalog:
                     title = _variation_title(product, variation)
                     found.append(ChannelItem(str(variation["sku"]), title, listed.ref))
         self._by_sku = by_sku
+        self._walked_at = self._clock()
         return found
 
     def where(self, sku: str) -> Listed:
@@ -93,7 +106,9 @@ class Catalog:
             if str(product.get("sku")) == sku:
                 self._by_sku[sku] = Listed(int(product["id"]))
                 return self._by_sku[sku]
-        self.items()
+        walked = self._walked_at
+        if walked is None or self._clock() - walked >= self._rewalk_after:
+            self.items()
         if sku not in self._by_sku:
             raise Rejected(
                 f"No {PLATFORM} product or variation has SKU {sku!r}.", code="unknown_sku"

@@ -71,6 +71,9 @@ class WooCommerceSettings:
         auth = str(settings.get("auth") or "auto")
         if auth not in AUTH_MODES:
             raise ValueError(f"WooCommerce setting 'auth' must be one of {', '.join(AUTH_MODES)}.")
+        window_days = setting(settings, "window_days", float, 7.0, platform=P)
+        if not window_days > 0:
+            raise ValueError("WooCommerce setting 'window_days' must be more than 0.")
         page_size = setting(settings, "page_size", int, MAX_PER_PAGE, platform=P)
         if not 1 <= page_size <= MAX_PER_PAGE:
             raise ValueError(f"WooCommerce setting 'page_size' must be 1 to {MAX_PER_PAGE}.")
@@ -81,7 +84,7 @@ class WooCommerceSettings:
             webhook_secret=required(settings, "webhook_secret", platform=P),
             auth=auth,
             page_size=page_size,
-            window_days=setting(settings, "window_days", float, 7.0, platform=P),
+            window_days=window_days,
             overlap_minutes=setting(settings, "overlap_minutes", float, 2.0, platform=P),
             timeout=setting(settings, "timeout", float, 10.0, platform=P),
             max_retries=setting(settings, "max_retries", int, 2, platform=P),
