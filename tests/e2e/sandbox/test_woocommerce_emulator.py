@@ -332,3 +332,29 @@ def test_injected_faults_answer_in_wordpress_words(store: Store) -> None:
         store.http.delete(f"{store.server.url}/_sandbox/faults")
     assert failed.status_code == 500 and failed.json()["code"] == "internal_server_error"
     assert store.get("orders").status_code == 200
+
+
+def test_the_control_routes_act_as_buyer_and_merchant_and_show_what_the_hub_did(
+    store: Store, receiver: Receiver
+) -> None:
+    control = f"{store.server.url}/_sandbox"
+    placed = store.http.post(f"{control}/orders", json={"lines": [{"sku": "TEE-S", "quantity": 2}]})
+    assert placed.status_code == 201
+    oid = placed.json()["id"]
+    item = {"tracking_provider": "dhl", "tracking_number": "JD014600", "date_shipped": "1700000000"}
+    store.put(
+        f"orders/{oid}", {"meta_data": [{"key": "_wc_shipment_tracking_items", "value": [item]}]}
+    )
+    store.put(f"orders/{oid}", {"status": "completed"})
+    seen = store.http.get(f"{control}/orders/{oid}").json()
+    assert seen["status"] == "completed" and seen["tracking"] == [item]
+    refund = store.http.post(f"{control}/orders/{oid}/refunds", json={"lines": [{"sku": "TEE-S"}]})
+    assert refund.status_code == 201 and refund.json()["line_items"][0]["quantity"] == -1
+    assert store.http.get(f"{control}/stock").json()["TEE-S"] == 3  # 4 - 2 sold + 1 back
+    store.post("webhooks", {"topic": "order.updated", "delivery_url": receiver.url, "secret": "k"})
+    sent = store.http.post(f"{control}/webhooks/send", json={"order_id": oid})
+    assert sent.json() == {"sent": 1}
+    wait_until(lambda: len(receiver.signed()) == 1, what="the webhook sent on request")
+    headers, body = receiver.signed()[0]
+    expected = base64.b64encode(hmac.new(b"k", body, hashlib.sha256).digest()).decode()
+    assert headers["x-wc-webhook-signature"] == expected
