@@ -229,3 +229,34 @@ def test_a_sku_the_store_does_not_sell_is_refused_without_reading_the_catalogue_
     calls = store.stats()["calls"]
     assert calls["GET /products"] == 3 + 1  # a SKU search per push, one walk of the catalogue
     assert calls["GET /products/{id:int}/variations"] == 1
+
+
+def test_a_repeated_confirmation_adds_nothing_and_the_last_parcel_completes_the_order() -> None:
+    store = WooCommerceEmulator(seed=6)
+    store.seed_items([{"sku": "MUG-1", "stock": 9}, {"sku": "TEE-1", "stock": 9}])
+    server = serve_in_thread(store.app)
+    channel = channel_connector("woocommerce", {"url": server.url, **store.credentials})
+    order_id = store.place_order({"lines": [{"sku": "MUG-1", "quantity": 2}, {"sku": "TEE-1"}]})
+    mug, tee = (str(x["id"]) for x in store.order(order_id)["line_items"])
+    try:
+        for _ in range(2):  # the worker retries after a timeout: the same parcel again
+            channel.confirm_shipment(
+                channel_order_id=str(order_id), carrier="UPS", tracking_no="1Z1", lines=[(mug, 2)]
+            )
+        assert store.order(order_id)["status"] == "processing"  # the tee has not left yet
+        channel.confirm_shipment(
+            channel_order_id=str(order_id), carrier="ZTO", tracking_no="ZT2", lines=[(tee, 1)]
+        )
+    finally:
+        channel.close()
+        server.stop()
+        store.stop()
+    order = store.order(order_id)
+    assert order["status"] == "completed"
+    assert [(t["tracking_provider"], t["custom_tracking_provider"], t["tracking_number"])
+            for t in order["tracking"]] == [("ups", "", "1Z1"), ("", "ZTO", "ZT2")]  # fmt: skip
+    shipped_notes = [n["note"] for n in order["notes"] if "tracking number" in n["note"]]
+    assert sorted(shipped_notes) == [
+        "Shipped with UPS, tracking number 1Z1.",
+        "Shipped with ZTO, tracking number ZT2.",
+    ]
