@@ -118,6 +118,7 @@ def test_a_refund_before_shipping_cancels_and_one_after_opens_a_return(
         lambda: status(stack, late) in ("returning", "returned"),
         what=lambda: f"late {status(stack, late)}",
     )
+    wait_until(lambda: len(stack.qimen.return_orders()) == 1, what="the return at the warehouse")
     [back] = stack.qimen.return_orders().values()
     assert "SKU-002" in json.dumps(back) and "SKU-003" not in json.dumps(back)
 
