@@ -1,7 +1,7 @@
 """Marketplace shops for the demo stack: one emulator per platform, configured as a seller
 would configure the real one, with the platform's own credential names. The warehouse is
-given each platform as a printer too, so sealed receivers are opened for the label
-through the platform's decrypt call, as a real WMS does."""
+given each platform that seals receivers as a printer too, so sealed receivers are opened
+for the label through the platform's decrypt call, as a real WMS does."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from orderhub.sandbox.jd import JdEmulator
 from orderhub.sandbox.pdd import PddEmulator
 from orderhub.sandbox.server import RunningServer
 from orderhub.sandbox.taobao import TaobaoEmulator
+from orderhub.sandbox.woocommerce import WooCommerceEmulator
 
 __all__ = ["MARKETPLACES", "Market", "start_marketplace"]
 
@@ -27,7 +28,7 @@ class _Platform:
     credentials: Callable[[Any], dict[str, str]]  # the emulator's, by the platform's names
     settings: tuple[str, ...]  # credentials that go in the shop's settings
     secrets: tuple[str, ...]  # and those that go in its secrets
-    qimen_code: str  # the platform's Qimen `sourcePlatformCode`
+    qimen_code: str | None  # the platform's Qimen `sourcePlatformCode`; None: seals nothing
 
 
 def _douyin(name: str, webhook_url: str) -> DouyinEmulator:
@@ -42,6 +43,15 @@ def _douyin(name: str, webhook_url: str) -> DouyinEmulator:
     return emulator
 
 
+def _woocommerce(name: str, webhook_url: str) -> WooCommerceEmulator:
+    """A store whose keys are its own; the hub registers its webhooks on it at start."""
+    return WooCommerceEmulator(
+        consumer_key=f"ck_{name}_demo",
+        consumer_secret=f"cs_{name}_demo",
+        webhook_secret=f"{name}-webhook-secret",
+    )
+
+
 def _token_credentials(emulator: Any) -> dict[str, str]:
     return {
         "app_key": emulator.app_key,
@@ -51,6 +61,13 @@ def _token_credentials(emulator: Any) -> dict[str, str]:
 
 
 _PLATFORMS: Mapping[str, _Platform] = {
+    "woocommerce": _Platform(
+        _woocommerce,
+        lambda e: dict(e.credentials),
+        ("consumer_key",),
+        ("consumer_secret", "webhook_secret"),
+        None,
+    ),
     "taobao": _Platform(
         lambda n, _: TaobaoEmulator(f"{n}-app-key", f"{n}-secret", f"{n.upper()}-session"),
         lambda e: dict(e.credentials),
@@ -92,7 +109,7 @@ class Market:
 
     emulator: Any
     shop: ShopConfig
-    printer: tuple[str, dict[str, Any]]
+    printer: tuple[str, dict[str, Any]] | None
 
 
 def start_marketplace(
@@ -121,8 +138,11 @@ def start_marketplace(
         name=f"Demo {platform} shop",
         nodes=list(nodes),
         routing=routing,
-        settings={"base_url": url, **{k: creds[k] for k in spec.settings}},
+        settings={("url" if platform == "woocommerce" else "base_url"): url}
+        | {k: creds[k] for k in spec.settings},
         secrets={k: creds[k] for k in spec.secrets},
     )
     printer = {"platform": platform, "url": url, "credentials": creds}
+    if spec.qimen_code is None:
+        return Market(emulator, shop, None)
     return Market(emulator, shop, (spec.qimen_code, printer))

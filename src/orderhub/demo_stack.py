@@ -47,13 +47,15 @@ TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create
 QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "demo-app-key", "demo-app-secret", "demo-owner"
 SUPPLIER_ID, SUPPLIER_SECRET = "demo-supplier", "demo-supplier-secret"
 WAREHOUSE_PROVINCES = ("浙江", "四川", "广东", "北京")
-MARKET_CODES = {"taobao": "TB1", "jd": "JD1", "pdd": "PD1", "douyin": "DY1"}
+MARKET_CODES = {"taobao": "TB1", "jd": "JD1", "pdd": "PD1", "douyin": "DY1", "woocommerce": "WC1"}
 
 _SHIPPED = ("partially_shipped", "shipped", "completed", "returning", "returned")
 
 
 def _consigned(emulator: Any) -> int:
     """Trades a marketplace shows as sent with a tracking number."""
+    if hasattr(emulator, "consigned"):
+        return int(emulator.consigned())
     orders = emulator.orders().values()
     return sum(1 for order in orders if order.get("consign_time") or order.get("shipments"))
 
@@ -216,7 +218,8 @@ class Stack:
             )
             self.marketplaces[code] = market.emulator
             shop_configs.append(market.shop)
-            printers.append(market.printer)
+            if market.printer is not None:
+                printers.append(market.printer)
         erp_config = self._start_erp(shop_configs, node_configs) if o.erp else None
         stock = o.stock_by_node or {"WH1": {sku: o.stock for sku in self.sku_codes}}
         config = HubConfig(
@@ -247,8 +250,10 @@ class Stack:
         with self.hub.uow() as uow:
             records = uow.catalog.shops()
         for record in records:
-            self.hub.channel(record).register_webhooks(
-                address=f"{self.api.url}/webhooks/{record.code}", topics=TOPICS
+            channel = self.hub.channel(record)
+            channel.register_webhooks(
+                address=f"{self.api.url}/webhooks/{record.code}",
+                topics=tuple(getattr(channel, "webhook_topics", TOPICS)),
             )
         if o.start_worker:
             self.worker = Worker(self.hub, threads=o.worker_threads)

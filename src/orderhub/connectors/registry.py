@@ -27,8 +27,10 @@ __all__ = [
     "tracker_connector",
 ]
 
-CHANNEL_PLATFORMS = frozenset({"shopify", "taobao", "douyin", "pdd", "jd", "k3cloud"})
-PUSHING_CHANNELS = frozenset({"shopify", "douyin"})
+CHANNEL_PLATFORMS = frozenset(
+    {"shopify", "woocommerce", "taobao", "douyin", "pdd", "jd", "k3cloud"}
+)
+PUSHING_CHANNELS = frozenset({"shopify", "woocommerce", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
 ERP_PLATFORMS = frozenset({"k3cloud", "jdy"})

@@ -13,14 +13,14 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, inbox_dead, process_inbox
 from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
 from orderhub.services.keeping import JOB_RETENTION, purge_job
-from orderhub.services.messages import JOB_FETCH
+from orderhub.services.messages import JOB_FETCH, JOB_FETCH_REFUND
 from orderhub.services.node_callbacks import JOB_NODE_EVENT, process_node_event
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
 from orderhub.services.shipping import JOB_CHANNEL_CONFIRM, confirm_to_channel
 from orderhub.services.sla import JOB_SLA_SCAN, sla_scan_job
 from orderhub.services.stock_sync import push_sku_stock
-from orderhub.services.sync import JOB_PULL, fetch_job, pull_job
+from orderhub.services.sync import JOB_PULL, fetch_job, fetch_refund_job, pull_job
 from orderhub.services.tracking import (
     JOB_TRACKING_EVENT,
     JOB_TRACKING_SCAN,
@@ -54,6 +54,7 @@ HANDLERS: dict[str, Handler] = {
     JOB_STOCK_PUSH: push_sku_stock,
     JOB_PULL: pull_job,
     JOB_FETCH: fetch_job,
+    JOB_FETCH_REFUND: fetch_refund_job,
     JOB_ALERT: send_alert,
     JOB_ALERT_DIGEST: send_digest_job,
     JOB_SLA_SCAN: sla_scan_job,

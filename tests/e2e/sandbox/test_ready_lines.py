@@ -182,3 +182,24 @@ def test_the_k3cloud_emulator_names_its_account_and_app_and_a_booking_with_them_
             erp.close()
             wrong.close()
     assert booked.status == "C" and booked.bill_no.startswith("XSDD")
+
+
+def test_the_woocommerce_emulator_names_its_keys_and_a_client_with_them_gets_in() -> None:
+    with emulator("woocommerce") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "woocommerce"
+        assert set(creds) == {"consumer_key", "consumer_secret", "webhook_secret"}
+        store = channel_connector("woocommerce", {"url": ready["url"], **creds})
+        wrong = channel_connector(
+            "woocommerce", {"url": ready["url"], **creds, "consumer_secret": "cs_wrong"}
+        )
+        try:
+            items = store.list_items()
+            with pytest.raises(Rejected) as refused:
+                wrong.list_items()
+        finally:
+            store.close()
+            wrong.close()
+    assert items == []
+    assert refused.value.status_code == 401
+    assert refused.value.code == "woocommerce_rest_authentication_error"
