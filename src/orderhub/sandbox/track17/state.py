@@ -199,6 +199,7 @@ class Parcel:
         info = self.track_info()["latest_status"]
         return {
             "carrier": self.carrier,
+            "origin": self.origin,
             "tag": self.tag,
             "param": self.param,
             "tracking_status": "Tracking" if self.tracking else "Stopped",
