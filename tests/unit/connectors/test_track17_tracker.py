@@ -157,6 +157,7 @@ def test_a_push_is_verified_by_its_signature_and_read_oldest_scan_first(sandbox:
     assert tracker.verify_callback({}, headers, body)
     assert not tracker.verify_callback({}, headers, body.replace(b"OutForDelivery", b"Delivered"))
     assert not tracker.verify_callback({}, {}, body)
+    assert not tracker.verify_callback({}, {"Sign": "é" * 64}, body)
     other = sandbox.tracker(sign_scheme="hmac_sha256")
     assert not other.verify_callback({}, headers, body)
 

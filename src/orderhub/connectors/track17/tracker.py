@@ -153,7 +153,9 @@ class Track17Tracker:
         if not given:
             return False
         expected = SIGN_SCHEMES[self.settings.sign_scheme](body, self.settings.api_key)
-        return hmac.compare_digest(expected, given.strip().lower())
+        return hmac.compare_digest(
+            expected.encode(), given.strip().lower().encode(errors="replace")
+        )
 
     def parse_callback(
         self, query: Mapping[str, str], headers: Mapping[str, str], body: bytes

@@ -13,7 +13,8 @@ of at most 40 `{number, carrier?, tag?, param?}` and answer `{"code": 0, "data":
 -18010012 a malformed one, -18010011 a bad carrier, -18019903 a carrier not detected,
 -18019901 registered already, -18019902 not registered, -18019904/5/6 wrong
 stop or retrack, -18019908 quota used up. A number done with (delivered, returned,
-expired) is no longer followed. Pushes: see `push.py`.
+expired) is no longer followed from that scan on (17TRACK waits some days first).
+Pushes: see `push.py`.
 
 Control (never faulted): `GET /_sandbox/parcels`, `POST /_sandbox/parcels/{number}/scan`
 (`{status, sub_status?, description?, location?, time?}`), `GET|PUT /_sandbox/webhook`
