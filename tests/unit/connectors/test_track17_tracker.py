@@ -180,6 +180,7 @@ def test_a_stop_push_finishes_the_parcel_even_without_tracking_information() -> 
     push = {"event": "TRACKING_STOPPED", "data": {"number": "SF1", "carrier": 100012}}
     [update] = tracker.parse_callback({}, {}, json.dumps(push).encode())
     assert update.finished and update.detail == "17TRACK stopped following it"
+    assert update.status is ParcelStatus.PENDING and not update.events
     tracker.close()
 
 

@@ -38,10 +38,8 @@ def read_item(item: Any, path: str, *, stopped: bool = False) -> TrackingUpdate:
         raise ValueError(f"{path}.number: the item names no tracking number")
     carrier = _text(item.get("carrier"))
     info = item.get("track_info")
-    if info is None and stopped:
-        return TrackingUpdate(
-            number, carrier, ParcelStatus.EXCEPTION, finished=True, detail=STOPPED
-        )
+    if info is None and stopped:  # says nothing of where the parcel is, only that it ends
+        return TrackingUpdate(number, carrier, ParcelStatus.PENDING, finished=True, detail=STOPPED)
     if not isinstance(info, dict):
         raise ValueError(f"{path}.track_info: the item carries no tracking information")
     events = _events(info, f"{path}.track_info")
