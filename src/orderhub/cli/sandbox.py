@@ -24,6 +24,7 @@ EMULATORS = {
     "k3cloud": "orderhub.sandbox.k3cloud",
     "jdy": "orderhub.sandbox.jdy",
     "kuaidi100": "orderhub.sandbox.kuaidi100",
+    "17track": "orderhub.sandbox.track17",
 }
 
 
