@@ -30,6 +30,7 @@ from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.sandbox.supplier import SupplierEmulator
+from orderhub.sandbox.track17 import Track17Emulator
 from orderhub.services import queries
 from orderhub.services.alerts import JOB_ALERT_DIGEST
 from orderhub.services.hub import Hub
@@ -86,6 +87,7 @@ class StackOptions:
     erp_settings: dict[str, Any] = field(default_factory=dict)
     tracking: bool = False  # follow every parcel with an emulated 快递100 account
     tracking_settings: dict[str, Any] = field(default_factory=dict)
+    tracking_abroad: bool = False  # and parcels leaving China with an emulated 17TRACK
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Stack:
     marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
     erp: K3CloudEmulator | None = field(init=False, default=None)
     tracker: Kuaidi100Emulator | None = field(init=False, default=None)
+    tracker_abroad: Track17Emulator | None = field(init=False, default=None)
     api: RunningServer = field(init=False)
     hub_config: HubConfig = field(init=False)
     _servers: list[RunningServer] = field(init=False, default_factory=list)
@@ -239,7 +242,7 @@ class Stack:
         )
         config.erp = erp_config
         if o.tracking:
-            config.trackers = [self._start_tracker()]
+            config.trackers = self._start_trackers()
         self.hub_config = config
         apply_config(self.hub, config)
         for code, wms in self.warehouses.items():
@@ -296,23 +299,42 @@ class Stack:
             platform="k3cloud", name="Kingdee K/3 Cloud", settings=settings, secrets=secrets
         )
 
-    def _start_tracker(self) -> TrackerConfig:
-        """A 快递100 account that calls the hub back at its own address."""
+    def _start_trackers(self) -> list[TrackerConfig]:
+        """A 快递100 account that calls the hub back at its own address; with
+        `tracking_abroad`, it follows parcels to China and a 17TRACK account the rest."""
         self.tracker = Kuaidi100Emulator(retry_interval=0.3)
         url = self._serve(self.tracker.app).url
         self.hub.settings.public_url = self.api.url
         credentials = self.tracker.credentials
-        return TrackerConfig(
-            code="KD100",
-            platform="kuaidi100",
-            name="快递100",
-            settings={
-                "base_url": url,
-                "customer": credentials["customer"],
-                **self.options.tracking_settings,
-            },
-            secrets={"key": credentials["key"], "salt": "demo-salt-0f3c"},
-        )
+        abroad = self.options.tracking_abroad
+        trackers = [
+            TrackerConfig(
+                code="KD100",
+                platform="kuaidi100",
+                name="快递100",
+                settings={
+                    "base_url": url,
+                    "customer": credentials["customer"],
+                    **({"countries": ["CN"]} if abroad else {}),
+                    **self.options.tracking_settings,
+                },
+                secrets={"key": credentials["key"], "salt": "demo-salt-0f3c"},
+            )
+        ]
+        if abroad:
+            self.tracker_abroad = Track17Emulator(
+                webhook_url=f"{self.api.url}/tracking/T17", retry_delays=(0.3, 0.6)
+            )
+            trackers.append(
+                TrackerConfig(
+                    code="T17",
+                    platform="17track",
+                    name="17TRACK",
+                    settings={"base_url": self._serve(self.tracker_abroad.app).url},
+                    secrets={"api_key": self.tracker_abroad.api_key},
+                )
+            )
+        return trackers
 
     def _serve_api(self, app: Any, port: int) -> RunningServer:
         if port:
@@ -343,6 +365,8 @@ class Stack:
             self.supplier.stop()
         if self.tracker is not None:
             self.tracker.stop()
+        if self.tracker_abroad is not None:
+            self.tracker_abroad.close()
         for market in self.marketplaces.values():
             market.stop()
         self.hub.close()

@@ -225,6 +225,15 @@ def _apply_update(uow: UnitOfWork, update: TrackingUpdate, job_id: int | None) -
     status = update.status
     latest = max((e.at for e in update.events), default=None)
     known = parcel.last_event_at
+    orders = uow.parcels.orders_of(parcel.tracking_no)
+    if latest is None and update.finished:
+        # The tracker stopped following the parcel and says nothing of where it is.
+        uow.parcels.moved(
+            parcel.id, status=before, last_event_at=None, finished=True, detail=update.detail
+        )
+        if before not in (ParcelStatus.DELIVERED, ParcelStatus.RETURNED):
+            _alert(uow, "tracking_stopped", parcel, orders, update.detail or "no longer followed")
+        return orders[0] if orders else None
     if known is not None and (latest is None or latest < known or (latest == known and not new)):
         # A push that left before the one already applied (trackers resend the whole
         # history; copies can cross on the way): its scans are kept, its status is old.
@@ -235,7 +244,6 @@ def _apply_update(uow: UnitOfWork, update: TrackingUpdate, job_id: int | None) -
         parcel.id, status=status, last_event_at=latest, finished=finished, detail=update.detail
     )
     words = next((e.description for e in reversed(update.events) if e.description), "")
-    orders = uow.parcels.orders_of(parcel.tracking_no)
     if status is not before:
         for order_id in orders:
             uow.orders.trace(
