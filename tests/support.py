@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import io
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -14,13 +16,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import openpyxl
 import pytest
 
 from orderhub.config import NodeConfig, Settings, ShopConfig
 from orderhub.connectors.base import OutboundLine, OutboundOrder
 from orderhub.crypto import Cipher
+from orderhub.demo_stack import Stack
+from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Address, Buyer, Order, OrderLine, Totals
+from orderhub.services import queries
 from orderhub.services.hub import Hub
 from orderhub.store.db import Database, make_engine
 
@@ -292,3 +298,41 @@ def fill_in_supplier_sheet(sheet: bytes, tracking: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def order_status(stack: Stack, channel_order_id: Any) -> str | None:
+    """The hub's status of a shop's order, by the shop's order id (None until it is in)."""
+    try:
+        return str(queries.order_view(stack.hub, str(channel_order_id)).status)
+    except NotFound:
+        return None
+
+
+def api_call(stack: Stack, method: str, path: str, role: str = "owner", **body: Any) -> Any:
+    """One API call as a person of `role`; the answer's JSON, after checking it succeeded."""
+    answer = httpx.request(
+        method,
+        f"{stack.api.url}{path}",
+        json=body or None,
+        headers=bearer(api_token(stack.hub, role)),
+    )
+    assert answer.status_code < 300, answer.text
+    return answer.json()
+
+
+def run_orderhub(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `orderhub` command in its own process, on this database, as a person runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
+    env.update(
+        ORDERHUB_DATABASE_URL=database_url,
+        ORDERHUB_ENCRYPTION_KEYS=TEST_KEYS,
+        ORDERHUB_LOG_LEVEL="warning",
+    )
+    return subprocess.run(
+        [sys.executable, "-c", "from orderhub.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

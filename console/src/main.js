@@ -24,6 +24,8 @@ import Returns from "./pages/Returns.vue";
 import Alerts from "./pages/Alerts.vue";
 import Mapping from "./pages/Mapping.vue";
 import Rules from "./pages/Rules.vue";
+import Finance from "./pages/Finance.vue";
+import Buyers from "./pages/Buyers.vue";
 
 const router = createRouter({
   history: createWebHashHistory(),
@@ -38,6 +40,8 @@ const router = createRouter({
     { path: "/rules", component: Rules },
     { path: "/suppliers", component: Suppliers },
     { path: "/reports", component: Reports },
+    { path: "/finance", component: Finance },
+    { path: "/buyers", component: Buyers },
     { path: "/returns", component: Returns },
     { path: "/alerts", component: Alerts },
     { path: "/connections", component: Connections },

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # Ship-by SLA: open orders this close to their ship-by time are at risk.
     sla_at_risk_hours: float = 6.0
     sla_scan_interval: float = 300.0
+    # How often parcels are checked for a missing scan (each tracker says how long is too long).
+    tracking_scan_interval: float = 1800.0
 
     @field_validator("alert_email_to", mode="before")
     @classmethod
@@ -190,6 +192,22 @@ class ErpConfig(_Strict):
     mapping: dict[str, Any] = Field(default_factory=dict)
 
 
+class TrackerConfig(_Strict):
+    """A parcel tracker account (快递100, 17TRACK) the hub subscribes every parcel with.
+
+    `settings` hold the connection and `countries` (the destinations it serves, ISO
+    codes; none: every destination), `stuck_hours` (hours without a scan before a
+    parcel is stuck, 48 by default) and `stuck_hours_by_carrier` (the same per carrier
+    code, for slow routes); `carriers` adds to its carrier-code table.
+    """
+
+    code: str
+    platform: str
+    name: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+
+
 class HubConfig(_Strict):
     """Everything a seller configures in the YAML file."""
 
@@ -199,6 +217,7 @@ class HubConfig(_Strict):
     listings: list[ListingConfig] = Field(default_factory=list)
     stock: list[StockConfig] = Field(default_factory=list)
     erp: ErpConfig | None = None
+    trackers: list[TrackerConfig] = Field(default_factory=list)
 
     def check(self) -> None:
         """Cross-references: a shop names known nodes, a listing a known shop."""

@@ -17,6 +17,7 @@ from orderhub.sandbox.jd import JdEmulator
 from orderhub.sandbox.pdd import PddEmulator
 from orderhub.sandbox.server import RunningServer
 from orderhub.sandbox.taobao import TaobaoEmulator
+from orderhub.sandbox.woocommerce import WooCommerceEmulator
 
 __all__ = ["MARKETPLACES", "Market", "start_marketplace"]
 
@@ -29,8 +30,7 @@ class _Platform:
     credentials: Callable[[Any], dict[str, str]]  # the emulator's, by the platform's names
     settings: tuple[str, ...]  # credentials that go in the shop's settings
     secrets: tuple[str, ...]  # and those that go in its secrets
-    qimen_code: str  # the platform's Qimen `sourcePlatformCode`
-    seals: bool = True  # its receivers are sealed: the warehouse prints through it
+    qimen_code: str | None  # the platform's Qimen `sourcePlatformCode`; None: seals nothing
     where: Callable[[str], dict[str, str]] = lambda url: {"base_url": url}
     """The shop's settings that point it at the emulator at `url`."""
 
@@ -45,6 +45,15 @@ def _douyin(name: str, webhook_url: str) -> DouyinEmulator:
     )
     emulator.start()
     return emulator
+
+
+def _woocommerce(name: str, webhook_url: str) -> WooCommerceEmulator:
+    """A store whose keys are its own; the hub registers its webhooks on it at start."""
+    return WooCommerceEmulator(
+        consumer_key=f"ck_{name}_demo",
+        consumer_secret=f"cs_{name}_demo",
+        webhook_secret=f"{name}-webhook-secret",
+    )
 
 
 def _amazon(name: str, _: str) -> AmazonEmulator:
@@ -73,6 +82,14 @@ def _token_credentials(emulator: Any) -> dict[str, str]:
 
 
 _PLATFORMS: Mapping[str, _Platform] = {
+    "woocommerce": _Platform(
+        _woocommerce,
+        lambda e: dict(e.credentials),
+        ("consumer_key",),
+        ("consumer_secret", "webhook_secret"),
+        None,
+        where=lambda url: {"url": url},
+    ),
     "taobao": _Platform(
         lambda n, _: TaobaoEmulator(f"{n}-app-key", f"{n}-secret", f"{n.upper()}-session"),
         lambda e: dict(e.credentials),
@@ -106,8 +123,7 @@ _PLATFORMS: Mapping[str, _Platform] = {
         lambda e: dict(e.credentials),
         ("client_id", "seller_id", "marketplace_id"),
         ("client_secret", "refresh_token"),
-        "AMAZON",
-        seals=False,
+        None,
         where=_amazon_where,
     ),
 }
@@ -119,8 +135,7 @@ MARKETPLACES = tuple(_PLATFORMS)
 @dataclass(frozen=True)
 class Market:
     """A running marketplace emulator, its shop's configuration, and the printer a
-    warehouse uses to open the platform's sealed receivers (keyed by Qimen code), if it
-    seals them."""
+    warehouse uses to open the platform's sealed receivers (keyed by Qimen code)."""
 
     emulator: Any
     shop: ShopConfig
@@ -153,8 +168,10 @@ def start_marketplace(
         name=f"Demo {platform} shop",
         nodes=list(nodes),
         routing=routing,
-        settings={**spec.where(url), **{k: creds[k] for k in spec.settings}},
+        settings=spec.where(url) | {k: creds[k] for k in spec.settings},
         secrets={k: creds[k] for k in spec.secrets},
     )
     printer = {"platform": platform, "url": url, "credentials": creds}
-    return Market(emulator, shop, (spec.qimen_code, printer) if spec.seals else None)
+    if spec.qimen_code is None:
+        return Market(emulator, shop, None)
+    return Market(emulator, shop, (spec.qimen_code, printer))

@@ -20,14 +20,17 @@ from orderhub.config import (
     ShopConfig,
     SkuConfig,
     StockConfig,
+    TrackerConfig,
 )
 from orderhub.demo_marketplaces import start_marketplace
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.k3cloud import K3CloudEmulator
+from orderhub.sandbox.kuaidi100 import Kuaidi100Emulator
 from orderhub.sandbox.qimen import QimenEmulator
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.sandbox.supplier import SupplierEmulator
+from orderhub.sandbox.track17 import Track17Emulator
 from orderhub.services import queries
 from orderhub.services.alerts import JOB_ALERT_DIGEST
 from orderhub.services.hub import Hub
@@ -45,13 +48,15 @@ TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "refunds/create
 QIMEN_KEY, QIMEN_SECRET, QIMEN_CUSTOMER = "demo-app-key", "demo-app-secret", "demo-owner"
 SUPPLIER_ID, SUPPLIER_SECRET = "demo-supplier", "demo-supplier-secret"
 WAREHOUSE_PROVINCES = ("浙江", "四川", "广东", "北京")
-MARKET_CODES = {"taobao": "TB1", "jd": "JD1", "pdd": "PD1", "douyin": "DY1"}
+MARKET_CODES = {"taobao": "TB1", "jd": "JD1", "pdd": "PD1", "douyin": "DY1", "woocommerce": "WC1"}
 
 _SHIPPED = ("partially_shipped", "shipped", "completed", "returning", "returned")
 
 
 def _consigned(emulator: Any) -> int:
     """Trades a marketplace shows as sent with a tracking number."""
+    if hasattr(emulator, "consigned"):
+        return int(emulator.consigned())
     orders = emulator.orders().values()
     return sum(1 for order in orders if order.get("consign_time") or order.get("shipments"))
 
@@ -80,6 +85,9 @@ class StackOptions:
     erp: bool = False  # book into an emulated Kingdee K/3 Cloud 账套
     erp_shop: bool = False  # and take the sales orders keyed in there as shop ERP1
     erp_settings: dict[str, Any] = field(default_factory=dict)
+    tracking: bool = False  # follow every parcel with an emulated 快递100 account
+    tracking_settings: dict[str, Any] = field(default_factory=dict)
+    tracking_abroad: bool = False  # and parcels leaving China with an emulated 17TRACK
 
 
 @dataclass
@@ -96,6 +104,8 @@ class Stack:
     supplier: SupplierEmulator | None = field(init=False, default=None)
     marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
     erp: K3CloudEmulator | None = field(init=False, default=None)
+    tracker: Kuaidi100Emulator | None = field(init=False, default=None)
+    tracker_abroad: Track17Emulator | None = field(init=False, default=None)
     api: RunningServer = field(init=False)
     hub_config: HubConfig = field(init=False)
     _servers: list[RunningServer] = field(init=False, default_factory=list)
@@ -231,6 +241,8 @@ class Stack:
             ],
         )
         config.erp = erp_config
+        if o.tracking:
+            config.trackers = self._start_trackers()
         self.hub_config = config
         apply_config(self.hub, config)
         for code, wms in self.warehouses.items():
@@ -241,8 +253,10 @@ class Stack:
         with self.hub.uow() as uow:
             records = uow.catalog.shops()
         for record in records:
-            self.hub.channel(record).register_webhooks(
-                address=f"{self.api.url}/webhooks/{record.code}", topics=TOPICS
+            channel = self.hub.channel(record)
+            channel.register_webhooks(
+                address=f"{self.api.url}/webhooks/{record.code}",
+                topics=tuple(getattr(channel, "webhook_topics", TOPICS)),
             )
         if o.start_worker:
             self.worker = Worker(self.hub, threads=o.worker_threads)
@@ -285,6 +299,43 @@ class Stack:
             platform="k3cloud", name="Kingdee K/3 Cloud", settings=settings, secrets=secrets
         )
 
+    def _start_trackers(self) -> list[TrackerConfig]:
+        """A 快递100 account that calls the hub back at its own address; with
+        `tracking_abroad`, it follows parcels to China and a 17TRACK account the rest."""
+        self.tracker = Kuaidi100Emulator(retry_interval=0.3)
+        url = self._serve(self.tracker.app).url
+        self.hub.settings.public_url = self.api.url
+        credentials = self.tracker.credentials
+        abroad = self.options.tracking_abroad
+        trackers = [
+            TrackerConfig(
+                code="KD100",
+                platform="kuaidi100",
+                name="快递100",
+                settings={
+                    "base_url": url,
+                    "customer": credentials["customer"],
+                    **({"countries": ["CN"]} if abroad else {}),
+                    **self.options.tracking_settings,
+                },
+                secrets={"key": credentials["key"], "salt": "demo-salt-0f3c"},
+            )
+        ]
+        if abroad:
+            self.tracker_abroad = Track17Emulator(
+                webhook_url=f"{self.api.url}/tracking/T17", retry_delays=(0.3, 0.6)
+            )
+            trackers.append(
+                TrackerConfig(
+                    code="T17",
+                    platform="17track",
+                    name="17TRACK",
+                    settings={"base_url": self._serve(self.tracker_abroad.app).url},
+                    secrets={"api_key": self.tracker_abroad.api_key},
+                )
+            )
+        return trackers
+
     def _serve_api(self, app: Any, port: int) -> RunningServer:
         if port:
             try:
@@ -312,6 +363,10 @@ class Stack:
             wms.stop()
         if self.supplier is not None:
             self.supplier.stop()
+        if self.tracker is not None:
+            self.tracker.stop()
+        if self.tracker_abroad is not None:
+            self.tracker_abroad.close()
         for market in self.marketplaces.values():
             market.stop()
         self.hub.close()

@@ -7,6 +7,7 @@ and `orderhub map` on an order Amazon sent without its street.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -233,11 +234,14 @@ def test_orderhub_map_says_an_order_without_a_street_needs_the_restricted_data_t
     order["BuyerInfo"] = {}
     path = tmp_path / "no-rdt.json"
     path.write_text(json.dumps({"payload": order}), encoding="utf-8")
+    # PYTHONPATH is passed on, so a source tree other than the installed one is what runs.
+    source = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
     done = subprocess.run(
         [sys.executable, "-c", "from orderhub.cli import main; main()",
          "map", str(path), "--platform", "amazon"],
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
-        env={"ORDERHUB_DATABASE_URL": f"sqlite:///{tmp_path}/none.db", "PATH": "/usr/bin:/bin"},
+        env={"ORDERHUB_DATABASE_URL": f"sqlite:///{tmp_path}/none.db", "PATH": "/usr/bin:/bin",
+             **source},
     )  # fmt: skip
     assert done.returncode == 2
     assert "[missing_address]" in done.stderr and "Restricted Data Token" in done.stderr

@@ -4,37 +4,17 @@ tagged for rules, exported on request and erased without a trace of who they wer
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 from sqlalchemy import select
 
 from orderhub.demo_stack import Stack
-from orderhub.domain.errors import NotFound
 from orderhub.services import queries
 from orderhub.services.rules import activate_rule_set, put_rule_set
 from orderhub.store import tables as t
-from support import api_token, bearer, wait_until
+from support import api_call, api_token, bearer, order_status, wait_until
 
 WANG = {"name": "王晓明", "phone": "+8613912345678", "email": "xiaoming.wang@example.cn"}
-
-
-def status_of(stack: Stack, placed: dict[str, Any]) -> str | None:
-    try:
-        return str(queries.order_view(stack.hub, str(placed["id"])).status)
-    except NotFound:
-        return None
-
-
-def call(stack: Stack, method: str, path: str, role: str = "owner", **body: Any) -> Any:
-    answer = httpx.request(
-        method,
-        f"{stack.api.url}{path}",
-        json=body or None,
-        headers=bearer(api_token(stack.hub, role)),
-    )
-    assert answer.status_code < 300, answer.text
-    return answer.json()
 
 
 def every_text_in_the_database(stack: Stack) -> str:
@@ -63,22 +43,24 @@ def test_one_buyer_across_two_shops_is_counted_tagged_and_held_by_a_rule(
     )
     stranger = stack.shops["SHOP2"].place_order({"lines": [{"sku": "SKU-003", "quantity": 1}]})
     for placed in (first, second, stranger):
-        wait_until(lambda p=placed: status_of(stack, p) == "pushed", what="at the warehouse")
+        wait_until(
+            lambda p=placed: order_status(stack, p["id"]) == "pushed", what="at the warehouse"
+        )
 
-    found = call(stack, "POST", "/api/v1/buyers/find", phone="139 1234 5678")
+    found = api_call(stack, "POST", "/api/v1/buyers/find", phone="139 1234 5678")
     assert found["orders"] == 2
     spent = sum(
         queries.order_view(stack.hub, str(p["id"])).totals.grand_total for p in (first, second)
     )
     assert round(found["spend"], 2) == float(spent)
-    by_mail = call(stack, "POST", "/api/v1/buyers/find", email="XiaoMing.Wang@example.cn")
+    by_mail = api_call(stack, "POST", "/api/v1/buyers/find", email="XiaoMing.Wang@example.cn")
     assert by_mail["id"] == found["id"]
-    other = call(stack, "POST", "/api/v1/buyers/find", order=str(stranger["id"]))
+    other = api_call(stack, "POST", "/api/v1/buyers/find", order=str(stranger["id"]))
     assert other["id"] != found["id"] and other["orders"] == 1
     # Nothing that identifies the buyer is kept readable to find them.
     assert "13912345678" not in every_text_in_the_database(stack).replace(" ", "")
 
-    tagged = call(stack, "PUT", f"/api/v1/buyers/{found['id']}/tags", add=["blacklist", "vip"])
+    tagged = api_call(stack, "PUT", f"/api/v1/buyers/{found['id']}/tags", add=["blacklist", "vip"])
     assert tagged["tags"] == ["blacklist", "vip"]
     put_rule_set(
         stack.hub,
@@ -99,9 +81,13 @@ def test_one_buyer_across_two_shops_is_counted_tagged_and_held_by_a_rule(
         {"lines": [{"sku": "SKU-001", "quantity": 1}], "customer": WANG}
     )
     fourth = stack.shops["SHOP1"].place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
-    wait_until(lambda: status_of(stack, third) == "held", what="the blacklisted buyer held")
-    wait_until(lambda: status_of(stack, fourth) == "pushed", what="another buyer's order goes")
-    assert call(stack, "GET", f"/api/v1/buyers/{found['id']}")["orders"] == 3
+    wait_until(
+        lambda: order_status(stack, third["id"]) == "held", what="the blacklisted buyer held"
+    )
+    wait_until(
+        lambda: order_status(stack, fourth["id"]) == "pushed", what="another buyer's order goes"
+    )
+    assert api_call(stack, "GET", f"/api/v1/buyers/{found['id']}")["orders"] == 3
 
 
 def test_a_buyer_is_exported_then_erased_without_a_trace(
@@ -131,10 +117,10 @@ def test_a_buyer_is_exported_then_erased_without_a_trace(
         for _ in range(2)
     ]
     for order in placed:
-        wait_until(lambda o=order: status_of(stack, o) == "completed", what="shipped")
-    buyer = call(stack, "POST", "/api/v1/buyers/find", phone=WANG["phone"])
+        wait_until(lambda o=order: order_status(stack, o["id"]) == "completed", what="shipped")
+    buyer = api_call(stack, "POST", "/api/v1/buyers/find", phone=WANG["phone"])
 
-    exported = call(
+    exported = api_call(
         stack, "POST", f"/api/v1/buyers/{buyer['id']}/export", reason="access request 2026-12"
     )
     assert len(exported["orders"]) == 2
@@ -147,7 +133,7 @@ def test_a_buyer_is_exported_then_erased_without_a_trace(
         headers=bearer(api_token(stack.hub, "operator")),
     )
     assert forbidden.status_code == 403
-    erased = call(
+    erased = api_call(
         stack, "POST", f"/api/v1/buyers/{buyer['id']}/erase", reason="erasure request 2026-12"
     )
     assert erased["orders"] == 2 and erased["payloads"] >= 2
@@ -161,7 +147,7 @@ def test_a_buyer_is_exported_then_erased_without_a_trace(
         assert kept.status == "completed" and kept.totals.grand_total > 0
         assert kept.lines[0].sku == "SKU-001"
         assert kept.receiver.name == "" and kept.buyer.email == ""
-    entries = call(stack, "GET", "/api/v1/audit", role="owner")
+    entries = api_call(stack, "GET", "/api/v1/audit", role="owner")
     actions = [e["action"] for e in (entries if isinstance(entries, list) else entries["entries"])]
     assert "buyer.erase" in actions and "buyer.export" in actions
     gone = httpx.post(

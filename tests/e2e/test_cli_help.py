@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from importlib.metadata import version
@@ -10,12 +11,14 @@ from orderhub.connectors.registry import CHANNEL_PLATFORMS, NODE_PLATFORMS
 
 
 def _orderhub(*args: str) -> subprocess.CompletedProcess[str]:
+    # PYTHONPATH is passed on, so a source tree other than the installed one is what runs.
+    source = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
     return subprocess.run(
         [sys.executable, "-c", "from orderhub.cli import main; main()", *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", **source},
     )
 
 

@@ -4,9 +4,6 @@ over HTTP a person limited to some shops exports and imports only those shops.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -24,7 +21,14 @@ from orderhub.services.hub import Hub
 from orderhub.services.listing_files import import_listings
 from orderhub.services.listing_sheets import SheetRefused
 from orderhub.services.setup import apply_config
-from support import TEST_KEYS, api_token, bearer, make_hub, offline_shop, offline_warehouse
+from support import (
+    api_token,
+    bearer,
+    make_hub,
+    offline_shop,
+    offline_warehouse,
+    run_orderhub,
+)
 
 OWNER = Principal("li", Role.OWNER, via="test")
 HEADER = ("shop", "merchant code", "title", "platform ids", "our SKU", "multiplier")
@@ -178,32 +182,20 @@ def test_an_import_body_larger_than_allowed_is_refused_unread(hub: Hub, api: Run
     assert refused.status_code == 403
 
 
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """`orderhub ARGS` as a person runs it on the server, on the test database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
-    env.update(ORDERHUB_DATABASE_URL=database_url, ORDERHUB_ENCRYPTION_KEYS=TEST_KEYS)
-    return subprocess.run(
-        [sys.executable, "-c", "from orderhub.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_the_command_line_lists_exports_and_imports_audited_as_the_person(
     hub: Hub, database_url: str, tmp_path: Path
 ) -> None:
-    unmatched = cli(database_url, "listings", "unmatched", "S1", "--json")
+    unmatched = run_orderhub(database_url, "listings", "unmatched", "S1", "--json")
     assert [i["channel_sku"] for i in json.loads(unmatched.stdout)] == ["A-1"], unmatched.stderr
     sheet = tmp_path / "listings.xlsx"
-    assert cli(database_url, "listings", "export", str(sheet), "--shop", "S1").returncode == 0
+    assert (
+        run_orderhub(database_url, "listings", "export", str(sheet), "--shop", "S1").returncode == 0
+    )
     book = load_workbook(sheet)
     book.worksheets[0]["E2"], book.worksheets[0]["F2"] = "SKU-9", "x"
     bad = tmp_path / "bad.xlsx"
     book.save(bad)
-    refused = cli(database_url, "listings", "import", str(bad))
+    refused = run_orderhub(database_url, "listings", "import", str(bad))
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert refused.stderr.splitlines()[1:] == [
         "  - sheet 'Listings', row 2, column E (our SKU): 'SKU-9' is not one of our SKUs",
@@ -212,13 +204,13 @@ def test_the_command_line_lists_exports_and_imports_audited_as_the_person(
     ]
     book.worksheets[0]["E2"], book.worksheets[0]["F2"] = "SKU-2", 4
     book.save(sheet)
-    dry = cli(database_url, "listings", "import", str(sheet), "--dry-run")
+    dry = run_orderhub(database_url, "listings", "import", str(sheet), "--dry-run")
     assert "1 listing(s) would be written (dry run)" in dry.stdout, dry.stderr
     assert ("S1", "A-1", "SKU-2", 4) not in listings(hub)
-    done = cli(database_url, "listings", "import", str(sheet))
+    done = run_orderhub(database_url, "listings", "import", str(sheet))
     assert "1 listing(s) written, 1 unchanged" in done.stdout, done.stderr
     assert ("S1", "A-1", "SKU-2", 4) in listings(hub)
-    left = json.loads(cli(database_url, "listings", "unmatched", "--json").stdout)
+    left = json.loads(run_orderhub(database_url, "listings", "unmatched", "--json").stdout)
     assert [(i["shop"], i["channel_sku"]) for i in left] == [("S2", "B-1")]
     entries = list_entries(hub)
     assert [e.action for e in entries if e.actor.startswith("cli:")] == ["listings.import"]

@@ -15,9 +15,8 @@ import httpx
 import openpyxl
 
 from orderhub.demo_stack import Stack
-from orderhub.domain.errors import NotFound
 from orderhub.services import queries
-from support import api_token, bearer, wait_until
+from support import api_token, bearer, order_status, wait_until
 
 SPECS = [
     [("SKU-001", 1)],
@@ -31,13 +30,6 @@ SPECS = [
 CANCELLED = {2, 5}  # refunded before they ship: cancelled
 REFUNDED = {1}  # one unit of SKU-001 taken back after shipping
 PRICE = Decimal("19.90")
-
-
-def status_of(stack: Stack, channel_id: Any) -> str | None:
-    try:
-        return str(queries.order_view(stack.hub, str(channel_id)).status)
-    except NotFound:
-        return None
 
 
 def report(stack: Stack, name: str, role: str = "finance", **params: Any) -> Any:
@@ -59,7 +51,9 @@ def test_sales_fulfilment_and_stock_reports_match_the_orders(
         shop.place_order({"lines": [{"sku": s, "quantity": q} for s, q in spec]}) for spec in SPECS
     ]
     for order in placed:
-        wait_until(lambda o=order: status_of(stack, o["id"]) == "pushed", what="at the warehouse")
+        wait_until(
+            lambda o=order: order_status(stack, o["id"]) == "pushed", what="at the warehouse"
+        )
     for n in sorted(CANCELLED):
         shop.refund_order(placed[n]["id"], restock_type="cancel", note="changed my mind")
     for n in range(len(SPECS)):
@@ -68,7 +62,7 @@ def test_sales_fulfilment_and_stock_reports_match_the_orders(
             stack.qimen.ship_now(code)
     for n, order in enumerate(placed):
         wanted = "cancelled" if n in CANCELLED else "completed"
-        wait_until(lambda o=order, w=wanted: status_of(stack, o["id"]) == w, what=wanted)
+        wait_until(lambda o=order, w=wanted: order_status(stack, o["id"]) == w, what=wanted)
     for n in sorted(REFUNDED):
         shop.refund_order(placed[n]["id"], lines=[("SKU-001", 1)], restock_type="no_restock")
     refunds = {
@@ -155,7 +149,7 @@ def test_a_person_limited_to_one_shop_reports_only_on_that_shop(
     stack = make_stack(shops=2, ship_delay=3600)
     for code in ("SHOP1", "SHOP2"):
         placed = stack.shops[code].place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
-        wait_until(lambda p=placed: status_of(stack, p["id"]) == "pushed", what="pushed")
+        wait_until(lambda p=placed: order_status(stack, p["id"]) == "pushed", what="pushed")
     token = api_token(stack.hub, "owner", shops=("SHOP2",))
     answer = httpx.get(
         f"{stack.api.url}/api/v1/reports/sales",

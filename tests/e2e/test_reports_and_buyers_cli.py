@@ -4,9 +4,6 @@ the database a running stack uses."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,25 +11,9 @@ import openpyxl
 
 from orderhub.demo_stack import Stack
 from orderhub.services import queries
-from support import TEST_KEYS, wait_until
+from support import run_orderhub, wait_until
 
 PHONE = "13600001111"
-
-
-def orderhub(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
-    env.update(
-        ORDERHUB_DATABASE_URL=database_url,
-        ORDERHUB_ENCRYPTION_KEYS=TEST_KEYS,
-        ORDERHUB_LOG_LEVEL="warning",
-    )
-    return subprocess.run(
-        [sys.executable, "-c", "from orderhub.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_reports_and_a_buyers_request_from_the_command_line(
@@ -50,12 +31,14 @@ def test_reports_and_a_buyers_request_from_the_command_line(
         what="both orders at the warehouse",
     )
 
-    shown = orderhub(database_url, "reports", "show", "sales", "--by", "sku", "--format", "json")
+    shown = run_orderhub(
+        database_url, "reports", "show", "sales", "--by", "sku", "--format", "json"
+    )
     assert shown.returncode == 0, shown.stderr
     units = {r["sku"]: r["units"] for r in json.loads(shown.stdout)["rows"]}
     assert units == {"SKU-001": 3, "SKU-002": 4}
     sheet_file = tmp_path / "sales.xlsx"
-    written = orderhub(
+    written = run_orderhub(
         database_url,
         "reports",
         "show",
@@ -70,17 +53,17 @@ def test_reports_and_a_buyers_request_from_the_command_line(
     assert written.returncode == 0, written.stderr
     sheet = openpyxl.load_workbook(sheet_file).active
     assert sheet is not None and sheet["A2"].value == "SHOP1"
-    wrong = orderhub(database_url, "reports", "show", "sales", "--by", "colour")
+    wrong = run_orderhub(database_url, "reports", "show", "sales", "--by", "colour")
     assert wrong.returncode != 0 and "by: choose among day, shop, sku, node" in wrong.stderr
 
-    found = orderhub(database_url, "buyers", "find", "--phone", PHONE, "--json")
+    found = run_orderhub(database_url, "buyers", "find", "--phone", PHONE, "--json")
     assert found.returncode == 0, found.stderr
     buyer = json.loads(found.stdout)
     assert buyer["orders"] == 2
-    tagged = orderhub(database_url, "buyers", "tag", buyer["id"], "--add", "vip", "--json")
+    tagged = run_orderhub(database_url, "buyers", "tag", buyer["id"], "--add", "vip", "--json")
     assert json.loads(tagged.stdout)["tags"] == ["vip"]
     export_file = tmp_path / "buyer.json"
-    exported = orderhub(
+    exported = run_orderhub(
         database_url,
         "buyers",
         "export",
@@ -93,10 +76,10 @@ def test_reports_and_a_buyers_request_from_the_command_line(
     assert exported.returncode == 0, exported.stderr
     data = json.loads(export_file.read_text(encoding="utf-8"))
     assert {o["buyer"]["phone"] for o in data["orders"]} == {PHONE}
-    erased = orderhub(
+    erased = run_orderhub(
         database_url, "buyers", "erase", buyer["id"], "--reason", "erasure request", "--yes"
     )
     assert erased.returncode == 0, erased.stderr
     assert "2 order(s) emptied" in erased.stdout
-    again = orderhub(database_url, "buyers", "find", "--phone", PHONE)
+    again = run_orderhub(database_url, "buyers", "find", "--phone", PHONE)
     assert again.returncode != 0

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,29 +19,13 @@ from orderhub.services.pipeline import route
 from orderhub.services.setup import apply_config
 from orderhub.services.sla import scan_sla
 from support import (
-    TEST_KEYS,
     api_token,
     bearer,
     make_order,
     offline_shop,
     offline_warehouse,
+    run_orderhub,
 )
-
-
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
-    env.update(
-        ORDERHUB_DATABASE_URL=database_url,
-        ORDERHUB_ENCRYPTION_KEYS=TEST_KEYS,
-        ORDERHUB_LOG_LEVEL="warning",
-    )
-    return subprocess.run(
-        [sys.executable, "-c", "from orderhub.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def configure(hub: Hub) -> None:
@@ -79,9 +60,9 @@ def test_an_operator_fixes_a_phone_from_the_command_line(hub: Hub, database_url:
     order.receiver.phone = ""
     held = exception_of(hub, ingest(hub, order))
 
-    shown = cli(database_url, "exceptions", "show", held.id)
-    wrong = cli(database_url, "exceptions", "resolve", held.id, "--action", "map_sku")
-    fixed = cli(
+    shown = run_orderhub(database_url, "exceptions", "show", held.id)
+    wrong = run_orderhub(database_url, "exceptions", "resolve", held.id, "--action", "map_sku")
+    fixed = run_orderhub(
         database_url,
         *("exceptions", "resolve", held.id, "--action", "fix_address"),
         *("--set", "receiver.phone=13900001111", "--note", "called the buyer"),
@@ -109,8 +90,8 @@ def test_late_orders_and_alerts_are_listed_by_the_cli_and_the_api(
     server = serve_in_thread(create_app(hub))
     api = httpx.Client(base_url=server.url, headers=bearer(api_token(hub)))
 
-    late = cli(database_url, "orders", "late", "--json")
-    alerts = cli(database_url, "alerts", "list", "--json")
+    late = run_orderhub(database_url, "orders", "late", "--json")
+    alerts = run_orderhub(database_url, "alerts", "list", "--json")
     refused = api.post(
         f"/api/v1/exceptions/{unknown.id}/resolve",
         json={"action": "fix_address", "receiver": {"phone": "1"}},

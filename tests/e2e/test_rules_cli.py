@@ -4,9 +4,7 @@ file the test shares with them."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +21,7 @@ from orderhub.sandbox.server import serve_in_thread
 from orderhub.services.hub import Hub
 from orderhub.services.setup import apply_config
 from orderhub.store.db import make_engine, upgrade_schema
-from support import TEST_KEYS, make_hub, make_order, offline_shop, offline_warehouse
+from support import make_hub, make_order, offline_shop, offline_warehouse, run_orderhub
 
 Result = subprocess.CompletedProcess[str]
 EXAMPLE = Path(__file__).parents[2] / "examples" / "rules.yaml"
@@ -48,23 +46,6 @@ def database_url(tmp_path: Path) -> str:
     )
     hub.close()
     return url
-
-
-def orderhub(database_url: str, *args: str) -> Result:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
-    env.update(
-        ORDERHUB_DATABASE_URL=database_url,
-        ORDERHUB_ENCRYPTION_KEYS=TEST_KEYS,
-        ORDERHUB_LOG_LEVEL="warning",
-    )
-    return subprocess.run(
-        [sys.executable, "-c", "from orderhub.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def ok(result: Result) -> str:
@@ -105,14 +86,14 @@ def store(hub: Hub, *orders: Order) -> None:
 def test_the_example_rule_set_is_put_listed_activated_and_shown_back_as_a_file(
     database_url: str, tmp_path: Path
 ) -> None:
-    put = ok(orderhub(database_url, "rules", "put", str(EXAMPLE)))
-    activated = ok(orderhub(database_url, "rules", "activate", "cn-checks"))
-    listed = json.loads(ok(orderhub(database_url, "rules", "list", "--json")))
-    shown = ok(orderhub(database_url, "rules", "show", "cn-checks"))
+    put = ok(run_orderhub(database_url, "rules", "put", str(EXAMPLE)))
+    activated = ok(run_orderhub(database_url, "rules", "activate", "cn-checks"))
+    listed = json.loads(ok(run_orderhub(database_url, "rules", "list", "--json")))
+    shown = ok(run_orderhub(database_url, "rules", "show", "cn-checks"))
     again = tmp_path / "again.yaml"
     again.write_text(shown, encoding="utf-8")
-    put_again = ok(orderhub(database_url, "rules", "put", str(again)))
-    table = ok(orderhub(database_url, "rules", "list"))
+    put_again = ok(run_orderhub(database_url, "rules", "put", str(again)))
+    table = ok(run_orderhub(database_url, "rules", "list"))
 
     assert put.strip() == "cn-checks v1 stored as a draft"
     assert activated.strip() == "cn-checks v1 is active"
@@ -145,9 +126,9 @@ def test_a_rule_that_does_not_compile_is_refused_in_one_sentence_and_not_stored(
         encoding="utf-8",
     )
 
-    syntax = refused(orderhub(database_url, "rules", "put", str(broken)))
-    route = refused(orderhub(database_url, "rules", "put", str(no_node)))
-    listed = json.loads(ok(orderhub(database_url, "rules", "list", "--json")))
+    syntax = refused(run_orderhub(database_url, "rules", "put", str(broken)))
+    route = refused(run_orderhub(database_url, "rules", "put", str(no_node)))
+    listed = json.loads(ok(run_orderhub(database_url, "rules", "list", "--json")))
 
     assert syntax.startswith("orderhub: rule 'remote' of rule set 'checks': line 1, column ")
     assert "Syntax error" in syntax
@@ -167,14 +148,20 @@ def test_a_dry_run_over_last_week_shows_what_each_rule_would_have_done(
         yesterday_order("4", "西藏自治区", days_ago=30),
     )
     hub.close()
-    ok(orderhub(database_url, "rules", "put", str(EXAMPLE)))
+    ok(run_orderhub(database_url, "rules", "put", str(EXAMPLE)))
 
     report = json.loads(
-        ok(orderhub(database_url, "rules", "test", "cn-checks", "--orders", "last-7d", "--json"))
+        ok(
+            run_orderhub(
+                database_url, "rules", "test", "cn-checks", "--orders", "last-7d", "--json"
+            )
+        )
     )
-    table = ok(orderhub(database_url, "rules", "test", "cn-checks", "--version", "1"))
-    bad_window = refused(orderhub(database_url, "rules", "test", "cn-checks", "--orders", "lately"))
-    shown = json.loads(ok(orderhub(database_url, "rules", "show", "cn-checks", "--json")))
+    table = ok(run_orderhub(database_url, "rules", "test", "cn-checks", "--version", "1"))
+    bad_window = refused(
+        run_orderhub(database_url, "rules", "test", "cn-checks", "--orders", "lately")
+    )
+    shown = json.loads(ok(run_orderhub(database_url, "rules", "show", "cn-checks", "--json")))
 
     assert (report["version"], report["status"], report["orders"]) == (1, "draft", 3)
     by_rule = {r["rule"]: r for r in report["rules"]}

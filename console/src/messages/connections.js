@@ -20,7 +20,12 @@ export default {
       webhook_secret: "推送签名密钥",
     },
     connectionHints: { base_url: "仅代理或测试店铺需要填写" },
-    connections: { enabled: "启用", callsBack: { webhooks: "推送（Webhook）", callbacks: "回传" } },
+    connections: {
+      enabled: "启用",
+      callsBack: { webhooks: "推送（Webhook）", callbacks: "回传" },
+      erps: "ERP 账套",
+      documents: "单据",
+    },
   },
   en: {
     connectionFields: {
@@ -41,6 +46,11 @@ export default {
       webhook_secret: "webhook signing secret",
     },
     connectionHints: { base_url: "only for a proxy or a test shop" },
-    connections: { enabled: "On", callsBack: { webhooks: "webhook", callbacks: "callback" } },
+    connections: {
+      enabled: "On",
+      callsBack: { webhooks: "webhook", callbacks: "callback" },
+      erps: "ERP",
+      documents: "Documents",
+    },
   },
 };

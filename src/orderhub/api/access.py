@@ -46,6 +46,8 @@ P = Permission
 ROUTES: dict[tuple[str, str], Permission | str] = {
     ("POST", "/webhooks/{shop}"): OPEN,  # HMAC-signed by the shop
     ("POST", "/callbacks/{node}"): OPEN,  # signed by the warehouse or supplier
+    ("POST", "/tracking/{tracker}"): OPEN,  # signed by the parcel tracker
+    ("GET", "/t/{token}"): OPEN,  # a buyer's parcel page: the token is the key
     ("GET", "/"): OPEN,  # the console's page; its data comes from the routes below
     ("GET", "/healthz"): OPEN,
     ("GET", "/readyz"): OPEN,
@@ -61,6 +63,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("GET", "/api/v1/orders/{order_id}"): P.ORDERS_READ,
     ("GET", "/api/v1/orders/{order_id}/nodes"): P.ORDERS_READ,
     ("GET", "/api/v1/orders/{order_id}/books"): P.ORDERS_READ,
+    ("GET", "/api/v1/orders/{order_id}/parcels"): P.ORDERS_READ,
     ("GET", "/api/v1/reports/{name}"): P.REPORTS_READ,
     ("POST", "/api/v1/buyers/find"): P.ORDERS_READ,
     ("GET", "/api/v1/buyers/{buyer_id}"): P.ORDERS_READ,
@@ -68,6 +71,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("POST", "/api/v1/buyers/{buyer_id}/export"): P.PII_REVEAL,
     ("POST", "/api/v1/buyers/{buyer_id}/erase"): P.BUYERS_ERASE,
     ("POST", "/api/v1/finance/reconciliations"): P.FINANCE_RECONCILE,
+    ("GET", "/api/v1/finance/reconciliations"): P.FINANCE_RECONCILE,
     ("GET", "/api/v1/finance/differences"): P.FINANCE_RECONCILE,
     ("POST", "/api/v1/finance/differences/{difference_id}"): P.FINANCE_RECONCILE,
     ("POST", "/api/v1/orders/{order_id}/cancel"): P.ORDERS_WRITE,
@@ -89,6 +93,7 @@ ROUTES: dict[tuple[str, str], Permission | str] = {
     ("PUT", "/api/v1/shops/{code}/enabled"): P.CONNECTIONS_WRITE,
     ("PUT", "/api/v1/nodes/{code}/enabled"): P.CONNECTIONS_WRITE,
     ("POST", "/api/v1/nodes/{code}/test"): P.CONNECTIONS_WRITE,
+    ("POST", "/api/v1/erps/{code}/test"): P.CONNECTIONS_WRITE,
     ("GET", "/api/v1/shops/{code}/mapping"): P.CONNECTIONS_READ,
     ("POST", "/api/v1/shops/{code}/mapping/preview"): P.CONNECTIONS_WRITE,  # reads payloads
     ("PUT", "/api/v1/shops/{code}/mapping"): P.CONNECTIONS_WRITE,

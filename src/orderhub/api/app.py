@@ -28,6 +28,7 @@ from orderhub.api.people import SetupCode, people_routes, principal
 from orderhub.api.reports import report_routes
 from orderhub.api.session import session_principal, session_routes
 from orderhub.api.stock import stock_routes
+from orderhub.api.tracking import tracking_routes
 from orderhub.crypto import DecryptionError
 from orderhub.domain.access import Forbidden, Permission, may
 from orderhub.domain.errors import (
@@ -168,6 +169,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(stock_routes(hub, bounded_body))
     app.include_router(back_office_routes(hub, bounded_body))
     app.include_router(order_action_routes(hub))
+    app.include_router(tracking_routes(hub, bounded_body))
     app.include_router(report_routes(hub))
     app.include_router(buyer_routes(hub))
     app.include_router(finance_routes(hub))

@@ -83,4 +83,9 @@ def connection_routes(hub: Hub) -> APIRouter:
         """One real, read-only call to the warehouse or supplier with what is stored."""
         return asdict(await run_in_threadpool(connections.test_node, hub, code))
 
+    @router.post("/api/v1/erps/{code}/test", tags=["configuration"])
+    async def test_erp(code: str) -> dict[str, Any]:
+        """Sign in to the ERP with what is stored and make one read-only query."""
+        return asdict(await run_in_threadpool(connections.test_erp, hub, code))
+
     return router

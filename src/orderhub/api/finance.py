@@ -10,7 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from orderhub.api.people import principal
 from orderhub.services.hub import Hub
-from orderhub.services.reconciliation import differences, reconcile, resolve_difference
+from orderhub.services.reconciliation import (
+    differences,
+    reconcile,
+    reconciled_days,
+    resolve_difference,
+)
 
 __all__ = ["finance_routes"]
 
@@ -35,6 +40,15 @@ def finance_routes(hub: Hub) -> APIRouter:
     def run(body: Run, request: Request) -> dict[str, Any]:
         """Pull the shop's statement and reconcile the day (run again after a late one)."""
         return reconcile(hub, body.shop, body.date, who=principal(request))
+
+    @router.get("/api/v1/finance/reconciliations")
+    def days(
+        request: Request,
+        shop: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=366)] = 60,
+    ) -> list[dict[str, Any]]:
+        """The days reconciled so far, newest first, with their figures."""
+        return reconciled_days(hub, who=principal(request), shop=shop, limit=limit)
 
     @router.get("/api/v1/finance/differences")
     def listed(

@@ -14,6 +14,7 @@ app = typer.Typer(no_args_is_help=True, help="Run a platform emulator on its own
 
 EMULATORS = {
     "shopify": "orderhub.sandbox.shopify",
+    "woocommerce": "orderhub.sandbox.woocommerce",
     "taobao": "orderhub.sandbox.taobao",
     "douyin": "orderhub.sandbox.douyin",
     "pdd": "orderhub.sandbox.pdd",
@@ -23,6 +24,8 @@ EMULATORS = {
     "supplier": "orderhub.sandbox.supplier",
     "k3cloud": "orderhub.sandbox.k3cloud",
     "jdy": "orderhub.sandbox.jdy",
+    "kuaidi100": "orderhub.sandbox.kuaidi100",
+    "17track": "orderhub.sandbox.track17",
 }
 
 

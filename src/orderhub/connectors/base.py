@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .kit.pull import Page, PullRules, Window
@@ -24,6 +24,7 @@ __all__ = [
     "ChannelRefund",
     "ConnectorError",
     "InventoryLevel",
+    "NamesRefunds",
     "NodeConnector",
     "NodeEvent",
     "OutboundLine",
@@ -84,6 +85,9 @@ class WebhookDelivery:
     shop_domain: str | None = None
     triggered_at: str | None = None
     handled: bool = True  # False: a topic the hub does not act on (stored, not processed)
+    # True when the platform's delivery id is not unique per event (WooCommerce hashes the
+    # webhook id with the second it was sent), so the body's digest is part of the key.
+    keyed_by_body: bool = False
 
 
 @dataclass(frozen=True)
@@ -367,6 +371,20 @@ class ChannelConnector(Protocol):
 
     def close(self) -> None:
         """Release the HTTP client."""
+        ...
+
+
+@runtime_checkable
+class NamesRefunds(Protocol):
+    """A channel whose orders name their refunds by id only (WooCommerce's `refunds[]`):
+    what came back is in the refund itself, fetched whole and read by `parse_refund`."""
+
+    def refunds_named(self, payload: Mapping[str, Any]) -> list[str]:
+        """The refund ids a raw order lists."""
+        ...
+
+    def fetch_refund(self, channel_order_id: str, refund_id: str) -> dict[str, Any]:
+        """One refund, raw, as `parse_refund` reads it."""
         ...
 
 

@@ -74,6 +74,37 @@ def _to_china_time(value: Any) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)
 
 
+def _to_gmt(value: Any) -> datetime:
+    """ "2017-03-22T19:28:08" as WooCommerce writes its `*_gmt` fields: UTC, no offset."""
+    text = str(value).strip()
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date and time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _to_decimal_sum(value: Any) -> Decimal:
+    """A list of amounts added exactly (JMESPath's own sum works in floats)."""
+    items = value if isinstance(value, list) else [value]
+    return sum((fields.amount(item) for item in items if item not in (None, "")), Decimal("0"))
+
+
+def _to_per_unit(value: Any) -> Decimal:
+    """[amount, quantity] as the price of one unit, to 4 places: WooCommerce sends a line's
+    subtotal, and its own `price` is after discounts and a float."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"{value!r} is not [amount, quantity]")
+    amount, quantity = fields.amount(value[0]), fields.whole_number(value[1])
+    if quantity <= 0:
+        return amount
+    places = amount.as_tuple().exponent
+    exact = (amount / quantity).quantize(Decimal(1).scaleb(min(int(places), 0)))
+    if exact * quantity == amount:
+        return exact  # 6.00 / 2 → 3.00, in the amount's own places
+    return (amount / quantity).quantize(Decimal("0.0001"))
+
+
 def _to_unix_time(value: Any) -> datetime:
     """Seconds since 1970 (Douyin, Pinduoduo's searches)."""
     seconds = fields.whole_number(value)
@@ -99,38 +130,19 @@ def _to_list(value: Any) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
-def _to_decimal_sum(value: Any) -> Decimal:
-    """Amounts in a list, added exactly (Amazon's per-item prices into an order total)."""
-    items = value if isinstance(value, list) else [value]
-    return sum((fields.amount(item) for item in items if item not in (None, "")), Decimal("0"))
-
-
-def _to_per_unit(value: Any) -> Decimal:
-    """`[line total, quantity]` as a unit price (Amazon's ItemPrice is the line's total);
-    no total, or no units, is 0."""
-    if not isinstance(value, list) or len(value) != 2:
-        raise ValueError(f"{value!r} is not [total, quantity]")
-    total, quantity = value
-    units = fields.whole_number(quantity) if quantity not in (None, "") else 0
-    if total in (None, "") or units <= 0:
-        return Decimal("0")
-    unit = fields.amount(total) / units
-    cents = unit.quantize(Decimal("0.01"))
-    return cents if cents == unit else unit.quantize(Decimal("0.0001"))
-
-
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "str": _to_str,
     "int": _to_int,
     "decimal": _to_decimal,
     "datetime": _to_datetime,
     "china_time": _to_china_time,
+    "gmt": _to_gmt,
+    "decimal_sum": _to_decimal_sum,
+    "per_unit": _to_per_unit,
     "unix_time": _to_unix_time,
     "fen": _to_fen,
     "bool": _to_bool,
     "list": _to_list,
-    "decimal_sum": _to_decimal_sum,
-    "per_unit": _to_per_unit,
 }
 
 

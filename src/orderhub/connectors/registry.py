@@ -11,25 +11,31 @@ from typing import Any, cast
 from orderhub.connectors.base import ChannelConnector, NodeConnector
 from orderhub.connectors.books import ErpConnector
 from orderhub.connectors.mapping import OrderMapping, load_mapping
+from orderhub.connectors.tracking import TrackerConnector
 
 __all__ = [
     "CHANNEL_PLATFORMS",
     "ERP_PLATFORMS",
     "NODE_PLATFORMS",
     "PUSHING_CHANNELS",
+    "TRACKER_PLATFORMS",
     "UnknownPlatform",
     "channel_connector",
     "erp_connector",
     "node_connector",
     "order_mapping",
+    "tracker_connector",
 ]
 
-CHANNEL_PLATFORMS = frozenset({"shopify", "taobao", "douyin", "pdd", "jd", "k3cloud", "amazon"})
-PUSHING_CHANNELS = frozenset({"shopify", "douyin"})
+CHANNEL_PLATFORMS = frozenset(
+    {"shopify", "woocommerce", "taobao", "douyin", "pdd", "jd", "k3cloud", "amazon"}
+)
+PUSHING_CHANNELS = frozenset({"shopify", "woocommerce", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "supplier_api", "supplier_file"})
 ERP_PLATFORMS = frozenset({"k3cloud", "jdy"})
-_PACKAGES = {"supplier_api": "supplier"}
+TRACKER_PLATFORMS = frozenset({"kuaidi100", "17track"})
+_PACKAGES = {"supplier_api": "supplier", "17track": "track17"}
 """Platforms served by a package of another name; the rest share their package's name."""
 
 
@@ -69,6 +75,15 @@ def erp_connector(
         raise UnknownPlatform(platform, ERP_PLATFORMS)
     module = importlib.import_module(f"orderhub.connectors.{platform}")
     return cast(ErpConnector, module.erp_from_settings(settings, mapping=mapping))
+
+
+def tracker_connector(platform: str, settings: Mapping[str, Any]) -> TrackerConnector:
+    """A connected client for a parcel tracker account."""
+    if platform not in TRACKER_PLATFORMS:
+        raise UnknownPlatform(platform, TRACKER_PLATFORMS)
+    package = _PACKAGES.get(platform, platform)
+    module = importlib.import_module(f"orderhub.connectors.{package}")
+    return cast(TrackerConnector, module.tracker_from_settings(settings))
 
 
 @cache

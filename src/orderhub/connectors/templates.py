@@ -58,6 +58,24 @@ TEMPLATES: dict[str, Template] = {
             extra=("api_version", "location_id", "page_size", "pull_window_days"),
         ),
         Template(
+            "woocommerce",
+            "shop",
+            "WooCommerce",
+            (
+                Field("url", hint="https://shop.example.com"),
+                Field("consumer_key", hint="ck_…, WooCommerce → Settings → Advanced → REST API"),
+                _secret("consumer_secret"),
+                Field(
+                    "webhook_secret",
+                    secret=True,
+                    hint="any long random text; the hub registers its webhooks with it",
+                ),
+            ),
+            calls_back="webhooks",
+            signed_with="webhook_secret",
+            extra=("auth", "page_size", "window_days", "overlap_minutes"),
+        ),
+        Template(
             "taobao",
             "shop",
             "淘宝 / 天猫 (TOP)",

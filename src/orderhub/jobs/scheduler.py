@@ -1,6 +1,6 @@
 """Periodic work: incremental pulls from every shop (a safety net under webhooks),
-reconciliation with every warehouse, the daily low-stock check, the ship-by SLA scan and
-the daily purge of personal data past retention.
+reconciliation with every warehouse, the daily low-stock check, the ship-by SLA scan,
+the daily purge of personal data past retention and the scan for parcels gone quiet.
 
 Each due task is queued as a job whose key names its time slot, so however many workers
 run, each happens once per interval.
@@ -18,6 +18,7 @@ from orderhub.services.inventory import check_low_stock, schedule_reconciliation
 from orderhub.services.keeping import schedule_retention
 from orderhub.services.sla import schedule_sla_scan
 from orderhub.services.sync import JOB_PULL, schedule_pulls
+from orderhub.services.tracking import schedule_tracking_scan
 
 __all__ = ["JOB_PULL", "Scheduler"]
 
@@ -40,6 +41,10 @@ class Scheduler:
             (86400.0, lambda slot: _low_stock(hub)),
             (hub.settings.sla_scan_interval, lambda slot: schedule_sla_scan(hub, slot=slot)),
             (86400.0, lambda slot: schedule_retention(hub, slot=slot)),
+            (
+                hub.settings.tracking_scan_interval,
+                lambda slot: schedule_tracking_scan(hub, slot=slot),
+            ),
         ]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -55,6 +55,7 @@ def connections(hub: Hub) -> dict[str, Any]:
     with hub.reader() as uow:
         shops = uow.catalog.shops()
         nodes = uow.catalog.nodes()
+        erps = [(e, uow.books.tally(e.code)) for e in uow.books.erps()]
 
     def calls_back(platform: str, path: str, code: str) -> str:
         template = TEMPLATES.get(platform)
@@ -92,6 +93,17 @@ def connections(hub: Hub) -> dict[str, Any]:
                 "callback_url": calls_back(n.platform, "callbacks", n.code),
             }
             for n in nodes
+        ],
+        "erps": [
+            {
+                "code": e.code,
+                "platform": e.platform,
+                "name": e.name,
+                "settings": dict(e.settings),
+                "secrets": {k: "set" for k in e.secrets},
+                "documents": tally,
+            }
+            for e, tally in erps
         ],
     }
 
@@ -234,5 +246,21 @@ def test_node(hub: Hub, code: str) -> ConnectionTest:
             return f"{record.platform} answered: stock of {len(levels)} SKU(s)"
         finally:
             node.close()
+
+    return _timed(call)
+
+
+def test_erp(hub: Hub, code: str) -> ConnectionTest:
+    """Log in and look a document up by a number nobody uses (read-only)."""
+    with hub.reader() as uow:
+        record = uow.books.erp(code)
+
+    def call() -> str:
+        erp = hub.build_erp(record)
+        try:
+            found = erp.find("sale_order", "ORDERHUB-CONNECTION-TEST")
+            return f"{record.platform} answered: signed in, {'a' if found else 'no'} test document"
+        finally:
+            erp.close()
 
     return _timed(call)

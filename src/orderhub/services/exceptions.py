@@ -22,6 +22,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import replay_inbox
 from orderhub.services.node_callbacks import replay_node_callback
 from orderhub.services.pipeline import JOB_NODE_PUSH, route, schedule_stock_push
+from orderhub.services.tracking import replay_tracking_callback
 from orderhub.store.records import ExceptionRecord
 from orderhub.store.uow import UnitOfWork
 
@@ -137,7 +138,10 @@ def replay_exception(hub: Hub, exception_id: str, *, by: str = "") -> Replayed:
         with hub.reader() as uow:
             item = uow.inbox.get(record.inbox_id)
         if item.status == "failed":
-            replay = replay_node_callback if item.source == "node" else replay_inbox
+            replay = {
+                "node": replay_node_callback,
+                "tracker": replay_tracking_callback,
+            }.get(item.source, replay_inbox)
             order_id = replay(hub, record.inbox_id)
             result = Replayed(exception_id, "payload mapped again", order_id)
             return _with_successors(hub, record, result)

@@ -13,14 +13,22 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, inbox_dead, process_inbox
 from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
 from orderhub.services.keeping import JOB_RETENTION, purge_job
-from orderhub.services.messages import JOB_FETCH
+from orderhub.services.messages import JOB_FETCH, JOB_FETCH_REFUND
 from orderhub.services.node_callbacks import JOB_NODE_EVENT, process_node_event
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
 from orderhub.services.shipping import JOB_CHANNEL_CONFIRM, confirm_to_channel
 from orderhub.services.sla import JOB_SLA_SCAN, sla_scan_job
 from orderhub.services.stock_sync import push_sku_stock
-from orderhub.services.sync import JOB_PULL, fetch_job, pull_job
+from orderhub.services.sync import JOB_PULL, fetch_job, fetch_refund_job, pull_job
+from orderhub.services.tracking import (
+    JOB_TRACKING_EVENT,
+    JOB_TRACKING_SCAN,
+    JOB_TRACKING_SUBSCRIBE,
+    apply_tracking,
+    subscribe_parcel,
+    tracking_scan_job,
+)
 from orderhub.services.waiting import JOB_REROUTE, retry_waiting_orders
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
@@ -46,9 +54,12 @@ HANDLERS: dict[str, Handler] = {
     JOB_STOCK_PUSH: push_sku_stock,
     JOB_PULL: pull_job,
     JOB_FETCH: fetch_job,
+    JOB_FETCH_REFUND: fetch_refund_job,
     JOB_ALERT: send_alert,
     JOB_ALERT_DIGEST: send_digest_job,
     JOB_SLA_SCAN: sla_scan_job,
+    JOB_TRACKING_SUBSCRIBE: subscribe_parcel,
+    JOB_TRACKING_SCAN: tracking_scan_job,
     JOB_RECONCILE: reconcile_job,
     JOB_NODE_RETURN: send_return,
     JOB_RETENTION: purge_job,
@@ -63,6 +74,7 @@ BATCHED: dict[str, BatchHandler] = {
     JOB_INBOX: _process_inbox_within,
     JOB_NODE_EVENT: _process_node_event_within,
     JOB_REROUTE: retry_waiting_orders,
+    JOB_TRACKING_EVENT: apply_tracking,
 }
 
 
@@ -82,6 +94,7 @@ HANDLERS.update({kind: _alone(handler) for kind, handler in BATCHED.items()})
 ON_DEAD: dict[str, Callable[[Hub, Job, str], None]] = {
     JOB_INBOX: inbox_dead,
     JOB_NODE_EVENT: inbox_dead,
+    JOB_TRACKING_EVENT: inbox_dead,
     JOB_NODE_PUSH: dispatch_dead,
     JOB_NODE_RETURN: return_dead,
 }

@@ -14,16 +14,18 @@ from orderhub.connectors import registry
 from orderhub.connectors.base import ChannelConnector, NodeConnector
 from orderhub.connectors.books import ErpConnector
 from orderhub.connectors.mapping import OrderMapping
+from orderhub.connectors.tracking import TrackerConnector
 from orderhub.domain.errors import ConfigurationError
 from orderhub.store.books import ErpRecord
 from orderhub.store.catalog import NodeRecord, ShopRecord
 from orderhub.store.db import Database
+from orderhub.store.parcels import TrackerRecord
 from orderhub.store.uow import UnitOfWork
 
 __all__ = ["Hub"]
 
-Connector = TypeVar("Connector", ChannelConnector, NodeConnector, ErpConnector)
-AnyConnector = ChannelConnector | NodeConnector | ErpConnector
+Connector = TypeVar("Connector", ChannelConnector, NodeConnector, ErpConnector, TrackerConnector)
+AnyConnector = ChannelConnector | NodeConnector | ErpConnector | TrackerConnector
 
 PINNED = ""
 """The fingerprint of a connector pinned to a shop or node: it matches any set-up."""
@@ -38,7 +40,7 @@ def _connector_settings(settings: Mapping[str, Any], secrets: Mapping[str, str])
     return merged
 
 
-def _fingerprint(connection: ShopRecord | NodeRecord | ErpRecord) -> str:
+def _fingerprint(connection: ShopRecord | NodeRecord | ErpRecord | TrackerRecord) -> str:
     """What a connector is built from, as one text to compare."""
     settings = {k: v for k, v in connection.settings.items() if k != "mapping"}
     mapping = connection.mapping if isinstance(connection, ErpRecord) else {}
@@ -58,6 +60,7 @@ class Hub:
     _channels: dict[str, tuple[str, ChannelConnector]] = field(default_factory=dict)
     _nodes: dict[str, tuple[str, NodeConnector]] = field(default_factory=dict)
     _erps: dict[str, tuple[str, ErpConnector]] = field(default_factory=dict)
+    _trackers: dict[str, tuple[str, TrackerConnector]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retired: list[tuple[float, AnyConnector]] = field(default_factory=list)
 
@@ -80,6 +83,14 @@ class Hub:
 
     def erp(self, erp: ErpRecord) -> ErpConnector:
         return self._cached(self._erps, erp.code, _fingerprint(erp), lambda: self.build_erp(erp))
+
+    def tracker(self, tracker: TrackerRecord) -> TrackerConnector:
+        return self._cached(
+            self._trackers,
+            tracker.code,
+            _fingerprint(tracker),
+            lambda: self.build_tracker(tracker),
+        )
 
     def _cached(
         self,
@@ -140,6 +151,15 @@ class Hub:
             raise ConfigurationError(f"erp {erp.code}: {exc}") from exc
 
     @staticmethod
+    def build_tracker(tracker: TrackerRecord) -> TrackerConnector:
+        try:
+            return registry.tracker_connector(
+                tracker.platform, _connector_settings(tracker.settings, tracker.secrets)
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"tracker {tracker.code}: {exc}") from exc
+
+    @staticmethod
     def mapping(shop: ShopRecord) -> OrderMapping:
         return registry.order_mapping(shop.platform, shop.settings.get("mapping"))
 
@@ -154,11 +174,13 @@ class Hub:
                 *(connector for _, connector in self._channels.values()),
                 *(connector for _, connector in self._nodes.values()),
                 *(connector for _, connector in self._erps.values()),
+                *(connector for _, connector in self._trackers.values()),
             ]
             self._retired += [(now, c) for c in current]
             self._channels.clear()
             self._nodes.clear()
             self._erps.clear()
+            self._trackers.clear()
         for connector in old:
             connector.close()
 

@@ -21,7 +21,7 @@ from orderhub.observability import get_logger, metrics
 from orderhub.services.buyers import recognise
 from orderhub.services.cancel import cancel_from_channel
 from orderhub.services.hub import Hub
-from orderhub.services.messages import queue_fetches
+from orderhub.services.messages import queue_fetches, queue_refund_fetches
 from orderhub.services.pipeline import route
 from orderhub.services.returns import REFUND_TOPICS, apply_refund, refund_on_the_order
 from orderhub.services.switches import syncs
@@ -87,7 +87,10 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
             hub, shop_code, topic="", dedup_key=key, body=body, headers=kept, reason=str(exc)
         )
         raise MalformedPayload(str(exc), inbox_id=inbox_id) from exc
-    dedup_key = _bounded_key(f"webhook:{shop_code}:{delivery.delivery_id}")
+    dedup_key = f"webhook:{shop_code}:{delivery.delivery_id}"
+    if delivery.keyed_by_body:
+        dedup_key += f":{hashlib.sha256(body).hexdigest()[:32]}"
+    dedup_key = _bounded_key(dedup_key)
     if len(delivery.topic) > _TOPIC_LIMIT:
         reason = f"the webhook topic is {len(delivery.topic)} characters long, not a topic"
         inbox_id = _refuse(
@@ -307,6 +310,8 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
         order_id = _create(hub, uow, order, item)
     else:
         order_id = _update(hub, uow, existing, order, item)
+    if order_id is not None and syncs(shop, "returns"):
+        queue_refund_fetches(uow, hub.channel(shop), shop.code, order.channel_order_id, raw)
     return order_id
 
 

@@ -32,7 +32,7 @@ from orderhub.services.audit import record
 from orderhub.services.hub import Hub
 from orderhub.store.money import Difference
 
-__all__ = ["differences", "pull_statement", "reconcile", "resolve_difference"]
+__all__ = ["differences", "pull_statement", "reconcile", "reconciled_days", "resolve_difference"]
 
 CURSOR = "statement"
 CANCELLED = ("cancelled",)
@@ -55,6 +55,10 @@ def pull_statement(hub: Hub, shop_code: str) -> int:
             uow.cursors.set(shop_code, CURSOR, statement.cursor)
         uow.commit()
     return added
+
+
+def _money(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
 
 
 def _span(hub: Hub, day: date) -> tuple[datetime, datetime]:
@@ -141,15 +145,15 @@ def reconcile(hub: Hub, shop_code: str, day: date, *, who: Principal) -> dict[st
             "shop": shop_code,
             "day": day.isoformat(),
             "shipped_orders": len(shipped),
-            "shipped_value": str(sum((o.grand_total for o in shipped), Decimal("0"))),
-            "received": str(
+            "shipped_value": _money(sum((o.grand_total for o in shipped), Decimal("0"))),
+            "received": _money(
                 sum((Decimal(x.amount) for x in todays if x.kind == "charge"), Decimal("0"))
             ),
-            "fees": str(sum((Decimal(x.fee) for x in todays), Decimal("0"))),
-            "refunds": str(
+            "fees": _money(sum((Decimal(x.fee) for x in todays), Decimal("0"))),
+            "refunds": _money(
                 -sum((Decimal(x.amount) for x in todays if x.kind == "refund"), Decimal("0"))
             ),
-            "net": str(
+            "net": _money(
                 sum(
                     (Decimal(x.amount) - Decimal(x.fee) for x in todays if x.kind != "payout"),
                     Decimal("0"),
@@ -182,6 +186,16 @@ def _shown(found: Difference) -> dict[str, Any]:
     for key in ("expected", "received"):
         shown[key] = None if shown[key] is None else str(shown[key])
     return shown
+
+
+def reconciled_days(
+    hub: Hub, *, who: Principal, shop: str | None = None, limit: int = 60
+) -> list[dict[str, Any]]:
+    """The days already reconciled, newest first, with their figures."""
+    require(who, Permission.FINANCE_RECONCILE)
+    with hub.reader() as uow:
+        found = uow.money.recent(shop, limit)
+    return [day for day in found if who.sees_shop(str(day["shop"]))]
 
 
 def differences(

@@ -41,6 +41,7 @@ from orderhub.store.uow import UnitOfWork
 
 __all__ = [
     "JOB_NODE_RETURN",
+    "REFUND_FETCHED",
     "REFUND_TOPICS",
     "Exchange",
     "NothingToReturn",
@@ -58,8 +59,10 @@ __all__ = [
 ]
 
 JOB_NODE_RETURN = "node.return"
-# Webhook topics that carry a refund rather than an order.
-REFUND_TOPICS = frozenset({"refunds/create"})
+# A refund fetched whole because its order only named it (see services.messages).
+REFUND_FETCHED = "refund.fetched"
+# Inbox topics that carry a refund rather than an order.
+REFUND_TOPICS = frozenset({"refunds/create", REFUND_FETCHED})
 
 _NOT_SHIPPED = (
     OrderStatus.RECEIVED,

@@ -6,12 +6,13 @@ import json
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from orderhub.config import ErpConfig, HubConfig, NodeConfig, ShopConfig
+from orderhub.config import ErpConfig, HubConfig, NodeConfig, ShopConfig, TrackerConfig
 from orderhub.services.config_file import open_file_secrets, write_node, write_shop
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import schedule_stock_push
 from orderhub.store.books import ErpRecord
 from orderhub.store.catalog import Listing, NodeRecord, ShopRecord, SkuRecord
+from orderhub.store.parcels import TrackerRecord
 
 __all__ = ["Applied", "apply_config", "erp_record", "put_node", "put_shop", "shop_record"]
 
@@ -91,11 +92,20 @@ class Applied:
     listings: int = 0
     opening_stock: int = 0
     erps: int = 0
+    trackers: int = 0
 
     @property
     def changed(self) -> bool:
         return any(
-            (self.shops, self.nodes, self.skus, self.listings, self.opening_stock, self.erps)
+            (
+                self.shops,
+                self.nodes,
+                self.skus,
+                self.listings,
+                self.opening_stock,
+                self.erps,
+                self.trackers,
+            )
         )
 
 
@@ -128,6 +138,16 @@ def erp_record(erp: ErpConfig) -> ErpRecord:
     )
 
 
+def tracker_record(tracker: TrackerConfig) -> TrackerRecord:
+    return TrackerRecord(
+        code=tracker.code,
+        platform=tracker.platform,
+        name=tracker.name,
+        settings=tracker.settings,
+        secrets=tracker.secrets,
+    )
+
+
 def apply_config(hub: Hub, config: HubConfig) -> Applied:
     """Write what differs from the database in one transaction, and push stock only for
     what that changes; an unchanged file changes nothing. Opening stock only where none
@@ -143,6 +163,9 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
     erp = erp_record(config.erp) if config.erp is not None else None
     if erp is not None:
         hub.build_erp(erp).close()
+    trackers = [tracker_record(x) for x in config.trackers]
+    for tracker in trackers:
+        hub.build_tracker(tracker).close()
     with hub.uow() as uow:
         catalog = uow.catalog
         stored_nodes = {n.code: n for n in catalog.nodes()}
@@ -159,6 +182,10 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
             catalog.put_node(node)
         for shop in changed_shops:
             catalog.put_shop(shop)
+        stored_trackers = {x.code: x for x in uow.parcels.trackers()}
+        changed_trackers = [x for x in trackers if not _same(x, stored_trackers.get(x.code))]
+        for tracker in changed_trackers:
+            uow.parcels.put_tracker(tracker)
         erps = 0
         if erp is not None:
             stored_erp = {e.code: e for e in uow.books.erps()}.get(erp.code)
@@ -223,7 +250,15 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
         if changed_shops or changed_nodes:
             # Safety stock, ratios or nodes serving a shop change what its listings show.
             push |= {x.sku for x in catalog.listings()}
-        applied = Applied(len(changed_shops), len(changed_nodes), skus, listings, opening, erps)
+        applied = Applied(
+            len(changed_shops),
+            len(changed_nodes),
+            skus,
+            listings,
+            opening,
+            erps,
+            len(changed_trackers),
+        )
         if not applied.changed:
             return applied
         listed = {x.sku for x in config.listings} | {x.sku for x in stored_listings.values()}

@@ -13,6 +13,7 @@ from orderhub.services.books import queue_booking
 from orderhub.services.figures import count_shipped
 from orderhub.services.hub import Hub
 from orderhub.services.switches import syncs
+from orderhub.services.tracking import follow_parcel
 from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
@@ -142,6 +143,7 @@ def _order_shipped(
         order_id=order.id,
     )
     queue_booking(uow, "outbound", f"{order.id}:{shipment.tracking_no}", order)
+    follow_parcel(uow, order, shipment)
     count_shipped(uow, order, node, shipment.shipped_at or datetime.now(UTC))
 
 

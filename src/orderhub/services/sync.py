@@ -5,14 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from orderhub.connectors.base import NamesRefunds
 from orderhub.connectors.kit.pull import pull_windows
 from orderhub.connectors.registry import PUSHING_CHANNELS
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import receive_payload
+from orderhub.services.returns import REFUND_FETCHED
 from orderhub.services.switches import syncs
 from orderhub.store.outbox import Job
 
-__all__ = ["JOB_PULL", "PullResult", "fetch_job", "pull_job", "pull_orders", "schedule_pulls"]
+__all__ = [
+    "JOB_PULL",
+    "PullResult",
+    "fetch_job",
+    "fetch_refund_job",
+    "pull_job",
+    "pull_orders",
+    "schedule_pulls",
+]
 
 CURSOR = "orders.updated_at"
 HISTORY = timedelta(days=90)
@@ -85,6 +95,18 @@ def fetch_job(hub: Hub, job: Job) -> None:
         shop = uow.catalog.shop(shop_code)
     pulled = hub.channel(shop).fetch_order(str(job.payload["order_id"]))
     receive_payload(hub, shop_code, pulled.payload, source="pull")
+
+
+def fetch_refund_job(hub: Hub, job: Job) -> None:
+    """Fetch one refund an order named, and store it raw to be processed as a refund."""
+    shop_code = str(job.payload["shop"])
+    with hub.reader() as uow:
+        shop = uow.catalog.shop(shop_code)
+    channel = hub.channel(shop)
+    if not isinstance(channel, NamesRefunds):
+        return
+    refund = channel.fetch_refund(str(job.payload["order_id"]), str(job.payload["refund_id"]))
+    receive_payload(hub, shop_code, refund, source="pull", topic=REFUND_FETCHED)
 
 
 def pull_job(hub: Hub, job: Job) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
@@ -115,6 +115,16 @@ class BooksRepository:
             )
         ).first()
         return None if row is None else _document(row)
+
+    def tally(self, erp: str) -> dict[str, int]:
+        """How many documents of this ERP are booked, voided or skipped."""
+        c = t.erp_documents.c
+        rows = self.conn.execute(
+            select(c.status, func.count())
+            .where(c.tenant == self.tenant, c.erp == erp)
+            .group_by(c.status)
+        )
+        return {str(status): int(n) for status, n in rows}
 
     def of_order(self, order_id: str) -> list[ErpDocumentRecord]:
         c = t.erp_documents.c

@@ -166,6 +166,24 @@ class MoneyRepository:
         ).first()
         return None if row is None else (json.loads(row.figures), row.run_at)
 
+    def recent(self, shop: str | None, limit: int) -> list[dict[str, Any]]:
+        """Stored days, newest first: their figures, when and by whom they were run."""
+        c = t.reconciliations.c
+        query = select(c.shop, c.day, c.figures, c.run_at, c.run_by).where(c.tenant == self.tenant)
+        if shop:
+            query = query.where(c.shop == shop)
+        rows = self.conn.execute(query.order_by(c.day.desc(), c.shop).limit(limit)).all()
+        return [
+            {
+                **json.loads(row.figures),
+                "shop": row.shop,
+                "day": row.day.isoformat(),
+                "run_at": row.run_at.isoformat(),
+                "run_by": row.run_by,
+            }
+            for row in rows
+        ]
+
     def differences(self, shop: str | None = None, day: date | None = None) -> list[Difference]:
         d = t.reconciliation_differences.c
         query = select(t.reconciliation_differences).where(d.tenant == self.tenant)

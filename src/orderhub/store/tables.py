@@ -726,3 +726,58 @@ reconciliation_differences = Table(
     Column("resolved_at", UtcDateTime, nullable=True),
     UniqueConstraint("tenant", "shop", "day", "kind", "ref"),
 )
+
+# Parcels followed by a tracker (快递100, 17TRACK) and the scans they report.
+trackers = Table(
+    "trackers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("code", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("settings", Text, nullable=False, server_default="{}"),
+    Column("secrets", Text, nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "code"),
+)
+
+parcels = Table(
+    "parcels",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    tenant(),
+    Column("tracking_no", String(100), nullable=False),
+    Column("carrier", String(64), nullable=False),
+    Column("tracker", String(64), nullable=False, server_default=""),
+    Column("token", String(64), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("city", String(100), nullable=False, server_default=""),
+    Column("country", String(2), nullable=False, server_default=""),
+    Column("shipped_at", UtcDateTime, nullable=True),
+    Column("subscribed_at", UtcDateTime, nullable=True),
+    Column("last_event_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("finished", Integer, nullable=False, server_default="0"),
+    Column("detail", String(500), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant", "tracking_no"),
+    UniqueConstraint("token"),
+    Index("ix_parcels_open", "tenant", "finished", "last_event_at"),
+)
+
+parcel_events = Table(
+    "parcel_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    tenant(),
+    Column("parcel_id", String(40), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("location", String(200), nullable=False, server_default=""),
+    Column("code", String(40), nullable=False, server_default=""),
+    Column("digest", String(32), nullable=False),
+    UniqueConstraint("parcel_id", "digest"),
+)

@@ -23,6 +23,7 @@ from orderhub.store.keeping import KeepingRepository
 from orderhub.store.money import MoneyRepository
 from orderhub.store.orders import OrderRepository
 from orderhub.store.outbox import OutboxRepository
+from orderhub.store.parcels import ParcelRepository
 from orderhub.store.people import PeopleRepository
 from orderhub.store.records import CursorRepository, ExceptionRepository
 from orderhub.store.report_figures import FigureRepository
@@ -60,6 +61,7 @@ class UnitOfWork:
     figures: FigureRepository
     buyers: BuyerRepository
     money: MoneyRepository
+    parcels: ParcelRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -97,6 +99,7 @@ class UnitOfWork:
         self.books = BooksRepository(conn, cipher, tenant, self.config)
         self.buyers = BuyerRepository(conn, cipher, tenant)
         self.money = MoneyRepository(conn, tenant)
+        self.parcels = ParcelRepository(conn, cipher, tenant, self.config)
         self.figures = FigureRepository(conn, tenant, self.db.timezone)
         return self
 

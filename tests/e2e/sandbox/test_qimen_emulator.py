@@ -340,3 +340,25 @@ def test_the_emulator_checks_sign_before_xml_and_refuses_doctype(
     assert refused.status_code == 200
     assert b"<flag>failure</flag><code>INVALID_XML</code>" in refused.content
     assert env.emulator.stats()["create_calls"] == 0
+
+
+def test_a_wms_of_another_dialect_is_reached_by_settings_alone(
+    make_env: Callable[..., Env],
+) -> None:
+    """A 菜鸟-style WMS that takes bare method names and `application/xml` refuses the
+    standard's spelling; the same connector, set to its dialect, pushes to it."""
+    env = make_env(method_prefix="", content_type="application/xml", ship_delay=0.05)
+    env.control("POST", "stock", {"items": {"SKU-1": 10}})
+
+    with pytest.raises(Rejected) as refused:
+        env.wms.create_outbound(make_order("SO-D1"))
+    assert "INVALID_METHOD" in str(refused.value.code) + str(refused.value)
+
+    dialect = env.connector(method_prefix="", content_type="application/xml;charset=utf-8")
+    try:
+        receipt = dialect.create_outbound(make_order("SO-D1"))
+        assert receipt.external_id.startswith("DO")
+        wait_until(lambda: env.control("GET", "orders/SO-D1")["status"] == "DELIVERED")
+    finally:
+        dialect.close()
+    assert env.control("GET", "stats")["distinct_orders"] == 1

@@ -184,6 +184,48 @@ def test_the_k3cloud_emulator_names_its_account_and_app_and_a_booking_with_them_
     assert booked.status == "C" and booked.bill_no.startswith("XSDD")
 
 
+def test_the_woocommerce_emulator_names_its_keys_and_a_client_with_them_gets_in() -> None:
+    with emulator("woocommerce") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "woocommerce"
+        assert set(creds) == {"consumer_key", "consumer_secret", "webhook_secret"}
+        store = channel_connector("woocommerce", {"url": ready["url"], **creds})
+        wrong = channel_connector(
+            "woocommerce", {"url": ready["url"], **creds, "consumer_secret": "cs_wrong"}
+        )
+        try:
+            items = store.list_items()
+            with pytest.raises(Rejected) as refused:
+                wrong.list_items()
+        finally:
+            store.close()
+            wrong.close()
+    assert items == []
+    assert refused.value.status_code == 401
+    assert refused.value.code == "woocommerce_rest_authentication_error"
+
+
+def test_the_17track_emulator_names_its_api_key_and_a_tracker_with_it_gets_in() -> None:
+    from orderhub.connectors.track17 import tracker_from_settings
+
+    with emulator("17track") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "17track"
+        assert set(creds) == {"api_key"}
+        tracker = tracker_from_settings({"base_url": ready["url"], **creds})
+        wrong = tracker_from_settings({"base_url": ready["url"], "api_key": "not-it"})
+        try:
+            tracker.subscribe(tracking_no="SF1234567890123", carrier="SF", callback_url="")
+            found = tracker.track(tracking_no="SF1234567890123", carrier="SF")
+            with pytest.raises(Rejected) as refused:
+                wrong.track(tracking_no="SF1234567890123", carrier="SF")
+        finally:
+            tracker.close()
+            wrong.close()
+    assert found is not None and found.status.value == "pending"
+    assert refused.value.code == "-18010002"
+
+
 def test_the_amazon_emulator_names_its_lwa_client_and_seller_and_a_client_gets_in() -> None:
     with emulator("amazon") as ready:
         creds = ready["credentials"]

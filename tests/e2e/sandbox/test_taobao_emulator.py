@@ -251,3 +251,58 @@ def test_throttling_is_code_7_with_the_ban_in_seconds(
     limited = call(server, "taobao.items.onsale.get", fields="num_iid")
     assert limited["error_response"]["code"] == 7
     assert limited["error_response"]["sub_msg"] == "This ban will last for 3 more seconds"
+
+
+def test_the_bill_lists_a_settled_trade_in_fen_newest_first_a_day_at_a_time(
+    shop: tuple[TaobaoEmulator, RunningServer],
+) -> None:
+    emulator, server = shop
+    now = datetime.now(UTC)
+    tid = emulator.place_order({"lines": [{"sku": "MUG-1", "quantity": 2, "price": "10.00"}]})
+    emulator.settle(tid, commission_rate="0.05", at=now - timedelta(hours=2))
+    emulator.add_bill(tid, "-5.00", at=now - timedelta(hours=1))
+    fields = "bid,account_id,trade_id,amount,pay_time,status"
+    body = call(
+        server,
+        "taobao.bill.bills.get",
+        fields=fields,
+        start_time=stamp(now - timedelta(hours=3)),
+        end_time=stamp(now),
+    )["bill_bills_get_response"]
+    lines = body["bills"]["bill"]
+    # Newest first; the commission was booked after the payment it was taken from.
+    assert [(b["account_id"], b["amount"]) for b in lines] == [
+        (10001, -500),
+        (10002, -100),
+        (10001, 2000),
+    ]
+    assert all(b["trade_id"] == tid and set(b) == set(fields.split(",")) for b in lines)
+    assert body["has_next"] is False
+    accounts = call(server, "taobao.bill.accounts.get", fields="account_id,account_type")
+    types = {
+        a["account_id"]: a["account_type"]
+        for a in accounts["bill_accounts_get_response"]["accounts"]["account"]
+    }
+    assert types[10001] == 2 and types[10002] == 3
+
+    too_long = call(
+        server,
+        "taobao.bill.bills.get",
+        fields=fields,
+        start_time=stamp(now - timedelta(days=2)),
+        end_time=stamp(now),
+    )
+    no_span = call(server, "taobao.bill.bills.get", fields=fields)
+    by_trade = call(server, "taobao.bill.bills.get", fields=fields, trade_id=tid)
+    small_page = call(
+        server,
+        "taobao.bill.bills.get",
+        fields=fields,
+        page_size=10,
+        start_time=stamp(now - timedelta(hours=3)),
+        end_time=stamp(now),
+    )
+    assert too_long["error_response"]["code"] == 41
+    assert no_span["error_response"]["code"] == 40
+    assert small_page["error_response"]["sub_code"] == "isv.invalid-parameter"
+    assert len(by_trade["bill_bills_get_response"]["bills"]["bill"]) == 3

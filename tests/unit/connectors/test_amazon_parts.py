@@ -90,14 +90,9 @@ def test_lines_add_up_by_item_and_unshipped_is_what_amazon_still_counts() -> Non
 
 @pytest.mark.parametrize(
     ("value", "unit"),
-    [
-        (["39.98", 2], Decimal("19.99")),
-        (["10.00", 3], Decimal("3.3333")),
-        ([None, 2], Decimal("0")),
-        (["5.00", 0], Decimal("0")),
-    ],
+    [(["39.98", 2], Decimal("19.99")), (["10.00", 3], Decimal("3.3333"))],
 )
-def test_a_line_total_becomes_a_unit_price(value: list[object], unit: Decimal) -> None:
+def test_an_amazon_line_total_becomes_a_unit_price(value: list[object], unit: Decimal) -> None:
     assert CONVERTERS["per_unit"](value) == unit
 
 

@@ -24,11 +24,11 @@ from ..base import (
     OpenedReceiver,
     PulledOrder,
     Rejected,
-    WebhookDelivery,
 )
 from ..kit.envelopes import ErrorCodes
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
+from ..kit.pulled import PulledOnly
 from ..kit.sealed import field_ciphers
 from ..kit.settings import required, setting
 from .client import BEIJING, JosClient, jd_time
@@ -97,10 +97,11 @@ class JdSettings:
         )
 
 
-class JdChannel:
+class JdChannel(PulledOnly):
     """A JD shop: pulled orders, one waybill per order, full stock figures."""
 
     platform = "jd"
+    platform_title = "JD"
     can_cancel_orders = False  # JOS gives a POP merchant no call to cancel a paid order
     refunds_on_order = True
     pushes_ids_only = False
@@ -120,18 +121,6 @@ class JdChannel:
 
     def __repr__(self) -> str:
         return f"JdChannel(app_key={self.settings.app_key!r})"
-
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        return False
-
-    def describe_webhook(self, headers: Mapping[str, str]) -> WebhookDelivery:
-        return WebhookDelivery(topic="", delivery_id="", handled=False)
-
-    def register_webhooks(self, *, address: str, topics: Sequence[str]) -> None:
-        """Nothing to register: JD orders are pulled."""
-
-    def orders_in_message(self, body: bytes) -> list[str]:
-        raise ValueError("JD pushes nothing over HTTP")
 
     def fetch_order(self, order_id: str) -> PulledOrder:
         found = self.api.call(

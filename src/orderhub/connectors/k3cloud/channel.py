@@ -28,9 +28,9 @@ from ..base import (
     OpenedReceiver,
     PulledOrder,
     Rejected,
-    WebhookDelivery,
 )
 from ..kit.pull import Page, Paging, PullRules, Window
+from ..kit.pulled import PulledOnly
 from ..kit.settings import setting
 from .client import K3CloudClient
 from .consts import DEFAULT_KEY_FIELD
@@ -55,10 +55,11 @@ def _beijing(moment: datetime) -> str:
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-class K3CloudChannel:
+class K3CloudChannel(PulledOnly):
     """Sales orders of one 账套 (optionally one sales org) as a shop's orders."""
 
     platform = "k3cloud"
+    platform_title = "K/3 Cloud"
     can_cancel_orders = False
     refunds_on_order = False
     pushes_ids_only = False
@@ -259,18 +260,6 @@ class K3CloudChannel:
             {"FormId": "BD_MATERIAL", "FieldKeys": "FNumber,FName", "Limit": 10000}
         )
         return [ChannelItem(str(code), str(name or ""), str(code)) for code, name in rows]
-
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        return False
-
-    def describe_webhook(self, headers: Mapping[str, str]) -> WebhookDelivery:
-        return WebhookDelivery(topic="", delivery_id="", handled=False)
-
-    def register_webhooks(self, *, address: str, topics: Sequence[str]) -> None:
-        """Nothing to register: sales orders are pulled."""
-
-    def orders_in_message(self, body: bytes) -> list[str]:
-        raise ValueError("K/3 Cloud pushes nothing over HTTP")
 
     def open_receiver(self, channel_order_id: str, sealed: str) -> OpenedReceiver:
         raise Rejected("K/3 Cloud does not seal receivers.", code="not_supported")

@@ -25,11 +25,11 @@ from ..base import (
     OpenedReceiver,
     PulledOrder,
     Rejected,
-    WebhookDelivery,
 )
 from ..kit.envelopes import ErrorCodes
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
+from ..kit.pulled import PulledOnly
 from ..kit.sealed import field_ciphers, opened
 from ..kit.settings import required, setting
 from .client import PddClient
@@ -88,10 +88,11 @@ class PddSettings:
         )
 
 
-class PddChannel:
+class PddChannel(PulledOnly):
     """A Pinduoduo shop: pulled orders, one tracking number per order, full stock figures."""
 
     platform = "pdd"
+    platform_title = "Pinduoduo"
     can_cancel_orders = False  # POP has no call for a merchant to cancel a paid order
     refunds_on_order = True
     pushes_ids_only = False
@@ -117,18 +118,6 @@ class PddChannel:
 
     def __repr__(self) -> str:
         return f"PddChannel(client_id={self.settings.client_id!r})"
-
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        return False
-
-    def describe_webhook(self, headers: Mapping[str, str]) -> WebhookDelivery:
-        return WebhookDelivery(topic="", delivery_id="", handled=False)
-
-    def register_webhooks(self, *, address: str, topics: Sequence[str]) -> None:
-        """Nothing to register: Pinduoduo orders are pulled."""
-
-    def orders_in_message(self, body: bytes) -> list[str]:
-        raise ValueError("Pinduoduo pushes nothing over HTTP")
 
     def fetch_order(self, order_id: str) -> PulledOrder:
         info = self.api.call(Api.DETAIL, {"order_sn": order_id}).get("order_info")

@@ -54,6 +54,7 @@ class QimenClient:
         customer_id: str,
         zone: tzinfo,
         method_prefix: str = DEFAULT_METHOD_PREFIX,
+        content_type: str = CONTENT_TYPE,
         timeout: float = 10.0,
         max_retries: int = 2,
         retry_backoff: float = 0.25,
@@ -70,6 +71,7 @@ class QimenClient:
         self._customer_id = customer_id
         self._zone = zone
         self._prefix = method_prefix
+        self._content_type = content_type
         self._errors = ErrorCodes(
             "Qimen",
             rate_limited=RATE_LIMIT_CODES,
@@ -135,7 +137,7 @@ class QimenClient:
             what=method,
             params=self._params(method, body),
             content=body,
-            headers={"Content-Type": CONTENT_TYPE},
+            headers={"Content-Type": self._content_type},
         )
         status = response.status_code
         try:

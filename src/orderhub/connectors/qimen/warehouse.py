@@ -103,6 +103,7 @@ class QimenSettings:
     warehouse_code: str
     owner_code: str
     method_prefix: str = DEFAULT_METHOD_PREFIX
+    content_type: str = CONTENT_TYPE
     logistics_code: str = DEFAULT_LOGISTICS_CODE
     timeout: float = 10.0
     max_retries: int = 2
@@ -116,7 +117,9 @@ class QimenSettings:
     def from_mapping(cls, settings: Mapping[str, Any]) -> QimenSettings:
         """Read and check settings: the six required keys, then optional ones with defaults.
 
-        Optional: method_prefix, logistics_code, timeout, max_retries, retry_backoff,
+        Optional: method_prefix (`taobao.qimen.`, or "" for a WMS that takes bare
+        names such as `deliveryorder.create`), content_type (`text/xml;charset=utf-8`),
+        logistics_code, timeout, max_retries, retry_backoff,
         utc_offset ("+08:00"), platform_codes (merged over the defaults), retry_codes and
         cancel_refused_codes (lists or comma-separated strings, replacing the defaults).
         """
@@ -134,6 +137,7 @@ class QimenSettings:
             warehouse_code=str(settings["warehouse_code"]),
             owner_code=str(settings["owner_code"]),
             method_prefix=str(settings.get("method_prefix", DEFAULT_METHOD_PREFIX)),
+            content_type=str(settings.get("content_type") or CONTENT_TYPE),
             logistics_code=str(settings.get("logistics_code") or DEFAULT_LOGISTICS_CODE),
             timeout=float(settings.get("timeout", 10.0)),
             max_retries=int(settings.get("max_retries", 2)),
@@ -187,6 +191,7 @@ class QimenWarehouse:
             customer_id=s.customer_id,
             zone=s.zone,
             method_prefix=s.method_prefix,
+            content_type=s.content_type,
             timeout=s.timeout,
             max_retries=s.max_retries,
             retry_backoff=s.retry_backoff,

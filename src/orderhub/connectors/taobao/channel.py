@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from orderhub.domain.money import Statement
 
 from ..base import (
     ChannelItem,
@@ -25,13 +27,15 @@ from ..base import (
     OpenedReceiver,
     PulledOrder,
     Rejected,
-    WebhookDelivery,
 )
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
+from ..kit.pulled import PulledOnly
 from ..kit.settings import required, setting
+from .bills import account_kinds, read_bills
 from .client import BEIJING, TopClient, top_time
 from .consts import (
+    BILL_AMOUNT_UNITS,
     CARRIERS,
     DECRYPT_SCENE,
     DEFAULT_PAGE_SIZE,
@@ -75,6 +79,9 @@ class TaobaoSettings:
     max_retries: int = 2
     refunds_restock: bool = True
     decrypt_scene: str = DECRYPT_SCENE
+    bill_unit: int = 100
+    bill_overlap_minutes: float = 60.0
+    bill_days_back: int = 7
 
     @classmethod
     def parse(cls, settings: Mapping[str, Any]) -> TaobaoSettings:
@@ -103,17 +110,30 @@ class TaobaoSettings:
             max_retries=setting(settings, "max_retries", int, 2, platform=P),
             refunds_restock=setting(settings, "refunds_restock", _yes, True, platform=P),
             decrypt_scene=str(settings.get("decrypt_scene") or DECRYPT_SCENE),
+            bill_unit=_bill_unit(settings),
+            bill_overlap_minutes=setting(settings, "bill_overlap_minutes", float, 60.0, platform=P),
+            bill_days_back=setting(settings, "bill_days_back", int, 7, platform=P),
         )
+
+
+def _bill_unit(settings: Mapping[str, Any]) -> int:
+    unit = str(settings.get("bill_amount_unit") or "fen")
+    if unit not in BILL_AMOUNT_UNITS:
+        raise ValueError(
+            f"Taobao setting 'bill_amount_unit' must be one of {sorted(BILL_AMOUNT_UNITS)}."
+        )
+    return BILL_AMOUNT_UNITS[unit]
 
 
 def _yes(value: Any) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
-class TaobaoChannel:
+class TaobaoChannel(PulledOnly):
     """A Taobao/Tmall shop: pulled orders, offline shipment, full stock figures."""
 
     platform = "taobao"
+    platform_title = "Taobao"
     can_cancel_orders = False  # TOP has no call for a seller to cancel a paid trade
     refunds_on_order = True
     pushes_ids_only = False
@@ -135,22 +155,12 @@ class TaobaoChannel:
         # forgotten with the window, since `modified` is only to the second.
         self._read: dict[tuple[str, str], dict[str, Any]] = {}
         self._read_window: Window | None = None
+        self._bill_kinds: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"TaobaoChannel(app_key={self.settings.app_key!r})"
 
-    # webhooks: TOP has none over HTTP
-
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        return False
-
-    def describe_webhook(self, headers: Mapping[str, str]) -> WebhookDelivery:
-        return WebhookDelivery(topic="", delivery_id="", handled=False)
-
-    def register_webhooks(self, *, address: str, topics: Sequence[str]) -> None:
-        """Nothing to register: Taobao orders are pulled."""
-
-    # orders
+    # orders (TOP has no webhooks over HTTP)
 
     def order_ref(self, payload: Mapping[str, Any]) -> tuple[str, str]:
         """(tid, modified) of a trade, e.g. ("3920391847261029384", "2026-11-23 18:00:00")."""
@@ -160,9 +170,6 @@ class TaobaoChannel:
         if not trade.get("modified"):
             raise ValueError("The Taobao trade has no 'modified'.")
         return str(trade["tid"]), str(trade["modified"])
-
-    def orders_in_message(self, body: bytes) -> list[str]:
-        raise ValueError("Taobao pushes nothing over HTTP")
 
     def fetch_order(self, order_id: str) -> PulledOrder:
         trade = self.trade(order_id)
@@ -356,6 +363,21 @@ class TaobaoChannel:
         if code not in self._skus:
             raise Rejected(f"No Taobao item has the merchant code {code!r}.", code="unknown_sku")
         return self._skus[code]
+
+    def statement(self, after: str | None) -> Statement:
+        """The Taobao bill's lines after the cursor: payments, refunds, commissions."""
+        s = self.settings
+        if self._bill_kinds is None:
+            self._bill_kinds = account_kinds(self.api)
+        return read_bills(
+            self.api,
+            after,
+            now=datetime.now(UTC),
+            overlap=timedelta(minutes=s.bill_overlap_minutes),
+            days_back=s.bill_days_back,
+            per_unit=s.bill_unit,
+            kinds=self._bill_kinds,
+        )
 
     def close(self) -> None:
         self.api.close()

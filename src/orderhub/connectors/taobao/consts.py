@@ -43,6 +43,8 @@ class Method(StrEnum):
     ITEM_QUANTITY = "taobao.item.quantity.update"
     ITEMS_ONSALE = "taobao.items.onsale.get"
     OAID_DECRYPT = "top.oaid.decrypt"
+    BILLS = "taobao.bill.bills.get"
+    BILL_ACCOUNTS = "taobao.bill.accounts.get"
 
 
 DECRYPT_SCENE = "1001"
@@ -80,3 +82,12 @@ CARRIERS = {
     "DBKD": "DBKD",
 }
 """The hub's carrier codes (as warehouses report them) to TOP `company_code`s."""
+
+BILL_FIELDS = "bid,account_id,trade_id,order_id,amount,total_amount,pay_time,biz_time,status"
+BILL_PAGE_SIZE = 100
+"""`taobao.bill.bills.get` pages hold 40 to 100 lines."""
+ACCOUNT_KINDS = {2: "charge", 3: "fee", 4: "fee", 5: "fee"}
+"""`account_type`: 2 the trade's money, 3 commission, 4 service fee, 5 points; 1 (a virtual
+account) and 6 (other) are kept as `other`."""
+BILL_AMOUNT_UNITS = {"fen": 100, "yuan": 1}
+"""Bill amounts are whole numbers in fen (UNCONFIRMED; setting `bill_amount_unit`)."""

@@ -11,7 +11,10 @@ articleId=106850 (onboarding).
 
 Wire: `POST /router/qimen/service?method=…&timestamp=…&format=xml&app_key=…&v=2.0&
 sign_method=md5&customerId=…&sign=…` (also `POST /`), XML body, XML reply
-`<response><flag/><code/><message/>…</response>`, HTTP 200 even for refusals.
+`<response><flag/><code/><message/>…</response>`, HTTP 200 even for refusals. Each
+WMS speaks a dialect (`method_prefix`: `taobao.qimen.` or "" for bare method names;
+`content_type`: `text/xml` or `application/xml`); another dialect is refused
+(`INVALID_METHOD`, `INVALID_CONTENT_TYPE`).
 
 Failure codes (free-form per implementer in the standard; these are ours):
 `sign-check-failure` "Illegal request" (missing or wrong sign; what Qimen receivers
@@ -146,6 +149,7 @@ class QimenEmulator:
         utc_offset: str = "+08:00",
         timestamp_window: float = 600.0,
         method_prefix: str = "taobao.qimen.",
+        content_type: str = "text/xml",
         callback_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         faults: Faults | None = None,
         return_delay: float = 0.5,
@@ -157,6 +161,8 @@ class QimenEmulator:
         self.customer_id = customer_id
         self.zone = zone_from_offset(utc_offset)
         self.timestamp_window = timestamp_window
+        self.method_prefix = method_prefix
+        self.content_type = content_type
         self.faults = faults if faults is not None else Faults(seed=seed, _rng=random.Random(seed))
         self.state = WmsState(
             warehouse_code=warehouse_code, carriers=carriers, ship_delay=ship_delay, seed=seed
@@ -336,10 +342,20 @@ class QimenEmulator:
         if refusal is not None:
             return refusal
         method = params.get("method", "")
-        name = method.removeprefix("taobao.qimen.")
+        # This WMS's dialect: its method names (with `taobao.qimen.` or bare) and the
+        # content type it reads (none given is read as its own); another dialect's
+        # request is refused, as a real one is.
+        name = (
+            method.removeprefix(self.method_prefix) if method.startswith(self.method_prefix) else ""
+        )
         handler = self._handlers.get(name)
         if handler is None:
             return _failure("INVALID_METHOD", f"method {method} is not supported here")
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media and media != self.content_type:
+            return _failure(
+                "INVALID_CONTENT_TYPE", f"this WMS reads {self.content_type}, not {media}"
+            )
         try:
             root, content = read_xml(body)
         except ValueError as exc:

@@ -21,7 +21,12 @@ none) limits how deep one span may be paged. TOP pushes through its own message 
 not HTTP, so this shop is pulled.
 
 Control (never faulted): `/_sandbox/orders` (GET list, POST place), `/_sandbox/orders/{tid}`,
-`/_sandbox/faults`, `/_sandbox/stats`.
+`/_sandbox/faults`, `/_sandbox/stats`, `/_sandbox/orders/{tid}/settle` (POST: the buyer
+confirms receipt; the bill gets the payment and the commission; body `commission_rate`,
+`paid`, `at`), `/_sandbox/bills` (GET every bill line).
+
+The bill (`taobao.bill.accounts.get`, `taobao.bill.bills.get`): amounts in fen (the
+unit is UNCONFIRMED), refunds negative, a day of `pay_time` (or `biz_time`) per call.
 """
 
 from __future__ import annotations
@@ -43,10 +48,13 @@ from starlette.routing import Route
 
 from orderhub.sandbox.faults import FaultMiddleware, Faults
 
+from .bills import BILL_METHODS, PAYMENT, Bill, settle_trade
 from .methods import METHODS, TopError
 from .state import BEIJING, ShopState, SubOrder, Trade
 
 __all__ = ["TaobaoEmulator"]
+
+CALLS = {**METHODS, **BILL_METHODS}
 
 SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
 
@@ -196,6 +204,61 @@ class TaobaoEmulator:
                     trade.status = "WAIT_SELLER_SEND_GOODS"
             trade.modified = s.clock()
 
+    def settle(
+        self,
+        tid: str,
+        *,
+        commission_rate: Decimal | str = "0.05",
+        paid: Decimal | str | None = None,
+        at: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """The buyer confirmed receipt: the trade is finished and the bill gets its lines."""
+        s = self.state
+        moment = at or s.clock()
+        with s.lock:
+            trade = s.trades[int(tid)]
+            trade.status = "TRADE_FINISHED"
+            trade.modified = moment
+            made = settle_trade(
+                s,
+                trade,
+                at=moment,
+                commission_rate=Decimal(str(commission_rate)),
+                paid=Decimal(str(paid)) if paid is not None else None,
+            )
+            return [bill.view() for bill in made]
+
+    def add_bill(
+        self,
+        tid: str,
+        amount: Decimal | str,
+        *,
+        account_id: int = PAYMENT,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """One more bill line for a trade (known to the shop or not): `amount` in yuan,
+        negative for a refund or a deduction."""
+        s = self.state
+        moment = at or s.clock()
+        fen = int((Decimal(str(amount)) * 100).to_integral_value())
+        with s.lock:
+            bill = Bill(
+                bid=s.new_id() % 10**15,
+                account_id=account_id,
+                trade_id=int(tid),
+                order_id=int(tid),
+                total_amount=abs(fen),
+                amount=fen,
+                pay_time=moment,
+                biz_time=moment,
+            )
+            s.bills[bill.bid] = bill
+            return bill.view()
+
+    def bills(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [bill.view() for bill in self.state.bills.values()]
+
     def stop(self) -> None:
         """Nothing runs in the background: TOP pushes nothing over HTTP."""
 
@@ -230,6 +293,8 @@ class TaobaoEmulator:
             Route("/router/rest", self._gateway, methods=["POST", "GET"]),
             Route("/_sandbox/orders", self._control_orders, methods=["GET", "POST"]),
             Route("/_sandbox/orders/{tid}", self._control_order, methods=["GET"]),
+            Route("/_sandbox/orders/{tid}/settle", self._control_settle, methods=["POST"]),
+            Route("/_sandbox/bills", self._control_bills, methods=["GET"]),
             Route("/_sandbox/faults", self._control_faults, methods=["GET", "PUT", "DELETE"]),
             Route("/_sandbox/stats", self._control_stats, methods=["GET"]),
         ]
@@ -241,7 +306,7 @@ class TaobaoEmulator:
             params.update({k: v for k, v in form.items() if isinstance(v, str)})
         try:
             method = self._check(params)
-            handler = METHODS[method]
+            handler = CALLS[method]
             if method == "taobao.trades.sold.increment.get":
                 for hook in list(self._hooks):
                     hook()
@@ -259,7 +324,7 @@ class TaobaoEmulator:
         method = params.get("method", "")
         if not method:
             raise TopError(21, "Missing Method")
-        if method not in METHODS:
+        if method not in CALLS:
             raise TopError(22, "Invalid Method")
         if params.get("format", "xml") != "json":
             raise TopError(23, "Invalid Format", "isv.invalid-format", "this shop answers json")
@@ -309,6 +374,23 @@ class TaobaoEmulator:
         if found is None:
             return JSONResponse({"error": "no such trade"}, status_code=404)
         return JSONResponse(found)
+
+    async def _control_settle(self, request: Request) -> Response:
+        tid = request.path_params["tid"]
+        if not tid.isdigit() or int(tid) not in self.state.trades:
+            return JSONResponse({"error": "no such trade"}, status_code=404)
+        spec = await request.json() if await request.body() else {}
+        at = datetime.fromisoformat(spec["at"]) if spec.get("at") else None
+        made = self.settle(
+            tid,
+            commission_rate=str(spec.get("commission_rate", "0.05")),
+            paid=spec.get("paid"),
+            at=at,
+        )
+        return JSONResponse({"bills": made}, status_code=201)
+
+    async def _control_bills(self, _: Request) -> Response:
+        return JSONResponse({"bills": self.bills()})
 
     async def _control_faults(self, request: Request) -> Response:
         if request.method == "PUT":

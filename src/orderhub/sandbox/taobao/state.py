@@ -172,6 +172,7 @@ class ShopState:
     trades: dict[int, Trade] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     decrypted: int = 0
+    bills: dict[int, Any] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _rng: random.Random = field(default_factory=random.Random)
