@@ -38,25 +38,30 @@ def pacer(clock: Clock, *, rate: float = 0.5, burst: int = 3, max_wait: float = 
     )
 
 
-def test_the_burst_goes_at_once_then_one_call_per_token_with_a_margin() -> None:
+def test_the_burst_goes_at_once_then_calls_wait_for_their_token_and_a_margin() -> None:
     clock = Clock()
     p = pacer(clock)
     for _ in range(5):
-        p.acquire("getOrderItems")
-    assert clock.slept == [2.1, 2.0]  # the fifth waits for its own token, the margin kept
+        with p.slot("getOrderItems"):
+            clock.now += 0.5  # each call takes half a second
+    # Three at once; the fourth finds half a token left, the fifth 0.3 (0.5 a second, each
+    # token counted spent when its call is over), each waits for the rest and the margin.
+    assert clock.slept == [1.1, 1.5]
 
 
 def test_a_token_further_off_than_the_caller_will_wait_is_refused_before_any_call() -> None:
     clock = Clock()
     p = pacer(clock, burst=1)
     patience = Patience(1.0)
-    p.acquire("getOrderItems", patience)
-    with pytest.raises(RateLimited) as refused:
-        p.acquire("getOrderItems", patience)
+    with p.slot("getOrderItems", patience):
+        pass
+    with pytest.raises(RateLimited) as refused, p.slot("getOrderItems", patience):
+        pass
     assert refused.value.retry_after == pytest.approx(2.1)
     assert refused.value.status_code is None and clock.slept == []
     clock.now += 2.0
-    p.acquire("getOrderItems", patience)  # the refused reservation was given back
+    with p.slot("getOrderItems", patience):  # the refused reservation was given back
+        pass
     assert clock.slept == []
 
 
@@ -66,9 +71,13 @@ def test_the_rate_amazon_reports_replaces_the_documented_one_and_a_429_empties_t
     p.observe("getOrderItems", "10.0")
     p.observe("getOrderItems", "not a number")
     assert p.rate("getOrderItems") == 10.0
-    assert p.throttled("getOrderItems") == pytest.approx(0.1)
-    p.acquire("getOrderItems")
-    assert clock.slept == [0.2]
+    with pytest.raises(RateLimited), p.slot("getOrderItems"):
+        wait = p.throttled("getOrderItems")  # what the client does on a 429
+        raise RateLimited("429", retry_after=wait)
+    assert wait == pytest.approx(0.1)
+    with p.slot("getOrderItems"):
+        pass
+    assert clock.slept == [0.2]  # a token a tenth of a second away, and the margin
 
 
 def test_a_package_reference_is_a_positive_number_the_same_for_the_same_parcel() -> None:

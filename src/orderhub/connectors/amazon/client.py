@@ -250,13 +250,14 @@ class SpApiClient:
         patience: Patience | None,
     ) -> Json:
         rdt = self.restricted_token() if restricted else None
-        self.pacer.acquire(op, patience)
         token = rdt or self.access.get()
-        response = self._send(op, method, path, params, body, token)
+        with self.pacer.slot(op, patience):
+            response = self._send(op, method, path, params, body, token)
         if response.status_code == 403 and EXPIRED in _first_error(self._safe(response))[1]:
             (self.rdt if rdt else self.access).expired(token)
-            fresh = self.restricted_token() if rdt else None
-            response = self._send(op, method, path, params, body, fresh or self.access.get())
+            fresh = (self.restricted_token() if rdt else None) or self.access.get()
+            with self.pacer.slot(op, patience):
+                response = self._send(op, method, path, params, body, fresh)
         return self._read(op, response)
 
     def _send(

@@ -11,8 +11,13 @@ the bucket. One caller may also bound its total wait (`Patience`), so a pull tha
 a hundred item calls gives its thread back and resumes later instead of sleeping for
 minutes.
 
+A token counts as spent when its call comes back, not when it leaves: Amazon takes it
+somewhere in between, and a bucket that is full meanwhile gains nothing, so ours is never
+fuller than Amazon's.
+
     pacer = Pacer({"getOrderItems": (0.5, 30)}, max_wait=2.0)
-    pacer.acquire("getOrderItems")   # the first 30 at once, then one every 2 s
+    with pacer.slot("getOrderItems"):   # the first 30 at once, then one every 2 s
+        ...                             # the call
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..base import RateLimited
@@ -44,11 +50,12 @@ class _Bucket:
     burst: int
     tokens: float
     stamp: float
+    taken: int = 0  # calls allowed out whose token is not yet counted spent
 
 
 class Pacer:
     """Thread-safe buckets by operation; a token not yet there is reserved and waited for,
-    `margin` seconds longer, since Amazon's bucket counts from when each call arrives."""
+    `margin` seconds longer, for the time the call takes to reach Amazon."""
 
     def __init__(
         self,
@@ -76,24 +83,36 @@ class Pacer:
         bucket.stamp = now
         return bucket
 
-    def acquire(self, operation: str, patience: Patience | None = None) -> float:
-        """Take a token, waiting for it when that is short; the seconds waited.
+    @contextmanager
+    def slot(self, operation: str, patience: Patience | None = None) -> Iterator[float]:
+        """Make one call inside: its token is reserved (waited for when that is short),
+        and counted spent when the call is over; yields the seconds waited.
 
         Raises RateLimited (no call made) when the token is further off than this call
         or its caller will wait."""
+        waited = self._reserve(operation, patience)
+        try:
+            yield waited
+        finally:
+            with self._lock:
+                bucket = self._refilled(operation)
+                bucket.tokens -= 1.0
+                bucket.taken -= 1
+
+    def _reserve(self, operation: str, patience: Patience | None) -> float:
         with self._lock:
             bucket = self._refilled(operation)
-            bucket.tokens -= 1.0
-            wait = -bucket.tokens / bucket.rate + self.margin if bucket.tokens < 0 else 0.0
+            short = bucket.taken + 1.0 - bucket.tokens
+            wait = short / bucket.rate + self.margin if short > 0 else 0.0
             limit = min(self.max_wait, patience.left if patience is not None else math.inf)
             if wait > limit:
-                bucket.tokens += 1.0
                 raise RateLimited(
                     f"Amazon {operation} quota is spent for now; the next call is due in "
                     f"{wait:.1f}s",
                     retry_after=wait,
                     status_code=None,
                 )
+            bucket.taken += 1
         if patience is not None:
             patience.spend(wait)
         if wait > 0:
@@ -111,11 +130,13 @@ class Pacer:
                 self._refilled(operation).rate = rate
 
     def throttled(self, operation: str) -> float:
-        """Amazon answered 429: the bucket is empty; seconds until the next token."""
+        """Amazon answered 429 to a call in its slot: the bucket is empty, and the refused
+        call spent nothing; seconds until the next token."""
         with self._lock:
             bucket = self._refilled(operation)
-            bucket.tokens = min(bucket.tokens, 0.0)
-            return (1.0 - bucket.tokens) / bucket.rate
+            empty = min(bucket.tokens, 0.0)
+            bucket.tokens = empty + 1.0  # the refused call's own slot takes this back
+            return (bucket.taken - empty) / bucket.rate
 
     def rate(self, operation: str) -> float:
         with self._lock:
