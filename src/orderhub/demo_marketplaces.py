@@ -1,7 +1,8 @@
 """Marketplace shops for the demo stack: one emulator per platform, configured as a seller
 would configure the real one, with the platform's own credential names. The warehouse is
 given each platform that seals receivers as a printer too, so sealed receivers are opened
-for the label through the platform's decrypt call, as a real WMS does."""
+for the label through the platform's decrypt call, as a real WMS does. Amazon seals
+nothing: the hub gets the whole address with a Restricted Data Token."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orderhub.config import ShopConfig
+from orderhub.sandbox.amazon import AmazonEmulator
 from orderhub.sandbox.douyin import DouyinEmulator
 from orderhub.sandbox.jd import JdEmulator
 from orderhub.sandbox.pdd import PddEmulator
@@ -29,6 +31,8 @@ class _Platform:
     settings: tuple[str, ...]  # credentials that go in the shop's settings
     secrets: tuple[str, ...]  # and those that go in its secrets
     qimen_code: str | None  # the platform's Qimen `sourcePlatformCode`; None: seals nothing
+    where: Callable[[str], dict[str, str]] = lambda url: {"base_url": url}
+    """The shop's settings that point it at the emulator at `url`."""
 
 
 def _douyin(name: str, webhook_url: str) -> DouyinEmulator:
@@ -52,6 +56,23 @@ def _woocommerce(name: str, webhook_url: str) -> WooCommerceEmulator:
     )
 
 
+def _amazon(name: str, _: str) -> AmazonEmulator:
+    # A hundred times Amazon's quotas, and searches allowed up to now: a demo of minutes
+    # would otherwise wait on getOrders' one call a minute and its two-minute lag.
+    return AmazonEmulator(
+        f"amzn1.application-oa2-client.{name}",
+        f"{name}-lwa-secret",
+        f"Atzr|{name}-refresh",
+        seller_id=f"A{name.upper().replace('-', '')}",
+        before_margin=0.0,
+        rate_scale=100.0,
+    )
+
+
+def _amazon_where(url: str) -> dict[str, str]:
+    return {"endpoint": url, "lwa_endpoint": f"{url}/auth/o2/token", "lag_seconds": "0"}
+
+
 def _token_credentials(emulator: Any) -> dict[str, str]:
     return {
         "app_key": emulator.app_key,
@@ -67,6 +88,7 @@ _PLATFORMS: Mapping[str, _Platform] = {
         ("consumer_key",),
         ("consumer_secret", "webhook_secret"),
         None,
+        where=lambda url: {"url": url},
     ),
     "taobao": _Platform(
         lambda n, _: TaobaoEmulator(f"{n}-app-key", f"{n}-secret", f"{n.upper()}-session"),
@@ -95,6 +117,14 @@ _PLATFORMS: Mapping[str, _Platform] = {
         ("app_key",),
         ("app_secret", "access_token"),
         "JD",
+    ),
+    "amazon": _Platform(
+        _amazon,
+        lambda e: dict(e.credentials),
+        ("client_id", "seller_id", "marketplace_id"),
+        ("client_secret", "refresh_token"),
+        None,
+        where=_amazon_where,
     ),
 }
 
@@ -138,8 +168,7 @@ def start_marketplace(
         name=f"Demo {platform} shop",
         nodes=list(nodes),
         routing=routing,
-        settings={("url" if platform == "woocommerce" else "base_url"): url}
-        | {k: creds[k] for k in spec.settings},
+        settings=spec.where(url) | {k: creds[k] for k in spec.settings},
         secrets={k: creds[k] for k in spec.secrets},
     )
     printer = {"platform": platform, "url": url, "credentials": creds}

@@ -93,3 +93,17 @@ def test_five_platforms_share_one_stock_pool(tmp_path: Path) -> None:
     # Fifteen units among five platforms: fifteen ship, the rest wait, none oversold.
     assert (summary["shipped"], summary["held"], summary["oversold"]) == (15, 35, 0)
     assert all(listed == {"SKU-001": 0} for listed in summary["listed_stock"].values())
+
+
+def test_an_amazon_seller_account_sells_beside_shopify(tmp_path: Path) -> None:
+    done = _demo(
+        tmp_path,
+        *("--channels", "shopify,amazon", "--stock", "30"),
+        *("--orders", "20", "--rate", "40", "--exit-when-done", "--json"),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    amazon = summary["by_shop"]["AMAZON"]
+    assert amazon["placed"] == amazon["received"] == amazon["shipped"] == amazon["confirmed"] == 10
+    assert (summary["held"], summary["oversold"]) == (0, 0)
+    assert summary["listed_stock"]["AMAZON"] == {"SKU-001": 10}

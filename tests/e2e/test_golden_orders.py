@@ -5,8 +5,8 @@
 one, with the problems the pipeline finds (none) and the units of our SKUs it takes.
 Each trade has a gift set (a bundle of a mug and a tee) and a 2-pack listing of the mug,
 and on a marketplace a receiver the platform masked and sealed (WooCommerce sends it in
-clear): the order must map, pass every check the pipeline runs (a masked receiver is not a
-missing one) and take the stock it names.
+clear, Amazon whole when read with a Restricted Data Token): the order must map, pass every
+check the pipeline runs (a masked receiver is not a missing one) and take the stock it names.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ SHOPS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
         {"consumer_key": "ck"},
         {"consumer_secret": "cs", "webhook_secret": "w"},
     ),
+    "amazon": (
+        "AMZ1",
+        {"client_id": "k", "seller_id": "A1"},
+        {"client_secret": "s", "refresh_token": "x"},
+    ),
 }
 SEALED = {"taobao", "jd", "pdd", "douyin"}
 """Platforms that send the receiver masked, with its ciphertext or OAID."""
@@ -52,6 +57,7 @@ BARE: dict[str, Callable[[dict[str, Any]], Any]] = {
     "pdd": lambda raw: raw["order_info_get_response"]["order_info"],
     "douyin": lambda raw: raw["data"]["shop_order_detail"],
     "woocommerce": lambda raw: raw,  # GET /orders/{id} answers the bare order
+    "amazon": lambda raw: raw["payload"],  # getOrder's payload, its OrderItems beside it
 }
 CASES = sorted(
     (p.parent.name, p.name.removesuffix(".raw.json")) for p in GOLDEN.glob("*/*.raw.json")

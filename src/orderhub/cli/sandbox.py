@@ -19,6 +19,7 @@ EMULATORS = {
     "douyin": "orderhub.sandbox.douyin",
     "pdd": "orderhub.sandbox.pdd",
     "jd": "orderhub.sandbox.jd",
+    "amazon": "orderhub.sandbox.amazon",
     "qimen": "orderhub.sandbox.qimen",
     "supplier": "orderhub.sandbox.supplier",
     "k3cloud": "orderhub.sandbox.k3cloud",

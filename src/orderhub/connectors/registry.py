@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 CHANNEL_PLATFORMS = frozenset(
-    {"shopify", "woocommerce", "taobao", "douyin", "pdd", "jd", "k3cloud"}
+    {"shopify", "woocommerce", "taobao", "douyin", "pdd", "jd", "k3cloud", "amazon"}
 )
 PUSHING_CHANNELS = frozenset({"shopify", "woocommerce", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""

@@ -147,6 +147,28 @@ TEMPLATES: dict[str, Template] = {
             extra=("page_size", "window_hours"),
         ),
         Template(
+            "amazon",
+            "shop",
+            "Amazon (Selling Partner API, merchant-fulfilled)",
+            (
+                Field(
+                    "endpoint",
+                    required=False,
+                    default="https://sellingpartnerapi-na.amazon.com",
+                    hint="-na, -eu or -fe: the seller's region",
+                ),
+                Field(
+                    "lwa_endpoint", required=False, default="https://api.amazon.com/auth/o2/token"
+                ),
+                Field("client_id", hint="amzn1.application-oa2-client.…"),
+                _secret("client_secret"),
+                _secret("refresh_token"),
+                Field("seller_id", hint="the merchant token"),
+                Field("marketplace_id", required=False, default="ATVPDKIKX0DER"),
+            ),
+            extra=("lag_seconds", "window_days", "pull_wait", "quotas", "carrier_codes"),
+        ),
+        Template(
             "qimen",
             "warehouse",
             "奇门 WMS (Qimen)",

@@ -259,6 +259,10 @@ class Order(_Model):
     totals: Totals = Field(default_factory=Totals)
     buyer: Buyer = Field(default_factory=Buyer)
     receiver: Address = Field(default_factory=Address)
+    # Why the platform left the receiver's street out on purpose, in its own terms
+    # (Amazon sends it only with a Restricted Data Token): held with this reason until a
+    # street is set.
+    address_withheld: Text = ""
     remarks: Remarks = Field(default_factory=Remarks)
     tags: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list

@@ -78,6 +78,15 @@ def check_order(order: Order) -> list[Problem]:
 
 def _check_receiver(order: Order) -> list[Problem]:
     r = order.receiver
+    if order.address_withheld and not r.address1.strip():
+        # One exception that says why, not one per field the platform kept back.
+        return [
+            Problem(
+                "missing_address",
+                f"the street address is missing: {order.address_withheld}",
+                "receiver.address1",
+            )
+        ]
     if not (r.address1 or r.city or r.province or r.country):
         return [Problem("missing_address", "the order has no shipping address", "receiver")]
     problems = []

@@ -224,3 +224,27 @@ def test_the_17track_emulator_names_its_api_key_and_a_tracker_with_it_gets_in() 
             wrong.close()
     assert found is not None and found.status.value == "pending"
     assert refused.value.code == "-18010002"
+
+
+def test_the_amazon_emulator_names_its_lwa_client_and_seller_and_a_client_gets_in() -> None:
+    with emulator("amazon") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "amazon"
+        assert set(creds) == {
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "seller_id",
+            "marketplace_id",
+        }
+        where = {"endpoint": ready["url"], "lwa_endpoint": ready["url"] + "/auth/o2/token"}
+        shop = channel_connector("amazon", {**where, **creds})
+        wrong = channel_connector("amazon", {**where, **creds, "refresh_token": "Atzr|x"})
+        try:
+            shop.set_stock(channel_sku="SKU-001", available=7)
+            with pytest.raises(Rejected) as refused:
+                wrong.set_stock(channel_sku="SKU-001", available=7)
+        finally:
+            shop.close()
+            wrong.close()
+    assert refused.value.code == "invalid_grant"

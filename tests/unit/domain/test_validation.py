@@ -52,3 +52,17 @@ def test_channel_skus_resolve_through_listings_or_directly() -> None:
     problems = resolve_skus(order, listings={"SHOP-A": "SKU-1"}, known_skus={"SKU-1", "SKU-2"})
     assert [line.sku for line in order.lines] == ["SKU-1", "SKU-2", None]
     assert [p.field for p in problems] == ["lines[2].channel_sku"]
+
+
+def test_a_street_the_platform_withheld_is_one_problem_that_says_why() -> None:
+    order = make_order()
+    order.receiver.name = order.receiver.phone = order.receiver.address1 = ""
+    order.address_withheld = "the platform sends it only with a token"
+    assert [(p.code, p.message) for p in check_order(order)] == [
+        (
+            "missing_address",
+            "the street address is missing: the platform sends it only with a token",
+        )
+    ]
+    order.receiver.address1, order.receiver.name = "12 Pine St", "Ava"  # a person set it
+    assert codes(check_order(order)) == {"missing_phone"}
