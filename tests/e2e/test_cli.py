@@ -343,7 +343,9 @@ def test_a_dead_job_is_listed_and_retry_queues_it_again(
 def test_an_order_is_held_corrected_and_released_from_the_command_line(
     make_stack: Callable[..., Stack], database_url: str
 ) -> None:
-    stack = make_stack(routing={"merge_window": 4.0})
+    # The merge window keeps the order at the hub long enough for a person's command
+    # (a new process) to hold it before its warehouse has it, even on a loaded machine.
+    stack = make_stack(routing={"merge_window": 10.0})
     placed = stack.shops["SHOP1"].place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
     order_id = wait_for_status(stack, placed, "reserved")
 
