@@ -8,13 +8,13 @@ one) is held as an exception naming the field, and applied whole when it is retr
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 
 from orderhub.connectors.base import NodeEvent
 from orderhub.domain.errors import NotFound
 from orderhub.observability import metrics
+from orderhub.services.callback_inbox import keep_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature
 from orderhub.services.inventory import apply_stock_changes
@@ -46,36 +46,20 @@ def receive_node_callback(
     if not connector.verify_callback(query, body):
         metrics.inbound.labels("node", "bad_signature").inc()
         raise BadSignature(f"callback from node {node_code} has a bad signature")
-    digest = hashlib.sha256(body).hexdigest()
-    try:
-        # Read before the node is told "success": a body that cannot be read is kept
-        # and shown, and the node hears that it was not accepted.
-        connector.parse_callback(query, body)
-        problem = ""
-    except (ValueError, RecursionError) as exc:
-        problem = f"callback from {node_code} is unreadable: {exc}"[:1000]
-    with hub.uow() as uow:
-        inbox_id, new = uow.inbox.add(
-            shop=node_code,
-            source="node",
-            topic=str(query.get("method", ""))[:100],
-            dedup_key=f"node:{node_code}:{digest}",
-            body=body,
-            headers={"query": json.dumps(dict(query))},
-            status="failed" if problem else "pending",
-            error=problem or None,
-        )
-        if new and problem:
-            uow.exceptions.open(
-                stage="parse", code="malformed_callback", message=problem, inbox_id=inbox_id
-            )
-        elif new:
-            uow.outbox.add(JOB_NODE_EVENT, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
-        uow.commit()
+    # Read before the node is told "success": a body that cannot be read is kept and
+    # shown, and the node hears that it was not accepted.
+    problem = keep_callback(
+        hub,
+        source="node",
+        code=node_code,
+        topic=str(query.get("method", "")),
+        body=body,
+        headers={"query": json.dumps(dict(query))},
+        read=lambda: connector.parse_callback(query, body),
+        job_kind=JOB_NODE_EVENT,
+    )
     if problem:
-        metrics.inbound.labels("node", "malformed").inc()
         return connector.callback_reply(ok=False, message="the callback cannot be read")
-    metrics.inbound.labels("node", "stored" if new else "duplicate").inc()
     return connector.callback_reply(ok=True)
 
 

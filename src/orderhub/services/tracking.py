@@ -13,7 +13,6 @@ inbound payload is.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from orderhub.domain.order import Order
 from orderhub.domain.tracking import ParcelStatus, TrackingUpdate
 from orderhub.observability import metrics
 from orderhub.services.alerts import raise_alert
+from orderhub.services.callback_inbox import keep_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature
 from orderhub.services.returns import NothingToReturn, open_returns
@@ -138,34 +138,18 @@ def receive_tracking_callback(
     if not connector.verify_callback(query, headers, body):
         metrics.inbound.labels("tracker", "bad_signature").inc()
         raise BadSignature(f"callback from tracker {tracker_code} has a bad signature")
-    try:
-        connector.parse_callback(query, headers, body)
-        problem = ""
-    except (ValueError, RecursionError) as exc:
-        problem = f"callback from {tracker_code} is unreadable: {exc}"[:1000]
-    digest = hashlib.sha256(body).hexdigest()
-    with hub.uow() as uow:
-        inbox_id, new = uow.inbox.add(
-            shop=tracker_code,
-            source="tracker",
-            topic="tracking",
-            dedup_key=f"tracker:{tracker_code}:{digest}",
-            body=body,
-            headers={"query": json.dumps(dict(query)), "headers": json.dumps(dict(headers))},
-            status="failed" if problem else "pending",
-            error=problem or None,
-        )
-        if new and problem:
-            uow.exceptions.open(
-                stage="parse", code="malformed_callback", message=problem, inbox_id=inbox_id
-            )
-        elif new:
-            uow.outbox.add(JOB_TRACKING_EVENT, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
-        uow.commit()
+    problem = keep_callback(
+        hub,
+        source="tracker",
+        code=tracker_code,
+        topic="tracking",
+        body=body,
+        headers={"query": json.dumps(dict(query)), "headers": json.dumps(dict(headers))},
+        read=lambda: connector.parse_callback(query, headers, body),
+        job_kind=JOB_TRACKING_EVENT,
+    )
     if problem:
-        metrics.inbound.labels("tracker", "malformed").inc()
         return connector.callback_reply(ok=False, message="the callback cannot be read")
-    metrics.inbound.labels("tracker", "stored" if new else "duplicate").inc()
     return connector.callback_reply(ok=True)
 
 

@@ -1,0 +1,60 @@
+"""A signed callback kept before anything can fail: read once, stored, queued or held.
+
+Warehouses, suppliers and parcel trackers all call back the same way: once the
+signature is checked, the body is read to know whether it can be used, stored (once,
+however often it is sent), and either queued for its job or held as an exception a
+person sees. The sender is then told whether it was accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+
+from orderhub.observability import metrics
+from orderhub.services.hub import Hub
+
+__all__ = ["keep_callback"]
+
+
+def keep_callback(
+    hub: Hub,
+    *,
+    source: str,
+    code: str,
+    topic: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    read: Callable[[], object],
+    job_kind: str,
+) -> str:
+    """Store the callback from `code` and queue `job_kind` for it; the reason it cannot
+    be read ("" when it can), in which case it is kept as failed with an exception."""
+    try:
+        read()
+        problem = ""
+    except (ValueError, RecursionError) as exc:
+        problem = f"callback from {code} is unreadable: {exc}"[:1000]
+    digest = hashlib.sha256(body).hexdigest()
+    with hub.uow() as uow:
+        inbox_id, new = uow.inbox.add(
+            shop=code,
+            source=source,
+            topic=topic[:100],
+            dedup_key=f"{source}:{code}:{digest}",
+            body=body,
+            headers=headers,
+            status="failed" if problem else "pending",
+            error=problem or None,
+        )
+        if new and problem:
+            uow.exceptions.open(
+                stage="parse", code="malformed_callback", message=problem, inbox_id=inbox_id
+            )
+        elif new:
+            uow.outbox.add(job_kind, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
+        uow.commit()
+    metrics.inbound.labels(
+        source, "malformed" if problem else "stored" if new else "duplicate"
+    ).inc()
+    return problem
