@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["FaultMiddleware", "Faults"]
@@ -159,3 +160,19 @@ class FaultMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def faults_route(faults: Faults, path: str = "/_sandbox/faults") -> Route:
+    """The control route every emulator has: GET the faults, PUT some, DELETE them all."""
+
+    async def control(request: Request) -> Response:
+        if request.method == "PUT":
+            try:
+                faults.update(await request.json())
+            except (KeyError, ValueError, TypeError) as exc:
+                return JSONResponse({"error": f"unknown or bad fault: {exc}"}, status_code=400)
+        elif request.method == "DELETE":
+            faults.reset()
+        return JSONResponse(faults.snapshot())
+
+    return Route(path, control, methods=["GET", "PUT", "DELETE"])

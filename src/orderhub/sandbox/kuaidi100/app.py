@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import FaultMiddleware, Faults, faults_route
 
 __all__ = ["ACK", "STATES", "Kuaidi100Emulator"]
 
@@ -250,7 +250,7 @@ class Kuaidi100Emulator:
             Route("/_sandbox/parcels/{number}/scan", self._control_scan, methods=["POST"]),
             Route("/_sandbox/parcels/{number}/abort", self._control_abort, methods=["POST"]),
             Route("/_sandbox/callbacks", self._control_callbacks, methods=["GET"]),
-            Route("/_sandbox/faults", self._control_faults, methods=["GET", "PUT", "DELETE"]),
+            faults_route(self.faults),
         ]
 
     async def _subscribe(self, request: Request) -> Response:
@@ -335,13 +335,3 @@ class Kuaidi100Emulator:
 
     async def _control_callbacks(self, _: Request) -> Response:
         return JSONResponse(self.callbacks())
-
-    async def _control_faults(self, request: Request) -> Response:
-        if request.method == "PUT":
-            try:
-                self.faults.update(await request.json())
-            except (KeyError, ValueError, TypeError) as exc:
-                return JSONResponse({"error": f"unknown or bad fault: {exc}"}, status_code=400)
-        elif request.method == "DELETE":
-            self.faults.reset()
-        return JSONResponse(self.faults.snapshot())

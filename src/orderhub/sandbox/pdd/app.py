@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import FaultMiddleware, Faults, faults_route
 
 from .methods import METHODS, PddError
 from .state import REFUNDED, Item, Order, PddState
@@ -189,7 +189,7 @@ class PddEmulator:
             Route("/api/router", self._gateway, methods=["POST"]),
             Route("/_sandbox/orders", self._control_orders, methods=["GET", "POST"]),
             Route("/_sandbox/orders/{order_sn}", self._control_order, methods=["GET"]),
-            Route("/_sandbox/faults", self._control_faults, methods=["GET", "PUT", "DELETE"]),
+            faults_route(self.faults),
             Route("/_sandbox/stats", self._control_stats, methods=["GET"]),
         ]
 
@@ -247,16 +247,6 @@ class PddEmulator:
     async def _control_order(self, request: Request) -> Response:
         found = self.orders().get(request.path_params["order_sn"])
         return JSONResponse(found or {"error": "no such order"}, 200 if found else 404)
-
-    async def _control_faults(self, request: Request) -> Response:
-        if request.method == "PUT":
-            try:
-                self.faults.update(await request.json())
-            except (KeyError, ValueError, TypeError) as exc:
-                return JSONResponse({"error": f"unknown or bad fault: {exc}"}, status_code=400)
-        elif request.method == "DELETE":
-            self.faults.reset()
-        return JSONResponse(self.faults.snapshot())
 
     async def _control_stats(self, _: Request) -> Response:
         return JSONResponse(self.stats())

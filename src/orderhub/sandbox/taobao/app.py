@@ -46,7 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import FaultMiddleware, Faults, faults_route
 
 from .bills import BILL_METHODS, PAYMENT, Bill, settle_trade
 from .methods import METHODS, TopError
@@ -295,7 +295,7 @@ class TaobaoEmulator:
             Route("/_sandbox/orders/{tid}", self._control_order, methods=["GET"]),
             Route("/_sandbox/orders/{tid}/settle", self._control_settle, methods=["POST"]),
             Route("/_sandbox/bills", self._control_bills, methods=["GET"]),
-            Route("/_sandbox/faults", self._control_faults, methods=["GET", "PUT", "DELETE"]),
+            faults_route(self.faults),
             Route("/_sandbox/stats", self._control_stats, methods=["GET"]),
         ]
 
@@ -391,16 +391,6 @@ class TaobaoEmulator:
 
     async def _control_bills(self, _: Request) -> Response:
         return JSONResponse({"bills": self.bills()})
-
-    async def _control_faults(self, request: Request) -> Response:
-        if request.method == "PUT":
-            try:
-                self.faults.update(await request.json())
-            except (KeyError, ValueError, TypeError) as exc:
-                return JSONResponse({"error": f"unknown or bad fault: {exc}"}, status_code=400)
-        elif request.method == "DELETE":
-            self.faults.reset()
-        return JSONResponse(self.faults.snapshot())
 
     async def _control_stats(self, _: Request) -> Response:
         return JSONResponse(self.stats())
