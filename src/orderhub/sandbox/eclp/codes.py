@@ -66,11 +66,11 @@ LIMITS: Mapping[str, int] = {
     "consigneePhone": 30,
     "consigneeAddress": 100,
     "salesPlatformOrderNo": 200,
-    "sellerNote": 200,
     "isvGoodsNo": 50,
     "orderLine": 50,
 }
-"""Longest values addOrder takes, as its parameter documentation states them."""
+"""Longest values addOrder takes, as its parameter documentation states them (a longer
+`sellerNote` is cut to 200 characters instead, as documented)."""
 
 ORDER_MARK_LENGTH = 50
 """`orderMark` is fifty flag characters; the first `1` marks cash on delivery."""

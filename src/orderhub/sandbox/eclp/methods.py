@@ -168,7 +168,7 @@ class Methods:
             quantities=quantities,
             prices=_prices(prices, len(quantities)),
             order_lines=lines or [""] * len(quantities),
-            remark=_text(params, "sellerNote"),
+            remark=_text(params, "sellerNote")[:200],
         )
 
     async def cancel_order(self, params: Mapping[str, Any]) -> dict[str, Any]:
