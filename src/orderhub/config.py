@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # Shops whose platform pushes nothing over HTTP (Taobao, JD, Pinduoduo) are pulled
     # this often instead.
     poll_interval: float = 60.0
+    # Warehouses that call nothing back (京东云仓) are asked about their orders this often.
+    node_poll_interval: float = 60.0
     worker_threads: int = 4
     worker_batch: int = 32
     job_lease: float = 60.0

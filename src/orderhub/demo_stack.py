@@ -22,8 +22,10 @@ from orderhub.config import (
     StockConfig,
     TrackerConfig,
 )
+from orderhub.demo_eclp import start_eclp, stock_eclp
 from orderhub.demo_marketplaces import start_marketplace
 from orderhub.jobs.worker import Worker
+from orderhub.sandbox.eclp import EclpEmulator
 from orderhub.sandbox.k3cloud import K3CloudEmulator
 from orderhub.sandbox.kuaidi100 import Kuaidi100Emulator
 from orderhub.sandbox.qimen import QimenEmulator
@@ -88,6 +90,7 @@ class StackOptions:
     tracking: bool = False  # follow every parcel with an emulated 快递100 account
     tracking_settings: dict[str, Any] = field(default_factory=dict)
     tracking_abroad: bool = False  # and parcels leaving China with an emulated 17TRACK
+    eclp: bool = False  # a 京东云仓 department as node JDL1 (polled, no callbacks)
 
 
 @dataclass
@@ -102,6 +105,7 @@ class Stack:
     qimen: QimenEmulator = field(init=False)
     warehouses: dict[str, QimenEmulator] = field(init=False, default_factory=dict)
     supplier: SupplierEmulator | None = field(init=False, default=None)
+    eclp: EclpEmulator | None = field(init=False, default=None)
     marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
     erp: K3CloudEmulator | None = field(init=False, default=None)
     tracker: Kuaidi100Emulator | None = field(init=False, default=None)
@@ -148,6 +152,9 @@ class Stack:
                 )
             )
         self.qimen = self.warehouses["WH1"]
+        if o.eclp:
+            self.eclp, eclp_node = start_eclp(self._serve, self.sku_codes)
+            node_configs.append(eclp_node)
         if o.file_supplier:
             node_configs.append(
                 NodeConfig(
@@ -250,6 +257,8 @@ class Stack:
             wms.configure(callback_url=f"{self.api.url}/callbacks/{code}", printers=dict(printers))
         if self.supplier is not None:
             self.supplier.configure(callback_url=f"{self.api.url}/callbacks/SUP1")
+        if self.eclp is not None:
+            stock_eclp(self.eclp, stock)
         with self.hub.uow() as uow:
             records = uow.catalog.shops()
         for record in records:

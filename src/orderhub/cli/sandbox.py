@@ -21,6 +21,7 @@ EMULATORS = {
     "jd": "orderhub.sandbox.jd",
     "amazon": "orderhub.sandbox.amazon",
     "qimen": "orderhub.sandbox.qimen",
+    "eclp": "orderhub.sandbox.eclp",
     "supplier": "orderhub.sandbox.supplier",
     "k3cloud": "orderhub.sandbox.k3cloud",
     "jdy": "orderhub.sandbox.jdy",

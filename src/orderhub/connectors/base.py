@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CancelResult",
+    "CancelsByNodeId",
     "ChannelConnector",
     "ChannelItem",
     "ChannelRefund",
@@ -30,6 +31,7 @@ __all__ = [
     "OutboundLine",
     "OutboundOrder",
     "OutboundReceipt",
+    "PolledNode",
     "PulledOrder",
     "RateLimited",
     "Rejected",
@@ -270,13 +272,14 @@ class ReturnReceived:
 @dataclass(frozen=True)
 class NodeEvent:
     """A callback from a node: a shipment, an acknowledgement (suppliers), a return
-    received, or stock changes it reports."""
+    received, stock changes it reports, or an outbound it cancelled on its own."""
 
     method: str
     shipment: ShipmentConfirmed | None = None
     stock_changes: Sequence[StockChange] = ()
     acknowledged: str | None = None
     returned: ReturnReceived | None = None
+    cancelled: str | None = None  # the code of an outbound the node stopped itself
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -424,4 +427,26 @@ class NodeConnector(Protocol):
 
     def close(self) -> None:
         """Release the HTTP client."""
+        ...
+
+
+@runtime_checkable
+class PolledNode(Protocol):
+    """A node that calls nothing back (京东云仓): the hub asks it what became of the
+    orders it holds. Each event's `raw` is what the hub stores, and `parse_callback`
+    reads it again into the same event, so a polled event is applied as a callback is."""
+
+    def poll_events(self, orders: Mapping[str, str]) -> list[NodeEvent]:
+        """Shipments (carrier, tracking number) and cancellations among these outbound
+        orders, given as our code → the node's own number; the others are left out."""
+        ...
+
+
+@runtime_checkable
+class CancelsByNodeId(Protocol):
+    """A node that knows an order by its own number once it took it (ECLP's eclpSoNo):
+    a cancel names that number, which the hub kept from the receipt."""
+
+    def cancel_outbound_at(self, *, code: str, external_id: str, reason: str) -> CancelResult:
+        """As `NodeConnector.cancel_outbound`, for the order the node numbered so."""
         ...

@@ -31,7 +31,8 @@ class Template:
     kind: str  # "shop", "warehouse" or "supplier"
     title: str
     fields: tuple[Field, ...]
-    calls_back: str = ""  # "webhooks" or "callbacks": the hub address the platform calls
+    calls_back: str = ""  # "webhooks" or "callbacks": the hub address the platform calls;
+    # empty for a platform that calls nothing back (pulled, or polled as 京东云仓 is)
     signed_with: str = ""  # the secret that signs what it sends
     extra: tuple[str, ...] = field(default=())  # further settings, by name, all optional
 
@@ -183,6 +184,34 @@ TEMPLATES: dict[str, Template] = {
             calls_back="callbacks",
             signed_with="app_secret",
             extra=("logistics_code", "method_prefix", "utc_offset", "platform_codes"),
+        ),
+        Template(
+            "eclp",
+            "warehouse",
+            "京东云仓 (ECLP)",
+            (
+                Field("base_url", required=False, default="https://api.jd.com"),
+                Field("app_key"),
+                _secret("app_secret"),
+                _secret("access_token"),
+                Field("department_no", hint="事业部编号, EBU…"),
+                Field("warehouse_no", hint="库房编号"),
+                Field("shop_no", hint="店铺编号, ESP…"),
+                Field("isv_source", hint="ISV来源编号, given by JD"),
+                Field(
+                    "shipper_no", required=False, default="CYS0000010", hint="CYS0000010: 京东快递"
+                ),
+            ),
+            extra=(
+                "shippers",
+                "platform_sources",
+                "shipped_codes",
+                "cancelled_codes",
+                "cancel_ok_codes",
+                "stock_status",
+                "stock_type",
+                "stock_sku_param",
+            ),
         ),
         Template(
             "supplier_api",

@@ -1,5 +1,6 @@
 """Periodic work: incremental pulls from every shop (a safety net under webhooks),
-reconciliation with every warehouse, the daily low-stock check, the ship-by SLA scan,
+reconciliation with every warehouse, polls of warehouses that call nothing back
+(京东云仓), the daily low-stock check, the ship-by SLA scan,
 the daily purge of personal data past retention and the scan for parcels gone quiet.
 
 Each due task is queued as a job whose key names its time slot, so however many workers
@@ -16,6 +17,7 @@ from orderhub.observability import get_logger
 from orderhub.services.hub import Hub
 from orderhub.services.inventory import check_low_stock, schedule_reconciliation
 from orderhub.services.keeping import schedule_retention
+from orderhub.services.node_polls import schedule_node_polls
 from orderhub.services.sla import schedule_sla_scan
 from orderhub.services.sync import JOB_PULL, schedule_pulls
 from orderhub.services.tracking import schedule_tracking_scan
@@ -38,6 +40,7 @@ class Scheduler:
                 lambda slot: schedule_pulls(hub, slot=slot, pushing=False),
             ),
             (hub.settings.reconcile_interval, lambda slot: schedule_reconciliation(hub, slot=slot)),
+            (hub.settings.node_poll_interval, lambda slot: schedule_node_polls(hub, slot=slot)),
             (86400.0, lambda slot: _low_stock(hub)),
             (hub.settings.sla_scan_interval, lambda slot: schedule_sla_scan(hub, slot=slot)),
             (86400.0, lambda slot: schedule_retention(hub, slot=slot)),

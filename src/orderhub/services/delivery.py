@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder
+from orderhub.connectors.base import CancelResult, CancelsByNodeId, OutboundLine, OutboundOrder
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
@@ -181,7 +181,14 @@ def cancel_dispatch(hub: Hub, job: Job) -> None:
         result = CancelResult(False, "the purchase order went out on a sheet; ask the supplier")
     else:
         why = "cancelled on the channel" if then_node is None else "sent from another node"
-        result = hub.node(node).cancel_outbound(code=dispatch.id, reason=why)
+        connector = hub.node(node)
+        if isinstance(connector, CancelsByNodeId) and dispatch.external_id:
+            # The node knows the order by its own number (京东云仓's eclpSoNo).
+            result = connector.cancel_outbound_at(
+                code=dispatch.id, external_id=dispatch.external_id, reason=why
+            )
+        else:
+            result = connector.cancel_outbound(code=dispatch.id, reason=why)
     latency = (time.perf_counter() - started) * 1000
     window = hub.settings.stock_push_window
     with hub.uow() as uow:

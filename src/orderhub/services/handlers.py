@@ -15,6 +15,7 @@ from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
 from orderhub.services.keeping import JOB_RETENTION, purge_job
 from orderhub.services.messages import JOB_FETCH, JOB_FETCH_REFUND
 from orderhub.services.node_callbacks import JOB_NODE_EVENT, process_node_event
+from orderhub.services.node_polls import JOB_NODE_POLL, poll_job
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
 from orderhub.services.shipping import JOB_CHANNEL_CONFIRM, confirm_to_channel
@@ -61,6 +62,7 @@ HANDLERS: dict[str, Handler] = {
     JOB_TRACKING_SUBSCRIBE: subscribe_parcel,
     JOB_TRACKING_SCAN: tracking_scan_job,
     JOB_RECONCILE: reconcile_job,
+    JOB_NODE_POLL: poll_job,
     JOB_NODE_RETURN: send_return,
     JOB_RETENTION: purge_job,
     JOB_CHANNEL_CANCEL: cancel_on_shop,

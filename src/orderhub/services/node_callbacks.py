@@ -18,6 +18,7 @@ from orderhub.services.callback_inbox import keep_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature
 from orderhub.services.inventory import apply_stock_changes
+from orderhub.services.node_cancels import node_cancelled
 from orderhub.services.returns import receive_return
 from orderhub.services.shipping import apply_shipment
 from orderhub.store.outbox import Job
@@ -112,6 +113,8 @@ def _apply_event(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int | None) -
         )
     if event.stock_changes:
         apply_stock_changes(hub, uow, node.code, event.stock_changes)
+    if event.cancelled is not None:
+        order_id = node_cancelled(hub, uow, node.code, event.cancelled, job_id=job_id)
     uow.inbox.mark(
         item.id,
         "processed" if order_id or event.shipment is None else "failed",

@@ -293,6 +293,22 @@ class DispatchRepository:
         )
         return [r.id for r in rows]
 
+    def open_at(self, node: str) -> list[tuple[str, str | None]]:
+        """(code, the node's own number) of the dispatches a node holds and has not
+        shipped or stopped: what a node that calls nothing back is asked about."""
+        self.flush()
+        c = t.dispatches.c
+        rows = self.conn.execute(
+            select(c.id, c.external_id)
+            .where(
+                c.tenant == self.tenant,
+                c.node == node,
+                c.status.in_(("pushed", "acknowledged")),
+            )
+            .order_by(c.created_at, c.id)
+        )
+        return [(r.id, r.external_id) for r in rows]
+
     def mark_exported(self, ids: Sequence[str]) -> None:
         self.flush()
         if ids:

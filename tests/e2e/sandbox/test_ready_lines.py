@@ -248,3 +248,24 @@ def test_the_amazon_emulator_names_its_lwa_client_and_seller_and_a_client_gets_i
             shop.close()
             wrong.close()
     assert refused.value.code == "invalid_grant"
+
+
+def test_the_eclp_emulator_names_its_department_and_keys_and_a_client_gets_in() -> None:
+    with emulator("eclp") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "eclp"
+        assert {"app_key", "app_secret", "access_token", "department_no", "warehouse_no"} <= set(
+            creds
+        )
+        settings = {"base_url": ready["url"], **creds}
+        wms = node_connector("eclp", settings)
+        wrong = node_connector("eclp", {**settings, "access_token": "expired"})
+        try:
+            levels = wms.query_inventory(["SKU-001"])
+            with pytest.raises(Rejected) as refused:
+                wrong.query_inventory(["SKU-001"])
+        finally:
+            wms.close()
+            wrong.close()
+    assert [(x.sku, x.quantity, x.locked) for x in levels] == [("SKU-001", 100, 0)]
+    assert refused.value.code == "19"
