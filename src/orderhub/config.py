@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from orderhub.domain.allocation import RoutingConfig
+from orderhub.domain.customs import NodeCustoms, ShopCustoms
 from orderhub.domain.errors import ConfigurationError
 
 __all__ = [
@@ -120,6 +121,7 @@ class ShopConfig(_Strict):
     secrets: dict[str, str] = Field(default_factory=dict)
     mapping: dict[str, Any] = Field(default_factory=dict)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    customs: ShopCustoms = Field(default_factory=ShopCustoms)
 
 
 class NodeConfig(_Strict):
@@ -139,6 +141,7 @@ class NodeConfig(_Strict):
     costs: dict[str, Decimal] = Field(default_factory=dict)
     unlimited_stock: bool = False
     skus: list[str] = Field(default_factory=list)
+    customs: NodeCustoms = Field(default_factory=NodeCustoms)
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
 
@@ -153,6 +156,9 @@ class SkuConfig(_Strict):
     low_stock_threshold: int | None = None
     components: dict[str, int] = Field(default_factory=dict)
     cost: Decimal | None = None  # per unit, for the stock's value in reports
+    hs_code: str = Field(default="", max_length=20)
+    customs_description: str = Field(default="", max_length=300)  # in English
+    origin_country: str = Field(default="", max_length=2)
 
 
 class ListingConfig(_Strict):

@@ -138,6 +138,12 @@ class OutboundLine:
     quantity: int
     title: str = ""
     unit_price: Decimal = Decimal("0")
+    # Customs, for a parcel that crosses a border (empty otherwise): per unit.
+    hs_code: str = ""
+    customs_description: str = ""
+    declared_value: Decimal = Decimal("0")
+    declared_currency: str = ""
+    origin_country: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,12 @@ class OutboundOrder:
     # warehouse prints the waybill through the platform with it. A receiver sealed field by
     # field (Pinduoduo, Douyin, JD) comes as the platform's ciphertexts in those fields.
     sealed_receiver: str = ""
+    # Across a border: the receiver above is the Latin-script one, the node's shipping
+    # method for the destination ("" keeps the node's default) and the seller's numbers.
+    email: str = ""
+    shipping_method: str = ""
+    ioss_number: str = ""
+    vat_number: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,20 @@ class Action(StrEnum):
     DISMISS = "dismiss"  # close it with a reason a person gives, which is kept
 
 
-# Receiver fields a person may set with `fix_address`.
-RECEIVER_FIELDS = frozenset(
-    {"name", "phone", "country", "province", "city", "district", "address1", "address2", "postcode"}
+# Receiver fields a person may set with `fix_address`; `latin.<field>` sets the receiver
+# in Latin script, which a label abroad is printed with.
+_ADDRESS_FIELDS = (
+    "name",
+    "phone",
+    "country",
+    "province",
+    "city",
+    "district",
+    "address1",
+    "address2",
+    "postcode",
 )
+RECEIVER_FIELDS = frozenset(_ADDRESS_FIELDS) | {f"latin.{name}" for name in _ADDRESS_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,18 @@ CATALOG: dict[str, Remedy] = {
     "invalid_phone": Remedy("set a valid phone, or correct it on the channel", _ADDRESS),
     "missing_receiver": Remedy("set the receiver, or correct it on the channel", _ADDRESS),
     "invalid_country": Remedy("set the country code, or correct it on the channel", _ADDRESS),
+    "receiver_not_latin": Remedy(
+        "set the receiver in Latin script (latin.name, latin.address1, latin.city)", _ADDRESS
+    ),
+    "missing_customs": Remedy(
+        "add the SKU's HS code and customs description to the catalogue, or the shop's "
+        "tax number to its customs settings, then retry",
+        (Action.RETRY, Action.CANCEL),
+    ),
+    "no_shipping_method": Remedy(
+        "give the node a shipping method to this country (customs.shipping_methods), then retry",
+        (Action.RETRY, Action.CANCEL),
+    ),
     "possible_duplicate": Remedy(
         "compare with the earlier order: release if both are wanted, else cancel",
         (Action.RELEASE, Action.CANCEL),

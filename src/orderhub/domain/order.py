@@ -22,6 +22,7 @@ __all__ = [
     "Buyer",
     "ChannelStatus",
     "Code",
+    "Customs",
     "Fulfillment",
     "FulfillmentLine",
     "Money",
@@ -193,6 +194,12 @@ class OrderLine(_Model):
     # Units of our SKU in one unit of this line: a listing sold as a 2-pack has 2.
     pack: int = Field(default=1, ge=1, le=10_000)
     node: str | None = None
+    # What a parcel abroad declares for this line; filled from the catalogue when empty.
+    hs_code: Code = ""
+    customs_description: Text = ""  # in English (Latin script), as customs read it
+    declared_value: Money | None = None  # per unit; None declares the unit price
+    declared_currency: Annotated[str, Field(max_length=3)] = ""  # "" is the order's
+    origin_country: Annotated[str, Field(max_length=2)] = ""
 
 
 class FulfillmentLine(_Model):
@@ -214,6 +221,13 @@ class Fulfillment(_Model):
     shipped_at: UtcDateTime | None = None
     confirmed_to_channel: bool = False
     channel_fulfillment_id: str = ""
+
+
+class Customs(_Model):
+    """The seller's tax numbers a parcel to the EU (IOSS) or the UK (VAT) declares."""
+
+    ioss_number: Code = ""
+    vat_number: Code = ""
 
 
 class OrderException(_Model):
@@ -263,6 +277,10 @@ class Order(_Model):
     # (Amazon sends it only with a Restricted Data Token): held with this reason until a
     # street is set.
     address_withheld: Text = ""
+    # The receiver in Latin script, for a label abroad when `receiver` is written in
+    # another (a person adds it; None when the receiver is already Latin).
+    receiver_latin: Address | None = None
+    customs: Customs = Field(default_factory=Customs)
     remarks: Remarks = Field(default_factory=Remarks)
     tags: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list
@@ -271,6 +289,16 @@ class Order(_Model):
     fulfillments: list[Fulfillment] = Field(default_factory=list)
     exceptions: list[OrderException] = Field(default_factory=list)
     trace: list[TraceEntry] = Field(default_factory=list)
+
+    def set_receiver(self, name: str, value: str) -> None:
+        """Set one receiver field; `latin.<field>` sets the Latin-script receiver, which
+        starts as a copy of the receiver the first time."""
+        if name.startswith("latin."):
+            if self.receiver_latin is None:
+                self.receiver_latin = self.receiver.model_copy(update={"sealed": ""})
+            setattr(self.receiver_latin, name.removeprefix("latin."), value)
+        else:
+            setattr(self.receiver, name, value)
 
     def move_to(self, status: OrderStatus) -> None:
         """Change state along an allowed move; anything else raises IllegalTransition."""

@@ -72,6 +72,7 @@ def _shop_entry(shop: ShopRecord) -> dict[str, Any]:
             "settings": settings,
             "mapping": dict(shop.settings.get("mapping") or {}),
             "routing": dict(shop.routing),
+            "customs": dict(shop.customs),
         }
     )
     return config.model_dump(mode="json", exclude_defaults=True)
@@ -91,6 +92,7 @@ def _node_entry(node: NodeRecord) -> dict[str, Any]:
             "costs": where.get("costs", {}),
             "unlimited_stock": where.get("unlimited_stock", False),
             "skus": where.get("skus", []),
+            "customs": where.get("customs", {}),
             "settings": dict(node.settings),
         }
     )

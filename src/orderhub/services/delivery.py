@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from orderhub.connectors.base import CancelResult, CancelsByNodeId, OutboundLine, OutboundOrder
+from orderhub.domain.customs import NodeCustoms, crosses_border, latin_receiver, shipping_method_for
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
@@ -18,6 +19,7 @@ from orderhub.services.figures import count_cancel, count_pushed
 from orderhub.services.hub import Hub
 from orderhub.services.order_actions import route_again
 from orderhub.services.pipeline import hold, release
+from orderhub.store.catalog import NodeRecord
 from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
 
@@ -29,6 +31,7 @@ _TO_SHIP = frozenset({OrderStatus.RESERVED, OrderStatus.PUSHED, OrderStatus.PART
 def _outbound_lines(
     dispatch: Dispatch, orders: Mapping[str, Order], recipes: Mapping[str, Mapping[str, int]]
 ) -> list[OutboundLine]:
+    currency = orders[dispatch.order_ids[0]].currency
     lines = []
     for item in dispatch.lines:
         source = next(x for x in orders[item.order_id].lines if x.line_id == item.line_id)
@@ -41,6 +44,16 @@ def _outbound_lines(
                     quantity=item.quantity * source.pack,
                     title=source.title,
                     unit_price=source.unit_price,
+                    hs_code=source.hs_code,
+                    customs_description=source.customs_description,
+                    declared_value=(
+                        source.unit_price
+                        if source.declared_value is None
+                        else source.declared_value
+                    )
+                    / source.pack,
+                    declared_currency=source.declared_currency or currency,
+                    origin_country=source.origin_country,
                 )
             )
             continue
@@ -57,12 +70,21 @@ def _outbound_lines(
 
 
 def outbound_order(
-    dispatch: Dispatch, orders: Mapping[str, Order], recipes: Mapping[str, Mapping[str, int]]
+    dispatch: Dispatch,
+    orders: Mapping[str, Order],
+    recipes: Mapping[str, Mapping[str, int]],
+    node: NodeRecord | None = None,
 ) -> OutboundOrder:
     """The dispatch as the node needs it: the first order's receiver and amounts, every
-    order's lines (bundles as their components), and the dispatch id as its code."""
+    order's lines (bundles as their components), and the dispatch id as its code. Across
+    a border the receiver is the Latin-script one, with the node's shipping method."""
     first = orders[dispatch.order_ids[0]]
-    r = first.receiver
+    customs = NodeCustoms.model_validate((node.location if node else {}).get("customs") or {})
+    abroad = node is not None and crosses_border(
+        first, str(node.location.get("country", "")), customs
+    )
+    r = latin_receiver(first) if abroad else first.receiver
+    method = shipping_method_for(customs, first.receiver.country) if abroad else ""
     # Sealed field by field, the ciphertexts go where the clear text would: the
     # warehouse prints through the platform with them.
     ciphers = r.sealed_fields
@@ -92,6 +114,10 @@ def outbound_order(
         buyer_nick=first.buyer.name,
         town=r.town,
         sealed_receiver="" if ciphers else r.sealed,
+        email=first.buyer.email,
+        shipping_method=method or "",
+        ioss_number=first.customs.ioss_number if abroad else "",
+        vat_number=first.customs.vat_number if abroad else "",
     )
 
 
@@ -113,7 +139,7 @@ def push_dispatch(hub: Hub, job: Job) -> None:
     dispatch = replace(dispatch, lines=tuple(x for x in dispatch.lines if x.order_id in waiting))
     orders = {oid: o for oid, o in orders.items() if oid in waiting}
     started = time.perf_counter()
-    receipt = hub.node(node).create_outbound(outbound_order(dispatch, orders, recipes))
+    receipt = hub.node(node).create_outbound(outbound_order(dispatch, orders, recipes, node))
     latency = (time.perf_counter() - started) * 1000
     with hub.uow() as uow:
         uow.dispatches.mark(dispatch.id, "pushed", external_id=receipt.external_id, at="pushed")

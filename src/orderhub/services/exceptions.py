@@ -284,7 +284,7 @@ def _fix_address(uow: UnitOfWork, order: Order, fields: Mapping[str, str], why: 
             + ", ".join(f"receiver.{f}" for f in sorted(RECEIVER_FIELDS))
         )
     for name, value in names.items():
-        setattr(order.receiver, name, value.strip())
+        order.set_receiver(name, value.strip())
     uow.orders.save(order)
     # Field names only: the values are personal data.
     changed = ", ".join(f"receiver.{n}" for n in sorted(names))

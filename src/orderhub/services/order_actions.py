@@ -279,7 +279,7 @@ def change_address(
         order = _order(uow, order_id, who)
         _not_at_node(uow, order, "sent elsewhere: cancel it and have it ordered again")
         for name, value in changes.items():
-            setattr(order.receiver, name, value)
+            order.set_receiver(name, value)
         names = ", ".join(f"receiver.{n}" for n in sorted(changes))
         uow.orders.trace(order.id, "address", "ok", f"{names} changed by {who.name}: {why}")
         if order.status is OrderStatus.RECEIVED or _held_by_person(uow, order):

@@ -11,6 +11,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from orderhub.domain.alerts import Alert
+from orderhub.domain.customs import (
+    NodeCustoms,
+    ShopCustoms,
+    check_customs,
+    crosses_border,
+    fill_customs,
+)
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.domain.routing import LineNeed, NodeOption, RoutingRequest, add_needs, allocate
@@ -32,7 +39,7 @@ from orderhub.services.figures import count_sale
 from orderhub.services.routing import routing_config, strategies_for, supplier_scores
 from orderhub.services.rules import decide
 from orderhub.services.switches import enabled
-from orderhub.store.catalog import ShopRecord
+from orderhub.store.catalog import ShopRecord, SkuRecord
 from orderhub.store.uow import UnitOfWork
 
 __all__ = [
@@ -151,6 +158,10 @@ def route(
         )
         return
     uow.orders.trace(order.id, "allocate", "ok", f"{allocation.strategy}: {allocation.reason}")
+    declared = _customs_problems(uow, order, shop, allocation.parts, records)
+    if declared:
+        hold(uow, order, declared, stage="customs")
+        return
     short = _reserve_parts(uow, order, allocation.parts, line_needs, backorder)
     if short:
         hold(
@@ -193,6 +204,35 @@ def route(
     queue_booking(uow, "sale_order", order.id, order)
     count_sale(uow, order)
     schedule_stock_push(uow, needed, window=stock_window)
+
+
+def _customs_problems(
+    uow: UnitOfWork,
+    order: Order,
+    shop: ShopRecord,
+    parts: Mapping[str, Sequence[str]],
+    records: Mapping[str, SkuRecord],
+) -> list[Problem]:
+    """What the parts crossing a border lack, found before anything is reserved or sent."""
+    problems: list[Problem] = []
+    filled = False
+    for code, line_ids in sorted(parts.items()):
+        node = uow.catalog.node(code)
+        customs = NodeCustoms.model_validate(node.location.get("customs") or {})
+        if not crosses_border(order, str(node.location.get("country", "")), customs):
+            continue
+        if not filled:
+            fill_customs(
+                order,
+                skus={
+                    sku: (r.hs_code, r.customs_description, r.origin_country)
+                    for sku, r in records.items()
+                },
+                shop=ShopCustoms.model_validate(shop.customs),
+            )
+            filled = True
+        problems += check_customs(order, node=code, line_ids=line_ids, customs=customs)
+    return problems
 
 
 def _reserve_parts(

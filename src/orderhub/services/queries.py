@@ -43,12 +43,17 @@ def mask_order(order: Order) -> Order:
     masked.buyer.email = mask_email(order.buyer.email)
     masked.buyer.phone = mask_phone(order.buyer.phone)
     masked.buyer.open_id = "*" * min(len(order.buyer.open_id), 8)
-    r = masked.receiver
-    r.name = mask_name(order.receiver.name)
-    r.phone = mask_phone(order.receiver.phone)
-    r.address1 = mask_address(order.receiver.address1)
-    r.address2 = mask_address(order.receiver.address2)
-    r.sealed = "(sealed by the platform)" if order.receiver.sealed else ""
+    for clear, r in (
+        (order.receiver, masked.receiver),
+        (order.receiver_latin, masked.receiver_latin),
+    ):
+        if clear is None or r is None:
+            continue
+        r.name = mask_name(clear.name)
+        r.phone = mask_phone(clear.phone)
+        r.address1 = mask_address(clear.address1)
+        r.address2 = mask_address(clear.address2)
+        r.sealed = "(sealed by the platform)" if clear.sealed else ""
     return masked
 
 

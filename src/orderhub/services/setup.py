@@ -31,6 +31,7 @@ def shop_record(shop: ShopConfig) -> ShopRecord:
         safety_stock=shop.safety_stock,
         sync_ratio=shop.sync_ratio,
         routing=shop.routing.model_dump(mode="json", exclude_defaults=True),
+        customs=shop.customs.model_dump(mode="json", exclude_defaults=True),
     )
 
 
@@ -49,6 +50,7 @@ def node_record(node: NodeConfig) -> NodeRecord:
             "costs": {region: str(cost) for region, cost in node.costs.items()},
             "unlimited_stock": node.unlimited_stock,
             "skus": list(node.skus),
+            "customs": node.customs.model_dump(mode="json", exclude_defaults=True),
         },
     )
 
@@ -203,6 +205,9 @@ def apply_config(hub: Hub, config: HubConfig) -> Applied:
                 low_stock_threshold=sku.low_stock_threshold,
                 components=sku.components,
                 cost=sku.cost,
+                hs_code=sku.hs_code,
+                customs_description=sku.customs_description,
+                origin_country=sku.origin_country,
             )
             if sku.sku not in stored_skus or not _same(record, stored_skus[sku.sku]):
                 catalog.put_sku(record)

@@ -32,6 +32,7 @@ class ShopRecord:
     safety_stock: int = 0
     sync_ratio: Decimal = Decimal("1")
     routing: Mapping[str, Any] = field(default_factory=dict)
+    customs: Mapping[str, Any] = field(default_factory=dict)  # the seller's tax numbers
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class SkuRecord:
     low_stock_threshold: int | None = None
     components: Mapping[str, int] = field(default_factory=dict)
     cost: Decimal | None = None  # what a unit cost the seller, for the stock's value
+    # What a parcel across a border declares for it.
+    hs_code: str = ""
+    customs_description: str = ""
+    origin_country: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,7 @@ class CatalogRepository:
                 "secrets": self._seal(shop.secrets, f"shop:{shop.code}"),
                 "nodes": json.dumps(list(shop.nodes)),
                 "routing": json.dumps(dict(shop.routing), ensure_ascii=False),
+                "customs": json.dumps(dict(shop.customs), ensure_ascii=False),
                 "safety_stock": shop.safety_stock,
                 "sync_ratio": shop.sync_ratio,
             },
@@ -162,6 +168,7 @@ class CatalogRepository:
             safety_stock=row.safety_stock,
             sync_ratio=Decimal(row.sync_ratio),
             routing=json.loads(row.routing),
+            customs=json.loads(row.customs),
         )
 
     def shops(self) -> list[ShopRecord]:
@@ -211,6 +218,9 @@ class CatalogRepository:
             "backorder_limit": record.backorder_limit,
             "low_stock_threshold": record.low_stock_threshold,
             "cost": record.cost,
+            "hs_code": record.hs_code,
+            "customs_description": record.customs_description,
+            "origin_country": record.origin_country,
         }
         key = [c.tenant == self.tenant, c.sku == record.sku]
         if self.conn.execute(update(t.skus).where(*key).values(**values)).rowcount == 0:
@@ -260,6 +270,9 @@ class CatalogRepository:
                 low_stock_threshold=r.low_stock_threshold,
                 components=recipes.get(r.sku, {}),
                 cost=None if r.cost is None else Decimal(r.cost),
+                hs_code=r.hs_code,
+                customs_description=r.customs_description,
+                origin_country=r.origin_country,
             )
             for r in rows
         }

@@ -27,6 +27,8 @@ def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
     pii: dict[str, Any] = {"buyer": order.buyer.model_dump(mode="json"), "receiver": {}}
     for key in PII_RECEIVER:
         pii["receiver"][key] = document["receiver"].pop(key)
+    # The Latin-script receiver is personal data as a whole.
+    pii["receiver_latin"] = document.pop("receiver_latin", None)
     return document, pii
 
 
@@ -211,6 +213,7 @@ class OrderRepository(OrderSearch):
         pii = json.loads(self.cipher.decrypt(pii_token, context=order_id.encode()))
         data["buyer"] = pii["buyer"]
         data["receiver"].update(pii["receiver"])
+        data["receiver_latin"] = pii.get("receiver_latin")
         return Order.model_validate(data)
 
     def by_channel_ref(

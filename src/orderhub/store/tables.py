@@ -85,6 +85,7 @@ shops = Table(
     Column("safety_stock", Integer, nullable=False, server_default="0"),
     Column("sync_ratio", Numeric(6, 4), nullable=False, server_default="1"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("customs", Text, nullable=False, server_default="{}"),
     UniqueConstraint("tenant", "code"),
 )
 
@@ -116,6 +117,9 @@ skus = Table(
     Column("backorder_limit", Integer, nullable=False, server_default="0"),
     Column("low_stock_threshold", Integer, nullable=True),
     Column("cost", Numeric(14, 4), nullable=True),
+    Column("hs_code", String(20), nullable=False, server_default=""),
+    Column("customs_description", String(300), nullable=False, server_default=""),
+    Column("origin_country", String(2), nullable=False, server_default=""),
     UniqueConstraint("tenant", "sku"),
 )
 
