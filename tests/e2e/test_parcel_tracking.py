@@ -78,6 +78,15 @@ def test_a_parcel_from_pickup_to_signed_delivery_with_its_timeline_and_buyer_pag
     assert parcel["finished"] is True and parcel["delivered_at"]
     view = queries.order_view(stack.hub, str(placed["id"]))
     assert [f.status for f in view.fulfillments] == ["delivered"]
+    # The shop shows the buyer where the parcel is: one event per new status.
+    shop = stack.shops["SHOP1"]
+    [shopify_parcel] = shop.fulfillments_for(placed["id"])
+    wait_until(
+        lambda: shop.fulfillments_for(placed["id"])[0]["shipment_status"] == "delivered",
+        what="delivered on the shop",
+    )
+    told = shop.fulfillment_events(placed["id"], shopify_parcel["id"])
+    assert [e["status"] for e in told] == ["in_transit", "out_for_delivery", "delivered"]
     assert any(t.stage == "deliver" and number in t.message for t in view.trace)
     # 快递100 sent the whole history four times; each scan is kept once, each push taken.
     assert all(a["acknowledged"] for a in tracker.callbacks())

@@ -12,26 +12,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .kit.pull import Page, PullRules, Window
 
 __all__ = [
     "CancelResult",
-    "CancelsByNodeId",
     "ChannelConnector",
     "ChannelItem",
     "ChannelRefund",
     "ConnectorError",
     "InventoryLevel",
-    "NamesRefunds",
     "NodeConnector",
     "NodeEvent",
     "OutboundLine",
     "OutboundOrder",
     "OutboundReceipt",
-    "PolledNode",
     "PulledOrder",
     "RateLimited",
     "Rejected",
@@ -389,20 +386,6 @@ class ChannelConnector(Protocol):
         ...
 
 
-@runtime_checkable
-class NamesRefunds(Protocol):
-    """A channel whose orders name their refunds by id only (WooCommerce's `refunds[]`):
-    what came back is in the refund itself, fetched whole and read by `parse_refund`."""
-
-    def refunds_named(self, payload: Mapping[str, Any]) -> list[str]:
-        """The refund ids a raw order lists."""
-        ...
-
-    def fetch_refund(self, channel_order_id: str, refund_id: str) -> dict[str, Any]:
-        """One refund, raw, as `parse_refund` reads it."""
-        ...
-
-
 class NodeConnector(Protocol):
     """A place that ships: a warehouse (WMS) or a drop-ship supplier."""
 
@@ -439,26 +422,4 @@ class NodeConnector(Protocol):
 
     def close(self) -> None:
         """Release the HTTP client."""
-        ...
-
-
-@runtime_checkable
-class PolledNode(Protocol):
-    """A node that calls nothing back (京东云仓): the hub asks it what became of the
-    orders it holds. Each event's `raw` is what the hub stores, and `parse_callback`
-    reads it again into the same event, so a polled event is applied as a callback is."""
-
-    def poll_events(self, orders: Mapping[str, str]) -> list[NodeEvent]:
-        """Shipments (carrier, tracking number) and cancellations among these outbound
-        orders, given as our code → the node's own number; the others are left out."""
-        ...
-
-
-@runtime_checkable
-class CancelsByNodeId(Protocol):
-    """A node that knows an order by its own number once it took it (ECLP's eclpSoNo):
-    a cancel names that number, which the hub kept from the receipt."""
-
-    def cancel_outbound_at(self, *, code: str, external_id: str, reason: str) -> CancelResult:
-        """As `NodeConnector.cancel_outbound`, for the order the node numbered so."""
         ...

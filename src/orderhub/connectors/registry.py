@@ -15,6 +15,7 @@ from orderhub.connectors.tracking import TrackerConnector
 
 __all__ = [
     "CHANNEL_PLATFORMS",
+    "CROSS_BORDER_NODES",
     "ERP_PLATFORMS",
     "NODE_PLATFORMS",
     "PUSHING_CHANNELS",
@@ -33,6 +34,9 @@ CHANNEL_PLATFORMS = frozenset(
 PUSHING_CHANNELS = frozenset({"shopify", "woocommerce", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "eclp", "supplier_api", "supplier_file"})
+CROSS_BORDER_NODES = frozenset({"goodcang", "fourpx"})
+"""Overseas warehouses: their parcels declare customs when they cross a border, unless a
+node's `customs.required` says otherwise (other nodes declare only when it says so)."""
 ERP_PLATFORMS = frozenset({"k3cloud", "jdy"})
 TRACKER_PLATFORMS = frozenset({"kuaidi100", "17track"})
 _PACKAGES = {"supplier_api": "supplier", "17track": "track17"}

@@ -78,14 +78,17 @@ class NodeCustoms(BaseModel):
 
     `required`: `auto` declares customs when the receiver's country differs from the
     node's, `always` for every parcel (a cross-border carrier from China), `never` for
-    none. `shipping_methods` maps a destination country (or `*`) to the node's shipping
-    method code; when it is set, a destination it does not cover is held before the push.
+    none; unset, the node's platform decides (overseas warehouses `auto`, others `never`:
+    a domestic WMS has no customs fields to send).
+
+    `shipping_methods` maps a destination country (or `*`) to the node's shipping method
+    code; when it is set, a destination it does not cover is held before the push.
     `tax_ids` maps a destination country to the tax number it needs (`ioss` or `vat`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    required: Literal["auto", "always", "never"] = "auto"
+    required: Literal["auto", "always", "never"] | None = None
     shipping_methods: dict[str, str] = Field(default_factory=dict)
     tax_ids: dict[str, TaxId] = Field(default_factory=lambda: dict(_DEFAULT_TAX_IDS))
 
@@ -103,10 +106,14 @@ class ShopCustoms(BaseModel):
     vat_numbers: dict[str, str] = Field(default_factory=dict)
 
 
-def crosses_border(order: Order, node_country: str, customs: NodeCustoms) -> bool:
-    """Whether parcels of this order from this node declare customs."""
-    if customs.required != "auto":
-        return customs.required == "always"
+def crosses_border(
+    order: Order, node_country: str, customs: NodeCustoms, *, overseas: bool = True
+) -> bool:
+    """Whether parcels of this order from this node declare customs; `overseas` is the
+    platform's default when the node does not say."""
+    required = customs.required or ("auto" if overseas else "never")
+    if required != "auto":
+        return required == "always"
     destination = order.receiver.country.upper()
     return bool(node_country and destination) and node_country.upper() != destination
 

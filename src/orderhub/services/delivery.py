@@ -8,7 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from orderhub.connectors.base import CancelResult, CancelsByNodeId, OutboundLine, OutboundOrder
+from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder
+from orderhub.connectors.capabilities import CancelsByNodeId
+from orderhub.connectors.registry import CROSS_BORDER_NODES
 from orderhub.domain.customs import NodeCustoms, crosses_border, latin_receiver, shipping_method_for
 from orderhub.domain.errors import Problem
 from orderhub.domain.order import Order, OrderStatus
@@ -81,7 +83,10 @@ def outbound_order(
     first = orders[dispatch.order_ids[0]]
     customs = NodeCustoms.model_validate((node.location if node else {}).get("customs") or {})
     abroad = node is not None and crosses_border(
-        first, str(node.location.get("country", "")), customs
+        first,
+        str(node.location.get("country", "")),
+        customs,
+        overseas=node.platform in CROSS_BORDER_NODES,
     )
     r = latin_receiver(first) if abroad else first.receiver
     method = shipping_method_for(customs, first.receiver.country) if abroad else ""

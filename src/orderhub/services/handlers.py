@@ -16,6 +16,7 @@ from orderhub.services.keeping import JOB_RETENTION, purge_job
 from orderhub.services.messages import JOB_FETCH, JOB_FETCH_REFUND
 from orderhub.services.node_callbacks import JOB_NODE_EVENT, process_node_event
 from orderhub.services.node_polls import JOB_NODE_POLL, poll_job
+from orderhub.services.parcel_status import JOB_PARCEL_STATUS, tell_parcel_status
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
 from orderhub.services.shipping import JOB_CHANNEL_CONFIRM, confirm_to_channel
@@ -52,6 +53,7 @@ HANDLERS: dict[str, Handler] = {
     JOB_NODE_PUSH: push_dispatch,
     JOB_NODE_CANCEL: cancel_dispatch,
     JOB_CHANNEL_CONFIRM: confirm_to_channel,
+    JOB_PARCEL_STATUS: tell_parcel_status,
     JOB_STOCK_PUSH: push_sku_stock,
     JOB_PULL: pull_job,
     JOB_FETCH: fetch_job,

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from orderhub.connectors.base import ChannelConnector, NamesRefunds
+from orderhub.connectors.base import ChannelConnector
+from orderhub.connectors.capabilities import NamesRefunds
 from orderhub.store.inbox import InboxItem
 from orderhub.store.uow import UnitOfWork
 

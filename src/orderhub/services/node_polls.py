@@ -16,7 +16,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from orderhub.connectors.base import NodeEvent, PolledNode
+from orderhub.connectors.base import NodeEvent
+from orderhub.connectors.capabilities import PolledNode
 from orderhub.domain.errors import ConfigurationError
 from orderhub.observability import get_logger, metrics
 from orderhub.services.hub import Hub

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from orderhub.connectors.registry import CROSS_BORDER_NODES
 from orderhub.domain.alerts import Alert
 from orderhub.domain.customs import (
     NodeCustoms,
@@ -219,7 +220,10 @@ def _customs_problems(
     for code, line_ids in sorted(parts.items()):
         node = uow.catalog.node(code)
         customs = NodeCustoms.model_validate(node.location.get("customs") or {})
-        if not crosses_border(order, str(node.location.get("country", "")), customs):
+        overseas = node.platform in CROSS_BORDER_NODES
+        if not crosses_border(
+            order, str(node.location.get("country", "")), customs, overseas=overseas
+        ):
             continue
         if not filled:
             fill_customs(

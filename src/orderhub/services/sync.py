@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from orderhub.connectors.base import NamesRefunds
+from orderhub.connectors.capabilities import NamesRefunds
 from orderhub.connectors.kit.pull import pull_windows
 from orderhub.connectors.registry import PUSHING_CHANNELS
 from orderhub.services.hub import Hub

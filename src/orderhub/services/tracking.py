@@ -28,6 +28,7 @@ from orderhub.services.alerts import raise_alert
 from orderhub.services.callback_inbox import keep_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature
+from orderhub.services.parcel_status import queue_parcel_status
 from orderhub.services.returns import NothingToReturn, open_returns
 from orderhub.store.outbox import Job
 from orderhub.store.parcels import Parcel, TrackerRecord
@@ -237,6 +238,10 @@ def _apply_update(uow: UnitOfWork, update: TrackingUpdate, job_id: int | None) -
                 f"{parcel.carrier} {parcel.tracking_no}: {status.value} {words}".strip(),
                 job_id=job_id,
             )
+    if status is not before:
+        queue_parcel_status(
+            uow, orders, tracking_no=parcel.tracking_no, status=status, at=latest, words=words
+        )
     if status is ParcelStatus.DELIVERED and before is not status:
         _delivered(uow, parcel, orders)
     elif status is ParcelStatus.RETURNED and before is not status:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import shopify
 
@@ -131,6 +132,43 @@ def test_the_library_fulfils_through_fulfillment_orders(shop: Any) -> None:
     )
     assert not too_many.save()
     assert too_many.errors.full_messages()
+
+
+def test_the_library_tells_the_shop_where_a_parcel_is(shop: Any) -> None:
+    order = shopify.Order.create(
+        {"line_items": [{"title": "Teapot", "sku": "TEA-1", "price": "30.00", "quantity": 1}]}
+    )
+    fulfillment_order = shopify.FulfillmentOrders.find(order_id=order.id)[0]
+    fulfillment = shopify.FulfillmentV2(
+        {
+            "line_items_by_fulfillment_order": [{"fulfillment_order_id": fulfillment_order.id}],
+            "tracking_info": {"number": "SF1001", "company": "SF Express"},
+        }
+    )
+    assert fulfillment.save()
+    ids = {"order_id": order.id, "fulfillment_id": fulfillment.id}
+    for status in ("in_transit", "delivered"):
+        event = shopify.FulfillmentEvent({**ids, "status": status})
+        assert event.save()
+        assert event.status == status and event.fulfillment_id == fulfillment.id
+    assert [e.status for e in shopify.FulfillmentEvent.find(**ids)] == ["in_transit", "delivered"]
+    assert shop.emulator.fulfillments_for(order.id)[0]["shipment_status"] == "delivered"
+
+    # The library checks the status itself; one sent another way is refused as Shopify does.
+    refused = httpx.post(
+        f"{shop.url}/admin/api/2025-07/orders/{order.id}/fulfillments/{fulfillment.id}/events.json",
+        json={"event": {"status": "lost_at_sea"}},
+        headers={"X-Shopify-Access-Token": shop.emulator.access_token},
+    )
+    assert refused.status_code == 422
+    assert refused.json() == {"errors": {"status": ["is not included in the list"]}}
+    missing = httpx.post(
+        f"{shop.url}/admin/api/2025-07/orders/{order.id}/fulfillments/{fulfillment.id}/events.json",
+        json={"status": "delivered"},
+        headers={"X-Shopify-Access-Token": shop.emulator.access_token},
+    )
+    assert missing.status_code == 400
+    assert missing.json() == {"errors": {"event": "Required parameter missing or invalid"}}
 
 
 def test_the_library_sets_inventory_and_manages_webhooks(shop: Any) -> None:

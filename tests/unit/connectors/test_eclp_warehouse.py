@@ -14,14 +14,13 @@ import httpx
 import pytest
 
 from orderhub.connectors.base import (
-    CancelsByNodeId,
     NodeConnector,
     OutboundLine,
     OutboundOrder,
-    PolledNode,
     Rejected,
     ShipmentLine,
 )
+from orderhub.connectors.capabilities import CancelsByNodeId, PolledNode
 from orderhub.connectors.eclp import EclpWarehouse
 
 Handler = Callable[[str, dict[str, Any]], dict[str, Any]]

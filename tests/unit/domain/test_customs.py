@@ -39,6 +39,9 @@ def test_a_parcel_leaving_its_country_declares_customs_unless_the_node_says_othe
     order = _to_germany()
     assert crosses_border(order, "GB", NodeCustoms())
     assert not crosses_border(order, "DE", NodeCustoms())
+    # A domestic WMS sends no customs fields unless the node asks for them.
+    assert not crosses_border(order, "GB", NodeCustoms(), overseas=False)
+    assert crosses_border(order, "GB", NodeCustoms(required="auto"), overseas=False)
     assert crosses_border(order, "DE", NodeCustoms(required="always"))
     assert not crosses_border(order, "GB", NodeCustoms(required="never"))
 

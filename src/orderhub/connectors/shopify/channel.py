@@ -31,6 +31,7 @@ from orderhub.connectors.shopify.consts import (
     API_VERSION,
     CARRIER_NAMES,
     DEFAULT_TOPICS,
+    EVENT_STATUSES,
     FULFILLABLE_ORDER_STATUSES,
     LIVE_FULFILLMENT_STATUSES,
     MAX_PAGE_SIZE,
@@ -303,6 +304,27 @@ class ShopifyChannel:
             if again is None:
                 raise
             return again
+
+    def report_parcel_status(
+        self,
+        *,
+        channel_order_id: str,
+        channel_fulfillment_id: str,
+        status: str,
+        happened_at: datetime,
+        message: str = "",
+    ) -> bool:
+        """A fulfillment event, which the buyer's order status page shows."""
+        event_status = EVENT_STATUSES.get(status)
+        if event_status is None or not channel_fulfillment_id.isdigit():
+            return False
+        event = {"status": event_status, "happened_at": happened_at.isoformat()}
+        self.api.add_fulfillment_event(
+            int(channel_order_id),
+            int(channel_fulfillment_id),
+            {**event, "message": message} if message else event,
+        )
+        return True
 
     def _fulfilled_with(
         self, order_id: int, tracking_no: str, needed: Mapping[int, int]

@@ -212,6 +212,15 @@ class ShopifyClient:
         result: Json = self._object(data, "fulfillment", "fulfillments.json")
         return result
 
+    def add_fulfillment_event(
+        self, order_id: int, fulfillment_id: int, event: Mapping[str, Any]
+    ) -> Json:
+        """POST orders/{id}/fulfillments/{fid}/events.json: where the parcel is now."""
+        path = f"orders/{order_id}/fulfillments/{fulfillment_id}/events.json"
+        _, data = self._call("POST", path, body={"event": dict(event)}, idempotent=False)
+        result: Json = self._object(data, "fulfillment_event", path)
+        return result
+
     def cancel_order(self, order_id: int, *, reason: str, restock: bool = False) -> Json:
         """POST orders/{id}/cancel.json; Shopify answers 422 once anything has shipped."""
         _, data = self._call(

@@ -123,3 +123,16 @@ CARRIER_NAMES = {
     "4PX": "4PX",
     "CAINIAO": "Cainiao",
 }
+
+
+EVENT_STATUSES = {
+    "info_received": "label_purchased",
+    "in_transit": "in_transit",
+    "out_for_delivery": "out_for_delivery",
+    "failed_attempt": "attempted_delivery",
+    "available_for_pickup": "ready_for_pickup",
+    "delivered": "delivered",
+    "exception": "failure",
+}
+"""A parcel's status (ours) → Shopify's fulfillment event status; pending and returned
+have no event (a parcel sent back is a return, which Shopify learns from the refund)."""

@@ -125,6 +125,8 @@ class AdminApi:
             ("/orders/{id:int}/fulfillment_orders.json", self._fulfillment_orders, "GET"),
             ("/orders/{id:int}/fulfillments.json", self._order_fulfillments, "GET"),
             ("/orders/{id:int}/fulfillments/{fid:int}.json", self._get_fulfillment, "GET"),
+            ("/orders/{id:int}/fulfillments/{fid:int}/events.json", self._events, "GET"),
+            ("/orders/{id:int}/fulfillments/{fid:int}/events.json", self._add_event, "POST"),
             ("/fulfillment_orders/{id:int}.json", self._get_fulfillment_order, "GET"),
             ("/fulfillments.json", self._create_fulfillment, "POST"),
             ("/fulfillments/{id:int}/update_tracking.json", self._update_tracking, "POST"),
@@ -247,6 +249,15 @@ class AdminApi:
                 if fulfillment["id"] == _id(request, "fid"):
                     return JSONResponse({"fulfillment": fulfillment})
             raise not_found()
+
+    async def _events(self, request: Request) -> Response:
+        events = self.state.events_of(_id(request), _id(request, "fid"))
+        return JSONResponse({"fulfillment_events": events})
+
+    async def _add_event(self, request: Request) -> Response:
+        body = await _root(request, "event")
+        event = self.state.add_fulfillment_event(_id(request), _id(request, "fid"), body)
+        return JSONResponse({"fulfillment_event": event}, status_code=201)
 
     async def _create_fulfillment(self, request: Request) -> Response:
         fulfillment = self.state.create_fulfillment(await _root(request, "fulfillment"))

@@ -263,6 +263,10 @@ class ShopifyEmulator:
         """The fulfillments recorded on an order."""
         return list(self.order(order_id)["fulfillments"])
 
+    def fulfillment_events(self, order_id: int, fulfillment_id: int) -> list[Json]:
+        """Where the shop was told a parcel is, oldest first."""
+        return self.state.events_of(order_id, fulfillment_id)
+
     def inventory_by_sku(self) -> dict[str, int]:
         """Available units per SKU as the shop shows them."""
         with self.state.lock:

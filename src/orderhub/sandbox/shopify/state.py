@@ -27,6 +27,7 @@ from orderhub.sandbox.shopify.common import (
     shop_tz,
     unprocessable,
 )
+from orderhub.sandbox.shopify.events import add_event
 from orderhub.sandbox.shopify.orders import build_order
 from orderhub.sandbox.shopify.payments import Payments
 from orderhub.sandbox.shopify.refunds import apply_refund, build_refund
@@ -85,6 +86,7 @@ class ShopState:
         self.fulfillment_orders: dict[int, Json] = {}
         self.fo_by_order: dict[int, list[int]] = {}
         self.fulfillments: dict[int, Json] = {}
+        self.fulfillment_events: dict[int, list[Json]] = {}
         self.customers: dict[str, Json] = {}
         self.webhooks: dict[int, Json] = {}
         self.decremented: dict[int, list[tuple[int, int]]] = {}
@@ -316,6 +318,31 @@ class ShopState:
             self.emit("fulfillments/update", fulfillment)
             self.emit("orders/updated", order)
             return copy.deepcopy(fulfillment)
+
+    def add_fulfillment_event(
+        self, order_id: int, fulfillment_id: int, body: Mapping[str, Any]
+    ) -> Json:
+        """POST orders/{id}/fulfillments/{fid}/events.json."""
+        with self.lock:
+            order = self.order(order_id)
+            events = self.fulfillment_events.setdefault(fulfillment_id, [])
+            event = add_event(
+                self.next_id(),
+                order,
+                fulfillment_id,
+                body,
+                events,
+                shop_id=self.shop_id,
+                tz=self.tz,
+                now=self.now(),
+            )
+            self.emit("fulfillment_events/create", event)
+            return copy.deepcopy(event)
+
+    def events_of(self, order_id: int, fulfillment_id: int) -> list[Json]:
+        with self.lock:
+            self.order(order_id)
+            return copy.deepcopy(self.fulfillment_events.get(fulfillment_id, []))
 
     def cancel_fulfillment(self, fulfillment_id: int) -> Json:
         """POST fulfillments/{id}/cancel.json: its quantities become fulfillable again."""

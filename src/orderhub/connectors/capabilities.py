@@ -1,0 +1,67 @@
+"""What some connectors can do beyond their interface in `base`: the hub asks with
+`isinstance` and takes the other way for those that cannot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from .base import CancelResult, NodeEvent
+
+__all__ = ["CancelsByNodeId", "NamesRefunds", "PolledNode", "ReportsParcelStatus"]
+
+
+@runtime_checkable
+class NamesRefunds(Protocol):
+    """A channel whose orders name their refunds by id only (WooCommerce's `refunds[]`):
+    what came back is in the refund itself, fetched whole and read by `parse_refund`."""
+
+    def refunds_named(self, payload: Mapping[str, Any]) -> list[str]:
+        """The refund ids a raw order lists."""
+        ...
+
+    def fetch_refund(self, channel_order_id: str, refund_id: str) -> dict[str, Any]:
+        """One refund, raw, as `parse_refund` reads it."""
+        ...
+
+
+@runtime_checkable
+class PolledNode(Protocol):
+    """A node that calls nothing back (京东云仓): the hub asks it what became of the
+    orders it holds. Each event's `raw` is what the hub stores, and `parse_callback`
+    reads it again into the same event, so a polled event is applied as a callback is."""
+
+    def poll_events(self, orders: Mapping[str, str]) -> list[NodeEvent]:
+        """Shipments (carrier, tracking number) and cancellations among these outbound
+        orders, given as our code → the node's own number; the others are left out."""
+        ...
+
+
+@runtime_checkable
+class CancelsByNodeId(Protocol):
+    """A node that knows an order by its own number once it took it (ECLP's eclpSoNo):
+    a cancel names that number, which the hub kept from the receipt."""
+
+    def cancel_outbound_at(self, *, code: str, external_id: str, reason: str) -> CancelResult:
+        """As `NodeConnector.cancel_outbound`, for the order the node numbered so."""
+        ...
+
+
+@runtime_checkable
+class ReportsParcelStatus(Protocol):
+    """A channel that shows the buyer where a parcel is (Shopify's fulfillment events):
+    the hub tells it each new status its tracker reports."""
+
+    def report_parcel_status(
+        self,
+        *,
+        channel_order_id: str,
+        channel_fulfillment_id: str,
+        status: str,
+        happened_at: datetime,
+        message: str = "",
+    ) -> bool:
+        """Tell the channel the parcel's status (one of `domain.tracking.ParcelStatus`);
+        False when the channel has no word for it, so nothing was sent."""
+        ...
