@@ -110,6 +110,7 @@ const messages = {
       trace: "处理轨迹",
       exceptions: "异常",
       sealed: "平台加密",
+      latin: "拉丁字母收件人",
     },
     exceptions: {
       open: "未处理",
@@ -245,6 +246,7 @@ const messages = {
       trace: "Trace",
       exceptions: "Exceptions",
       sealed: "Sealed by the platform",
+      latin: "Receiver in Latin script",
     },
     exceptions: {
       open: "open",

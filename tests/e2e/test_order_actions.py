@@ -5,6 +5,7 @@ emulators and the shop's stock show each outcome, and the audit log keeps who an
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -12,14 +13,33 @@ import httpx
 from orderhub.demo_stack import Stack
 from orderhub.services import queries
 from orderhub.services.audit import list_entries
+from orderhub.store.catalog import SkuRecord
 from support import api_token, bearer, wait_until
 
 SKU = "SKU-001"
 WINDOW = {"merge_window": 4.0}  # an order waits this long before it goes to its warehouse
 
 
-def _place(stack: Stack, shop: str = "SHOP1") -> tuple[dict[str, Any], str]:
-    placed = stack.shops[shop].place_order({"lines": [{"sku": SKU, "quantity": 1}]})
+CHINESE_ADDRESS = {
+    "first_name": "三",
+    "last_name": "张",
+    "address1": "西湖区文三路 100 号",
+    "city": "杭州市",
+    "province": "浙江省",
+    "zip": "310000",
+    "country": "China",
+    "country_code": "CN",
+    "phone": "13812348000",
+}
+
+
+def _place(
+    stack: Stack, shop: str = "SHOP1", address: dict[str, str] | None = None
+) -> tuple[dict[str, Any], str]:
+    order: dict[str, Any] = {"lines": [{"sku": SKU, "quantity": 1}]}
+    if address:
+        order["shipping_address"] = address
+    placed = stack.shops[shop].place_order(order)
 
     def found() -> list[str]:
         rows = queries.order_list(stack.hub, shop=shop)
@@ -258,3 +278,40 @@ def test_a_shipped_order_cannot_be_cancelled(make_stack: Callable[..., Stack]) -
     refused = _act(stack, api_token(stack.hub, "operator"), order_id, "cancel", reason="late")
     assert refused.status_code == 409
     assert "return" in refused.json()["message"]
+
+
+def test_a_parcel_abroad_waits_for_a_receiver_in_latin_script_which_the_warehouse_then_gets(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(stock_by_node={"WH1": {SKU: 10}})
+    # WH1 hands its parcels to a cross-border line: each declares customs.
+    with stack.hub.uow() as uow:
+        node = uow.catalog.node("WH1")
+        customs = {"required": "always", "shipping_methods": {"*": "EMS"}}
+        uow.catalog.put_node(replace(node, location={**node.location, "customs": customs}))
+        uow.catalog.put_sku(
+            SkuRecord(sku=SKU, title="Teapot", hs_code="691200", customs_description="Teapot")
+        )
+        uow.commit()
+    stack.hub.forget_connectors()
+    operator = api_token(stack.hub, "operator")
+    _, order_id = _place(stack, address=CHINESE_ADDRESS)
+    wait_until(lambda: _status(stack, order_id) == "held", what=_where(stack, order_id))
+    held = queries.order_view(stack.hub, order_id)
+    fields = sorted(e.field for e in held.exceptions if not e.resolved)
+    chinese = [f for f in fields if f.startswith("receiver.")]
+    assert chinese and all(e.code == "receiver_not_latin" for e in held.exceptions)
+    assert _at(stack, "WH1") == {}
+
+    latin = {"name": "Zhang San", "address1": "100 Wensan Road, Xihu", "city": "Hangzhou"}
+    changed = _act(
+        stack, operator, order_id, "address", reason="label abroad", receiver={"latin": latin}
+    )
+    assert changed.status_code == 200, changed.text
+    wait_until(lambda: len(_at(stack, "WH1")) == 1, what=_where(stack, order_id))
+    [sent] = _at(stack, "WH1").values()
+    assert "Zhang San" in str(sent["receiver"]) and "Hangzhou" in str(sent["receiver"])
+    shown = queries.order_view(stack.hub, order_id)
+    assert shown.receiver_latin is not None and shown.receiver_latin.name != "Zhang San"
+    [entry] = list_entries(stack.hub, action="PUT /api/v1/orders/{order_id}/address")
+    assert "Zhang San" not in str(entry.after) and "Wensan" not in str(entry.after)

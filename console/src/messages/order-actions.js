@@ -15,6 +15,8 @@ export default {
       addressHint: "只填要修改的项；已占库存的订单会按新地址重新分仓。",
       routeHint: "仓库已收到此单：先请其拦截，拦截成功后再发往所选仓库。",
       fields: { name: "收件人", phone: "手机", province: "省", city: "市", district: "区县", address1: "详细地址" },
+      latin: "拉丁字母地址（跨境包裹面单用）",
+      latinFields: { name: "收件人", address1: "街道地址", city: "城市", province: "省/州", postcode: "邮编" },
     },
   },
   en: {
@@ -32,6 +34,8 @@ export default {
       addressHint: "Fill in only what changes; a reserved order is routed again with the new address.",
       routeHint: "Its node already has it: that node is asked to stop it, then it goes to the one you choose.",
       fields: { name: "Receiver", phone: "Phone", province: "Province", city: "City", district: "District", address1: "Street" },
+      latin: "In Latin script (the label of a parcel abroad)",
+      latinFields: { name: "Receiver", address1: "Street", city: "City", province: "Province / state", postcode: "Postcode" },
     },
   },
 };

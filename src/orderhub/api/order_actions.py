@@ -42,6 +42,18 @@ class SendFrom(Why):
     node: Annotated[str, Field(min_length=1, max_length=64)]
 
 
+class LatinReceiver(BaseModel):
+    """The receiver in Latin script, which a label abroad is printed with."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Text | None = None
+    province: Text | None = None
+    city: Text | None = None
+    address1: Text | None = None
+    address2: Text | None = None
+    postcode: Annotated[str, Field(max_length=20)] | None = None
+
+
 class Receiver(BaseModel):
     """The receiver's fields to change; those left out stay as they are."""
 
@@ -55,6 +67,7 @@ class Receiver(BaseModel):
     address1: Text | None = None
     address2: Text | None = None
     postcode: Annotated[str, Field(max_length=20)] | None = None
+    latin: LatinReceiver | None = None
 
 
 class NewAddress(Why):
@@ -113,6 +126,8 @@ def order_action_routes(hub: Hub) -> APIRouter:
         """Correct where the order goes before its node has it (409 after); a reserved or
         held order is routed again with the new address."""
         fields = body.receiver.model_dump(exclude_none=True)
+        latin = fields.pop("latin", None) or {}
+        fields.update({f"latin.{name}": value for name, value in latin.items()})
         who = principal(request)
         return _shown(change_address(hub, order_id, fields, reason=body.reason, who=who))
 

@@ -50,14 +50,19 @@ _PERSONAL = {
     "address1": mask_address,
     "address2": mask_address,
 }
-_PEOPLE = frozenset({"receiver", "buyer"})
+_PEOPLE = frozenset({"receiver", "buyer", "receiver_latin"})
 _ALWAYS_PERSONAL = frozenset({"phone", "mobile", "email", "address1", "address2"})
 """Masked wherever they appear (a buyer looked up by phone, say), not only in a person."""
 
 
 def _masked_person(person: Mapping[str, Any]) -> dict[str, Any]:
+    # A person inside a person (the receiver written in Latin script) is one too.
     return {
-        k: _PERSONAL[k](v) if k in _PERSONAL and isinstance(v, str) else mask_secrets(v)
+        k: _PERSONAL[k](v)
+        if k in _PERSONAL and isinstance(v, str)
+        else _masked_person(v)
+        if isinstance(v, Mapping)
+        else mask_secrets(v)
         for k, v in person.items()
     }
 
