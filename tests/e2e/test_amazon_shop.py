@@ -17,6 +17,7 @@ from sqlalchemy import select
 from orderhub.demo_stack import Stack
 from orderhub.sandbox.amazon import AmazonEmulator
 from orderhub.services import queries
+from orderhub.services.returns import list_returns
 from orderhub.services.setup import apply_config
 from orderhub.services.sync import pull_orders, schedule_pulls
 from orderhub.store import tables as t
@@ -168,3 +169,28 @@ def test_a_pull_out_of_item_quota_gives_its_worker_back_and_resumes_where_it_sto
     with stack.hub.reader() as uow:
         retried = [j for j in uow.outbox.search(kind="shop.pull") if j.attempts > 1]
     assert retried, "the pull gave its worker back at least once"
+
+
+def test_a_refund_on_amazon_opens_a_return_of_what_it_gave_back_once(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack, account = amazon_stack(make_stack)
+    order_id = account.place_order(
+        {"lines": [{"sku": "SKU-001", "quantity": 2}, {"sku": "SKU-002", "quantity": 1}]}
+    )
+    pull_orders(stack.hub, SHOP)
+    wait_until(lambda: account.order(order_id)["status"] == "Shipped", what="shipped")
+    # A refund the seller gives in Seller Central reaches the hub only through Finances.
+    account.refund_order(order_id, {"SKU-001": 1})
+    first = pull_orders(stack.hub, SHOP)
+    assert first.refunds == 1
+    hub_id = queries.find_order_id(stack.hub, order_id)
+    wait_until(lambda: len(list_returns(stack.hub, order_id=hub_id)) == 1, what="a return")
+    [opened] = list_returns(stack.hub, order_id=hub_id)
+    assert [(item.sku, item.quantity) for item in opened.lines] == [("SKU-001", 1)]
+    wait_until(lambda: len(stack.qimen.return_orders()) == 1, what="the return at the warehouse")
+    [back] = stack.qimen.return_orders().values()
+    assert "SKU-001" in str(back) and "SKU-002" not in str(back)
+    # The next pull reads the same window again (its overlap): nothing is opened twice.
+    assert pull_orders(stack.hub, SHOP).refunds == 0
+    assert len(list_returns(stack.hub, order_id=hub_id)) == 1

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .base import CancelResult, NodeEvent
 
-__all__ = ["CancelsByNodeId", "NamesRefunds", "PolledNode", "ReportsParcelStatus"]
+if TYPE_CHECKING:
+    from .kit.pull import Page, PullRules, Window
+
+__all__ = [
+    "CancelsByNodeId",
+    "NamesRefunds",
+    "PolledNode",
+    "PullsRefunds",
+    "ReportsParcelStatus",
+]
 
 
 @runtime_checkable
@@ -64,4 +73,20 @@ class ReportsParcelStatus(Protocol):
     ) -> bool:
         """Tell the channel the parcel's status (one of `domain.tracking.ParcelStatus`);
         False when the channel has no word for it, so nothing was sent."""
+        ...
+
+
+@runtime_checkable
+class PullsRefunds(Protocol):
+    """A channel whose refunds are a list of their own, not part of the order (Amazon's
+    Finances API): the hub pulls them by window as it pulls orders, each page's items
+    being `PulledOrder`s whose payload `parse_refund` reads."""
+
+    @property
+    def refund_rules(self) -> PullRules:
+        """How refunds are searched: window size, paging, overlap, lag."""
+        ...
+
+    def search_refunds(self, window: Window, page: int | str | None, size: int) -> Page:
+        """One page of refunds posted within the window."""
         ...

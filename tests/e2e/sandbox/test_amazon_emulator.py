@@ -400,6 +400,45 @@ def test_listings_are_searched_in_pages_and_their_mfn_quantity_is_patched(
     assert [(p["sku"], p["quantity"]) for p in account.emulator.patches()] == [("MUG-RED", 42)]
 
 
+def test_refunds_are_listed_as_finances_refund_events_in_pages_two_minutes_behind_now(
+    account: Account,
+) -> None:
+    placed = [
+        account.emulator.place_order({"lines": [{"sku": "MUG-RED", "quantity": 2}]}, at=ago(30))
+        for _ in range(3)
+    ]
+    for n, order_id in enumerate(placed):
+        account.emulator.refund_order(order_id, {"MUG-RED": 1}, at=ago(20 - n))
+    token = account.token()
+    path = "/finances/v0/financialEvents"
+    assert account.get(path, token).status_code == 400  # PostedAfter is required here
+    too_new = account.get(path, token, PostedAfter=z(ago(60)), PostedBefore=z(ago(1)))
+    assert too_new.status_code == 400
+    assert "2 minutes" in too_new.json()["errors"][0]["message"]
+
+    seen: list[dict[str, Any]] = []
+    answer = account.get(path, token, PostedAfter=z(ago(60)), MaxResultsPerPage="2")
+    while True:
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["x-amzn-RateLimit-Limit"] == "0.5"
+        payload = answer.json()["payload"]
+        seen += payload["FinancialEvents"]["RefundEventList"]
+        assert payload["FinancialEvents"]["ShipmentEventList"] == []
+        if "NextToken" not in payload:
+            break
+        answer = account.get(path, token, NextToken=payload["NextToken"])
+    assert [e["AmazonOrderId"] for e in seen] == placed
+    [item] = seen[0]["ShipmentItemAdjustmentList"]
+    assert item["SellerSKU"] == "MUG-RED" and item["QuantityShipped"] == 1
+    principal = item["ItemChargeAdjustmentList"][0]
+    assert principal == {
+        "ChargeType": "Principal",
+        "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": -12.5},
+    }
+    items = account.get(f"{ORDERS}/{placed[0]}/orderItems", token).json()["payload"]
+    assert item["OrderItemId"] == items["OrderItems"][0]["OrderItemId"]
+
+
 def test_injected_faults_answer_in_amazons_words(account: Account) -> None:
     token = account.token()
     account.http.put("/_sandbox/faults", json={"rate_limit_rate": 1.0})

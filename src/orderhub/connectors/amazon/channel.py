@@ -40,6 +40,7 @@ from ..kit.pull import Page, Paging, PullRules, Window
 from .client import SpApiClient
 from .consts import MAX_LISTINGS_PAGE, PLANS, Status
 from .pacing import Pacer, Patience
+from .refunds import read_refund, refund_events
 from .settings import AmazonSettings
 from .shipping import package_detail, package_reference, unshipped, wanted_lines
 
@@ -59,7 +60,7 @@ class AmazonChannel:
 
     platform = "amazon"
     can_cancel_orders = False  # Orders v0 has no call for a seller to cancel an order
-    refunds_on_order = False  # refunds are in the Finances API, which the hub does not read
+    refunds_on_order = False  # refunds are the Finances API's RefundEvents, pulled apart
     pushes_ids_only = False
 
     def __init__(
@@ -198,7 +199,34 @@ class AmazonChannel:
         )
 
     def parse_refund(self, payload: Mapping[str, Any]) -> ChannelRefund:
-        raise ValueError("Amazon refunds are not read by the hub (they are in the Finances API)")
+        """A RefundEvent of the Finances API, as `search_refunds` found it."""
+        return read_refund(payload, restock=self.settings.refunds_restock)
+
+    @property
+    def refund_rules(self) -> PullRules:
+        """As orders: Amazon's Finances search must also stay two minutes behind now."""
+        return self.pull_rules
+
+    def search_refunds(self, window: Window, page: int | str | None, size: int) -> Page:
+        """One page of listFinancialEvents posted within the window: its RefundEvents."""
+        if isinstance(page, str):
+            params = {"NextToken": page}
+        else:
+            end = min(window.end, self._now() - timedelta(seconds=self.settings.lag_seconds))
+            if end < window.start:
+                return Page([])
+            params = {
+                "PostedAfter": _utc(window.start),
+                "PostedBefore": _utc(end),
+                "MaxResultsPerPage": str(min(size, self.settings.page_size)),
+            }
+        found = self.api.list_financial_events(params, patience=Patience(self.settings.pull_wait))
+        refunds = [
+            PulledOrder(str(e.get("AmazonOrderId") or ""), str(e.get("PostedDate") or ""), e)
+            for e in refund_events(found)
+        ]
+        token = found.get("NextToken")
+        return Page(refunds, next=str(token) if token else None)
 
     def cancel_order(self, *, channel_order_id: str, reason: str = "other") -> None:
         raise Rejected(

@@ -26,6 +26,7 @@ from ..kit.http import Transport
 from .auth import KeptToken
 from .consts import (
     DATA_ELEMENTS,
+    FINANCES_PATH,
     HEADER_RATE_LIMIT,
     HEADER_TOKEN,
     LISTINGS_PATH,
@@ -170,6 +171,15 @@ class SpApiClient:
             if not token:
                 return items
             params = {"NextToken": str(token)}
+
+    def list_financial_events(
+        self, params: Mapping[str, str], *, patience: Patience | None = None
+    ) -> Json:
+        """listFinancialEvents' `payload`: FinancialEvents, NextToken."""
+        body = self._call(
+            Op.LIST_FINANCIAL_EVENTS, "GET", FINANCES_PATH, params=params, patience=patience
+        )
+        return self._payload(body, Op.LIST_FINANCIAL_EVENTS)
 
     def confirm_shipment(self, order_id: str, package: Mapping[str, Any]) -> None:
         """confirmShipment of one package (204 on success)."""

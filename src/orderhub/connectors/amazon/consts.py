@@ -18,6 +18,7 @@ __all__ = [
     "CARRIER_CODES",
     "DATA_ELEMENTS",
     "ENDPOINT",
+    "FINANCES_PATH",
     "HEADER_RATE_LIMIT",
     "HEADER_TOKEN",
     "LISTINGS_PATH",
@@ -40,6 +41,7 @@ MARKETPLACE_US = "ATVPDKIKX0DER"
 HEADER_TOKEN = "x-amz-access-token"
 HEADER_RATE_LIMIT = "x-amzn-RateLimit-Limit"
 ORDERS_PATH = "/orders/v0/orders"
+FINANCES_PATH = "/finances/v0/financialEvents"
 LISTINGS_PATH = "/listings/2021-08-01/items"
 RDT_PATH = "/tokens/2021-03-01/restrictedDataToken"
 DATA_ELEMENTS = ("buyerInfo", "shippingAddress")
@@ -63,6 +65,7 @@ class Op(StrEnum):
     SEARCH_LISTINGS = "searchListingsItems"
     GET_LISTING = "getListingsItem"
     PATCH_LISTING = "patchListingsItem"
+    LIST_FINANCIAL_EVENTS = "listFinancialEvents"
 
 
 PLANS: Mapping[str, tuple[float, int]] = MappingProxyType(
@@ -75,6 +78,7 @@ PLANS: Mapping[str, tuple[float, int]] = MappingProxyType(
         Op.SEARCH_LISTINGS: (5.0, 5),
         Op.GET_LISTING: (5.0, 10),
         Op.PATCH_LISTING: (5.0, 5),
+        Op.LIST_FINANCIAL_EVENTS: (0.5, 30),
     }
 )
 """Operation → (requests per second, burst), the models' default usage plans; the rate

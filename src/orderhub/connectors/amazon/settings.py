@@ -7,7 +7,9 @@ merchant token, for the Listings API) and `marketplace_id`. The rest tune the pu
 `lag_seconds` (at least Amazon's two minutes), `window_days`, `overlap_minutes`,
 `page_size`, `pull_wait` (seconds one page of a pull may wait for quota before it
 gives its worker back), `max_wait` (longest wait for one call), `quotas` (`op:rate:burst,…` where
-the seller's plan differs), `carrier_codes` (`HUBCODE:AmazonCode,…`).
+the seller's plan differs), `carrier_codes` (`HUBCODE:AmazonCode,…`), and
+`refunds_restock` (whether a refund expects the goods back: true, since a
+merchant-fulfilled return comes to the seller).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..kit.settings import required, setting
+from ..kit.settings import required, setting, yes_no
 from .consts import (
     CARRIER_CODES,
     ENDPOINT,
@@ -68,6 +70,7 @@ class AmazonSettings:
     quotas: Mapping[str, tuple[float, int]] = field(default_factory=dict)
     carrier_codes: Mapping[str, str] = field(default_factory=lambda: dict(CARRIER_CODES))
     shipping_method: str = "Standard"
+    refunds_restock: bool = True
     timeout: float = 10.0
     max_retries: int = 2
 
@@ -100,6 +103,7 @@ class AmazonSettings:
                 **setting(settings, "carrier_codes", _pairs, {}, platform=P),
             },
             shipping_method=str(settings.get("shipping_method") or "Standard"),
+            refunds_restock=setting(settings, "refunds_restock", yes_no, True, platform=P),
             timeout=setting(settings, "timeout", float, 10.0, platform=P),
             max_retries=setting(settings, "max_retries", int, 2, platform=P),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["required", "setting"]
+__all__ = ["required", "setting", "yes_no"]
 
 T = TypeVar("T")
 
@@ -29,3 +29,15 @@ def required(settings: Mapping[str, Any], key: str, *, platform: str) -> str:
     if value is None or str(value).strip() == "":
         raise ValueError(f"{platform} setting {key!r} is missing.")
     return str(value)
+
+
+def yes_no(value: Any) -> bool:
+    """A switch as a config file or form writes it: true/false, yes/no, on/off, 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is neither yes nor no")

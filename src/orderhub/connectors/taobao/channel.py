@@ -31,7 +31,7 @@ from ..base import (
 from ..kit.http import Transport
 from ..kit.pull import Page, Paging, PullRules, Window
 from ..kit.pulled import PulledOnly
-from ..kit.settings import required, setting
+from ..kit.settings import required, setting, yes_no
 from .bills import account_kinds, read_bills
 from .client import BEIJING, TopClient, top_time
 from .consts import (
@@ -108,7 +108,7 @@ class TaobaoSettings:
             overlap_minutes=setting(settings, "overlap_minutes", float, 2.0, platform=P),
             timeout=setting(settings, "timeout", float, 10.0, platform=P),
             max_retries=setting(settings, "max_retries", int, 2, platform=P),
-            refunds_restock=setting(settings, "refunds_restock", _yes, True, platform=P),
+            refunds_restock=setting(settings, "refunds_restock", yes_no, True, platform=P),
             decrypt_scene=str(settings.get("decrypt_scene") or DECRYPT_SCENE),
             bill_unit=_bill_unit(settings),
             bill_overlap_minutes=setting(settings, "bill_overlap_minutes", float, 60.0, platform=P),
@@ -123,10 +123,6 @@ def _bill_unit(settings: Mapping[str, Any]) -> int:
             f"Taobao setting 'bill_amount_unit' must be one of {sorted(BILL_AMOUNT_UNITS)}."
         )
     return BILL_AMOUNT_UNITS[unit]
-
-
-def _yes(value: Any) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
 class TaobaoChannel(PulledOnly):

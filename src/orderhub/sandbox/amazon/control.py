@@ -87,6 +87,14 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
         emulator.set_status(order_id, str(data.get("status", "")), at=at)
         return JSONResponse(emulator.order(order_id))
 
+    async def refund(request: Request) -> Response:
+        data = await _body(request)
+        items = data.get("items")
+        event = emulator.refund_order(
+            request.path_params["id"], items if isinstance(items, dict) else None, at=_at(data)
+        )
+        return JSONResponse(event, status_code=201)
+
     async def shipments(_: Request) -> Response:
         return JSONResponse({"shipments": emulator.shipments()})
 
@@ -138,6 +146,7 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
         ("/_sandbox/orders", orders, ["GET", "POST"]),
         ("/_sandbox/orders/{id}", show, ["GET"]),
         ("/_sandbox/orders/{id}/status", status, ["POST"]),
+        ("/_sandbox/orders/{id}/refund", refund, ["POST"]),
         ("/_sandbox/shipments", shipments, ["GET"]),
         ("/_sandbox/listings", listings, ["GET", "POST"]),
         ("/_sandbox/stock", stock, ["GET"]),

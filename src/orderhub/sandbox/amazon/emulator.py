@@ -45,6 +45,7 @@ from starlette.routing import Route
 from orderhub.sandbox.faults import FaultMiddleware, Faults
 
 from .control import control_routes
+from .finances_api import FinancesApi
 from .gate import Gate, read_json
 from .listings_api import ListingsApi
 from .orders_api import OrdersApi
@@ -93,6 +94,7 @@ class AmazonEmulator:
         self.gate = Gate(self.tokens, self.quotas)
         self.orders_api = OrdersApi(self.state, lambda: self.before_margin, items_page)
         self.listings_api = ListingsApi(self.state, seller_id)
+        self.finances_api = FinancesApi(self.state, lambda: self.before_margin)
         self.app = self._build_app()
 
     @property
@@ -154,6 +156,13 @@ class AmazonEmulator:
     def shipments(self) -> list[Json]:
         """Every package confirmed with confirmShipment."""
         return self.state.shipments()
+
+    def refund_order(
+        self, order_id: str, items: Mapping[str, int] | None = None, *, at: datetime | None = None
+    ) -> Json:
+        """The seller refunds units by SKU (all that shipped without `items`); the
+        RefundEvent listFinancialEvents then shows."""
+        return self.state.refund(order_id, items, at)
 
     # behaviour
 
@@ -235,6 +244,11 @@ class AmazonEmulator:
                 ORDERS + "/{orderId}/shipmentConfirmation",
                 g("confirmShipment", o.confirm_shipment, rdt=False),
                 methods=["POST"],
+            ),
+            Route(
+                "/finances/v0/financialEvents",
+                g("listFinancialEvents", self.finances_api.list_events, rdt=False),
+                methods=["GET"],
             ),
             Route(LISTINGS, g("searchListingsItems", li.search, rdt=False), methods=["GET"]),
             Route(LISTINGS + "/{sku}", g("getListingsItem", li.get, rdt=False), methods=["GET"]),

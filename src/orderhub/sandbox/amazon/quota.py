@@ -4,7 +4,8 @@
 (tokens added per second) and a burst (the bucket's size); a call takes one token, and
 a call that finds none is answered 429 `QuotaExceeded`. Every answer carries the rate
 applied in `x-amzn-RateLimit-Limit`. The defaults are the usage plans of the models
-(ordersV0.json, tokens_2021-03-01.json, listingsItems_2021-08-01.json); tests and the
+(ordersV0.json, tokens_2021-03-01.json, listingsItems_2021-08-01.json,
+financesV0.json); tests and the
 demo set their own, since getOrders refills one token a minute.
 """
 
@@ -26,6 +27,7 @@ DOCUMENTED: Mapping[str, tuple[float, int]] = {
     "searchListingsItems": (5.0, 5),
     "getListingsItem": (5.0, 10),
     "patchListingsItem": (5.0, 5),
+    "listFinancialEvents": (0.5, 30),
 }
 """Operation → (rate per second, burst), from the models' usage plans."""
 

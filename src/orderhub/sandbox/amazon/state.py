@@ -149,6 +149,7 @@ class AmazonState:
         self.orders: dict[str, Order] = {}
         self.listings: dict[str, Listing] = {}
         self.patches: list[Json] = []
+        self.refund_events: list[Json] = []  # Finances' RefundEventList, oldest first
         self._rng = random.Random(seed)
 
     # listings
@@ -335,6 +336,43 @@ class AmazonState:
             order.status = "Shipped" if done else "PartiallyShipped"
             order.updated = self._later(order, None)
 
+    def refund(self, order_id: str, items: Mapping[str, int] | None, at: datetime | None) -> Json:
+        """The seller refunds units of an order (every shipped unit without `items`, by
+        SKU): a RefundEvent as listFinancialEvents shows it, amounts negative."""
+        with self.lock:
+            order = self.orders[order_id]
+            wanted = dict(items) if items else {ln.sku: ln.shipped for ln in order.lines}
+            adjustments = []
+            for line in order.lines:
+                quantity = wanted.get(line.sku, 0)
+                if quantity < 1:
+                    continue
+                if quantity > line.quantity:
+                    raise invalid(f"{line.sku}: {quantity} is more than the {line.quantity} sold")
+                adjustments.append(
+                    {
+                        "SellerSKU": line.sku,
+                        "OrderItemId": line.item_id,
+                        "OrderAdjustmentItemId": str(self._rng.randrange(10**13, 10**14)),
+                        "QuantityShipped": quantity,
+                        "ItemChargeAdjustmentList": [
+                            _charge("Principal", -line.price * quantity, order.currency),
+                            _charge("Tax", -line.tax * quantity / line.quantity, order.currency),
+                        ],
+                    }
+                )
+            if not adjustments:
+                raise invalid(f"nothing of order {order_id} to refund")
+            event: Json = {
+                "AmazonOrderId": order_id,
+                "SellerOrderId": order.seller_order_id or order_id,
+                "MarketplaceName": MARKETPLACE_NAMES.get(order.marketplace_id, "Amazon.com"),
+                "PostedDate": iso((at or datetime.now(UTC)).replace(microsecond=0)),
+                "ShipmentItemAdjustmentList": adjustments,
+            }
+            self.refund_events.append(event)
+            return event
+
     def snapshots(self) -> dict[str, Json]:
         with self.lock:
             return {oid: o.snapshot() for oid, o in self.orders.items()}
@@ -348,3 +386,11 @@ class AmazonState:
                 for shipment in o.snapshot()["shipments"]
             ]
         return found
+
+
+MARKETPLACE_NAMES = {"ATVPDKIKX0DER": "Amazon.com", "A1F83G8C2ARO7P": "Amazon.co.uk"}
+
+
+def _charge(kind: str, amount: Decimal, currency: str) -> Json:
+    value = float(amount.quantize(Decimal("0.01")))
+    return {"ChargeType": kind, "ChargeAmount": {"CurrencyCode": currency, "CurrencyAmount": value}}
