@@ -11,9 +11,6 @@ Bounds are inclusive; events are sorted by `PostedDate` then by order id.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +20,7 @@ from starlette.requests import Request
 
 from .state import AmazonState
 from .tokens import Grant
-from .wire import Json, invalid, iso, parse_time
+from .wire import Json, invalid, iso, next_token, parse_time, read_next_token
 
 __all__ = ["FinancesApi"]
 
@@ -46,7 +43,7 @@ class FinancesApi:
 
     async def list_events(self, request: Request, grant: Grant) -> tuple[int, Json | None]:
         token = request.query_params.get("NextToken")
-        query = _decode(token) if token else self._query(request)
+        query = read_next_token(token, needs="after") if token else self._query(request)
         after, before = (
             parse_time(query["after"], "PostedAfter"),
             parse_time(query["before"], "PostedBefore"),
@@ -68,7 +65,7 @@ class FinancesApi:
         }
         if len(found) > query["size"]:
             last = page[-1]
-            body["NextToken"] = _encode(
+            body["NextToken"] = next_token(
                 {**query, "last": [last["PostedDate"], last["AmazonOrderId"]]}
             )
         return 200, {"payload": body}
@@ -98,17 +95,3 @@ class FinancesApi:
 def _past(event: Json, last: list[str] | None) -> bool:
     """After the last event a previous page ended with."""
     return last is None or (event["PostedDate"], event["AmazonOrderId"]) > (last[0], last[1])
-
-
-def _encode(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
-
-
-def _decode(token: str) -> dict[str, Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise invalid("Invalid NextToken.") from exc
-    if not isinstance(data, dict) or "after" not in data:
-        raise invalid("Invalid NextToken.")
-    return data

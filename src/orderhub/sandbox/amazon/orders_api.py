@@ -19,9 +19,6 @@ confirmShipment (`POST …/{orderId}/shipmentConfirmation`) needs `marketplaceId
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +30,7 @@ from .gate import read_json
 from .state import STATUSES, AmazonState, Order
 from .tokens import Grant
 from .views import order_items, render_order
-from .wire import ApiError, Json, invalid, iso, parse_time
+from .wire import ApiError, Json, invalid, iso, next_token, parse_time, read_next_token
 
 __all__ = ["OrdersApi"]
 
@@ -66,7 +63,7 @@ class OrdersApi:
         if any(m != self.state.marketplace_id for m in marketplaces):
             raise invalid(f"Invalid MarketplaceIds: {','.join(marketplaces)}")
         token = request.query_params.get("NextToken")
-        query = _decode(token) if token else self._query(request)
+        query = read_next_token(token, needs="family") if token else self._query(request)
         elements = grant.elements_for("GET", "/orders/v0/orders")
         with self.state.lock:
             found = self._search(query)
@@ -74,7 +71,9 @@ class OrdersApi:
             body: Json = {"Orders": [render_order(o, elements) for o in page]}
         if len(found) > query["size"]:
             last = page[-1]
-            body["NextToken"] = _encode({**query, "last": [iso(_key(last, query)), last.order_id]})
+            body["NextToken"] = next_token(
+                {**query, "last": [iso(_key(last, query)), last.order_id]}
+            )
         body["LastUpdatedBefore" if query["family"] == "updated" else "CreatedBefore"] = query[
             "before"
         ]
@@ -152,7 +151,7 @@ class OrdersApi:
         start = 0
         token = request.query_params.get("NextToken")
         if token:
-            start = int(_decode(token).get("start", 0))
+            start = int(read_next_token(token, needs="family").get("start", 0))
         with self.state.lock:
             order = self.state.orders.get(order_id)
             if order is None:
@@ -163,7 +162,7 @@ class OrdersApi:
             "OrderItems": items[start : start + self.items_page],
         }
         if start + self.items_page < len(items):
-            body["NextToken"] = _encode({"start": start + self.items_page})
+            body["NextToken"] = next_token({"start": start + self.items_page})
         return 200, {"payload": body}
 
     async def confirm_shipment(self, request: Request, grant: Grant) -> tuple[int, Json | None]:
@@ -204,17 +203,3 @@ class OrdersApi:
 
 def _key(order: Order, query: dict[str, Any]) -> datetime:
     return order.updated if query["family"] == "updated" else order.purchased
-
-
-def _encode(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
-
-
-def _decode(token: str) -> dict[str, Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise invalid("Invalid NextToken.") from exc
-    if not isinstance(data, dict):
-        raise invalid("Invalid NextToken.")
-    return data

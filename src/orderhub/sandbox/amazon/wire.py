@@ -9,6 +9,9 @@ amounts `{"CurrencyCode": "USD", "Amount": "12.34"}` (platform-apis.md §3).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -24,8 +27,10 @@ __all__ = [
     "invalid",
     "iso",
     "money",
+    "next_token",
     "parse_time",
     "rate_text",
+    "read_next_token",
     "respond",
 ]
 
@@ -97,3 +102,19 @@ def respond(
     if body is None:
         return Response(status_code=status, headers=extra)
     return JSONResponse(body, status_code=status, headers=extra)
+
+
+def next_token(data: Mapping[str, Any]) -> str:
+    """A `NextToken`: the search and where its last page ended, opaque to the caller."""
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+def read_next_token(token: str, *, needs: str) -> dict[str, Any]:
+    """The search a `NextToken` carries; 400 InvalidInput when it is not one of ours."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise invalid("Invalid NextToken.") from exc
+    if not isinstance(data, dict) or needs not in data:
+        raise invalid("Invalid NextToken.")
+    return data
