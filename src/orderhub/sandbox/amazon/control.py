@@ -8,62 +8,18 @@ personal-data role away, and make every token expire.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..control import BadRequest, Endpoint, guarded, json_body, optional_at
+
 if TYPE_CHECKING:
     from .emulator import AmazonEmulator
 
 __all__ = ["control_routes"]
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class BadRequest(Exception):
-    """A control call that cannot be carried out."""
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError as exc:
-        raise BadRequest("body is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("body must be a JSON object")
-    return data
-
-
-def _at(data: dict[str, Any]) -> datetime | None:
-    raw = data.pop("at", None)
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadRequest("at must be an ISO-8601 time with a zone") from exc
-    if moment.tzinfo is None:
-        raise BadRequest("at must carry a zone")
-    return moment
-
-
-def _guard(endpoint: Endpoint) -> Endpoint:
-    async def guarded(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except BadRequest as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        except KeyError as exc:
-            return JSONResponse({"error": f"unknown: {exc.args[0]}"}, status_code=404)
-        except (TypeError, ValueError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-
-    return guarded
 
 
 def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
@@ -71,8 +27,8 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
 
     async def orders(request: Request) -> Response:
         if request.method == "POST":
-            data = await _body(request)
-            at = _at(data)
+            data = await json_body(request)
+            at = optional_at(data)
             order_id = emulator.place_order(data, at=at)
             return JSONResponse(emulator.order(order_id), status_code=201)
         return JSONResponse(emulator.orders())
@@ -82,16 +38,18 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
 
     async def status(request: Request) -> Response:
         order_id = request.path_params["id"]
-        data = await _body(request)
-        at = _at(data)
+        data = await json_body(request)
+        at = optional_at(data)
         emulator.set_status(order_id, str(data.get("status", "")), at=at)
         return JSONResponse(emulator.order(order_id))
 
     async def refund(request: Request) -> Response:
-        data = await _body(request)
+        data = await json_body(request)
         items = data.get("items")
         event = emulator.refund_order(
-            request.path_params["id"], items if isinstance(items, dict) else None, at=_at(data)
+            request.path_params["id"],
+            items if isinstance(items, dict) else None,
+            at=optional_at(data),
         )
         return JSONResponse(event, status_code=201)
 
@@ -100,7 +58,7 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
 
     async def listings(request: Request) -> Response:
         if request.method == "POST":
-            data = await _body(request)
+            data = await json_body(request)
             return JSONResponse({"items": emulator.seed_items(data.get("items") or [])}, 201)
         return JSONResponse({"items": emulator.items()})
 
@@ -112,7 +70,7 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
 
     async def quotas(request: Request) -> Response:
         if request.method == "PUT":
-            for operation, plan in (await _body(request)).items():
+            for operation, plan in (await json_body(request)).items():
                 if not isinstance(plan, dict):
                     raise BadRequest(f"{operation}: give {{rate, burst}}")
                 emulator.set_quota(operation, rate=plan.get("rate"), burst=plan.get("burst"))
@@ -121,7 +79,7 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
     async def config(request: Request) -> Response:
         if request.method == "PUT":
             try:
-                emulator.configure(**(await _body(request)))
+                emulator.configure(**(await json_body(request)))
             except KeyError as exc:
                 raise BadRequest(f"unknown setting {exc.args[0]}") from exc
         return JSONResponse(emulator.config())
@@ -132,7 +90,7 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
     async def faults(request: Request) -> Response:
         if request.method == "PUT":
             try:
-                emulator.faults.update(await _body(request))
+                emulator.faults.update(await json_body(request))
             except KeyError as exc:
                 raise BadRequest(f"unknown fault setting {exc.args[0]}") from exc
         elif request.method == "DELETE":
@@ -157,4 +115,4 @@ def control_routes(emulator: AmazonEmulator) -> list[BaseRoute]:
         ("/_sandbox/faults", faults, ["GET", "PUT", "DELETE"]),
         ("/_sandbox/stats", stats, ["GET"]),
     ]
-    return [Route(path, _guard(endpoint), methods=methods) for path, endpoint, methods in table]
+    return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in table]

@@ -7,46 +7,18 @@ no signature and are never faulted.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..control import BadRequest, Endpoint, guarded, json_body
+
 if TYPE_CHECKING:
     from .emulator import EclpEmulator
 
 __all__ = ["control_routes"]
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class BadRequest(Exception):
-    """A control call that cannot be carried out; answered with 400."""
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError as exc:
-        raise BadRequest("body is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("body must be a JSON object")
-    return data
-
-
-def _guard(endpoint: Endpoint) -> Endpoint:
-    async def guarded(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except KeyError as exc:
-            return JSONResponse({"error": f"unknown: {exc.args[0]}"}, status_code=404)
-        except (BadRequest, TypeError, ValueError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-
-    return guarded
 
 
 def control_routes(emulator: EclpEmulator) -> list[BaseRoute]:
@@ -54,14 +26,14 @@ def control_routes(emulator: EclpEmulator) -> list[BaseRoute]:
 
     async def goods(request: Request) -> Response:
         if request.method == "POST":
-            added = emulator.seed_goods((await _body(request)).get("goods") or [])
+            added = emulator.seed_goods((await json_body(request)).get("goods") or [])
             return JSONResponse({"goods": added}, status_code=201)
         return JSONResponse({"goods": emulator.goods()})
 
     async def stock(request: Request) -> Response:
         warehouse = request.query_params.get("warehouse")
         if request.method == "PUT":
-            data = await _body(request)
+            data = await json_body(request)
             warehouse = data.get("warehouse") or warehouse
             for sku, quantity in dict(data.get("stock") or {}).items():
                 emulator.set_stock(str(sku), int(quantity), warehouse=warehouse)
@@ -75,7 +47,7 @@ def control_routes(emulator: EclpEmulator) -> list[BaseRoute]:
 
     async def advance(request: Request) -> Response:
         number, step = request.path_params["no"], request.path_params["step"]
-        data = await _body(request)
+        data = await json_body(request)
         if step == "pack":
             emulator.pack(number)
         elif step == "ship":
@@ -95,7 +67,7 @@ def control_routes(emulator: EclpEmulator) -> list[BaseRoute]:
     async def faults(request: Request) -> Response:
         if request.method == "PUT":
             try:
-                emulator.faults.update(await _body(request))
+                emulator.faults.update(await json_body(request))
             except KeyError as exc:
                 raise BadRequest(f"unknown fault setting {exc.args[0]}") from exc
         elif request.method == "DELETE":
@@ -114,4 +86,4 @@ def control_routes(emulator: EclpEmulator) -> list[BaseRoute]:
         ("/_sandbox/faults", faults, ["GET", "PUT", "DELETE"]),
         ("/_sandbox/stats", stats, ["GET"]),
     ]
-    return [Route(path, _guard(endpoint), methods=methods) for path, endpoint, methods in table]
+    return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in table]

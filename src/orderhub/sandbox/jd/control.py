@@ -6,68 +6,18 @@ to read what the hub did to the shop. They need no signature and are never fault
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..control import BadRequest, Endpoint, guarded, json_body, optional_at
+
 if TYPE_CHECKING:
     from .emulator import JdEmulator
 
 __all__ = ["control_routes"]
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class BadRequest(Exception):
-    """A control call that cannot be carried out; answered with 400 or 404."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        data = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise BadRequest("body is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise BadRequest("body must be a JSON object")
-    return data
-
-
-def _at(data: dict[str, Any]) -> datetime | None:
-    """An optional ISO-8601 `at` with a zone."""
-    raw = data.pop("at", None)
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(raw))
-    except ValueError as exc:
-        raise BadRequest("at must be an ISO-8601 time with a zone") from exc
-    if moment.tzinfo is None:
-        raise BadRequest("at must carry a zone")
-    return moment
-
-
-def _guard(endpoint: Endpoint) -> Endpoint:
-    async def guarded(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except BadRequest as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        except KeyError as exc:
-            return JSONResponse({"error": f"unknown: {exc.args[0]}"}, status_code=404)
-        except (TypeError, ValueError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-
-    return guarded
 
 
 def control_routes(emulator: JdEmulator) -> list[BaseRoute]:
@@ -77,8 +27,8 @@ def control_routes(emulator: JdEmulator) -> list[BaseRoute]:
         return JSONResponse(emulator.orders())
 
     async def place(request: Request) -> Response:
-        data = await _body(request)
-        at = _at(data)
+        data = await json_body(request)
+        at = optional_at(data)
         order_id = emulator.place_order(data, at=at)
         return JSONResponse(emulator.order(order_id), status_code=201)
 
@@ -87,32 +37,32 @@ def control_routes(emulator: JdEmulator) -> list[BaseRoute]:
 
     async def modify(request: Request) -> Response:
         order_id = request.path_params["id"]
-        data = await _body(request)
-        at = _at(data)
+        data = await json_body(request)
+        at = optional_at(data)
         emulator.modify_order(order_id, at=at, **data)
         return JSONResponse(emulator.order(order_id))
 
     async def cancel(request: Request) -> Response:
         order_id = request.path_params["id"]
-        emulator.cancel_order(order_id, at=_at(await _body(request)))
+        emulator.cancel_order(order_id, at=optional_at(await json_body(request)))
         return JSONResponse(emulator.order(order_id))
 
     async def refund(request: Request) -> Response:
         order_id = request.path_params["id"]
-        data = await _body(request)
+        data = await json_body(request)
         quantity = data.get("quantity")
         emulator.refund(
             order_id,
             line_index=int(data.get("line_index", 0)),
             quantity=None if quantity is None else int(quantity),
             returned=bool(data.get("returned", False)),
-            at=_at(data),
+            at=optional_at(data),
         )
         return JSONResponse(emulator.order(order_id))
 
     async def items(request: Request) -> Response:
         if request.method == "POST":
-            data = await _body(request)
+            data = await json_body(request)
             seeded = emulator.seed_items(data.get("items") or [])
             return JSONResponse({"items": seeded}, status_code=201)
         return JSONResponse({"items": emulator.items()})
@@ -123,7 +73,7 @@ def control_routes(emulator: JdEmulator) -> list[BaseRoute]:
     async def faults(request: Request) -> Response:
         if request.method == "PUT":
             try:
-                emulator.faults.update(await _body(request))
+                emulator.faults.update(await json_body(request))
             except KeyError as exc:
                 raise BadRequest(f"unknown fault setting {exc.args[0]}") from exc
         elif request.method == "DELETE":
@@ -133,7 +83,7 @@ def control_routes(emulator: JdEmulator) -> list[BaseRoute]:
     async def config(request: Request) -> Response:
         if request.method == "PUT":
             try:
-                emulator.configure(**(await _body(request)))
+                emulator.configure(**(await json_body(request)))
             except KeyError as exc:
                 raise BadRequest(f"unknown setting {exc.args[0]}") from exc
         return JSONResponse(emulator.config())
@@ -154,4 +104,4 @@ def control_routes(emulator: JdEmulator) -> list[BaseRoute]:
         ("/_sandbox/config", config, ["GET", "PUT"]),
         ("/_sandbox/stats", stats, ["GET"]),
     ]
-    return [Route(path, _guard(endpoint), methods=methods) for path, endpoint, methods in table]
+    return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in table]

@@ -7,42 +7,18 @@ operation (calls to it wait) so that a client can be stopped between two calls.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..control import guarded, json_body
+
 if TYPE_CHECKING:
     from .app import K3CloudEmulator
 
 __all__ = ["control_routes"]
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError as exc:
-        raise ValueError("body is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise ValueError("body must be a JSON object")
-    return data
-
-
-def _guard(endpoint: Endpoint) -> Endpoint:
-    async def guarded(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except KeyError as exc:
-            return JSONResponse({"error": f"unknown: {exc.args[0]}"}, status_code=404)
-        except (TypeError, ValueError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-
-    return guarded
 
 
 def control_routes(emulator: K3CloudEmulator) -> list[BaseRoute]:
@@ -52,7 +28,7 @@ def control_routes(emulator: K3CloudEmulator) -> list[BaseRoute]:
         return JSONResponse(emulator.bills(request.path_params["form"]))
 
     async def base(request: Request) -> Response:
-        data = await _body(request)
+        data = await json_body(request)
         emulator.seed_base(str(data["form"]), str(data["code"]), str(data.get("name") or ""))
         return JSONResponse({"ok": True})
 
@@ -60,7 +36,7 @@ def control_routes(emulator: K3CloudEmulator) -> list[BaseRoute]:
         return JSONResponse({"expired": emulator.sessions.expire_all()})
 
     async def hold(request: Request) -> Response:
-        data = await _body(request)
+        data = await json_body(request)
         operation = str(data["operation"])
         if data.get("hold", True):
             emulator.held.add(operation)
@@ -71,7 +47,7 @@ def control_routes(emulator: K3CloudEmulator) -> list[BaseRoute]:
     async def faults(request: Request) -> Response:
         if request.method == "POST":
             try:
-                emulator.faults.update(await _body(request))
+                emulator.faults.update(await json_body(request))
             except KeyError as exc:
                 return JSONResponse({"error": f"unknown fault {exc.args[0]}"}, status_code=400)
         return JSONResponse(emulator.faults.snapshot())
@@ -80,10 +56,10 @@ def control_routes(emulator: K3CloudEmulator) -> list[BaseRoute]:
         return JSONResponse(emulator.stats())
 
     return [
-        Route("/_sandbox/bills/{form}", _guard(bills), methods=["GET"]),
-        Route("/_sandbox/base", _guard(base), methods=["POST"]),
-        Route("/_sandbox/sessions/expire", _guard(expire), methods=["POST"]),
-        Route("/_sandbox/hold", _guard(hold), methods=["POST"]),
-        Route("/_sandbox/faults", _guard(faults), methods=["GET", "POST"]),
-        Route("/_sandbox/stats", _guard(stats), methods=["GET"]),
+        Route("/_sandbox/bills/{form}", guarded(bills), methods=["GET"]),
+        Route("/_sandbox/base", guarded(base), methods=["POST"]),
+        Route("/_sandbox/sessions/expire", guarded(expire), methods=["POST"]),
+        Route("/_sandbox/hold", guarded(hold), methods=["POST"]),
+        Route("/_sandbox/faults", guarded(faults), methods=["GET", "POST"]),
+        Route("/_sandbox/stats", guarded(stats), methods=["GET"]),
     ]
