@@ -99,6 +99,8 @@ class Methods:
         }
 
     async def create(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        with self.state.lock:
+            self.state.create_calls += 1
         ref_no = _need(data, "ref_no", "ref_no_empty")
         if len(ref_no) > LIMITS["ref_no"]:
             raise FourpxFailure("ref_no_long", "客户参考号长度超出", ref_no)

@@ -172,7 +172,6 @@ class FourpxState:
     ) -> tuple[Consignment, bool]:
         """A new consignment, or the one this ref_no already made (and False)."""
         with self.lock:
-            self.create_calls += 1
             known = self.by_ref.get(ref_no)
             if known is not None:
                 return self.consignments[known], False
