@@ -284,6 +284,8 @@ class Methods:
             "status": c.status,
             "consignment_type": str(c.body.get("consignment_type") or "S"),
             "logistics_product_code": c.product,
+            "sales_platform": str(c.body.get("sales_platform") or ""),
+            "sales_no": str(c.body.get("sales_no") or ""),
             "shipping_no": ",".join(p.shipping_no for p in c.parcels),
             "create_time": c.create_time,
             "update_time": c.update_time,
