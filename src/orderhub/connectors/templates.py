@@ -214,6 +214,31 @@ TEMPLATES: dict[str, Template] = {
             ),
         ),
         Template(
+            "fourpx",
+            "warehouse",
+            "4PX 递四方 / 菜鸟 GFN overseas warehouse",
+            (
+                Field(
+                    "base_url",
+                    required=False,
+                    default="https://open.4px.com",
+                    hint="https://open.gfn.cainiao.com for 菜鸟 GFN",
+                ),
+                Field("app_key"),
+                _secret("app_secret"),
+                Field("warehouse_code", hint="仓库代码, e.g. USLAXA"),
+                Field("logistics_product_code", hint="派送方式 used when the order names none"),
+            ),
+            extra=(
+                "customer_code",
+                "version",
+                "cancel_type",
+                "carriers",
+                "poll_days",
+                "duplicate_ref_codes",
+            ),
+        ),
+        Template(
             "supplier_api",
             "supplier",
             "Drop-ship supplier (orderhub supplier API)",

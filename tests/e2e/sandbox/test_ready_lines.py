@@ -269,3 +269,22 @@ def test_the_eclp_emulator_names_its_department_and_keys_and_a_client_gets_in() 
             wrong.close()
     assert [(x.sku, x.quantity, x.locked) for x in levels] == [("SKU-001", 100, 0)]
     assert refused.value.code == "19"
+
+
+def test_the_fourpx_emulator_names_its_keys_and_warehouse_and_a_client_gets_in() -> None:
+    with emulator("fourpx") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "fourpx"
+        assert {"app_key", "app_secret", "warehouse_code", "logistics_product_code"} <= set(creds)
+        settings = {"base_url": ready["url"], **creds}
+        wms = node_connector("fourpx", settings)
+        wrong = node_connector("fourpx", {**settings, "app_secret": "guess"})
+        try:
+            levels = wms.query_inventory(["SKU-001"])
+            with pytest.raises(Rejected) as refused:
+                wrong.query_inventory(["SKU-001"])
+        finally:
+            wms.close()
+            wrong.close()
+    assert [(x.sku, x.quantity, x.locked) for x in levels] == [("SKU-001", 100, 0)]
+    assert refused.value.code == "SIGN_ERROR"
