@@ -23,8 +23,9 @@ from sqlalchemy.engine import make_url
 from orderhub.config import (
     Settings,
 )
+from orderhub.demo_crossborder import cross_border_options
 from orderhub.demo_marketplaces import MARKETPLACES
-from orderhub.demo_stack import DEMO_DATABASE, Stack, StackOptions
+from orderhub.demo_stack import DEMO_DATABASE, Stack, StackOptions, sku_codes
 from orderhub.domain.errors import ConfigurationError
 from orderhub.jobs.scheduler import Scheduler
 from orderhub.services.accounts import create_user
@@ -74,6 +75,7 @@ def _demo_settings() -> Settings:
     settings.stock_push_window = 0.5
     settings.pull_interval = 3600
     settings.poll_interval = 2
+    settings.node_poll_interval = 2
     return settings
 
 
@@ -206,19 +208,22 @@ class _Report:
 
 def run_demo(options: DemoOptions, *, on_tick: Callable[[], None] | None = None) -> dict[str, Any]:
     """Place orders at a steady rate, show progress, and return the summary."""
-    unknown = set(options.channels) - {"shopify", *MARKETPLACES}
-    if unknown or not options.channels:
-        known = ", ".join(("shopify", *MARKETPLACES))
+    every = options.channels == ("all",)
+    channels = ("shopify", *MARKETPLACES) if every else options.channels
+    unknown = set(channels) - {"shopify", *MARKETPLACES}
+    if unknown or not channels:
+        known = ", ".join(("shopify", *MARKETPLACES, "all"))
         raise ConfigurationError(f"--channels takes some of {known}, not {','.join(unknown)}")
     stack = Stack(
         _demo_settings(),
         StackOptions(
-            shops=options.shops if "shopify" in options.channels else 0,
+            shops=options.shops if "shopify" in channels else 0,
             skus=options.skus,
             stock=options.stock,
-            marketplaces=tuple(c for c in options.channels if c != "shopify"),
+            marketplaces=tuple(c for c in channels if c != "shopify"),
             api_port=options.port,
             erp=True,
+            **(cross_border_options(sku_codes(options.skus), options.stock) if every else {}),
         ),
     ).start()
     password = secrets.token_urlsafe(9)

@@ -22,10 +22,11 @@ FOURPX_PRODUCT = "F152"
 
 
 def start_fourpx(
-    serve: Callable[[Any], RunningServer], skus: Sequence[str]
+    serve: Callable[[Any], RunningServer], skus: Sequence[str], *, ship_after: float | None = None
 ) -> tuple[FourpxEmulator, NodeConfig]:
-    """The emulator, served, with the demo SKUs, and the node that reaches it."""
-    emulator = FourpxEmulator(warehouses={"USLAXA": "US"}, seed=17)
+    """The emulator, served, with the demo SKUs, and the node that reaches it; with
+    `ship_after`, its staff ship each order whole that many seconds after it arrives."""
+    emulator = FourpxEmulator(warehouses={"USLAXA": "US"}, seed=17, ship_after=ship_after)
     emulator.seed_skus([{"sku": sku, "name": f"Demo item {sku}"} for sku in skus])
     settings: dict[str, Any] = emulator.settings(serve(emulator.app).url)
     secrets = {"app_secret": str(settings.pop("app_secret"))}

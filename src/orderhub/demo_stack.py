@@ -18,10 +18,10 @@ from orderhub.config import (
     NodeConfig,
     Settings,
     ShopConfig,
-    SkuConfig,
     StockConfig,
     TrackerConfig,
 )
+from orderhub.demo_crossborder import DEMO_TAX_NUMBERS, demo_skus
 from orderhub.demo_eclp import start_eclp, stock_eclp
 from orderhub.demo_fourpx import start_fourpx, stock_fourpx
 from orderhub.demo_marketplaces import start_marketplace
@@ -62,7 +62,13 @@ def _consigned(emulator: Any) -> int:
     if hasattr(emulator, "consigned"):
         return int(emulator.consigned())
     orders = emulator.orders().values()
-    return sum(1 for order in orders if order.get("consign_time") or order.get("shipments"))
+    sent = ("consign_time", "shipments", "tracking_number")  # Taobao/JD, Amazon, Pinduoduo
+    return sum(1 for order in orders if any(order.get(key) for key in sent))
+
+
+def sku_codes(count: int) -> list[str]:
+    """The demo's SKU codes: SKU-001, SKU-002, …"""
+    return [f"SKU-{i + 1:03d}" for i in range(count)]
 
 
 @dataclass
@@ -94,6 +100,9 @@ class StackOptions:
     tracking_abroad: bool = False  # and parcels leaving China with an emulated 17TRACK
     eclp: bool = False  # a 京东云仓 department as node JDL1 (polled, no callbacks)
     fourpx: bool = False  # a 4PX overseas warehouse as node 4PX-US1 (polled)
+    fourpx_ship_after: float | None = None  # and it ships each order by itself after this
+    shop_nodes: dict[str, list[str]] = field(default_factory=dict)  # shop (or *) → nodes
+    customs: bool = False  # SKUs with HS codes, shops with IOSS/VAT numbers
 
 
 @dataclass
@@ -120,7 +129,7 @@ class Stack:
 
     @property
     def sku_codes(self) -> list[str]:
-        return [f"SKU-{i + 1:03d}" for i in range(self.options.skus)]
+        return sku_codes(self.options.skus)
 
     def start(self) -> Stack:
         o = self.options
@@ -160,7 +169,9 @@ class Stack:
             self.eclp, eclp_node = start_eclp(self._serve, self.sku_codes)
             node_configs.append(eclp_node)
         if o.fourpx:
-            self.fourpx, fourpx_node = start_fourpx(self._serve, self.sku_codes)
+            self.fourpx, fourpx_node = start_fourpx(
+                self._serve, self.sku_codes, ship_after=o.fourpx_ship_after
+            )
             node_configs.append(fourpx_node)
         if o.file_supplier:
             node_configs.append(
@@ -211,7 +222,7 @@ class Stack:
                     code=code,
                     platform="shopify",
                     name=f"Demo shop {i + 1}",
-                    nodes=[n.code for n in node_configs],
+                    nodes=self._nodes_of(code, node_configs),
                     routing=o.routing,
                     settings={"base_url": server.url, "shop_domain": emulator.shop_domain},
                     secrets={
@@ -228,7 +239,7 @@ class Stack:
                 code,
                 skus=self.sku_codes,
                 stock=0,
-                nodes=[n.code for n in node_configs],
+                nodes=self._nodes_of(code, node_configs),
                 routing=o.routing,
                 serve=self._serve,
                 webhook_url=f"{self.api.url}/webhooks/{code}",
@@ -237,12 +248,16 @@ class Stack:
             shop_configs.append(market.shop)
             if market.printer is not None:
                 printers.append(market.printer)
+        if o.customs:
+            shop_configs = [
+                s.model_copy(update={"customs": DEMO_TAX_NUMBERS}) for s in shop_configs
+            ]
         erp_config = self._start_erp(shop_configs, node_configs) if o.erp else None
         stock = o.stock_by_node or {"WH1": {sku: o.stock for sku in self.sku_codes}}
         config = HubConfig(
             shops=shop_configs,
             nodes=node_configs,
-            skus=[SkuConfig(sku=s, title=f"Demo item {s}") for s in self.sku_codes],
+            skus=demo_skus(self.sku_codes, customs=o.customs),
             listings=[
                 ListingConfig(shop=shop.code, channel_sku=s, sku=s)
                 for shop in shop_configs
@@ -280,6 +295,11 @@ class Stack:
             self.worker = Worker(self.hub, threads=o.worker_threads)
             self.worker.start()
         return self
+
+    def _nodes_of(self, shop: str, nodes: list[NodeConfig]) -> list[str]:
+        """The nodes a shop ships from: as the options say, else every node."""
+        chosen = self.options.shop_nodes
+        return chosen.get(shop) or chosen.get("*") or [n.code for n in nodes]
 
     def _start_erp(self, shops: list[ShopConfig], nodes: list[NodeConfig]) -> ErpConfig:
         """A K/3 Cloud 账套 that knows every SKU, a customer per shop, a supplier per
@@ -409,7 +429,8 @@ class Stack:
             "received": sum(orders.values()),
             "pushed_to_warehouse": sum(
                 int(wms.stats().get("distinct_orders", 0)) for wms in self.warehouses.values()
-            ),
+            )
+            + (int(self.fourpx.stats()["distinct_orders"]) if self.fourpx else 0),
             "shipped": stats["shipments"],
             "confirmed_to_channel": sum(int(e.stats()["fulfillments"]) for e in self.shops.values())
             + sum(_consigned(e) for e in self.marketplaces.values()),
@@ -423,8 +444,16 @@ class Stack:
                 **{code: e.stock() for code, e in self.marketplaces.items()},
             },
             "by_shop": self.by_shop(),
+            "stock_at_nodes": self.stock_at_nodes(),
             **({"booked_in_erp": self.erp.stats()["documents"]} if self.erp else {}),
         }
+
+    def stock_at_nodes(self) -> dict[str, dict[str, int]]:
+        """One stock view: units available to sell per node and SKU, from the hub's ledger."""
+        found: dict[str, dict[str, int]] = {}
+        for level in queries.stock_view(self.hub)["levels"]:
+            found.setdefault(str(level["node"]), {})[str(level["sku"])] = int(level["available"])
+        return found
 
     def by_shop(self) -> dict[str, dict[str, int]]:
         """Per shop: placed there, received by the hub, at the warehouse, shipped, confirmed

@@ -107,3 +107,25 @@ def test_an_amazon_seller_account_sells_beside_shopify(tmp_path: Path) -> None:
     assert amazon["placed"] == amazon["received"] == amazon["shipped"] == amazon["confirmed"] == 10
     assert (summary["held"], summary["oversold"]) == (0, 0)
     assert summary["listed_stock"]["AMAZON"] == {"SKU-001": 10}
+
+
+def test_every_platform_at_once_with_amazon_shipping_from_the_overseas_warehouse(
+    tmp_path: Path,
+) -> None:
+    done = _demo(
+        tmp_path,
+        *("--channels", "all", "--stock", "40"),
+        *("--orders", "35", "--rate", "40", "--exit-when-done", "--json"),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    shops = summary["by_shop"]
+    assert set(shops) == {"SHOP1", "WC1", "TB1", "DY1", "PD1", "JD1", "AMAZON"}
+    for code, row in shops.items():
+        assert row["placed"] == row["received"] == row["shipped"] == row["confirmed"] == 5, code
+    # Amazon's five left the Los Angeles warehouse, the thirty others Hangzhou: one stock
+    # view of both, and each shop shows what its own warehouse has left.
+    assert summary["stock_at_nodes"] == {"4PX-US1": {"SKU-001": 35}, "WH1": {"SKU-001": 10}}
+    assert summary["listed_stock"]["AMAZON"] == {"SKU-001": 35}
+    assert summary["listed_stock"]["TB1"] == {"SKU-001": 10}
+    assert (summary["held"], summary["oversold"], summary["exceptions"]) == (0, 0, 0)

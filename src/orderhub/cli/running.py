@@ -23,7 +23,11 @@ def demo(
     skus: Annotated[int, typer.Option(help="How many SKUs the shops sell.")] = 1,
     exit_when_done: Annotated[bool, typer.Option(help="Stop once every order is settled.")] = False,
     channels: Annotated[
-        str, typer.Option(help="Platforms with a shop each, sharing the stock: shopify,taobao.")
+        str,
+        typer.Option(
+            help="Platforms with a shop each, sharing the stock: shopify,taobao; or all "
+            "(every platform, Amazon shipping from a 4PX warehouse in the US)."
+        ),
     ] = "shopify",
     port: Annotated[
         int, typer.Option(help="The console's port (another is picked when it is taken).")

@@ -39,6 +39,7 @@ import hashlib
 import hmac
 import json
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -52,10 +53,10 @@ from starlette.routing import Route
 
 from orderhub.sandbox.faults import FaultMiddleware, Faults
 
-from .codes import DEFAULT_ERROR_CODES, DEFAULT_PRODUCTS
+from .codes import DEFAULT_ERROR_CODES, DEFAULT_PRODUCTS, STATUS
 from .control import control_routes
 from .methods import Methods
-from .state import Consignment, FourpxFailure, FourpxState
+from .state import Consignment, FourpxFailure, FourpxState, now_ms
 
 __all__ = ["FourpxEmulator", "create_app", "sign"]
 
@@ -92,8 +93,13 @@ class FourpxEmulator:
         throttle_status: int = 429,
         seed: int | None = None,
         faults: Faults | None = None,
+        ship_after: float | None = None,
     ) -> None:
         self.app_key, self.app_secret = app_key, app_secret
+        # With `ship_after`, the warehouse ships each consignment whole that many seconds
+        # after it was created, as a demo's warehouse staff would.
+        self.ship_after = ship_after
+        self._stopping = threading.Event()
         self.codes = {**DEFAULT_ERROR_CODES, **(error_codes or {})}
         self.timestamp_window = timestamp_window
         self.throttle_status = throttle_status
@@ -109,6 +115,8 @@ class FourpxEmulator:
         self.refusals: Counter[str] = Counter()
         self.lost: Counter[str] = Counter()
         self.app = self._build_app()
+        if ship_after is not None:
+            threading.Thread(target=self._ship_when_due, name="4px-ship", daemon=True).start()
 
     def settings(self, base_url: str) -> dict[str, str]:
         """What a client needs to reach this account: the fourpx connector's settings."""
@@ -164,7 +172,20 @@ class FourpxEmulator:
             }
 
     def stop(self) -> None:
-        """Nothing runs in the background: 4PX calls nothing back."""
+        """Stop shipping by itself (4PX calls nothing back; nothing else runs)."""
+        self._stopping.set()
+
+    def _ship_when_due(self) -> None:
+        while not self._stopping.wait(0.2):
+            due = now_ms() - int((self.ship_after or 0) * 1000)
+            with self.state.lock:
+                waiting = [
+                    c.consignment_no
+                    for c in self.state.consignments.values()
+                    if c.status in (STATUS["submitted"], STATUS["picked"]) and c.create_time <= due
+                ]
+                for number in waiting:
+                    self.state.ship(number)
 
     def _snapshot(self, c: Consignment) -> dict[str, Any]:
         return {
