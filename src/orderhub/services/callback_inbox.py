@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 
+from orderhub.domain.errors import NotFound
 from orderhub.observability import metrics
 from orderhub.services.hub import Hub
+from orderhub.store.uow import UnitOfWork
 
-__all__ = ["keep_callback"]
+__all__ = ["keep_callback", "replay_callback"]
 
 
 def keep_callback(
@@ -58,3 +60,21 @@ def keep_callback(
         source, "malformed" if problem else "stored" if new else "duplicate"
     ).inc()
     return problem
+
+
+Apply = Callable[[Hub, UnitOfWork, str, "int | None"], None]
+"""Applies one stored callback within a unit of work (inbox id, job id)."""
+
+
+def replay_callback(hub: Hub, inbox_id: str, apply: Apply) -> str | None:
+    """Apply a held callback again, whole, once its cause was fixed (a SKU added, a
+    tracker's settings corrected); the order it was about, when it names one."""
+    with hub.uow() as uow:
+        if uow.inbox.get(inbox_id).status != "failed":
+            raise NotFound("failed inbox item", inbox_id)
+        uow.exceptions.resolve_for_inbox(inbox_id)
+        uow.inbox.mark(inbox_id, "pending")
+        apply(hub, uow, inbox_id, None)
+        order_id = uow.inbox.get(inbox_id).order_id
+        uow.commit()
+    return order_id

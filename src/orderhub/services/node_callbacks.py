@@ -12,9 +12,8 @@ import json
 from collections.abc import Mapping
 
 from orderhub.connectors.base import NodeEvent
-from orderhub.domain.errors import NotFound
 from orderhub.observability import metrics
-from orderhub.services.callback_inbox import keep_callback
+from orderhub.services.callback_inbox import keep_callback, replay_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature
 from orderhub.services.inventory import apply_stock_changes
@@ -140,17 +139,8 @@ def _acknowledged(uow: UnitOfWork, node: str, code: str, job_id: int | None) -> 
 
 
 def replay_node_callback(hub: Hub, inbox_id: str) -> str | None:
-    """Apply a held callback again, whole, after its cause was fixed (a SKU added)."""
-    with hub.uow() as uow:
-        item = uow.inbox.get(inbox_id)
-        if item.status != "failed":
-            raise NotFound("failed inbox item", inbox_id)
-        uow.exceptions.resolve_for_inbox(inbox_id)
-        uow.inbox.mark(inbox_id, "pending")
-        _apply_event(hub, uow, inbox_id, None)
-        order_id = uow.inbox.get(inbox_id).order_id
-        uow.commit()
-    return order_id
+    """Apply a held node callback again, whole, after its cause was fixed."""
+    return replay_callback(hub, inbox_id, _apply_event)
 
 
 def _too_long(event: NodeEvent) -> tuple[str, str] | None:

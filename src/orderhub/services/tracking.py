@@ -20,12 +20,11 @@ from typing import Any
 
 from orderhub.connectors.base import ShipmentConfirmed
 from orderhub.domain.alerts import Alert
-from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order
 from orderhub.domain.tracking import ParcelStatus, TrackingUpdate
 from orderhub.observability import metrics
 from orderhub.services.alerts import raise_alert
-from orderhub.services.callback_inbox import keep_callback
+from orderhub.services.callback_inbox import keep_callback, replay_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature
 from orderhub.services.parcel_status import queue_parcel_status
@@ -160,16 +159,8 @@ def apply_tracking(hub: Hub, uow: UnitOfWork, job: Job) -> None:
 
 
 def replay_tracking_callback(hub: Hub, inbox_id: str) -> str | None:
-    """Apply a held callback again, whole (after the tracker's settings were fixed)."""
-    with hub.uow() as uow:
-        if uow.inbox.get(inbox_id).status != "failed":
-            raise NotFound("failed inbox item", inbox_id)
-        uow.exceptions.resolve_for_inbox(inbox_id)
-        uow.inbox.mark(inbox_id, "pending")
-        _apply_item(hub, uow, inbox_id, None)
-        order_id = uow.inbox.get(inbox_id).order_id
-        uow.commit()
-    return order_id
+    """Apply a held tracking callback again, whole (after the tracker's settings were fixed)."""
+    return replay_callback(hub, inbox_id, _apply_item)
 
 
 def _apply_item(hub: Hub, uow: UnitOfWork, inbox_id: str, job_id: int | None) -> None:
