@@ -11,16 +11,19 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["FaultMiddleware", "Faults"]
+__all__ = ["FaultMiddleware", "Faults", "emulator_app", "faults_route"]
 
 
 @dataclass
@@ -176,3 +179,31 @@ def faults_route(faults: Faults, path: str = "/_sandbox/faults") -> Route:
         return JSONResponse(faults.snapshot())
 
     return Route(path, control, methods=["GET", "PUT", "DELETE"])
+
+
+def emulator_app(
+    emulator: object,
+    routes: Sequence[BaseRoute],
+    faults: Faults,
+    *,
+    malformed_body: bytes,
+    malformed_type: str = "application/json",
+    rate_limited: Callable[[float], Response] | None = None,
+    server_error: Callable[[int], Response] | None = None,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+) -> Starlette:
+    """An emulator's app: its routes behind its faults, answered in its platform's words,
+    with the emulator at `app.state.emulator`."""
+    middleware = [
+        Middleware(
+            FaultMiddleware,
+            faults=faults,
+            malformed_body=malformed_body,
+            malformed_type=malformed_type,
+            rate_limited=rate_limited,
+            server_error=server_error,
+        )
+    ]
+    app = Starlette(routes=list(routes), middleware=middleware, lifespan=lifespan)
+    app.state.emulator = emulator
+    return app

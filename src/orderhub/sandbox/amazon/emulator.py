@@ -37,12 +37,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import Faults, emulator_app
 
 from .control import control_routes
 from .finances_api import FinancesApi
@@ -257,18 +256,14 @@ class AmazonEmulator:
             ),
             *control_routes(self),
         ]
-        middleware = [
-            Middleware(
-                FaultMiddleware,
-                faults=self.faults,
-                malformed_body=b'{"payload":{"Orders":[{"AmazonOrderId":"11',
-                rate_limited=self._limited,
-                server_error=self._server_error,
-            )
-        ]
-        app = Starlette(routes=routes, middleware=middleware)
-        app.state.emulator = self
-        return app
+        return emulator_app(
+            self,
+            routes,
+            self.faults,
+            malformed_body=b'{"payload":{"Orders":[{"AmazonOrderId":"11',
+            rate_limited=self._limited,
+            server_error=self._server_error,
+        )
 
 
 def create_app(**settings: Any) -> Starlette:

@@ -15,13 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import Faults, emulator_app
 
 from .api import Credentials, Gateway
 from .control import control_routes
@@ -346,19 +345,16 @@ class DouyinEmulator:
                 await asyncio.to_thread(self.worker.stop)
 
         routes = [*control_routes(self), Route("/{path:path}", self._api, methods=["POST"])]
-        middleware = [
-            Middleware(
-                FaultMiddleware,
-                faults=self.faults,
-                malformed_body=b'{"code":10000,"msg":"success","data":{"shop_order_list":[{"or',
-                malformed_type="application/json",
-                rate_limited=self._limited,
-                server_error=self._server_error,
-            )
-        ]
-        app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-        app.state.emulator = self
-        return app
+        return emulator_app(
+            self,
+            routes,
+            self.faults,
+            malformed_body=b'{"code":10000,"msg":"success","data":{"shop_order_list":[{"or',
+            malformed_type="application/json",
+            rate_limited=self._limited,
+            server_error=self._server_error,
+            lifespan=lifespan,
+        )
 
     async def _api(self, request: Request) -> Response:
         body = await request.body()

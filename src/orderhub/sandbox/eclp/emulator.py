@@ -46,11 +46,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import Faults, emulator_app
 from orderhub.sandbox.jd.gateway import Credentials, Gateway
 from orderhub.sandbox.jd.wire import DEFAULT_ERROR_CODES as JOS_CODES
 from orderhub.sandbox.jd.wire import error_body, json_response, zone_from_offset
@@ -226,19 +225,15 @@ class EclpEmulator:
             Route("/routerjson", self.gateway.handle, methods=["GET", "POST"]),
             *control_routes(self),
         ]
-        middleware = [
-            Middleware(
-                FaultMiddleware,
-                faults=self.faults,
-                malformed_body=b'{"jingdong_eclp_order_addOrder_responce":{"code":"0","ecl',
-                malformed_type="application/json;charset=utf-8",
-                rate_limited=self._limited,
-                server_error=self._server_error,
-            )
-        ]
-        app = Starlette(routes=routes, middleware=middleware)
-        app.state.emulator = self
-        return app
+        return emulator_app(
+            self,
+            routes,
+            self.faults,
+            malformed_body=b'{"jingdong_eclp_order_addOrder_responce":{"code":"0","ecl',
+            malformed_type="application/json;charset=utf-8",
+            rate_limited=self._limited,
+            server_error=self._server_error,
+        )
 
 
 def create_app(**settings: Any) -> Starlette:

@@ -46,12 +46,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import Faults, emulator_app
 
 from .codes import DEFAULT_ERROR_CODES, DEFAULT_PRODUCTS, STATUS
 from .control import control_routes
@@ -260,19 +259,15 @@ class FourpxEmulator:
 
     def _build_app(self) -> Starlette:
         routes = [Route(PATH, self.handle, methods=["POST"]), *control_routes(self)]
-        middleware = [
-            Middleware(
-                FaultMiddleware,
-                faults=self.faults,
-                malformed_body=b'{"result":"1","msg":"\xe7\xb3\xbb","data":{"consignment_',
-                malformed_type="application/json;charset=UTF-8",
-                rate_limited=self._limited,
-                server_error=self._server_error,
-            )
-        ]
-        app = Starlette(routes=routes, middleware=middleware)
-        app.state.emulator = self
-        return app
+        return emulator_app(
+            self,
+            routes,
+            self.faults,
+            malformed_body=b'{"result":"1","msg":"\xe7\xb3\xbb","data":{"consignment_',
+            malformed_type="application/json;charset=UTF-8",
+            rate_limited=self._limited,
+            server_error=self._server_error,
+        )
 
 
 def create_app(**settings: Any) -> Starlette:

@@ -60,11 +60,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import Faults, emulator_app
 
 from .control import control_routes
 from .gateway import Credentials, Gateway
@@ -260,19 +259,15 @@ class JdEmulator:
             Route("/routerjson", self.gateway.handle, methods=["GET", "POST"]),
             *control_routes(self),
         ]
-        middleware = [
-            Middleware(
-                FaultMiddleware,
-                faults=self.faults,
-                malformed_body=b'{"jingdong_pop_order_enSearch_responce":{"code":"0","searchor',
-                malformed_type="application/json;charset=utf-8",
-                rate_limited=self._limited,
-                server_error=self._server_error,
-            )
-        ]
-        app = Starlette(routes=routes, middleware=middleware)
-        app.state.emulator = self
-        return app
+        return emulator_app(
+            self,
+            routes,
+            self.faults,
+            malformed_body=b'{"jingdong_pop_order_enSearch_responce":{"code":"0","searchor',
+            malformed_type="application/json;charset=utf-8",
+            rate_limited=self._limited,
+            server_error=self._server_error,
+        )
 
 
 def create_app(**settings: Any) -> Starlette:

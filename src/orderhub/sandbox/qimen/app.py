@@ -51,13 +51,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import Faults, emulator_app
 
 from .callbacks import (
     CONTENT_TYPE,
@@ -315,17 +314,14 @@ class QimenEmulator:
             Route("/_sandbox/returns/{code:path}", self._return, methods=["GET"]),
             Route("/_sandbox/receive/{code:path}", self._receive, methods=["POST"]),
         ]
-        middleware = [
-            Middleware(
-                FaultMiddleware,
-                faults=self.faults,
-                malformed_body=b"<response><flag>succ",
-                malformed_type="text/xml",
-            )
-        ]
-        app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-        app.state.emulator = self
-        return app
+        return emulator_app(
+            self,
+            routes,
+            self.faults,
+            malformed_body=b"<response><flag>succ",
+            malformed_type="text/xml",
+            lifespan=lifespan,
+        )
 
     async def _service(self, request: Request) -> Response:
         self.worker.start()

@@ -28,13 +28,12 @@ from dataclasses import fields
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from orderhub.sandbox.faults import FaultMiddleware, Faults
+from orderhub.sandbox.faults import Faults, emulator_app
 
 from .callbacks import CallbackWorker, check_signature
 from .state import SupplierFailure, SupplierState
@@ -195,17 +194,14 @@ class SupplierEmulator:
             Route("/_sandbox/purchase-orders", self._list, methods=["GET"]),
             Route("/_sandbox/purchase-orders/{po:path}", self._show, methods=["GET"]),
         ]
-        middleware = [
-            Middleware(
-                FaultMiddleware,
-                faults=self.faults,
-                malformed_body=b'{"po_number": "PO-1", "supplier_re',
-                malformed_type="application/json",
-            )
-        ]
-        app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
-        app.state.emulator = self
-        return app
+        return emulator_app(
+            self,
+            routes,
+            self.faults,
+            malformed_body=b'{"po_number": "PO-1", "supplier_re',
+            malformed_type="application/json",
+            lifespan=lifespan,
+        )
 
     async def _signed_body(self, request: Request) -> bytes | Response:
         """The raw body when the request is signed by the hub, else the 401 to send."""
