@@ -51,7 +51,7 @@ class Worker:
         threads: int | None = None,
         batch: int | None = None,
         lease: float | None = None,
-        poll_interval: float = 0.5,
+        poll_interval: float | None = None,
         kinds: Sequence[str] | None = None,
     ) -> None:
         settings = hub.settings
@@ -60,19 +60,25 @@ class Worker:
         self.threads = threads or settings.worker_threads
         self.batch = batch or settings.worker_batch
         self.lease = lease or settings.job_lease
-        self.poll_interval = poll_interval
+        # How long an idle lane sleeps before it looks again without being woken: jobs
+        # queued in this process wake their lanes at once, and on PostgreSQL so do other
+        # processes' (LISTEN/NOTIFY); on SQLite another process (the command line) is
+        # noticed within this long.
+        self.poll_interval = poll_interval or (5.0 if hub.db.is_postgres else 1.0)
         wanted = set(kinds) if kinds else set(HANDLERS)
         self.batch_kinds = sorted(wanted & set(BATCHED))
         self.call_kinds = sorted(wanted - set(BATCHED))
         self.kinds = list(kinds) if kinds else None
-        self._wakes: list[threading.Event] = []
+        self._wakes: list[tuple[frozenset[str], threading.Event]] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         hub.db.on_new_jobs(self.wake)
 
-    def wake(self) -> None:
-        for event in self._wakes:
-            event.set()
+    def wake(self, kinds: frozenset[str] | None = None) -> None:
+        """Wake the lanes that run any of these kinds (every lane without kinds)."""
+        for lane_kinds, event in self._wakes:
+            if kinds is None or lane_kinds & kinds:
+                event.set()
 
     def start(self) -> None:
         """One thread runs database-only jobs in batches (one commit for many orders; one
@@ -90,7 +96,7 @@ class Worker:
             lanes += [(f"worker-{i}", self.call_kinds, 2) for i in range(self.threads)]
         for name, kinds, limit in lanes:
             wake = threading.Event()
-            self._wakes.append(wake)
+            self._wakes.append((frozenset(kinds), wake))
             thread = threading.Thread(
                 target=self._loop, args=(kinds, limit, wake), name=name, daemon=True
             )
@@ -128,18 +134,30 @@ class Worker:
         return done
 
     def _loop(self, kinds: list[str], limit: int, wake: threading.Event) -> None:
+        """Claim only when a job of the lane's kinds is due (a read, which takes no write
+        lock, says so); otherwise sleep until one falls due or the lane is woken."""
         while not self._stop.is_set():
             wake.clear()
             try:
+                due = self._next_due(kinds)
+                now = time.time()
+                if due is None or due > now:
+                    wait = self.poll_interval if due is None else min(due - now, self.poll_interval)
+                    wake.wait(max(wait, 0.005))
+                    continue
                 jobs = self.claim(kinds=kinds, limit=limit)
             except Exception:
                 log.exception("claiming jobs failed")
                 self._stop.wait(1.0)
                 continue
-            if not jobs:
-                wake.wait(self.poll_interval)
-                continue
-            self.run(jobs)
+            if jobs:
+                self.run(jobs)
+            else:  # another lane or process took them first
+                wake.wait(0.05)
+
+    def _next_due(self, kinds: list[str]) -> float | None:
+        with self.hub.reader() as uow:
+            return uow.outbox.next_due(kinds)
 
     def run(self, jobs: list[Job]) -> None:
         """Run claimed jobs: the batchable ones in one transaction, the others one by one."""

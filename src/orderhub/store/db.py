@@ -121,7 +121,7 @@ class Database:
         self.tenant = tenant
         self.timezone = timezone  # the seller's: reports count days in it
         self.dialect = engine.dialect.name
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[frozenset[str] | None], None]] = []
         self._lock = threading.Lock()
         self.config_cache = TtlCache(ttl=5.0)
         self.score_cache = TtlCache(ttl=60.0)
@@ -130,14 +130,14 @@ class Database:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
-    def on_new_jobs(self, listener: Callable[[], None]) -> None:
-        """Call `listener` after every commit that queued jobs (in this process)."""
+    def on_new_jobs(self, listener: Callable[[frozenset[str] | None], None]) -> None:
+        """Call `listener(kinds)` after every commit that queued jobs (in this process)."""
         with self._lock:
             self._listeners.append(listener)
 
-    def jobs_added(self) -> None:
+    def jobs_added(self, kinds: frozenset[str] | None = None) -> None:
         for listener in list(self._listeners):
-            listener()
+            listener(kinds)
 
     def check(self) -> None:
         """Raise ConfigurationError in one sentence when the database cannot be reached."""
@@ -151,8 +151,11 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def listen_for_jobs(self, wake: Callable[[], None], stop: threading.Event) -> None:
-        """On PostgreSQL, call `wake` whenever any process queues jobs (LISTEN/NOTIFY).
+    def listen_for_jobs(
+        self, wake: Callable[[frozenset[str] | None], None], stop: threading.Event
+    ) -> None:
+        """On PostgreSQL, call `wake(kinds)` whenever any process queues jobs (LISTEN/NOTIFY;
+        the kinds queued, or None when a sender did not say).
 
         Blocks until `stop` is set; run it in a thread. Reconnects after errors.
         """
@@ -165,8 +168,9 @@ class Database:
                 with psycopg.connect(dsn, autocommit=True) as conn:
                     conn.execute(f"LISTEN {JOBS_CHANNEL}")
                     while not stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            wake()
+                        for note in conn.notifies(timeout=0.5, stop_after=1):
+                            kinds = frozenset(k for k in note.payload.split(",") if k)
+                            wake(kinds or None)
             except psycopg.Error:
                 stop.wait(1.0)
 

@@ -62,6 +62,7 @@ class OutboxRepository:
         self.conn = conn
         self.tenant = tenant
         self.added = 0
+        self.kinds: set[str] = set()  # kinds queued by this transaction, to wake their lanes
         # Coalesced jobs this transaction already wrote: their pending row is locked by
         # it until commit, so writing them again changes nothing.
         self.touched: set[str] = set()
@@ -132,10 +133,30 @@ class OutboxRepository:
             # Written now: touching the pending twin must lock it at once (see _insert).
             self.conn.execute(self._insert(coalesced=True), row)
         self.added += 1
+        self.kinds.add(kind)
         if coalesce_key is not None:
             self.touched.add(coalesce_key)
-        if self.conn.dialect.name == "postgresql" and self.added == 1:
-            self.conn.execute(text("SELECT pg_notify('orderhub_jobs', '')"))
+
+    def announce(self) -> None:
+        """On PostgreSQL, tell every process's workers (at commit) which kinds were queued."""
+        if self.kinds and self.conn.dialect.name == "postgresql":
+            payload = ",".join(sorted(self.kinds))
+            self.conn.execute(text("SELECT pg_notify('orderhub_jobs', :kinds)"), {"kinds": payload})
+
+    def next_due(self, kinds: list[str] | None = None) -> float | None:
+        """When the next of these jobs falls due (a pending job's run time, a running one's
+        lease end), without locking anything; None when there is none."""
+        c = t.outbox_jobs.c
+        pending = select(func.min(c.run_at)).where(c.status == "pending", c.tenant == self.tenant)
+        running = select(func.min(c.locked_until)).where(
+            c.status == "running", c.tenant == self.tenant
+        )
+        if kinds:
+            pending = pending.where(c.kind.in_(kinds))
+            running = running.where(c.kind.in_(kinds))
+        times = [self.conn.execute(q).scalar() for q in (pending, running)]
+        found = [float(x) for x in times if x is not None]
+        return min(found) if found else None
 
     def claim(
         self, worker: str, *, limit: int, lease: float, kinds: list[str] | None = None
@@ -444,9 +465,3 @@ class OutboxRepository:
                 select(func.count()).where(c.status.in_(["pending", "running"]))
             ).scalar_one()
         )
-
-    def next_due(self) -> float | None:
-        self.flush()
-        c = t.outbox_jobs.c
-        value = self.conn.execute(select(func.min(c.run_at)).where(c.status == "pending")).scalar()
-        return None if value is None else float(value)

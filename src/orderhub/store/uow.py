@@ -107,11 +107,14 @@ class UnitOfWork:
         if self._tx is None:
             raise RuntimeError("commit outside of `with`")
         self.flush()
+        self.outbox.announce()
         self._tx.commit()
         self._tx = None
         if self.outbox.added:
+            kinds = frozenset(self.outbox.kinds)
             self.outbox.added = 0
-            self.db.jobs_added()
+            self.outbox.kinds.clear()
+            self.db.jobs_added(kinds)
 
     def flush(self) -> None:
         """Write what the repositories hold back to write together (ledger rows, new
