@@ -22,6 +22,7 @@ EMULATORS = {
     "amazon": "orderhub.sandbox.amazon",
     "qimen": "orderhub.sandbox.qimen",
     "eclp": "orderhub.sandbox.eclp",
+    "goodcang": "orderhub.sandbox.goodcang",
     "supplier": "orderhub.sandbox.supplier",
     "k3cloud": "orderhub.sandbox.k3cloud",
     "jdy": "orderhub.sandbox.jdy",
