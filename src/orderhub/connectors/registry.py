@@ -33,6 +33,7 @@ CHANNEL_PLATFORMS = frozenset(
 PUSHING_CHANNELS = frozenset({"shopify", "woocommerce", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
 NODE_PLATFORMS = frozenset({"qimen", "eclp", "supplier_api", "supplier_file"})
+NODE_PLATFORMS |= {"goodcang"}
 ERP_PLATFORMS = frozenset({"k3cloud", "jdy"})
 TRACKER_PLATFORMS = frozenset({"kuaidi100", "17track"})
 _PACKAGES = {"supplier_api": "supplier", "17track": "track17"}
