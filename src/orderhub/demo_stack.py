@@ -23,9 +23,11 @@ from orderhub.config import (
     TrackerConfig,
 )
 from orderhub.demo_eclp import start_eclp, stock_eclp
+from orderhub.demo_goodcang import start_goodcang, stock_goodcang
 from orderhub.demo_marketplaces import start_marketplace
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.eclp import EclpEmulator
+from orderhub.sandbox.goodcang import GoodCangEmulator
 from orderhub.sandbox.k3cloud import K3CloudEmulator
 from orderhub.sandbox.kuaidi100 import Kuaidi100Emulator
 from orderhub.sandbox.qimen import QimenEmulator
@@ -91,6 +93,7 @@ class StackOptions:
     tracking_settings: dict[str, Any] = field(default_factory=dict)
     tracking_abroad: bool = False  # and parcels leaving China with an emulated 17TRACK
     eclp: bool = False  # a 京东云仓 department as node JDL1 (polled, no callbacks)
+    goodcang: bool = False  # a 谷仓 UK warehouse as node GC-UK1 (polled, ships abroad)
 
 
 @dataclass
@@ -106,6 +109,7 @@ class Stack:
     warehouses: dict[str, QimenEmulator] = field(init=False, default_factory=dict)
     supplier: SupplierEmulator | None = field(init=False, default=None)
     eclp: EclpEmulator | None = field(init=False, default=None)
+    goodcang: GoodCangEmulator | None = field(init=False, default=None)
     marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
     erp: K3CloudEmulator | None = field(init=False, default=None)
     tracker: Kuaidi100Emulator | None = field(init=False, default=None)
@@ -155,6 +159,9 @@ class Stack:
         if o.eclp:
             self.eclp, eclp_node = start_eclp(self._serve, self.sku_codes)
             node_configs.append(eclp_node)
+        if o.goodcang:
+            self.goodcang, goodcang_node = start_goodcang(self._serve, self.sku_codes)
+            node_configs.append(goodcang_node)
         if o.file_supplier:
             node_configs.append(
                 NodeConfig(
@@ -259,6 +266,8 @@ class Stack:
             self.supplier.configure(callback_url=f"{self.api.url}/callbacks/SUP1")
         if self.eclp is not None:
             stock_eclp(self.eclp, stock)
+        if self.goodcang is not None:
+            stock_goodcang(self.goodcang, stock)
         with self.hub.uow() as uow:
             records = uow.catalog.shops()
         for record in records:
