@@ -25,10 +25,12 @@ from orderhub.demo_crossborder import DEMO_TAX_NUMBERS, demo_skus
 from orderhub.demo_eclp import start_eclp, stock_eclp
 from orderhub.demo_figures import StackFigures
 from orderhub.demo_fourpx import start_fourpx, stock_fourpx
+from orderhub.demo_goodcang import start_goodcang, stock_goodcang
 from orderhub.demo_marketplaces import start_marketplace
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.eclp import EclpEmulator
 from orderhub.sandbox.fourpx import FourpxEmulator
+from orderhub.sandbox.goodcang import GoodCangEmulator
 from orderhub.sandbox.k3cloud import K3CloudEmulator
 from orderhub.sandbox.kuaidi100 import Kuaidi100Emulator
 from orderhub.sandbox.qimen import QimenEmulator
@@ -86,6 +88,7 @@ class StackOptions:
     fourpx_ship_after: float | None = None  # and it ships each order by itself after this
     shop_nodes: dict[str, list[str]] = field(default_factory=dict)  # shop (or *) → nodes
     customs: bool = False  # SKUs with HS codes, shops with IOSS/VAT numbers
+    goodcang: bool = False  # a 谷仓 UK warehouse as node GC-UK1 (polled, ships abroad)
 
 
 @dataclass
@@ -102,6 +105,7 @@ class Stack(StackFigures):
     supplier: SupplierEmulator | None = field(init=False, default=None)
     eclp: EclpEmulator | None = field(init=False, default=None)
     fourpx: FourpxEmulator | None = field(init=False, default=None)
+    goodcang: GoodCangEmulator | None = field(init=False, default=None)
     marketplaces: dict[str, Any] = field(init=False, default_factory=dict)
     erp: K3CloudEmulator | None = field(init=False, default=None)
     tracker: Kuaidi100Emulator | None = field(init=False, default=None)
@@ -156,6 +160,9 @@ class Stack(StackFigures):
                 self._serve, self.sku_codes, ship_after=o.fourpx_ship_after
             )
             node_configs.append(fourpx_node)
+        if o.goodcang:
+            self.goodcang, goodcang_node = start_goodcang(self._serve, self.sku_codes)
+            node_configs.append(goodcang_node)
         if o.file_supplier:
             node_configs.append(
                 NodeConfig(
@@ -266,6 +273,8 @@ class Stack(StackFigures):
             stock_eclp(self.eclp, stock)
         if self.fourpx is not None:
             stock_fourpx(self.fourpx, stock)
+        if self.goodcang is not None:
+            stock_goodcang(self.goodcang, stock)
         with self.hub.uow() as uow:
             records = uow.catalog.shops()
         for record in records:

@@ -23,6 +23,7 @@ EMULATORS = {
     "qimen": "orderhub.sandbox.qimen",
     "eclp": "orderhub.sandbox.eclp",
     "fourpx": "orderhub.sandbox.fourpx",
+    "goodcang": "orderhub.sandbox.goodcang",
     "supplier": "orderhub.sandbox.supplier",
     "k3cloud": "orderhub.sandbox.k3cloud",
     "jdy": "orderhub.sandbox.jdy",

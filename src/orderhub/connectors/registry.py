@@ -33,7 +33,7 @@ CHANNEL_PLATFORMS = frozenset(
 )
 PUSHING_CHANNELS = frozenset({"shopify", "woocommerce", "douyin"})
 """Channels that push orders to the hub; the others are only pulled, so more often."""
-NODE_PLATFORMS = frozenset({"qimen", "eclp", "fourpx", "supplier_api", "supplier_file"})
+NODE_PLATFORMS = frozenset({"qimen", "eclp", "fourpx", "goodcang", "supplier_api", "supplier_file"})
 CROSS_BORDER_NODES = frozenset({"goodcang", "fourpx"})
 """Overseas warehouses: their parcels declare customs when they cross a border, unless a
 node's `customs.required` says otherwise (other nodes declare only when it says so)."""

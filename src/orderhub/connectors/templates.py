@@ -239,6 +239,26 @@ TEMPLATES: dict[str, Template] = {
             ),
         ),
         Template(
+            "goodcang",
+            "warehouse",
+            "谷仓 (GoodCang) overseas warehouse",
+            (
+                Field("base_url", required=False, default="https://oms.goodcang.net"),
+                _secret("app_token"),
+                _secret("app_key"),
+                Field("warehouse_code", hint="e.g. UKLH"),
+                Field("shipping_method", required=False, hint="default 物流产品 code"),
+            ),
+            extra=(
+                "platform",
+                "verify",
+                "carriers",
+                "shipped_statuses",
+                "cancelled_statuses",
+                "barcode_separator",
+            ),
+        ),
+        Template(
             "supplier_api",
             "supplier",
             "Drop-ship supplier (orderhub supplier API)",

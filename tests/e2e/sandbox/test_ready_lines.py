@@ -288,3 +288,22 @@ def test_the_fourpx_emulator_names_its_keys_and_warehouse_and_a_client_gets_in()
             wrong.close()
     assert [(x.sku, x.quantity, x.locked) for x in levels] == [("SKU-001", 100, 0)]
     assert refused.value.code == "SIGN_ERROR"
+
+
+def test_the_goodcang_emulator_names_its_keys_and_warehouse_and_a_client_gets_in() -> None:
+    with emulator("goodcang") as ready:
+        creds = ready["credentials"]
+        assert ready["platform"] == "goodcang"
+        assert {"app_token", "app_key", "warehouse_code", "shipping_method"} <= set(creds)
+        settings = {"base_url": ready["url"], **creds}
+        wms = node_connector("goodcang", settings)
+        wrong = node_connector("goodcang", {**settings, "app_key": "expired"})
+        try:
+            levels = wms.query_inventory(["SKU-001"])
+            with pytest.raises(Rejected) as refused:
+                wrong.query_inventory(["SKU-001"])
+        finally:
+            wms.close()
+            wrong.close()
+    assert [(x.sku, x.quantity, x.locked) for x in levels] == [("SKU-001", 100, 0)]
+    assert refused.value.code == "10001"
