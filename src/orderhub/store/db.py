@@ -122,6 +122,10 @@ class Database:
         self.timezone = timezone  # the seller's: reports count days in it
         self.dialect = engine.dialect.name
         self._listeners: list[Callable[[frozenset[str] | None], None]] = []
+        # On SQLite, the one write transaction at a time, taken in this process's order.
+        self.write_lock: threading.RLock | None = (
+            threading.RLock() if self.dialect == "sqlite" else None
+        )
         self._lock = threading.Lock()
         self.config_cache = TtlCache(ttl=5.0)
         self.score_cache = TtlCache(ttl=60.0)

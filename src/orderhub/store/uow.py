@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Connection, RootTransaction, text
+from sqlalchemy.exc import OperationalError
 
 from orderhub.store.alerts import AlertRepository
 from orderhub.store.audit import AuditRepository
@@ -34,6 +35,10 @@ from orderhub.store.sla import SlaRepository
 from orderhub.store.stock import StockRepository
 
 __all__ = ["UnitOfWork"]
+
+
+WRITE_WAIT = 60.0
+"""Seconds a writer waits for SQLite's one write transaction, as its busy timeout does."""
 
 
 class UnitOfWork:
@@ -69,9 +74,22 @@ class UnitOfWork:
         self.read_only = read_only
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
+        self._writing = False
 
     def __enter__(self) -> UnitOfWork:
-        conn = self.db.engine.connect()
+        # SQLite lets one writer in at a time: the threads of this process queue for it
+        # here, in order, instead of polling in SQLite's busy handler with a connection
+        # held. Another process still meets the busy handler.
+        lock = None if self.read_only else self.db.write_lock
+        if lock is not None:
+            if not lock.acquire(timeout=WRITE_WAIT):
+                raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+            self._writing = True
+        try:
+            conn = self.db.engine.connect()
+        except BaseException:
+            self._release()
+            raise
         if self.read_only:
             conn = conn.execution_options(orderhub_read_only=True)
         self._conn = conn
@@ -172,7 +190,15 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.rollback()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        try:
+            self.rollback()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._writing and self.db.write_lock is not None:
+            self._writing = False
+            self.db.write_lock.release()
