@@ -134,25 +134,27 @@ class Worker:
         return done
 
     def _loop(self, kinds: list[str], limit: int, wake: threading.Event) -> None:
-        """Claim only when a job of the lane's kinds is due (a read, which takes no write
-        lock, says so); otherwise sleep until one falls due or the lane is woken."""
+        """Claim while there is work; when a claim comes back empty, a read (which takes
+        no write lock) says when the lane's next job falls due, and the lane sleeps until
+        then or until it is woken."""
         while not self._stop.is_set():
             wake.clear()
             try:
-                due = self._next_due(kinds)
-                now = time.time()
-                if due is None or due > now:
-                    wait = self.poll_interval if due is None else min(due - now, self.poll_interval)
-                    wake.wait(max(wait, 0.005))
-                    continue
                 jobs = self.claim(kinds=kinds, limit=limit)
+                if jobs:
+                    self.run(jobs)
+                    continue
+                due = self._next_due(kinds)
             except Exception:
                 log.exception("claiming jobs failed")
                 self._stop.wait(1.0)
                 continue
-            if jobs:
-                self.run(jobs)
-            else:  # another lane or process took them first
+            now = time.time()
+            if due is None:
+                wake.wait(self.poll_interval)
+            elif due > now:
+                wake.wait(min(due - now, self.poll_interval))
+            else:  # due, yet claimed by another lane or process a moment ago
                 wake.wait(0.05)
 
     def _next_due(self, kinds: list[str]) -> float | None:
