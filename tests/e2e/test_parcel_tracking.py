@@ -61,10 +61,17 @@ def test_a_parcel_from_pickup_to_signed_delivery_with_its_timeline_and_buyer_pag
     assert tracker.parcels[number].company == CARRIERS[carrier]
     assert parcel_status(stack, placed) == "pending"
 
+    shop = stack.shops["SHOP1"]
+
+    def on_the_shop() -> str:
+        return str(shop.fulfillments_for(placed["id"])[0]["shipment_status"])
+
     tracker.scan(number, "1", "顺丰速运 已收取快件", area="杭州市")
+    wait_until(lambda: on_the_shop() == "in_transit", what="in transit on the shop")
     tracker.scan(number, "0", "快件到达 【上海浦东中转场】", area="上海市")
     tracker.scan(number, "5", "快件交给王师傅，正在派送途中", area="上海市")
     wait_until(lambda: parcel_status(stack, placed) == "out_for_delivery", what="out")
+    wait_until(lambda: on_the_shop() == "out_for_delivery", what="out on the shop")
     tracker.scan(number, "3", "快件已签收，签收人：本人", area="上海市")
     wait_until(lambda: parcel_status(stack, placed) == "delivered", what="delivered")
 
@@ -79,12 +86,8 @@ def test_a_parcel_from_pickup_to_signed_delivery_with_its_timeline_and_buyer_pag
     view = queries.order_view(stack.hub, str(placed["id"]))
     assert [f.status for f in view.fulfillments] == ["delivered"]
     # The shop shows the buyer where the parcel is: one event per new status.
-    shop = stack.shops["SHOP1"]
     [shopify_parcel] = shop.fulfillments_for(placed["id"])
-    wait_until(
-        lambda: shop.fulfillments_for(placed["id"])[0]["shipment_status"] == "delivered",
-        what="delivered on the shop",
-    )
+    wait_until(lambda: on_the_shop() == "delivered", what="delivered on the shop")
     told = shop.fulfillment_events(placed["id"], shopify_parcel["id"])
     assert [e["status"] for e in told] == ["in_transit", "out_for_delivery", "delivered"]
     assert any(t.stage == "deliver" and number in t.message for t in view.trace)
