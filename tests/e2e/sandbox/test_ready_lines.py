@@ -250,16 +250,40 @@ def test_the_amazon_emulator_names_its_lwa_client_and_seller_and_a_client_gets_i
     assert refused.value.code == "invalid_grant"
 
 
-def test_the_eclp_emulator_names_its_department_and_keys_and_a_client_gets_in() -> None:
-    with emulator("eclp") as ready:
+# Polled warehouses: the keys each names, a key its client gets wrong, and the refusal.
+POLLED_WAREHOUSES = [
+    (
+        "eclp",
+        {"app_key", "app_secret", "access_token", "department_no", "warehouse_no"},
+        ("access_token", "expired"),
+        "19",
+    ),
+    (
+        "fourpx",
+        {"app_key", "app_secret", "warehouse_code", "logistics_product_code"},
+        ("app_secret", "guess"),
+        "SIGN_ERROR",
+    ),
+    (
+        "goodcang",
+        {"app_token", "app_key", "warehouse_code", "shipping_method"},
+        ("app_key", "expired"),
+        "10001",
+    ),
+]
+
+
+@pytest.mark.parametrize(("platform", "names", "wrong_key", "refusal"), POLLED_WAREHOUSES)
+def test_a_polled_warehouse_emulator_names_its_keys_and_warehouse_and_a_client_gets_in(
+    platform: str, names: set[str], wrong_key: tuple[str, str], refusal: str
+) -> None:
+    with emulator(platform) as ready:
         creds = ready["credentials"]
-        assert ready["platform"] == "eclp"
-        assert {"app_key", "app_secret", "access_token", "department_no", "warehouse_no"} <= set(
-            creds
-        )
+        assert ready["platform"] == platform
+        assert names <= set(creds)
         settings = {"base_url": ready["url"], **creds}
-        wms = node_connector("eclp", settings)
-        wrong = node_connector("eclp", {**settings, "access_token": "expired"})
+        wms = node_connector(platform, settings)
+        wrong = node_connector(platform, {**settings, wrong_key[0]: wrong_key[1]})
         try:
             levels = wms.query_inventory(["SKU-001"])
             with pytest.raises(Rejected) as refused:
@@ -268,42 +292,4 @@ def test_the_eclp_emulator_names_its_department_and_keys_and_a_client_gets_in() 
             wms.close()
             wrong.close()
     assert [(x.sku, x.quantity, x.locked) for x in levels] == [("SKU-001", 100, 0)]
-    assert refused.value.code == "19"
-
-
-def test_the_fourpx_emulator_names_its_keys_and_warehouse_and_a_client_gets_in() -> None:
-    with emulator("fourpx") as ready:
-        creds = ready["credentials"]
-        assert ready["platform"] == "fourpx"
-        assert {"app_key", "app_secret", "warehouse_code", "logistics_product_code"} <= set(creds)
-        settings = {"base_url": ready["url"], **creds}
-        wms = node_connector("fourpx", settings)
-        wrong = node_connector("fourpx", {**settings, "app_secret": "guess"})
-        try:
-            levels = wms.query_inventory(["SKU-001"])
-            with pytest.raises(Rejected) as refused:
-                wrong.query_inventory(["SKU-001"])
-        finally:
-            wms.close()
-            wrong.close()
-    assert [(x.sku, x.quantity, x.locked) for x in levels] == [("SKU-001", 100, 0)]
-    assert refused.value.code == "SIGN_ERROR"
-
-
-def test_the_goodcang_emulator_names_its_keys_and_warehouse_and_a_client_gets_in() -> None:
-    with emulator("goodcang") as ready:
-        creds = ready["credentials"]
-        assert ready["platform"] == "goodcang"
-        assert {"app_token", "app_key", "warehouse_code", "shipping_method"} <= set(creds)
-        settings = {"base_url": ready["url"], **creds}
-        wms = node_connector("goodcang", settings)
-        wrong = node_connector("goodcang", {**settings, "app_key": "expired"})
-        try:
-            levels = wms.query_inventory(["SKU-001"])
-            with pytest.raises(Rejected) as refused:
-                wrong.query_inventory(["SKU-001"])
-        finally:
-            wms.close()
-            wrong.close()
-    assert [(x.sku, x.quantity, x.locked) for x in levels] == [("SKU-001", 100, 0)]
-    assert refused.value.code == "10001"
+    assert refused.value.code == refusal
