@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     node_poll_interval: float = 60.0
     worker_threads: int = 4
     worker_batch: int = 32
+    # Delivery orders are claimed this many at a time, sent side by side (at most
+    # `pushes_in_flight` to one node at once), and written down in one transaction.
+    push_batch: int = Field(default=16, ge=1, le=256)
+    pushes_in_flight: int = Field(default=4, ge=1, le=64)
     job_lease: float = 60.0
     max_attempts: int = 10
     backoff_base: float = 1.0
@@ -142,6 +146,9 @@ class NodeConfig(_Strict):
     unlimited_stock: bool = False
     skus: list[str] = Field(default_factory=list)
     customs: NodeCustoms = Field(default_factory=NodeCustoms)
+    # Delivery orders sent to this node at the same time (ORDERHUB_PUSHES_IN_FLIGHT
+    # when unset); its connector's rate limit still spaces the calls.
+    pushes_in_flight: int | None = Field(default=None, ge=1, le=64)
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
 

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 
@@ -22,6 +23,8 @@ from orderhub.domain.alerts import Alert
 from orderhub.domain.errors import OrderhubError
 from orderhub.observability import get_logger, metrics
 from orderhub.services.alerts import raise_alert
+from orderhub.services.delivery import Pushed, PushPlan, plan_pushes, record_push, send_push
+from orderhub.services.dispatch import JOB_NODE_PUSH
 from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
@@ -33,6 +36,7 @@ __all__ = ["Worker", "backoff"]
 log = get_logger(__name__)
 
 URGENT_KINDS = frozenset({JOB_STOCK_PUSH})
+PUSH_KINDS = frozenset({JOB_NODE_PUSH})
 
 
 def backoff(attempt: int, *, base: float, cap: float) -> float:
@@ -67,7 +71,14 @@ class Worker:
         self.poll_interval = poll_interval or (5.0 if hub.db.is_postgres else 1.0)
         wanted = set(kinds) if kinds else set(HANDLERS)
         self.batch_kinds = sorted(wanted & set(BATCHED))
-        self.call_kinds = sorted(wanted - set(BATCHED))
+        self.push_kinds = sorted(wanted & PUSH_KINDS)
+        self.call_kinds = sorted(wanted - set(BATCHED) - PUSH_KINDS)
+        self.push_batch = settings.push_batch
+        self._pushers = ThreadPoolExecutor(
+            max_workers=settings.push_batch, thread_name_prefix="worker-push-call"
+        )
+        self._in_flight: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+        self._in_flight_lock = threading.Lock()
         self.kinds = list(kinds) if kinds else None
         self._wakes: list[tuple[frozenset[str], threading.Event]] = []
         self._stop = threading.Event()
@@ -87,6 +98,9 @@ class Worker:
         lanes: list[tuple[str, list[str], int]] = []
         if self.batch_kinds:
             lanes.append(("worker-batch", self.batch_kinds, self.batch))
+        # Delivery orders go out from a lane of their own, many side by side.
+        if self.push_kinds:
+            lanes.append(("worker-push", self.push_kinds, self.push_batch))
         # Stock pushes get a lane of their own: a backlog of orders to push must never
         # keep the shops showing stock that was sold meanwhile.
         urgent = [kind for kind in self.call_kinds if kind in URGENT_KINDS]
@@ -120,6 +134,7 @@ class Worker:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        self._pushers.shutdown(wait=False, cancel_futures=True)
 
     def run_until_idle(self, *, timeout: float = 30.0) -> int:
         """Run jobs on this thread until none is due; for tests and the CLI. Jobs run."""
@@ -162,42 +177,102 @@ class Worker:
             return uow.outbox.next_due(kinds)
 
     def run(self, jobs: list[Job]) -> None:
-        """Run claimed jobs: the batchable ones in one transaction, the others one by one."""
+        """Run claimed jobs: the batchable ones in one transaction, delivery orders side
+        by side, the others one by one."""
         batch = [job for job in jobs if job.kind in BATCHED]
         if batch:
             self.execute_batch(batch)
+        pushes = [job for job in jobs if job.kind in PUSH_KINDS]
+        if pushes:
+            self.execute_pushes(pushes)
         for job in jobs:
-            if job.kind not in BATCHED and not self._stop.is_set():
+            if job.kind not in BATCHED and job.kind not in PUSH_KINDS and not self._stop.is_set():
                 self.execute(job)
 
-    def execute_batch(self, jobs: list[Job]) -> None:
-        """Run jobs that only touch the database in one transaction, each in a savepoint;
-        a job that fails is run again on its own, to be retried or dead-lettered."""
+    def execute_pushes(self, jobs: list[Job]) -> None:
+        """Send many delivery orders at once and write down what the nodes accepted in
+        one transaction, no transaction open while the nodes answer.
+
+        Each node has at most its `pushes_in_flight` calls open. A call that failed is
+        retried or dead-lettered on its own; a crash before the write leaves the jobs to
+        be claimed again, and the node knows a repeated delivery order by its code.
+        """
         started = time.perf_counter()
-        duration = 0.0
-        done: list[Job] = []
-        failed: list[Job] = []
+        try:
+            plans = plan_pushes(self.hub, jobs)
+        except Exception:
+            log.warning("reading delivery orders to send failed; sending them one by one")
+            for job in jobs:
+                self.execute(job)
+            return
+        to_send = [plan for plan in plans.values() if plan is not None]
+        outcomes = list(self._pushers.map(self._send, to_send))
+        accepted = [outcome for outcome in outcomes if isinstance(outcome, Pushed)]
+        nothing = [job for job in jobs if plans[job.id] is None]
+        done = [*(pushed.plan.job for pushed in accepted), *nothing]
+        again: list[Job] = []
+        try:
+            with self.hub.uow() as uow:
+                for pushed in accepted:
+                    record_push(uow, pushed)
+                duration = (time.perf_counter() - started) * 1000 / max(1, len(jobs))
+                uow.outbox.done_many(done, duration)
+                uow.commit()
+        except Exception:
+            log.warning("delivery orders the nodes accepted could not be written down together")
+            done, again = [], done
+        for job in done:
+            metrics.jobs.labels(job.kind, "done").inc()
+        for pushed in accepted:
+            metrics.job_seconds.labels(pushed.plan.job.kind).observe(pushed.latency_ms / 1000)
+        for plan, outcome in zip(to_send, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                with structlog.contextvars.bound_contextvars(
+                    job_id=plan.job.id, job_kind=plan.job.kind, order_id=plan.job.order_id
+                ):
+                    self._failed(plan.job, outcome, (time.perf_counter() - started) * 1000)
+        for job in again:  # on its own: the node answers a repeated code with the same order
+            self.execute(job)
+
+    def _send(self, plan: PushPlan) -> Pushed | BaseException:
+        limit = int(plan.node.location.get("pushes_in_flight") or 0)
+        gate = self._gate(plan.node.code, limit or self.hub.settings.pushes_in_flight)
+        with gate:
+            try:
+                return send_push(self.hub, plan)
+            except Exception as exc:
+                return exc
+
+    def _gate(self, node: str, limit: int) -> threading.BoundedSemaphore:
+        with self._in_flight_lock:
+            gate = self._in_flight.get((node, limit))
+            if gate is None:
+                gate = self._in_flight[(node, limit)] = threading.BoundedSemaphore(limit)
+            return gate
+
+    def execute_batch(self, jobs: list[Job]) -> None:
+        """Run jobs that only touch the database in one transaction.
+
+        No savepoint per job: the jobs' writes are buffered and written together. A job
+        that raises undoes the whole batch, and every job of it is then run on its own,
+        to be retried or dead-lettered alone."""
+        started = time.perf_counter()
         try:
             with self.hub.uow() as uow:
                 uow.serialize_tenants([job.tenant for job in jobs])
                 for job in jobs:
-                    try:
-                        with uow.savepoint():
-                            BATCHED[job.kind](self.hub, uow, job)
-                        done.append(job)
-                    except Exception:
-                        failed.append(job)
+                    BATCHED[job.kind](self.hub, uow, job)
                 duration = (time.perf_counter() - started) * 1000 / len(jobs)
-                uow.outbox.done_many(done, duration)
+                uow.outbox.done_many(jobs, duration)
                 uow.commit()
         except Exception:
-            log.warning("a batch of jobs could not be committed; running them one by one")
-            done, failed = [], jobs
-        for job in done:
+            log.warning("a batch of jobs failed; running them one by one", exc_info=True)
+            for job in jobs:
+                self.execute(job)
+            return
+        for job in jobs:
             metrics.jobs.labels(job.kind, "done").inc()
             metrics.job_seconds.labels(job.kind).observe(duration / 1000)
-        for job in failed:
-            self.execute(job)
 
     def claim(self, *, kinds: list[str] | None = None, limit: int | None = None) -> list[Job]:
         with self.hub.uow() as uow:
@@ -217,39 +292,45 @@ class Worker:
     def _execute(self, job: Job) -> None:
         handler = HANDLERS.get(job.kind)
         started = time.perf_counter()
-        delay: float | None = None
-        error = ""
-        status: int | None = None
-        permanent = False
         try:
             if handler is None:
                 raise OrderhubError(f"no handler for job kind {job.kind!r}")
             handler(self.hub, job)
-        except RateLimited as exc:
+        except Exception as exc:
+            self._failed(job, exc, (time.perf_counter() - started) * 1000)
+            return
+        duration = (time.perf_counter() - started) * 1000
+        metrics.job_seconds.labels(job.kind).observe(duration / 1000)
+        self._finish(job, duration)
+
+    def _failed(self, job: Job, exc: BaseException, duration: float) -> None:
+        """Retry the job later, or dead-letter it when trying again cannot help."""
+        delay: float | None = None
+        status: int | None = None
+        permanent = False
+        if isinstance(exc, RateLimited):
             error, status = f"rate limited: {exc.message}", exc.status_code
             delay = max(exc.retry_after or 0.0, self._backoff(job))
             metrics.connector_failures.labels(job.kind, "rate_limited").inc()
-        except Rejected as exc:
+        elif isinstance(exc, Rejected):
             error, status, permanent = f"rejected: {exc.message}", exc.status_code, True
             metrics.connector_failures.labels(job.kind, "rejected").inc()
-        except (Unavailable, ConnectorError) as exc:
+        elif isinstance(exc, Unavailable | ConnectorError):
             error, status = f"unavailable: {exc.message}", exc.status_code
             delay = self._backoff(job)
             metrics.connector_failures.labels(job.kind, "unavailable").inc()
-        except OrderhubError as exc:
+        elif isinstance(exc, OrderhubError):
             error, permanent = str(exc), True
-        except Exception as exc:
-            log.exception("job failed", job_id=job.id, kind=job.kind, order_id=job.order_id)
+        else:
+            log.error(
+                "job failed", job_id=job.id, kind=job.kind, order_id=job.order_id, exc_info=exc
+            )
             error = f"{type(exc).__name__}: {exc}"[:2000]
             # What failed for want of a connection or a lock may pass later; what failed
             # on the data itself fails the same way every time, so it is not retried.
             permanent = not is_transient(exc)
             delay = self._backoff(job)
-        duration = (time.perf_counter() - started) * 1000
         metrics.job_seconds.labels(job.kind).observe(duration / 1000)
-        if not error:
-            self._finish(job, duration)
-            return
         if permanent or job.attempts >= job.max_attempts:
             self._bury(job, error, duration, status)
         else:

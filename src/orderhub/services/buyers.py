@@ -74,18 +74,16 @@ def recognise(uow: UnitOfWork, order: Order) -> BuyerRecord | None:
     if not hashes:
         return None
     known = buyers.find(hashes)
-    buyer_id = known[0] if known else buyers.create(order.placed_at)
-    if len(known) > 1:
-        buyers.merge(buyer_id, known[1:])
-    buyers.attach(buyer_id, hashes)
     paid = order.status is not OrderStatus.CANCELLED
-    buyers.add(
-        buyer_id,
-        orders=1,
-        spend=order.totals.grand_total if paid else Decimal("0"),
-        seen=order.placed_at,
-    )
-    found = buyers.get(buyer_id)
+    spend = order.totals.grand_total if paid else Decimal("0")
+    if known:
+        if len(known) > 1:
+            buyers.merge(known[0], known[1:])
+        buyers.attach(known[0], hashes)
+        found = buyers.add(known[0], orders=1, spend=spend, seen=order.placed_at)
+    else:
+        found = buyers.create(order.placed_at, orders=1, spend=spend)
+        buyers.attach(found.id, hashes)
     buyers.recognised[order.id] = found
     return found
 

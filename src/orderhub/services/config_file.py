@@ -93,6 +93,7 @@ def _node_entry(node: NodeRecord) -> dict[str, Any]:
             "unlimited_stock": where.get("unlimited_stock", False),
             "skus": where.get("skus", []),
             "customs": where.get("customs", {}),
+            "pushes_in_flight": where.get("pushes_in_flight"),
             "settings": dict(node.settings),
         }
     )

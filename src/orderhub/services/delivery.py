@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder
+from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder, OutboundReceipt
 from orderhub.connectors.capabilities import CancelsByNodeId
 from orderhub.connectors.registry import CROSS_BORDER_NODES
 from orderhub.domain.customs import NodeCustoms, crosses_border, latin_receiver, shipping_method_for
@@ -24,8 +24,19 @@ from orderhub.services.pipeline import hold, release
 from orderhub.store.catalog import NodeRecord
 from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
+from orderhub.store.uow import UnitOfWork
 
-__all__ = ["cancel_dispatch", "dispatch_dead", "outbound_order", "push_dispatch"]
+__all__ = [
+    "PushPlan",
+    "Pushed",
+    "cancel_dispatch",
+    "dispatch_dead",
+    "outbound_order",
+    "plan_pushes",
+    "push_dispatch",
+    "record_push",
+    "send_push",
+]
 
 _TO_SHIP = frozenset({OrderStatus.RESERVED, OrderStatus.PUSHED, OrderStatus.PARTIALLY_SHIPPED})
 
@@ -126,50 +137,107 @@ def outbound_order(
     )
 
 
-def push_dispatch(hub: Hub, job: Job) -> None:
-    """Send a pending dispatch to its node; on success its orders are PUSHED."""
-    dispatch_id = str(job.payload.get("dispatch_id") or job.payload["order_id"])
+@dataclass(frozen=True)
+class PushPlan:
+    """One claimed push, read before the call: what goes to which node."""
+
+    job: Job
+    dispatch: Dispatch
+    orders: Mapping[str, Order]
+    node: NodeRecord
+    recipes: Mapping[str, Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A push the node accepted, to be written down."""
+
+    plan: PushPlan
+    receipt: OutboundReceipt
+    latency_ms: float
+
+
+def plan_pushes(hub: Hub, jobs: Sequence[Job]) -> dict[int, PushPlan | None]:
+    """Read what each push job sends, in one read-only transaction; None for a job with
+    nothing left to send (the dispatch went, was stopped, or its orders left)."""
+    plans: dict[int, PushPlan | None] = {}
     with hub.reader() as uow:
-        dispatch = uow.dispatches.get(dispatch_id)
-        if dispatch is None or dispatch.status != "pending" or not dispatch.lines:
-            return
-        orders = {oid: uow.orders.get(oid) for oid in dispatch.order_ids}
-        node = uow.catalog.node(dispatch.node)
-        recipes = uow.catalog.bundles(sorted({line.sku for line in dispatch.lines}))
+        for job in jobs:
+            plans[job.id] = _plan(uow, job)
+    return plans
+
+
+def _plan(uow: UnitOfWork, job: Job) -> PushPlan | None:
+    dispatch_id = str(job.payload.get("dispatch_id") or job.payload["order_id"])
+    dispatch = uow.dispatches.get(dispatch_id)
+    if dispatch is None or dispatch.status != "pending" or not dispatch.lines:
+        return None
+    orders = {oid: uow.orders.get(oid) for oid in dispatch.order_ids}
     # Only orders still to ship go out (a held or cancelled one left); a split order is
     # already PUSHED when its second part goes.
     waiting = {oid for oid, o in orders.items() if o.status in _TO_SHIP}
     if not waiting:
-        return
-    dispatch = replace(dispatch, lines=tuple(x for x in dispatch.lines if x.order_id in waiting))
-    orders = {oid: o for oid, o in orders.items() if oid in waiting}
+        return None
+    return PushPlan(
+        job=job,
+        dispatch=replace(dispatch, lines=tuple(x for x in dispatch.lines if x.order_id in waiting)),
+        orders={oid: o for oid, o in orders.items() if oid in waiting},
+        node=uow.catalog.node(dispatch.node),
+        recipes=uow.catalog.bundles(sorted({line.sku for line in dispatch.lines})),
+    )
+
+
+def send_push(hub: Hub, plan: PushPlan) -> Pushed:
+    """The call to the node, outside any transaction; raises the connector's errors."""
     started = time.perf_counter()
-    receipt = hub.node(node).create_outbound(outbound_order(dispatch, orders, recipes, node))
-    latency = (time.perf_counter() - started) * 1000
+    outbound = outbound_order(plan.dispatch, plan.orders, plan.recipes, plan.node)
+    receipt = hub.node(plan.node).create_outbound(outbound)
+    return Pushed(plan, receipt, (time.perf_counter() - started) * 1000)
+
+
+def record_push(uow: UnitOfWork, pushed: Pushed) -> None:
+    """Write down what the node accepted: the dispatch is pushed and its orders PUSHED.
+
+    The orders are read again under lock: one cancelled while the call was on its way
+    has its dispatch stopped again."""
+    dispatch, node, job = pushed.plan.dispatch, pushed.plan.node, pushed.plan.job
+    external_id = pushed.receipt.external_id
+    uow.dispatches.mark(dispatch.id, "pushed", external_id=external_id, at="pushed")
+    count = len(pushed.plan.orders)
+    merged = f" with {count - 1} other order(s)" if count > 1 else ""
+    now = datetime.now(UTC)
+    first: Order | None = None
+    for order_id in dispatch.order_ids:
+        order = uow.orders.get(order_id, for_update=True)
+        first = first or order
+        uow.orders.trace(
+            order.id,
+            "push",
+            "ok",
+            f"{node.code} accepted {dispatch.id}{merged} as {external_id}",
+            latency_ms=pushed.latency_ms,
+            job_id=job.id,
+        )
+        if order.status is OrderStatus.RESERVED:
+            order.move_to(OrderStatus.PUSHED)
+            uow.orders.set_status(order)
+            metrics.orders.labels("pushed").inc()
+            count_pushed(uow, order, node.code, now)
+        elif order.status is OrderStatus.CANCELLED:
+            # Cancelled while the call was on its way: stop the dispatch again.
+            stop_dispatch(uow, dispatch.id, order.id)
+    if node.kind == "supplier" and first is not None:
+        queue_booking(uow, "purchase_order", dispatch.id, first)
+
+
+def push_dispatch(hub: Hub, job: Job) -> None:
+    """Send a pending dispatch to its node; on success its orders are PUSHED."""
+    plan = plan_pushes(hub, [job])[job.id]
+    if plan is None:
+        return
+    pushed = send_push(hub, plan)
     with hub.uow() as uow:
-        uow.dispatches.mark(dispatch.id, "pushed", external_id=receipt.external_id, at="pushed")
-        merged = f" with {len(orders) - 1} other order(s)" if len(orders) > 1 else ""
-        for order_id in dispatch.order_ids:
-            order = uow.orders.get(order_id, for_update=True)
-            uow.orders.trace(
-                order.id,
-                "push",
-                "ok",
-                f"{node.code} accepted {dispatch.id}{merged} as {receipt.external_id}",
-                latency_ms=latency,
-                job_id=job.id,
-            )
-            if order.status is OrderStatus.RESERVED:
-                order.move_to(OrderStatus.PUSHED)
-                uow.orders.set_status(order)
-                metrics.orders.labels("pushed").inc()
-                count_pushed(uow, order, node.code, datetime.now(UTC))
-            elif order.status is OrderStatus.CANCELLED:
-                # Cancelled while the call was on its way: stop the dispatch again.
-                stop_dispatch(uow, dispatch.id, order.id)
-        if node.kind == "supplier":
-            first = uow.orders.get(dispatch.order_ids[0])
-            queue_booking(uow, "purchase_order", dispatch.id, first)
+        record_push(uow, pushed)
         uow.commit()
 
 

@@ -51,6 +51,7 @@ def node_record(node: NodeConfig) -> NodeRecord:
             "unlimited_stock": node.unlimited_stock,
             "skus": list(node.skus),
             "customs": node.customs.model_dump(mode="json", exclude_defaults=True),
+            **({"pushes_in_flight": node.pushes_in_flight} if node.pushes_in_flight else {}),
         },
     )
 

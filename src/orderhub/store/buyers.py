@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.crypto import Cipher
@@ -19,6 +20,30 @@ from orderhub.store import tables as t
 from orderhub.store.ids import new_id
 
 __all__ = ["BuyerRecord", "BuyerRepository"]
+
+# Statements run for every order, built once.
+_k, _b = t.buyer_keys.c, t.buyers.c
+_FIND = (
+    select(_b.id)
+    .join(t.buyer_keys, _k.buyer_id == _b.id)
+    .where(_k.tenant == bindparam("tenant"), _k.key_hash.in_(bindparam("hashes", expanding=True)))
+    .distinct()
+    .order_by(_b.id)
+)
+_CREATE = insert(t.buyers)
+_ATTACH = {
+    "postgresql": postgresql.insert(t.buyer_keys).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(t.buyer_keys).on_conflict_do_nothing(),
+}
+_ADD = update(t.buyers).where(_b.id == bindparam("buyer_id"))
+_ADD_COUNTS = _ADD.values(
+    orders=_b.orders + bindparam("add_orders"),
+    spend=_b.spend + bindparam("add_spend"),
+    returns=_b.returns + bindparam("add_returns"),
+)
+_ADD_COUNTS_SEEN = _ADD_COUNTS.values(last_seen=bindparam("seen")).returning(*t.buyers.c)
+_ADD_COUNTS = _ADD_COUNTS.returning(*t.buyers.c)
+_GET = select(t.buyers).where(_b.tenant == bindparam("tenant"), _b.id == bindparam("buyer_id"))
 
 
 @dataclass(frozen=True)
@@ -61,32 +86,33 @@ class BuyerRepository:
         """The buyers holding any of these keys, oldest first."""
         if not hashes:
             return []
-        k, b = t.buyer_keys.c, t.buyers.c
-        rows = self.conn.execute(
-            select(b.id)
-            .join(t.buyer_keys, k.buyer_id == b.id)
-            .where(k.tenant == self.tenant, k.key_hash.in_(list(hashes)))
-            .distinct()
-            .order_by(b.id)
-        )
+        rows = self.conn.execute(_FIND, {"tenant": self.tenant, "hashes": list(hashes)})
         return [row.id for row in rows]
 
-    def create(self, at: datetime) -> str:
-        buyer_id = new_id("b")
+    def create(
+        self, at: datetime, *, orders: int = 0, spend: Decimal = Decimal("0")
+    ) -> BuyerRecord:
+        """A new buyer, first seen `at`, with these figures to start from."""
+        found = BuyerRecord(new_id("b"), orders, spend, 0, (), at, at)
         self.conn.execute(
-            insert(t.buyers).values(
-                id=buyer_id, tenant=self.tenant, first_seen=at, last_seen=at, tags="[]"
-            )
+            _CREATE,
+            {
+                "id": found.id,
+                "tenant": self.tenant,
+                "first_seen": at,
+                "last_seen": at,
+                "tags": "[]",
+                "orders": orders,
+                "spend": spend,
+            },
         )
-        return buyer_id
+        return found
 
     def attach(self, buyer_id: str, hashes: Sequence[str]) -> None:
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        for key_hash in hashes:
+        if hashes:
             self.conn.execute(
-                dialect.insert(t.buyer_keys)
-                .values(tenant=self.tenant, key_hash=key_hash, buyer_id=buyer_id)
-                .on_conflict_do_nothing()
+                _ATTACH[self.conn.dialect.name],
+                [{"tenant": self.tenant, "key_hash": h, "buyer_id": buyer_id} for h in hashes],
             )
 
     def merge(self, into: str, others: Sequence[str]) -> None:
@@ -115,23 +141,29 @@ class BuyerRepository:
         spend: Decimal = Decimal("0"),
         returns: int = 0,
         seen: datetime | None = None,
-    ) -> None:
-        b = t.buyers.c
+    ) -> BuyerRecord:
+        """Add to the buyer's figures; the buyer as it is now."""
         values: dict[str, object] = {
-            "orders": b.orders + orders,
-            "spend": b.spend + spend,
-            "returns": b.returns + returns,
+            "buyer_id": buyer_id,
+            "add_orders": orders,
+            "add_spend": spend,
+            "add_returns": returns,
         }
         if seen is not None:
-            values["last_seen"] = seen
-        self.conn.execute(update(t.buyers).where(b.id == buyer_id).values(**values))
-
-    def get(self, buyer_id: str) -> BuyerRecord:
-        row = self.conn.execute(
-            select(t.buyers).where(t.buyers.c.tenant == self.tenant, t.buyers.c.id == buyer_id)
-        ).first()
+            values["seen"] = seen
+        row = self.conn.execute(_ADD_COUNTS if seen is None else _ADD_COUNTS_SEEN, values).first()
         if row is None:
             raise NotFound("buyer", buyer_id)
+        return self._record(row)
+
+    def get(self, buyer_id: str) -> BuyerRecord:
+        row = self.conn.execute(_GET, {"tenant": self.tenant, "buyer_id": buyer_id}).first()
+        if row is None:
+            raise NotFound("buyer", buyer_id)
+        return self._record(row)
+
+    @staticmethod
+    def _record(row: Any) -> BuyerRecord:
         return BuyerRecord(
             id=row.id,
             orders=row.orders,
@@ -148,11 +180,6 @@ class BuyerRepository:
             update(t.buyers)
             .where(t.buyers.c.id == buyer_id)
             .values(tags=json.dumps(list(tags), ensure_ascii=False))
-        )
-
-    def link(self, order_id: str, buyer_id: str) -> None:
-        self.conn.execute(
-            update(t.orders).where(t.orders.c.id == order_id).values(buyer_id=buyer_id)
         )
 
     def of_order(self, order_id: str) -> BuyerRecord | None:

@@ -372,12 +372,20 @@ class CatalogRepository:
         """channel SKU → units of ours in one unit sold, for listings sold in packs."""
         if not among:
             return {}
+        cached = self.cache.get_many(
+            f"packs:{self.tenant}:{shop}",
+            sorted(set(among)),
+            lambda keys: self._load_listing_packs(shop, keys),
+        )
+        return {channel_sku: units for channel_sku, units in cached.items() if units is not None}
+
+    def _load_listing_packs(self, shop: str, among: Sequence[str]) -> dict[str, int]:
         c = t.listings.c
         rows = self.conn.execute(
             select(c.channel_sku, c.multiplier).where(
                 c.tenant == self.tenant,
                 c.shop == shop,
-                c.channel_sku.in_(sorted(set(among))),
+                c.channel_sku.in_(list(among)),
                 c.multiplier > 1,
             )
         )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.store import tables as t
@@ -27,6 +27,11 @@ __all__ = ["ConfigView"]
 T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+_VERSION = select(t.config_versions.c.version).where(
+    t.config_versions.c.tenant == bindparam("tenant")
+)
 
 
 class ConfigView:
@@ -42,9 +47,7 @@ class ConfigView:
     def version(self) -> int:
         """The seller's configuration version, read once per unit of work."""
         if self._version is None:
-            found = self.conn.execute(
-                select(t.config_versions.c.version).where(t.config_versions.c.tenant == self.tenant)
-            ).scalar_one_or_none()
+            found = self.conn.execute(_VERSION, {"tenant": self.tenant}).scalar_one_or_none()
             self._version = int(found or 0)
         return self._version
 

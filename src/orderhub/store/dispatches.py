@@ -9,12 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from orderhub.store import tables as t
 
 __all__ = ["Dispatch", "DispatchLine", "DispatchRepository", "SupplierRecord"]
+
+# Statements run for every dispatch, built once.
+_BY_ID = select(t.dispatches).where(
+    t.dispatches.c.id == bindparam("dispatch_id"), t.dispatches.c.tenant == bindparam("tenant")
+)
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_LINES = select(t.dispatch_lines).where(t.dispatch_lines.c.dispatch_id == bindparam("dispatch_id"))
+_MARKS: dict[tuple[str, ...], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -160,17 +169,14 @@ class DispatchRepository:
 
     def get(self, dispatch_id: str, *, for_update: bool = False) -> Dispatch | None:
         self.flush()
-        query = select(t.dispatches).where(
-            t.dispatches.c.id == dispatch_id, t.dispatches.c.tenant == self.tenant
-        )
-        if for_update and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        locked = for_update and self.conn.dialect.name == "postgresql"
+        row = self.conn.execute(
+            _BY_ID_LOCKED if locked else _BY_ID,
+            {"dispatch_id": dispatch_id, "tenant": self.tenant},
+        ).first()
         if row is None:
             return None
-        lines = self.conn.execute(
-            select(t.dispatch_lines).where(t.dispatch_lines.c.dispatch_id == dispatch_id)
-        ).all()
+        lines = self.conn.execute(_LINES, {"dispatch_id": dispatch_id}).all()
         ordered = sorted(lines, key=lambda r: (len(r.line_no), r.line_no))
         return Dispatch(
             id=row.id,
@@ -253,9 +259,15 @@ class DispatchRepository:
             values["external_id"] = external_id
         if at:
             values[f"{at}_at"] = datetime.now(UTC)
-        self.conn.execute(
-            update(t.dispatches).where(t.dispatches.c.id == dispatch_id).values(**values)
-        )
+        key = tuple(values)
+        statement = _MARKS.get(key)
+        if statement is None:
+            statement = _MARKS[key] = (
+                update(t.dispatches)
+                .where(t.dispatches.c.id == bindparam("dispatch_id"))
+                .values({name: bindparam(name) for name in key})
+            )
+        self.conn.execute(statement, {"dispatch_id": dispatch_id, **values})
 
     def add_shipped(self, dispatch_id: str, line_no: str, quantity: int) -> None:
         self.flush()

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.crypto import Cipher
@@ -21,6 +21,22 @@ from orderhub.store.ids import new_id
 from orderhub.store.text import storable
 
 __all__ = ["InboxItem", "InboxRepository"]
+
+# Statements run for every payload, built once.
+_i = t.inbox.c
+_ADD = {
+    "postgresql": postgresql.insert(t.inbox).on_conflict_do_nothing().returning(_i.id),
+    "sqlite": sqlite.insert(t.inbox).on_conflict_do_nothing().returning(_i.id),
+}
+_FIRST_COPY = select(_i.id).where(
+    _i.tenant == bindparam("tenant"), _i.dedup_key == bindparam("dedup_key")
+)
+_GET = select(t.inbox).where(_i.id == bindparam("item_id"), _i.tenant == bindparam("tenant"))
+_MARK = (
+    update(t.inbox)
+    .where(_i.id == bindparam("item_id"))
+    .values(status=bindparam("status"), order_id=bindparam("order_id"), error=bindparam("error"))
+)
 
 
 def _context(item_id: str) -> bytes:
@@ -67,41 +83,31 @@ class InboxRepository:
     ) -> tuple[str, bool]:
         """Store a payload; (id, True) when new, (id of the first copy, False) when seen."""
         item_id = new_id("i")
-        stmt = (
-            postgresql.insert(t.inbox)
-            if self.conn.dialect.name == "postgresql"
-            else sqlite.insert(t.inbox)
-        )
         result = self.conn.execute(
-            stmt.values(
-                id=item_id,
-                tenant=self.tenant,
-                shop=shop,
-                source=source,
-                topic=storable(topic),
-                dedup_key=dedup_key,
-                headers=json.dumps(dict(headers or {})),
-                body=self.cipher.seal(body, context=_context(item_id)),
-                status=status,
-                error=storable(error) if error else error,
-                received_at=datetime.now(UTC),
-            )
-            .on_conflict_do_nothing()
-            .returning(t.inbox.c.id)
+            _ADD[self.conn.dialect.name],
+            {
+                "id": item_id,
+                "tenant": self.tenant,
+                "shop": shop,
+                "source": source,
+                "topic": storable(topic),
+                "dedup_key": dedup_key,
+                "headers": json.dumps(dict(headers or {})),
+                "body": self.cipher.seal(body, context=_context(item_id)),
+                "status": status,
+                "error": storable(error) if error else error,
+                "received_at": datetime.now(UTC),
+            },
         ).first()
         if result is not None:
             return item_id, True
         existing = self.conn.execute(
-            select(t.inbox.c.id).where(
-                t.inbox.c.tenant == self.tenant, t.inbox.c.dedup_key == dedup_key
-            )
+            _FIRST_COPY, {"tenant": self.tenant, "dedup_key": dedup_key}
         ).scalar_one()
         return str(existing), False
 
     def get(self, item_id: str) -> InboxItem:
-        row = self.conn.execute(
-            select(t.inbox).where(t.inbox.c.id == item_id, t.inbox.c.tenant == self.tenant)
-        ).first()
+        row = self.conn.execute(_GET, {"item_id": item_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound("inbox item", item_id)
         return InboxItem(
@@ -122,9 +128,13 @@ class InboxRepository:
         self, item_id: str, status: str, *, order_id: str | None = None, error: str | None = None
     ) -> None:
         self.conn.execute(
-            update(t.inbox)
-            .where(t.inbox.c.id == item_id)
-            .values(status=status, order_id=order_id, error=storable(error) if error else error)
+            _MARK,
+            {
+                "item_id": item_id,
+                "status": status,
+                "order_id": order_id,
+                "error": storable(error) if error else error,
+            },
         )
 
     def recent(

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
@@ -32,6 +32,33 @@ def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
     return document, pii
 
 
+# Statements run for every order, built once: building one costs more than running it.
+_o = t.orders.c
+_ADD = insert(t.orders)
+_ADD_LINES = insert(t.order_lines)
+_ADD_TRACE = insert(t.trace_events)
+_BY_ID = select(_o.id, _o.document, _o.pii).where(
+    _o.id == bindparam("order_id"), _o.tenant == bindparam("tenant")
+)
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_REF = select(_o.id, _o.document, _o.pii).where(
+    _o.tenant == bindparam("tenant"),
+    _o.shop == bindparam("shop"),
+    _o.channel_order_id == bindparam("channel_order_id"),
+)
+_BY_REF_LOCKED = _BY_REF.with_for_update()
+_SET_STATUS = (
+    update(t.orders)
+    .where(_o.id == bindparam("order_id"))
+    .values(
+        status=bindparam("status"),
+        node=bindparam("node"),
+        document=bindparam("document"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
 def _normalised(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
@@ -45,17 +72,19 @@ class OrderRepository(OrderSearch):
         self.tenant = tenant
         self._trace: list[dict[str, Any]] = []
 
-    def add(self, order: Order, *, inbox_id: str | None = None) -> str:
+    def add(self, order: Order, *, inbox_id: str | None = None, buyer_id: str | None = None) -> str:
         order.id = order.id or new_id("o")
         now = datetime.now(UTC)
         self.conn.execute(
-            insert(t.orders).values(
-                id=order.id,
-                tenant=self.tenant,
-                created_at=now,
-                inbox_id=inbox_id,
+            _ADD,
+            {
+                "id": order.id,
+                "tenant": self.tenant,
+                "created_at": now,
+                "inbox_id": inbox_id,
+                "buyer_id": buyer_id,
                 **self._columns(order, now),
-            )
+            },
         )
         self._write_lines(order)
         return order.id
@@ -72,14 +101,14 @@ class OrderRepository(OrderSearch):
         """Store a change of status (and lines' nodes) without rewriting personal data."""
         document, _ = _split(order)
         self.conn.execute(
-            update(t.orders)
-            .where(t.orders.c.id == order.id)
-            .values(
-                status=order.status.value,
-                node=order.node,
-                document=json.dumps(document, ensure_ascii=False),
-                updated_at=datetime.now(UTC),
-            )
+            _SET_STATUS,
+            {
+                "order_id": order.id,
+                "status": order.status.value,
+                "node": order.node,
+                "document": json.dumps(document, ensure_ascii=False),
+                "updated_at": datetime.now(UTC),
+            },
         )
 
     def _columns(self, order: Order, now: datetime) -> dict[str, Any]:
@@ -165,7 +194,7 @@ class OrderRepository(OrderSearch):
         if not order.lines:
             return
         self.conn.execute(
-            insert(t.order_lines),
+            _ADD_LINES,
             [
                 {
                     "order_id": order.id,
@@ -181,12 +210,9 @@ class OrderRepository(OrderSearch):
         )
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order:
-        query = select(t.orders.c.id, t.orders.c.document, t.orders.c.pii).where(
-            t.orders.c.id == order_id, t.orders.c.tenant == self.tenant
-        )
-        if for_update and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        locked = for_update and self.conn.dialect.name == "postgresql"
+        query = _BY_ID_LOCKED if locked else _BY_ID
+        row = self.conn.execute(query, {"order_id": order_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound("order", order_id)
         return self._load(row.id, row.document, row.pii)
@@ -219,14 +245,11 @@ class OrderRepository(OrderSearch):
     def by_channel_ref(
         self, shop: str, channel_order_id: str, *, for_update: bool = False
     ) -> Order | None:
-        query = select(t.orders.c.id, t.orders.c.document, t.orders.c.pii).where(
-            t.orders.c.tenant == self.tenant,
-            t.orders.c.shop == shop,
-            t.orders.c.channel_order_id == channel_order_id,
-        )
-        if for_update and self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        locked = for_update and self.conn.dialect.name == "postgresql"
+        row = self.conn.execute(
+            _BY_REF_LOCKED if locked else _BY_REF,
+            {"tenant": self.tenant, "shop": shop, "channel_order_id": channel_order_id},
+        ).first()
         return None if row is None else self._load(row.id, row.document, row.pii)
 
     def placed_page(
@@ -393,7 +416,7 @@ class OrderRepository(OrderSearch):
         """Write the buffered trace steps in one statement."""
         if self._trace:
             rows, self._trace = self._trace, []
-            self.conn.execute(insert(t.trace_events), rows)
+            self.conn.execute(_ADD_TRACE, rows)
 
     def discard_trace(self) -> None:
         self._trace = []

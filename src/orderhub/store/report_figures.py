@@ -65,6 +65,33 @@ _SALE_AMOUNTS = (
 )
 
 
+_ADDING: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+_MARKING: dict[str, Any] = {}
+
+
+def _adding(dialect: Any, table: Table, amounts: Sequence[str]) -> Any:
+    """The upsert that adds `amounts` to a table's figures, built once per dialect."""
+    key = (dialect.__name__, table.name, tuple(amounts))
+    statement = _ADDING.get(key)
+    if statement is None:
+        insert = dialect.insert(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key.columns],
+            set_={name: table.c[name] + insert.excluded[name] for name in amounts},
+        )
+        _ADDING[key] = statement
+    return statement
+
+
+def _marking(dialect: Any) -> Any:
+    statement = _MARKING.get(dialect.__name__)
+    if statement is None:
+        statement = _MARKING[dialect.__name__] = (
+            dialect.insert(t.report_marks).on_conflict_do_nothing().returning(t.report_marks.c.mark)
+        )
+    return statement
+
+
 class FigureRepository:
     """Adding to the figures, and reading them back summed."""
 
@@ -79,14 +106,11 @@ class FigureRepository:
 
     def mark(self, order_id: str, mark: str) -> bool:
         """Write the mark; False when it was there already (the change was counted)."""
-        statement = (
-            self._dialect.insert(t.report_marks)
-            .values(tenant=self.tenant, order_id=order_id, mark=mark)
-            .on_conflict_do_nothing()
-            .returning(t.report_marks.c.mark)
-        )
         # RETURNING, not rowcount: psycopg reports -1 for an insert that did nothing.
-        return self.conn.execute(statement).first() is not None
+        found = self.conn.execute(
+            _marking(self._dialect), {"tenant": self.tenant, "order_id": order_id, "mark": mark}
+        )
+        return found.first() is not None
 
     def has(self, order_id: str, mark: str) -> bool:
         c = t.report_marks.c
@@ -99,11 +123,7 @@ class FigureRepository:
         """Add `amounts` of each row to its figures (created at zero), in one statement."""
         if not rows:
             return
-        statement = self._dialect.insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=[c.name for c in table.primary_key.columns],
-            set_={name: table.c[name] + statement.excluded[name] for name in amounts},
-        )
+        statement = _adding(self._dialect, table, amounts)
         self.conn.execute(statement, [{"tenant": self.tenant, **row} for row in rows])
 
     def add_sales(self, day: date, shop: str, lines: Sequence[SaleLine]) -> None:

@@ -71,6 +71,17 @@ _HELD_BY_ORDER = (
 )
 
 
+_LEVELS_AT = (
+    select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved)
+    .where(
+        _LEVEL.tenant == bindparam("t"),
+        _LEVEL.sku.in_(bindparam("skus", expanding=True)),
+        _LEVEL.node.in_(bindparam("nodes", expanding=True)),
+    )
+    .order_by(_LEVEL.sku, _LEVEL.node)
+)
+
+
 class StockRepository:
     """Stock levels and their ledger for one seller."""
 
@@ -245,6 +256,11 @@ class StockRepository:
     def levels(
         self, *, skus: Iterable[str] | None = None, nodes: Iterable[str] | None = None
     ) -> list[Level]:
+        if skus is not None and nodes is not None:  # routing asks this for every order
+            rows = self.conn.execute(
+                _LEVELS_AT, {"t": self.tenant, "skus": list(skus), "nodes": list(nodes)}
+            )
+            return [Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows]
         query = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
             _LEVEL.tenant == self.tenant
         )

@@ -15,6 +15,7 @@ database can store). The limits are far above any order a platform sends.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "MAX_NUMBER", "MAX_STRING", "UnreadableJson", "dumps", "loads"]
@@ -40,24 +41,54 @@ class _Refused:
         self.reason = reason
 
 
-def _number(limit: int, kind: type[int] | type[float]) -> Any:
+def _number(limit: int, kind: type[int] | type[float], refused: list[_Refused]) -> Any:
     def parse(text: str) -> int | float | _Refused:
         if len(text) > limit:
-            return _Refused(f"a number of {len(text)} characters is too long to be read")
+            refused.append(_Refused(f"a number of {len(text)} characters is too long to be read"))
+            return refused[-1]
         value = kind(text)
         if isinstance(value, float) and value in (float("inf"), float("-inf")):
-            return _Refused(f"{text} is too large a number")
+            refused.append(_Refused(f"{text} is too large a number"))
+            return refused[-1]
         return value
 
     return parse
 
 
-def _constant(text: str) -> Any:
-    return _Refused(f"{text} is not a number")
+def _constant(refused: list[_Refused]) -> Any:
+    def parse(text: str) -> _Refused:
+        refused.append(_Refused(f"{text} is not a number"))
+        return refused[-1]
+
+    return parse
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Undecodable bytes are refused by the decoder, so a surrogate can only come from an
+# escape: a body without one has none, and its strings need not be looked at.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _has_lone_surrogate(text: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _SURROGATE.search(text) is not None
+
+
+def _depth(value: Any) -> int:
+    """How deeply containers nest (a plain value is 0), walked without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _check(value: Any, *, max_depth: int, max_string: int) -> None:
@@ -96,13 +127,18 @@ def loads(
     max_number: int = MAX_NUMBER,
     max_string: int = MAX_STRING,
 ) -> Any:
-    """Parse a body from outside; raises UnreadableJson (a ValueError) on anything odd."""
+    """Parse a body from outside; raises UnreadableJson (a ValueError) on anything odd.
+
+    The full walk, which names the path of what is wrong, runs only when a cheap look
+    says something may be: a refused number, a surrogate escape, a body longer than the
+    longest string allowed, or nesting too deep."""
+    refused: list[_Refused] = []
     try:
         value = json.loads(
             body,
-            parse_int=_number(max_number, int),
-            parse_float=_number(max_number, float),
-            parse_constant=_constant,
+            parse_int=_number(max_number, int, refused),
+            parse_float=_number(max_number, float, refused),
+            parse_constant=_constant(refused),
         )
     except UnreadableJson:
         raise
@@ -112,7 +148,15 @@ def loads(
         raise UnreadableJson(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except ValueError as exc:
         raise UnreadableJson(f"not valid JSON ({exc})") from exc
-    _check(value, max_depth=max_depth, max_string=max_string)
+    suspect = (
+        refused
+        or not isinstance(body, bytes)
+        or len(body) > max_string
+        or _SURROGATE_ESCAPE.search(body) is not None
+        or _depth(value) > max_depth
+    )
+    if suspect:
+        _check(value, max_depth=max_depth, max_string=max_string)
     return value
 
 
