@@ -1,0 +1,87 @@
+"""Delivery orders go to a node several at a time, never more than the node allows."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from orderhub.connectors.base import NodeConnector, OutboundOrder, OutboundReceipt
+from orderhub.demo_stack import Stack
+from orderhub.jobs.worker import Worker
+from orderhub.services import queries
+from support import wait_until
+
+
+class Counting:
+    """The node's real connector, with each create held a moment and counted while open."""
+
+    def __init__(self, real: NodeConnector, hold: float) -> None:
+        self.real, self.hold = real, hold
+        self.open = self.most = self.calls = 0
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+    def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
+        with self.lock:
+            self.open += 1
+            self.calls += 1
+            self.most = max(self.most, self.open)
+        try:
+            time.sleep(self.hold)
+            return self.real.create_outbound(order)
+        finally:
+            with self.lock:
+                self.open -= 1
+
+
+def test_pushes_overlap_up_to_the_nodes_limit_and_each_order_goes_once(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack({"pushes_in_flight": 3, "push_batch": 12}, start_worker=False, stock=1000)
+    with stack.hub.reader() as uow:
+        node = uow.catalog.node("WH1")
+    counting = Counting(stack.hub.node(node), hold=0.3)
+    stack.hub.pin_node("WH1", counting)  # type: ignore[arg-type]
+    shop = stack.shops["SHOP1"]
+    placed = [shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]}) for _ in range(9)]
+    worker = Worker(stack.hub)
+
+    def all_pushed() -> bool:
+        worker.run_until_idle(timeout=10)
+        orders = queries.hub_stats(stack.hub)["orders"]
+        return sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == len(placed)
+
+    started = time.monotonic()
+    wait_until(all_pushed, what="every order pushed")
+    took = time.monotonic() - started
+    assert counting.most == 3, counting.most
+    assert counting.calls == len(placed)
+    assert stack.qimen.stats()["distinct_orders"] == len(placed)
+    assert stack.qimen.stats()["duplicate_creates"] == 0
+    # Nine calls held 0.3 s each, three at a time, take about a second, not 2.7 s.
+    assert took < 2.5, took
+
+
+def test_a_node_answering_for_some_orders_only_retries_the_others(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(start_worker=False, stock=1000)
+    shop = stack.shops["SHOP1"]
+    stack.qimen.faults.update({"error_rate": 0.5, "seed": 7})
+    placed = [shop.place_order({"lines": [{"sku": "SKU-002", "quantity": 1}]}) for _ in range(8)]
+    worker = Worker(stack.hub)
+    wait_until(
+        lambda: (
+            worker.run_until_idle(timeout=10) >= 0
+            and stack.qimen.stats()["distinct_orders"] == len(placed)
+        ),
+        what="every order at the warehouse despite its errors",
+        timeout=60,
+    )
+    stack.qimen.faults.update({"error_rate": 0.0})
+    orders = queries.hub_stats(stack.hub)["orders"]
+    assert sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == len(placed)
+    assert stack.qimen.stats()["duplicate_creates"] == 0
