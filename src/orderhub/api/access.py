@@ -13,10 +13,12 @@ import hmac
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
-from fastapi import HTTPException, Request, Response
+from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderhub.domain.access import Permission, Principal, Role, may
 from orderhub.observability import get_logger
@@ -24,7 +26,7 @@ from orderhub.services.accounts import AccessDenied, principal_for_token
 from orderhub.services.audit import mask_secrets, record_change
 from orderhub.services.hub import Hub
 
-__all__ = ["OPEN", "ROUTES", "audit_changes", "make_guard", "principal_of", "scoped_shop"]
+__all__ = ["OPEN", "ROUTES", "AuditChanges", "make_guard", "principal_of", "scoped_shop"]
 
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FILES = frozenset(
@@ -225,44 +227,56 @@ def _masked_body(body: bytes) -> Any:
         return f"{len(body)} bytes, not JSON"
 
 
-def audit_changes(
-    hub: Hub,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+class AuditChanges:
     """Middleware: every change a person or token made through the API that succeeded is
     an audit entry: who, the route, its parameters and what was sent (secrets masked);
-    so is every attempt the guard refused to someone it knows."""
+    so is every attempt the guard refused to someone it knows.
 
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        who = getattr(request.state, "principal", None)
-        if response.status_code == 403 and isinstance(who, Principal):
+    Plain ASGI: the entry is written when the response starts, before the caller hears
+    back, and requests that change nothing (webhooks included) pass at no cost."""
+
+    def __init__(self, app: ASGIApp, hub: Hub) -> None:
+        self.app, self.hub = app, hub
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def audited(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await self._record(scope, int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, audited)
+
+    async def _record(self, scope: Scope, status: int) -> None:
+        state = scope.get("state") or {}
+        who = state.get("principal")
+        if not isinstance(who, Principal):
+            return
+        method = scope["method"]
+        route = scope.get("route")
+        path = route.path if isinstance(route, APIRoute) else scope["path"]
+        if status == 403:
             # A refused attempt by someone known is kept too: who tried what.
-            route = request.scope.get("route")
-            path = route.path if isinstance(route, APIRoute) else request.url.path
             await run_in_threadpool(
-                record_change, hub, who, "denied", f"{request.method} {path}", detail="403"
+                record_change, self.hub, who, "denied", f"{method} {path}", detail="403"
             )
-            return response
-        if request.method in _CHANGES and response.status_code < 400 and isinstance(who, Principal):
-            route = request.scope.get("route")
-            path = route.path if isinstance(route, APIRoute) else request.url.path
-            params = request.scope.get("path_params") or {}
+        elif method in _CHANGES and status < 400:
+            params = scope.get("path_params") or {}
             target = ",".join(f"{k}={v}" for k, v in params.items())
-            query = dict(request.query_params)
+            asked = scope.get("query_string", b"").decode("latin-1")
+            query = dict(parse_qsl(asked, keep_blank_values=True))
             await run_in_threadpool(
                 record_change,
-                hub,
+                self.hub,
                 who,
-                f"{request.method} {path}",
+                f"{method} {path}",
                 target,
-                after={"body": getattr(request.state, "audit_body", None), "query": query},
-                detail=str(response.status_code),
+                after={"body": state.get("audit_body"), "query": query},
+                detail=str(status),
             )
-        return response
-
-    return middleware
 
 
 def scoped_shop(who: Principal, shop: str | None) -> str | None:

@@ -14,7 +14,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
 from orderhub import __version__
-from orderhub.api.access import audit_changes, make_guard, scoped_shop
+from orderhub.api.access import AuditChanges, make_guard, scoped_shop
 from orderhub.api.back_office import back_office_routes
 from orderhub.api.buyers import buyer_routes
 from orderhub.api.connections import connection_routes
@@ -134,7 +134,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(session_routes(hub))
     app.include_router(connection_routes(hub))
     add_console(app)
-    app.middleware("http")(audit_changes(hub))
+    app.add_middleware(AuditChanges, hub=hub)
 
     @app.exception_handler(OrderhubError)
     async def _errors(_request: Request, exc: OrderhubError) -> JSONResponse:
