@@ -29,10 +29,12 @@ __all__ = [
     "BENCH_DIR",
     "REPO",
     "cpu_seconds",
+    "create_database",
     "free_port",
     "log",
     "peak_rss_mb",
     "percentiles",
+    "pg_transactions",
     "postgres_server",
     "run_json_process",
     "stop_process",
@@ -48,11 +50,22 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    """A loopback port that was free a moment ago (the servers bind it right after)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(count: int = 1) -> int:
+    """A loopback port that was free a moment ago (the servers bind it right after); with
+    `count`, the first of that many neighbouring ports that were all free."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            first = int(sock.getsockname()[1])
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(first + 1, first + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return first
+    raise RuntimeError(f"found no {count} neighbouring free ports")
 
 
 def wait_http(url: str, *, process: subprocess.Popen[bytes] | None, timeout: float) -> None:
@@ -170,3 +183,30 @@ def postgres_server(database: str = "orderhub_bench") -> Iterator[str]:
     finally:
         subprocess.run([script, "stop", str(folder)], env=env, check=False, timeout=120)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def create_database(url: str, name: str) -> str:
+    """A new, empty database on the server of `url`; its URL."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def pg_transactions(url: str) -> int:
+    """Transactions PostgreSQL has counted in the database of `url` (committed and rolled
+    back, `pg_stat_database`). The reading's own is one transaction more, counted after.
+
+    The server counts a session's transactions when the session goes idle, at most once a
+    second and otherwise after up to 10 s: read after the clients have been quiet a while.
+    """
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0

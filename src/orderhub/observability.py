@@ -112,6 +112,18 @@ class Metrics:
             ["kind", "status"],
             registry=self.registry,
         )
+        self.db_statements = Counter(
+            "orderhub_db_statements_total",
+            "Statements this process sent to the database (an executemany counts once)",
+            registry=self.registry,
+        )
+        self.db_transactions = Counter(
+            "orderhub_db_transactions_total",
+            "Transactions this process ended, by how: commit, or rollback (which is also "
+            "how a connection that only read ends its transaction)",
+            ["kind"],
+            registry=self.registry,
+        )
         self.open_exceptions = Gauge(
             "orderhub_open_exceptions",
             "Exceptions waiting for a person",

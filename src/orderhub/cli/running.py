@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from orderhub.cli._common import JsonFlag, err, open_hub, out, print_json
+from orderhub.domain.errors import ConfigurationError
 from orderhub.domain.order import Order
 
 app = typer.Typer()
@@ -98,8 +99,27 @@ def serve(
 @app.command("worker")
 def worker_command(
     threads: Annotated[int | None, typer.Option(help="Worker threads.")] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes, each with its threads and scheduler, started again when "
+            "one dies (PostgreSQL only: SQLite has one writer at a time).",
+        ),
+    ] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve Prometheus metrics on 127.0.0.1:PORT; with --processes N, process i "
+            "(0 to N-1) on PORT+i."
+        ),
+    ] = None,
 ) -> None:
     """Run outbox jobs until interrupted; start as many as you like on PostgreSQL."""
+    if processes > 1:
+        _refuse_sqlite(processes)
+        _run_processes(processes, threads, metrics_port)
+        return
     import signal
     import threading
 
@@ -107,6 +127,11 @@ def worker_command(
     from orderhub.jobs.worker import Worker
 
     hub = open_hub(apply=True)
+    try:
+        exporter = _serve_metrics(metrics_port) if metrics_port is not None else None
+    except BaseException:
+        hub.close()
+        raise
     running = Worker(hub, threads=threads)
     scheduler = Scheduler(hub)
     stop = threading.Event()
@@ -118,7 +143,105 @@ def worker_command(
     stop.wait()
     scheduler.stop()
     running.stop()
+    if exporter is not None:
+        exporter.shutdown()
     hub.close()
+
+
+RESTARTS_PER_MINUTE = 5
+"""A worker process that dies is started again, up to this many times a minute in all."""
+
+
+def _refuse_sqlite(processes: int) -> None:
+    from orderhub.bootstrap import load_settings
+
+    scheme = load_settings().database_url.partition(":")[0]
+    if scheme.partition("+")[0] == "sqlite":
+        raise ConfigurationError(
+            f"--processes {processes} needs PostgreSQL: SQLite takes one writer at a time, "
+            "so more worker processes would only wait for each other; run one"
+        )
+
+
+def _serve_metrics(port: int) -> Any:
+    """This process's metrics on 127.0.0.1:`port`, from a thread; the server, to shut down."""
+    from prometheus_client import start_http_server
+
+    from orderhub.observability import metrics
+
+    try:
+        server, _thread = start_http_server(port, addr="127.0.0.1", registry=metrics.registry)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot serve metrics on 127.0.0.1:{port}: {exc.strerror or exc}"
+        ) from exc
+    return server
+
+
+def _run_processes(count: int, threads: int | None, metrics_port: int | None) -> None:
+    """`count` processes of `orderhub worker`, each started again when it dies; SIGTERM
+    and SIGINT are passed on to them and they are waited for."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+    from collections import deque
+
+    # Migrations and ORDERHUB_CONFIG once, here: a mistake is one sentence, not N crashes.
+    open_hub(apply=True).close()
+    stop = threading.Event()
+    children: list[subprocess.Popen[bytes]] = []
+
+    def start(index: int) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-c", "from orderhub.cli import main; main()", "worker"]
+        command += ["--processes", "1"]
+        if threads is not None:
+            command += ["--threads", str(threads)]
+        if metrics_port is not None:
+            command += ["--metrics-port", str(metrics_port + index)]
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        err.print(f"worker process {index} started: pid {child.pid}")
+        return child
+
+    def forward(signum: int, _frame: Any) -> None:
+        stop.set()
+        for child in list(children):
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    children.extend(start(i) for i in range(count))
+    exits: deque[float] = deque()
+    gave_up = False
+    while not gave_up and not stop.wait(0.5):
+        for index, child in enumerate(children):
+            code = child.poll()
+            if code is None or stop.is_set():
+                continue
+            now = time.monotonic()
+            while exits and now - exits[0] > 60:
+                exits.popleft()
+            exits.append(now)
+            if len(exits) > RESTARTS_PER_MINUTE:
+                err.print(
+                    f"worker process {index} (pid {child.pid}) exited with {code}, "
+                    f"{len(exits)} exits within a minute; stopping every worker process"
+                )
+                gave_up = True
+                break
+            err.print(
+                f"worker process {index} (pid {child.pid}) exited with {code}; starting it again"
+            )
+            children[index] = start(index)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        child.wait()
+    if gave_up:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

@@ -20,6 +20,7 @@ from sqlalchemy.exc import (
 
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import ConfigurationError
+from orderhub.observability import metrics
 from orderhub.store.cache import TtlCache
 
 __all__ = ["JOBS_CHANNEL", "Database", "is_transient", "make_engine", "upgrade_schema"]
@@ -61,16 +62,53 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             read_only = conn.get_execution_options().get("orderhub_read_only", False)
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+        _count_work(engine, explicit_begin=True)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(
+        engine = create_engine(
             parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
         )
+        _count_work(engine, explicit_begin=False)
+        return engine
     raise ConfigurationError(
         f"orderhub runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
     )
+
+
+def _count_work(engine: Engine, *, explicit_begin: bool) -> None:
+    """Count the statements and transactions the engine runs (`/metrics`), so the cost of
+    an order in round trips can be read off a running hub.
+
+    An executemany is one statement. The BEGIN that SQLite's transactions send as a
+    statement of their own is not counted (PostgreSQL's driver sends it unseen): the
+    transaction is, when it ends.
+    """
+    statements = metrics.db_statements
+    commits = metrics.db_transactions.labels("commit")
+    rollbacks = metrics.db_transactions.labels("rollback")
+
+    if explicit_begin:
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _statement(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            if not statement.startswith("BEGIN"):
+                statements.inc()
+
+    else:
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _any_statement(*_args: Any) -> None:
+            statements.inc()
+
+    @event.listens_for(engine, "commit")
+    def _commit(_conn: Any) -> None:
+        commits.inc()
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(_conn: Any) -> None:
+        rollbacks.inc()
 
 
 def _create_private(path: Path) -> None:
