@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from orderhub import __version__
 from orderhub.api.access import AuditChanges, make_guard, scoped_shop
@@ -42,7 +43,7 @@ from orderhub.domain.errors import (
 )
 from orderhub.domain.exceptions_catalog import ActionNotAllowed
 from orderhub.domain.order import Order
-from orderhub.observability import metrics
+from orderhub.observability import get_logger, metrics
 from orderhub.services import queries
 from orderhub.services.accounts import AccessDenied
 from orderhub.services.dashboard import dashboard
@@ -118,6 +119,9 @@ _STATUS: list[tuple[type[OrderhubError], int]] = [
 ]
 
 
+log = get_logger(__name__)
+
+
 def create_app(hub: Hub) -> FastAPI:
     """The hub's HTTP API; OpenAPI at /docs."""
     app = FastAPI(
@@ -150,6 +154,18 @@ def create_app(hub: Hub) -> FastAPI:
         if isinstance(exc, MalformedPayload):
             body["inbox_id"] = exc.inbox_id
         return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_away(_request: Request, exc: Exception) -> JSONResponse:
+        # The database restarted or is out of reach: a caller (a platform resending its
+        # webhook) tries again; the pool has dropped the broken connections by then.
+        log.warning("the database could not be reached", error=str(exc).splitlines()[0])
+        return JSONResponse(
+            {"error": "Unavailable", "message": "the database could not be reached; try again"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     async def bounded_body(request: Request) -> bytes:
         """The body, refused with 413 before it is read whole when it is too large."""

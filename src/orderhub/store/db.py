@@ -67,9 +67,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(
-            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-        )
+        # No ping before each checkout (a round trip per transaction): a connection that
+        # broke (the server restarted) fails its first statement, the pool drops every
+        # connection older than that, and the work is tried again (the worker retries
+        # it, the API answers 503 and the platform resends).
+        engine = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size)
         _count_work(engine, explicit_begin=False)
         return engine
     raise ConfigurationError(
