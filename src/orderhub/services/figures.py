@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from orderhub.domain.order import Order
-from orderhub.store.report_figures import SaleLine
+from orderhub.store.report_figures import Change, SaleLine, bucket_of
 from orderhub.store.uow import UnitOfWork
 
 __all__ = ["count_cancel", "count_pushed", "count_refund", "count_sale", "count_shipped"]
@@ -40,48 +40,61 @@ def _line_values(order: Order) -> list[Decimal]:
 def count_sale(uow: UnitOfWork, order: Order) -> None:
     """The order is reserved: its lines count as sold at their nodes."""
     figures = uow.figures
-    if not order.lines or not figures.mark(order.id, "sale"):
+    if not order.lines:
         return
     values = _line_values(order)
     discounts = _shares(order.totals.discount, values)
-    figures.add_sales(
-        figures.day_of(order.placed_at),
-        order.shop,
-        [
-            SaleLine(
-                line.sku or line.channel_sku,
-                line.node or "",
-                lines=1,
-                units=line.quantity,
-                revenue=value,
-                discounts=discount,
-            )
-            for line, value, discount in zip(order.lines, values, discounts, strict=True)
-        ],
+    day = figures.day_of(order.placed_at)
+    figures.count_once(
+        Change(
+            order.id,
+            "sale",
+            sales=[
+                (
+                    day,
+                    order.shop,
+                    SaleLine(
+                        line.sku or line.channel_sku,
+                        line.node or "",
+                        lines=1,
+                        units=line.quantity,
+                        revenue=value,
+                        discounts=discount,
+                    ),
+                )
+                for line, value, discount in zip(order.lines, values, discounts, strict=True)
+            ],
+            orders=[(day, order.shop, {"orders": 1})],
+        )
     )
-    figures.add_orders(figures.day_of(order.placed_at), order.shop, orders=1)
 
 
 def count_cancel(uow: UnitOfWork, order: Order) -> None:
     """The order is cancelled: what its sale counted is counted as cancelled."""
     figures = uow.figures
-    if not figures.has(order.id, "sale") or not figures.mark(order.id, "cancel"):
+    if not figures.has(order.id, "sale"):
         return
     day = figures.day_of(order.placed_at)
-    figures.add_sales(
-        day,
-        order.shop,
-        [
-            SaleLine(
-                line.sku or line.channel_sku,
-                line.node or "",
-                cancelled_units=line.quantity,
-                cancelled_revenue=value,
-            )
-            for line, value in zip(order.lines, _line_values(order), strict=True)
-        ],
+    figures.count_once(
+        Change(
+            order.id,
+            "cancel",
+            sales=[
+                (
+                    day,
+                    order.shop,
+                    SaleLine(
+                        line.sku or line.channel_sku,
+                        line.node or "",
+                        cancelled_units=line.quantity,
+                        cancelled_revenue=value,
+                    ),
+                )
+                for line, value in zip(order.lines, _line_values(order), strict=True)
+            ],
+            orders=[(day, order.shop, {"cancelled": 1})],
+        )
     )
-    figures.add_orders(day, order.shop, cancelled=1)
 
 
 def _started(order: Order) -> datetime:
@@ -91,20 +104,27 @@ def _started(order: Order) -> datetime:
 def count_pushed(uow: UnitOfWork, order: Order, node: str, at: datetime) -> None:
     """The order reached its node: the time from payment to the warehouse."""
     figures = uow.figures
-    if figures.mark(order.id, "pushed"):
-        seconds = (at - _started(order)).total_seconds()
-        figures.add_time(figures.day_of(order.placed_at), order.shop, node, "to_node", seconds)
+    bucket = bucket_of((at - _started(order)).total_seconds())
+    day = figures.day_of(order.placed_at)
+    figures.count_once(
+        Change(order.id, "pushed", times=[(day, order.shop, node, "to_node", bucket, 1)])
+    )
 
 
 def count_shipped(uow: UnitOfWork, order: Order, node: str, at: datetime) -> None:
     """The order's first parcel left: the time from payment, and whether it was late."""
     figures = uow.figures
-    if not figures.mark(order.id, "shipped"):
-        return
     day = figures.day_of(order.placed_at)
-    figures.add_time(day, order.shop, node, "to_ship", (at - _started(order)).total_seconds())
+    bucket = bucket_of((at - _started(order)).total_seconds())
     late = order.ship_by is not None and at > order.ship_by
-    figures.add_orders(day, order.shop, shipped=1, shipped_late=int(late))
+    figures.count_once(
+        Change(
+            order.id,
+            "shipped",
+            times=[(day, order.shop, node, "to_ship", bucket, 1)],
+            orders=[(day, order.shop, {"shipped": 1, "shipped_late": int(late)})],
+        )
+    )
 
 
 def count_refund(
@@ -112,18 +132,24 @@ def count_refund(
 ) -> None:
     """Money went back to the buyer: shared over the refunded lines by their value."""
     figures = uow.figures
-    if amount <= 0 or not order.lines or not figures.mark(order.id, f"refund:{refund_id}"):
+    if amount <= 0 or not order.lines:
         return
     wanted = set(line_ids)
     lines = [line for line in order.lines if line.line_id in wanted] or list(order.lines)
     shares = _shares(amount, [line.unit_price * line.quantity for line in lines])
     day = figures.day_of(order.placed_at)
-    figures.add_sales(
-        day,
-        order.shop,
-        [
-            SaleLine(line.sku or line.channel_sku, line.node or "", refunds=share)
-            for line, share in zip(lines, shares, strict=True)
-        ],
+    figures.count_once(
+        Change(
+            order.id,
+            f"refund:{refund_id}",
+            sales=[
+                (
+                    day,
+                    order.shop,
+                    SaleLine(line.sku or line.channel_sku, line.node or "", refunds=share),
+                )
+                for line, share in zip(lines, shares, strict=True)
+            ],
+            orders=[(day, order.shop, {"refunded": 1})],
+        )
     )
-    figures.add_orders(day, order.shop, refunded=1)

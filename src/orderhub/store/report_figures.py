@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,7 +22,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.store import tables as t
 
-__all__ = ["BUCKET_BASE", "FigureRepository", "SaleLine", "bucket_of", "bucket_seconds"]
+__all__ = [
+    "BUCKET_BASE",
+    "Change",
+    "FigureRepository",
+    "SaleLine",
+    "bucket_of",
+    "bucket_seconds",
+]
 
 BUCKET_BASE = 1.25
 """Times are kept in buckets a quarter wider than the last: p50 and p95 come out within
@@ -65,6 +72,17 @@ _SALE_AMOUNTS = (
 )
 
 
+@dataclass
+class Change:
+    """What one change of one order adds to the figures, counted once by its mark."""
+
+    order_id: str
+    mark: str
+    sales: list[tuple[date, str, SaleLine]] = field(default_factory=list)
+    orders: list[tuple[date, str, dict[str, int]]] = field(default_factory=list)
+    times: list[tuple[date, str, str, str, int, int]] = field(default_factory=list)
+
+
 _ADDING: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 _MARKING: dict[str, Any] = {}
 
@@ -87,7 +105,9 @@ def _marking(dialect: Any) -> Any:
     statement = _MARKING.get(dialect.__name__)
     if statement is None:
         statement = _MARKING[dialect.__name__] = (
-            dialect.insert(t.report_marks).on_conflict_do_nothing().returning(t.report_marks.c.mark)
+            dialect.insert(t.report_marks)
+            .on_conflict_do_nothing()
+            .returning(t.report_marks.c.order_id, t.report_marks.c.mark)
         )
     return statement
 
@@ -99,20 +119,59 @@ class FigureRepository:
         self.conn, self.tenant = conn, tenant
         self.zone = ZoneInfo(timezone)
         self._dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        self._changes: list[Change] = []
+
+    def count_once(self, change: Change) -> None:
+        """Count a change unless its mark says it was counted; written with the rest of
+        the transaction (see `flush`)."""
+        self._changes.append(change)
+
+    def flush(self) -> None:
+        """Write the changes held back: their marks in one statement, then the figures of
+        those whose mark is new, added up per row, one statement per table, rows in a
+        fixed order (so two transactions lock shared rows in the same order)."""
+        if not self._changes:
+            return
+        held, self._changes = self._changes, []
+        first: dict[tuple[str, str], Change] = {}
+        for change in held:
+            first.setdefault((change.order_id, change.mark), change)
+        keys = sorted(first)
+        # RETURNING, not rowcount: psycopg reports -1 for an insert that did nothing.
+        written = self.conn.execute(
+            _marking(self._dialect),
+            [{"tenant": self.tenant, "order_id": o, "mark": m} for o, m in keys],
+        )
+        new = {(row.order_id, row.mark) for row in written}
+        counted = [first[key] for key in keys if key in new]
+        self.add_sales_of_days([entry for c in counted for entry in c.sales])
+        by_columns: dict[tuple[str, ...], list[tuple[date, str, dict[str, int]]]] = {}
+        for change in counted:
+            for day, shop, counts in change.orders:
+                by_columns.setdefault(tuple(sorted(counts)), []).append((day, shop, counts))
+        for columns, entries in sorted(by_columns.items()):
+            merged: dict[tuple[date, str], dict[str, int]] = {}
+            for day, shop, counts in entries:
+                into = merged.setdefault((day, shop), dict.fromkeys(columns, 0))
+                for name in columns:
+                    into[name] += counts[name]
+            self._add(
+                t.orders_by_day,
+                columns,
+                [{"day": d, "shop": s, **counts} for (d, s), counts in sorted(merged.items())],
+            )
+        self.add_times([cell for c in counted for cell in c.times])
+
+    def discard(self) -> None:
+        self._changes = []
 
     def day_of(self, moment: datetime) -> date:
         """The seller's day a moment falls on."""
         return moment.astimezone(self.zone).date()
 
-    def mark(self, order_id: str, mark: str) -> bool:
-        """Write the mark; False when it was there already (the change was counted)."""
-        # RETURNING, not rowcount: psycopg reports -1 for an insert that did nothing.
-        found = self.conn.execute(
-            _marking(self._dialect), {"tenant": self.tenant, "order_id": order_id, "mark": mark}
-        )
-        return found.first() is not None
-
     def has(self, order_id: str, mark: str) -> bool:
+        """Whether the change was counted (or is held back to be)."""
+        self.flush()
         c = t.report_marks.c
         found = self.conn.execute(
             select(c.mark).where(c.tenant == self.tenant, c.order_id == order_id, c.mark == mark)
@@ -143,7 +202,7 @@ class FigureRepository:
             _SALE_AMOUNTS,
             [
                 {"day": day, "shop": shop, "sku": sku, "node": node, **amounts}
-                for (day, shop, sku, node), amounts in merged.items()
+                for (day, shop, sku, node), amounts in sorted(merged.items())
             ],
         )
 
@@ -158,12 +217,15 @@ class FigureRepository:
 
     def add_times(self, cells: Sequence[tuple[date, str, str, str, int, int]]) -> None:
         """Histogram cells: (day, shop, node, measure, bucket, orders in it)."""
+        merged: dict[tuple[date, str, str, str, int], int] = {}
+        for d, s, n, m, b, c in cells:
+            merged[(d, s, n, m, b)] = merged.get((d, s, n, m, b), 0) + c
         self._add(
             t.latency_by_day,
             ("count",),
             [
                 {"day": d, "shop": s, "node": n, "measure": m, "bucket": b, "count": c}
-                for d, s, n, m, b, c in cells
+                for (d, s, n, m, b), c in sorted(merged.items())
             ],
         )
 
@@ -181,6 +243,7 @@ class FigureRepository:
         extra: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         """`amounts` summed over the days from `start` to `end`, grouped `by` (then `extra`)."""
+        self.flush()
         c = table.c
         groups = [c[name] for name in (*by, *extra)]
         where = [c.tenant == self.tenant, c.day >= start, c.day <= end]
@@ -219,6 +282,7 @@ class FigureRepository:
 
     def sold_since(self, start: date, shops: Sequence[str] | None = None) -> dict[str, int]:
         """Units sold (net of cancellations) per SKU from `start` on."""
+        self.flush()
         c = t.sales_by_day.c
         where = [c.tenant == self.tenant, c.day >= start]
         if shops is not None:

@@ -141,6 +141,7 @@ class UnitOfWork:
         self.dispatches.flush()
         self.outbox.flush()
         self.orders.flush_trace()
+        self.figures.flush()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -159,6 +160,7 @@ class UnitOfWork:
             self.stock.discard()
             self.dispatches.discard()
             self.outbox.discard()
+            self.figures.discard()
             self.outbox.added, self.outbox.touched = added, touched
             raise
         nested.commit()
