@@ -96,6 +96,11 @@ def test_two_worker_processes_deliver_every_order_once_and_a_dead_one_is_replace
         assert replaced[1] == first[1]
         assert _parent_of(replaced[0]) == parent.pid
         assert "exited with -9; starting it again" in log.read_text()
+        wait_until(
+            lambda: _answers(f"http://127.0.0.1:{port}/metrics"),
+            timeout=30,
+            what="metrics of the worker process started again",
+        )
 
         total = 40
         shop.place_random_orders(total, skus=stack.sku_codes)
@@ -142,3 +147,39 @@ def test_several_worker_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
         "orderhub: --processes 2 needs PostgreSQL: SQLite takes one writer at a time, so "
         "more worker processes would only wait for each other; run one"
     ]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_worker_processes_stop_when_the_process_that_started_them_is_killed(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "ORDERHUB_DATABASE_URL": database_url,
+        "ORDERHUB_ENCRYPTION_KEYS": TEST_KEYS,
+        "ORDERHUB_LOG_LEVEL": "warning",
+    }
+    log = tmp_path / "workers.log"
+    with log.open("wb") as sink:
+        parent = subprocess.Popen(
+            [*WORKER, "--processes", "2"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: len(_started(log)) == 2, timeout=30, what=lambda: log.read_text())
+        children = _started(log)
+        parent.kill()  # no chance to pass anything on
+        parent.wait(10)
+        wait_until(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in children.values()),
+            timeout=20,
+            what=lambda: f"both worker processes gone: {log.read_text()}",
+        )
+        assert log.read_text().count("the process that started this worker is gone") == 2
+    finally:
+        for pid in _started(log).values():
+            if Path(f"/proc/{pid}").exists():
+                os.kill(pid, signal.SIGKILL)

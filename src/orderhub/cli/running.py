@@ -140,12 +140,31 @@ def worker_command(
     running.start()
     scheduler.start()
     err.print(f"worker {running.name} running with {running.threads} threads")
-    stop.wait()
+    _wait_for_stop(stop)
     scheduler.stop()
     running.stop()
     if exporter is not None:
         exporter.shutdown()
     hub.close()
+
+
+SUPERVISOR = "ORDERHUB_WORKER_SUPERVISOR"
+"""Set by `worker --processes N` in its worker processes' environment: its own pid."""
+
+
+def _wait_for_stop(stop: Any) -> None:
+    """Until SIGTERM or SIGINT; a worker process started by `worker --processes N` also
+    stops when that process is gone (however it died), so none is left on its own."""
+    import os
+
+    supervisor = os.environ.get(SUPERVISOR, "")
+    if not supervisor.isdigit():
+        stop.wait()
+        return
+    while not stop.wait(1.0):
+        if os.getppid() != int(supervisor):
+            err.print("the process that started this worker is gone; stopping")
+            return
 
 
 RESTARTS_PER_MINUTE = 5
@@ -181,6 +200,7 @@ def _serve_metrics(port: int) -> Any:
 def _run_processes(count: int, threads: int | None, metrics_port: int | None) -> None:
     """`count` processes of `orderhub worker`, each started again when it dies; SIGTERM
     and SIGINT are passed on to them and they are waited for."""
+    import os
     import signal
     import subprocess
     import sys
@@ -200,7 +220,9 @@ def _run_processes(count: int, threads: int | None, metrics_port: int | None) ->
             command += ["--threads", str(threads)]
         if metrics_port is not None:
             command += ["--metrics-port", str(metrics_port + index)]
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, env={**os.environ, SUPERVISOR: str(os.getpid())}
+        )
         err.print(f"worker process {index} started: pid {child.pid}")
         return child
 
