@@ -64,9 +64,10 @@ def _constant(refused: list[_Refused]) -> Any:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Undecodable bytes are refused by the decoder, so a surrogate can only come from an
-# escape: a body without one has none, and its strings need not be looked at.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A surrogate reaches a string from an escape (\ud800) or from its UTF-8 bytes (ED A0 80:
+# `json.loads` decodes bytes with "surrogatepass"); a body with neither has none, and
+# its strings need not be looked at.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def _has_lone_surrogate(text: str) -> bool:

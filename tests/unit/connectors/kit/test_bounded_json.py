@@ -35,3 +35,38 @@ def test_ordinary_numbers_are_read() -> None:
     assert loads(b'{"a": [1, 2.5, -0, 6918000000000000007]}') == {
         "a": [1, 2.5, 0, 6918000000000000007]
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b'{"a": {"b": "x\\ud800y"}}', "a.b"),  # an escaped lone surrogate
+        (b'{"a": {"b": "x\xed\xa0\x80y"}}', "a.b"),  # the same surrogate as its UTF-8 bytes
+        (b'{"a": [1, {"\\udfff": 2}]}', "a[1]"),  # in a key
+    ],
+)
+def test_a_lone_surrogate_is_refused_naming_its_field(body: bytes, path: str) -> None:
+    with pytest.raises(UnreadableJson, match="surrogate") as caught:
+        loads(body)
+    assert caught.value.path == path
+
+
+def test_a_surrogate_pair_is_one_character_and_read() -> None:
+    assert loads(b'{"emoji": "\\ud83d\\ude00"}') == {"emoji": "\U0001f600"}
+
+
+@pytest.mark.parametrize(("depth", "readable"), [(64, True), (65, False)])
+def test_nesting_is_bounded_whatever_the_body_looks_like(depth: int, readable: bool) -> None:
+    body = b"[" * depth + b"]" * depth
+    if readable:
+        assert loads(body) is not None
+    else:
+        with pytest.raises(UnreadableJson, match="nested deeper"):
+            loads(body)
+
+
+def test_a_long_text_is_refused_only_beyond_the_limit() -> None:
+    assert loads(b'{"t": "' + b"x" * 100 + b'"}', max_string=100) == {"t": "x" * 100}
+    with pytest.raises(UnreadableJson, match="longer than 100") as caught:
+        loads(b'{"t": "' + b"x" * 101 + b'"}', max_string=100)
+    assert caught.value.path == "t"
