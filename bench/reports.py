@@ -3,7 +3,7 @@
 A year of N orders (1,000,000) over S shops, K SKUs and 3 nodes is generated in memory
 with a fixed seed (1 to 3 lines each, a few cancelled, some refunded, every shipped one
 with its times) and counted into the report figures with the same arithmetic the hub
-uses (`FigureRepository.add_sales`, `add_orders`, `add_time`), summed per day first as
+uses (`FigureRepository.add_sales_of_days`, `add_orders`, `add_times`), summed per day first as
 the hub's upserts would leave them. Orders themselves are not stored: no report reads
 them. Each report (sales by day, shop, SKU and node over the year and over 30 days,
 fulfilment, stock) is then asked through the service the API calls, five times, and the

@@ -49,6 +49,27 @@ def _parent_of(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
+def _supervisor(
+    database_url: str, log: Path, *options: str, **settings: str
+) -> subprocess.Popen[bytes]:
+    """`orderhub worker --processes 2`, its output (and its workers') into `log`."""
+    env = {
+        **os.environ,
+        "ORDERHUB_DATABASE_URL": database_url,
+        "ORDERHUB_ENCRYPTION_KEYS": TEST_KEYS,
+        "ORDERHUB_LOG_LEVEL": "warning",
+        **settings,
+    }
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [*WORKER, "--processes", "2", *options],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_worker_processes_deliver_every_order_once_and_a_dead_one_is_replaced(
     make_stack: Callable[..., Stack], database_url: str, tmp_path: Path
@@ -56,23 +77,15 @@ def test_two_worker_processes_deliver_every_order_once_and_a_dead_one_is_replace
     stack = make_stack(start_worker=False, stock=1000, skus=3)
     shop = stack.shops["SHOP1"]
     port = _two_free_ports()
-    env = {
-        **os.environ,
-        "ORDERHUB_DATABASE_URL": database_url,
-        "ORDERHUB_ENCRYPTION_KEYS": TEST_KEYS,
-        "ORDERHUB_JOB_LEASE": "5",
-        "ORDERHUB_STOCK_PUSH_WINDOW": "0.2",
-        "ORDERHUB_LOG_LEVEL": "warning",
-    }
     log = tmp_path / "workers.log"
-    with log.open("wb") as sink:
-        parent = subprocess.Popen(
-            [*WORKER, "--processes", "2", "--metrics-port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    parent = _supervisor(
+        database_url,
+        log,
+        "--metrics-port",
+        str(port),
+        ORDERHUB_JOB_LEASE="5",
+        ORDERHUB_STOCK_PUSH_WINDOW="0.2",
+    )
     try:
         wait_until(lambda: len(_started(log)) == 2, timeout=30, what=lambda: log.read_text())
         first = _started(log)
@@ -153,21 +166,8 @@ def test_several_worker_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
 def test_worker_processes_stop_when_the_process_that_started_them_is_killed(
     database_url: str, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "ORDERHUB_DATABASE_URL": database_url,
-        "ORDERHUB_ENCRYPTION_KEYS": TEST_KEYS,
-        "ORDERHUB_LOG_LEVEL": "warning",
-    }
     log = tmp_path / "workers.log"
-    with log.open("wb") as sink:
-        parent = subprocess.Popen(
-            [*WORKER, "--processes", "2"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    parent = _supervisor(database_url, log)
     try:
         wait_until(lambda: len(_started(log)) == 2, timeout=30, what=lambda: log.read_text())
         children = _started(log)

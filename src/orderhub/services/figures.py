@@ -10,10 +10,11 @@ takes back what that sale counted; a refund's amount is shared over the lines it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from orderhub.domain.order import Order
+from orderhub.domain.order import Order, OrderLine
 from orderhub.store.report_figures import Change, SaleLine, bucket_of
 from orderhub.store.uow import UnitOfWork
 
@@ -37,6 +38,16 @@ def _line_values(order: Order) -> list[Decimal]:
     return [line.unit_price * line.quantity for line in order.lines]
 
 
+def _per_line(
+    day: date, order: Order, lines: Sequence[OrderLine], amounts: Sequence[dict[str, Any]]
+) -> list[tuple[date, str, SaleLine]]:
+    """Each line's amounts, as sales figures of its SKU and node on the order's day."""
+    return [
+        (day, order.shop, SaleLine(line.sku or line.channel_sku, line.node or "", **amount))
+        for line, amount in zip(lines, amounts, strict=True)
+    ]
+
+
 def count_sale(uow: UnitOfWork, order: Order) -> None:
     """The order is reserved: its lines count as sold at their nodes."""
     figures = uow.figures
@@ -49,21 +60,15 @@ def count_sale(uow: UnitOfWork, order: Order) -> None:
         Change(
             order.id,
             "sale",
-            sales=[
-                (
-                    day,
-                    order.shop,
-                    SaleLine(
-                        line.sku or line.channel_sku,
-                        line.node or "",
-                        lines=1,
-                        units=line.quantity,
-                        revenue=value,
-                        discounts=discount,
-                    ),
-                )
-                for line, value, discount in zip(order.lines, values, discounts, strict=True)
-            ],
+            sales=_per_line(
+                day,
+                order,
+                order.lines,
+                [
+                    {"lines": 1, "units": line.quantity, "revenue": value, "discounts": discount}
+                    for line, value, discount in zip(order.lines, values, discounts, strict=True)
+                ],
+            ),
             orders=[(day, order.shop, {"orders": 1})],
         )
     )
@@ -79,19 +84,15 @@ def count_cancel(uow: UnitOfWork, order: Order) -> None:
         Change(
             order.id,
             "cancel",
-            sales=[
-                (
-                    day,
-                    order.shop,
-                    SaleLine(
-                        line.sku or line.channel_sku,
-                        line.node or "",
-                        cancelled_units=line.quantity,
-                        cancelled_revenue=value,
-                    ),
-                )
-                for line, value in zip(order.lines, _line_values(order), strict=True)
-            ],
+            sales=_per_line(
+                day,
+                order,
+                order.lines,
+                [
+                    {"cancelled_units": line.quantity, "cancelled_revenue": value}
+                    for line, value in zip(order.lines, _line_values(order), strict=True)
+                ],
+            ),
             orders=[(day, order.shop, {"cancelled": 1})],
         )
     )
@@ -142,14 +143,7 @@ def count_refund(
         Change(
             order.id,
             f"refund:{refund_id}",
-            sales=[
-                (
-                    day,
-                    order.shop,
-                    SaleLine(line.sku or line.channel_sku, line.node or "", refunds=share),
-                )
-                for line, share in zip(lines, shares, strict=True)
-            ],
+            sales=_per_line(day, order, lines, [{"refunds": share} for share in shares]),
             orders=[(day, order.shop, {"refunded": 1})],
         )
     )

@@ -185,9 +185,6 @@ class FigureRepository:
         statement = _adding(self._dialect, table, amounts)
         self.conn.execute(statement, [{"tenant": self.tenant, **row} for row in rows])
 
-    def add_sales(self, day: date, shop: str, lines: Sequence[SaleLine]) -> None:
-        self.add_sales_of_days([(day, shop, line) for line in lines])
-
     def add_sales_of_days(self, entries: Sequence[tuple[date, str, SaleLine]]) -> None:
         """Lines of one or many orders; those of one day, shop, SKU and node add up first."""
         merged: dict[tuple[date, str, str, str], dict[str, Any]] = {}
@@ -208,12 +205,6 @@ class FigureRepository:
 
     def add_orders(self, day: date, shop: str, **counts: int) -> None:
         self._add(t.orders_by_day, list(counts), [{"day": day, "shop": shop, **counts}])
-
-    def add_time(
-        self, day: date, shop: str, node: str, measure: str, seconds: float, *, count: int = 1
-    ) -> None:
-        """`count` orders took `seconds` (each, to the bucket)."""
-        self.add_times([(day, shop, node, measure, bucket_of(seconds), count)])
 
     def add_times(self, cells: Sequence[tuple[date, str, str, str, int, int]]) -> None:
         """Histogram cells: (day, shop, node, measure, bucket, orders in it)."""
