@@ -54,15 +54,12 @@ def test_pushes_overlap_up_to_the_nodes_limit_and_each_order_goes_once(
         orders = queries.hub_stats(stack.hub)["orders"]
         return sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == len(placed)
 
-    started = time.monotonic()
     wait_until(all_pushed, what="every order pushed")
-    took = time.monotonic() - started
+    # Three creates were open at once at the node, never more.
     assert counting.most == 3, counting.most
     assert counting.calls == len(placed)
     assert stack.qimen.stats()["distinct_orders"] == len(placed)
     assert stack.qimen.stats()["duplicate_creates"] == 0
-    # Nine calls held 0.3 s each, three at a time, take about a second, not 2.7 s.
-    assert took < 2.5, took
 
 
 def test_a_node_answering_for_some_orders_only_retries_the_others(
