@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,16 @@ def _fresh_postgres_database() -> str:
     return admin.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (no migrations per test)."""
+    path = tmp_path_factory.mktemp("template") / "orderhub.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_schema(engine)
+    engine.dispose()
+    return path
+
+
 def _drop_postgres_database(url: str) -> None:
     admin = make_url(postgres_admin_url())
     name = make_url(url).database
@@ -53,11 +64,9 @@ def _drop_postgres_database(url: str) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database of each kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'orderhub.db'}"
-        engine = make_engine(url)
-        upgrade_schema(engine)
-        engine.dispose()
-        yield url
+        path = tmp_path / "orderhub.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
     else:
         url = _fresh_postgres_database()
         yield url

@@ -95,6 +95,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "backoff_base": 0.05,
         "backoff_cap": 0.5,
         "job_lease": 30.0,
+        "pull_history_hours": 1.0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     low_stock_cover_days: float = 3.0
     reconcile_interval: float = 3600.0
     pull_interval: float = 300.0
+    # How far back the first pull of a shop with no cursor begins, in hours; the
+    # platforms keep three months. A platform that answers for half an hour at a time
+    # (Pinduoduo) takes 48 calls per day of history.
+    pull_history_hours: float = Field(default=2160.0, gt=0, le=2160.0)
     # Shops whose platform pushes nothing over HTTP (Taobao, JD, Pinduoduo) are pulled
     # this often instead.
     poll_interval: float = 60.0

@@ -74,6 +74,8 @@ def _demo_settings() -> Settings:
         settings.tenant = f"demo-{int(time.time())}"
     settings.stock_push_window = 0.5
     settings.pull_interval = 3600
+    # The emulated shops are new: nothing was sold before the demo began.
+    settings.pull_history_hours = 1
     settings.poll_interval = 2
     settings.node_poll_interval = 2
     return settings

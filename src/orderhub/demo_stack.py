@@ -6,6 +6,8 @@ calling the hub back). `orderhub demo`, the tests and the benchmarks all start t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -383,20 +385,19 @@ class Stack(StackFigures):
         return server
 
     def stop(self) -> None:
+        """Stop the worker, then every server and emulator at once (each takes a tick
+        of its event loop to notice), then close the hub."""
         if self.worker:
             self.worker.stop()
-        for server in reversed(self._servers):
-            server.stop()
-        for emulator in self.shops.values():
-            emulator.close()
-        for wms in self.warehouses.values():
-            wms.stop()
-        if self.supplier is not None:
-            self.supplier.stop()
-        if self.tracker is not None:
-            self.tracker.stop()
+        stops: list[Callable[[], None]] = [server.stop for server in reversed(self._servers)]
+        stops += [emulator.close for emulator in self.shops.values()]
+        stops += [wms.stop for wms in self.warehouses.values()]
+        stops += [market.stop for market in self.marketplaces.values()]
+        for other in (self.supplier, self.tracker):
+            if other is not None:
+                stops.append(other.stop)
         if self.tracker_abroad is not None:
-            self.tracker_abroad.close()
-        for market in self.marketplaces.values():
-            market.stop()
+            stops.append(self.tracker_abroad.close)
+        with ThreadPoolExecutor(max_workers=len(stops) or 1) as pool:
+            list(pool.map(lambda stop: stop(), stops))
         self.hub.close()

@@ -16,6 +16,7 @@ from orderhub.connectors.base import RateLimited, Rejected
 from orderhub.connectors.kit.pull import Window
 from orderhub.connectors.registry import channel_connector
 from orderhub.demo_stack import Stack
+from orderhub.jobs.worker import Worker
 from orderhub.sandbox.pdd import PddEmulator
 from orderhub.sandbox.server import serve_in_thread
 from orderhub.services import queries
@@ -67,6 +68,23 @@ def test_half_hour_windows_paged_backwards_miss_no_order_that_changes_meanwhile(
         what=lambda: f"{len(statuses(stack))} of {len(placed)} orders in the hub",
     )
     assert set(statuses(stack)) == set(placed)
+
+
+def test_a_new_shops_first_pull_reaches_back_as_far_as_the_seller_set(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack, shop = pdd_stack(make_stack, start_worker=False, settings={"pull_history_hours": 3})
+    now = datetime.now(UTC)
+    line = {"lines": [{"sku": "SKU-001", "quantity": 1}]}
+    inside = shop.place_order(line, at=now - timedelta(hours=2))
+    older = shop.place_order(line, at=now - timedelta(hours=5))
+    first = pull_orders(stack.hub, "PD1")
+    # Three hours in half-hour windows, the newest ending POP's lag before now.
+    assert 6 <= first.windows <= 7, first.windows
+    assert first.new == 1
+    Worker(stack.hub).run_until_idle()
+    assert set(statuses(stack)) == {inside}
+    assert older in shop.orders()
 
 
 def test_an_order_ships_and_its_tracking_number_reaches_pinduoduo(

@@ -26,8 +26,6 @@ __all__ = [
 
 CURSOR = "orders.updated_at"
 REFUND_CURSOR = "refunds.posted_at"
-HISTORY = timedelta(days=90)
-"""How far back a shop with no cursor is pulled: the platforms keep three months."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,11 @@ def pull_orders(hub: Hub, shop_code: str, *, since: datetime | None = None) -> P
     fetched = new = windows = calls = 0
     position = stored
     for pulled in pull_windows(
-        channel.search_orders, channel.pull_rules, cursor=cursor, now=now, first_start=now - HISTORY
+        channel.search_orders,
+        channel.pull_rules,
+        cursor=cursor,
+        now=now,
+        first_start=_first_start(hub, now),
     ):
         for order in pulled.orders:
             fetched += 1
@@ -79,6 +81,12 @@ def pull_orders(hub: Hub, shop_code: str, *, since: datetime | None = None) -> P
     return PullResult(fetched, new, position, windows, calls, refunds)
 
 
+def _first_start(hub: Hub, now: datetime) -> datetime:
+    """Where a shop's first pull begins: as far back as the seller asked (three months,
+    what the platforms keep, unless set shorter)."""
+    return now - timedelta(hours=hub.settings.pull_history_hours)
+
+
 def _pull_refunds(hub: Hub, shop_code: str, channel: PullsRefunds, now: datetime) -> int:
     """Refunds posted since the refund cursor, each stored raw as an order is, so it is
     kept before it is read and a repeat is dropped; the cursor moves window by window."""
@@ -91,7 +99,7 @@ def _pull_refunds(hub: Hub, shop_code: str, channel: PullsRefunds, now: datetime
         channel.refund_rules,
         cursor=cursor,
         now=now,
-        first_start=now - HISTORY,
+        first_start=_first_start(hub, now),
     ):
         for refund in pulled.orders:
             received = receive_payload(

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from orderhub.connectors.base import RateLimited, Rejected, Unavailable
+from orderhub.connectors.kit.http import new_client
 from orderhub.connectors.shopify.consts import HEADER_ACCESS_TOKEN, HEADER_CALL_LIMIT
 
 __all__ = ["Page", "ShopifyClient"]
@@ -94,7 +95,7 @@ class ShopifyClient:
         self.call_limit: str | None = None
         self._token = access_token
         self._owns_client = client is None
-        self._http = client or httpx.Client(timeout=timeout)
+        self._http = client or new_client(timeout)
         self._sleep = sleep
         self._rng = random.Random()
 

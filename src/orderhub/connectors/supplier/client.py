@@ -25,6 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from ..base import RateLimited, Rejected, Unavailable
+from ..kit.http import new_client
 from ..kit.retry_after import parse_retry_after
 from .consts import CANCEL_PATH, CONTENT_TYPE, PURCHASE_ORDERS_PATH, STOCK_PATH
 from .sign import signed_headers
@@ -78,7 +79,7 @@ class SupplierClient:
         self._max_retries = max(max_retries, 0)
         self._backoff = retry_backoff
         self._owns_http = client is None
-        self._http = client if client is not None else httpx.Client(timeout=timeout)
+        self._http = client if client is not None else new_client(timeout)
         self._sleep = sleep
         self._clock = clock
         self._rng = random.Random()
