@@ -73,10 +73,12 @@ def wait_until(
     """Poll `condition` until it holds; fail with `what` (text, or a function that
     describes the state at the time of failure) after `timeout` seconds."""
     deadline = time.monotonic() + timeout
+    pause = 0.005  # most conditions hold within a few milliseconds; look often at first
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.05)
     text = what() if callable(what) else what
     raise AssertionError(f"timed out after {timeout}s waiting for {text or condition}")
 
