@@ -106,13 +106,12 @@ class Worker:
         # Delivery orders go out from a lane of their own, many side by side.
         if self.push_kinds:
             lanes.append(("worker-push", self.push_kinds, self.push_batch))
-        # Stock pushes get a lane of their own: a backlog of orders to push must never
-        # keep the shops showing stock that was sold meanwhile.
+        # Stock pushes get lanes of their own: a backlog of other calls must never keep
+        # the shops showing stock that was sold meanwhile.
         urgent = [kind for kind in self.call_kinds if kind in URGENT_KINDS]
-        if urgent:
-            lanes.append(("worker-stock", urgent, 4))
-        if self.call_kinds:
-            lanes += [(f"worker-{i}", self.call_kinds, 2) for i in range(self.threads)]
+        lanes += [(f"worker-stock-{i}", urgent, 2) for i in range(2) if urgent]
+        others = [kind for kind in self.call_kinds if kind not in URGENT_KINDS]
+        lanes += [(f"worker-{i}", others, 2) for i in range(self.threads) if others]
         for name, kinds, limit in lanes:
             wake = threading.Event()
             self._wakes.append((frozenset(kinds), wake))
@@ -154,28 +153,30 @@ class Worker:
         return done
 
     def _loop(self, kinds: list[str], limit: int, wake: threading.Event) -> None:
-        """Claim while there is work; when a claim comes back empty, a read (which takes
-        no write lock) says when the lane's next job falls due, and the lane sleeps until
+        """Claim while there is work. A read (which takes no write lock) says when the
+        lane's next job falls due; the lane claims only then, and otherwise sleeps until
         then or until it is woken."""
         while not self._stop.is_set():
             wake.clear()
             try:
-                jobs = self.claim(kinds=kinds, limit=limit)
-                if jobs:
-                    self.run(jobs)
-                    continue
+                # A read first: lanes woken together, or a lane woken for a job not yet
+                # due, take no write lock and lock no row to find nothing.
                 due = self._next_due(kinds)
+                if due is not None and due <= time.time():
+                    jobs = self.claim(kinds=kinds, limit=limit)
+                    if jobs:
+                        self.run(jobs)
+                        continue
+                    wake.wait(0.05)  # due, yet claimed by another lane or process
+                    continue
             except Exception:
                 log.exception("claiming jobs failed")
                 self._stop.wait(1.0)
                 continue
-            now = time.time()
             if due is None:
                 wake.wait(self.poll_interval)
-            elif due > now:
-                wake.wait(min(due - now, self.poll_interval))
-            else:  # due, yet claimed by another lane or process a moment ago
-                wake.wait(0.05)
+            else:
+                wake.wait(min(due - time.time(), self.poll_interval))
 
     def _next_due(self, kinds: list[str]) -> float | None:
         with self.hub.reader() as uow:

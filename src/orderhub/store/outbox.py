@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +24,17 @@ from orderhub.store.ids import new_id
 __all__ = ["Job", "JobRow", "OutboxRepository"]
 
 _INSERTS: dict[tuple[str, bool], Any] = {}
+
+_c = t.outbox_jobs.c
+# When the first of some kinds of jobs can be claimed: a pending job's run time, a
+# running one's lease end. Built once: lanes ask before every claim.
+_NEXT_DUE = select(
+    func.min(case((_c.status == "pending", _c.run_at), else_=_c.locked_until))
+).where(
+    _c.tenant == bindparam("t"),
+    _c.status.in_(("pending", "running")),
+    _c.kind.in_(bindparam("kinds", expanding=True)),
+)
 
 
 @dataclass(frozen=True)
@@ -143,20 +154,11 @@ class OutboxRepository:
             payload = ",".join(sorted(self.kinds))
             self.conn.execute(text("SELECT pg_notify('orderhub_jobs', :kinds)"), {"kinds": payload})
 
-    def next_due(self, kinds: list[str] | None = None) -> float | None:
+    def next_due(self, kinds: Sequence[str]) -> float | None:
         """When the next of these jobs falls due (a pending job's run time, a running one's
         lease end), without locking anything; None when there is none."""
-        c = t.outbox_jobs.c
-        pending = select(func.min(c.run_at)).where(c.status == "pending", c.tenant == self.tenant)
-        running = select(func.min(c.locked_until)).where(
-            c.status == "running", c.tenant == self.tenant
-        )
-        if kinds:
-            pending = pending.where(c.kind.in_(kinds))
-            running = running.where(c.kind.in_(kinds))
-        times = [self.conn.execute(q).scalar() for q in (pending, running)]
-        found = [float(x) for x in times if x is not None]
-        return min(found) if found else None
+        due = self.conn.execute(_NEXT_DUE, {"t": self.tenant, "kinds": list(kinds)}).scalar()
+        return None if due is None else float(due)
 
     def claim(
         self, worker: str, *, limit: int, lease: float, kinds: list[str] | None = None
