@@ -31,6 +31,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.store.db import is_transient
 from orderhub.store.outbox import Job
+from orderhub.store.stock import StockMoved
 
 __all__ = ["Worker", "backoff"]
 
@@ -265,12 +266,17 @@ class Worker:
         started = time.perf_counter()
         try:
             with self.hub.uow() as uow:
-                uow.serialize_tenants([job.tenant for job in jobs])
+                uow.lock_shared_rows_at_commit()
                 for job in jobs:
                     BATCHED[job.kind](self.hub, uow, job)
                 duration = (time.perf_counter() - started) * 1000 / len(jobs)
                 uow.outbox.done_many(jobs, duration)
                 uow.commit()
+        except StockMoved as moved:
+            log.info("stock moved under a batch; running its jobs one by one", reason=str(moved))
+            for job in jobs:
+                self.execute(job)
+            return
         except Exception:
             log.warning("a batch of jobs failed; running them one by one", exc_info=True)
             for job in jobs:

@@ -51,7 +51,7 @@ def raise_alert(
     """
     moment = now or datetime.now(UTC)
     new = uow.alerts.raise_(alert, now=moment, window=timedelta(seconds=window))
-    if new:
+    if new or uow.alerts.holding:  # held back, it may open one at commit
         # Coalesced: while a digest is pending (perhaps due later), this adds nothing.
         uow.outbox.add(JOB_ALERT_DIGEST, {}, coalesce_key=f"alerts:digest:{uow.tenant}")
     return new

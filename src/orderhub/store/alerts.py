@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,9 +58,45 @@ class AlertRepository:
     def __init__(self, conn: Connection, tenant: str) -> None:
         self.conn = conn
         self.tenant = tenant
+        # Occurrences held back to commit (see `hold`), added up per key.
+        self._held: dict[str, tuple[Alert, datetime, timedelta]] | None = None
+
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
+
+    def hold(self) -> None:
+        """Record occurrences at commit, in key order, instead of at once: many orders
+        held for the same reason add to one alert row, which batches in several
+        processes would otherwise lock in different orders."""
+        if self._held is None:
+            self._held = {}
+
+    def held(self) -> dict[str, tuple[Alert, datetime, timedelta]] | None:
+        return None if self._held is None else dict(self._held)
+
+    def restore(self, held: dict[str, tuple[Alert, datetime, timedelta]] | None) -> None:
+        self._held = held
+
+    def write_held(self) -> None:
+        if self._held:
+            held, self._held = self._held, {}
+            for key in sorted(held):
+                alert, now, window = held[key]
+                self._raise_now(alert, now=now, window=window)
 
     def raise_(self, alert: Alert, *, now: datetime, window: timedelta) -> bool:
-        """Record one occurrence; True when it opened a new alert (one that will be sent)."""
+        """Record one occurrence; True when it opened a new alert (one that will be sent).
+        Held back (see `hold`), it is recorded at commit and this says False."""
+        if self._held is None:
+            return self._raise_now(alert, now=now, window=window)
+        earlier = self._held.get(alert.key)
+        if earlier is not None:
+            alert = replace(earlier[0], count=earlier[0].count + alert.count)
+        self._held[alert.key] = (alert, now, window)
+        return False
+
+    def _raise_now(self, alert: Alert, *, now: datetime, window: timedelta) -> bool:
         c = t.alerts.c
         mine = (c.tenant == self.tenant, c.key == alert.key)
         bump = {"count": c["count"] + alert.count, "last_at": now}

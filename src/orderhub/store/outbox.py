@@ -79,6 +79,29 @@ class OutboxRepository:
         self.touched: set[str] = set()
         # Other new jobs are written together, at commit or before anything reads jobs.
         self._new: list[dict[str, Any]] = []
+        # Coalesced jobs held back to commit (see `hold_coalesced`), by coalesce key.
+        self._coalesced: dict[str, dict[str, Any]] | None = None
+
+    def hold_coalesced(self) -> None:
+        """Write coalesced jobs at commit, in key order, instead of at once: their
+        pending rows are shared by every transaction that changes the same stock, and
+        touched in one order they cannot deadlock. Held to commit, the touched row is
+        still locked before the changes it carries are visible."""
+        if self._coalesced is None:
+            self._coalesced = {}
+
+    def held_coalesced(self) -> dict[str, dict[str, Any]] | None:
+        return None if self._coalesced is None else dict(self._coalesced)
+
+    def restore_coalesced(self, held: dict[str, dict[str, Any]] | None) -> None:
+        self._coalesced = held
+
+    def write_coalesced(self) -> None:
+        if self._coalesced:
+            held, self._coalesced = self._coalesced, {}
+            statement = self._insert(coalesced=True)
+            for key in sorted(held):
+                self.conn.execute(statement, held[key])
 
     def flush(self) -> None:
         """Write the jobs queued since the last flush, in one statement."""
@@ -140,6 +163,8 @@ class OutboxRepository:
         }
         if coalesce_key is None:
             self._new.append(row)
+        elif self._coalesced is not None:
+            self._coalesced.setdefault(coalesce_key, row)
         else:
             # Written now: touching the pending twin must lock it at once (see _insert).
             self.conn.execute(self._insert(coalesced=True), row)

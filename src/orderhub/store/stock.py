@@ -12,12 +12,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
 
-__all__ = ["LedgerEntry", "StockRepository"]
+__all__ = ["LedgerEntry", "StockMoved", "StockRepository"]
+
+
+class StockMoved(Exception):
+    """Held-back reservations no longer fit: another transaction took the stock since
+    it was read. Nothing was written; the caller runs its work again."""
+
+
+@dataclass
+class _Held:
+    """A level's changes held back until commit; `checked` when a reservation is among
+    them, with the smallest presale allowance of those reservations."""
+
+    on_hand: int = 0
+    reserved: int = 0
+    checked: bool = False
+    allow: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,14 @@ _CHANGE = (
         updated_at=bindparam("now"),
     )
 )
+# Held-back changes of one level, written at commit: reservations only while what is
+# left stays within what may be sold (presale SKUs: down to −allow).
+_CHANGE_CHECKED = _CHANGE.where(
+    _LEVEL.on_hand + bindparam("dh") - _LEVEL.reserved - bindparam("dr") + bindparam("allow") >= 0
+)
+_LEVEL_ONE = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
+    _LEVEL.tenant == bindparam("t"), _LEVEL.node == bindparam("n"), _LEVEL.sku == bindparam("s")
+)
 _LEDGER = insert(t.stock_ledger)
 _HELD_BY_ORDER = (
     select(_LEDGER_C.node, _LEDGER_C.sku, func.sum(_LEDGER_C.reserved_delta).label("held"))
@@ -88,9 +112,55 @@ class StockRepository:
     def __init__(self, conn: Connection, tenant: str) -> None:
         self.conn = conn
         self.tenant = tenant
-        # Ledger rows are written together, before the ledger is read or at commit; the
-        # level itself changes at once, so availability is always current.
+        # Ledger rows are written together, before the ledger is read or at commit.
         self._ledger_rows: list[dict[str, object]] = []
+        # Levels change at once, unless held back (see `hold_levels`): then every read
+        # through this repository adds what is held, and commit writes it.
+        self._held: dict[tuple[str, str], _Held] | None = None
+
+    def hold_levels(self) -> None:
+        """Hold level changes back and write them at commit, in (node, SKU) order.
+
+        A batch of many orders would otherwise lock hot levels one by one in the order
+        its orders came, and two batches in different processes could each hold a row
+        the other waits for. Written together in one order, they queue instead, and
+        only for the moment of the commit. Each reservation is checked against the level
+        read plus what this transaction holds; the write checks it again, and raises
+        `StockMoved` if another transaction took the stock meanwhile.
+        """
+        if self._held is None:
+            self._held = {}
+
+    def write_levels(self) -> None:
+        """Write the held level changes, one UPDATE per level, in (node, SKU) order."""
+        if not self._held:
+            return
+        held, self._held = self._held, {}
+        now = datetime.now(UTC)
+        for (node, sku), change in sorted(held.items()):
+            values = {
+                "t": self.tenant,
+                "n": node,
+                "s": sku,
+                "dh": change.on_hand,
+                "dr": change.reserved,
+                "now": now,
+            }
+            if not change.checked:
+                self.conn.execute(_CHANGE, values)
+            elif (
+                self.conn.execute(_CHANGE_CHECKED, {**values, "allow": change.allow}).rowcount != 1
+            ):
+                raise StockMoved(f"{sku} at {node}: reserved elsewhere since it was read")
+
+    def held_levels(self) -> dict[tuple[str, str], _Held] | None:
+        """A copy of the held changes, to go back to if a savepoint is rolled back."""
+        if self._held is None:
+            return None
+        return {key: _Held(**vars(change)) for key, change in self._held.items()}
+
+    def restore_levels(self, held: dict[tuple[str, str], _Held] | None) -> None:
+        self._held = held
 
     def flush(self) -> None:
         """Write the ledger rows held back since the last flush."""
@@ -100,9 +170,6 @@ class StockRepository:
 
     def discard(self) -> None:
         self._ledger_rows = []
-
-    def _key(self, node: str, sku: str) -> list[ColumnElement[bool]]:
-        return [_LEVEL.tenant == self.tenant, _LEVEL.node == node, _LEVEL.sku == sku]
 
     def _record(
         self,
@@ -118,7 +185,11 @@ class StockRepository:
     ) -> None:
         """Change the level (unless already done) and write the ledger row for it."""
         now = datetime.now(UTC)
-        if apply:
+        if apply and self._held is not None:
+            change = self._held.setdefault((node, sku), _Held())
+            change.on_hand += on_hand
+            change.reserved += reserved
+        elif apply:
             self.conn.execute(
                 _CHANGE,
                 {"t": self.tenant, "n": node, "s": sku, "dh": on_hand, "dr": reserved, "now": now},
@@ -142,6 +213,8 @@ class StockRepository:
     ) -> bool:
         """Reserve `quantity` if that much is available (presale SKUs: down to −`backorder`);
         False, and nothing changed, if not."""
+        if self._held is not None:
+            return self._reserve_held(node, sku, quantity, order_id=order_id, backorder=backorder)
         result = self.conn.execute(
             _RESERVE,
             {
@@ -162,6 +235,24 @@ class StockRepository:
         self._record(node, sku, "reservation", reserved=quantity, order_id=order_id, apply=False)
         return True
 
+    def _reserve_held(
+        self, node: str, sku: str, quantity: int, *, order_id: str, backorder: int
+    ) -> bool:
+        level = self.level(node, sku)
+        if level is None:
+            if backorder <= 0:
+                return False
+            self._ensure(node, sku)
+            level = Level(node, sku, 0, 0)
+        if level.on_hand - level.reserved + backorder < quantity:
+            return False
+        assert self._held is not None
+        change = self._held.setdefault((node, sku), _Held())
+        change.allow = min(change.allow, backorder) if change.checked else backorder
+        change.checked = True
+        self._record(node, sku, "reservation", reserved=quantity, order_id=order_id)
+        return True
+
     def reserve_all(
         self,
         node: str,
@@ -172,6 +263,18 @@ class StockRepository:
     ) -> list[str]:
         """Reserve every SKU or none; returns the SKUs that were short (empty on success)."""
         allow = backorder or {}
+        if self._held is not None:  # nothing is written before commit: check all first
+            short = [
+                sku
+                for sku in sorted(needed)
+                if not self._fits(node, sku, needed[sku], allow.get(sku, 0))
+            ]
+            if not short:
+                for sku in sorted(needed):
+                    self._reserve_held(
+                        node, sku, needed[sku], order_id=order_id, backorder=allow.get(sku, 0)
+                    )
+            return short
         if len(needed) == 1:
             ((sku, quantity),) = needed.items()
             ok = self.reserve(node, sku, quantity, order_id=order_id, backorder=allow.get(sku, 0))
@@ -245,13 +348,28 @@ class StockRepository:
                 )
             )
 
+    def _fits(self, node: str, sku: str, quantity: int, backorder: int) -> bool:
+        level = self.level(node, sku)
+        if level is None:
+            return backorder >= quantity
+        return level.on_hand - level.reserved + backorder >= quantity
+
+    def _with_held(self, level: Level) -> Level:
+        change = self._held.get((level.node, level.sku)) if self._held else None
+        if change is None:
+            return level
+        return Level(
+            level.node,
+            level.sku,
+            level.on_hand + change.on_hand,
+            level.reserved + change.reserved,
+        )
+
     def level(self, node: str, sku: str) -> Level | None:
-        row = self.conn.execute(
-            select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
-                *self._key(node, sku)
-            )
-        ).first()
-        return None if row is None else Level(row.node, row.sku, row.on_hand, row.reserved)
+        row = self.conn.execute(_LEVEL_ONE, {"t": self.tenant, "n": node, "s": sku}).first()
+        if row is None:
+            return None
+        return self._with_held(Level(row.node, row.sku, row.on_hand, row.reserved))
 
     def levels(
         self, *, skus: Iterable[str] | None = None, nodes: Iterable[str] | None = None
@@ -260,7 +378,7 @@ class StockRepository:
             rows = self.conn.execute(
                 _LEVELS_AT, {"t": self.tenant, "skus": list(skus), "nodes": list(nodes)}
             )
-            return [Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows]
+            return [self._with_held(Level(r.node, r.sku, r.on_hand, r.reserved)) for r in rows]
         query = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
             _LEVEL.tenant == self.tenant
         )
@@ -269,11 +387,12 @@ class StockRepository:
         if nodes is not None:
             query = query.where(_LEVEL.node.in_(list(nodes)))
         rows = self.conn.execute(query.order_by(_LEVEL.sku, _LEVEL.node))
-        return [Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows]
+        return [self._with_held(Level(r.node, r.sku, r.on_hand, r.reserved)) for r in rows]
 
     def below_threshold(self, *, limit: int = 50) -> list[tuple[Level, int]]:
         """Levels whose available stock is at or below their SKU's low-stock threshold,
         lowest first, with the threshold (one join, however many levels there are)."""
+        self.write_levels()
         sku = t.skus.c
         available = _LEVEL.on_hand - _LEVEL.reserved
         rows = self.conn.execute(
@@ -360,6 +479,7 @@ class StockRepository:
 
     def ledger_mismatches(self) -> list[tuple[str, str, int, int, int, int]]:
         """(node, sku, on_hand, ledger on_hand, reserved, ledger reserved) that disagree."""
+        self.write_levels()
         self.flush()
         sums = (
             select(

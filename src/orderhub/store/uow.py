@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from sqlalchemy import Connection, RootTransaction, text
+from sqlalchemy import Connection, RootTransaction
 from sqlalchemy.exc import OperationalError
 
 from orderhub.store.alerts import AlertRepository
@@ -124,6 +124,10 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("commit outside of `with`")
+        # Shared rows last, each kind in one order: stock levels, alerts, coalesced jobs.
+        self.stock.write_levels()
+        self.alerts.write_held()
+        self.outbox.write_coalesced()
         self.flush()
         self.outbox.announce()
         self._tx.commit()
@@ -151,6 +155,8 @@ class UnitOfWork:
         self.flush()
         nested = self._conn.begin_nested()
         added, touched = self.outbox.added, set(self.outbox.touched)
+        levels, alerts = self.stock.held_levels(), self.alerts.held()
+        coalesced = self.outbox.held_coalesced()
         try:
             yield
             self.flush()
@@ -162,24 +168,19 @@ class UnitOfWork:
             self.outbox.discard()
             self.figures.discard()
             self.outbox.added, self.outbox.touched = added, touched
+            self.stock.restore_levels(levels)
+            self.alerts.restore(alerts)
+            self.outbox.restore_coalesced(coalesced)
             raise
         nested.commit()
 
-    def serialize_tenants(self, tenants: list[str]) -> None:
-        """Hold, until commit, the lock that lets one transaction at a time write these
-        sellers' orders and stock (PostgreSQL; SQLite's write lock already does).
-
-        Batches of many orders would otherwise lock hot stock rows in different orders
-        in different worker processes and deadlock; taking the sellers' locks in sorted
-        order first makes that impossible, while calls to platforms stay parallel.
-        """
-        if self._conn is None or self._conn.dialect.name != "postgresql":
-            return
-        for tenant in sorted(set(tenants)):
-            self._conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext('orderhub:' || :tenant))"),
-                {"tenant": tenant},
-            )
+    def lock_shared_rows_at_commit(self) -> None:
+        """Write the rows every batch shares (stock levels, alerts, coalesced jobs) at
+        commit, each kind in one fixed order, instead of as each order comes: batches
+        in several worker processes then queue for them briefly and never deadlock."""
+        self.stock.hold_levels()
+        self.alerts.hold()
+        self.outbox.hold_coalesced()
 
     def rollback(self) -> None:
         if self._tx is not None:
