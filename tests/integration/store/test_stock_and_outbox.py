@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
+from orderhub.store.stock import StockMoved
 from support import make_order
 
 
@@ -95,3 +97,41 @@ def test_coalesced_jobs_keep_one_pending_copy(hub: Hub) -> None:
         uow.commit()
     with hub.uow() as uow:
         assert uow.outbox.depth() == {("stock.push", "pending"): 1}
+
+
+def test_reservations_held_to_commit_count_each_other_and_are_written_once(hub: Hub) -> None:
+    with hub.uow() as uow:
+        uow.stock.adjust("WH1", "SKU-1", 3)
+        uow.commit()
+    with hub.uow() as uow:
+        uow.lock_shared_rows_at_commit()
+        assert uow.stock.reserve("WH1", "SKU-1", 2, order_id="o1")
+        assert not uow.stock.reserve("WH1", "SKU-1", 2, order_id="o2")  # one left
+        assert uow.stock.reserve_all("WH1", {"SKU-1": 1}, order_id="o3") == []
+        level = uow.stock.level("WH1", "SKU-1")
+        assert level is not None and level.reserved == 3
+        uow.commit()
+    with hub.uow() as uow:
+        level = uow.stock.level("WH1", "SKU-1")
+        assert level is not None and (level.on_hand, level.reserved) == (3, 3)
+        assert uow.stock.held_by("o1") == [("WH1", "SKU-1", 2)]
+        assert uow.stock.ledger_mismatches() == []
+
+
+def test_held_reservations_no_longer_there_at_commit_write_nothing(hub: Hub) -> None:
+    with hub.uow() as uow:
+        uow.stock.adjust("WH1", "SKU-1", 2)
+        uow.commit()
+    with pytest.raises(StockMoved), hub.uow() as uow:
+        uow.lock_shared_rows_at_commit()
+        assert uow.stock.reserve("WH1", "SKU-1", 1, order_id="o1")
+        assert uow.stock.reserve("WH1", "SKU-1", 1, order_id="o2")
+        # Meanwhile another sale takes a unit (its change reaches the row first).
+        levels = t.stock_levels
+        uow.stock.conn.execute(update(levels).values(reserved=levels.c.reserved + 1))
+        uow.commit()
+    with hub.uow() as uow:
+        level = uow.stock.level("WH1", "SKU-1")
+        assert level is not None and (level.on_hand, level.reserved) == (2, 0)
+        assert uow.stock.held_by("o1") == []
+        assert uow.stock.ledger_mismatches() == []
