@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from orderhub.config import HubConfig, ListingConfig, NodeConfig, ShopConfig, SkuConfig, StockConfig
 from orderhub.jobs.worker import Worker
@@ -28,9 +28,10 @@ from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, receive_payload
 from orderhub.services.setup import apply_config
+from orderhub.store import tables as t
 from support import make_hub
 
-RACERS, ORDERS, STOCK = 4, 240, 40
+RACERS, ORDERS, STOCK, BUYERS = 4, 240, 40, 20
 SHOP, NODE, SKUS = "S1", "WH1", ("HOT-A", "HOT-B", "HOT-C")
 TENANT = "batches"
 
@@ -67,8 +68,8 @@ def catalogue() -> HubConfig:
 
 
 def two_line_orders() -> list[dict[str, Any]]:
-    """Real emulator orders of one unit of two SKUs, the pairs in every order, each
-    from a buyer of its own."""
+    """Real emulator orders of one unit of two SKUs, the pairs in every order, from a
+    few returning buyers."""
     emulator = ShopifyEmulator(shop_domain="x.myshopify.com")
     try:
         templates = [
@@ -85,10 +86,11 @@ def two_line_orders() -> list[dict[str, Any]]:
         order["order_number"] = 7000 + number
         for i, line in enumerate(order["line_items"]):
             line["id"] = 800_000_000 + 10 * number + i
-        # A different buyer each: many people buying the same few products.
-        email, phone = f"racer{number}@example.cn", f"+86 1390000{number:04d}"
+        # Twenty buyers, each coming back a dozen times: their orders meet in batches too.
+        buyer = number % BUYERS
+        email, phone = f"racer{buyer}@example.cn", f"+86 1390000{buyer:04d}"
         order["email"] = order["contact_email"] = order["customer"]["email"] = email
-        order["customer"]["id"] = 700_000_000 + number
+        order["customer"]["id"] = 700_000_000 + buyer
         for part in (order, order["customer"], order["shipping_address"], order["billing_address"]):
             part["phone"] = phone
         orders.append(order)
@@ -176,6 +178,8 @@ def test_batches_in_several_processes_sell_each_unit_once_and_leave_none_an_orde
             levels = {x.sku: x for x in uow.stock.levels(nodes=[NODE])}
             needs = [{line.sku for line in uow.orders.get(o).lines} for o in held]
             mismatches = uow.stock.ledger_mismatches()
+        with hub.db.engine.connect() as conn:
+            counted = conn.execute(select(func.sum(t.buyers.c.orders))).scalar_one()
     finally:
         hub.close()
     assert deadlocks_during == 0  # no batch was undone and run again order by order
@@ -183,6 +187,7 @@ def test_batches_in_several_processes_sell_each_unit_once_and_leave_none_an_orde
     assert by_status == {"reserved": len(reserved), "held": len(held)}
     assert len(reserved) + len(held) == ORDERS
     assert mismatches == []
+    assert counted == ORDERS  # every order counted to its buyer, once
     for sku, level in levels.items():
         assert level.on_hand == STOCK
         assert level.reserved == holdings[sku] <= STOCK, sku

@@ -83,10 +83,13 @@ BATCHED: dict[str, BatchHandler] = {
 
 
 def _alone(batched: BatchHandler) -> Handler:
-    """Run a batchable job in a transaction of its own (when its batch failed)."""
+    """Run a batchable job in a transaction of its own (when its batch failed). Its
+    stock is reserved at once (no other order's reservation can get in between), and the
+    other rows batches share are written at commit, in the batches' order."""
 
     def run(hub: Hub, job: Job) -> None:
         with hub.uow() as uow:
+            uow.lock_shared_rows_at_commit(stock=False)
             batched(hub, uow, job)
             uow.commit()
 

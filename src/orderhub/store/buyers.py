@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -72,12 +72,53 @@ class BuyerRecord:
 
 
 @dataclass
+class _Adds:
+    """What is added to one buyer's figures at commit."""
+
+    orders: int = 0
+    spend: Decimal = Decimal("0")
+    returns: int = 0
+    seen: datetime | None = None
+
+
+@dataclass
 class BuyerRepository:
     conn: Connection
     cipher: Cipher
     tenant: str
     recognised: dict[str, BuyerRecord] = field(default_factory=dict)
     """Buyers recognised in this unit of work, by order id (before the order is stored)."""
+    _held_keys: dict[str, str] | None = None  # key hash → buyer, written at commit
+    _held_adds: dict[str, _Adds] = field(default_factory=dict)
+
+    def hold(self) -> None:
+        """Write keys and figures at commit, in key and buyer order, instead of at once:
+        a returning buyer's orders in two batches of two processes would otherwise lock
+        the buyer's row and keys in different orders. Reads here add what is held."""
+        if self._held_keys is None:
+            self._held_keys = {}
+
+    def held(self) -> tuple[dict[str, str], dict[str, _Adds]] | None:
+        if self._held_keys is None:
+            return None
+        return dict(self._held_keys), {b: replace(a) for b, a in self._held_adds.items()}
+
+    def restore(self, held: tuple[dict[str, str], dict[str, _Adds]] | None) -> None:
+        self._held_keys, self._held_adds = (None, {}) if held is None else held
+
+    def write_held(self) -> None:
+        if not self._held_keys and not self._held_adds:
+            return
+        keys, adds = self._held_keys or {}, self._held_adds
+        self._held_keys, self._held_adds = {}, {}
+        if keys:
+            rows = [
+                {"tenant": self.tenant, "key_hash": h, "buyer_id": keys[h]} for h in sorted(keys)
+            ]
+            self.conn.execute(_ATTACH[self.conn.dialect.name], rows)
+        for buyer_id in sorted(adds):
+            a = adds[buyer_id]
+            self._add_now(buyer_id, orders=a.orders, spend=a.spend, returns=a.returns, seen=a.seen)
 
     def key(self, identifier: str) -> str:
         return self.cipher.fingerprint(f"buyer|{identifier}")
@@ -87,7 +128,12 @@ class BuyerRepository:
         if not hashes:
             return []
         rows = self.conn.execute(_FIND, {"tenant": self.tenant, "hashes": list(hashes)})
-        return [row.id for row in rows]
+        found = [row.id for row in rows]
+        for h in hashes:  # keys attached in this transaction, written at commit
+            held = (self._held_keys or {}).get(h)
+            if held is not None and held not in found:
+                found.append(held)
+        return found
 
     def create(
         self, at: datetime, *, orders: int = 0, spend: Decimal = Decimal("0")
@@ -109,6 +155,10 @@ class BuyerRepository:
         return found
 
     def attach(self, buyer_id: str, hashes: Sequence[str]) -> None:
+        if self._held_keys is not None:
+            for h in hashes:
+                self._held_keys.setdefault(h, buyer_id)
+            return
         if hashes:
             self.conn.execute(
                 _ATTACH[self.conn.dialect.name],
@@ -118,6 +168,7 @@ class BuyerRepository:
     def merge(self, into: str, others: Sequence[str]) -> None:
         """One person seen as several buyers (a phone on one order, an e-mail and the
         phone on the next): their keys, orders and figures become one."""
+        self.write_held()
         for other in others:
             found = self.get(other)
             k = t.buyer_keys.c
@@ -143,6 +194,27 @@ class BuyerRepository:
         seen: datetime | None = None,
     ) -> BuyerRecord:
         """Add to the buyer's figures; the buyer as it is now."""
+        if self._held_keys is not None:
+            adds = self._held_adds.setdefault(buyer_id, _Adds())
+            adds.orders, adds.spend, adds.returns = (
+                adds.orders + orders,
+                adds.spend + spend,
+                adds.returns + returns,
+            )
+            if seen is not None:
+                adds.seen = seen if adds.seen is None else max(adds.seen, seen)
+            return self.get(buyer_id)
+        return self._add_now(buyer_id, orders=orders, spend=spend, returns=returns, seen=seen)
+
+    def _add_now(
+        self,
+        buyer_id: str,
+        *,
+        orders: int,
+        spend: Decimal,
+        returns: int,
+        seen: datetime | None,
+    ) -> BuyerRecord:
         values: dict[str, object] = {
             "buyer_id": buyer_id,
             "add_orders": orders,
@@ -160,7 +232,17 @@ class BuyerRepository:
         row = self.conn.execute(_GET, {"tenant": self.tenant, "buyer_id": buyer_id}).first()
         if row is None:
             raise NotFound("buyer", buyer_id)
-        return self._record(row)
+        found = self._record(row)
+        adds = self._held_adds.get(buyer_id)
+        if adds is None:
+            return found
+        return replace(
+            found,
+            orders=found.orders + adds.orders,
+            spend=found.spend + adds.spend,
+            returns=found.returns + adds.returns,
+            last_seen=adds.seen or found.last_seen,
+        )
 
     @staticmethod
     def _record(row: Any) -> BuyerRecord:

@@ -124,9 +124,11 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("commit outside of `with`")
-        # Shared rows last, each kind in one order: stock levels, alerts, coalesced jobs.
+        # Shared rows last, each kind in one order: stock levels, alerts, buyers,
+        # coalesced jobs.
         self.stock.write_levels()
         self.alerts.write_held()
+        self.buyers.write_held()
         self.outbox.write_coalesced()
         self.flush()
         self.outbox.announce()
@@ -155,7 +157,7 @@ class UnitOfWork:
         self.flush()
         nested = self._conn.begin_nested()
         added, touched = self.outbox.added, set(self.outbox.touched)
-        levels, alerts = self.stock.held_levels(), self.alerts.held()
+        levels, alerts, buyers = self.stock.held_levels(), self.alerts.held(), self.buyers.held()
         coalesced = self.outbox.held_coalesced()
         try:
             yield
@@ -170,16 +172,21 @@ class UnitOfWork:
             self.outbox.added, self.outbox.touched = added, touched
             self.stock.restore_levels(levels)
             self.alerts.restore(alerts)
+            self.buyers.restore(buyers)
             self.outbox.restore_coalesced(coalesced)
             raise
         nested.commit()
 
-    def lock_shared_rows_at_commit(self) -> None:
-        """Write the rows every batch shares (stock levels, alerts, coalesced jobs) at
-        commit, each kind in one fixed order, instead of as each order comes: batches
-        in several worker processes then queue for them briefly and never deadlock."""
-        self.stock.hold_levels()
+    def lock_shared_rows_at_commit(self, *, stock: bool = True) -> None:
+        """Write the rows every batch shares (stock levels, alerts, buyers, coalesced
+        jobs) at commit, each kind in one fixed order, instead of as each order comes:
+        batches in several worker processes then queue for them briefly and never
+        deadlock. Without `stock`, levels change at once (before the others, as in a
+        batch), so a reservation is never undone at commit."""
+        if stock:
+            self.stock.hold_levels()
         self.alerts.hold()
+        self.buyers.hold()
         self.outbox.hold_coalesced()
 
     def rollback(self) -> None:
