@@ -31,7 +31,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.store.db import is_transient
 from orderhub.store.outbox import Job
-from orderhub.store.stock import StockMoved
+from orderhub.store.stock_held import StockMoved
 
 __all__ = ["Worker", "backoff"]
 

@@ -16,24 +16,9 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
+from orderhub.store.stock_held import CHANGE_LEVEL, HeldLevels, StockMoved
 
 __all__ = ["LedgerEntry", "StockMoved", "StockRepository"]
-
-
-class StockMoved(Exception):
-    """Held-back reservations no longer fit: another transaction took the stock since
-    it was read. Nothing was written; the caller runs its work again."""
-
-
-@dataclass
-class _Held:
-    """A level's changes held back until commit; `checked` when a reservation is among
-    them, with the smallest presale allowance of those reservations."""
-
-    on_hand: int = 0
-    reserved: int = 0
-    checked: bool = False
-    allow: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,24 +49,6 @@ _RESERVE = (
         _LEVEL.on_hand - _LEVEL.reserved + bindparam("allow") >= bindparam("q"),
     )
     .values(reserved=_LEVEL.reserved + bindparam("q"), updated_at=bindparam("now"))
-)
-_CHANGE = (
-    update(t.stock_levels)
-    .where(
-        _LEVEL.tenant == bindparam("t"),
-        _LEVEL.node == bindparam("n"),
-        _LEVEL.sku == bindparam("s"),
-    )
-    .values(
-        on_hand=_LEVEL.on_hand + bindparam("dh"),
-        reserved=_LEVEL.reserved + bindparam("dr"),
-        updated_at=bindparam("now"),
-    )
-)
-# Held-back changes of one level, written at commit: reservations only while what is
-# left stays within what may be sold (presale SKUs: down to −allow).
-_CHANGE_CHECKED = _CHANGE.where(
-    _LEVEL.on_hand + bindparam("dh") - _LEVEL.reserved - bindparam("dr") + bindparam("allow") >= 0
 )
 _LEVEL_ONE = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
     _LEVEL.tenant == bindparam("t"), _LEVEL.node == bindparam("n"), _LEVEL.sku == bindparam("s")
@@ -116,50 +83,26 @@ class StockRepository:
         self._ledger_rows: list[dict[str, object]] = []
         # Levels change at once, unless held back (see `hold_levels`): then every read
         # through this repository adds what is held, and commit writes it.
-        self._held: dict[tuple[str, str], _Held] | None = None
+        self._held: HeldLevels | None = None
 
     def hold_levels(self) -> None:
-        """Hold level changes back and write them at commit, in (node, SKU) order.
-
-        A batch of many orders would otherwise lock hot levels one by one in the order
-        its orders came, and two batches in different processes could each hold a row
-        the other waits for. Written together in one order, they queue instead, and
-        only for the moment of the commit. Each reservation is checked against the level
-        read plus what this transaction holds; the write checks it again, and raises
-        `StockMoved` if another transaction took the stock meanwhile.
-        """
+        """Hold level changes back and write them at commit, in (node, SKU) order (see
+        `HeldLevels`); reservations are checked against the level read plus what is
+        held, and again when written."""
         if self._held is None:
-            self._held = {}
+            self._held = HeldLevels()
 
     def write_levels(self) -> None:
-        """Write the held level changes, one UPDATE per level, in (node, SKU) order."""
-        if not self._held:
-            return
-        held, self._held = self._held, {}
-        now = datetime.now(UTC)
-        for (node, sku), change in sorted(held.items()):
-            values = {
-                "t": self.tenant,
-                "n": node,
-                "s": sku,
-                "dh": change.on_hand,
-                "dr": change.reserved,
-                "now": now,
-            }
-            if not change.checked:
-                self.conn.execute(_CHANGE, values)
-            elif (
-                self.conn.execute(_CHANGE_CHECKED, {**values, "allow": change.allow}).rowcount != 1
-            ):
-                raise StockMoved(f"{sku} at {node}: reserved elsewhere since it was read")
+        """Write the held level changes; `StockMoved` if a reservation no longer fits."""
+        if self._held is not None:
+            held, self._held = self._held, HeldLevels()
+            held.write(self.conn, self.tenant)
 
-    def held_levels(self) -> dict[tuple[str, str], _Held] | None:
+    def held_levels(self) -> HeldLevels | None:
         """A copy of the held changes, to go back to if a savepoint is rolled back."""
-        if self._held is None:
-            return None
-        return {key: _Held(**vars(change)) for key, change in self._held.items()}
+        return None if self._held is None else self._held.copy()
 
-    def restore_levels(self, held: dict[tuple[str, str], _Held] | None) -> None:
+    def restore_levels(self, held: HeldLevels | None) -> None:
         self._held = held
 
     def flush(self) -> None:
@@ -186,12 +129,10 @@ class StockRepository:
         """Change the level (unless already done) and write the ledger row for it."""
         now = datetime.now(UTC)
         if apply and self._held is not None:
-            change = self._held.setdefault((node, sku), _Held())
-            change.on_hand += on_hand
-            change.reserved += reserved
+            self._held.change(node, sku, on_hand=on_hand, reserved=reserved)
         elif apply:
             self.conn.execute(
-                _CHANGE,
+                CHANGE_LEVEL,
                 {"t": self.tenant, "n": node, "s": sku, "dh": on_hand, "dr": reserved, "now": now},
             )
         self._ledger_rows.append(
@@ -247,9 +188,7 @@ class StockRepository:
         if level.on_hand - level.reserved + backorder < quantity:
             return False
         assert self._held is not None
-        change = self._held.setdefault((node, sku), _Held())
-        change.allow = min(change.allow, backorder) if change.checked else backorder
-        change.checked = True
+        self._held.reserve(node, sku, backorder=backorder)
         self._record(node, sku, "reservation", reserved=quantity, order_id=order_id)
         return True
 
@@ -355,15 +294,7 @@ class StockRepository:
         return level.on_hand - level.reserved + backorder >= quantity
 
     def _with_held(self, level: Level) -> Level:
-        change = self._held.get((level.node, level.sku)) if self._held else None
-        if change is None:
-            return level
-        return Level(
-            level.node,
-            level.sku,
-            level.on_hand + change.on_hand,
-            level.reserved + change.reserved,
-        )
+        return level if self._held is None else self._held.on(level)
 
     def level(self, node: str, sku: str) -> Level | None:
         row = self.conn.execute(_LEVEL_ONE, {"t": self.tenant, "n": node, "s": sku}).first()

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
-from orderhub.store.stock import StockMoved
+from orderhub.store.stock_held import StockMoved
 from support import make_order
 
 

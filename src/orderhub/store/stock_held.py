@@ -1,0 +1,104 @@
+"""Stock level changes a transaction holds back and writes at commit, in one order.
+
+A worker batch of many orders would otherwise lock hot levels one by one in the order
+its orders came, and two batches in different processes could each hold a level the
+other waits for. Written together in (node, SKU) order, they queue instead, and only for
+the moment of the commit. A reservation among them is written with a condition: if
+another transaction took the stock since it was read, nothing is written and
+`StockMoved` says so, for the caller to run its work again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, bindparam, update
+
+from orderhub.domain.stock import Level
+from orderhub.store import tables as t
+
+__all__ = ["CHANGE_LEVEL", "HeldLevels", "StockMoved"]
+
+_LEVEL = t.stock_levels.c
+CHANGE_LEVEL = (
+    update(t.stock_levels)
+    .where(
+        _LEVEL.tenant == bindparam("t"),
+        _LEVEL.node == bindparam("n"),
+        _LEVEL.sku == bindparam("s"),
+    )
+    .values(
+        on_hand=_LEVEL.on_hand + bindparam("dh"),
+        reserved=_LEVEL.reserved + bindparam("dr"),
+        updated_at=bindparam("now"),
+    )
+)
+# Reservations only while what is left stays within what may be sold (presale SKUs:
+# down to −allow).
+_CHANGE_CHECKED = CHANGE_LEVEL.where(
+    _LEVEL.on_hand + bindparam("dh") - _LEVEL.reserved - bindparam("dr") + bindparam("allow") >= 0
+)
+
+
+class StockMoved(Exception):
+    """Held-back reservations no longer fit: another transaction took the stock since
+    it was read. Nothing was written; the caller runs its work again."""
+
+
+@dataclass
+class _Change:
+    """One level's held changes; `checked` when a reservation is among them, with the
+    smallest presale allowance of those reservations."""
+
+    on_hand: int = 0
+    reserved: int = 0
+    checked: bool = False
+    allow: int = 0
+
+
+class HeldLevels:
+    """The level changes of one transaction, by (node, SKU)."""
+
+    def __init__(self, changes: dict[tuple[str, str], _Change] | None = None) -> None:
+        self._changes = changes or {}
+
+    def change(self, node: str, sku: str, *, on_hand: int, reserved: int) -> None:
+        held = self._changes.setdefault((node, sku), _Change())
+        held.on_hand += on_hand
+        held.reserved += reserved
+
+    def reserve(self, node: str, sku: str, *, backorder: int) -> None:
+        """Mark the level's changes as holding a reservation, to be checked when written."""
+        held = self._changes.setdefault((node, sku), _Change())
+        held.allow = min(held.allow, backorder) if held.checked else backorder
+        held.checked = True
+
+    def on(self, level: Level) -> Level:
+        """The level as this transaction sees it: as read, plus what it holds."""
+        held = self._changes.get((level.node, level.sku))
+        if held is None:
+            return level
+        return Level(
+            level.node, level.sku, level.on_hand + held.on_hand, level.reserved + held.reserved
+        )
+
+    def copy(self) -> HeldLevels:
+        return HeldLevels({key: replace(change) for key, change in self._changes.items()})
+
+    def write(self, conn: Connection, tenant: str) -> None:
+        """One UPDATE per level, in (node, SKU) order."""
+        now = datetime.now(UTC)
+        for (node, sku), held in sorted(self._changes.items()):
+            values = {
+                "t": tenant,
+                "n": node,
+                "s": sku,
+                "dh": held.on_hand,
+                "dr": held.reserved,
+                "now": now,
+            }
+            if not held.checked:
+                conn.execute(CHANGE_LEVEL, values)
+            elif conn.execute(_CHANGE_CHECKED, {**values, "allow": held.allow}).rowcount != 1:
+                raise StockMoved(f"{sku} at {node}: reserved elsewhere since it was read")
