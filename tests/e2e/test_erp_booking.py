@@ -172,7 +172,8 @@ def test_an_unknown_material_is_an_exception_naming_the_sku_then_replayed(
     [problem] = [e for e in queries.exception_list(stack.hub) if e.code == "job_failed"]
     assert "SKU-004" in problem.message and "FMaterialId" in problem.message
     assert erp_rows(stack, "SAL_SaleOrder", "FBillNo") == []
-    assert status_of(stack, placed) == "pushed"  # the order itself goes on
+    # The order itself goes on.
+    wait_until(lambda: status_of(stack, placed) == "pushed", what="the order pushed")
 
     stack.erp.seed_base("BD_MATERIAL", "SKU-004", "Demo item SKU-004")
     replay_exception(stack.hub, problem.id, by="finance")

@@ -109,10 +109,12 @@ class Worker:
             lanes.append(("worker-push", self.push_kinds, self.push_batch))
         # Stock pushes get lanes of their own: a backlog of other calls must never keep
         # the shops showing stock that was sold meanwhile.
+        # A lane that calls out claims one job at a time: a job claimed behind a slow
+        # call would wait for it while other lanes stand idle.
         urgent = [kind for kind in self.call_kinds if kind in URGENT_KINDS]
-        lanes += [(f"worker-stock-{i}", urgent, 2) for i in range(2) if urgent]
+        lanes += [(f"worker-stock-{i}", urgent, 1) for i in range(2) if urgent]
         others = [kind for kind in self.call_kinds if kind not in URGENT_KINDS]
-        lanes += [(f"worker-{i}", others, 2) for i in range(self.threads) if others]
+        lanes += [(f"worker-{i}", others, 1) for i in range(self.threads) if others]
         for name, kinds, limit in lanes:
             wake = threading.Event()
             self._wakes.append((frozenset(kinds), wake))
