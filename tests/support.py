@@ -20,7 +20,15 @@ import httpx
 import openpyxl
 import pytest
 
-from orderhub.config import NodeConfig, Settings, ShopConfig
+from orderhub.config import (
+    HubConfig,
+    ListingConfig,
+    NodeConfig,
+    Settings,
+    ShopConfig,
+    SkuConfig,
+    StockConfig,
+)
 from orderhub.connectors.base import OutboundLine, OutboundOrder
 from orderhub.crypto import Cipher
 from orderhub.demo_stack import Stack
@@ -338,4 +346,37 @@ def run_orderhub(database_url: str, *args: str) -> subprocess.CompletedProcess[s
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+def one_warehouse_catalogue(shop: str, node: str, stock: dict[str, int]) -> HubConfig:
+    """A Shopify shop selling these SKUs from one Qimen warehouse that holds `stock`;
+    no server behind either (for tests that only store and process orders)."""
+    return HubConfig(
+        shops=[
+            ShopConfig(
+                code=shop,
+                platform="shopify",
+                nodes=[node],
+                settings={"base_url": "http://127.0.0.1:9", "shop_domain": "x.myshopify.com"},
+                secrets={"access_token": "t", "webhook_secret": "s"},
+            )
+        ],
+        nodes=[
+            NodeConfig(
+                code=node,
+                platform="qimen",
+                settings={
+                    "base_url": "http://127.0.0.1:9/router",
+                    "app_key": "k",
+                    "customer_id": "c",
+                    "warehouse_code": node,
+                    "owner_code": "c",
+                },
+                secrets={"app_secret": "x"},
+            )
+        ],
+        skus=[SkuConfig(sku=sku, title=sku) for sku in stock],
+        listings=[ListingConfig(shop=shop, channel_sku=sku, sku=sku) for sku in stock],
+        stock=[StockConfig(node=node, sku=sku, on_hand=n) for sku, n in stock.items()],
     )

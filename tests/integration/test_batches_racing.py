@@ -22,49 +22,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from orderhub.config import HubConfig, ListingConfig, NodeConfig, ShopConfig, SkuConfig, StockConfig
 from orderhub.jobs.worker import Worker
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, receive_payload
 from orderhub.services.setup import apply_config
 from orderhub.store import tables as t
-from support import make_hub
+from support import make_hub, one_warehouse_catalogue
 
 RACERS, ORDERS, STOCK, BUYERS = 4, 240, 40, 20
 SHOP, NODE, SKUS = "S1", "WH1", ("HOT-A", "HOT-B", "HOT-C")
 TENANT = "batches"
-
-
-def catalogue() -> HubConfig:
-    return HubConfig(
-        shops=[
-            ShopConfig(
-                code=SHOP,
-                platform="shopify",
-                nodes=[NODE],
-                settings={"base_url": "http://127.0.0.1:9", "shop_domain": "x.myshopify.com"},
-                secrets={"access_token": "t", "webhook_secret": "s"},
-            )
-        ],
-        nodes=[
-            NodeConfig(
-                code=NODE,
-                platform="qimen",
-                settings={
-                    "base_url": "http://127.0.0.1:9/router",
-                    "app_key": "k",
-                    "customer_id": "c",
-                    "warehouse_code": NODE,
-                    "owner_code": "c",
-                },
-                secrets={"app_secret": "x"},
-            )
-        ],
-        skus=[SkuConfig(sku=sku, title=sku) for sku in SKUS],
-        listings=[ListingConfig(shop=SHOP, channel_sku=sku, sku=sku) for sku in SKUS],
-        stock=[StockConfig(node=NODE, sku=sku, on_hand=STOCK) for sku in SKUS],
-    )
 
 
 def two_line_orders() -> list[dict[str, Any]]:
@@ -157,7 +125,7 @@ def test_batches_in_several_processes_sell_each_unit_once_and_leave_none_an_orde
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[__name__.count(".")]))
     hub = make_hub(database_url, tenant=TENANT)
     try:
-        apply_config(hub, catalogue())
+        apply_config(hub, one_warehouse_catalogue(SHOP, NODE, dict.fromkeys(SKUS, STOCK)))
         for order in two_line_orders():
             receive_payload(hub, SHOP, order, source="import")
         run: Callable[[str], None] = (

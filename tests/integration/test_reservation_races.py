@@ -17,12 +17,11 @@ from typing import Any, Protocol
 
 import pytest
 
-from orderhub.config import HubConfig, ListingConfig, NodeConfig, ShopConfig, SkuConfig, StockConfig
 from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.services import queries
 from orderhub.services.ingest import process_inbox, receive_payload
 from orderhub.services.setup import apply_config
-from support import make_hub
+from support import make_hub, one_warehouse_catalogue
 
 RACERS, ORDERS_EACH, STOCK = 4, 200, 100
 SHOP, NODE, SKU = "S1", "WH1", "SKU-RACE"
@@ -34,37 +33,6 @@ class Barrier(Protocol):
 
 class Results(Protocol):
     def put(self, item: tuple[int, int]) -> None: ...
-
-
-def catalogue() -> HubConfig:
-    return HubConfig(
-        shops=[
-            ShopConfig(
-                code=SHOP,
-                platform="shopify",
-                nodes=[NODE],
-                settings={"base_url": "http://127.0.0.1:9", "shop_domain": "x.myshopify.com"},
-                secrets={"access_token": "t", "webhook_secret": "s"},
-            )
-        ],
-        nodes=[
-            NodeConfig(
-                code=NODE,
-                platform="qimen",
-                settings={
-                    "base_url": "http://127.0.0.1:9/router",
-                    "app_key": "k",
-                    "customer_id": "c",
-                    "warehouse_code": NODE,
-                    "owner_code": "c",
-                },
-                secrets={"app_secret": "x"},
-            )
-        ],
-        skus=[SkuConfig(sku=SKU, title="The last mugs")],
-        listings=[ListingConfig(shop=SHOP, channel_sku=SKU, sku=SKU)],
-        stock=[StockConfig(node=NODE, sku=SKU, on_hand=STOCK)],
-    )
 
 
 def shopify_orders(racer: int) -> list[dict[str, Any]]:
@@ -147,7 +115,7 @@ def test_800_orders_racing_for_100_units_reserve_exactly_100_and_hold_700(
     tenant = "racing"
     hub = make_hub(database_url, tenant=tenant)
     try:
-        apply_config(hub, catalogue())
+        apply_config(hub, one_warehouse_catalogue(SHOP, NODE, {SKU: STOCK}))
         run: Callable[[str, str], dict[int, int]] = (
             run_in_processes if database_url.startswith("postgresql") else run_in_threads
         )

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
-from orderhub.store.stock_held import CHANGE_LEVEL, HeldLevels, StockMoved
+from orderhub.store.stock_held import CHANGE_LEVEL, HeldLevels
 
-__all__ = ["LedgerEntry", "StockMoved", "StockRepository"]
+__all__ = ["LedgerEntry", "StockRepository"]
 
 
 @dataclass(frozen=True)
