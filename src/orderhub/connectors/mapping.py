@@ -16,6 +16,7 @@ stored raw payloads. Expressions are compiled once when the mapping is loaded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -33,7 +34,14 @@ from orderhub.domain.order import Order
 
 from .kit import fields
 
-__all__ = ["FieldRule", "OrderMapping", "load_mapping", "merge_specs", "put_dotted"]
+__all__ = [
+    "FieldRule",
+    "OrderMapping",
+    "compile_path",
+    "load_mapping",
+    "merge_specs",
+    "put_dotted",
+]
 
 
 def _to_str(value: Any) -> str:
@@ -146,6 +154,32 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+_PLAIN_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+class _KeyPath:
+    """`a.b.c` read by plain dictionary lookups, as JMESPath reads it (None where a step
+    is missing or not an object), without its interpreter; most fields are such paths."""
+
+    def __init__(self, expression: str) -> None:
+        self.keys = tuple(expression.split("."))
+
+    def search(self, value: Any) -> Any:
+        for key in self.keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+
+def compile_path(expression: str) -> Any:
+    """A compiled expression: a `_KeyPath` for a plain dotted path, JMESPath's own for
+    the rest. Both answer `.search(value)`."""
+    if _PLAIN_PATH.fullmatch(expression):
+        return _KeyPath(expression)
+    return jmespath.compile(expression)
+
+
 @dataclass(frozen=True)
 class FieldRule:
     """How one canonical field is read from the raw payload."""
@@ -167,7 +201,7 @@ class FieldRule:
             raise ValueError(f"mapping field {target}: unknown type {kind!r}")
         expression = str(spec["path"])
         try:
-            compiled = jmespath.compile(expression)
+            compiled = compile_path(expression)
         except jmespath.exceptions.JMESPathError as exc:
             raise ValueError(f"mapping field {target}: bad expression {expression!r}") from exc
         return cls(
@@ -236,10 +270,10 @@ class OrderMapping:
         return cls(
             platform=str(full["platform"]),
             fields=tuple(FieldRule.parse(k, v) for k, v in full.get("fields", {}).items()),
-            lines_path=jmespath.compile(str(lines.get("path", "lines"))),
+            lines_path=compile_path(str(lines.get("path", "lines"))),
             line_fields=tuple(FieldRule.parse(k, v) for k, v in lines.get("fields", {}).items()),
             spec=full,
-            root=jmespath.compile(str(full["root"])) if full.get("root") else None,
+            root=compile_path(str(full["root"])) if full.get("root") else None,
         )
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> OrderMapping:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from types import TracebackType
 
 from sqlalchemy import Connection, RootTransaction
@@ -41,32 +42,38 @@ WRITE_WAIT = 60.0
 """Seconds a writer waits for SQLite's one write transaction, as its busy timeout does."""
 
 
+_REPOSITORIES = frozenset(
+    (
+        "orders",
+        "stock",
+        "calls",
+        "outbox",
+        "inbox",
+        "config",
+        "catalog",
+        "exceptions",
+        "cursors",
+        "shipments",
+        "dispatches",
+        "rules",
+        "alerts",
+        "sla",
+        "returns",
+        "people",
+        "audit",
+        "keeping",
+        "items",
+        "books",
+        "buyers",
+        "money",
+        "parcels",
+        "figures",
+    )
+)
+
+
 class UnitOfWork:
     """`with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back."""
-
-    orders: OrderRepository
-    stock: StockRepository
-    outbox: OutboxRepository
-    inbox: InboxRepository
-    config: ConfigView
-    catalog: CatalogRepository
-    exceptions: ExceptionRepository
-    cursors: CursorRepository
-    shipments: ShipmentRepository
-    dispatches: DispatchRepository
-    rules: RulesRepo
-    alerts: AlertRepository
-    sla: SlaRepository
-    returns: ReturnRepository
-    people: PeopleRepository
-    audit: AuditRepository
-    keeping: KeepingRepository
-    items: ShopItemRepository
-    books: BooksRepository
-    figures: FigureRepository
-    buyers: BuyerRepository
-    money: MoneyRepository
-    parcels: ParcelRepository
 
     def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
         self.db = db
@@ -94,60 +101,150 @@ class UnitOfWork:
             conn = conn.execution_options(orderhub_read_only=True)
         self._conn = conn
         self._tx = conn.begin()
-        cipher, tenant = self.db.cipher, self.tenant
-        self.orders = OrderRepository(conn, cipher, tenant)
-        self.stock = StockRepository(conn, tenant)
-        self.calls = CallRepository(conn, tenant)
-        self.outbox = OutboxRepository(conn, tenant)
-        self.inbox = InboxRepository(conn, cipher, tenant)
-        self.config = ConfigView(conn, tenant, self.db.config_cache)
-        self.catalog = CatalogRepository(conn, cipher, tenant, config=self.config)
-        self.exceptions = ExceptionRepository(conn, tenant)
-        self.cursors = CursorRepository(conn, tenant)
-        self.shipments = ShipmentRepository(conn, tenant)
-        self.dispatches = DispatchRepository(conn, tenant)
-        self.rules = RulesRepo(conn, tenant, self.config)
-        self.alerts = AlertRepository(conn, tenant)
-        self.sla = SlaRepository(conn, tenant)
-        self.returns = ReturnRepository(conn, tenant)
-        self.people = PeopleRepository(conn, tenant)
-        self.audit = AuditRepository(conn, tenant)
-        self.keeping = KeepingRepository(conn, cipher, tenant)
-        self.items = ShopItemRepository(conn, tenant)
-        self.books = BooksRepository(conn, cipher, tenant, self.config)
-        self.buyers = BuyerRepository(conn, cipher, tenant)
-        self.money = MoneyRepository(conn, tenant)
-        self.parcels = ParcelRepository(conn, cipher, tenant, self.config)
-        self.figures = FigureRepository(conn, tenant, self.db.timezone)
         return self
+
+    # Repositories are made when first used: most transactions touch two or three.
+    @cached_property
+    def orders(self) -> OrderRepository:
+        return OrderRepository(self._open(), self.db.cipher, self.tenant)
+
+    @cached_property
+    def stock(self) -> StockRepository:
+        return StockRepository(self._open(), self.tenant)
+
+    @cached_property
+    def calls(self) -> CallRepository:
+        return CallRepository(self._open(), self.tenant)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self._open(), self.tenant)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self._open(), self.db.cipher, self.tenant)
+
+    @cached_property
+    def config(self) -> ConfigView:
+        return ConfigView(self._open(), self.tenant, self.db.config_cache)
+
+    @cached_property
+    def catalog(self) -> CatalogRepository:
+        return CatalogRepository(self._open(), self.db.cipher, self.tenant, config=self.config)
+
+    @cached_property
+    def exceptions(self) -> ExceptionRepository:
+        return ExceptionRepository(self._open(), self.tenant)
+
+    @cached_property
+    def cursors(self) -> CursorRepository:
+        return CursorRepository(self._open(), self.tenant)
+
+    @cached_property
+    def shipments(self) -> ShipmentRepository:
+        return ShipmentRepository(self._open(), self.tenant)
+
+    @cached_property
+    def dispatches(self) -> DispatchRepository:
+        return DispatchRepository(self._open(), self.tenant)
+
+    @cached_property
+    def rules(self) -> RulesRepo:
+        return RulesRepo(self._open(), self.tenant, self.config)
+
+    @cached_property
+    def alerts(self) -> AlertRepository:
+        return AlertRepository(self._open(), self.tenant)
+
+    @cached_property
+    def sla(self) -> SlaRepository:
+        return SlaRepository(self._open(), self.tenant)
+
+    @cached_property
+    def returns(self) -> ReturnRepository:
+        return ReturnRepository(self._open(), self.tenant)
+
+    @cached_property
+    def people(self) -> PeopleRepository:
+        return PeopleRepository(self._open(), self.tenant)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self._open(), self.tenant)
+
+    @cached_property
+    def keeping(self) -> KeepingRepository:
+        return KeepingRepository(self._open(), self.db.cipher, self.tenant)
+
+    @cached_property
+    def items(self) -> ShopItemRepository:
+        return ShopItemRepository(self._open(), self.tenant)
+
+    @cached_property
+    def books(self) -> BooksRepository:
+        return BooksRepository(self._open(), self.db.cipher, self.tenant, self.config)
+
+    @cached_property
+    def buyers(self) -> BuyerRepository:
+        return BuyerRepository(self._open(), self.db.cipher, self.tenant)
+
+    @cached_property
+    def money(self) -> MoneyRepository:
+        return MoneyRepository(self._open(), self.tenant)
+
+    @cached_property
+    def parcels(self) -> ParcelRepository:
+        return ParcelRepository(self._open(), self.db.cipher, self.tenant, self.config)
+
+    @cached_property
+    def figures(self) -> FigureRepository:
+        return FigureRepository(self._open(), self.tenant, self.db.timezone)
+
+    def _open(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("a repository used outside of `with`")
+        return self._conn
 
     def commit(self) -> None:
         if self._tx is None:
             raise RuntimeError("commit outside of `with`")
+        made = self.__dict__
         # Shared rows last, each kind in one order: stock levels, alerts, buyers,
         # coalesced jobs.
-        self.stock.write_levels()
-        self.alerts.write_held()
-        self.buyers.write_held()
-        self.outbox.write_coalesced()
+        if "stock" in made:
+            self.stock.write_levels()
+        if "alerts" in made:
+            self.alerts.write_held()
+        if "buyers" in made:
+            self.buyers.write_held()
+        if "outbox" in made:
+            self.outbox.write_coalesced()
         self.flush()
-        self.outbox.announce()
+        outbox = made.get("outbox")
+        if outbox is not None:
+            outbox.announce()
         self._tx.commit()
         self._tx = None
-        if self.outbox.added:
-            kinds = frozenset(self.outbox.kinds)
-            self.outbox.added = 0
-            self.outbox.kinds.clear()
+        if outbox is not None and outbox.added:
+            kinds = frozenset(outbox.kinds)
+            outbox.added = 0
+            outbox.kinds.clear()
             self.db.jobs_added(kinds)
 
     def flush(self) -> None:
         """Write what the repositories hold back to write together (ledger rows, new
         dispatches, new jobs, trace)."""
-        self.stock.flush()
-        self.dispatches.flush()
-        self.outbox.flush()
-        self.orders.flush_trace()
-        self.figures.flush()
+        made = self.__dict__
+        if "stock" in made:
+            self.stock.flush()
+        if "dispatches" in made:
+            self.dispatches.flush()
+        if "outbox" in made:
+            self.outbox.flush()
+        if "orders" in made:
+            self.orders.flush_trace()
+        if "figures" in made:
+            self.figures.flush()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -156,24 +253,31 @@ class UnitOfWork:
             raise RuntimeError("savepoint outside of `with`")
         self.flush()
         nested = self._conn.begin_nested()
-        added, touched = self.outbox.added, set(self.outbox.touched)
-        levels, alerts, buyers = self.stock.held_levels(), self.alerts.held(), self.buyers.held()
-        coalesced = self.outbox.held_coalesced()
+        # What the savepoint may undo is held by these; they are made now so that
+        # their state before it can be kept.
+        stock, alerts, buyers, outbox = self.stock, self.alerts, self.buyers, self.outbox
+        added, touched = outbox.added, set(outbox.touched)
+        held_levels, held_alerts, held_buyers = (
+            stock.held_levels(),
+            alerts.held(),
+            buyers.held(),
+        )
+        coalesced = outbox.held_coalesced()
         try:
             yield
             self.flush()
         except BaseException:
             nested.rollback()
             self.orders.discard_trace()
-            self.stock.discard()
+            stock.discard()
             self.dispatches.discard()
-            self.outbox.discard()
+            outbox.discard()
             self.figures.discard()
-            self.outbox.added, self.outbox.touched = added, touched
-            self.stock.restore_levels(levels)
-            self.alerts.restore(alerts)
-            self.buyers.restore(buyers)
-            self.outbox.restore_coalesced(coalesced)
+            outbox.added, outbox.touched = added, touched
+            stock.restore_levels(held_levels)
+            alerts.restore(held_alerts)
+            buyers.restore(held_buyers)
+            outbox.restore_coalesced(coalesced)
             raise
         nested.commit()
 
@@ -205,6 +309,8 @@ class UnitOfWork:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            for name in _REPOSITORIES & self.__dict__.keys():
+                del self.__dict__[name]
         finally:
             self._release()
 

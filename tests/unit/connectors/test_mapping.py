@@ -8,8 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import jmespath
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from orderhub.connectors.mapping import compile_path
 from orderhub.connectors.registry import UnknownPlatform, order_mapping
 from orderhub.domain.errors import InvalidOrder, Problem
 from orderhub.domain.validation import check_order
@@ -252,3 +256,17 @@ def test_line_items_that_are_not_a_list_are_a_problem(shop: ShopifyEmulator) -> 
 def test_a_platform_without_a_mapping_is_named_in_the_error() -> None:
     with pytest.raises(UnknownPlatform, match=r"'tiktok'.*shopify"):
         order_mapping("tiktok")
+
+
+_KEYS = st.sampled_from(["a", "b", "line_items", "_x"])
+_RAW = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda children: st.lists(children, max_size=2) | st.dictionaries(_KEYS, children, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(_RAW, st.lists(_KEYS, min_size=1, max_size=4))
+def test_a_plain_path_reads_what_jmespath_reads(raw: object, keys: list[str]) -> None:
+    expression = ".".join(keys)
+    assert compile_path(expression).search(raw) == jmespath.search(expression, raw)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import accumulate
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "MAX_NUMBER", "MAX_STRING", "UnreadableJson", "dumps", "loads"]
@@ -72,6 +73,21 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 def _has_lone_surrogate(text: str) -> bool:
     return _SURROGATE.search(text) is not None
+
+
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_NESTING = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _body_depth(body: bytes) -> int | None:
+    """How deeply containers nest, read off the body's brackets outside strings; None
+    when a string holds an escaped quote (the quotes then do not split strings from
+    the rest)."""
+    if b'\\"' in body:
+        return None
+    outside = b"".join(body.split(b'"')[0::2])
+    brackets = outside.translate(None, _NOT_BRACKET)
+    return max(accumulate(map(_NESTING.__getitem__, brackets)), default=0)
 
 
 def _depth(value: Any) -> int:
@@ -153,12 +169,17 @@ def loads(
         refused
         or not isinstance(body, bytes)
         or len(body) > max_string
-        or _SURROGATE_ESCAPE.search(body) is not None
-        or _depth(value) > max_depth
+        or ((b"\\u" in body or b"\xed" in body) and _SURROGATE_ESCAPE.search(body) is not None)
+        or _deeper_than(max_depth, body, value)
     )
     if suspect:
         _check(value, max_depth=max_depth, max_string=max_string)
     return value
+
+
+def _deeper_than(max_depth: int, body: bytes, value: Any) -> bool:
+    depth = _body_depth(body)
+    return (_depth(value) if depth is None else depth) > max_depth
 
 
 def dumps(value: Any) -> bytes:

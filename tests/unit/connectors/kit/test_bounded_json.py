@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from orderhub.connectors.kit.bounded_json import UnreadableJson, loads
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from orderhub.connectors.kit.bounded_json import UnreadableJson, _body_depth, _depth, loads
 
 
 @pytest.mark.parametrize(
@@ -70,3 +74,29 @@ def test_a_long_text_is_refused_only_beyond_the_limit() -> None:
     with pytest.raises(UnreadableJson, match="longer than 100") as caught:
         loads(b'{"t": "' + b"x" * 101 + b'"}', max_string=100)
     assert caught.value.path == "t"
+
+
+@pytest.mark.parametrize("text", ["]]]]]]", '\\"]]]]]]', "}}}}}}", "\\\\"])
+def test_brackets_and_quotes_inside_text_do_not_hide_nesting(text: str) -> None:
+    deep = "[" * 65 + "]" * 65
+    with pytest.raises(UnreadableJson, match="nested deeper"):
+        loads(f'["{text}", {deep}]'.encode())
+    shallow = "[" * 63 + "]" * 63
+    assert loads(f'["{text}", {shallow}]'.encode())[0] == json.loads(f'"{text}"')
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet='[]{}"\\a'), children, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+@given(_JSON)
+def test_nesting_read_off_the_body_is_the_nesting_of_the_value(value: object) -> None:
+    body = json.dumps(value).encode()
+    read = _body_depth(body)
+    assert read is None or read == _depth(value)
