@@ -59,8 +59,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         def _on_begin(conn: Any) -> None:
             # Writers take the write lock up front (no deadlock on lock upgrade); readers
             # don't take it at all, so they never queue behind writers.
+            # Straight to the driver: this runs for every transaction.
             read_only = conn.get_execution_options().get("orderhub_read_only", False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         _count_work(engine, explicit_begin=True)
         return engine

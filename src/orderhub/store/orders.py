@@ -47,6 +47,18 @@ _BY_REF = select(_o.id, _o.document, _o.pii).where(
     _o.channel_order_id == bindparam("channel_order_id"),
 )
 _BY_REF_LOCKED = _BY_REF.with_for_update()
+_BY_BUYER = (
+    select(_o.id, _o.document, _o.pii)
+    .where(
+        _o.tenant == bindparam("t"),
+        _o.shop == bindparam("shop"),
+        _o.buyer_key == bindparam("key"),
+        _o.placed_at >= bindparam("since"),
+        _o.id != bindparam("exclude"),
+    )
+    .order_by(_o.placed_at, _o.id)
+    .limit(50)
+)
 _SET_STATUS = (
     update(t.orders)
     .where(_o.id == bindparam("order_id"))
@@ -175,18 +187,9 @@ class OrderRepository(OrderSearch):
         self, shop: str, buyer_key: str, *, since: datetime, exclude: str = ""
     ) -> list[Order]:
         """The buyer's other orders in the shop placed since `since`, oldest first."""
-        c = t.orders.c
         rows = self.conn.execute(
-            select(c.id, c.document, c.pii)
-            .where(
-                c.tenant == self.tenant,
-                c.shop == shop,
-                c.buyer_key == buyer_key,
-                c.placed_at >= since,
-                c.id != exclude,
-            )
-            .order_by(c.placed_at, c.id)
-            .limit(50)
+            _BY_BUYER,
+            {"t": self.tenant, "shop": shop, "key": buyer_key, "since": since, "exclude": exclude},
         )
         return [self._load(r.id, r.document, r.pii) for r in rows]
 
