@@ -172,11 +172,34 @@ class _KeyPath:
         return value
 
 
+def _false(value: Any) -> bool:
+    """JMESPath's false: null, false, and an empty text, list or object (0 is true)."""
+    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
+
+
+class _FirstOf:
+    """`a.b || c || d.e`: the first of the paths whose value is not false, or else the
+    last one's value, as JMESPath's `||` reads them."""
+
+    def __init__(self, paths: list[_KeyPath]) -> None:
+        self.paths = paths
+
+    def search(self, value: Any) -> Any:
+        found = None
+        for path in self.paths:
+            found = path.search(value)
+            if not _false(found):
+                return found
+        return found
+
+
 def compile_path(expression: str) -> Any:
-    """A compiled expression: a `_KeyPath` for a plain dotted path, JMESPath's own for
-    the rest. Both answer `.search(value)`."""
-    if _PLAIN_PATH.fullmatch(expression):
-        return _KeyPath(expression)
+    """A compiled expression: plain dotted paths, alone or joined by `||`, read by
+    dictionary lookups; JMESPath's own for the rest. Both answer `.search(value)`."""
+    parts = [part.strip() for part in expression.split("||")]
+    if all(_PLAIN_PATH.fullmatch(part) for part in parts):
+        paths = [_KeyPath(part) for part in parts]
+        return paths[0] if len(paths) == 1 else _FirstOf(paths)
     return jmespath.compile(expression)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import jmespath
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from orderhub.connectors.mapping import compile_path
@@ -260,13 +260,18 @@ def test_a_platform_without_a_mapping_is_named_in_the_error() -> None:
 
 _KEYS = st.sampled_from(["a", "b", "line_items", "_x"])
 _RAW = st.recursive(
-    st.none() | st.integers() | st.text(max_size=3),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
     lambda children: st.lists(children, max_size=2) | st.dictionaries(_KEYS, children, max_size=3),
     max_leaves=12,
 )
 
 
-@given(_RAW, st.lists(_KEYS, min_size=1, max_size=4))
-def test_a_plain_path_reads_what_jmespath_reads(raw: object, keys: list[str]) -> None:
-    expression = ".".join(keys)
+_PATHS = st.lists(_KEYS, min_size=1, max_size=4).map(".".join)
+
+
+@given(_RAW, st.lists(_PATHS, min_size=1, max_size=3).map(" || ".join))
+@example({"a": 0, "b": 1}, "a || b")  # 0 is true to JMESPath
+@example({"a": False, "b": []}, "a || b")  # none true: the last one's value
+@example({"a": {"b": ""}, "b": {}}, "a.b || b || a")
+def test_a_plain_path_reads_what_jmespath_reads(raw: object, expression: str) -> None:
     assert compile_path(expression).search(raw) == jmespath.search(expression, raw)
