@@ -24,7 +24,7 @@ from orderhub.domain.alerts import Alert
 from orderhub.domain.errors import OrderhubError
 from orderhub.observability import get_logger, metrics
 from orderhub.services.alerts import raise_alert
-from orderhub.services.delivery import Pushed, PushPlan, plan_pushes, record_push, send_push
+from orderhub.services.delivery import Pushed, PushPlan, plan_pushes, record_pushes, send_push
 from orderhub.services.dispatch import JOB_NODE_PUSH
 from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD
 from orderhub.services.hub import Hub
@@ -222,8 +222,7 @@ class Worker:
         again: list[Job] = []
         try:
             with self.hub.uow() as uow:
-                for pushed in accepted:
-                    record_push(uow, pushed)
+                record_pushes(uow, accepted)
                 duration = (time.perf_counter() - started) * 1000 / max(1, len(jobs))
                 uow.outbox.done_many(done, duration)
                 uow.commit()

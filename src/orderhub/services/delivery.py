@@ -12,7 +12,7 @@ from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder, 
 from orderhub.connectors.capabilities import CancelsByNodeId
 from orderhub.connectors.registry import CROSS_BORDER_NODES
 from orderhub.domain.customs import NodeCustoms, crosses_border, latin_receiver, shipping_method_for
-from orderhub.domain.errors import Problem
+from orderhub.domain.errors import NotFound, Problem
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.books import queue_booking, queue_void
@@ -34,7 +34,7 @@ __all__ = [
     "outbound_order",
     "plan_pushes",
     "push_dispatch",
-    "record_push",
+    "record_pushes",
     "send_push",
 ]
 
@@ -158,21 +158,30 @@ class Pushed:
 
 
 def plan_pushes(hub: Hub, jobs: Sequence[Job]) -> dict[int, PushPlan | None]:
-    """Read what each push job sends, in one read-only transaction; None for a job with
-    nothing left to send (the dispatch went, was stopped, or its orders left)."""
-    plans: dict[int, PushPlan | None] = {}
+    """Read what each push job sends, in one read-only transaction and a few queries
+    for all of them; None for a job with nothing left to send (the dispatch went, was
+    stopped, or its orders left)."""
+    wanted = {job.id: _dispatch_of(job) for job in jobs}
     with hub.reader() as uow:
-        for job in jobs:
-            plans[job.id] = _plan(uow, job)
-    return plans
+        dispatches = uow.dispatches.get_many(list(wanted.values()))
+        order_ids = sorted({oid for d in dispatches.values() for oid in d.order_ids})
+        orders = {order.id: order for order in uow.orders.get_many(order_ids)}
+        return {job.id: _plan(uow, job, dispatches.get(wanted[job.id]), orders) for job in jobs}
 
 
-def _plan(uow: UnitOfWork, job: Job) -> PushPlan | None:
-    dispatch_id = str(job.payload.get("dispatch_id") or job.payload["order_id"])
-    dispatch = uow.dispatches.get(dispatch_id)
+def _dispatch_of(job: Job) -> str:
+    return str(job.payload.get("dispatch_id") or job.payload["order_id"])
+
+
+def _plan(
+    uow: UnitOfWork, job: Job, dispatch: Dispatch | None, read: Mapping[str, Order]
+) -> PushPlan | None:
     if dispatch is None or dispatch.status != "pending" or not dispatch.lines:
         return None
-    orders = {oid: uow.orders.get(oid) for oid in dispatch.order_ids}
+    missing = [oid for oid in dispatch.order_ids if oid not in read]
+    if missing:
+        raise NotFound("order", missing[0])
+    orders = {oid: read[oid] for oid in dispatch.order_ids}
     # Only orders still to ship go out (a held or cancelled one left); a split order is
     # already PUSHED when its second part goes.
     waiting = {oid for oid, o in orders.items() if o.status in _TO_SHIP}
@@ -195,11 +204,18 @@ def send_push(hub: Hub, plan: PushPlan) -> Pushed:
     return Pushed(plan, receipt, (time.perf_counter() - started) * 1000)
 
 
-def record_push(uow: UnitOfWork, pushed: Pushed) -> None:
-    """Write down what the node accepted: the dispatch is pushed and its orders PUSHED.
+def record_pushes(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
+    """Write down what the nodes accepted: each dispatch is pushed and its orders PUSHED.
 
-    The orders are read again under lock: one cancelled while the call was on its way
-    has its dispatch stopped again."""
+    The orders are read again under lock, all at once and in id order: one cancelled
+    while the call was on its way has its dispatch stopped again."""
+    ids = sorted({oid for pushed in accepted for oid in pushed.plan.dispatch.order_ids})
+    locked = {order.id: order for order in uow.orders.get_many(ids, for_update=True)}
+    for pushed in accepted:
+        _record_push(uow, pushed, locked)
+
+
+def _record_push(uow: UnitOfWork, pushed: Pushed, locked: Mapping[str, Order]) -> None:
     dispatch, node, job = pushed.plan.dispatch, pushed.plan.node, pushed.plan.job
     external_id = pushed.receipt.external_id
     uow.dispatches.mark(dispatch.id, "pushed", external_id=external_id, at="pushed")
@@ -208,7 +224,9 @@ def record_push(uow: UnitOfWork, pushed: Pushed) -> None:
     now = datetime.now(UTC)
     first: Order | None = None
     for order_id in dispatch.order_ids:
-        order = uow.orders.get(order_id, for_update=True)
+        order = locked.get(order_id)
+        if order is None:
+            raise NotFound("order", order_id)
         first = first or order
         uow.orders.trace(
             order.id,
@@ -237,7 +255,7 @@ def push_dispatch(hub: Hub, job: Job) -> None:
         return
     pushed = send_push(hub, plan)
     with hub.uow() as uow:
-        record_push(uow, pushed)
+        record_pushes(uow, [pushed])
         uow.commit()
 
 

@@ -202,18 +202,8 @@ class StockRepository:
     ) -> list[str]:
         """Reserve every SKU or none; returns the SKUs that were short (empty on success)."""
         allow = backorder or {}
-        if self._held is not None:  # nothing is written before commit: check all first
-            short = [
-                sku
-                for sku in sorted(needed)
-                if not self._fits(node, sku, needed[sku], allow.get(sku, 0))
-            ]
-            if not short:
-                for sku in sorted(needed):
-                    self._reserve_held(
-                        node, sku, needed[sku], order_id=order_id, backorder=allow.get(sku, 0)
-                    )
-            return short
+        if self._held is not None:
+            return self._reserve_all_held(node, needed, order_id=order_id, backorder=allow)
         if len(needed) == 1:
             ((sku, quantity),) = needed.items()
             ok = self.reserve(node, sku, quantity, order_id=order_id, backorder=allow.get(sku, 0))
@@ -233,6 +223,29 @@ class StockRepository:
         else:
             savepoint.commit()
         return short
+
+    def _reserve_all_held(
+        self, node: str, needed: dict[str, int], *, order_id: str, backorder: dict[str, int]
+    ) -> list[str]:
+        """Nothing is written before commit: every level is read at once and checked
+        first, then every SKU is held (and checked again when written)."""
+        skus = sorted(needed)
+        read = {level.sku: level for level in self.levels(skus=skus, nodes=[node])}
+        short = []
+        for sku in skus:
+            level, allow = read.get(sku), backorder.get(sku, 0)
+            left = allow if level is None else level.on_hand - level.reserved + allow
+            if left < needed[sku]:
+                short.append(sku)
+        if short:
+            return short
+        assert self._held is not None
+        for sku in skus:
+            if sku not in read:  # sold ahead of stock at a node that never had any
+                self._ensure(node, sku)
+            self._held.reserve(node, sku, backorder=backorder.get(sku, 0))
+            self._record(node, sku, "reservation", reserved=needed[sku], order_id=order_id)
+        return []
 
     def held_by(self, order_id: str) -> list[tuple[str, str, int]]:
         """(node, sku, quantity) the order holds in reservation right now."""
@@ -286,12 +299,6 @@ class StockRepository:
                     updated_at=datetime.now(UTC),
                 )
             )
-
-    def _fits(self, node: str, sku: str, quantity: int, backorder: int) -> bool:
-        level = self.level(node, sku)
-        if level is None:
-            return backorder >= quantity
-        return level.on_hand - level.reserved + backorder >= quantity
 
     def _with_held(self, level: Level) -> Level:
         return level if self._held is None else self._held.on(level)

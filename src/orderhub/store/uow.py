@@ -97,7 +97,11 @@ class UnitOfWork:
         except BaseException:
             self._release()
             raise
-        if self.read_only:
+        if self.read_only and self.db.is_postgres:
+            # Each statement sees what was committed when it began, in a transaction or
+            # not (READ COMMITTED): a reader needs none, and saves BEGIN and ROLLBACK.
+            conn = conn.execution_options(orderhub_read_only=True, isolation_level="AUTOCOMMIT")
+        elif self.read_only:
             conn = conn.execution_options(orderhub_read_only=True)
         self._conn = conn
         self._tx = conn.begin()
