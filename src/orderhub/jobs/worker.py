@@ -26,7 +26,7 @@ from orderhub.observability import get_logger, metrics
 from orderhub.services.alerts import raise_alert
 from orderhub.services.delivery import Pushed, PushPlan, plan_pushes, record_pushes, send_push
 from orderhub.services.dispatch import JOB_NODE_PUSH
-from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD
+from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD, READ_AHEAD
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.store.db import is_transient
@@ -268,6 +268,8 @@ class Worker:
         try:
             with self.hub.uow() as uow:
                 uow.lock_shared_rows_at_commit()
+                for kind, read_ahead in READ_AHEAD.items():
+                    read_ahead(uow, [job for job in jobs if job.kind == kind])
                 for job in jobs:
                     BATCHED[job.kind](self.hub, uow, job)
                 duration = (time.perf_counter() - started) * 1000 / len(jobs)

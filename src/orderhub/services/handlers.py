@@ -35,7 +35,7 @@ from orderhub.services.waiting import JOB_REROUTE, retry_waiting_orders
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
-__all__ = ["BATCHED", "HANDLERS", "ON_DEAD", "BatchHandler", "Handler"]
+__all__ = ["BATCHED", "HANDLERS", "ON_DEAD", "READ_AHEAD", "BatchHandler", "Handler"]
 
 Handler = Callable[[Hub, Job], None]
 BatchHandler = Callable[[Hub, UnitOfWork, Job], None]
@@ -80,6 +80,14 @@ BATCHED: dict[str, BatchHandler] = {
     JOB_REROUTE: retry_waiting_orders,
     JOB_TRACKING_EVENT: apply_tracking,
 }
+
+
+def _read_inbox_ahead(uow: UnitOfWork, jobs: list[Job]) -> None:
+    uow.inbox.read_ahead([str(job.payload["inbox_id"]) for job in jobs])
+
+
+# What a batch of jobs of a kind reads in one query before its jobs run one by one.
+READ_AHEAD: dict[str, Callable[[UnitOfWork, list[Job]], None]] = {JOB_INBOX: _read_inbox_ahead}
 
 
 def _alone(batched: BatchHandler) -> Handler:

@@ -135,3 +135,21 @@ def test_held_reservations_no_longer_there_at_commit_write_nothing(hub: Hub) -> 
         assert level is not None and (level.on_hand, level.reserved) == (2, 0)
         assert uow.stock.held_by("o1") == []
         assert uow.stock.ledger_mismatches() == []
+
+
+def test_payloads_read_ahead_for_a_batch_are_taken_once_and_never_stale(hub: Hub) -> None:
+    with hub.uow() as uow:
+        ids = [
+            uow.inbox.add(shop="S1", source="webhook", topic="t", dedup_key=k, body=b"{}")[0]
+            for k in ("a", "b")
+        ]
+        uow.commit()
+    with hub.uow() as uow:
+        uow.inbox.read_ahead([*ids, "i-missing"])
+        first = uow.inbox.get(ids[0])
+        assert (first.id, first.status, first.body) == (ids[0], "pending", b"{}")
+        uow.inbox.mark(ids[0], "processed", order_id="o1")
+        again = uow.inbox.get(ids[0])  # read again, not taken from what was read ahead
+        assert (again.status, again.order_id) == ("processed", "o1")
+        uow.inbox.mark(ids[1], "failed", error="bad")
+        assert uow.inbox.get(ids[1]).status == "failed"
