@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
@@ -63,10 +64,10 @@ class Dispatch:
     exported_at: datetime | None
     lines: tuple[DispatchLine, ...]
 
-    @property
-    def order_ids(self) -> list[str]:
+    @cached_property
+    def order_ids(self) -> tuple[str, ...]:
         """The orders in it, in the order they joined."""
-        return list(dict.fromkeys(line.order_id for line in self.lines))
+        return tuple(dict.fromkeys(line.order_id for line in self.lines))
 
 
 @dataclass(frozen=True)

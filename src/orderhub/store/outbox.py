@@ -66,6 +66,61 @@ class JobRow:
     idempotency_key: str
 
 
+_JOB = t.outbox_jobs.c
+_DONE_MANY = (
+    update(t.outbox_jobs)
+    .where(_JOB.id.in_(bindparam("ids", expanding=True)))
+    .values(status="done", done_at=bindparam("now"), locked_by=None, locked_until=None)
+)
+_ATTEMPT = insert(t.job_attempts)
+_CLAIMS: dict[tuple[str, bool], Any] = {}
+
+
+def _claim_statement(dialect: str, by_kind: bool) -> Any:
+    """The claim, built once per database and shape: due jobs of the seller (and jobs
+    whose lease ran out), oldest first, taken in one UPDATE … RETURNING."""
+    statement = _CLAIMS.get((dialect, by_kind))
+    if statement is not None:
+        return statement
+    c = _JOB
+    due = or_(
+        and_(c.status == "pending", c.run_at <= bindparam("now")),
+        and_(c.status == "running", c.locked_until < bindparam("now")),
+    )
+    candidates = (
+        select(c.id)
+        .where(c.tenant == bindparam("t"), due)
+        .order_by(c.run_at)
+        .limit(bindparam("limit"))
+    )
+    if by_kind:
+        candidates = candidates.where(c.kind.in_(bindparam("kinds", expanding=True)))
+    if dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(t.outbox_jobs)
+        .where(c.id.in_(candidates.scalar_subquery()))
+        .values(
+            status="running",
+            locked_by=bindparam("worker"),
+            locked_until=bindparam("until"),
+            attempts=c.attempts + 1,
+        )
+        .returning(
+            c.id,
+            c.tenant,
+            c.kind,
+            c.payload,
+            c.idempotency_key,
+            c.order_id,
+            c.attempts,
+            c.max_attempts,
+        )
+    )
+    _CLAIMS[(dialect, by_kind)] = statement
+    return statement
+
+
 class OutboxRepository:
     """The job queue of one seller (claiming spans every seller)."""
 
@@ -192,38 +247,17 @@ class OutboxRepository:
         out); a worker serves the seller its hub is configured for, never another."""
         self.flush()
         now = time.time()
-        c = t.outbox_jobs.c
-        due = or_(
-            and_(c.status == "pending", c.run_at <= now),
-            and_(c.status == "running", c.locked_until < now),
-        )
-        candidates = (
-            select(c.id).where(c.tenant == self.tenant, due).order_by(c.run_at).limit(limit)
-        )
+        statement = _claim_statement(self.conn.dialect.name, bool(kinds))
+        params: dict[str, Any] = {
+            "t": self.tenant,
+            "now": now,
+            "limit": limit,
+            "worker": worker,
+            "until": now + lease,
+        }
         if kinds:
-            candidates = candidates.where(c.kind.in_(kinds))
-        if self.conn.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        rows = self.conn.execute(
-            update(t.outbox_jobs)
-            .where(c.id.in_(candidates.scalar_subquery()))
-            .values(
-                status="running",
-                locked_by=worker,
-                locked_until=now + lease,
-                attempts=c.attempts + 1,
-            )
-            .returning(
-                c.id,
-                c.tenant,
-                c.kind,
-                c.payload,
-                c.idempotency_key,
-                c.order_id,
-                c.attempts,
-                c.max_attempts,
-            )
-        ).all()
+            params["kinds"] = list(kinds)
+        rows = self.conn.execute(statement, params).all()
         return [
             Job(
                 id=r.id,
@@ -276,13 +310,9 @@ class OutboxRepository:
         if not jobs:
             return
         now = time.time()
+        self.conn.execute(_DONE_MANY, {"ids": [job.id for job in jobs], "now": now})
         self.conn.execute(
-            update(t.outbox_jobs)
-            .where(t.outbox_jobs.c.id.in_([job.id for job in jobs]))
-            .values(status="done", done_at=now, locked_by=None, locked_until=None)
-        )
-        self.conn.execute(
-            insert(t.job_attempts),
+            _ATTEMPT,
             [
                 {
                     "job_id": job.id,
