@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import pytest
+from sqlalchemy.exc import OperationalError
 
 from orderhub.connectors.base import NodeConnector, OutboundOrder, OutboundReceipt
 from orderhub.demo_stack import Stack
+from orderhub.jobs import worker as worker_module
 from orderhub.jobs.worker import Worker
 from orderhub.services import queries
+from orderhub.services.delivery import Pushed, record_pushes
+from orderhub.store.uow import UnitOfWork
 from support import wait_until
 
 
@@ -81,4 +87,37 @@ def test_a_node_answering_for_some_orders_only_retries_the_others(
     stack.qimen.faults.update({"error_rate": 0.0})
     orders = queries.hub_stats(stack.hub)["orders"]
     assert sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == len(placed)
+    assert stack.qimen.stats()["duplicate_creates"] == 0
+
+
+def test_accepted_pushes_are_written_down_alone_not_resent_when_their_joint_write_fails(
+    make_stack: Callable[..., Stack], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = make_stack({"pushes_in_flight": 4, "push_batch": 12}, start_worker=False, stock=1000)
+    with stack.hub.reader() as uow:
+        node = uow.catalog.node("WH1")
+    counting = Counting(stack.hub.node(node), hold=0.05)
+    stack.hub.pin_node("WH1", counting)  # type: ignore[arg-type]
+    failed: list[int] = []
+
+    def deadlocked_when_together(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
+        if len(accepted) > 1:  # as when the database chose this write as a deadlock's victim
+            failed.append(len(accepted))
+            raise OperationalError("UPDATE dispatches", None, Exception("deadlock detected"))
+        record_pushes(uow, accepted)
+
+    monkeypatch.setattr(worker_module, "record_pushes", deadlocked_when_together)
+    shop = stack.shops["SHOP1"]
+    placed = [shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]}) for _ in range(6)]
+    worker = Worker(stack.hub)
+
+    def all_pushed() -> bool:
+        worker.run_until_idle(timeout=10)
+        orders = queries.hub_stats(stack.hub)["orders"]
+        return sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == len(placed)
+
+    wait_until(all_pushed, what="every order pushed")
+    assert failed, "no joint write was made"
+    # Each order reached the node once: the ones it took were written down, not resent.
+    assert counting.calls == len(placed)
     assert stack.qimen.stats()["duplicate_creates"] == 0

@@ -227,8 +227,13 @@ class Worker:
                 uow.outbox.done_many(done, duration)
                 uow.commit()
         except Exception:
-            log.warning("delivery orders the nodes accepted could not be written down together")
-            done, again = [], done
+            log.warning(
+                "delivery orders the nodes accepted could not be written down together; "
+                "writing them down one by one",
+                exc_info=True,
+            )
+            duration = (time.perf_counter() - started) * 1000 / max(1, len(jobs))
+            done, again = self._write_down_alone(accepted, nothing, duration)
         for job in done:
             metrics.jobs.labels(job.kind, "done").inc()
         for pushed in accepted:
@@ -241,6 +246,38 @@ class Worker:
                     self._failed(plan.job, outcome, (time.perf_counter() - started) * 1000)
         for job in again:  # on its own: the node answers a repeated code with the same order
             self.execute(job)
+
+    def _write_down_alone(
+        self, accepted: list[Pushed], nothing: list[Job], duration: float
+    ) -> tuple[list[Job], list[Job]]:
+        """Each delivery order a node accepted written down in a transaction of its own,
+        without calling the node again (a deadlock's victim succeeds on its own). A job
+        whose write fails again is run again whole: the node answers a repeated code with
+        the same order. Returns (done, to run again)."""
+        done: list[Job] = []
+        again: list[Job] = []
+        for pushed in accepted:
+            job = pushed.plan.job
+            try:
+                with self.hub.uow() as uow:
+                    record_pushes(uow, [pushed])
+                    uow.outbox.done_many([job], duration)
+                    uow.commit()
+                done.append(job)
+            except Exception:
+                log.warning(
+                    "a delivery order the node accepted could not be written down", exc_info=True
+                )
+                again.append(job)
+        if nothing:
+            try:
+                with self.hub.uow() as uow:
+                    uow.outbox.done_many(nothing, duration)
+                    uow.commit()
+                done += nothing
+            except Exception:
+                again += nothing
+        return done, again
 
     def _send(self, plan: PushPlan) -> Pushed | BaseException:
         limit = int(plan.node.location.get("pushes_in_flight") or 0)

@@ -207,8 +207,13 @@ def send_push(hub: Hub, plan: PushPlan) -> Pushed:
 def record_pushes(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
     """Write down what the nodes accepted: each dispatch is pushed and its orders PUSHED.
 
-    The orders are read again under lock, all at once and in id order: one cancelled
-    while the call was on its way has its dispatch stopped again."""
+    The dispatches are locked first, then their orders, as a node's callback locks
+    them, so the two never wait on each other. The orders are read again under lock,
+    all at once and in id order: one cancelled while the call was on its way has its
+    dispatch stopped again."""
+    for pushed in sorted(accepted, key=lambda p: p.plan.dispatch.id):
+        external_id = pushed.receipt.external_id
+        uow.dispatches.mark(pushed.plan.dispatch.id, "pushed", external_id=external_id, at="pushed")
     ids = sorted({oid for pushed in accepted for oid in pushed.plan.dispatch.order_ids})
     locked = {order.id: order for order in uow.orders.get_many(ids, for_update=True)}
     for pushed in accepted:
@@ -218,7 +223,6 @@ def record_pushes(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
 def _record_push(uow: UnitOfWork, pushed: Pushed, locked: Mapping[str, Order]) -> None:
     dispatch, node, job = pushed.plan.dispatch, pushed.plan.node, pushed.plan.job
     external_id = pushed.receipt.external_id
-    uow.dispatches.mark(dispatch.id, "pushed", external_id=external_id, at="pushed")
     count = len(pushed.plan.orders)
     merged = f" with {count - 1} other order(s)" if count > 1 else ""
     now = datetime.now(UTC)
