@@ -353,29 +353,8 @@ def one_warehouse_catalogue(shop: str, node: str, stock: dict[str, int]) -> HubC
     """A Shopify shop selling these SKUs from one Qimen warehouse that holds `stock`;
     no server behind either (for tests that only store and process orders)."""
     return HubConfig(
-        shops=[
-            ShopConfig(
-                code=shop,
-                platform="shopify",
-                nodes=[node],
-                settings={"base_url": "http://127.0.0.1:9", "shop_domain": "x.myshopify.com"},
-                secrets={"access_token": "t", "webhook_secret": "s"},
-            )
-        ],
-        nodes=[
-            NodeConfig(
-                code=node,
-                platform="qimen",
-                settings={
-                    "base_url": "http://127.0.0.1:9/router",
-                    "app_key": "k",
-                    "customer_id": "c",
-                    "warehouse_code": node,
-                    "owner_code": "c",
-                },
-                secrets={"app_secret": "x"},
-            )
-        ],
+        shops=[offline_shop(shop, nodes=[node])],
+        nodes=[offline_warehouse(node)],
         skus=[SkuConfig(sku=sku, title=sku) for sku in stock],
         listings=[ListingConfig(shop=shop, channel_sku=sku, sku=sku) for sku in stock],
         stock=[StockConfig(node=node, sku=sku, on_hand=n) for sku, n in stock.items()],

@@ -43,24 +43,35 @@ class Counting:
                 self.open -= 1
 
 
-def test_pushes_overlap_up_to_the_nodes_limit_and_each_order_goes_once(
-    make_stack: Callable[..., Stack],
-) -> None:
-    stack = make_stack({"pushes_in_flight": 3, "push_batch": 12}, start_worker=False, stock=1000)
+def _counting_node(stack: Stack, *, hold: float) -> Counting:
+    """Warehouse WH1's connector, wrapped in a `Counting` the hub uses from now on."""
     with stack.hub.reader() as uow:
         node = uow.catalog.node("WH1")
-    counting = Counting(stack.hub.node(node), hold=0.3)
+    counting = Counting(stack.hub.node(node), hold)
     stack.hub.pin_node("WH1", counting)  # type: ignore[arg-type]
-    shop = stack.shops["SHOP1"]
-    placed = [shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]}) for _ in range(9)]
+    return counting
+
+
+def _work_until_pushed(stack: Stack, count: int) -> None:
+    """Run a worker until `count` orders have gone to the warehouse."""
     worker = Worker(stack.hub)
 
     def all_pushed() -> bool:
         worker.run_until_idle(timeout=10)
         orders = queries.hub_stats(stack.hub)["orders"]
-        return sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == len(placed)
+        return sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == count
 
     wait_until(all_pushed, what="every order pushed")
+
+
+def test_pushes_overlap_up_to_the_nodes_limit_and_each_order_goes_once(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack({"pushes_in_flight": 3, "push_batch": 12}, start_worker=False, stock=1000)
+    counting = _counting_node(stack, hold=0.3)
+    shop = stack.shops["SHOP1"]
+    placed = [shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]}) for _ in range(9)]
+    _work_until_pushed(stack, len(placed))
     # Three creates were open at once at the node, never more.
     assert counting.most == 3, counting.most
     assert counting.calls == len(placed)
@@ -94,10 +105,7 @@ def test_accepted_pushes_are_written_down_alone_not_resent_when_their_joint_writ
     make_stack: Callable[..., Stack], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stack = make_stack({"pushes_in_flight": 4, "push_batch": 12}, start_worker=False, stock=1000)
-    with stack.hub.reader() as uow:
-        node = uow.catalog.node("WH1")
-    counting = Counting(stack.hub.node(node), hold=0.05)
-    stack.hub.pin_node("WH1", counting)  # type: ignore[arg-type]
+    counting = _counting_node(stack, hold=0.05)
     failed: list[int] = []
 
     def deadlocked_when_together(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
@@ -109,14 +117,7 @@ def test_accepted_pushes_are_written_down_alone_not_resent_when_their_joint_writ
     monkeypatch.setattr(worker_module, "record_pushes", deadlocked_when_together)
     shop = stack.shops["SHOP1"]
     placed = [shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]}) for _ in range(6)]
-    worker = Worker(stack.hub)
-
-    def all_pushed() -> bool:
-        worker.run_until_idle(timeout=10)
-        orders = queries.hub_stats(stack.hub)["orders"]
-        return sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == len(placed)
-
-    wait_until(all_pushed, what="every order pushed")
+    _work_until_pushed(stack, len(placed))
     assert failed, "no joint write was made"
     # Each order reached the node once: the ones it took were written down, not resent.
     assert counting.calls == len(placed)

@@ -42,36 +42,6 @@ WRITE_WAIT = 60.0
 """Seconds a writer waits for SQLite's one write transaction, as its busy timeout does."""
 
 
-_REPOSITORIES = frozenset(
-    (
-        "orders",
-        "stock",
-        "calls",
-        "outbox",
-        "inbox",
-        "config",
-        "catalog",
-        "exceptions",
-        "cursors",
-        "shipments",
-        "dispatches",
-        "rules",
-        "alerts",
-        "sla",
-        "returns",
-        "people",
-        "audit",
-        "keeping",
-        "items",
-        "books",
-        "buyers",
-        "money",
-        "parcels",
-        "figures",
-    )
-)
-
-
 class UnitOfWork:
     """`with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back."""
 
@@ -322,3 +292,9 @@ class UnitOfWork:
         if self._writing and self.db.write_lock is not None:
             self._writing = False
             self.db.write_lock.release()
+
+
+# Every repository a unit of work makes, forgotten when it ends.
+_REPOSITORIES = frozenset(
+    name for name, value in vars(UnitOfWork).items() if isinstance(value, cached_property)
+)
