@@ -155,7 +155,8 @@ class StockRepository:
         """Reserve `quantity` if that much is available (presale SKUs: down to −`backorder`);
         False, and nothing changed, if not."""
         if self._held is not None:
-            return self._reserve_held(node, sku, quantity, order_id=order_id, backorder=backorder)
+            needed, allow = {sku: quantity}, {sku: backorder}
+            return not self._reserve_all_held(node, needed, order_id=order_id, backorder=allow)
         result = self.conn.execute(
             _RESERVE,
             {
@@ -174,22 +175,6 @@ class StockRepository:
             self._ensure(node, sku)
             return self.reserve(node, sku, quantity, order_id=order_id, backorder=backorder)
         self._record(node, sku, "reservation", reserved=quantity, order_id=order_id, apply=False)
-        return True
-
-    def _reserve_held(
-        self, node: str, sku: str, quantity: int, *, order_id: str, backorder: int
-    ) -> bool:
-        level = self.level(node, sku)
-        if level is None:
-            if backorder <= 0:
-                return False
-            self._ensure(node, sku)
-            level = Level(node, sku, 0, 0)
-        if level.on_hand - level.reserved + backorder < quantity:
-            return False
-        assert self._held is not None
-        self._held.reserve(node, sku, backorder=backorder)
-        self._record(node, sku, "reservation", reserved=quantity, order_id=order_id)
         return True
 
     def reserve_all(
