@@ -86,12 +86,14 @@ MIN_LATENCY_ORDERS = 100
 PG_STATS_SETTLE_S = 11.0
 
 _SOURCE_CODE = re.compile(rb"<sourceOrderCode>([^<]+)</sourceOrderCode>")
+_TAKEN = b"<flag>success</flag>"  # the reply's own flag, the first in the body
 
 
 class CreateRecorder:
     """Wraps the WMS emulator's ASGI app and notes when each delivery order first arrived.
 
-    Only accepted creates count (HTTP 200 with `<flag>success</flag>`). Orders are keyed
+    Only accepted creates count (HTTP 200 with `<flag>success</flag>`; for a batch create,
+    every order of a batch the WMS took whole). Orders are keyed
     by the shop's order id, which the hub sends as `orderLines[].sourceOrderCode`, so no
     lookup from the hub's `deliveryOrderCode` (its own order id) is needed.
     """
@@ -103,7 +105,8 @@ class CreateRecorder:
         self._served: list[tuple[float, float]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or b"deliveryorder.create" not in scope["query_string"]:
+        query = scope["query_string"] if scope["type"] == "http" else b""
+        if b"deliveryorder.create" not in query and b"deliveryorder.batchcreate" not in query:
             await self.app(scope, receive, send)
             return
         arrived = time.monotonic()
@@ -134,13 +137,13 @@ class CreateRecorder:
 
         await self.app(scope, replay, capture)
         finished = time.monotonic()
-        source = _SOURCE_CODE.search(body)
-        if status != 200 or b"<flag>success</flag>" not in reply or source is None:
+        sources = _SOURCE_CODE.findall(body)
+        if status != 200 or not reply.startswith(_TAKEN, reply.find(b"<flag>")) or not sources:
             return
-        key = source.group(1).decode()
         with self._lock:
             self._served.append((arrived, finished - arrived))
-            self._arrivals.setdefault(key, arrived)
+            for source in sources:
+                self._arrivals.setdefault(source.decode(), arrived)
 
     def arrivals(self, keys: Iterable[str]) -> dict[str, float]:
         """Arrival times of those of `keys` the WMS has received."""
@@ -179,6 +182,7 @@ class Emulators:
 
     skus: list[str]
     stock: int
+    batch_create: int = 0  # the node's batch_size with batch_create set; 0: one per call
     shopify: ShopifyEmulator = field(init=False)
     qimen: QimenEmulator = field(init=False)
     recorder: CreateRecorder = field(init=False)
@@ -239,6 +243,11 @@ class Emulators:
                         "customer_id": QIMEN_CUSTOMER,
                         "warehouse_code": NODE,
                         "owner_code": QIMEN_CUSTOMER,
+                        **(
+                            {"batch_create": True, "batch_size": self.batch_create}
+                            if self.batch_create
+                            else {}
+                        ),
                     },
                     "secrets": {"app_secret": "${BENCH_QIMEN_SECRET}"},
                 }
@@ -709,6 +718,7 @@ def measure_hub(
         "wms_service_ms": wms_service,
         "wms_distinct_orders": wms["distinct_orders"],
         "wms_duplicate_creates": wms["duplicate_creates"],
+        "wms_batch_calls": wms["batch_calls"],
         "separate_workers": args.workers,
     }
     if profile is not None:
@@ -758,7 +768,7 @@ def run_database(kind: str, args: Namespace) -> dict[str, Any]:
     """Reference then hub on one kind of database; every temporary thing removed after."""
     workdir = Path(tempfile.mkdtemp(prefix=f"orderhub-bench-{kind}."))
     skus = Stack(Settings(database_url="sqlite://"), StackOptions(skus=args.skus)).sku_codes
-    emulators = Emulators(skus, args.stock).start()
+    emulators = Emulators(skus, args.stock, args.batch_create).start()
     try:
         load = Load(emulators.templates(TEMPLATES), emulators.shopify.client_secret, workdir)
         if kind == "postgresql":
@@ -887,6 +897,13 @@ def parse_args(argv: Sequence[str]) -> Namespace:
     )
     parser.add_argument("--stock", type=int, default=10_000_000, help="opening stock per SKU")
     parser.add_argument(
+        "--batch-create",
+        type=int,
+        default=0,
+        metavar="SIZE",
+        help="the WMS takes delivery orders SIZE at a time (deliveryorder.batchcreate)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=120.0, help="longest wait for orders to reach the WMS"
     )
     parser.add_argument(
@@ -920,6 +937,7 @@ def main(argv: Sequence[str]) -> None:
         {
             "orders": args.orders,
             "concurrency": args.concurrency,
+            "batch_create": args.batch_create,
             "latency_rates_per_s": args.rates,
             "latency_duration_s": args.duration,
             "process_ratio": args.process_ratio and "postgresql" in kinds,

@@ -79,8 +79,10 @@ class Settings(BaseSettings):
     worker_threads: int = 4
     worker_batch: int = 32
     # Delivery orders are claimed this many at a time, sent side by side (at most
-    # `pushes_in_flight` to one node at once), and written down in one transaction.
-    push_batch: int = Field(default=16, ge=1, le=256)
+    # `pushes_in_flight` calls to one node at once, each carrying one order or, to a
+    # node set up for batches, up to its `batch_size`), and written down in one
+    # transaction.
+    push_batch: int = Field(default=48, ge=1, le=256)
     pushes_in_flight: int = Field(default=4, ge=1, le=64)
     job_lease: float = 60.0
     max_attempts: int = 10

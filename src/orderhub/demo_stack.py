@@ -72,6 +72,7 @@ class StackOptions:
     start_worker: bool = True
     worker_threads: int | None = None
     warehouses: int = 1
+    warehouse_settings: dict[str, Any] = field(default_factory=dict)  # added to each WHn's
     stock_by_node: dict[str, dict[str, int]] | None = None
     supplier: bool = False
     supplier_ack_delay: float = 0.05
@@ -149,6 +150,7 @@ class Stack(StackFigures):
                         "customer_id": QIMEN_CUSTOMER,
                         "warehouse_code": code,
                         "owner_code": QIMEN_CUSTOMER,
+                        **o.warehouse_settings,
                     },
                     secrets={"app_secret": QIMEN_SECRET},
                 )

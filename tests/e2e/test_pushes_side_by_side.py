@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from orderhub.connectors.base import NodeConnector, OutboundOrder, OutboundReceipt
 from orderhub.demo_stack import Stack
-from orderhub.jobs import worker as worker_module
+from orderhub.jobs import pushes as push_lane
 from orderhub.jobs.worker import Worker
 from orderhub.services import queries
 from orderhub.services.delivery import Pushed, record_pushes
@@ -114,7 +114,7 @@ def test_accepted_pushes_are_written_down_alone_not_resent_when_their_joint_writ
             raise OperationalError("UPDATE dispatches", None, Exception("deadlock detected"))
         record_pushes(uow, accepted)
 
-    monkeypatch.setattr(worker_module, "record_pushes", deadlocked_when_together)
+    monkeypatch.setattr(push_lane, "record_pushes", deadlocked_when_together)
     shop = stack.shops["SHOP1"]
     placed = [shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]}) for _ in range(6)]
     _work_until_pushed(stack, len(placed))
@@ -122,3 +122,28 @@ def test_accepted_pushes_are_written_down_alone_not_resent_when_their_joint_writ
     # Each order reached the node once: the ones it took were written down, not resent.
     assert counting.calls == len(placed)
     assert stack.qimen.stats()["duplicate_creates"] == 0
+
+
+def test_a_node_that_takes_batches_gets_many_orders_per_call_each_once(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(
+        {"push_batch": 12},
+        start_worker=False,
+        stock=1000,
+        warehouse_settings={"batch_create": True, "batch_size": 5},
+    )
+    shop = stack.shops["SHOP1"]
+    placed = [shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]}) for _ in range(12)]
+    _work_until_pushed(stack, len(placed))
+    stats = stack.qimen.stats()
+    assert stats["distinct_orders"] == len(placed)
+    assert stats["duplicate_creates"] == 0
+    # Twelve orders claimed together went in calls of at most five.
+    assert stats["batch_calls"] >= 3 and stats["batch_calls"] < len(placed)
+    assert max(stats["batch_sizes"]) == 5
+    # Each delivery order carries the warehouse's own number, as after a single create.
+    at_wms = {code: o["delivery_order_id"] for code, o in stats["orders"].items()}
+    with stack.hub.reader() as uow:
+        kept = {code: d.external_id for code, d in uow.dispatches.get_many(list(at_wms)).items()}
+    assert kept == at_wms

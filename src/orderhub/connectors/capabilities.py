@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .base import CancelResult, NodeEvent
+from .base import CancelResult, ConnectorError, NodeEvent, OutboundOrder, OutboundReceipt
 
 if TYPE_CHECKING:
     from .kit.pull import Page, PullRules, Window
 
 __all__ = [
+    "BatchOutbound",
     "CancelsByNodeId",
     "NamesRefunds",
     "PolledNode",
@@ -44,6 +45,24 @@ class PolledNode(Protocol):
     def poll_events(self, orders: Mapping[str, str]) -> list[NodeEvent]:
         """Shipments (carrier, tracking number) and cancellations among these outbound
         orders, given as our code → the node's own number; the others are left out."""
+        ...
+
+
+@runtime_checkable
+class BatchOutbound(Protocol):
+    """A node that can take many delivery orders in one call (Qimen's
+    `deliveryorder.batchcreate`), where its settings say it does."""
+
+    @property
+    def outbound_batch(self) -> int:
+        """Delivery orders one call carries; 1 when the node takes them one by one."""
+        ...
+
+    def create_outbounds(
+        self, orders: Sequence[OutboundOrder]
+    ) -> list[OutboundReceipt | ConnectorError]:
+        """As `NodeConnector.create_outbound` for many orders in one call: each order's
+        own outcome, in order; an error for the whole call is raised."""
         ...
 
 

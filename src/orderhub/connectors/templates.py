@@ -183,7 +183,14 @@ TEMPLATES: dict[str, Template] = {
             ),
             calls_back="callbacks",
             signed_with="app_secret",
-            extra=("logistics_code", "method_prefix", "utc_offset", "platform_codes"),
+            extra=(
+                "logistics_code",
+                "method_prefix",
+                "utc_offset",
+                "platform_codes",
+                "batch_create",
+                "batch_size",
+            ),
         ),
         Template(
             "eclp",

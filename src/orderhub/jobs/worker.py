@@ -15,16 +15,15 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 
 from orderhub.connectors.base import ConnectorError, RateLimited, Rejected, Unavailable
 from orderhub.domain.alerts import Alert
 from orderhub.domain.errors import OrderhubError
+from orderhub.jobs.pushes import PushLane
 from orderhub.observability import get_logger, metrics
 from orderhub.services.alerts import raise_alert
-from orderhub.services.delivery import Pushed, PushPlan, plan_pushes, record_pushes, send_push
 from orderhub.services.dispatch import JOB_NODE_PUSH
 from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD, READ_AHEAD
 from orderhub.services.hub import Hub
@@ -76,11 +75,9 @@ class Worker:
         self.push_kinds = sorted(wanted & PUSH_KINDS)
         self.call_kinds = sorted(wanted - set(BATCHED) - PUSH_KINDS)
         self.push_batch = settings.push_batch
-        self._pushers = ThreadPoolExecutor(
-            max_workers=settings.push_batch, thread_name_prefix="worker-push-call"
+        self._pushes = PushLane(
+            hub, threads=settings.push_batch, execute=self.execute, failed=self._failed
         )
-        self._in_flight: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-        self._in_flight_lock = threading.Lock()
         self.kinds = list(kinds) if kinds else None
         self._wakes: list[tuple[frozenset[str], threading.Event]] = []
         self._stop = threading.Event()
@@ -141,7 +138,7 @@ class Worker:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads.clear()
-        self._pushers.shutdown(wait=False, cancel_futures=True)
+        self._pushes.close()
 
     def run_until_idle(self, *, timeout: float = 30.0) -> int:
         """Run jobs on this thread until none is due; for tests and the CLI. Jobs run."""
@@ -199,101 +196,8 @@ class Worker:
                 self.execute(job)
 
     def execute_pushes(self, jobs: list[Job]) -> None:
-        """Send many delivery orders at once and write down what the nodes accepted in
-        one transaction, no transaction open while the nodes answer.
-
-        Each node has at most its `pushes_in_flight` calls open. A call that failed is
-        retried or dead-lettered on its own; a crash before the write leaves the jobs to
-        be claimed again, and the node knows a repeated delivery order by its code.
-        """
-        started = time.perf_counter()
-        try:
-            plans = plan_pushes(self.hub, jobs)
-        except Exception:
-            log.warning("reading delivery orders to send failed; sending them one by one")
-            for job in jobs:
-                self.execute(job)
-            return
-        to_send = [plan for plan in plans.values() if plan is not None]
-        outcomes = list(self._pushers.map(self._send, to_send))
-        accepted = [outcome for outcome in outcomes if isinstance(outcome, Pushed)]
-        nothing = [job for job in jobs if plans[job.id] is None]
-        done = [*(pushed.plan.job for pushed in accepted), *nothing]
-        again: list[Job] = []
-        try:
-            with self.hub.uow() as uow:
-                record_pushes(uow, accepted)
-                duration = (time.perf_counter() - started) * 1000 / max(1, len(jobs))
-                uow.outbox.done_many(done, duration)
-                uow.commit()
-        except Exception:
-            log.warning(
-                "delivery orders the nodes accepted could not be written down together; "
-                "writing them down one by one",
-                exc_info=True,
-            )
-            duration = (time.perf_counter() - started) * 1000 / max(1, len(jobs))
-            done, again = self._write_down_alone(accepted, nothing, duration)
-        for job in done:
-            metrics.jobs.labels(job.kind, "done").inc()
-        for pushed in accepted:
-            metrics.job_seconds.labels(pushed.plan.job.kind).observe(pushed.latency_ms / 1000)
-        for plan, outcome in zip(to_send, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                with structlog.contextvars.bound_contextvars(
-                    job_id=plan.job.id, job_kind=plan.job.kind, order_id=plan.job.order_id
-                ):
-                    self._failed(plan.job, outcome, (time.perf_counter() - started) * 1000)
-        for job in again:  # on its own: the node answers a repeated code with the same order
-            self.execute(job)
-
-    def _write_down_alone(
-        self, accepted: list[Pushed], nothing: list[Job], duration: float
-    ) -> tuple[list[Job], list[Job]]:
-        """Each delivery order a node accepted written down in a transaction of its own,
-        without calling the node again (a deadlock's victim succeeds on its own). A job
-        whose write fails again is run again whole: the node answers a repeated code with
-        the same order. Returns (done, to run again)."""
-        done: list[Job] = []
-        again: list[Job] = []
-        for pushed in accepted:
-            job = pushed.plan.job
-            try:
-                with self.hub.uow() as uow:
-                    record_pushes(uow, [pushed])
-                    uow.outbox.done_many([job], duration)
-                    uow.commit()
-                done.append(job)
-            except Exception:
-                log.warning(
-                    "a delivery order the node accepted could not be written down", exc_info=True
-                )
-                again.append(job)
-        if nothing:
-            try:
-                with self.hub.uow() as uow:
-                    uow.outbox.done_many(nothing, duration)
-                    uow.commit()
-                done += nothing
-            except Exception:
-                again += nothing
-        return done, again
-
-    def _send(self, plan: PushPlan) -> Pushed | BaseException:
-        limit = int(plan.node.location.get("pushes_in_flight") or 0)
-        gate = self._gate(plan.node.code, limit or self.hub.settings.pushes_in_flight)
-        with gate:
-            try:
-                return send_push(self.hub, plan)
-            except Exception as exc:
-                return exc
-
-    def _gate(self, node: str, limit: int) -> threading.BoundedSemaphore:
-        with self._in_flight_lock:
-            gate = self._in_flight.get((node, limit))
-            if gate is None:
-                gate = self._in_flight[(node, limit)] = threading.BoundedSemaphore(limit)
-            return gate
+        """Send delivery orders side by side and write them down together (`PushLane`)."""
+        self._pushes.run(jobs)
 
     def execute_batch(self, jobs: list[Job]) -> None:
         """Run jobs that only touch the database in one transaction.

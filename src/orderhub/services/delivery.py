@@ -1,4 +1,5 @@
-"""Jobs that talk to nodes: send a dispatch to its node, and intercept (cancel) one."""
+"""Jobs that send dispatches to their nodes: read, send (one or a batch per call), and
+write down what the nodes took; and give up on one a node refuses for good."""
 
 from __future__ import annotations
 
@@ -8,19 +9,23 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from orderhub.connectors.base import CancelResult, OutboundLine, OutboundOrder, OutboundReceipt
-from orderhub.connectors.capabilities import CancelsByNodeId
+from orderhub.connectors.base import (
+    ConnectorError,
+    OutboundLine,
+    OutboundOrder,
+    OutboundReceipt,
+)
+from orderhub.connectors.capabilities import BatchOutbound
 from orderhub.connectors.registry import CROSS_BORDER_NODES
 from orderhub.domain.customs import NodeCustoms, crosses_border, latin_receiver, shipping_method_for
 from orderhub.domain.errors import NotFound, Problem
 from orderhub.domain.order import Order, OrderStatus
 from orderhub.observability import metrics
-from orderhub.services.books import queue_booking, queue_void
-from orderhub.services.dispatch import send_again, stop_dispatch
-from orderhub.services.figures import count_cancel, count_pushed
+from orderhub.services.books import queue_booking
+from orderhub.services.dispatch import stop_dispatch
+from orderhub.services.figures import count_pushed
 from orderhub.services.hub import Hub
-from orderhub.services.order_actions import route_again
-from orderhub.services.pipeline import hold, release
+from orderhub.services.pipeline import hold
 from orderhub.store.catalog import NodeRecord
 from orderhub.store.dispatches import Dispatch
 from orderhub.store.outbox import Job
@@ -29,13 +34,14 @@ from orderhub.store.uow import UnitOfWork
 __all__ = [
     "PushPlan",
     "Pushed",
-    "cancel_dispatch",
     "dispatch_dead",
     "outbound_order",
     "plan_pushes",
+    "push_batch_size",
     "push_dispatch",
     "record_pushes",
     "send_push",
+    "send_pushes",
 ]
 
 _TO_SHIP = frozenset({OrderStatus.RESERVED, OrderStatus.PUSHED, OrderStatus.PARTIALLY_SHIPPED})
@@ -204,6 +210,53 @@ def send_push(hub: Hub, plan: PushPlan) -> Pushed:
     return Pushed(plan, receipt, (time.perf_counter() - started) * 1000)
 
 
+def push_batch_size(hub: Hub, node: NodeRecord) -> int:
+    """How many delivery orders one call to this node carries (1 unless it takes a batch)."""
+    connector = hub.node(node)
+    return max(1, connector.outbound_batch) if isinstance(connector, BatchOutbound) else 1
+
+
+def send_pushes(hub: Hub, plans: Sequence[PushPlan]) -> list[Pushed | Exception]:
+    """Many pushes to one node in one call, outside any transaction: each plan's own
+    outcome, in order. An order that cannot be written out fails alone; an error for
+    the whole call is each order's."""
+    connector = hub.node(plans[0].node)
+    if len(plans) == 1 or not isinstance(connector, BatchOutbound) or connector.outbound_batch < 2:
+        return [_send_one(hub, plan) for plan in plans]
+    started = time.perf_counter()
+    outcomes: dict[int, Pushed | Exception] = {}
+    built: list[tuple[PushPlan, OutboundOrder]] = []
+    for plan in plans:
+        try:
+            built.append(
+                (plan, outbound_order(plan.dispatch, plan.orders, plan.recipes, plan.node))
+            )
+        except Exception as exc:
+            outcomes[plan.job.id] = exc
+    answers: Sequence[OutboundReceipt | Exception]
+    try:
+        answers = connector.create_outbounds([outbound for _, outbound in built])
+        if len(answers) != len(built):
+            raise ConnectorError(
+                f"{plans[0].node.code} answered for {len(answers)} of {len(built)} orders"
+            )
+    except Exception as exc:
+        answers = [exc] * len(built)
+    latency = (time.perf_counter() - started) * 1000
+    for (plan, _), answer in zip(built, answers, strict=True):
+        outcomes[plan.job.id] = (
+            Pushed(plan, answer, latency) if isinstance(answer, OutboundReceipt) else answer
+        )
+    return [outcomes[plan.job.id] for plan in plans]
+
+
+def _send_one(hub: Hub, plan: PushPlan) -> Pushed | Exception:
+    try:
+        return send_push(hub, plan)
+    except Exception as exc:
+        return exc
+
+
 def record_pushes(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
     """Write down what the nodes accepted: each dispatch is pushed and its orders PUSHED.
 
@@ -277,89 +330,4 @@ def dispatch_dead(hub: Hub, job: Job, error: str) -> None:
             if order.status is OrderStatus.RESERVED:
                 hold(uow, order, [Problem("node_rejected", error, "node")], stage="push")
                 uow.orders.set_status(order)
-        uow.commit()
-
-
-def cancel_dispatch(hub: Hub, job: Job) -> None:
-    """Ask the node to stop a dispatch because one of its orders was cancelled.
-
-    Stopped: the cancelled order is done and its stock released, or, when a person sent
-    it from another node (`then_node`), it is routed there; the other orders of a
-    merged dispatch go back to RESERVED and into a new dispatch. Already shipped: a person
-    is told, and a return is expected.
-    """
-    dispatch_id = str(job.payload.get("dispatch_id") or job.payload["order_id"])
-    order_id = str(job.payload["order_id"])
-    then_node = job.payload.get("then_node")
-    with hub.reader() as uow:
-        dispatch = uow.dispatches.get(dispatch_id)
-        if dispatch is None or dispatch.status not in ("pushed", "acknowledged"):
-            return
-        node = uow.catalog.node(dispatch.node)
-    started = time.perf_counter()
-    if dispatch.exported_at is not None:
-        # A sheet already handed over cannot be called back by the hub.
-        result = CancelResult(False, "the purchase order went out on a sheet; ask the supplier")
-    else:
-        why = "cancelled on the channel" if then_node is None else "sent from another node"
-        connector = hub.node(node)
-        if isinstance(connector, CancelsByNodeId) and dispatch.external_id:
-            # The node knows the order by its own number (京东云仓's eclpSoNo).
-            result = connector.cancel_outbound_at(
-                code=dispatch.id, external_id=dispatch.external_id, reason=why
-            )
-        else:
-            result = connector.cancel_outbound(code=dispatch.id, reason=why)
-    latency = (time.perf_counter() - started) * 1000
-    window = hub.settings.stock_push_window
-    with hub.uow() as uow:
-        order = uow.orders.get(order_id, for_update=True)
-        if not result.cancelled:
-            uow.orders.trace(
-                order.id, "intercept", "failed", result.reason, latency_ms=latency, job_id=job.id
-            )
-            uow.exceptions.open(
-                stage="intercept",
-                code="intercept_failed",
-                message=f"{node.code} could not stop {dispatch.id}: {result.reason}; "
-                + (
-                    "expect a shipment and a return"
-                    if then_node is None
-                    else f"it ships from {node.code}, not {then_node}"
-                ),
-                order_id=order.id,
-            )
-            uow.commit()
-            return
-        uow.dispatches.mark(dispatch.id, "cancelled", at="closed")
-        uow.orders.trace(
-            order.id, "intercept", "ok", f"{node.code} stopped {dispatch.id}", latency_ms=latency
-        )
-        for other_id in dispatch.order_ids:
-            if other_id == order_id:
-                continue
-            other = uow.orders.get(other_id, for_update=True)
-            if other.status is OrderStatus.PUSHED:
-                send_again(uow, other, dispatch, node.kind)
-        remaining = [
-            d for d in uow.dispatches.of_order(order.id) if d.status in ("pushed", "acknowledged")
-        ]
-        if then_node is not None and order.status is OrderStatus.PUSHED and not remaining:
-            uow.orders.trace(order.id, "route", "ok", f"sent from {then_node} instead")
-            route_again(
-                uow,
-                order,
-                stock_window=window,
-                duplicate_window=hub.settings.duplicate_window,
-                only_node=str(then_node),
-            )
-        elif order.status in (OrderStatus.CANCELLING, OrderStatus.PUSHED) and not remaining:
-            release(uow, order, reason="intercepted at the node", stock_window=window)
-            order.move_to(OrderStatus.CANCELLED)
-            uow.orders.save(order)
-            uow.exceptions.resolve_for_order(order.id)
-            uow.orders.trace(order.id, "cancel", "ok", "intercepted at the node")
-            metrics.orders.labels("cancelled").inc()
-            queue_void(uow, order)
-            count_cancel(uow, order)
         uow.commit()

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from orderhub.services.alerts import JOB_ALERT, JOB_ALERT_DIGEST, send_alert, send_digest_job
 from orderhub.services.books import JOB_ERP_BOOK, JOB_ERP_VOID, book_in_erp, void_in_erp
 from orderhub.services.cancel import JOB_CHANNEL_CANCEL, cancel_on_shop
-from orderhub.services.delivery import cancel_dispatch, dispatch_dead, push_dispatch
+from orderhub.services.delivery import dispatch_dead, push_dispatch
 from orderhub.services.dispatch import JOB_NODE_CANCEL, JOB_NODE_PUSH
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, inbox_dead, process_inbox
+from orderhub.services.intercept import cancel_dispatch
 from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
 from orderhub.services.keeping import JOB_RETENTION, purge_job
 from orderhub.services.messages import JOB_FETCH, JOB_FETCH_REFUND

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from orderhub.connectors.base import (
     NodeEvent,
     OutboundOrder,
+    OutboundReceipt,
     RateLimited,
     Rejected,
     ShipmentLine,
@@ -362,3 +363,50 @@ def test_a_wms_of_another_dialect_is_reached_by_settings_alone(
     finally:
         dialect.close()
     assert env.control("GET", "stats")["distinct_orders"] == 1
+
+
+def test_a_batch_create_answers_for_each_order_and_refuses_only_the_bad_one(
+    make_env: Callable[..., Env],
+) -> None:
+    env = make_env(ship_delay=0.1)
+    env.control("POST", "stock", {"items": {"SKU-1": 10}})
+    wms = env.connector(batch_create=True, batch_size=10)
+    bad = OutboundOrder(**{**make_order("SO-B2").__dict__, "receiver_phone": ""})
+    orders = [make_order("SO-B1"), bad, make_order("SO-B3")]
+
+    outcomes = wms.create_outbounds(orders)
+    again = wms.create_outbounds([orders[0]])
+
+    first, refused, third = outcomes
+    assert isinstance(refused, Rejected) and refused.code == "MISSING_FIELD"
+    assert "receiverInfo.mobile" in refused.message
+    at_wms = env.control("GET", "orders")
+    assert set(at_wms) == {"SO-B1", "SO-B3"}
+    assert first == again[0] == OutboundReceipt(at_wms["SO-B1"]["delivery_order_id"])
+    assert third == OutboundReceipt(at_wms["SO-B3"]["delivery_order_id"])
+    stats = env.control("GET", "stats")
+    assert (stats["batch_calls"], stats["batch_sizes"]) == (2, [3, 1])
+    assert stats["duplicate_creates"] == 1
+    # The orders it took ship and come back as confirms, as after single creates.
+    wait_until(lambda: len(env.hub.events) == 2)
+    assert {e.shipment.code for e in env.hub.events if e.shipment} == {"SO-B1", "SO-B3"}
+
+
+def test_a_batch_larger_than_the_wms_takes_is_refused_whole(
+    make_env: Callable[..., Env],
+) -> None:
+    env = make_env(batch_limit=2)
+    wms = env.connector(batch_create=True)
+    with pytest.raises(Rejected) as caught:
+        wms.create_outbounds([make_order(f"SO-L{n}") for n in range(3)])
+    assert caught.value.code == "INVALID_FIELD" and "at most 2" in caught.value.message
+    assert env.control("GET", "orders") == {}
+
+
+def test_batch_settings_are_checked_and_off_by_default(make_env: Callable[..., Env]) -> None:
+    env = make_env()
+    assert env.wms.outbound_batch == 1
+    assert env.connector(batch_create="yes", batch_size="20").outbound_batch == 20
+    for bad in ({"batch_create": "maybe"}, {"batch_size": 0}, {"batch_size": "many"}):
+        with pytest.raises(ValueError, match="batch_"):
+            env.connector(**bad)

@@ -93,6 +93,11 @@ class QimenClient:
         """Send a `deliveryorder.create`; the reply carries `deliveryOrderId`."""
         return self.call(Method.DELIVERYORDER_CREATE, request)
 
+    def deliveryorder_batchcreate(self, request: Mapping[str, Any]) -> Reply:
+        """Send a `deliveryorder.batchcreate`. A failure reply that lists its orders is
+        returned, not raised: each listed order answers for itself."""
+        return self.call(Method.DELIVERYORDER_BATCHCREATE, request, listed="orders")
+
     def order_cancel(self, request: Mapping[str, Any]) -> Reply:
         """Send an `order.cancel`; a refusal raises Rejected with the WMS's code."""
         return self.call(Method.ORDER_CANCEL, request)
@@ -105,10 +110,17 @@ class QimenClient:
         """Send an `inventory.query`; the reply carries `items`."""
         return self.call(Method.INVENTORY_QUERY, request)
 
-    def call(self, method: str, request: Mapping[str, Any]) -> Reply:
-        """One remote call by short method name, retried as the module docstring says."""
+    def call(self, method: str, request: Mapping[str, Any], *, listed: str = "") -> Reply:
+        """One remote call by short method name, retried as the module docstring says.
+
+        With `listed`, a failure reply that carries that field (the outcome of each item
+        of a batch) is returned instead of raised, unless its code says to try again."""
         body = build(request)
-        return self._transport.call(lambda: self._exchange(method, body), what=method)
+        return self._transport.call(lambda: self._exchange(method, body, listed), what=method)
+
+    def failure(self, code: str, message: str) -> ConnectorError:
+        """The error a failure code maps to, as for a whole call (for one item of a batch)."""
+        return self._errors.error(code, message, status=200)
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -130,7 +142,7 @@ class QimenClient:
         params["sign"] = sign(params, body, self._secret)
         return params
 
-    def _exchange(self, method: str, body: bytes) -> Reply:
+    def _exchange(self, method: str, body: bytes, listed: str = "") -> Reply:
         response = self._transport.send(
             "POST",
             self._url,
@@ -154,7 +166,10 @@ class QimenClient:
             ) from exc
         if reply.ok and status < 400:
             return reply
-        raise self._failure(method, reply, status)
+        error = self._failure(method, reply, status)
+        if listed and status < 400 and reply.fields.get(listed) and isinstance(error, Rejected):
+            return reply
+        raise error
 
     def _failure(self, method: str, reply: Reply, status: int) -> ConnectorError:
         message = reply.message or f"Qimen {method} failed"

@@ -14,6 +14,7 @@ from types import MappingProxyType
 __all__ = [
     "CANCEL_REFUSED_CODES",
     "CONTENT_TYPE",
+    "DEFAULT_BATCH_SIZE",
     "DEFAULT_LOGISTICS_CODE",
     "DEFAULT_METHOD_PREFIX",
     "DEFAULT_PLATFORM_CODE",
@@ -24,6 +25,7 @@ __all__ = [
     "GOOD_INVENTORY_TYPES",
     "HUB_FAILURE_CODE",
     "LOGISTICS_CODES",
+    "MAX_BATCH_SIZE",
     "PLATFORM_CODES",
     "QUALITY_DEFECTIVE",
     "QUALITY_GOOD",
@@ -56,6 +58,11 @@ HUB_FAILURE_CODE = "HUB_ERROR"
 
 SIGN_CHECK_FAILURE = "sign-check-failure"
 
+DEFAULT_BATCH_SIZE = 50
+MAX_BATCH_SIZE = 500
+"""Delivery orders per `deliveryorder.batchcreate`: no limit is published, so the size
+is a node setting; 50 keeps one call's body near 100 KB."""
+
 CANCEL_REFUSED_CODES = frozenset({"ORDER_SHIPPED"})
 """Codes with which a WMS refuses `order.cancel` because the parcel already left."""
 
@@ -70,6 +77,7 @@ class Method(StrEnum):
     """Method names without the gateway prefix; the gateway form is prefix + name."""
 
     DELIVERYORDER_CREATE = "deliveryorder.create"
+    DELIVERYORDER_BATCHCREATE = "deliveryorder.batchcreate"
     DELIVERYORDER_CONFIRM = "deliveryorder.confirm"
     ORDER_CANCEL = "order.cancel"
     INVENTORY_QUERY = "inventory.query"

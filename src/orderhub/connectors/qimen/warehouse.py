@@ -13,8 +13,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +21,7 @@ import httpx
 
 from ..base import (
     CancelResult,
+    ConnectorError,
     InventoryLevel,
     NodeEvent,
     OutboundOrder,
@@ -31,20 +31,16 @@ from ..base import (
     ShipmentConfirmed,
     ShipmentLine,
     StockChange,
+    Unavailable,
 )
 from ..kit import fields
 from . import sign as qsign
 from .client import QimenClient
 from .consts import (
-    CANCEL_REFUSED_CODES,
     CONTENT_TYPE,
-    DEFAULT_LOGISTICS_CODE,
-    DEFAULT_METHOD_PREFIX,
     DEFAULT_PLATFORM_CODE,
-    DEFAULT_UTC_OFFSET,
+    FLAG_FAILURE,
     HUB_FAILURE_CODE,
-    PLATFORM_CODES,
-    RETRY_CODES,
     SIGN_METHOD,
     SUCCESS_CODE,
     DeliveryStatus,
@@ -53,7 +49,8 @@ from .consts import (
     OrderType,
 )
 from .returns import return_received, return_request
-from .xml import build_response, format_time, parse, parse_offset, parse_time, to_dict
+from .settings import QimenSettings
+from .xml import build_response, format_time, parse, parse_time, to_dict
 
 __all__ = ["QimenSettings", "QimenWarehouse"]
 
@@ -79,74 +76,8 @@ def _stock_change(item: Mapping[str, Any]) -> StockChange:
     )
 
 
-_REQUIRED = ("base_url", "app_key", "app_secret", "customer_id", "warehouse_code", "owner_code")
 _GATEWAY_PREFIX = "taobao.qimen."
 _QUERY_PAGE = 100
-
-
-def _codes(value: Any, default: frozenset[str]) -> frozenset[str]:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return frozenset(part.strip() for part in value.split(",") if part.strip())
-    return frozenset(str(part) for part in value)
-
-
-@dataclass(frozen=True)
-class QimenSettings:
-    """One warehouse's Qimen settings; the secret never shows in a repr or a log."""
-
-    base_url: str
-    app_key: str
-    app_secret: str = field(repr=False)
-    customer_id: str
-    warehouse_code: str
-    owner_code: str
-    method_prefix: str = DEFAULT_METHOD_PREFIX
-    content_type: str = CONTENT_TYPE
-    logistics_code: str = DEFAULT_LOGISTICS_CODE
-    timeout: float = 10.0
-    max_retries: int = 2
-    retry_backoff: float = 0.25
-    zone: timezone = field(default_factory=lambda: parse_offset(DEFAULT_UTC_OFFSET))
-    platform_codes: Mapping[str, str] = field(default_factory=lambda: dict(PLATFORM_CODES))
-    retry_codes: frozenset[str] = RETRY_CODES
-    cancel_refused_codes: frozenset[str] = CANCEL_REFUSED_CODES
-
-    @classmethod
-    def from_mapping(cls, settings: Mapping[str, Any]) -> QimenSettings:
-        """Read and check settings: the six required keys, then optional ones with defaults.
-
-        Optional: method_prefix (`taobao.qimen.`, or "" for a WMS that takes bare
-        names such as `deliveryorder.create`), content_type (`text/xml;charset=utf-8`),
-        logistics_code, timeout, max_retries, retry_backoff,
-        utc_offset ("+08:00"), platform_codes (merged over the defaults), retry_codes and
-        cancel_refused_codes (lists or comma-separated strings, replacing the defaults).
-        """
-        for key in _REQUIRED:
-            if not str(settings.get(key) or "").strip():
-                raise ValueError(f"The Qimen setting {key!r} is required but missing.")
-        platform_codes = dict(PLATFORM_CODES)
-        for name, code in dict(settings.get("platform_codes") or {}).items():
-            platform_codes[str(name).lower()] = str(code)
-        return cls(
-            base_url=str(settings["base_url"]),
-            app_key=str(settings["app_key"]),
-            app_secret=str(settings["app_secret"]),
-            customer_id=str(settings["customer_id"]),
-            warehouse_code=str(settings["warehouse_code"]),
-            owner_code=str(settings["owner_code"]),
-            method_prefix=str(settings.get("method_prefix", DEFAULT_METHOD_PREFIX)),
-            content_type=str(settings.get("content_type") or CONTENT_TYPE),
-            logistics_code=str(settings.get("logistics_code") or DEFAULT_LOGISTICS_CODE),
-            timeout=float(settings.get("timeout", 10.0)),
-            max_retries=int(settings.get("max_retries", 2)),
-            retry_backoff=float(settings.get("retry_backoff", 0.25)),
-            zone=parse_offset(str(settings.get("utc_offset") or DEFAULT_UTC_OFFSET)),
-            platform_codes=platform_codes,
-            retry_codes=_codes(settings.get("retry_codes"), RETRY_CODES),
-            cancel_refused_codes=_codes(settings.get("cancel_refused_codes"), CANCEL_REFUSED_CODES),
-        )
 
 
 def _money(amount: Decimal) -> Decimal:
@@ -200,6 +131,53 @@ class QimenWarehouse:
             sleep=sleep,
             clock=clock,
         )
+
+    @property
+    def outbound_batch(self) -> int:
+        """Delivery orders per call: `batch_size` with `batch_create` set, else one."""
+        return self.settings.batch_size if self.settings.batch_create else 1
+
+    def create_outbounds(
+        self, orders: Sequence[OutboundOrder]
+    ) -> list[OutboundReceipt | ConnectorError]:
+        """Send many JYCK delivery orders in one `deliveryorder.batchcreate`.
+
+        Each order's outcome is read from its row in the reply's `orders`: a failure
+        row maps its code as a whole call's would, any other row is taken (with its
+        `deliveryOrderId`, or our code). An order the reply does not list was taken
+        when the reply's flag is success; after a failure it is to be sent again
+        (Unavailable), which the WMS de-duplicates on its code.
+        """
+        if not orders:
+            return []
+        request = {"orders": [self.delivery_order(order) for order in orders]}
+        reply = self._client.deliveryorder_batchcreate(request)
+        rows = {
+            str(row.get("deliveryOrderCode") or ""): row
+            for row in _dicts(reply.fields.get("orders") or [])
+        }
+        outcomes: list[OutboundReceipt | ConnectorError] = []
+        for order in orders:
+            row = rows.get(order.code)
+            if row is None:
+                outcomes.append(
+                    OutboundReceipt(external_id=order.code)
+                    if reply.ok
+                    else Unavailable(
+                        f"Qimen deliveryorder.batchcreate did not say whether it took "
+                        f"{order.code}: {reply.message or reply.code}"
+                    )
+                )
+                continue
+            external = str(row.get("deliveryOrderId") or "")
+            flag = str(row.get("flag") or "")
+            if flag == FLAG_FAILURE or (not flag and not external and not reply.ok):
+                code = str(row.get("code") or reply.code or HUB_FAILURE_CODE)
+                message = str(row.get("message") or f"{order.code} was not taken")
+                outcomes.append(self._client.failure(code, message))
+            else:
+                outcomes.append(OutboundReceipt(external_id=external or order.code))
+        return outcomes
 
     def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
         """Send a JYCK delivery order; the WMS de-duplicates on `deliveryOrderCode`.

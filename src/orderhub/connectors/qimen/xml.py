@@ -50,6 +50,7 @@ LIST_ITEMS: Mapping[str, str] = {
     "batchs": "batch",
     "snList": "sn",
     "packageMaterialList": "packageMaterial",
+    "orders": "order",
 }
 """Plural wrapper → singular item tag, for every list the Qimen methods we use carry."""
 

@@ -26,6 +26,15 @@ window, TOP's ±10 min), `INVALID_METHOD`, `INVALID_XML`, `MISSING_FIELD` and
 `ORDER_NOT_SHIPPED` for a `returnorder.create` whose original order has not left yet
 (see `returns.py`).
 
+Batch create: `deliveryorder.batchcreate` (bububa/opentaobao `model/qimen/
+DeliveryOrderBatchCreateRequest.go`, `DeliveryOrderBatchCreateResponse.go`, `Order.go`)
+takes `<orders><order><deliveryOrder/><orderLines/></order>…</orders>`, each order as
+`deliveryorder.create` reads it. The reply lists every order in `<orders><order>` with
+its own flag, code and message, and `deliveryOrderId` when it was taken; the reply's
+own flag is success only when every order was taken (code `PARTIAL_FAILURE` otherwise).
+How many orders one call may carry is not published: this WMS takes `batch_limit`
+(100) and refuses a larger batch whole (`INVALID_FIELD`).
+
 Sealed receivers: with `printers` set (one per `sourcePlatformCode`: the platform, its
 address and the seller's credentials), an order whose receiver is an OAID or ciphertext
 is labelled through the platform's decrypt call before it ships (`printing.py`); the
@@ -69,7 +78,7 @@ from .callbacks import (
 )
 from .printing import Printer
 from .returns import ReturnDesk
-from .state import ORDER_NOT_FOUND, WmsFailure, WmsState
+from .state import INVALID_FIELD, MISSING_FIELD, ORDER_NOT_FOUND, WmsFailure, WmsState
 
 __all__ = ["QimenEmulator", "create_app"]
 
@@ -154,6 +163,7 @@ class QimenEmulator:
         return_delay: float = 0.5,
         defective_ratio: float = 0.0,
         printers: Mapping[str, Mapping[str, Any]] | None = None,
+        batch_limit: int = 100,
     ) -> None:
         self.app_key = app_key
         self._secret = app_secret
@@ -183,10 +193,13 @@ class QimenEmulator:
             returns=self.returns,
         )
         self.limiter = RateLimiter(rate_limit)
+        self.batch_limit = batch_limit
+        self.batch_sizes: list[int] = []
         if printers:
             self.configure(printers=printers)
         self._handlers = {
             "deliveryorder.create": self._create,
+            "deliveryorder.batchcreate": self._batch_create,
             "order.cancel": self._cancel,
             "inventory.query": self._inventory,
             "returnorder.create": self._create_return,
@@ -238,8 +251,10 @@ class QimenEmulator:
 
     def stats(self) -> dict[str, Any]:
         """Counters: creates, distinct orders, duplicates, shipments, cancels, callbacks,
-        and the same for returns."""
-        return {**self.state.stats(), **self.returns.stats()}
+        batch creates and their sizes, and the same for returns."""
+        with self.state.lock:
+            batches = {"batch_calls": len(self.batch_sizes), "batch_sizes": list(self.batch_sizes)}
+        return {**self.state.stats(), **batches, **self.returns.stats()}
 
     def set_stock(self, items: Mapping[str, int]) -> None:
         """Set on-hand units per SKU."""
@@ -395,6 +410,46 @@ class QimenEmulator:
             "warehouseCode": self.state.warehouse_code,
         }
         return reply_xml(True, "0", "success", extra)
+
+    def _batch_create(self, content: Mapping[str, Any]) -> bytes:
+        given = content.get("orders")
+        orders = [o for o in given if isinstance(o, Mapping)] if isinstance(given, list) else []
+        if not orders:
+            raise WmsFailure(MISSING_FIELD, "orders.order is required")
+        if len(orders) > self.batch_limit:
+            raise WmsFailure(
+                INVALID_FIELD,
+                f"orders.order holds {len(orders)} orders; at most {self.batch_limit} per call",
+            )
+        with self.state.lock:
+            self.batch_sizes.append(len(orders))
+        results: list[dict[str, Any]] = []
+        for request in orders:
+            head = request.get("deliveryOrder")
+            code = str(head.get("deliveryOrderCode") or "") if isinstance(head, Mapping) else ""
+            try:
+                order, _ = self.state.create(request)
+            except WmsFailure as exc:
+                failure = {"flag": "failure", "code": exc.code, "message": exc.message}
+                results.append({"deliveryOrderCode": code, **failure})
+                continue
+            results.append(
+                {
+                    "deliveryOrderCode": order.code,
+                    "flag": "success",
+                    "code": "0",
+                    "message": "success",
+                    "deliveryOrderId": order.delivery_order_id,
+                    "warehouseCode": self.state.warehouse_code,
+                    "createTime": wire_time(order.created_at, self.zone),
+                }
+            )
+        self.worker.wake()
+        failed = sum(1 for result in results if result["flag"] == "failure")
+        if failed:
+            message = f"{failed} of {len(results)} orders were not taken"
+            return reply_xml(False, "PARTIAL_FAILURE", message, {"orders": results})
+        return reply_xml(True, "0", "success", {"orders": results})
 
     def _create_return(self, content: Mapping[str, Any]) -> bytes:
         ret, _ = self.returns.create(content)

@@ -50,6 +50,7 @@ ITEM_TAGS: Mapping[str, str] = {
     "deliveryOrders": "deliveryOrder",
     "subSourceOrders": "subSourceOrder",
     "batchs": "batch",
+    "orders": "order",
 }
 _UNSAFE = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
