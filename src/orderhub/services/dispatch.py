@@ -38,12 +38,15 @@ def dispatch_order(
     kinds: Mapping[str, str],
     merge_window: float = 0.0,
     merge: bool = True,
+    new_order: bool = False,
 ) -> list[str]:
     """Put each part (node → line ids) of a reserved order into a dispatch; their ids.
 
     A whole order (not split) joins a young pending dispatch to the same buyer and
     address at the same node when merging is on; otherwise it gets its own, whose push
-    waits `merge_window` seconds for others to join.
+    waits `merge_window` seconds for others to join. An order routed before may have
+    dispatches under the same ids; a `new_order` (its id made in this transaction)
+    has none, so none is looked for and its dispatch is written with the batch's.
     """
     lines = {line.line_id: line for line in order.lines}
     merge_key = uow.orders.buyer_key(order) if merge and merge_window > 0 else None
@@ -66,7 +69,7 @@ def dispatch_order(
             continue
         dispatch_id = f"{order.id}-{n}" if split else order.id
         delay = merge_window if merge_key is not None and not split else 0.0
-        earlier = uow.dispatches.get(dispatch_id, for_update=True)
+        earlier = None if new_order else uow.dispatches.get(dispatch_id, for_update=True)
         if earlier is not None and earlier.status == "failed" and earlier.node == node:
             # Routed again after the node refused it: the same code, sent again.
             uow.dispatches.reopen(dispatch_id, rows)

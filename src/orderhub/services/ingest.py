@@ -357,6 +357,7 @@ def _create(hub: Hub, uow: UnitOfWork, order: Order, item: InboxItem) -> str | N
             shop,
             stock_window=hub.settings.stock_push_window,
             duplicate_window=hub.settings.duplicate_window,
+            new_order=True,
         )
     uow.orders.add(order, inbox_id=item.id, buyer_id=buyer.id if buyer is not None else None)
     uow.inbox.mark(item.id, "processed", order_id=order.id)

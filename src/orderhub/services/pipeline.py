@@ -85,14 +85,16 @@ def route(
     review: bool = True,
     now: datetime | None = None,
     only_node: str | None = None,
+    new_order: bool = False,
 ) -> None:
     """Take a received (or replayed) order as far as it can go without calling out.
 
     Checks, seller rules, review, routing, reservation and dispatch, in that order; an
     order that already passed review (retried when stock arrives) skips it; a node a
-    person chose (`only_node`) is the only one it may go to. Changes the
-    order in memory (status, each line's SKU and node) and writes the stock, exceptions,
-    trace and jobs that follow; the caller stores the order itself.
+    person chose (`only_node`) is the only one it may go to; a `new_order`, made in this
+    transaction, has no dispatch to look for. Changes the order in memory (status, each
+    line's SKU and node) and writes the stock, exceptions, trace and jobs that follow;
+    the caller stores the order itself.
     """
     moment = now or datetime.now(UTC)
     problems = order_problems(uow, order, shop)
@@ -200,6 +202,7 @@ def route(
         kinds=kinds,
         merge_window=config.merge_window,
         merge=not decision.no_merge,
+        new_order=new_order,
     )
     metrics.orders.labels("reserved").inc()
     queue_booking(uow, "sale_order", order.id, order)

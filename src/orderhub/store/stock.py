@@ -84,6 +84,9 @@ class StockRepository:
         # Levels change at once, unless held back (see `hold_levels`): then every read
         # through this repository adds what is held, and commit writes it.
         self._held: HeldLevels | None = None
+        # While held, what was read stays as read: nothing in this transaction writes a
+        # level before commit, and commit checks each reservation against the row then.
+        self._read: dict[tuple[str, str], Level | None] = {}
 
     def hold_levels(self) -> None:
         """Hold level changes back and write them at commit, in (node, SKU) order (see
@@ -96,6 +99,7 @@ class StockRepository:
         """Write the held level changes; `StockMoved` if a reservation no longer fits."""
         if self._held is not None:
             held, self._held = self._held, HeldLevels()
+            self._read = {}
             held.write(self.conn, self.tenant)
 
     def held_levels(self) -> HeldLevels | None:
@@ -104,6 +108,8 @@ class StockRepository:
 
     def restore_levels(self, held: HeldLevels | None) -> None:
         self._held = held
+        if held is None:
+            self._read = {}
 
     def flush(self) -> None:
         """Write the ledger rows held back since the last flush."""
@@ -274,6 +280,7 @@ class StockRepository:
 
     def _ensure(self, node: str, sku: str) -> None:
         if self.level(node, sku) is None:
+            self._read.pop((node, sku), None)
             self.conn.execute(
                 insert(t.stock_levels).values(
                     tenant=self.tenant,
@@ -298,10 +305,7 @@ class StockRepository:
         self, *, skus: Iterable[str] | None = None, nodes: Iterable[str] | None = None
     ) -> list[Level]:
         if skus is not None and nodes is not None:  # routing asks this for every order
-            rows = self.conn.execute(
-                _LEVELS_AT, {"t": self.tenant, "skus": list(skus), "nodes": list(nodes)}
-            )
-            return [self._with_held(Level(r.node, r.sku, r.on_hand, r.reserved)) for r in rows]
+            return self._levels_at(sorted(set(skus)), sorted(set(nodes)))
         query = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
             _LEVEL.tenant == self.tenant
         )
@@ -311,6 +315,18 @@ class StockRepository:
             query = query.where(_LEVEL.node.in_(list(nodes)))
         rows = self.conn.execute(query.order_by(_LEVEL.sku, _LEVEL.node))
         return [self._with_held(Level(r.node, r.sku, r.on_hand, r.reserved)) for r in rows]
+
+    def _levels_at(self, skus: list[str], nodes: list[str]) -> list[Level]:
+        """These SKUs' levels at these nodes, by SKU then node; while levels are held,
+        each is read once per transaction (a batch's orders share their SKUs)."""
+        pairs = [(node, sku) for sku in skus for node in nodes]
+        if self._held is None or any(pair not in self._read for pair in pairs):
+            rows = self.conn.execute(_LEVELS_AT, {"t": self.tenant, "skus": skus, "nodes": nodes})
+            read = {(r.node, r.sku): Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows}
+            if self._held is None:
+                return [read[pair] for pair in pairs if pair in read]
+            self._read.update({pair: read.get(pair) for pair in pairs})
+        return [self._held.on(level) for pair in pairs if (level := self._read[pair]) is not None]
 
     def below_threshold(self, *, limit: int = 50) -> list[tuple[Level, int]]:
         """Levels whose available stock is at or below their SKU's low-stock threshold,

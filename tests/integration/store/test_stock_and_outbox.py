@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
@@ -134,6 +134,41 @@ def test_held_reservations_no_longer_there_at_commit_write_nothing(hub: Hub) -> 
         level = uow.stock.level("WH1", "SKU-1")
         assert level is not None and (level.on_hand, level.reserved) == (2, 0)
         assert uow.stock.held_by("o1") == []
+        assert uow.stock.ledger_mismatches() == []
+
+
+def test_a_batch_reads_each_level_once_and_sees_what_it_holds(hub: Hub) -> None:
+    with hub.uow() as uow:
+        uow.stock.adjust("WH1", "SKU-1", 3)
+        uow.stock.adjust("WH2", "SKU-1", 1)
+        uow.commit()
+    reads: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "stock_levels" in statement:
+            reads.append(statement)
+
+    with hub.uow() as uow:
+        uow.lock_shared_rows_at_commit()
+        event.listen(uow.stock.conn, "before_cursor_execute", count)
+        for n in range(3):
+            at = uow.stock.levels(skus=["SKU-1"], nodes=["WH1", "WH2"])
+            assert [(x.node, x.reserved) for x in at] == [("WH1", n), ("WH2", 0)]
+            assert uow.stock.reserve_all("WH1", {"SKU-1": 1}, order_id=f"o{n}") == []
+        assert len(reads) == 1  # read once; what the batch holds is added to it
+        assert uow.stock.reserve_all("WH1", {"SKU-1": 1}, order_id="o4") == ["SKU-1"]
+        # A SKU no node had yet is read again once sold ahead of stock (a row made).
+        assert uow.stock.levels(skus=["SKU-9"], nodes=["WH1"]) == []
+        assert (
+            uow.stock.reserve_all("WH1", {"SKU-9": 2}, order_id="o5", backorder={"SKU-9": 5}) == []
+        )
+        [ahead] = uow.stock.levels(skus=["SKU-9"], nodes=["WH1"])
+        assert (ahead.on_hand, ahead.reserved) == (0, 2)
+        event.remove(uow.stock.conn, "before_cursor_execute", count)
+        uow.commit()
+    with hub.uow() as uow:
+        level = uow.stock.level("WH1", "SKU-1")
+        assert level is not None and (level.on_hand, level.reserved) == (3, 3)
         assert uow.stock.ledger_mismatches() == []
 
 
