@@ -11,10 +11,13 @@ from sqlalchemy.exc import OperationalError
 
 from orderhub.connectors.base import NodeConnector, OutboundOrder, OutboundReceipt
 from orderhub.demo_stack import Stack
+from orderhub.domain.access import Principal, Role
+from orderhub.domain.order import OrderStatus
 from orderhub.jobs import pushes as push_lane
 from orderhub.jobs.worker import Worker
 from orderhub.services import queries
 from orderhub.services.delivery import Pushed, record_pushes
+from orderhub.services.order_actions import cancel_order
 from orderhub.store.uow import UnitOfWork
 from support import wait_until
 
@@ -147,3 +150,52 @@ def test_a_node_that_takes_batches_gets_many_orders_per_call_each_once(
     with stack.hub.reader() as uow:
         kept = {code: d.external_id for code, d in uow.dispatches.get_many(list(at_wms)).items()}
     assert kept == at_wms
+
+
+class CancelledOnTheWay(Counting):
+    """The node's connector; while the first create is on its way, a person cancels it."""
+
+    def __init__(self, real: NodeConnector, stack: Stack) -> None:
+        super().__init__(real, hold=0.0)
+        self.stack = stack
+        self.cancelled: list[str] = []
+
+    def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
+        with self.lock:
+            first = not self.cancelled
+            if first:
+                self.cancelled.append(order.code)
+        if first:
+            who = Principal("clerk", Role.OWNER, via="test")
+            cancel_order(self.stack.hub, order.code, reason="the buyer called", who=who)
+        return super().create_outbound(order)
+
+
+def test_an_order_cancelled_while_its_push_is_on_its_way_stays_cancelled(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(start_worker=False, stock=1000, ship_delay=30)
+    with stack.hub.reader() as uow:
+        node = uow.catalog.node("WH1")
+    wrapped = CancelledOnTheWay(stack.hub.node(node), stack)
+    stack.hub.pin_node("WH1", wrapped)  # type: ignore[arg-type]
+    shop = stack.shops["SHOP1"]
+    for _ in range(3):
+        shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
+    worker = Worker(stack.hub)
+
+    def settled() -> bool:
+        worker.run_until_idle(timeout=10)
+        orders = stack.qimen.orders()
+        return len(orders) == 3 and orders[wrapped.cancelled[0]]["status"] == "CANCELED"
+
+    wait_until(settled, what="the cancelled order stopped at the warehouse")
+    [cancelled] = wrapped.cancelled
+    with stack.hub.reader() as uow:
+        assert uow.orders.get(cancelled).status is OrderStatus.CANCELLED
+        others = [o for o in uow.orders.get_many(list(stack.qimen.orders())) if o.id != cancelled]
+    # The others went on as usual, and the cancelled one's unit came back.
+    assert [o.status for o in others] == [OrderStatus.PUSHED] * 2
+    with stack.hub.reader() as uow:
+        level = uow.stock.level("WH1", "SKU-001")
+    assert level is not None and level.reserved == 2

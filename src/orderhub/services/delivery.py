@@ -28,6 +28,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.pipeline import hold
 from orderhub.store.catalog import NodeRecord
 from orderhub.store.dispatches import Dispatch
+from orderhub.store.orders import Stored
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
@@ -152,6 +153,7 @@ class PushPlan:
     orders: Mapping[str, Order]
     node: NodeRecord
     recipes: Mapping[str, Mapping[str, int]]
+    stored: Mapping[str, Stored]  # what each order was read from
 
 
 @dataclass(frozen=True)
@@ -171,8 +173,11 @@ def plan_pushes(hub: Hub, jobs: Sequence[Job]) -> dict[int, PushPlan | None]:
     with hub.reader() as uow:
         dispatches = uow.dispatches.get_many(list(wanted.values()))
         order_ids = sorted({oid for d in dispatches.values() for oid in d.order_ids})
-        orders = {order.id: order for order in uow.orders.get_many(order_ids)}
-        return {job.id: _plan(uow, job, dispatches.get(wanted[job.id]), orders) for job in jobs}
+        stored: dict[str, Stored] = {}
+        orders = {order.id: order for order in uow.orders.get_many(order_ids, stored=stored)}
+        return {
+            job.id: _plan(uow, job, dispatches.get(wanted[job.id]), orders, stored) for job in jobs
+        }
 
 
 def _dispatch_of(job: Job) -> str:
@@ -180,7 +185,11 @@ def _dispatch_of(job: Job) -> str:
 
 
 def _plan(
-    uow: UnitOfWork, job: Job, dispatch: Dispatch | None, read: Mapping[str, Order]
+    uow: UnitOfWork,
+    job: Job,
+    dispatch: Dispatch | None,
+    read: Mapping[str, Order],
+    stored: Mapping[str, Stored],
 ) -> PushPlan | None:
     if dispatch is None or dispatch.status != "pending" or not dispatch.lines:
         return None
@@ -199,6 +208,7 @@ def _plan(
         orders={oid: o for oid, o in orders.items() if oid in waiting},
         node=uow.catalog.node(dispatch.node),
         recipes=uow.catalog.bundles(sorted({line.sku for line in dispatch.lines})),
+        stored={oid: stored[oid] for oid in orders},
     )
 
 
@@ -262,13 +272,18 @@ def record_pushes(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
 
     The dispatches are locked first, then their orders, as a node's callback locks
     them, so the two never wait on each other. The orders are read again under lock,
-    all at once and in id order: one cancelled while the call was on its way has its
-    dispatch stopped again."""
+    all at once and in id order (an order stored as it was when sent is not loaded
+    again): one cancelled while the call was on its way has its dispatch stopped again."""
     for pushed in sorted(accepted, key=lambda p: p.plan.dispatch.id):
         external_id = pushed.receipt.external_id
         uow.dispatches.mark(pushed.plan.dispatch.id, "pushed", external_id=external_id, at="pushed")
     ids = sorted({oid for pushed in accepted for oid in pushed.plan.dispatch.order_ids})
-    locked = {order.id: order for order in uow.orders.get_many(ids, for_update=True)}
+    known = {
+        oid: (order, pushed.plan.stored[oid])
+        for pushed in accepted
+        for oid, order in pushed.plan.orders.items()
+    }
+    locked = {o.id: o for o in uow.orders.get_many(ids, for_update=True, known=known)}
     for pushed in accepted:
         _record_push(uow, pushed, locked)
 
