@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -22,6 +21,7 @@ from orderhub.api.connections import connection_routes
 from orderhub.api.console import add_console
 from orderhub.api.docs import add_docs
 from orderhub.api.finance import finance_routes
+from orderhub.api.inbound import add_inbound, body_reader
 from orderhub.api.listings import listing_routes
 from orderhub.api.mappings import mapping_routes
 from orderhub.api.order_actions import order_action_routes
@@ -54,9 +54,8 @@ from orderhub.services.exceptions import (
     retry_job,
 )
 from orderhub.services.hub import Hub
-from orderhub.services.ingest import BadSignature, MalformedPayload, receive_webhook
+from orderhub.services.ingest import BadSignature, MalformedPayload
 from orderhub.services.inventory import adjust_stock, replenishment
-from orderhub.services.node_callbacks import receive_node_callback
 from orderhub.services.reveal import DecryptLimitReached, PlatformWouldNotOpen, reveal_order
 from orderhub.services.rules import (
     activate_rule_set,
@@ -167,19 +166,8 @@ def create_app(hub: Hub) -> FastAPI:
             headers={"Retry-After": "5"},
         )
 
-    async def bounded_body(request: Request) -> bytes:
-        """The body, refused with 413 before it is read whole when it is too large."""
-        limit = hub.settings.max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise HTTPException(413, f"the body is larger than {limit} bytes")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise HTTPException(413, f"the body is larger than {limit} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+    bounded_body = body_reader(hub)
+    add_inbound(app, hub, bounded_body)
 
     app.include_router(listing_routes(hub, bounded_body))
     app.include_router(stock_routes(hub, bounded_body))
@@ -190,31 +178,6 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(buyer_routes(hub))
     app.include_router(finance_routes(hub))
     app.include_router(mapping_routes(hub))
-
-    @app.post("/webhooks/{shop}", tags=["inbound"], summary="A shop's webhook")
-    async def webhook(shop: str, request: Request) -> dict[str, Any]:
-        body = await bounded_body(request)
-        received = await run_in_threadpool(receive_webhook, hub, shop, request.headers, body)
-        # `code` 0 and `msg` are what Douyin's push waits for; other platforms ignore them.
-        return {
-            "inbox_id": received.inbox_id,
-            "duplicate": not received.new,
-            "code": 0,
-            "msg": "success",
-        }
-
-    @app.post("/callbacks/{node}", tags=["inbound"], summary="A node's callback")
-    async def callback(node: str, request: Request) -> Response:
-        """Qimen signs in the query string; suppliers sign in `X-Orderhub-*` headers."""
-        body = await bounded_body(request)
-        signed = dict(request.query_params)
-        signed.update(
-            {k: v for k, v in request.headers.items() if k.lower().startswith("x-orderhub-")}
-        )
-        content, media_type = await run_in_threadpool(
-            receive_node_callback, hub, node, signed, body
-        )
-        return Response(content, media_type=media_type)
 
     @app.get("/api/v1/orders", tags=["orders"])
     def list_orders(
