@@ -148,15 +148,18 @@ def loads(
 
     The full walk, which names the path of what is wrong, runs only when a cheap look
     says something may be: a refused number, a surrogate escape, a body longer than the
-    longest string allowed, or nesting too deep."""
+    longest string allowed, or nesting too deep. Every float is checked as it is read
+    (floats are few); integers are, only when the body holds a run of number characters
+    longer than an integer may be."""
     refused: list[_Refused] = []
+    hooks: dict[str, Any] = {
+        "parse_float": _number(max_number, float, refused),
+        "parse_constant": _constant(refused),
+    }
+    if not isinstance(body, bytes) or _long_number_run(body, max_number):
+        hooks["parse_int"] = _number(max_number, int, refused)
     try:
-        value = json.loads(
-            body,
-            parse_int=_number(max_number, int, refused),
-            parse_float=_number(max_number, float, refused),
-            parse_constant=_constant(refused),
-        )
+        value = json.loads(body, **hooks)
     except UnreadableJson:
         raise
     except RecursionError as exc:
@@ -175,6 +178,17 @@ def loads(
     if suspect:
         _check(value, max_depth=max_depth, max_string=max_string)
     return value
+
+
+# Number characters as one mark, everything else as a space: a run of marks longer than
+# a number may be is then a plain substring search.
+_NUMBER_MARKS = bytes(ord("0") if chr(b) in "-+.eE0123456789" else ord(" ") for b in range(256))
+
+
+def _long_number_run(body: bytes, max_number: int) -> bool:
+    """Whether any run of number characters, in text or not, is longer than a number
+    may be (then integers are read one by one, which decides)."""
+    return b"0" * (max_number + 1) in body.translate(_NUMBER_MARKS)
 
 
 def _deeper_than(max_depth: int, body: bytes, value: Any) -> bool:

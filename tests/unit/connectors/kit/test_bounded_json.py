@@ -35,6 +35,36 @@ def test_a_bare_number_too_large_is_refused_at_the_top() -> None:
     assert caught.value.path == ""
 
 
+@pytest.mark.parametrize("text", ["", "0" * 60, "4" * 41 + "e5", "ref-" + "1-" * 30])
+def test_an_integer_is_refused_by_its_length_alone_whatever_text_is_beside_it(text: str) -> None:
+    # A long run of digits in a text makes every integer be read one by one; the
+    # outcome is the same as without it.
+    body = json.dumps({"note": text, "fits": int("9" * 40)}).encode()
+    assert loads(body) == {"note": text, "fits": int("9" * 40)}
+    with pytest.raises(UnreadableJson, match="41 characters") as caught:
+        loads(body[:-1] + b', "id": ' + b"9" * 41 + b"}")
+    assert caught.value.path == "id"
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=1 - 10**39, max_value=10**39)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        ),
+        max_leaves=20,
+    )
+)
+def test_what_json_reads_is_read_the_same(value: object) -> None:
+    body = json.dumps(value).encode()
+    assert loads(body) == json.loads(body)
+
+
 def test_ordinary_numbers_are_read() -> None:
     assert loads(b'{"a": [1, 2.5, -0, 6918000000000000007]}') == {
         "a": [1, 2.5, 0, 6918000000000000007]
