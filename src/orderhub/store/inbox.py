@@ -73,6 +73,18 @@ class InboxRepository:
         self.cipher = cipher
         self.tenant = tenant
         self._ahead: dict[str, Any] = {}
+        # Marks are written together, before the inbox is read again or at commit: a
+        # batch of payloads makes one statement, not one per payload.
+        self._marks: dict[str, dict[str, Any]] = {}
+
+    def flush(self) -> None:
+        """Write the marks made since the last flush."""
+        if self._marks:
+            rows, self._marks = list(self._marks.values()), {}
+            self.conn.execute(_MARK, rows)
+
+    def discard(self) -> None:
+        self._marks = {}
 
     def add(
         self,
@@ -87,6 +99,7 @@ class InboxRepository:
         error: str | None = None,
     ) -> tuple[str, bool]:
         """Store a payload; (id, True) when new, (id of the first copy, False) when seen."""
+        self.flush()
         item_id = new_id("i")
         result = self.conn.execute(
             _ADD[self.conn.dialect.name],
@@ -122,6 +135,7 @@ class InboxRepository:
     def get(self, item_id: str) -> InboxItem:
         row = self._ahead.pop(item_id, None)
         if row is None:
+            self.flush()
             row = self.conn.execute(_GET, {"item_id": item_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound("inbox item", item_id)
@@ -143,20 +157,18 @@ class InboxRepository:
         self, item_id: str, status: str, *, order_id: str | None = None, error: str | None = None
     ) -> None:
         self._ahead.pop(item_id, None)
-        self.conn.execute(
-            _MARK,
-            {
-                "item_id": item_id,
-                "status": status,
-                "order_id": order_id,
-                "error": storable(error) if error else error,
-            },
-        )
+        self._marks[item_id] = {
+            "item_id": item_id,
+            "status": status,
+            "order_id": order_id,
+            "error": storable(error) if error else error,
+        }
 
     def recent(
         self, shop: str, *, limit: int, failed_only: bool = False, skip_topics: Iterable[str] = ()
     ) -> list[str]:
         """Ids of the shop's latest stored payloads (of the failed ones only), newest first."""
+        self.flush()
         c = t.inbox.c
         query = select(c.id).where(
             c.tenant == self.tenant, c.shop == shop, c.topic.not_in(sorted(skip_topics))
@@ -168,6 +180,7 @@ class InboxRepository:
 
     def ignored(self, shop: str, reason: str) -> list[str]:
         """Ids of the shop's payloads kept but not acted on for this reason, oldest first."""
+        self.flush()
         c = t.inbox.c
         rows = self.conn.execute(
             select(c.id)
@@ -180,6 +193,7 @@ class InboxRepository:
     def count_by_status(self) -> dict[str, int]:
         from sqlalchemy import func
 
+        self.flush()
         rows = self.conn.execute(
             select(t.inbox.c.status, func.count())
             .where(t.inbox.c.tenant == self.tenant)

@@ -207,8 +207,10 @@ class UnitOfWork:
 
     def flush(self) -> None:
         """Write what the repositories hold back to write together (ledger rows, new
-        dispatches, new jobs, trace)."""
+        dispatches, new jobs, trace, payload marks)."""
         made = self.__dict__
+        if "inbox" in made:
+            self.inbox.flush()
         if "stock" in made:
             self.stock.flush()
         if "dispatches" in made:
@@ -242,6 +244,7 @@ class UnitOfWork:
             self.flush()
         except BaseException:
             nested.rollback()
+            self.inbox.discard()
             self.orders.discard_trace()
             stock.discard()
             self.dispatches.discard()

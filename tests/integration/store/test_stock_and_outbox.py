@@ -188,3 +188,33 @@ def test_payloads_read_ahead_for_a_batch_are_taken_once_and_never_stale(hub: Hub
         assert (again.status, again.order_id) == ("processed", "o1")
         uow.inbox.mark(ids[1], "failed", error="bad")
         assert uow.inbox.get(ids[1]).status == "failed"
+
+
+def test_a_batchs_payload_marks_are_written_together_and_undone_with_their_savepoint(
+    hub: Hub,
+) -> None:
+    with hub.uow() as uow:
+        ids = [
+            uow.inbox.add(shop="S1", source="webhook", topic="t", dedup_key=k, body=b"{}")[0]
+            for k in ("a", "b", "c")
+        ]
+        uow.commit()
+    updates: list[object] = []
+
+    def count(conn: object, cursor: object, statement: str, params: object, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE INBOX"):
+            updates.append(params)
+
+    with hub.uow() as uow:
+        event.listen(uow.inbox.conn, "before_cursor_execute", count)
+        uow.inbox.mark(ids[0], "processed", order_id="o1")
+        uow.inbox.mark(ids[1], "processed", order_id="o2")
+        with pytest.raises(RuntimeError), uow.savepoint():
+            uow.inbox.mark(ids[2], "processed", order_id="o3")
+            raise RuntimeError("this one is undone")
+        assert uow.inbox.count_by_status() == {"processed": 2, "pending": 1}
+        event.remove(uow.inbox.conn, "before_cursor_execute", count)
+        uow.commit()
+    assert len(updates) == 1  # both marks in one statement, before the inbox was read
+    with hub.reader() as uow:
+        assert [uow.inbox.get(i).status for i in ids] == ["processed", "processed", "pending"]
