@@ -243,9 +243,10 @@ def send_pushes(hub: Hub, plans: Sequence[PushPlan]) -> list[Pushed | Exception]
             )
         except Exception as exc:
             outcomes[plan.job.id] = exc
-    answers: Sequence[OutboundReceipt | Exception]
+    answers: Sequence[OutboundReceipt | Exception] = []
     try:
-        answers = connector.create_outbounds([outbound for _, outbound in built])
+        if built:
+            answers = connector.create_outbounds([outbound for _, outbound in built])
         if len(answers) != len(built):
             raise ConnectorError(
                 f"{plans[0].node.code} answered for {len(answers)} of {len(built)} orders"

@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from .warehouse import QimenSettings, QimenWarehouse
+from .settings import QimenSettings
+from .warehouse import QimenWarehouse
 
 __all__ = ["QimenSettings", "QimenWarehouse", "from_settings"]
 

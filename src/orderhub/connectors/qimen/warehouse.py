@@ -52,7 +52,7 @@ from .returns import return_received, return_request
 from .settings import QimenSettings
 from .xml import build_response, format_time, parse, parse_time, to_dict
 
-__all__ = ["QimenSettings", "QimenWarehouse"]
+__all__ = ["QimenWarehouse"]
 
 # Outbound order types whose stock movement a deliveryorder.confirm already reports.
 _SHIPMENT_ORDER_TYPES = frozenset({"JYCK", "HHCK", "BFCK"})
