@@ -24,7 +24,7 @@ def status_of(stack: Stack, placed: dict[str, Any]) -> str | None:
 def test_two_orders_to_the_same_door_leave_as_one_parcel_and_confirm_separately(
     make_stack: Callable[..., Stack],
 ) -> None:
-    stack = make_stack(routing={"merge_window": 1.0})
+    stack = make_stack(routing={"merge_window": 3.0})
     shop = stack.shops["SHOP1"]
     buyer = {"first_name": "三", "last_name": "张", "phone": "13812348000"}
     first = shop.place_order(
