@@ -76,6 +76,7 @@ class StackOptions:
     stock_by_node: dict[str, dict[str, int]] | None = None
     supplier: bool = False
     supplier_ack_delay: float = 0.05
+    supplier_settings: dict[str, Any] = field(default_factory=dict)  # added to SUP1's
     file_supplier: bool = False
     routing: dict[str, Any] = field(default_factory=dict)
     marketplaces: tuple[str, ...] = ()  # one pulled shop of each, e.g. ("taobao",)
@@ -194,7 +195,7 @@ class Stack(StackFigures):
                     kind="supplier",
                     name="Demo drop-ship supplier",
                     unlimited_stock=True,
-                    settings={"base_url": url, "supplier_id": SUPPLIER_ID},
+                    settings={"base_url": url, "supplier_id": SUPPLIER_ID, **o.supplier_settings},
                     secrets={"secret": SUPPLIER_SECRET},
                 )
             )

@@ -169,6 +169,41 @@ def test_a_node_that_takes_batches_gets_many_orders_per_call_each_once(
     assert kept == at_wms
 
 
+def test_a_supplier_that_takes_batches_gets_many_purchase_orders_per_call_each_once(
+    make_stack: Callable[..., Stack],
+) -> None:
+    size = 5
+    stack = make_stack(
+        {"push_batch": 12},
+        start_worker=False,
+        stock=1000,
+        supplier=True,
+        supplier_settings={"batch_create": True, "batch_size": size},
+        routing={
+            "strategies": ["fixed_sku", "stock_first", "home_node"],
+            "fixed_sku": {"SKU-003": "SUP1"},
+        },
+    )
+    assert stack.supplier is not None
+    shop = stack.shops["SHOP1"]
+    placed = [shop.place_order({"lines": [{"sku": "SKU-003", "quantity": 1}]}) for _ in range(12)]
+    _reserve_first(stack, len(placed))
+    _work_until_pushed(stack, len(placed))
+    stats = stack.supplier.stats()
+    assert stats["purchase_orders"] == len(placed)
+    assert stats["duplicate_creates"] == 0
+    assert stack.qimen.orders() == {}
+    # The purchase orders claimed together went in as few calls as the batch size allows.
+    sizes = stats["batch_sizes"]
+    assert sum(sizes) == len(placed) and max(sizes) <= size
+    assert len(sizes) == -(-len(placed) // size)
+    # Each purchase order carries the supplier's own reference, as after a single create.
+    at_supplier = {po: o["supplier_ref"] for po, o in stack.supplier.purchase_orders().items()}
+    with stack.hub.reader() as uow:
+        kept = {po: d.external_id for po, d in uow.dispatches.get_many(list(at_supplier)).items()}
+    assert kept == at_supplier
+
+
 class CancelledOnTheWay(Counting):
     """The node's connector; while the first create is on its way, a person cancels it."""
 

@@ -272,6 +272,7 @@ TEMPLATES: dict[str, Template] = {
             (Field("base_url"), Field("supplier_id"), _secret("secret")),
             calls_back="callbacks",
             signed_with="secret",
+            extra=("batch_create", "batch_size"),
         ),
     )
 }

@@ -7,6 +7,7 @@ each callback, parses it into a NodeEvent and answers with `callback_reply`.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from starlette.routing import Route
 from orderhub.connectors.base import (
     NodeEvent,
     OutboundOrder,
+    OutboundReceipt,
     RateLimited,
     Rejected,
     ReturnOrder,
@@ -33,6 +35,8 @@ from orderhub.connectors.base import (
 )
 from orderhub.connectors.registry import node_connector
 from orderhub.connectors.supplier import ApiSupplier
+from orderhub.connectors.supplier.client import encode
+from orderhub.connectors.supplier.consts import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from orderhub.connectors.supplier.sign import signed_headers
 from orderhub.sandbox.server import RunningServer, serve_in_thread
 from orderhub.sandbox.supplier import SupplierEmulator
@@ -375,3 +379,135 @@ def test_returns_are_refused_and_the_registry_builds_the_connector(
     assert caught.value.code == "returns_not_supported"
     with pytest.raises(ValueError, match="'secret'"):
         node_connector("supplier_api", {"base_url": env.server.url, "supplier_id": SUPPLIER})
+
+
+def test_a_batch_create_answers_for_each_po_and_refuses_only_the_bad_one(
+    make_env: Callable[..., Env],
+) -> None:
+    env = make_env(ack_delay=0.05, ship_delay=0.1)
+    supplier = env.connector(batch_create=True, batch_size=10)
+    bad = OutboundOrder(**{**make_order("PO-B2").__dict__, "receiver_phone": ""})
+
+    first, refused, third = supplier.create_outbounds(
+        [make_order("PO-B1"), bad, make_order("PO-B3")]
+    )
+
+    with pytest.raises(Rejected) as alone:
+        env.supplier.create_outbound(bad)
+    # Refused for the same reason a single create gives, and only that one.
+    assert isinstance(refused, Rejected)
+    assert (refused.code, refused.message) == (alone.value.code, alone.value.message)
+    assert refused.code == "invalid_request" and "ship_to.phone" in refused.message
+    at_supplier = env.control("GET", "purchase-orders")
+    assert set(at_supplier) == {"PO-B1", "PO-B3"}
+    assert first == OutboundReceipt(at_supplier["PO-B1"]["supplier_ref"])
+    assert third == OutboundReceipt(at_supplier["PO-B3"]["supplier_ref"])
+    stats = env.control("GET", "stats")
+    assert (stats["batch_calls"], stats["batch_sizes"]) == (1, [3])
+    # The POs it took are acknowledged and shipped back to the hub, as after single creates.
+    wait_until(lambda: len(env.hub.of("shipped")) == 2)
+    assert {e.acknowledged for e in env.hub.of("acknowledged")} == {"PO-B1", "PO-B3"}
+    assert {e.shipment.code for e in env.hub.of("shipped") if e.shipment} == {"PO-B1", "PO-B3"}
+
+
+def test_a_po_sent_again_in_a_batch_is_not_created_twice(make_env: Callable[..., Env]) -> None:
+    env = make_env(paused=True)
+    order = make_order("PO-R1")
+    po = env.supplier.purchase_order(order)
+    body = encode({"purchase_orders": [po, po]})
+    headers = signed_headers(supplier_id=SUPPLIER, secret=SECRET, body=body)
+
+    twice = httpx.post(f"{env.server.url}/purchase-orders/batch", content=body, headers=headers)
+    outcomes = env.connector(batch_create=True).create_outbounds([make_order("PO-R2"), order])
+    single = env.supplier.create_outbound(order)
+
+    assert twice.status_code == 200
+    created, repeated = twice.json()["results"]
+    assert (created["status"], repeated["status"]) == ("created", "exists")
+    at_supplier = env.control("GET", "purchase-orders")
+    assert set(at_supplier) == {"PO-R1", "PO-R2"}
+    ref = at_supplier["PO-R1"]["supplier_ref"]
+    assert created["supplier_ref"] == repeated["supplier_ref"] == ref
+    assert outcomes == [OutboundReceipt(at_supplier["PO-R2"]["supplier_ref"]), OutboundReceipt(ref)]
+    assert single == OutboundReceipt(ref)
+    stats = env.control("GET", "stats")
+    assert (stats["purchase_orders"], stats["duplicate_creates"]) == (2, 3)
+    assert stats["batch_sizes"] == [2, 2]
+
+
+def test_a_batch_larger_than_the_supplier_takes_is_refused_whole(
+    make_env: Callable[..., Env],
+) -> None:
+    env = make_env(batch_limit=2)
+    supplier = env.connector(batch_create=True)
+
+    with pytest.raises(Rejected) as caught:
+        supplier.create_outbounds([make_order(f"PO-L{n}") for n in range(3)])
+
+    assert (caught.value.code, caught.value.status_code) == ("invalid_request", 400)
+    assert "at most 2" in caught.value.message
+    assert env.control("GET", "purchase-orders") == {}
+    assert env.control("GET", "stats")["batch_calls"] == 0
+
+
+def test_a_throttled_or_failing_batch_call_fails_for_the_whole_batch(
+    make_env: Callable[..., Env],
+) -> None:
+    env = make_env()
+    supplier = env.connector(batch_create=True, max_retries=0)
+    orders = [make_order("PO-F1"), make_order("PO-F2")]
+
+    env.control("PUT", "faults", {"rate_limit_rate": 1.0, "retry_after": 5})
+    with pytest.raises(RateLimited) as limited:
+        supplier.create_outbounds(orders)
+    env.control("DELETE", "faults")
+    env.control("PUT", "faults", {"error_rate": 1.0, "error_status": 502})
+    with pytest.raises(Unavailable) as failed:
+        supplier.create_outbounds(orders)
+    intruder = env.connector(batch_create=True, secret="guessed")
+    env.control("DELETE", "faults")
+    with pytest.raises(Rejected) as unsigned:
+        intruder.create_outbounds(orders)
+
+    assert limited.value.retry_after == 5.0
+    assert failed.value.status_code == 502
+    assert (unsigned.value.code, unsigned.value.status_code) == ("bad_signature", 401)
+    assert env.control("GET", "purchase-orders") == {}
+
+
+def test_a_po_the_batch_answer_leaves_out_is_to_be_sent_again() -> None:
+    """A supplier that answers for the first PO only: the other is not lost as taken."""
+
+    async def answer_first(request: Request) -> Response:
+        first = json.loads(await request.body())["purchase_orders"][0]["po_number"]
+        result = {"po_number": first, "status": "created", "supplier_ref": "REF-1"}
+        return Response(json.dumps({"results": [result]}), media_type="application/json")
+
+    server = serve_in_thread(
+        Starlette(routes=[Route("/purchase-orders/batch", answer_first, methods=["POST"])])
+    )
+    supplier = ApiSupplier(settings(server.url, batch_create=True))
+    try:
+        taken, unanswered = supplier.create_outbounds([make_order("PO-M1"), make_order("PO-M2")])
+    finally:
+        supplier.close()
+        server.stop()
+
+    assert taken == OutboundReceipt("REF-1")
+    assert isinstance(unanswered, Unavailable) and "PO-M2" in unanswered.message
+
+
+def test_batch_settings_are_checked_and_off_by_default(make_env: Callable[..., Env]) -> None:
+    env = make_env()
+    assert env.supplier.outbound_batch == 1
+    assert env.connector(batch_size=20).outbound_batch == 1
+    assert env.connector(batch_create="yes", batch_size="20").outbound_batch == 20
+    assert env.connector(batch_create=True).outbound_batch == DEFAULT_BATCH_SIZE
+    for bad in (
+        {"batch_create": "maybe"},
+        {"batch_size": 0},
+        {"batch_size": MAX_BATCH_SIZE + 1},
+        {"batch_size": "many"},
+    ):
+        with pytest.raises(ValueError, match="batch_"):
+            env.connector(**bad)

@@ -5,11 +5,13 @@ Outcomes map onto the connector error tree:
 * HTTP 429 → `RateLimited` (Retry-After honoured, in seconds or as an HTTP date);
 * HTTP 5xx, network errors, timeouts and unreadable 2xx replies → `Unavailable`;
 * any other 4xx → `Rejected(code, message)` from the body `{"error": {"code", "message"}}`
-  (`http-<status>` when the body says nothing).
+  (`http-<status>` when the body says nothing); a PO refused inside a batch that was
+  answered 200 maps the same way from its result's `error` (`refusal`).
 
 A call is retried a few times with exponential backoff and jitter for `Unavailable`,
 and for `RateLimited` when the supplier asks for at most two seconds. Every write is
-idempotent (a PO on its number, a cancel on its PO), so a retry cannot duplicate.
+idempotent (a PO on its number, also inside a batch, a cancel on its PO), so a retry
+cannot duplicate.
 """
 
 from __future__ import annotations
@@ -27,10 +29,23 @@ import httpx
 from ..base import RateLimited, Rejected, Unavailable
 from ..kit.http import new_client
 from ..kit.retry_after import parse_retry_after
-from .consts import CANCEL_PATH, CONTENT_TYPE, PURCHASE_ORDERS_PATH, STOCK_PATH
+from .consts import (
+    CANCEL_PATH,
+    CONTENT_TYPE,
+    PURCHASE_ORDERS_BATCH_PATH,
+    PURCHASE_ORDERS_PATH,
+    STOCK_PATH,
+)
 from .sign import signed_headers
 
-__all__ = ["MAX_INLINE_WAIT", "Reply", "SupplierClient", "encode", "parse_retry_after"]
+__all__ = [
+    "MAX_INLINE_WAIT",
+    "Reply",
+    "SupplierClient",
+    "encode",
+    "parse_retry_after",
+    "refusal",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +69,19 @@ def _error(payload: Any) -> tuple[str, str]:
     if isinstance(error, str):
         return "", error
     return "", ""
+
+
+def refusal(payload: Any, what: str, status: int | None = None) -> Rejected:
+    """The `Rejected` that a supplier's `{"error": {"code", "message"}}` means, for a
+    4xx answer or for one refused PO of a batch (which has no status of its own)."""
+    code, message = _error(payload)
+    if status is None:
+        return Rejected(message or f"{what} was refused", code=code or "refused")
+    return Rejected(
+        message or f"{what} answered HTTP {status}",
+        code=code or f"http-{status}",
+        status_code=status,
+    )
 
 
 class SupplierClient:
@@ -87,6 +115,13 @@ class SupplierClient:
     def create_purchase_order(self, po: Mapping[str, Any]) -> dict[str, Any]:
         """POST the PO; 201 for a new one, 200 with the stored one for a repeat."""
         _, payload = self.call("POST", PURCHASE_ORDERS_PATH, body=encode(po))
+        return payload
+
+    def create_purchase_orders(self, pos: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """POST many POs in one call; the reply's `results` answer each. A failure of
+        the whole call (a refused batch, 429, 5xx) raises as for a single PO."""
+        body = encode({"purchase_orders": list(pos)})
+        _, payload = self.call("POST", PURCHASE_ORDERS_BATCH_PATH, body=body)
         return payload
 
     def cancel_purchase_order(self, po_number: str, *, reason: str) -> dict[str, Any]:
@@ -194,9 +229,4 @@ class SupplierClient:
             return status, payload
         if status in answers and isinstance(payload, dict) and "error" not in payload:
             return status, payload
-        code, message = _error(payload)
-        raise Rejected(
-            message or f"{what} answered HTTP {status}",
-            code=code or f"http-{status}",
-            status_code=status,
-        )
+        raise refusal(payload, what, status)

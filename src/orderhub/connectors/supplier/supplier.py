@@ -1,9 +1,10 @@
 """A drop-ship supplier (一件代发) that implements our published JSON API, as a NodeConnector.
 
 The hub sends purchase orders, cancels and stock queries; the supplier calls back with
-`acknowledged` and `shipped` events, signed like our requests. Returns are not part of
-the API: goods going back to a supplier are arranged by hand, so `create_return` is
-refused with `returns_not_supported`.
+`acknowledged` and `shipped` events, signed like our requests. A supplier whose settings
+say `batch_create` takes many purchase orders per call (`POST /purchase-orders/batch`).
+Returns are not part of the API: goods going back to a supplier are arranged by hand,
+so `create_return` is refused with `returns_not_supported`.
 
 Callbacks are authenticated by headers. `verify_callback` reads them from the `query`
 mapping it is given, by name and case-insensitively, so the hub's callback route must
@@ -25,6 +26,7 @@ import httpx
 
 from ..base import (
     CancelResult,
+    ConnectorError,
     InventoryLevel,
     NodeEvent,
     OutboundOrder,
@@ -33,17 +35,23 @@ from ..base import (
     ReturnOrder,
     ShipmentConfirmed,
     ShipmentLine,
+    Unavailable,
 )
 from ..kit import bounded_json, fields
+from ..kit.settings import setting, yes_no
 from . import sign as ssign
-from .client import SupplierClient, encode
+from .client import SupplierClient, encode, refusal
 from .consts import (
     CONTENT_TYPE,
+    DEFAULT_BATCH_SIZE,
     HEADER_SIGNATURE,
     HEADER_SUPPLIER,
     HEADER_TIMESTAMP,
+    MAX_BATCH_SIZE,
     MAX_SKEW_SECONDS,
+    PURCHASE_ORDERS_BATCH_PATH,
     RETURNS_NOT_SUPPORTED,
+    BatchStatus,
     ErrorCode,
     Event,
 )
@@ -52,6 +60,7 @@ __all__ = ["ApiSupplier", "SupplierSettings", "format_time", "parse_time"]
 
 _REQUIRED = ("base_url", "supplier_id", "secret")
 _STOCK_PAGE = 100
+_TAKEN = frozenset({BatchStatus.CREATED, BatchStatus.EXISTS})
 
 
 def format_time(moment: datetime) -> str:
@@ -70,6 +79,13 @@ def parse_time(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _batch_size(value: Any) -> int:
+    size = int(value)
+    if not 1 <= size <= MAX_BATCH_SIZE:
+        raise ValueError(f"{size} is not from 1 to {MAX_BATCH_SIZE}")
+    return size
+
+
 @dataclass(frozen=True)
 class SupplierSettings:
     """One supplier's API settings; the secret never shows in a repr or a log."""
@@ -81,13 +97,18 @@ class SupplierSettings:
     max_retries: int = 2
     retry_backoff: float = 0.25
     max_skew: float = MAX_SKEW_SECONDS
+    batch_create: bool = False
+    batch_size: int = DEFAULT_BATCH_SIZE
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> SupplierSettings:
         """Read and check settings: base_url, supplier_id and secret are required.
 
         Optional: timeout, max_retries, retry_backoff, max_skew (seconds a callback's
-        timestamp may differ from our clock).
+        timestamp may differ from our clock), batch_create (send purchase orders many
+        at a time through `POST /purchase-orders/batch`, for a supplier that takes it)
+        and batch_size (POs per such call, 50; at most 100, or the supplier's own
+        lower limit).
         """
         for key in _REQUIRED:
             if not str(settings.get(key) or "").strip():
@@ -100,6 +121,12 @@ class SupplierSettings:
             max_retries=int(settings.get("max_retries", 2)),
             retry_backoff=float(settings.get("retry_backoff", 0.25)),
             max_skew=float(settings.get("max_skew", MAX_SKEW_SECONDS)),
+            batch_create=setting(
+                settings, "batch_create", yes_no, False, platform="The supplier API"
+            ),
+            batch_size=setting(
+                settings, "batch_size", _batch_size, DEFAULT_BATCH_SIZE, platform="The supplier API"
+            ),
         )
 
 
@@ -154,6 +181,17 @@ def _shipment_lines(value: Any) -> list[ShipmentLine]:
     return lines
 
 
+def _outcome(po_number: str, row: Mapping[str, Any] | None) -> OutboundReceipt | ConnectorError:
+    """One PO's outcome from its result in a batch answer; None when it is not listed."""
+    status = _text(row, "status") if row is not None else ""
+    if row is not None and status in _TAKEN:
+        return OutboundReceipt(external_id=_text(row, "supplier_ref") or po_number)
+    if row is not None and status == BatchStatus.REFUSED:
+        return refusal(row, f"purchase order {po_number}")
+    said = f"answered {status!r}" if row is not None else "did not answer"
+    return Unavailable(f"supplier POST {PURCHASE_ORDERS_BATCH_PATH} {said} for {po_number}")
+
+
 class ApiSupplier:
     """A supplier that speaks the orderhub supplier API: POs, cancels, stock, callbacks."""
 
@@ -185,6 +223,30 @@ class ApiSupplier:
             sleep=sleep,
             clock=clock,
         )
+
+    @property
+    def outbound_batch(self) -> int:
+        """POs per call: `batch_size` with `batch_create` set, else one."""
+        return self.settings.batch_size if self.settings.batch_create else 1
+
+    def create_outbounds(
+        self, orders: Sequence[OutboundOrder]
+    ) -> list[OutboundReceipt | ConnectorError]:
+        """Send many POs in one `POST /purchase-orders/batch`.
+
+        Each order's outcome is its result, found by `po_number`: `created` or `exists`
+        is taken (with the supplier's `supplier_ref`, or the PO number), `refused` is the
+        `Rejected` a single create would have raised with that error. A PO the answer
+        does not list, or lists with a status we do not know, is to be sent again
+        (Unavailable), which the supplier de-duplicates on its number.
+        """
+        if not orders:
+            return []
+        reply = self._client.create_purchase_orders([self.purchase_order(o) for o in orders])
+        results = reply.get("results")
+        listed = results if isinstance(results, list) else []
+        rows = {_text(row, "po_number"): row for row in listed if isinstance(row, dict)}
+        return [_outcome(order.code, rows.get(order.code)) for order in orders]
 
     def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
         """Send the PO; the supplier de-duplicates on `po_number` (= `order.code`).

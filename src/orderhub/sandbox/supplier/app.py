@@ -4,12 +4,14 @@ Source: the API as we publish it to suppliers, `docs/supplier-api.md` (also the
 docstring of `orderhub.connectors.supplier`); this emulator is what a conforming
 supplier looks like, written from that text rather than from the connector.
 
-Wire: `POST /purchase-orders` (201 new, 200 repeat), `POST /purchase-orders/{po}/cancel`
-(200 `{"cancelled": true}`, 409 `{"cancelled": false, "reason": "already shipped"}`),
-`GET /stock?sku=…`; every call signed with `X-Orderhub-Supplier`, `X-Orderhub-Timestamp`
-and `X-Orderhub-Signature` (401 `bad_signature` or `stale_timestamp` otherwise, nothing
-stored). Errors are `{"error": {"code", "message"}}`: `invalid_request` (400, the
-message names the field), `po_not_found` (404). 429 and 5xx come from fault injection.
+Wire: `POST /purchase-orders` (201 new, 200 repeat), `POST /purchase-orders/batch`
+(`{"purchase_orders": [...]}`, at most `batch_limit`; 200 with one result per PO, see
+`batch.py`), `POST /purchase-orders/{po}/cancel` (200 `{"cancelled": true}`, 409
+`{"cancelled": false, "reason": "already shipped"}`), `GET /stock?sku=…`; every call
+signed with `X-Orderhub-Supplier`, `X-Orderhub-Timestamp` and `X-Orderhub-Signature`
+(401 `bad_signature` or `stale_timestamp` otherwise, nothing stored). Errors are
+`{"error": {"code", "message"}}`: `invalid_request` (400, the message names the field),
+`po_not_found` (404). 429 and 5xx come from fault injection, for a batch as for the rest.
 
 Control (not part of the API, never faulted): `/_sandbox/faults`, `/_sandbox/config`
 (callback_url, ack_delay, ship_delay, paused, split_lines, callback_retry_delays),
@@ -35,6 +37,7 @@ from starlette.types import Receive, Scope, Send
 
 from orderhub.sandbox.faults import Faults, emulator_app
 
+from .batch import BatchDesk
 from .callbacks import CallbackWorker, check_signature
 from .state import SupplierFailure, SupplierState
 
@@ -77,6 +80,7 @@ class SupplierEmulator:
         max_skew: float = 300.0,
         callback_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         faults: Faults | None = None,
+        batch_limit: int = 100,
     ) -> None:
         self.supplier_id = supplier_id
         self._secret = secret
@@ -90,6 +94,7 @@ class SupplierEmulator:
             paused=paused,
             seed=seed,
         )
+        self.batches = BatchDesk(self.state, limit=batch_limit)
         self.worker = CallbackWorker(
             self.state,
             self.faults,
@@ -167,8 +172,9 @@ class SupplierEmulator:
             return [d.snapshot() for d in self.state.deliveries]
 
     def stats(self) -> dict[str, Any]:
-        """Counters: calls, POs, acknowledgements, parcels, cancels, callbacks."""
-        return self.state.stats()
+        """Counters: calls, POs, acknowledgements, parcels, cancels, callbacks, and batch
+        creates (`batch_calls`) with their sizes (`batch_sizes`)."""
+        return {**self.state.stats(), **self.batches.stats()}
 
     def _build_app(self) -> Starlette:
         @contextlib.asynccontextmanager
@@ -181,6 +187,7 @@ class SupplierEmulator:
 
         routes = [
             Route("/purchase-orders", self._create, methods=["POST"]),
+            Route("/purchase-orders/batch", self._create_batch, methods=["POST"]),
             Route("/purchase-orders/{po:path}/cancel", self._cancel, methods=["POST"]),
             Route("/stock", self._stock, methods=["GET"]),
             Route("/_sandbox/faults", self._faults, methods=["GET", "PUT", "DELETE"]),
@@ -222,7 +229,8 @@ class SupplierEmulator:
             return _error(401, "stale_timestamp", "X-Orderhub-Timestamp is missing or too old")
         return _error(401, "bad_signature", f"the request is not signed for this supplier ({why})")
 
-    async def _create(self, request: Request) -> Response:
+    async def _signed_object(self, request: Request) -> dict[str, Any] | Response:
+        """The body as a JSON object when the request is signed, else the error to send."""
         body = await self._signed_body(request)
         if isinstance(body, Response):
             return body
@@ -232,6 +240,12 @@ class SupplierEmulator:
             return _error(400, "invalid_request", "the body is not JSON")
         if not isinstance(data, dict):
             return _error(400, "invalid_request", "the body must be a JSON object")
+        return data
+
+    async def _create(self, request: Request) -> Response:
+        data = await self._signed_object(request)
+        if isinstance(data, Response):
+            return data
         try:
             order, new = self.state.create(data)
         except SupplierFailure as exc:
@@ -240,6 +254,17 @@ class SupplierEmulator:
         reply = {"po_number": order.po_number, "supplier_ref": order.supplier_ref}
         reply["status"] = order.status
         return JSONResponse(reply, status_code=201 if new else 200)
+
+    async def _create_batch(self, request: Request) -> Response:
+        data = await self._signed_object(request)
+        if isinstance(data, Response):
+            return data
+        try:
+            results = self.batches.take(data)
+        except SupplierFailure as exc:
+            return _error(exc.status, exc.code, exc.message)
+        self.worker.wake()
+        return JSONResponse({"results": results})
 
     async def _cancel(self, request: Request) -> Response:
         body = await self._signed_body(request)
