@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -24,6 +25,8 @@ from orderhub.services.handlers import HANDLERS
 from orderhub.services.order_actions import cancel_order
 from orderhub.store.uow import UnitOfWork
 from support import wait_until
+
+W = TypeVar("W")
 
 
 class Counting:
@@ -50,13 +53,18 @@ class Counting:
                 self.open -= 1
 
 
-def _counting_node(stack: Stack, *, hold: float) -> Counting:
-    """Warehouse WH1's connector, wrapped in a `Counting` the hub uses from now on."""
+def _wrap_wh1(stack: Stack, wrap: Callable[[NodeConnector], W]) -> W:
+    """Warehouse WH1's connector, wrapped by `wrap`; the hub uses the wrapper from now on."""
     with stack.hub.reader() as uow:
         node = uow.catalog.node("WH1")
-    counting = Counting(stack.hub.node(node), hold)
-    stack.hub.pin_node("WH1", counting)  # type: ignore[arg-type]
-    return counting
+    wrapped = wrap(stack.hub.node(node))
+    stack.hub.pin_node("WH1", wrapped)  # type: ignore[arg-type]
+    return wrapped
+
+
+def _counting_node(stack: Stack, *, hold: float) -> Counting:
+    """Warehouse WH1's connector, wrapped in a `Counting` the hub uses from now on."""
+    return _wrap_wh1(stack, lambda real: Counting(real, hold))
 
 
 def _reserve_first(stack: Stack, count: int) -> None:
@@ -227,10 +235,7 @@ def test_an_order_cancelled_while_its_push_is_on_its_way_stays_cancelled(
     make_stack: Callable[..., Stack],
 ) -> None:
     stack = make_stack(start_worker=False, stock=1000, ship_delay=30)
-    with stack.hub.reader() as uow:
-        node = uow.catalog.node("WH1")
-    wrapped = CancelledOnTheWay(stack.hub.node(node), stack)
-    stack.hub.pin_node("WH1", wrapped)  # type: ignore[arg-type]
+    wrapped = _wrap_wh1(stack, lambda real: CancelledOnTheWay(real, stack))
     shop = stack.shops["SHOP1"]
     for _ in range(3):
         shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})
@@ -257,7 +262,8 @@ class OneRefusedInTheBatch:
     """The node's connector; the first order of the first batch goes out without a
     receiver's phone, which the warehouse refuses, as it would refuse a real mistake."""
 
-    def __init__(self, real: QimenWarehouse) -> None:
+    def __init__(self, real: NodeConnector) -> None:
+        assert isinstance(real, QimenWarehouse)
         self.real = real
         self.refused: list[str] = []
 
@@ -286,12 +292,7 @@ def test_an_order_a_batch_node_refuses_waits_for_a_person_and_the_others_go(
         stock=1000,
         warehouse_settings={"batch_create": True},
     )
-    with stack.hub.reader() as uow:
-        node = uow.catalog.node("WH1")
-    real = stack.hub.node(node)
-    assert isinstance(real, QimenWarehouse)
-    wrapped = OneRefusedInTheBatch(real)
-    stack.hub.pin_node("WH1", wrapped)  # type: ignore[arg-type]
+    wrapped = _wrap_wh1(stack, OneRefusedInTheBatch)
     shop = stack.shops["SHOP1"]
     for _ in range(5):
         shop.place_order({"lines": [{"sku": "SKU-001", "quantity": 1}]})

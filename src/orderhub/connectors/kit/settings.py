@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["required", "setting", "yes_no"]
+__all__ = ["required", "setting", "whole_number", "yes_no"]
 
 T = TypeVar("T")
 
@@ -41,3 +41,15 @@ def yes_no(value: Any) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{value!r} is neither yes nor no")
+
+
+def whole_number(low: int, high: int) -> Callable[[Any], int]:
+    """A `kind` for `setting`: a whole number from `low` to `high`."""
+
+    def read(value: Any) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise ValueError(f"{number} is not from {low} to {high}")
+        return number
+
+    return read

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Any
 
-from ..kit.settings import setting, yes_no
+from ..kit.settings import setting, whole_number, yes_no
 from .consts import (
     CANCEL_REFUSED_CODES,
     CONTENT_TYPE,
@@ -38,11 +38,7 @@ def _codes(value: Any, default: frozenset[str]) -> frozenset[str]:
     return frozenset(str(part) for part in value)
 
 
-def _batch_size(value: Any) -> int:
-    size = int(value)
-    if not 1 <= size <= MAX_BATCH_SIZE:
-        raise ValueError(f"{size} is not from 1 to {MAX_BATCH_SIZE}")
-    return size
+_BATCH_SIZE = whole_number(1, MAX_BATCH_SIZE)
 
 
 @dataclass(frozen=True)
@@ -106,6 +102,6 @@ class QimenSettings:
             cancel_refused_codes=_codes(settings.get("cancel_refused_codes"), CANCEL_REFUSED_CODES),
             batch_create=setting(settings, "batch_create", yes_no, False, platform="Qimen"),
             batch_size=setting(
-                settings, "batch_size", _batch_size, DEFAULT_BATCH_SIZE, platform="Qimen"
+                settings, "batch_size", _BATCH_SIZE, DEFAULT_BATCH_SIZE, platform="Qimen"
             ),
         )

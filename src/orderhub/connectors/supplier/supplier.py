@@ -38,7 +38,7 @@ from ..base import (
     Unavailable,
 )
 from ..kit import bounded_json, fields
-from ..kit.settings import setting, yes_no
+from ..kit.settings import setting, whole_number, yes_no
 from . import sign as ssign
 from .client import SupplierClient, encode, refusal
 from .consts import (
@@ -79,11 +79,7 @@ def parse_time(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _batch_size(value: Any) -> int:
-    size = int(value)
-    if not 1 <= size <= MAX_BATCH_SIZE:
-        raise ValueError(f"{size} is not from 1 to {MAX_BATCH_SIZE}")
-    return size
+_BATCH_SIZE = whole_number(1, MAX_BATCH_SIZE)
 
 
 @dataclass(frozen=True)
@@ -125,7 +121,7 @@ class SupplierSettings:
                 settings, "batch_create", yes_no, False, platform="The supplier API"
             ),
             batch_size=setting(
-                settings, "batch_size", _batch_size, DEFAULT_BATCH_SIZE, platform="The supplier API"
+                settings, "batch_size", _BATCH_SIZE, DEFAULT_BATCH_SIZE, platform="The supplier API"
             ),
         )
 
