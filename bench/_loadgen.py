@@ -68,12 +68,17 @@ def _order_copy(template: dict[str, Any], order_id: int, number: int, now: str) 
     order["number"] = number - 1000
     order["token"] = uuid.uuid4().hex
     order["created_at"] = order["processed_at"] = order["updated_at"] = now
-    # Each order its own buyer: copies of one buyer's order would be held as duplicates.
+    # Each order its own buyer (phone, e-mail and customer): copies of one buyer's order
+    # would be held as duplicates, and would all count to one buyer.
     phone = f"+86 138{order_id % 10**8:08d}"
+    email = f"buyer{order_id}@example.com"
     for part in ("shipping_address", "billing_address", "customer"):
         if isinstance(order.get(part), dict):
             order[part]["phone"] = phone
     order["phone"] = phone
+    order["email"] = order["contact_email"] = email
+    if isinstance(order.get("customer"), dict):
+        order["customer"].update(id=order_id, email=email)
     for index, line in enumerate(order.get("line_items") or []):
         line_id = order_id * 100 + index
         line["id"] = line_id

@@ -210,7 +210,7 @@ class Worker:
             with self.hub.uow() as uow:
                 uow.lock_shared_rows_at_commit()
                 for kind, read_ahead in READ_AHEAD.items():
-                    read_ahead(uow, [job for job in jobs if job.kind == kind])
+                    read_ahead(self.hub, uow, [job for job in jobs if job.kind == kind])
                 for job in jobs:
                     BATCHED[job.kind](self.hub, uow, job)
                 duration = (time.perf_counter() - started) * 1000 / len(jobs)

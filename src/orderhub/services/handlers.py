@@ -19,6 +19,7 @@ from orderhub.services.node_callbacks import JOB_NODE_EVENT, process_node_event
 from orderhub.services.node_polls import JOB_NODE_POLL, poll_job
 from orderhub.services.parcel_status import JOB_PARCEL_STATUS, tell_parcel_status
 from orderhub.services.pipeline import JOB_STOCK_PUSH
+from orderhub.services.read_ahead import read_payloads_ahead
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
 from orderhub.services.shipping import JOB_CHANNEL_CONFIRM, confirm_to_channel
 from orderhub.services.sla import JOB_SLA_SCAN, sla_scan_job
@@ -36,10 +37,11 @@ from orderhub.services.waiting import JOB_REROUTE, retry_waiting_orders
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
-__all__ = ["BATCHED", "HANDLERS", "ON_DEAD", "READ_AHEAD", "BatchHandler", "Handler"]
+__all__ = ["BATCHED", "HANDLERS", "ON_DEAD", "READ_AHEAD", "BatchHandler", "BatchReader", "Handler"]
 
 Handler = Callable[[Hub, Job], None]
 BatchHandler = Callable[[Hub, UnitOfWork, Job], None]
+BatchReader = Callable[[Hub, UnitOfWork, list[Job]], None]
 
 
 def _process_inbox_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
@@ -83,12 +85,12 @@ BATCHED: dict[str, BatchHandler] = {
 }
 
 
-def _read_inbox_ahead(uow: UnitOfWork, jobs: list[Job]) -> None:
-    uow.inbox.read_ahead([str(job.payload["inbox_id"]) for job in jobs])
+def _read_inbox_ahead(hub: Hub, uow: UnitOfWork, jobs: list[Job]) -> None:
+    read_payloads_ahead(hub, uow, [str(job.payload["inbox_id"]) for job in jobs])
 
 
-# What a batch of jobs of a kind reads in one query before its jobs run one by one.
-READ_AHEAD: dict[str, Callable[[UnitOfWork, list[Job]], None]] = {JOB_INBOX: _read_inbox_ahead}
+# What a batch of jobs of a kind reads at once before its jobs run one by one.
+READ_AHEAD: dict[str, BatchReader] = {JOB_INBOX: _read_inbox_ahead}
 
 
 def _alone(batched: BatchHandler) -> Handler:

@@ -285,8 +285,12 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
     try:
         if queue_fetches(uow, hub.channel(shop), item):
             return None
-        raw = bounded_json.loads(item.body)
-        order = hub.mapping(shop).map(raw, shop=shop.code)
+        mapped = uow.inbox.mapped.pop(item.id, None)  # by the batch's read-ahead
+        if mapped is not None:
+            raw, order = mapped
+        else:
+            raw = bounded_json.loads(item.body)
+            order = hub.mapping(shop).map(raw, shop=shop.code)
     except bounded_json.UnreadableJson as exc:
         where = f" at {exc.path}" if exc.path else ""
         _unreadable(

@@ -5,7 +5,7 @@ phone numbers cannot be hashed to find anyone here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -44,6 +44,9 @@ _ADD_COUNTS = _ADD.values(
 _ADD_COUNTS_SEEN = _ADD_COUNTS.values(last_seen=bindparam("seen")).returning(*t.buyers.c)
 _ADD_COUNTS = _ADD_COUNTS.returning(*t.buyers.c)
 _GET = select(t.buyers).where(_b.tenant == bindparam("tenant"), _b.id == bindparam("buyer_id"))
+_KNOWN_KEYS = select(_k.key_hash).where(
+    _k.tenant == bindparam("tenant"), _k.key_hash.in_(bindparam("hashes", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,9 @@ class _Adds:
     seen: datetime | None = None
 
 
+_Held = tuple[dict[str, str], dict[str, _Adds], dict[str, BuyerRecord]]
+
+
 @dataclass
 class BuyerRepository:
     conn: Connection
@@ -90,6 +96,8 @@ class BuyerRepository:
     """Buyers recognised in this unit of work, by order id (before the order is stored)."""
     _held_keys: dict[str, str] | None = None  # key hash → buyer, written at commit
     _held_adds: dict[str, _Adds] = field(default_factory=dict)
+    _held_new: dict[str, BuyerRecord] = field(default_factory=dict)  # made, written at commit
+    _unknown: set[str] = field(default_factory=set)  # key hashes read ahead and not found
 
     def hold(self) -> None:
         """Write keys and figures at commit, in key and buyer order, instead of at once:
@@ -98,19 +106,22 @@ class BuyerRepository:
         if self._held_keys is None:
             self._held_keys = {}
 
-    def held(self) -> tuple[dict[str, str], dict[str, _Adds]] | None:
+    def held(self) -> _Held | None:
         if self._held_keys is None:
             return None
-        return dict(self._held_keys), {b: replace(a) for b, a in self._held_adds.items()}
+        adds = {b: replace(a) for b, a in self._held_adds.items()}
+        return dict(self._held_keys), adds, dict(self._held_new)
 
-    def restore(self, held: tuple[dict[str, str], dict[str, _Adds]] | None) -> None:
-        self._held_keys, self._held_adds = (None, {}) if held is None else held
+    def restore(self, held: _Held | None) -> None:
+        self._held_keys, self._held_adds, self._held_new = (None, {}, {}) if held is None else held
 
     def write_held(self) -> None:
-        if not self._held_keys and not self._held_adds:
+        if not self._held_keys and not self._held_adds and not self._held_new:
             return
-        keys, adds = self._held_keys or {}, self._held_adds
-        self._held_keys, self._held_adds = {}, {}
+        keys, adds, made = self._held_keys or {}, self._held_adds, self._held_new
+        self._held_keys, self._held_adds, self._held_new = {}, {}, {}
+        if made:
+            self.conn.execute(_CREATE, [self._row(made[b]) for b in sorted(made)])
         if keys:
             rows = [
                 {"tenant": self.tenant, "key_hash": h, "buyer_id": keys[h]} for h in sorted(keys)
@@ -127,34 +138,48 @@ class BuyerRepository:
         """The buyers holding any of these keys, oldest first."""
         if not hashes:
             return []
-        rows = self.conn.execute(_FIND, {"tenant": self.tenant, "hashes": list(hashes)})
-        found = [row.id for row in rows]
+        found: list[str] = []
+        if not self._unknown.issuperset(hashes):
+            rows = self.conn.execute(_FIND, {"tenant": self.tenant, "hashes": list(hashes)})
+            found = [row.id for row in rows]
         for h in hashes:  # keys attached in this transaction, written at commit
             held = (self._held_keys or {}).get(h)
             if held is not None and held not in found:
                 found.append(held)
         return found
 
+    def read_ahead(self, hashes: Collection[str]) -> None:
+        """Ask once, for a batch of orders, which of their keys any buyer holds: `find`
+        answers for the others without a query until a buyer is given them."""
+        if not hashes:
+            return
+        rows = self.conn.execute(_KNOWN_KEYS, {"tenant": self.tenant, "hashes": sorted(hashes)})
+        self._unknown = set(hashes) - {row.key_hash for row in rows}
+
     def create(
         self, at: datetime, *, orders: int = 0, spend: Decimal = Decimal("0")
     ) -> BuyerRecord:
         """A new buyer, first seen `at`, with these figures to start from."""
         found = BuyerRecord(new_id("b"), orders, spend, 0, (), at, at)
-        self.conn.execute(
-            _CREATE,
-            {
-                "id": found.id,
-                "tenant": self.tenant,
-                "first_seen": at,
-                "last_seen": at,
-                "tags": "[]",
-                "orders": orders,
-                "spend": spend,
-            },
-        )
+        if self._held_keys is not None:
+            self._held_new[found.id] = found
+        else:
+            self.conn.execute(_CREATE, self._row(found))
         return found
 
+    def _row(self, buyer: BuyerRecord) -> dict[str, object]:
+        return {
+            "id": buyer.id,
+            "tenant": self.tenant,
+            "first_seen": buyer.first_seen,
+            "last_seen": buyer.last_seen,
+            "tags": "[]",
+            "orders": buyer.orders,
+            "spend": buyer.spend,
+        }
+
     def attach(self, buyer_id: str, hashes: Sequence[str]) -> None:
+        self._unknown.difference_update(hashes)
         if self._held_keys is not None:
             for h in hashes:
                 self._held_keys.setdefault(h, buyer_id)
@@ -229,10 +254,12 @@ class BuyerRepository:
         return self._record(row)
 
     def get(self, buyer_id: str) -> BuyerRecord:
-        row = self.conn.execute(_GET, {"tenant": self.tenant, "buyer_id": buyer_id}).first()
-        if row is None:
-            raise NotFound("buyer", buyer_id)
-        found = self._record(row)
+        found = self._held_new.get(buyer_id)
+        if found is None:
+            row = self.conn.execute(_GET, {"tenant": self.tenant, "buyer_id": buyer_id}).first()
+            if row is None:
+                raise NotFound("buyer", buyer_id)
+            found = self._record(row)
         adds = self._held_adds.get(buyer_id)
         if adds is None:
             return found

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
+from orderhub.domain.order import Order
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
 from orderhub.store.text import storable
@@ -72,7 +73,9 @@ class InboxRepository:
         self.conn = conn
         self.cipher = cipher
         self.tenant = tenant
-        self._ahead: dict[str, Any] = {}
+        self._ahead: dict[str, InboxItem] = {}
+        self.mapped: dict[str, tuple[Any, Order]] = {}
+        """Raw body and order mapped from an item read ahead, for the job that takes it."""
         # Marks are written together, before the inbox is read again or at commit: a
         # batch of payloads makes one statement, not one per payload.
         self._marks: dict[str, dict[str, Any]] = {}
@@ -124,21 +127,27 @@ class InboxRepository:
         ).scalar_one()
         return str(existing), False
 
-    def read_ahead(self, item_ids: Sequence[str]) -> None:
+    def read_ahead(self, item_ids: Sequence[str]) -> list[InboxItem]:
         """Read these items in one query; each `get` of one of them then takes it from
         here, once (a second `get`, or one after `mark`, reads the row again)."""
         if not item_ids:
-            return
+            return []
         rows = self.conn.execute(_GET_MANY, {"ids": sorted(set(item_ids)), "tenant": self.tenant})
-        self._ahead.update((row.id, row) for row in rows)
+        items = [self._item(row) for row in rows]
+        self._ahead.update((item.id, item) for item in items)
+        return items
 
     def get(self, item_id: str) -> InboxItem:
-        row = self._ahead.pop(item_id, None)
-        if row is None:
-            self.flush()
-            row = self.conn.execute(_GET, {"item_id": item_id, "tenant": self.tenant}).first()
+        item = self._ahead.pop(item_id, None)
+        if item is not None:
+            return item
+        self.flush()
+        row = self.conn.execute(_GET, {"item_id": item_id, "tenant": self.tenant}).first()
         if row is None:
             raise NotFound("inbox item", item_id)
+        return self._item(row)
+
+    def _item(self, row: Any) -> InboxItem:
         return InboxItem(
             id=row.id,
             shop=row.shop,
@@ -157,6 +166,7 @@ class InboxRepository:
         self, item_id: str, status: str, *, order_id: str | None = None, error: str | None = None
     ) -> None:
         self._ahead.pop(item_id, None)
+        self.mapped.pop(item_id, None)
         self._marks[item_id] = {
             "item_id": item_id,
             "status": status,

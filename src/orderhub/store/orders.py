@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order, OrderException, TraceEntry
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
+from orderhub.store.order_lookup import OrderLookup
 from orderhub.store.order_search import OrderSearch, OrderSummary, phone_tail
 from orderhub.store.text import storable
 
@@ -45,24 +45,6 @@ _BY_ID = select(_o.id, _o.document, _o.pii).where(
     _o.id == bindparam("order_id"), _o.tenant == bindparam("tenant")
 )
 _BY_ID_LOCKED = _BY_ID.with_for_update()
-_BY_REF = select(_o.id, _o.document, _o.pii).where(
-    _o.tenant == bindparam("tenant"),
-    _o.shop == bindparam("shop"),
-    _o.channel_order_id == bindparam("channel_order_id"),
-)
-_BY_REF_LOCKED = _BY_REF.with_for_update()
-_BY_BUYER = (
-    select(_o.id, _o.document, _o.pii)
-    .where(
-        _o.tenant == bindparam("t"),
-        _o.shop == bindparam("shop"),
-        _o.buyer_key == bindparam("key"),
-        _o.placed_at >= bindparam("since"),
-        _o.id != bindparam("exclude"),
-    )
-    .order_by(_o.placed_at, _o.id)
-    .limit(50)
-)
 _SET_STATUS = (
     update(t.orders)
     .where(_o.id == bindparam("order_id"))
@@ -75,14 +57,11 @@ _SET_STATUS = (
 )
 
 
-def _normalised(value: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
-
-
-class OrderRepository(OrderSearch):
+class OrderRepository(OrderLookup, OrderSearch):
     """Orders by id or by the channel's own reference; finding them is OrderSearch's."""
 
     def __init__(self, conn: Connection, cipher: Cipher, tenant: str) -> None:
+        OrderLookup.__init__(self)
         self.conn = conn
         self.cipher = cipher
         self.tenant = tenant
@@ -129,6 +108,8 @@ class OrderRepository(OrderSearch):
 
     def _columns(self, order: Order, now: datetime) -> dict[str, Any]:
         document, pii = _split(order)
+        buyer_key = self.buyer_key(order)
+        self._written(order.shop, order.channel_order_id, buyer_key)
         return {
             "shop": order.shop,
             "platform": order.platform,
@@ -142,7 +123,7 @@ class OrderRepository(OrderSearch):
             "node": order.node,
             "currency": order.currency,
             "grand_total": order.totals.grand_total,
-            "buyer_key": self.buyer_key(order),
+            "buyer_key": buyer_key,
             "phone_tail": phone_tail(self.cipher, order.receiver.phone),
             "document": json.dumps(document, ensure_ascii=False),
             "pii": self.cipher.encrypt(
@@ -150,52 +131,6 @@ class OrderRepository(OrderSearch):
             ),
             "updated_at": now,
         }
-
-    def buyer_key(self, order: Order) -> str:
-        """Same receiver, phone and address (spacing and width ignored) → same key.
-
-        Orders with the same key in one shop go to the same person at the same door:
-        they may be merged into one parcel, and the key counts a buyer's earlier orders.
-        """
-        r = order.receiver
-        # A sealed receiver is known only by its seal: two buyers' masks may be alike.
-        parts: tuple[str, ...] = (
-            r.name,
-            r.phone,
-            r.country,
-            r.province,
-            r.city,
-            r.district,
-            r.address1,
-            r.address2,
-        )
-        if r.sealed:
-            parts = (r.sealed,)
-        return self.cipher.fingerprint("|".join(_normalised(p) for p in parts))
-
-    def count_by_buyer(self, shop: str, buyer_key: str, *, before: datetime) -> int:
-        """How many orders this buyer placed in the shop before `before`."""
-        c = t.orders.c
-        return int(
-            self.conn.execute(
-                select(func.count()).where(
-                    c.tenant == self.tenant,
-                    c.shop == shop,
-                    c.buyer_key == buyer_key,
-                    c.placed_at < before,
-                )
-            ).scalar_one()
-        )
-
-    def recent_by_buyer(
-        self, shop: str, buyer_key: str, *, since: datetime, exclude: str = ""
-    ) -> list[Order]:
-        """The buyer's other orders in the shop placed since `since`, oldest first."""
-        rows = self.conn.execute(
-            _BY_BUYER,
-            {"t": self.tenant, "shop": shop, "key": buyer_key, "since": since, "exclude": exclude},
-        )
-        return [self._load(r.id, r.document, r.pii) for r in rows]
 
     def _write_lines(self, order: Order) -> None:
         if not order.lines:
@@ -268,16 +203,6 @@ class OrderRepository(OrderSearch):
         data["receiver"].update(pii["receiver"])
         data["receiver_latin"] = pii.get("receiver_latin")
         return Order.model_validate(data)
-
-    def by_channel_ref(
-        self, shop: str, channel_order_id: str, *, for_update: bool = False
-    ) -> Order | None:
-        locked = for_update and self.conn.dialect.name == "postgresql"
-        row = self.conn.execute(
-            _BY_REF_LOCKED if locked else _BY_REF,
-            {"tenant": self.tenant, "shop": shop, "channel_order_id": channel_order_id},
-        ).first()
-        return None if row is None else self._load(row.id, row.document, row.pii)
 
     def placed_page(
         self,

@@ -1,0 +1,47 @@
+"""What a batch of stored payloads reads at once, before its jobs run one by one.
+
+Each new order needs to know whether it is stored already, whether its buyer is known
+and whether that buyer placed an order lately: three round trips per order, one after
+another. A batch maps its payloads first, then asks each question once for all of
+them; the jobs take the mapped orders and the answers from there.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from orderhub.connectors.kit import bounded_json
+from orderhub.domain.order import Order
+from orderhub.services.buyers import identifiers
+from orderhub.services.hub import Hub
+from orderhub.services.returns import REFUND_TOPICS
+from orderhub.store.uow import UnitOfWork
+
+__all__ = ["read_payloads_ahead"]
+
+
+def read_payloads_ahead(hub: Hub, uow: UnitOfWork, inbox_ids: list[str]) -> None:
+    items = uow.inbox.read_ahead(inbox_ids)
+    orders: list[Order] = []
+    for item in items:
+        if item.status not in ("pending", "failed") or item.topic in REFUND_TOPICS:
+            continue
+        try:
+            shop = uow.catalog.shop(item.shop)
+            if hub.channel(shop).pushes_ids_only and item.source == "webhook":
+                continue
+            raw = bounded_json.loads(item.body)
+            order = hub.mapping(shop).map(raw, shop=shop.code)
+        except Exception:  # the item's own job meets it again, and records it
+            continue
+        uow.inbox.mapped[item.id] = (raw, order)
+        orders.append(order)
+    if not orders:
+        return
+    window = timedelta(seconds=hub.settings.duplicate_window)
+    uow.orders.read_ahead(
+        [(order.shop, order.channel_order_id) for order in orders],
+        [(order.shop, uow.orders.buyer_key(order)) for order in orders],
+        since=min(order.placed_at for order in orders) - window,
+    )
+    uow.buyers.read_ahead({uow.buyers.key(i) for order in orders for i in identifiers(order)})
