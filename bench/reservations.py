@@ -10,6 +10,12 @@ worker on the same row) and on SKUs spread uniformly (1,000 by default), with 1,
   or the sqlite3 module with the hub's pragmas), by the same number of processes;
 * on PostgreSQL, pgbench running that UPDATE (`pgbench -n -f script.sql -c C -j C -T S`).
 
+The hub reserves that way when one order comes alone (an order run again on its own, a
+person's action). Orders that arrive together are reserved as the worker's batch lane
+reserves them: up to `--batch` orders in one transaction, each level read once, changed
+in memory and written at commit with one conditional UPDATE per level, each reservation
+still a ledger row. That is measured too (`hub_batched_per_s`), beside the same raw loop.
+
 Workers are processes, so that Python's interpreter lock does not cap the hub at one
 core while the raw loop (which spends its time waiting on the database) is not capped.
 PostgreSQL is a throwaway server with default settings (fsync on), started with
@@ -62,7 +68,8 @@ PGBENCH_UPDATE = (
 )
 _TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
 
-Reserve = Callable[[str], bool]
+Reserve = Callable[[str], int]
+"""Reserve one unit of a SKU; how many reservations were committed by this call."""
 
 
 def spread_skus(count: int) -> list[str]:
@@ -79,13 +86,43 @@ def _hub_reserver(url: str) -> Reserve:
     db = Database(make_engine(url, pool_size=1), cipher, tenant=TENANT)
     prefix, made = f"bench-{os.getpid()}-", 0
 
-    def reserve(sku: str) -> bool:
+    def reserve(sku: str) -> int:
         nonlocal made
         made += 1
         with UnitOfWork(db) as uow:
             ok = uow.stock.reserve(NODE, sku, 1, order_id=f"{prefix}{made}")
             uow.commit()
-        return ok
+        return int(ok)
+
+    return reserve
+
+
+def _hub_batch_reserver(url: str, batch: int) -> Reserve:
+    """Reservations as the worker's batch lane makes them: `batch` orders of one unit in
+    one UnitOfWork, levels held and written at commit, a ledger row each."""
+    cipher = Cipher({"bench": b"b" * 32}, "bench")
+    db = Database(make_engine(url, pool_size=1), cipher, tenant=TENANT)
+    prefix, made = f"bench-batch-{os.getpid()}-", 0
+    open_uow: UnitOfWork | None = None
+    in_batch = 0
+
+    def reserve(sku: str) -> int:
+        nonlocal made, open_uow, in_batch
+        if open_uow is None:
+            open_uow = UnitOfWork(db).__enter__()
+            open_uow.lock_shared_rows_at_commit()
+        made += 1
+        short = open_uow.stock.reserve_all(NODE, {sku: 1}, order_id=f"{prefix}{made}")
+        in_batch += not short
+        if made % batch:
+            return 0
+        uow, open_uow = open_uow, None
+        try:
+            uow.commit()
+        finally:
+            uow.__exit__(None, None, None)
+        committed, in_batch = in_batch, 0
+        return committed
 
     return reserve
 
@@ -98,9 +135,9 @@ def _raw_reserver(url: str) -> Reserve:
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
             conn.execute(f"PRAGMA {pragma}")
 
-        def reserve_sqlite(sku: str) -> bool:
+        def reserve_sqlite(sku: str) -> int:
             now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-            return conn.execute(RAW_SQLITE, (now, TENANT, NODE, sku)).rowcount == 1
+            return conn.execute(RAW_SQLITE, (now, TENANT, NODE, sku)).rowcount
 
         return reserve_sqlite
     import psycopg
@@ -108,32 +145,38 @@ def _raw_reserver(url: str) -> Reserve:
     dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
     pg = psycopg.connect(dsn, autocommit=True)
 
-    def reserve_pg(sku: str) -> bool:
-        return pg.execute(RAW_PG, (TENANT, NODE, sku)).rowcount == 1
+    def reserve_pg(sku: str) -> int:
+        return pg.execute(RAW_PG, (TENANT, NODE, sku)).rowcount
 
     return reserve_pg
 
 
 def _worker(tasks: Any, results: Any) -> None:
-    """A benchmark process: runs (kind, url, skus, start, seconds) tasks until None."""
+    """A benchmark process: runs (kind, url, skus, start, seconds) tasks until None.
+    A kind is "raw", "hub" or "hub-batch-N"."""
     reservers: dict[tuple[str, str], Reserve] = {}
     rng = random.Random(os.getpid())
     while (task := tasks.get()) is not None:
         kind, url, skus, start_at, seconds = task
         key = (kind, url)
         if key not in reservers:
-            reservers[key] = (_hub_reserver if kind == "hub" else _raw_reserver)(url)
-        reserve = reservers[key]
-        reserve(skus[0])  # a warm connection before the clock starts
-        time.sleep(max(0.0, start_at - time.time()))
-        done = refused = 0
-        end = start_at + seconds
-        while time.time() < end:
-            if reserve(skus[0] if len(skus) == 1 else rng.choice(skus)):
-                done += 1
+            if kind.startswith("hub-batch-"):
+                reservers[key] = _hub_batch_reserver(url, int(kind.removeprefix("hub-batch-")))
             else:
-                refused += 1
-        results.put((done, refused, time.time() - start_at))
+                reservers[key] = (_hub_reserver if kind == "hub" else _raw_reserver)(url)
+        reserve = reservers[key]
+        batch = int(kind.removeprefix("hub-batch-")) if kind.startswith("hub-batch-") else 1
+        for _ in range(batch):  # a warm connection before the clock starts
+            reserve(skus[0])
+        time.sleep(max(0.0, start_at - time.time()))
+        done = asked = 0
+        end = start_at + seconds
+        # A batch is counted when it commits: the clock stops at the first commit after
+        # the end, so no reservation is counted that was not written.
+        while time.time() < end or asked % batch:
+            asked += 1
+            done += reserve(skus[0] if len(skus) == 1 else rng.choice(skus))
+        results.put((done, asked - done, time.time() - start_at))
 
 
 class Workers:
@@ -252,12 +295,17 @@ def run_database(
             raw = workers.measure("raw", url, pool, concurrency, args.seconds)
             log(f"{name}, {concurrency} worker(s): StockRepository.reserve")
             hub = workers.measure("hub", url, pool, concurrency, args.seconds)
+            log(f"{name}, {concurrency} worker(s): {args.batch} orders per transaction")
+            kind = f"hub-batch-{args.batch}"
+            batched = workers.measure(kind, url, pool, concurrency, args.seconds)
             row: dict[str, Any] = {
                 "workers": concurrency,
                 "hub_per_s": hub["per_s"],
                 "raw_per_s": raw["per_s"],
                 "hub_vs_raw": ratio(hub["per_s"], raw["per_s"]),
-                "refused": int(hub["refused"] + raw["refused"]),
+                "hub_batched_per_s": batched["per_s"],
+                "hub_batched_vs_raw": ratio(batched["per_s"], raw["per_s"]),
+                "refused": int(hub["refused"] + raw["refused"] + batched["refused"]),
             }
             if postgres:
                 log(f"{name}, {concurrency} client(s): pgbench")
@@ -279,6 +327,9 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--skus", type=int, default=1000, help="SKUs in the spread case")
     parser.add_argument(
+        "--batch", type=int, default=32, help="orders per transaction in the batched case"
+    )
+    parser.add_argument(
         "--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8],
         help="worker processes, comma-separated (1,4,8)",
     )  # fmt: skip
@@ -287,7 +338,9 @@ def main(argv: Sequence[str]) -> None:
     workers = Workers(max(args.workers))
     output: dict[str, Any] = {
         "benchmark": "reservations",
-        "unit": "reservations per second, each its own transaction",
+        "unit": "reservations per second, each its own transaction (hub_batched: --batch "
+        "orders per transaction, as the worker's batch lane)",
+        "batch": args.batch,
         "seconds_per_measurement": args.seconds,
         "worker_kind": "processes",
         "cpus": os.cpu_count(),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import Connection, Integer, bindparam, or_, update
 
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
@@ -35,9 +35,13 @@ CHANGE_LEVEL = (
     )
 )
 # Reservations only while what is left stays within what may be sold (presale SKUs:
-# down to −allow).
-_CHANGE_CHECKED = CHANGE_LEVEL.where(
-    _LEVEL.on_hand + bindparam("dh") - _LEVEL.reserved - bindparam("dr") + bindparam("allow") >= 0
+# down to −allow); other changes (`checked` 0) always.
+_CHANGE_HELD = CHANGE_LEVEL.where(
+    or_(
+        bindparam("checked", type_=Integer) == 0,
+        _LEVEL.on_hand + bindparam("dh") - _LEVEL.reserved - bindparam("dr") + bindparam("allow")
+        >= 0,
+    )
 )
 
 
@@ -87,18 +91,27 @@ class HeldLevels:
         return HeldLevels({key: replace(change) for key, change in self._changes.items()})
 
     def write(self, conn: Connection, tenant: str) -> None:
-        """One UPDATE per level, in (node, SKU) order."""
+        """Every level in one statement, run for each in (node, SKU) order. Each level
+        held is a row, so a row not written is a reservation that no longer fits."""
+        if not self._changes:
+            return
         now = datetime.now(UTC)
-        for (node, sku), held in sorted(self._changes.items()):
-            values = {
+        rows = [
+            {
                 "t": tenant,
                 "n": node,
                 "s": sku,
                 "dh": held.on_hand,
                 "dr": held.reserved,
                 "now": now,
+                "checked": int(held.checked),
+                "allow": held.allow,
             }
-            if not held.checked:
-                conn.execute(CHANGE_LEVEL, values)
-            elif conn.execute(_CHANGE_CHECKED, {**values, "allow": held.allow}).rowcount != 1:
-                raise StockMoved(f"{sku} at {node}: reserved elsewhere since it was read")
+            for (node, sku), held in sorted(self._changes.items())
+        ]
+        written = conn.execute(_CHANGE_HELD, rows).rowcount
+        if written != len(rows):
+            raise StockMoved(
+                f"{len(rows) - written} of {len(rows)} levels changed since they were read: "
+                "a reservation no longer fits"
+            )

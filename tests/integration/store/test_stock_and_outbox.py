@@ -137,6 +137,50 @@ def test_held_reservations_no_longer_there_at_commit_write_nothing(hub: Hub) -> 
         assert uow.stock.ledger_mismatches() == []
 
 
+def test_a_batchs_levels_are_written_in_one_statement_and_none_if_one_no_longer_fits(
+    hub: Hub,
+) -> None:
+    with hub.uow() as uow:
+        for sku in ("SKU-1", "SKU-2", "SKU-3"):
+            uow.stock.adjust("WH1", sku, 2)
+        uow.commit()
+    updates: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE STOCK_LEVELS"):
+            updates.append(statement)
+
+    def batch(taken_meanwhile: str | None) -> None:
+        with hub.uow() as uow:
+            uow.lock_shared_rows_at_commit()
+            assert uow.stock.reserve_all("WH1", {"SKU-1": 1, "SKU-2": 2}, order_id="o1") == []
+            uow.stock.adjust("WH1", "SKU-3", 5)  # not a reservation: written whatever comes
+            if taken_meanwhile:
+                levels = t.stock_levels
+                uow.stock.conn.execute(
+                    update(levels)
+                    .where(levels.c.sku == taken_meanwhile)
+                    .values(reserved=levels.c.reserved + 1)
+                )
+            event.listen(uow.stock.conn, "before_cursor_execute", count)
+            try:
+                uow.commit()
+            finally:
+                event.remove(uow.stock.conn, "before_cursor_execute", count)
+
+    with pytest.raises(StockMoved):
+        batch(taken_meanwhile="SKU-2")
+    batch(taken_meanwhile=None)
+    assert len(updates) == 2  # three levels, one statement, in each batch
+    with hub.uow() as uow:
+        assert [(x.sku, x.on_hand, x.reserved) for x in uow.stock.levels(nodes=["WH1"])] == [
+            ("SKU-1", 2, 1),
+            ("SKU-2", 2, 2),
+            ("SKU-3", 7, 0),
+        ]
+        assert uow.stock.ledger_mismatches() == []
+
+
 def test_a_batch_reads_each_level_once_and_sees_what_it_holds(hub: Hub) -> None:
     with hub.uow() as uow:
         uow.stock.adjust("WH1", "SKU-1", 3)
