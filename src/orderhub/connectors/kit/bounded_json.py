@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import accumulate
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "MAX_NUMBER", "MAX_STRING", "UnreadableJson", "dumps", "loads"]
@@ -76,18 +75,23 @@ def _has_lone_surrogate(text: str) -> bool:
 
 
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
-_NESTING = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
 
-def _body_depth(body: bytes) -> int | None:
-    """How deeply containers nest, read off the body's brackets outside strings; None
-    when a string holds an escaped quote (the quotes then do not split strings from
-    the rest)."""
+def _body_depth(body: bytes, max_depth: int) -> int | None:
+    """How deeply containers nest, up to `max_depth` + 1, read off the brackets of a
+    parsed body outside its strings; None when a string holds an escaped quote (the
+    quotes then do not split strings from the rest). Each pass takes away the
+    innermost pairs, so the passes are the depth."""
     if b'\\"' in body:
         return None
     outside = b"".join(body.split(b'"')[0::2])
-    brackets = outside.translate(None, _NOT_BRACKET)
-    return max(accumulate(map(_NESTING.__getitem__, brackets)), default=0)
+    brackets = outside.translate(_ONE_KIND, _NOT_BRACKET)
+    for depth in range(max_depth + 1):
+        if not brackets:
+            return depth
+        brackets = brackets.replace(b"[]", b"")
+    return max_depth + 1
 
 
 def _depth(value: Any) -> int:
@@ -172,7 +176,7 @@ def loads(
         refused
         or not isinstance(body, bytes)
         or len(body) > max_string
-        or ((b"\\u" in body or b"\xed" in body) and _SURROGATE_ESCAPE.search(body) is not None)
+        or (_may_hold_surrogate(body) and _SURROGATE_ESCAPE.search(body) is not None)
         or _deeper_than(max_depth, body, value)
     )
     if suspect:
@@ -191,8 +195,14 @@ def _long_number_run(body: bytes, max_number: int) -> bool:
     return b"0" * (max_number + 1) in body.translate(_NUMBER_MARKS)
 
 
+def _may_hold_surrogate(body: bytes) -> bool:
+    """A quick look for the start of a surrogate escape or of its UTF-8 bytes (any
+    escaped character, such as Chinese text sent as ASCII, starts with a plain \\u)."""
+    return b"\\ud" in body or b"\\uD" in body or b"\xed" in body
+
+
 def _deeper_than(max_depth: int, body: bytes, value: Any) -> bool:
-    depth = _body_depth(body)
+    depth = _body_depth(body, max_depth)
     return (_depth(value) if depth is None else depth) > max_depth
 
 

@@ -128,5 +128,6 @@ _JSON = st.recursive(
 @given(_JSON)
 def test_nesting_read_off_the_body_is_the_nesting_of_the_value(value: object) -> None:
     body = json.dumps(value).encode()
-    read = _body_depth(body)
+    read, limit = _body_depth(body, 64), _body_depth(body, 2)
     assert read is None or read == _depth(value)
+    assert limit is None or limit == min(_depth(value), 3)  # counted up to past the limit
