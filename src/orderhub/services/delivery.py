@@ -275,9 +275,11 @@ def record_pushes(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
     them, so the two never wait on each other. The orders are read again under lock,
     all at once and in id order (an order stored as it was when sent is not loaded
     again): one cancelled while the call was on its way has its dispatch stopped again."""
-    for pushed in sorted(accepted, key=lambda p: p.plan.dispatch.id):
-        external_id = pushed.receipt.external_id
-        uow.dispatches.mark(pushed.plan.dispatch.id, "pushed", external_id=external_id, at="pushed")
+    uow.dispatches.mark_many(
+        {pushed.plan.dispatch.id: pushed.receipt.external_id for pushed in accepted},
+        "pushed",
+        at="pushed",
+    )
     ids = sorted({oid for pushed in accepted for oid in pushed.plan.dispatch.order_ids})
     known = {
         oid: (order, pushed.plan.stored[oid])
@@ -285,17 +287,22 @@ def record_pushes(uow: UnitOfWork, accepted: Sequence[Pushed]) -> None:
         for oid, order in pushed.plan.orders.items()
     }
     locked = {o.id: o for o in uow.orders.get_many(ids, for_update=True, known=known)}
+    moved: list[Order] = []
     for pushed in accepted:
-        _record_push(uow, pushed, locked)
+        moved += _record_push(uow, pushed, locked)
+    uow.orders.set_statuses(moved)
 
 
-def _record_push(uow: UnitOfWork, pushed: Pushed, locked: Mapping[str, Order]) -> None:
+def _record_push(uow: UnitOfWork, pushed: Pushed, locked: Mapping[str, Order]) -> list[Order]:
+    """Trace, count and book one accepted push; the orders it moved to PUSHED (stored
+    by the caller, with the others')."""
     dispatch, node, job = pushed.plan.dispatch, pushed.plan.node, pushed.plan.job
     external_id = pushed.receipt.external_id
     count = len(pushed.plan.orders)
     merged = f" with {count - 1} other order(s)" if count > 1 else ""
     now = datetime.now(UTC)
     first: Order | None = None
+    moved = []
     for order_id in dispatch.order_ids:
         order = locked.get(order_id)
         if order is None:
@@ -311,7 +318,7 @@ def _record_push(uow: UnitOfWork, pushed: Pushed, locked: Mapping[str, Order]) -
         )
         if order.status is OrderStatus.RESERVED:
             order.move_to(OrderStatus.PUSHED)
-            uow.orders.set_status(order)
+            moved.append(order)
             metrics.orders.labels("pushed").inc()
             count_pushed(uow, order, node.code, now)
         elif order.status is OrderStatus.CANCELLED:
@@ -319,6 +326,7 @@ def _record_push(uow: UnitOfWork, pushed: Pushed, locked: Mapping[str, Order]) -
             stop_dispatch(uow, dispatch.id, order.id)
     if node.kind == "supplier" and first is not None:
         queue_booking(uow, "purchase_order", dispatch.id, first)
+    return moved
 
 
 def push_dispatch(hub: Hub, job: Job) -> None:

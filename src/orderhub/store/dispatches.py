@@ -6,7 +6,7 @@ nodes has one dispatch per node. Its id is the code the node knows it by.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -291,6 +291,26 @@ class DispatchRepository:
                 .values({name: bindparam(name) for name in key})
             )
         self.conn.execute(statement, {"dispatch_id": dispatch_id, **values})
+
+    def mark_many(self, external_ids: Mapping[str, str], status: str, *, at: str) -> None:
+        """Move these dispatches on in one statement, each with its node's id for it."""
+        if not external_ids:
+            return
+        self.flush()
+        key = ("status", "external_id", f"{at}_at")
+        statement = _MARKS.get(key)
+        if statement is None:
+            statement = _MARKS[key] = (
+                update(t.dispatches)
+                .where(t.dispatches.c.id == bindparam("dispatch_id"))
+                .values({name: bindparam(name) for name in key})
+            )
+        now = datetime.now(UTC)
+        rows = [
+            {"dispatch_id": d, "status": status, "external_id": external_ids[d], key[2]: now}
+            for d in sorted(external_ids)
+        ]
+        self.conn.execute(statement, rows)
 
     def add_shipped(self, dispatch_id: str, line_no: str, quantity: int) -> None:
         self.flush()

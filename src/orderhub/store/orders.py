@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,17 +94,26 @@ class OrderRepository(OrderLookup, OrderSearch):
 
     def set_status(self, order: Order) -> None:
         """Store a change of status (and lines' nodes) without rewriting personal data."""
-        document, _ = _split(order)
-        self.conn.execute(
-            _SET_STATUS,
-            {
-                "order_id": order.id,
-                "status": order.status.value,
-                "node": order.node,
-                "document": json.dumps(document, ensure_ascii=False),
-                "updated_at": datetime.now(UTC),
-            },
-        )
+        self.set_statuses([order])
+
+    def set_statuses(self, orders: Sequence[Order]) -> None:
+        """`set_status` for many orders in one statement, in id order."""
+        if not orders:
+            return
+        now = datetime.now(UTC)
+        rows = []
+        for order in sorted(orders, key=lambda o: o.id):
+            document, _ = _split(order)
+            rows.append(
+                {
+                    "order_id": order.id,
+                    "status": order.status.value,
+                    "node": order.node,
+                    "document": json.dumps(document, ensure_ascii=False),
+                    "updated_at": now,
+                }
+            )
+        self.conn.execute(_SET_STATUS, rows if len(rows) > 1 else rows[0])
 
     def _columns(self, order: Order, now: datetime) -> dict[str, Any]:
         document, pii = _split(order)
