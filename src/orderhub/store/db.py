@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -23,7 +24,14 @@ from orderhub.domain.errors import ConfigurationError
 from orderhub.observability import metrics
 from orderhub.store.cache import TtlCache
 
-__all__ = ["JOBS_CHANNEL", "Database", "is_transient", "make_engine", "upgrade_schema"]
+__all__ = [
+    "JOBS_CHANNEL",
+    "Database",
+    "is_transient",
+    "make_engine",
+    "sent_together",
+    "upgrade_schema",
+]
 
 JOBS_CHANNEL = "orderhub_jobs"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -78,6 +86,29 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     raise ConfigurationError(
         f"orderhub runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
     )
+
+
+@contextmanager
+def sent_together(conn: Connection) -> Iterator[None]:
+    """Writes whose results nothing reads, sent to PostgreSQL one after another without
+    waiting for each answer (psycopg's pipeline mode): the answers come back together
+    at the end of the block, and an error in any of them is raised there. Nothing in
+    the block may read a result (a row count, RETURNING). SQLite runs them as they come.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver: Any = conn.connection.driver_connection
+    driver_error: Any = conn.dialect.loaded_dbapi.Error
+    try:
+        with driver.pipeline():
+            yield
+    except driver_error as exc:
+        # Raised by the driver, past SQLAlchemy: given the same form as any statement's
+        # error, and a lost connection is not handed out again.
+        if conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None):
+            conn.invalidate(exc)
+        raise DBAPIError.instance("(statements sent together)", None, exc, driver_error) from exc
 
 
 def _count_work(engine: Engine, *, explicit_begin: bool) -> None:

@@ -13,6 +13,7 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order, OrderException, TraceEntry
 from orderhub.store import tables as t
+from orderhub.store.db import sent_together
 from orderhub.store.ids import new_id
 from orderhub.store.order_lookup import OrderLookup
 from orderhub.store.order_search import OrderSearch, OrderSummary, phone_tail
@@ -40,7 +41,7 @@ def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
 _o = t.orders.c
 _ADD = insert(t.orders)
 _ADD_LINES = insert(t.order_lines)
-_ADD_TRACE = insert(t.trace_events)
+_ADD_TRACE = insert(t.trace_events).inline()  # no id read back
 _BY_ID = select(_o.id, _o.document, _o.pii).where(
     _o.id == bindparam("order_id"), _o.tenant == bindparam("tenant")
 )
@@ -70,18 +71,17 @@ class OrderRepository(OrderLookup, OrderSearch):
     def add(self, order: Order, *, inbox_id: str | None = None, buyer_id: str | None = None) -> str:
         order.id = order.id or new_id("o")
         now = datetime.now(UTC)
-        self.conn.execute(
-            _ADD,
-            {
-                "id": order.id,
-                "tenant": self.tenant,
-                "created_at": now,
-                "inbox_id": inbox_id,
-                "buyer_id": buyer_id,
-                **self._columns(order, now),
-            },
-        )
-        self._write_lines(order)
+        row = {
+            "id": order.id,
+            "tenant": self.tenant,
+            "created_at": now,
+            "inbox_id": inbox_id,
+            "buyer_id": buyer_id,
+            **self._columns(order, now),
+        }
+        with sent_together(self.conn):  # the order and its lines in one round trip
+            self.conn.execute(_ADD, row)
+            self._write_lines(order)
         return order.id
 
     def save(self, order: Order) -> None:

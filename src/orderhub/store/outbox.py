@@ -184,7 +184,7 @@ class OutboxRepository:
                 )
             else:
                 stmt = base.on_conflict_do_nothing()
-            _INSERTS[(dialect, coalesced)] = stmt
+            stmt = _INSERTS[(dialect, coalesced)] = stmt.inline()  # no id read back
         return stmt
 
     def add(

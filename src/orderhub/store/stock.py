@@ -53,7 +53,7 @@ _RESERVE = (
 _LEVEL_ONE = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
     _LEVEL.tenant == bindparam("t"), _LEVEL.node == bindparam("n"), _LEVEL.sku == bindparam("s")
 )
-_LEDGER = insert(t.stock_ledger)
+_LEDGER = insert(t.stock_ledger).inline()  # no id read back: ledger rows are written unread
 _HELD_BY_ORDER = (
     select(_LEDGER_C.node, _LEDGER_C.sku, func.sum(_LEDGER_C.reserved_delta).label("held"))
     .where(_LEDGER_C.order_id == bindparam("o"), _LEDGER_C.tenant == bindparam("t"))

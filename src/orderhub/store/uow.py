@@ -17,7 +17,7 @@ from orderhub.store.buyers import BuyerRepository
 from orderhub.store.calls import CallRepository
 from orderhub.store.catalog import CatalogRepository
 from orderhub.store.config_version import ConfigView
-from orderhub.store.db import Database
+from orderhub.store.db import Database, sent_together
 from orderhub.store.dispatches import DispatchRepository
 from orderhub.store.inbox import InboxRepository
 from orderhub.store.items import ShopItemRepository
@@ -209,18 +209,21 @@ class UnitOfWork:
         """Write what the repositories hold back to write together (ledger rows, new
         dispatches, new jobs, trace, payload marks)."""
         made = self.__dict__
-        if "inbox" in made:
-            self.inbox.flush()
-        if "stock" in made:
-            self.stock.flush()
-        if "dispatches" in made:
-            self.dispatches.flush()
-        if "outbox" in made:
-            self.outbox.flush()
-        if "orders" in made:
-            self.orders.flush_trace()
+        if self._conn is None:
+            raise RuntimeError("flush outside of `with`")
+        with sent_together(self._conn):
+            if "inbox" in made:
+                self.inbox.flush()
+            if "stock" in made:
+                self.stock.flush()
+            if "dispatches" in made:
+                self.dispatches.flush()
+            if "outbox" in made:
+                self.outbox.flush()
+            if "orders" in made:
+                self.orders.flush_trace()
         if "figures" in made:
-            self.figures.flush()
+            self.figures.flush()  # reads what its marks returned
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -6,9 +6,11 @@ import threading
 
 import pytest
 from sqlalchemy import event, select, update
+from sqlalchemy.exc import IntegrityError
 
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
+from orderhub.store.db import is_transient
 from orderhub.store.stock_held import StockMoved
 from support import make_order
 
@@ -262,3 +264,15 @@ def test_a_batchs_payload_marks_are_written_together_and_undone_with_their_savep
     assert len(updates) == 1  # both marks in one statement, before the inbox was read
     with hub.reader() as uow:
         assert [uow.inbox.get(i).status for i in ids] == ["processed", "processed", "pending"]
+
+
+def test_an_order_written_twice_is_refused_as_any_statement_would_be(hub: Hub) -> None:
+    # Its two statements go to PostgreSQL together; the refusal still comes back as the
+    # error a worker retries (another process took the order first), not as the driver's.
+    with hub.uow() as uow:
+        uow.orders.add(make_order(channel_order_id="7001"))
+        with pytest.raises(IntegrityError) as refused:
+            uow.orders.add(make_order(channel_order_id="7001"))
+        assert is_transient(refused.value)
+    with hub.reader() as uow:
+        assert uow.orders.by_channel_ref("S1", "7001") is None  # nothing was committed
