@@ -21,6 +21,8 @@ __all__ = ["read_payloads_ahead"]
 
 
 def read_payloads_ahead(hub: Hub, uow: UnitOfWork, inbox_ids: list[str]) -> None:
+    """Read and map these payloads, and ask about their orders and buyers, at once. A
+    payload that cannot be read or mapped is left to its job, which records why."""
     items = uow.inbox.read_ahead(inbox_ids)
     orders: list[Order] = []
     for item in items:

@@ -100,9 +100,10 @@ class BuyerRepository:
     _unknown: set[str] = field(default_factory=set)  # key hashes read ahead and not found
 
     def hold(self) -> None:
-        """Write keys and figures at commit, in key and buyer order, instead of at once:
-        a returning buyer's orders in two batches of two processes would otherwise lock
-        the buyer's row and keys in different orders. Reads here add what is held."""
+        """Write new buyers, keys and figures at commit, in key and buyer order, instead
+        of at once: a returning buyer's orders in two batches of two processes would
+        otherwise lock the buyer's row and keys in different orders. Reads here add what
+        is held."""
         if self._held_keys is None:
             self._held_keys = {}
 

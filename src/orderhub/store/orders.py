@@ -59,7 +59,8 @@ _SET_STATUS = (
 
 
 class OrderRepository(OrderLookup, OrderSearch):
-    """Orders by id or by the channel's own reference; finding them is OrderSearch's."""
+    """Orders as stored; the look-ups a new order needs are OrderLookup's, and finding
+    them for a person is OrderSearch's."""
 
     def __init__(self, conn: Connection, cipher: Cipher, tenant: str) -> None:
         OrderLookup.__init__(self)

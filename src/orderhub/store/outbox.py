@@ -155,8 +155,15 @@ class OutboxRepository:
         if self._coalesced:
             held, self._coalesced = self._coalesced, {}
             statement = self._insert(coalesced=True)
+            now = time.time()
             for key in sorted(held):
-                self.conn.execute(statement, held[key])
+                row = held[key]
+                # Due its delay after it is written, not after it was queued: counted from
+                # early in a long batch, the delay would leave a coalesced job (a stock
+                # push) less than its window to gather changes in.
+                self.conn.execute(
+                    statement, {**row, "run_at": row["run_at"] + now - row["created_at"]}
+                )
 
     def flush(self) -> None:
         """Write the jobs queued since the last flush, in one statement."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import event, select, update
@@ -276,3 +277,17 @@ def test_an_order_written_twice_is_refused_as_any_statement_would_be(hub: Hub) -
         assert is_transient(refused.value)
     with hub.reader() as uow:
         assert uow.orders.by_channel_ref("S1", "7001") is None  # nothing was committed
+
+
+def test_a_coalesced_job_held_to_commit_gets_its_whole_delay_after_commit(hub: Hub) -> None:
+    # A stock push queued early in a long batch still gathers changes for its window
+    # once the batch's changes are visible.
+    with hub.uow() as uow:
+        uow.outbox.hold_coalesced()
+        uow.outbox.add("stock.push", {"sku": "A"}, coalesce_key="stock:A", delay=2.0)
+        time.sleep(0.5)  # the rest of the batch
+        committed = time.time()
+        uow.commit()
+    with hub.db.engine.connect() as conn:
+        run_at = conn.execute(select(t.outbox_jobs.c.run_at)).scalar_one()
+    assert committed + 2.0 - 0.05 <= run_at <= time.time() + 2.0
