@@ -183,3 +183,28 @@ def test_worker_processes_stop_when_the_process_that_started_them_is_killed(
         for pid in _started(log).values():
             if Path(f"/proc/{pid}").exists():
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("signals", [1, 30])
+def test_a_worker_stops_on_sigterm_however_many_come_at_once(tmp_path: Path, signals: int) -> None:
+    # Stop signals often come twice (a service manager, then a person at the keyboard):
+    # the second must not catch the first halfway and hang the worker.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
+    env.update(
+        ORDERHUB_DATABASE_URL=f"sqlite:///{tmp_path / 'hub.db'}",
+        ORDERHUB_ENCRYPTION_KEYS=TEST_KEYS,
+        ORDERHUB_LOG_LEVEL="warning",
+    )
+    log = tmp_path / "worker.log"
+    with log.open("wb") as sink:
+        worker = subprocess.Popen(
+            WORKER, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until(lambda: "running with" in log.read_text(), timeout=30, what=log.read_text)
+        for _ in range(signals):
+            worker.send_signal(signal.SIGTERM)
+        assert worker.wait(20) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()

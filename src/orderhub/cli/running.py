@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -120,9 +121,6 @@ def worker_command(
         _refuse_sqlite(processes)
         _run_processes(processes, threads, metrics_port)
         return
-    import signal
-    import threading
-
     from orderhub.jobs.scheduler import Scheduler
     from orderhub.jobs.worker import Worker
 
@@ -134,9 +132,7 @@ def worker_command(
         raise
     running = Worker(hub, threads=threads)
     scheduler = Scheduler(hub)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = StopSignal()
     running.start()
     scheduler.start()
     err.print(f"worker {running.name} running with {running.threads} threads")
@@ -152,7 +148,39 @@ SUPERVISOR = "ORDERHUB_WORKER_SUPERVISOR"
 """Set by `worker --processes N` in its worker processes' environment: its own pid."""
 
 
-def _wait_for_stop(stop: Any) -> None:
+class StopSignal:
+    """SIGTERM or SIGINT received. A handler runs in the main thread between any two of
+    its steps, even inside a lock the main thread holds (an Event's, while it waits on
+    it), so it takes no lock: it notes the signal, and the main thread looks every tenth
+    of a second. A second signal while the first is handled then changes nothing."""
+
+    def __init__(self, then: Callable[[int], None] | None = None) -> None:
+        import signal
+
+        self.received: int | None = None
+        self._then = then
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        self.received = signum
+        if self._then is not None:
+            self._then(signum)
+
+    def wait(self, seconds: float | None = None) -> bool:
+        """True once a signal came; False after `seconds` without one."""
+        import time
+
+        end = None if seconds is None else time.monotonic() + seconds
+        while self.received is None:
+            left = 0.1 if end is None else min(0.1, end - time.monotonic())
+            if left <= 0:
+                return False
+            time.sleep(left)
+        return True
+
+
+def _wait_for_stop(stop: StopSignal) -> None:
     """Until SIGTERM or SIGINT; a worker process started by `worker --processes N` also
     stops when that process is gone (however it died), so none is left on its own."""
     import os
@@ -204,13 +232,12 @@ def _run_processes(count: int, threads: int | None, metrics_port: int | None) ->
     import signal
     import subprocess
     import sys
-    import threading
     import time
     from collections import deque
+    from contextlib import suppress
 
     # Migrations and ORDERHUB_CONFIG once, here: a mistake is one sentence, not N crashes.
     open_hub(apply=True).close()
-    stop = threading.Event()
     children: list[subprocess.Popen[bytes]] = []
 
     def start(index: int) -> subprocess.Popen[bytes]:
@@ -226,21 +253,20 @@ def _run_processes(count: int, threads: int | None, metrics_port: int | None) ->
         err.print(f"worker process {index} started: pid {child.pid}")
         return child
 
-    def forward(signum: int, _frame: Any) -> None:
-        stop.set()
+    def forward(signum: int) -> None:
         for child in list(children):
-            if child.poll() is None:
-                child.send_signal(signum)
+            if child.returncode is None:
+                with suppress(ProcessLookupError):
+                    os.kill(child.pid, signum)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
+    stop = StopSignal(then=forward)
     children.extend(start(i) for i in range(count))
     exits: deque[float] = deque()
     gave_up = False
     while not gave_up and not stop.wait(0.5):
         for index, child in enumerate(children):
             code = child.poll()
-            if code is None or stop.is_set():
+            if code is None or stop.received is not None:
                 continue
             now = time.monotonic()
             while exits and now - exits[0] > 60:
