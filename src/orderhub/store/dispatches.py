@@ -116,6 +116,10 @@ class DispatchRepository:
         self._new: list[dict[str, object]] = []
         self._new_lines: list[dict[str, object]] = []
 
+    def writes_held(self) -> int:
+        """How many statements `flush` would run."""
+        return int(bool(self._new)) + int(bool(self._new_lines))
+
     def flush(self) -> None:
         """Write the dispatches created since the last flush."""
         if self._new:

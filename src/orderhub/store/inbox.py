@@ -80,6 +80,10 @@ class InboxRepository:
         # batch of payloads makes one statement, not one per payload.
         self._marks: dict[str, dict[str, Any]] = {}
 
+    def writes_held(self) -> int:
+        """How many statements `flush` would run."""
+        return int(bool(self._marks))
+
     def flush(self) -> None:
         """Write the marks made since the last flush."""
         if self._marks:

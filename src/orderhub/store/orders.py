@@ -374,6 +374,10 @@ class OrderRepository(OrderLookup, OrderSearch):
             }
         )
 
+    def writes_held(self) -> int:
+        """How many statements `flush_trace` would run."""
+        return int(bool(self._trace))
+
     def flush_trace(self) -> None:
         """Write the buffered trace steps in one statement."""
         if self._trace:

@@ -165,6 +165,10 @@ class OutboxRepository:
                     statement, {**row, "run_at": row["run_at"] + now - row["created_at"]}
                 )
 
+    def writes_held(self) -> int:
+        """How many statements `flush` would run."""
+        return int(bool(self._new))
+
     def flush(self) -> None:
         """Write the jobs queued since the last flush, in one statement."""
         if self._new:

@@ -111,6 +111,10 @@ class StockRepository:
         if held is None:
             self._read = {}
 
+    def writes_held(self) -> int:
+        """How many statements `flush` would run."""
+        return int(bool(self._ledger_rows))
+
     def flush(self) -> None:
         """Write the ledger rows held back since the last flush."""
         if self._ledger_rows:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cached_property
 from types import TracebackType
 
@@ -211,15 +211,14 @@ class UnitOfWork:
         made = self.__dict__
         if self._conn is None:
             raise RuntimeError("flush outside of `with`")
-        with sent_together(self._conn):
-            if "inbox" in made:
-                self.inbox.flush()
-            if "stock" in made:
-                self.stock.flush()
-            if "dispatches" in made:
-                self.dispatches.flush()
-            if "outbox" in made:
-                self.outbox.flush()
+        held = [made[name] for name in ("inbox", "stock", "dispatches", "outbox") if name in made]
+        writes = sum(repository.writes_held() for repository in held)
+        if "orders" in made:
+            writes += self.orders.writes_held()
+        # Two writes or more go to PostgreSQL together; one goes as it is.
+        with sent_together(self._conn) if writes > 1 else nullcontext():
+            for repository in held:
+                repository.flush()
             if "orders" in made:
                 self.orders.flush_trace()
         if "figures" in made:
