@@ -105,6 +105,18 @@ def _dispatch(row: Any, lines: Sequence[Any]) -> Dispatch:
     )
 
 
+def _mark_statement(columns: tuple[str, ...]) -> Any:
+    """The UPDATE that sets these columns of one dispatch, built once per set."""
+    statement = _MARKS.get(columns)
+    if statement is None:
+        statement = _MARKS[columns] = (
+            update(t.dispatches)
+            .where(t.dispatches.c.id == bindparam("dispatch_id"))
+            .values({name: bindparam(name) for name in columns})
+        )
+    return statement
+
+
 class DispatchRepository:
     """Dispatches by id, by order, and the open one a new order may join."""
 
@@ -286,14 +298,7 @@ class DispatchRepository:
             values["external_id"] = external_id
         if at:
             values[f"{at}_at"] = datetime.now(UTC)
-        key = tuple(values)
-        statement = _MARKS.get(key)
-        if statement is None:
-            statement = _MARKS[key] = (
-                update(t.dispatches)
-                .where(t.dispatches.c.id == bindparam("dispatch_id"))
-                .values({name: bindparam(name) for name in key})
-            )
+        statement = _mark_statement(tuple(values))
         self.conn.execute(statement, {"dispatch_id": dispatch_id, **values})
 
     def mark_many(self, external_ids: Mapping[str, str], status: str, *, at: str) -> None:
@@ -302,13 +307,7 @@ class DispatchRepository:
             return
         self.flush()
         key = ("status", "external_id", f"{at}_at")
-        statement = _MARKS.get(key)
-        if statement is None:
-            statement = _MARKS[key] = (
-                update(t.dispatches)
-                .where(t.dispatches.c.id == bindparam("dispatch_id"))
-                .values({name: bindparam(name) for name in key})
-            )
+        statement = _mark_statement(key)
         now = datetime.now(UTC)
         rows = [
             {"dispatch_id": d, "status": status, "external_id": external_ids[d], key[2]: now}
