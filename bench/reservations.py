@@ -79,11 +79,16 @@ def spread_skus(count: int) -> list[str]:
 # ---------------------------------------------------------------------------- workers
 
 
+def _hub_database(url: str) -> Database:
+    """The hub's database as one worker process holds it: one connection."""
+    cipher = Cipher({"bench": b"b" * 32}, "bench")
+    return Database(make_engine(url, pool_size=1), cipher, tenant=TENANT)
+
+
 def _hub_reserver(url: str) -> Reserve:
     """One reservation as the hub makes it: a UnitOfWork, reserve (UPDATE + ledger row),
     commit."""
-    cipher = Cipher({"bench": b"b" * 32}, "bench")
-    db = Database(make_engine(url, pool_size=1), cipher, tenant=TENANT)
+    db = _hub_database(url)
     prefix, made = f"bench-{os.getpid()}-", 0
 
     def reserve(sku: str) -> int:
@@ -100,8 +105,7 @@ def _hub_reserver(url: str) -> Reserve:
 def _hub_batch_reserver(url: str, batch: int) -> Reserve:
     """Reservations as the worker's batch lane makes them: `batch` orders of one unit in
     one UnitOfWork, levels held and written at commit, a ledger row each."""
-    cipher = Cipher({"bench": b"b" * 32}, "bench")
-    db = Database(make_engine(url, pool_size=1), cipher, tenant=TENANT)
+    db = _hub_database(url)
     prefix, made = f"bench-batch-{os.getpid()}-", 0
     open_uow: UnitOfWork | None = None
     in_batch = 0

@@ -25,6 +25,7 @@ from orderhub.services.messages import queue_fetches, queue_refund_fetches
 from orderhub.services.pipeline import route
 from orderhub.services.returns import REFUND_TOPICS, apply_refund, refund_on_the_order
 from orderhub.services.switches import syncs
+from orderhub.store.catalog import ShopRecord
 from orderhub.store.ids import new_id
 from orderhub.store.inbox import InboxItem
 from orderhub.store.outbox import Job
@@ -36,6 +37,7 @@ __all__ = [
     "MalformedPayload",
     "Received",
     "inbox_dead",
+    "map_payload",
     "process_inbox",
     "receive_payload",
     "receive_webhook",
@@ -286,11 +288,7 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
         if queue_fetches(uow, hub.channel(shop), item):
             return None
         mapped = uow.inbox.mapped.pop(item.id, None)  # by the batch's read-ahead
-        if mapped is not None:
-            raw, order = mapped
-        else:
-            raw = bounded_json.loads(item.body)
-            order = hub.mapping(shop).map(raw, shop=shop.code)
+        raw, order = mapped if mapped is not None else map_payload(hub, shop, item)
     except bounded_json.UnreadableJson as exc:
         where = f" at {exc.path}" if exc.path else ""
         _unreadable(
@@ -317,6 +315,13 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
     if order_id is not None and syncs(shop, "returns"):
         queue_refund_fetches(uow, hub.channel(shop), shop.code, order.channel_order_id, raw)
     return order_id
+
+
+def map_payload(hub: Hub, shop: ShopRecord, item: InboxItem) -> tuple[Any, Order]:
+    """The stored payload read and mapped to a canonical order (not yet stored); raises
+    UnreadableJson or InvalidOrder naming the field."""
+    raw = bounded_json.loads(item.body)
+    return raw, hub.mapping(shop).map(raw, shop=shop.code)
 
 
 def _unreadable(

@@ -25,10 +25,15 @@ JOB_FETCH = "shop.fetch"
 JOB_FETCH_REFUND = "shop.fetch_refund"
 
 
+def names_orders_only(channel: ChannelConnector, item: InboxItem) -> bool:
+    """Whether the stored payload is a message naming orders to fetch, not an order."""
+    return channel.pushes_ids_only and item.source == "webhook"
+
+
 def queue_fetches(uow: UnitOfWork, channel: ChannelConnector, item: InboxItem) -> bool:
     """Queue a fetch of every order a message names; False when the channel's pushes carry
     whole orders. An unreadable message raises UnreadableJson naming the field."""
-    if not channel.pushes_ids_only or item.source != "webhook":
+    if not names_orders_only(channel, item):
         return False
     for order_id in channel.orders_in_message(item.body):
         uow.outbox.add(

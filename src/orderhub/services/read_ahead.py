@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from orderhub.connectors.kit import bounded_json
 from orderhub.domain.order import Order
 from orderhub.services.buyers import identifiers
 from orderhub.services.hub import Hub
+from orderhub.services.ingest import map_payload
+from orderhub.services.messages import names_orders_only
 from orderhub.services.returns import REFUND_TOPICS
 from orderhub.store.uow import UnitOfWork
 
@@ -30,14 +31,13 @@ def read_payloads_ahead(hub: Hub, uow: UnitOfWork, inbox_ids: list[str]) -> None
             continue
         try:
             shop = uow.catalog.shop(item.shop)
-            if hub.channel(shop).pushes_ids_only and item.source == "webhook":
+            if names_orders_only(hub.channel(shop), item):
                 continue
-            raw = bounded_json.loads(item.body)
-            order = hub.mapping(shop).map(raw, shop=shop.code)
+            mapped = map_payload(hub, shop, item)
         except Exception:  # the item's own job meets it again, and records it
             continue
-        uow.inbox.mapped[item.id] = (raw, order)
-        orders.append(order)
+        uow.inbox.mapped[item.id] = mapped
+        orders.append(mapped[1])
     if not orders:
         return
     window = timedelta(seconds=hub.settings.duplicate_window)
