@@ -15,7 +15,9 @@ Figures, per database: reference webhooks/s; pipeline orders/s (first webhook se
 the WMS has every order); webhooks accepted/s; statements and transactions per order in
 the burst (the hub's counters, and on PostgreSQL the server's); webhook → WMS latency
 percentiles at each steady open-loop rate beside the reference's response-time
-percentiles at that rate; on PostgreSQL, orders/s with one and with two worker
+percentiles at that rate; CPU per order at each steady rate, the hub's (all the work an
+order causes) beside the reference's, which, unlike throughput on a shared machine, is
+steady from run to run; on PostgreSQL, orders/s with one and with two worker
 processes; the hub's and the reference's peak RSS. One JSON object is printed on
 stdout (and written to `--out`).
 """
@@ -478,6 +480,10 @@ class CpuMeter:
         self.server = cpu_seconds(pid)
         self.emulators = cpu_seconds()
 
+    def server_ms_per(self, count: int) -> float:
+        """The server's CPU over the phase, in milliseconds per one of `count` orders."""
+        return round(1000 * (cpu_seconds(self.pid) - self.server) / max(1, count), 3)
+
     def read(self) -> dict[str, float]:
         wall = max(1e-9, time.monotonic() - self.started)
         return {
@@ -626,6 +632,7 @@ def measure_reference(workdir: Path, database_url: str, load: Load, args: Namesp
     server = start_reference(workdir, database_url, load.secret)
     latency: dict[str, dict[str, float | None]] = {}
     lag: dict[str, float | None] = {}
+    cpu_ms: dict[str, float] = {}
     try:
         log(f"reference: warm-up {args.warmup}")
         load.send(server, args.warmup, concurrency=args.concurrency)
@@ -636,7 +643,9 @@ def measure_reference(workdir: Path, database_url: str, load: Load, args: Namesp
         for rate in args.rates:
             count = latency_orders(rate, args.duration)
             log(f"reference: {count} webhooks at {rate:g}/s")
+            steady_meter = CpuMeter(server.process.pid)
             steady = load.send(server, count, rate=rate)
+            cpu_ms[rate_key(rate)] = steady_meter.server_ms_per(steady.accepted)
             missing = len(steady) - steady.accepted
             latency[rate_key(rate)] = percentiles(steady.response_ms(), missing=missing)
             lag[rate_key(rate)] = steady.schedule_lag_ms()
@@ -650,6 +659,7 @@ def measure_reference(workdir: Path, database_url: str, load: Load, args: Namesp
         rss_mb=rss,
         schedule_lag_ms=lag,
         cpu_pct=cpu["server"],
+        extra={"cpu_ms_per_order": cpu_ms},
     )
 
 
@@ -667,6 +677,7 @@ def measure_hub(
     lag: dict[str, float | None] = {}
     counts: dict[str, int] = {}
     missing: dict[str, int] = {}
+    cpu_ms: dict[str, float] = {}
     try:
         warm_up(server, load, recorder, args)
         before = DbWork.read(sources, pg_url)
@@ -688,8 +699,10 @@ def measure_hub(
             drain(server)
             counts[key] = latency_orders(rate, args.duration)
             log(f"hub: {counts[key]} webhooks at {rate:g}/s")
+            steady_meter = CpuMeter(server.process.pid)
             steady = load.send(server, counts[key], rate=rate)
             steady_arrived = recorder.wait_for(steady.accepted_keys, args.timeout)
+            cpu_ms[key] = steady_meter.server_ms_per(len(steady_arrived))
             due = {str(row[0]): row[1] for row in steady.rows}
             latencies = [(t - due[k]) * 1000 for k, t in steady_arrived.items()]
             missing[key] = len(steady) - len(steady_arrived)
@@ -714,6 +727,7 @@ def measure_hub(
         "latency_orders": counts,
         "latency_missing": missing,
         "webhook_response_ms": response,
+        "cpu_ms_per_order": cpu_ms,
         "emulators_cpu_pct": cpu["emulators"],
         "wms_service_ms": wms_service,
         "wms_distinct_orders": wms["distinct_orders"],
@@ -804,6 +818,8 @@ def report(reference: Figures, hub: Figures) -> dict[str, Any]:
         if key in extra
     }
     processes = extra.pop("worker_processes", None)
+    cpu_ms: dict[str, float] = extra.pop("cpu_ms_per_order", {})
+    reference_cpu_ms: dict[str, float] = reference.extra.get("cpu_ms_per_order", {})
     ratio = hub.per_s / reference.per_s if reference.per_s else 0.0
     latency_ratio: dict[str, float | None] = {}
     for key, figures in hub.latency_ms.items():
@@ -828,6 +844,12 @@ def report(reference: Figures, hub: Figures) -> dict[str, Any]:
         "latency_ms": hub.latency_ms,
         "reference_latency_ms": reference.latency_ms,
         "latency_p99_ratio": latency_ratio,
+        "cpu_ms_per_order": cpu_ms,
+        "reference_cpu_ms_per_order": reference_cpu_ms,
+        "cpu_per_order_ratio": {
+            key: round(ms / reference_cpu_ms[key], 1) if reference_cpu_ms.get(key) else None
+            for key, ms in cpu_ms.items()
+        },
         **work,
     }
     if processes is not None:
