@@ -13,6 +13,7 @@ from orderhub.services.hub import Hub
 from orderhub.store import tables as t
 from orderhub.store.db import is_transient
 from orderhub.store.stock_held import StockMoved
+from orderhub.store.uow import UnitOfWork
 from support import make_order
 
 
@@ -291,3 +292,45 @@ def test_a_coalesced_job_held_to_commit_gets_its_whole_delay_after_commit(hub: H
     with hub.db.engine.connect() as conn:
         run_at = conn.execute(select(t.outbox_jobs.c.run_at)).scalar_one()
     assert committed + 2.0 - 0.05 <= run_at <= time.time() + 2.0
+
+
+def test_a_write_refused_at_commit_undoes_the_whole_transaction(hub: Hub) -> None:
+    # On PostgreSQL the held writes and COMMIT go in one round trip: a refusal among them
+    # is raised by commit, as SQLAlchemy's error, and nothing of the transaction stays.
+    def dispatch(uow: UnitOfWork, order_id: str) -> None:
+        lines = [(order_id, "1", "SKU-1", 1)]
+        uow.dispatches.create(
+            "d-7002", node="WH1", kind="wms", shop="S1", merge_key=None, lines=lines
+        )
+
+    with hub.uow() as uow:
+        dispatch(uow, "o-earlier")
+        uow.commit()
+    order = make_order(channel_order_id="7002")
+    with hub.uow() as uow:
+        uow.orders.add(order)  # written at once
+        uow.orders.trace(order.id, "receive", "ok", "from a test")
+        uow.outbox.add("channel.confirm", {"order_id": order.id}, key=f"confirm:{order.id}")
+        dispatch(uow, order.id)  # held to commit, where its id is refused: it is taken
+        with pytest.raises(IntegrityError):
+            uow.commit()
+    with hub.reader() as uow:
+        assert uow.orders.by_channel_ref("S1", "7002") is None
+        assert uow.outbox.count() == 0
+
+
+def test_a_transaction_with_held_writes_commits_them_all_and_wakes_the_workers(hub: Hub) -> None:
+    woken: list[frozenset[str] | None] = []
+    hub.db.on_new_jobs(woken.append)
+    order = make_order(channel_order_id="7003")
+    with hub.uow() as uow:
+        uow.orders.add(order)
+        uow.orders.trace(order.id, "receive", "ok", "from a test")
+        uow.outbox.add("channel.confirm", {"order_id": order.id}, key=f"confirm:{order.id}")
+        uow.commit()
+    with hub.reader() as uow:
+        stored = uow.orders.by_channel_ref("S1", "7003")
+        assert stored is not None
+        assert [e.message for e in uow.orders.trace_of(stored.id)] == ["from a test"]
+        assert uow.outbox.count(status="pending") == 1
+    assert woken == [frozenset({"channel.confirm"})]
