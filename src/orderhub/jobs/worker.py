@@ -65,6 +65,8 @@ class Worker:
         self.threads = threads or settings.worker_threads
         self.batch = batch or settings.worker_batch
         self.lease = lease or settings.job_lease
+        gather = settings.worker_gather
+        self.gather = gather if gather is not None else (0.05 if hub.db.is_postgres else 0.0)
         # How long an idle lane sleeps before it looks again without being woken: jobs
         # queued in this process wake their lanes at once, and on PostgreSQL so do other
         # processes' (LISTEN/NOTIFY); on SQLite another process (the command line) is
@@ -166,6 +168,8 @@ class Worker:
                     jobs = self.claim(kinds=kinds, limit=limit)
                     if jobs:
                         self.run(jobs)
+                        if limit > 1 and len(jobs) < limit and self.gather:
+                            self._stop.wait(self.gather)  # let the next claim fill
                         continue
                     wake.wait(0.05)  # due, yet claimed by another lane or process
                     continue
