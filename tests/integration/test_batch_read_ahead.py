@@ -13,22 +13,12 @@ import pytest
 from sqlalchemy import event
 
 from orderhub.jobs.worker import Worker
-from orderhub.sandbox.shopify import ShopifyEmulator
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, receive_payload
 from orderhub.services.setup import apply_config
 from support import make_hub, one_warehouse_catalogue
 
 SHOP, NODE = "S1", "WH1"
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    emulator = ShopifyEmulator(shop_domain="x.myshopify.com")
-    try:
-        return emulator.place_order({"lines": [{"sku": "SKU-A", "quantity": 1}]})
-    finally:
-        emulator.close()
 
 
 def shopify_order(
