@@ -15,10 +15,11 @@ Figures, per database: reference webhooks/s; pipeline orders/s (first webhook se
 the WMS has every order); webhooks accepted/s; statements and transactions per order in
 the burst (the hub's counters, and on PostgreSQL the server's); webhook → WMS latency
 percentiles at each steady open-loop rate beside the reference's response-time
-percentiles at that rate; CPU per order at each steady rate, the hub's (all the work an
-order causes) beside the reference's, which, unlike throughput on a shared machine, is
-steady from run to run; on PostgreSQL, orders/s with one and with two worker
-processes; the hub's and the reference's peak RSS. One JSON object is printed on
+percentiles at that rate; CPU per order at each steady rate, the hub's (all it did from
+the phase's first webhook until the WMS had its last order) beside the reference's, a
+figure that, unlike throughput on a shared machine, holds from run to run; on
+PostgreSQL, orders/s with one and with two worker processes; the hub's and the
+reference's peak RSS. One JSON object is printed on
 stdout (and written to `--out`).
 """
 
