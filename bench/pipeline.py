@@ -19,8 +19,7 @@ percentiles at that rate; CPU per order at each steady rate, the hub's (all it d
 the phase's first webhook until the WMS had its last order) beside the reference's, a
 figure that, unlike throughput on a shared machine, holds from run to run; on
 PostgreSQL, orders/s with one and with two worker processes; the hub's and the
-reference's peak RSS. One JSON object is printed on
-stdout (and written to `--out`).
+reference's peak RSS. One JSON object is printed on stdout (and written to `--out`).
 """
 
 from __future__ import annotations
