@@ -101,11 +101,11 @@ def _fill(parent: ET.Element, content: Mapping[str, Any]) -> None:
             continue
         # Most values are plain; they are told apart before the abstract types, whose
         # checks cost several times more.
-        if isinstance(value, _PLAIN):
+        if isinstance(value, _PLAIN) or not isinstance(value, Mapping | Sequence):
             ET.SubElement(parent, key).text = _text(value)
         elif isinstance(value, Mapping):
             _fill(ET.SubElement(parent, key), value)
-        elif isinstance(value, Sequence) and not isinstance(value, str):
+        else:
             item_tag = LIST_ITEMS.get(key)
             if item_tag is None:
                 raise ValueError(f"no item tag is known for the list {key!r}")
@@ -115,8 +115,6 @@ def _fill(parent: ET.Element, content: Mapping[str, Any]) -> None:
                     _fill(ET.SubElement(wrapper, item_tag), item)
                 else:
                     ET.SubElement(wrapper, item_tag).text = _text(item)
-        else:
-            ET.SubElement(parent, key).text = _text(value)
 
 
 def build(content: Mapping[str, Any], *, root: str = "request") -> bytes:
