@@ -149,3 +149,28 @@ def test_a_batch_of_new_orders_asks_once_whether_they_or_their_buyers_are_known(
             assert order is not None
             buyer = uow.buyers.of_order(order.id)
             assert buyer is not None and buyer.orders == 1
+
+
+def test_a_batch_of_orders_for_many_skus_reads_their_stock_in_one_query(
+    database_url: str, template: dict[str, Any]
+) -> None:
+    skus = {f"SKU-{n:02d}": 1 for n in range(20)}
+    hub = make_hub(database_url, worker_batch=50)
+    try:
+        apply_config(hub, one_warehouse_catalogue(SHOP, NODE, skus))
+        for number, sku in enumerate(skus):
+            receive_payload(
+                hub, SHOP, shopify_order(template, number, buyer=number, sku=sku), source="import"
+            )
+        asked = run_inbox_jobs(hub)
+        levels_read = [s for s in asked if s.startswith("SELECT") and "FROM stock_levels" in s]
+        assert len(levels_read) == 1
+        with hub.reader() as uow:
+            assert uow.orders.count_by_status() == {"reserved": 20}
+            levels = uow.stock.levels(skus=list(skus), nodes=[NODE])
+            assert [(level.sku, level.available) for level in levels] == [
+                (sku, 0) for sku in sorted(skus)
+            ]
+            assert uow.stock.ledger_mismatches() == []
+    finally:
+        hub.close()

@@ -323,11 +323,25 @@ def _duplicates(uow: UnitOfWork, order: Order, window: timedelta) -> list[Proble
     return check_duplicate(order, earlier, window=window) if earlier else []
 
 
+def shop_node_codes(uow: UnitOfWork, shop: ShopRecord) -> list[str]:
+    """The switched-on nodes a shop's orders may go to, in the shop's order."""
+    nodes = {n.code for n in uow.catalog.nodes() if enabled(n)}
+    return [code for code in (shop.nodes or sorted(nodes)) if code in nodes]
+
+
+def order_skus(uow: UnitOfWork, order: Order) -> set[str]:
+    """Our SKUs an order's lines may name, before they are resolved: each channel SKU's
+    listing, and the channel SKU itself (a SKU of ours sold under its own code)."""
+    channel_skus = {line.channel_sku for line in order.lines if line.channel_sku}
+    listings = uow.catalog.listing_map(order.shop, sorted(channel_skus))
+    return channel_skus | set(listings.values())
+
+
 def _node_options(
     uow: UnitOfWork, shop: ShopRecord, needed: dict[str, int], backorder: dict[str, int]
 ) -> list[NodeOption]:
     nodes = {n.code: n for n in uow.catalog.nodes() if enabled(n)}
-    codes = [code for code in (shop.nodes or sorted(nodes)) if code in nodes]
+    codes = shop_node_codes(uow, shop)
     available: dict[str, dict[str, int]] = {code: {} for code in codes}
     for level in uow.stock.levels(skus=needed, nodes=codes):
         available[level.node][level.sku] = level.available + backorder.get(level.sku, 0)

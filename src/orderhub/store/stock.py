@@ -320,6 +320,13 @@ class StockRepository:
         rows = self.conn.execute(query.order_by(_LEVEL.sku, _LEVEL.node))
         return [self._with_held(Level(r.node, r.sku, r.on_hand, r.reserved)) for r in rows]
 
+    def read_ahead(self, skus: Iterable[str], nodes: Iterable[str]) -> None:
+        """While levels are held, read these SKUs' levels at these nodes in one query, so
+        that a batch's orders, which mostly ask for different SKUs, do not each ask."""
+        wanted_skus, wanted_nodes = sorted(set(skus)), sorted(set(nodes))
+        if self._held is not None and wanted_skus and wanted_nodes:
+            self._levels_at(wanted_skus, wanted_nodes)
+
     def _levels_at(self, skus: list[str], nodes: list[str]) -> list[Level]:
         """These SKUs' levels at these nodes, by SKU then node; while levels are held,
         each is read once per transaction (a batch's orders share their SKUs)."""
