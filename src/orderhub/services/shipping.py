@@ -39,6 +39,7 @@ def apply_shipment(
     per_order = _split_by_order(dispatch, shipment)
     merged = len(dispatch.order_ids) > 1
     first_id = None
+    shipped: dict[str, int] = {}  # units of each dispatch line this parcel carries
     for order_id, components in per_order.items():
         order = uow.orders.get(order_id, for_update=True)
         first_id = first_id or order.id
@@ -52,15 +53,18 @@ def apply_shipment(
             shipped_at=shipment.shipped_at,
         )
         if recorded:
-            _order_shipped(uow, order, node, shipment, dispatch, components, job_id)
-    if shipment.final or _all_shipped(uow, dispatch.id):
+            for line_no, quantity in _order_shipped(
+                uow, order, node, shipment, dispatch, components, job_id
+            ):
+                shipped[line_no] = shipped.get(line_no, 0) + quantity
+    if shipment.final or _all_shipped(dispatch, shipped):
         uow.dispatches.mark(dispatch.id, "shipped", at="shipped")
     return first_id or (dispatch.order_ids[0] if dispatch.order_ids else None)
 
 
-def _all_shipped(uow: UnitOfWork, dispatch_id: str) -> bool:
-    dispatch = uow.dispatches.get(dispatch_id)
-    return dispatch is not None and all(x.shipped >= x.quantity for x in dispatch.lines)
+def _all_shipped(dispatch: Dispatch, shipped: Mapping[str, int]) -> bool:
+    """Whether every line has left, with this parcel (the dispatch was read locked)."""
+    return all(x.shipped + shipped.get(x.line_no, 0) >= x.quantity for x in dispatch.lines)
 
 
 def _split_by_order(dispatch: Dispatch, shipment: ShipmentConfirmed) -> dict[str, dict[str, int]]:
@@ -97,9 +101,10 @@ def _order_shipped(
     dispatch: Dispatch,
     components: dict[str, int],
     job_id: int | None,
-) -> None:
+) -> list[tuple[str, int]]:
     """The order's part of a parcel: stock consumed, a fulfillment, SHIPPED when every
-    line has left (PARTIALLY_SHIPPED before), and the confirmation to its shop queued."""
+    line has left (PARTIALLY_SHIPPED before), and the confirmation to its shop queued.
+    Returns the (dispatch line number, units) it shipped."""
     if order.status is OrderStatus.CANCELLED:
         uow.exceptions.open(
             stage="ship",
@@ -108,7 +113,7 @@ def _order_shipped(
             order_id=order.id,
         )
         uow.orders.trace(order.id, "ship", "late", shipment.tracking_no, job_id=job_id)
-        return
+        return []
     if not uow.catalog.node(node).location.get("unlimited_stock"):
         uow.stock.consume(order.id, components, node=node)
     line_nos = {x.line_id: x.line_no for x in dispatch.lines if x.order_id == order.id}
@@ -116,8 +121,8 @@ def _order_shipped(
     parcel = _fulfillment_lines(
         [x for x in order.lines if x.line_id in line_nos], components, recipes
     )
-    for part in parcel:
-        uow.dispatches.add_shipped(dispatch.id, line_nos[part.line_id], part.quantity)
+    shipped = [(line_nos[part.line_id], part.quantity) for part in parcel]
+    uow.dispatches.add_shipped(dispatch.id, shipped)
     fulfillment = Fulfillment(
         node=node,
         lines=parcel,
@@ -131,7 +136,7 @@ def _order_shipped(
     target = OrderStatus.SHIPPED if order.fully_shipped else OrderStatus.PARTIALLY_SHIPPED
     if order.can_move_to(target):
         order.move_to(target)
-    uow.orders.save(order)
+    uow.orders.set_status(order)  # its lines and personal data are as they were
     uow.orders.trace(
         order.id, "ship", "ok", f"{shipment.carrier} {shipment.tracking_no}", job_id=job_id
     )
@@ -145,6 +150,7 @@ def _order_shipped(
     queue_booking(uow, "outbound", f"{order.id}:{shipment.tracking_no}", order)
     follow_parcel(uow, order, shipment)
     count_shipped(uow, order, node, shipment.shipped_at or datetime.now(UTC))
+    return shipped
 
 
 def _fulfillment_lines(

@@ -28,6 +28,14 @@ _MANY = select(t.dispatches).where(
     t.dispatches.c.id.in_(bindparam("ids", expanding=True)),
     t.dispatches.c.tenant == bindparam("tenant"),
 )
+_ADD_SHIPPED = (
+    update(t.dispatch_lines)
+    .where(
+        t.dispatch_lines.c.dispatch_id == bindparam("d"),
+        t.dispatch_lines.c.line_no == bindparam("ln"),
+    )
+    .values(shipped=t.dispatch_lines.c.shipped + bindparam("q"))
+)
 _MANY_LINES = select(t.dispatch_lines).where(
     t.dispatch_lines.c.dispatch_id.in_(bindparam("ids", expanding=True))
 )
@@ -315,14 +323,16 @@ class DispatchRepository:
         ]
         self.conn.execute(statement, rows)
 
-    def add_shipped(self, dispatch_id: str, line_no: str, quantity: int) -> None:
+    def add_shipped(self, dispatch_id: str, shipped: Sequence[tuple[str, int]]) -> None:
+        """Count units of these (line number, quantity) lines as shipped, in one statement."""
+        if not shipped:
+            return
         self.flush()
-        c = t.dispatch_lines.c
-        self.conn.execute(
-            update(t.dispatch_lines)
-            .where(c.dispatch_id == dispatch_id, c.line_no == line_no)
-            .values(shipped=c.shipped + quantity)
-        )
+        rows = [
+            {"d": dispatch_id, "ln": line_no, "q": quantity}
+            for line_no, quantity in sorted(shipped)
+        ]
+        self.conn.execute(_ADD_SHIPPED, rows if len(rows) > 1 else rows[0])
 
     def waiting_export(self, node: str) -> list[str]:
         """Purchase orders for a file supplier that were not exported yet."""

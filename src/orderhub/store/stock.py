@@ -261,7 +261,8 @@ class StockRepository:
         held = {sku: qty for n, sku, qty in self.held_by(order_id) if n == node}
         for sku, quantity in sorted(shipped.items()):
             from_reserved = min(quantity, held.get(sku, 0))
-            self._ensure(node, sku)
+            if sku not in held:  # a reservation has its level; shipped unreserved may not
+                self._ensure(node, sku)
             self._record(
                 node, sku, "shipment", on_hand=-quantity, reserved=-from_reserved, order_id=order_id
             )
