@@ -58,6 +58,10 @@ class Cipher:
             self._fingerprint_key, plaintext.encode("utf-8"), hashlib.sha256
         ).hexdigest()
 
+    def sealed_now(self, token: str) -> bool:
+        """Whether a value was encrypted with the current key (needs no re-sealing)."""
+        return token.startswith(f"{_PREFIX}:{self.current}:")
+
     def encrypt(self, plaintext: str, *, context: bytes = b"") -> str:
         nonce = os.urandom(12)
         sealed = self._aead[self.current].encrypt(nonce, plaintext.encode("utf-8"), context)

@@ -58,6 +58,40 @@ _SET_STATUS = (
 )
 
 
+_SAVED_COLUMNS = (
+    "shop",
+    "platform",
+    "channel_order_id",
+    "order_no",
+    "status",
+    "channel_status",
+    "channel_updated_at",
+    "placed_at",
+    "ship_by",
+    "node",
+    "currency",
+    "grand_total",
+    "buyer_key",
+    "phone_tail",
+    "document",
+    "pii",
+    "updated_at",
+)
+_SAVE = (
+    update(t.orders)
+    .where(_o.id == bindparam("order_id"))
+    .values({column: bindparam(column) for column in _SAVED_COLUMNS})
+)
+_DROP_LINES = delete(t.order_lines).where(t.order_lines.c.order_id == bindparam("order_id"))
+
+LineRow = tuple[str, str, str | None, int, str | None]
+"""An order line as the lines table holds it: id, channel SKU, SKU, quantity, node."""
+
+
+def _line_rows(order: Order) -> list[LineRow]:
+    return [(x.line_id, x.channel_sku, x.sku, x.quantity, x.node) for x in order.lines]
+
+
 class OrderRepository(OrderLookup, OrderSearch):
     """Orders as stored; the look-ups a new order needs are OrderLookup's, and finding
     them for a person is OrderSearch's."""
@@ -68,6 +102,9 @@ class OrderRepository(OrderLookup, OrderSearch):
         self.cipher = cipher
         self.tenant = tenant
         self._trace: list[dict[str, Any]] = []
+        # What each order read here was stored with: its lines, and its personal data
+        # both open and sealed. Saving it again rewrites neither if they did not change.
+        self._as_read: dict[str, tuple[list[LineRow], str, str]] = {}
 
     def add(self, order: Order, *, inbox_id: str | None = None, buyer_id: str | None = None) -> str:
         order.id = order.id or new_id("o")
@@ -86,12 +123,15 @@ class OrderRepository(OrderLookup, OrderSearch):
         return order.id
 
     def save(self, order: Order) -> None:
-        now = datetime.now(UTC)
-        self.conn.execute(
-            update(t.orders).where(t.orders.c.id == order.id).values(**self._columns(order, now))
-        )
-        self.conn.execute(delete(t.order_lines).where(t.order_lines.c.order_id == order.id))
-        self._write_lines(order)
+        """Store the whole order. Its lines and sealed personal data are written again
+        only when they differ from what it was read with in this transaction."""
+        as_read = self._as_read.get(order.id)
+        columns = self._columns(order, datetime.now(UTC), as_read=as_read)
+        self.conn.execute(_SAVE, {"order_id": order.id, **columns})
+        if as_read is None or as_read[0] != _line_rows(order):
+            self.conn.execute(_DROP_LINES, {"order_id": order.id})
+            self._write_lines(order)
+        self._as_read.pop(order.id, None)
 
     def set_status(self, order: Order) -> None:
         """Store a change of status (and lines' nodes) without rewriting personal data."""
@@ -116,8 +156,19 @@ class OrderRepository(OrderLookup, OrderSearch):
             )
         self.conn.execute(_SET_STATUS, rows if len(rows) > 1 else rows[0])
 
-    def _columns(self, order: Order, now: datetime) -> dict[str, Any]:
+    def _columns(
+        self,
+        order: Order,
+        now: datetime,
+        *,
+        as_read: tuple[list[LineRow], str, str] | None = None,
+    ) -> dict[str, Any]:
         document, pii = _split(order)
+        pii_text = json.dumps(pii, ensure_ascii=False)
+        if as_read is not None and as_read[1] == pii_text and self.cipher.sealed_now(as_read[2]):
+            sealed = as_read[2]  # the same data, sealed with the key in use
+        else:
+            sealed = self.cipher.encrypt(pii_text, context=order.id.encode())
         buyer_key = self.buyer_key(order)
         self._written(order.shop, order.channel_order_id, buyer_key)
         return {
@@ -136,9 +187,7 @@ class OrderRepository(OrderLookup, OrderSearch):
             "buyer_key": buyer_key,
             "phone_tail": phone_tail(self.cipher, order.receiver.phone),
             "document": json.dumps(document, ensure_ascii=False),
-            "pii": self.cipher.encrypt(
-                json.dumps(pii, ensure_ascii=False), context=order.id.encode()
-            ),
+            "pii": sealed,
             "updated_at": now,
         }
 
@@ -208,11 +257,14 @@ class OrderRepository(OrderLookup, OrderSearch):
 
     def _load(self, order_id: str, document: str, pii_token: str) -> Order:
         data = json.loads(document)
-        pii = json.loads(self.cipher.decrypt(pii_token, context=order_id.encode()))
+        pii_text = self.cipher.decrypt(pii_token, context=order_id.encode())
+        pii = json.loads(pii_text)
         data["buyer"] = pii["buyer"]
         data["receiver"].update(pii["receiver"])
         data["receiver_latin"] = pii.get("receiver_latin")
-        return Order.model_validate(data)
+        order = Order.model_validate(data)
+        self._as_read[order_id] = (_line_rows(order), pii_text, pii_token)
+        return order
 
     def placed_page(
         self,
