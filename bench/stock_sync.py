@@ -26,18 +26,21 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
-from _common import log, percentiles, postgres_server
+from _common import log, percentiles, postgres_server, stop_process
 from orderhub.config import Settings
 from orderhub.demo_stack import Stack, StackOptions
 from orderhub.sandbox.shopify import ShopifyEmulator
@@ -265,11 +268,44 @@ def push_jobs(stack: Stack, since: float) -> dict[str, Any]:
     }
 
 
+def start_worker_process(settings: Settings, workdir: Path) -> subprocess.Popen[bytes]:
+    """`orderhub worker` on the stack's database, as PostgreSQL's production layout runs
+    it beside `serve --no-worker`: the jobs do not share the API's interpreter lock."""
+    executable = Path(sys.executable).with_name("orderhub")
+    command = str(executable) if executable.exists() else shutil.which("orderhub")
+    if command is None:
+        raise RuntimeError("the orderhub command is not installed; pip install -e . first")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
+    env.update(
+        {
+            "ORDERHUB_DATABASE_URL": settings.database_url,
+            "ORDERHUB_ENCRYPTION_KEYS": settings.encryption_keys or "",
+            "ORDERHUB_STOCK_PUSH_WINDOW": str(settings.stock_push_window),
+            "ORDERHUB_PULL_INTERVAL": str(settings.pull_interval),
+            "ORDERHUB_LOG_LEVEL": settings.log_level,
+        }
+    )
+    with (workdir / "worker.log").open("wb") as sink:
+        return subprocess.Popen([command, "worker"], env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
 def run_database(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """On SQLite, the hub's API and worker share a process, as `orderhub serve` runs
+    them; on PostgreSQL the worker is a process of its own (see `start_worker_process`)."""
+    settings = settings_for(url, args.window)
+    own_process = make_url(url).get_backend_name() == "postgresql"
     stack = Stack(
-        settings_for(url, args.window),
-        StackOptions(shops=args.shops, skus=args.skus, stock=OPENING, ship_delay=0.2),
+        settings,
+        StackOptions(
+            shops=args.shops,
+            skus=args.skus,
+            stock=OPENING,
+            ship_delay=0.2,
+            start_worker=not own_process,
+        ),
     ).start()
+    workdir = Path(tempfile.mkdtemp(prefix="orderhub-stock-sync-"))
+    worker = start_worker_process(settings, workdir) if own_process else None
     try:
         skus = stack.sku_codes
         logs = {code: ShopLog(opening={}) for code in stack.shops}
@@ -327,7 +363,10 @@ def run_database(url: str, args: argparse.Namespace) -> dict[str, Any]:
             },
         }
     finally:
+        if worker is not None:
+            stop_process(worker)
         stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: Sequence[str]) -> None:
