@@ -3,9 +3,9 @@
 A `Stack` (emulated Shopify shops, the Qimen WMS emulator and the hub's API, in this
 process, on loopback; the hub's worker too on SQLite, as `orderhub serve` runs it, and
 as a process of its own on PostgreSQL, as that database's production layout runs it)
-takes N stock changes at a steady rate: orders placed
-on the shops (webhook → hub → reservation) and adjustments through
-`services.inventory.adjust_stock`, spread over a few SKUs. Every change lowers the
+takes N stock changes at a steady rate: orders placed on the shops (webhook → hub →
+reservation) and adjustments through `services.inventory.adjust_stock`, spread over a
+few SKUs. Every change lowers the
 stock, so each figure a SKU passes through is unique and "the shop shows the new
 figure" is well defined: the shop shows that figure or a lower one, for good.
 
