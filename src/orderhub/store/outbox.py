@@ -294,25 +294,22 @@ class OutboxRepository:
     ) -> None:
         self.flush()
         self.conn.execute(
-            insert(t.job_attempts).values(
-                job_id=job.id,
-                tenant=job.tenant,
-                attempt=job.attempts,
-                outcome=outcome,
-                status_code=status_code,
-                error=error,
-                duration_ms=duration_ms,
-                at=time.time(),
-            )
+            _ATTEMPT,
+            {
+                "job_id": job.id,
+                "tenant": job.tenant,
+                "attempt": job.attempts,
+                "outcome": outcome,
+                "status_code": status_code,
+                "error": error,
+                "duration_ms": duration_ms,
+                "at": time.time(),
+            },
         )
 
     def done(self, job: Job, duration_ms: float, *, status_code: int | None = None) -> None:
         self.flush()
-        self.conn.execute(
-            update(t.outbox_jobs)
-            .where(t.outbox_jobs.c.id == job.id)
-            .values(status="done", done_at=time.time(), locked_by=None, locked_until=None)
-        )
+        self.conn.execute(_DONE_MANY, {"ids": [job.id], "now": time.time()})
         self._attempt(job, "done", duration_ms, status_code=status_code)
 
     def done_many(self, jobs: list[Job], duration_ms: float) -> None:
