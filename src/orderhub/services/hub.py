@@ -64,8 +64,10 @@ class Hub:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retired: list[tuple[float, AnyConnector]] = field(default_factory=list)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db)
+    def uow(self, *, autocommit: bool = False) -> UnitOfWork:
+        """A unit of work that writes; `autocommit` for one that writes with one statement
+        (on PostgreSQL it then opens no transaction of its own)."""
+        return UnitOfWork(self.db, autocommit=autocommit)
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads (on SQLite it does not take the write lock)."""

@@ -248,8 +248,10 @@ def _store(
     body: bytes,
     headers: Mapping[str, str],
 ) -> Received:
-    with hub.uow() as uow:
-        inbox_id, new = uow.inbox.add(
+    with hub.uow(autocommit=True) as uow:
+        inbox_id, new = uow.inbox.add_and_queue(
+            uow.outbox,
+            kind=JOB_INBOX,
             shop=shop_code,
             source=source,
             topic=topic,
@@ -257,8 +259,6 @@ def _store(
             body=body,
             headers=headers,
         )
-        if new:
-            uow.outbox.add(JOB_INBOX, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
         uow.commit()
     metrics.inbound.labels(source, "stored" if new else "duplicate").inc()
     return Received(inbox_id, new)

@@ -129,6 +129,7 @@ class OutboxRepository:
         self.tenant = tenant
         self.added = 0
         self.kinds: set[str] = set()  # kinds queued by this transaction, to wake their lanes
+        self._announced: set[str] = set()  # kinds other processes were told of already
         # Coalesced jobs this transaction already wrote: their pending row is locked by
         # it until commit, so writing them again changes nothing.
         self.touched: set[str] = set()
@@ -213,20 +214,15 @@ class OutboxRepository:
         is dropped, because the first one already carries the effect."""
         if coalesce_key is not None and coalesce_key in self.touched:
             return
-        now = time.time()
-        row = {
-            "tenant": self.tenant,
-            "kind": kind,
-            "payload": json.dumps(payload, ensure_ascii=False, default=str),
-            "idempotency_key": key or new_id(f"{kind}:"),
-            "coalesce_key": coalesce_key,
-            "order_id": order_id,
-            "status": "pending",
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "run_at": now + delay,
-            "created_at": now,
-        }
+        row = self.row(
+            kind,
+            payload,
+            key=key,
+            order_id=order_id,
+            delay=delay,
+            coalesce_key=coalesce_key,
+            max_attempts=max_attempts,
+        )
         if coalesce_key is None:
             self._new.append(row)
         elif self._coalesced is not None:
@@ -239,10 +235,46 @@ class OutboxRepository:
         if coalesce_key is not None:
             self.touched.add(coalesce_key)
 
+    def row(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        key: str | None = None,
+        order_id: str | None = None,
+        delay: float = 0.0,
+        coalesce_key: str | None = None,
+        max_attempts: int = 10,
+    ) -> dict[str, Any]:
+        """A new job's row, as `add` writes it."""
+        now = time.time()
+        return {
+            "tenant": self.tenant,
+            "kind": kind,
+            "payload": json.dumps(payload, ensure_ascii=False, default=str),
+            "idempotency_key": key or new_id(f"{kind}:"),
+            "coalesce_key": coalesce_key,
+            "order_id": order_id,
+            "status": "pending",
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "run_at": now + delay,
+            "created_at": now,
+        }
+
+    def written_elsewhere(self, kind: str, *, announced: bool) -> None:
+        """A job of this kind was written by a statement of another repository: commit
+        wakes its lanes in this process, and tells the others unless it `announced` it."""
+        self.added += 1
+        self.kinds.add(kind)
+        if announced:
+            self._announced.add(kind)
+
     def announce(self) -> None:
         """On PostgreSQL, tell every process's workers (at commit) which kinds were queued."""
-        if self.kinds and self.conn.dialect.name == "postgresql":
-            payload = ",".join(sorted(self.kinds))
+        unannounced, self._announced = self.kinds - self._announced, set()
+        if unannounced and self.conn.dialect.name == "postgresql":
+            payload = ",".join(sorted(unannounced))
             self.conn.execute(text("SELECT pg_notify('orderhub_jobs', :kinds)"), {"kinds": payload})
 
     def next_due(self, kinds: Sequence[str]) -> float | None:

@@ -45,10 +45,20 @@ WRITE_WAIT = 60.0
 class UnitOfWork:
     """`with UnitOfWork(db) as uow: ...; uow.commit()`; leaving without commit rolls back."""
 
-    def __init__(self, db: Database, *, tenant: str | None = None, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        tenant: str | None = None,
+        read_only: bool = False,
+        autocommit: bool = False,
+    ) -> None:
         self.db = db
         self.tenant = tenant or db.tenant
         self.read_only = read_only
+        # On PostgreSQL each statement commits as it runs: for work that writes with one
+        # statement, which then needs no BEGIN and COMMIT round trips. SQLite ignores it.
+        self.autocommit = autocommit
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
         self._writing = False
@@ -71,6 +81,8 @@ class UnitOfWork:
             # Each statement sees what was committed when it began, in a transaction or
             # not (READ COMMITTED): a reader needs none, and saves BEGIN and ROLLBACK.
             conn = conn.execution_options(orderhub_read_only=True, isolation_level="AUTOCOMMIT")
+        elif self.autocommit and self.db.is_postgres:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         elif self.read_only:
             conn = conn.execution_options(orderhub_read_only=True)
         self._conn = conn
