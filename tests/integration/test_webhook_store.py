@@ -1,6 +1,6 @@
-"""A webhook is stored with the job that takes it in, and a repeat of it is not; on
-PostgreSQL both, and the word to every worker process, go in one statement that opens no
-transaction of its own."""
+"""A webhook or a node's callback is stored with the job that takes it in, and a repeat of
+it is not; on PostgreSQL both, and the word to every worker process, go in one statement
+that opens no transaction of its own."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import psycopg
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
+from orderhub.services.callback_inbox import keep_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, receive_webhook
 from orderhub.services.setup import apply_config
@@ -99,3 +100,38 @@ def test_on_postgresql_other_processes_hear_of_the_new_job(
     receive_webhook(hub, "S1", *signed(template, "delivery-2"))
     listener.join(15)
     assert heard == [JOB_INBOX]
+
+
+def test_a_node_callback_is_kept_with_its_job_once_however_often_it_comes(hub: Hub) -> None:
+    body = b"<request><deliveryOrderCode>D1</deliveryOrderCode></request>"
+    asked: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        asked.append(" ".join(statement.split()))
+
+    def keep() -> str:
+        return keep_callback(
+            hub,
+            source="callback",
+            code="WH1",
+            topic="deliveryorder.confirm",
+            body=body,
+            headers={},
+            read=lambda: None,
+            job_kind="node.event",
+        )
+
+    event.listen(hub.db.engine, "before_cursor_execute", note)
+    try:
+        assert keep() == ""
+    finally:
+        event.remove(hub.db.engine, "before_cursor_execute", note)
+    assert keep() == ""
+    jobs = t.outbox_jobs.c
+    with hub.db.engine.connect() as conn:
+        kept = conn.execute(select(t.inbox.c.id, t.inbox.c.status)).all()
+        queued = conn.execute(select(jobs.payload).where(jobs.kind == "node.event")).scalars()
+        assert [json.loads(p) for p in queued] == [{"inbox_id": kept[0].id}]
+    assert [status for _, status in kept] == ["pending"]
+    if hub.db.is_postgres:
+        assert len(asked) == 1 and asked[0].startswith("WITH stored AS")

@@ -37,25 +37,37 @@ def keep_callback(
         problem = ""
     except (ValueError, RecursionError) as exc:
         problem = f"callback from {code} is unreadable: {exc}"[:1000]
-    digest = hashlib.sha256(body).hexdigest()
-    with hub.uow() as uow:
-        inbox_id, new = uow.inbox.add(
-            shop=code,
-            source=source,
-            topic=topic[:100],
-            dedup_key=f"{source}:{code}:{digest}",
-            body=body,
-            headers=headers,
-            status="failed" if problem else "pending",
-            error=problem or None,
-        )
-        if new and problem:
-            uow.exceptions.open(
-                stage="parse", code="malformed_callback", message=problem, inbox_id=inbox_id
+    dedup_key = f"{source}:{code}:{hashlib.sha256(body).hexdigest()}"
+    if problem:
+        with hub.uow() as uow:
+            inbox_id, new = uow.inbox.add(
+                shop=code,
+                source=source,
+                topic=topic[:100],
+                dedup_key=dedup_key,
+                body=body,
+                headers=headers,
+                status="failed",
+                error=problem,
             )
-        elif new:
-            uow.outbox.add(job_kind, {"inbox_id": inbox_id}, key=f"inbox:{inbox_id}")
-        uow.commit()
+            if new:
+                uow.exceptions.open(
+                    stage="parse", code="malformed_callback", message=problem, inbox_id=inbox_id
+                )
+            uow.commit()
+    else:
+        with hub.uow(autocommit=True) as uow:
+            _, new = uow.inbox.add_and_queue(
+                uow.outbox,
+                kind=job_kind,
+                shop=code,
+                source=source,
+                topic=topic[:100],
+                dedup_key=dedup_key,
+                body=body,
+                headers=headers,
+            )
+            uow.commit()
     metrics.inbound.labels(
         source, "malformed" if problem else "stored" if new else "duplicate"
     ).inc()
