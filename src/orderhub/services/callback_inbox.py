@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from orderhub.domain.errors import NotFound
 from orderhub.observability import metrics
@@ -37,19 +38,17 @@ def keep_callback(
         problem = ""
     except (ValueError, RecursionError) as exc:
         problem = f"callback from {code} is unreadable: {exc}"[:1000]
-    dedup_key = f"{source}:{code}:{hashlib.sha256(body).hexdigest()}"
+    arrived: dict[str, Any] = {
+        "shop": code,
+        "source": source,
+        "topic": topic[:100],
+        "dedup_key": f"{source}:{code}:{hashlib.sha256(body).hexdigest()}",
+        "body": body,
+        "headers": headers,
+    }
     if problem:
         with hub.uow() as uow:
-            inbox_id, new = uow.inbox.add(
-                shop=code,
-                source=source,
-                topic=topic[:100],
-                dedup_key=dedup_key,
-                body=body,
-                headers=headers,
-                status="failed",
-                error=problem,
-            )
+            inbox_id, new = uow.inbox.add(**arrived, status="failed", error=problem)
             if new:
                 uow.exceptions.open(
                     stage="parse", code="malformed_callback", message=problem, inbox_id=inbox_id
@@ -57,16 +56,7 @@ def keep_callback(
             uow.commit()
     else:
         with hub.uow(autocommit=True) as uow:
-            _, new = uow.inbox.add_and_queue(
-                uow.outbox,
-                kind=job_kind,
-                shop=code,
-                source=source,
-                topic=topic[:100],
-                dedup_key=dedup_key,
-                body=body,
-                headers=headers,
-            )
+            _, new = uow.inbox.add_and_queue(uow.outbox, kind=job_kind, **arrived)
             uow.commit()
     metrics.inbound.labels(
         source, "malformed" if problem else "stored" if new else "duplicate"
