@@ -45,9 +45,6 @@ _JOB_COLUMNS = (
     "run_at",
     "created_at",
 )
-# PostgreSQL: the payload, the job that takes it in (only if the payload is new) and the
-# word to every worker, in one statement: on a connection without a transaction of its
-# own, one round trip instead of five.
 _ITEM_COLUMNS = (
     "id",
     "tenant",
@@ -61,6 +58,9 @@ _ITEM_COLUMNS = (
     "error",
     "received_at",
 )
+# PostgreSQL: the payload, the job that takes it in (only if the payload is new) and the
+# word to every worker, in one statement: on a connection without a transaction of its
+# own, one round trip instead of five.
 _stored = (
     postgresql.insert(t.inbox)
     .values({name: bindparam(f"item_{name}", type_=_i[name].type) for name in _ITEM_COLUMNS})
