@@ -28,10 +28,12 @@ from sqlalchemy.engine import make_url
 __all__ = [
     "BENCH_DIR",
     "REPO",
+    "clean_env",
     "cpu_seconds",
     "create_database",
     "free_port",
     "log",
+    "orderhub_command",
     "peak_rss_mb",
     "percentiles",
     "pg_transactions",
@@ -48,6 +50,20 @@ REPO = BENCH_DIR.parent
 def log(message: str) -> None:
     """Progress goes to stderr so stdout carries only the result."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def orderhub_command() -> str:
+    """The `orderhub` command of this interpreter's environment (or on PATH)."""
+    executable = Path(sys.executable).with_name("orderhub")
+    command = str(executable) if executable.exists() else shutil.which("orderhub")
+    if command is None:
+        raise RuntimeError("the orderhub command is not installed; pip install -e . first")
+    return command
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without ORDERHUB_*: the hub runs on its defaults plus what we set."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
 
 
 def free_port(count: int = 1) -> int:

@@ -48,10 +48,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import orderhub
 from _common import (
     BENCH_DIR,
+    clean_env,
     cpu_seconds,
     create_database,
     free_port,
     log,
+    orderhub_command,
     peak_rss_mb,
     percentiles,
     pg_transactions,
@@ -292,11 +294,6 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _clean_env() -> dict[str, str]:
-    """The environment without ORDERHUB_*: the hub runs on its defaults plus what we set."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
-
-
 def start_hub(
     workdir: Path,
     database_url: str,
@@ -312,12 +309,9 @@ def start_hub(
     layouts, which use every core). Every worker process serves its metrics."""
     config_path = workdir / f"{label}.yaml"
     config_path.write_text(yaml.safe_dump(emulators.hub_config(), sort_keys=False))
-    executable = Path(sys.executable).with_name("orderhub")
-    command = str(executable) if executable.exists() else shutil.which("orderhub")
-    if command is None:
-        raise RuntimeError("the orderhub command is not installed; pip install -e . first")
+    command = orderhub_command()
     port = free_port()
-    env = _clean_env()
+    env = clean_env()
     env.update(emulators.secrets_env())
     env.update(
         {
@@ -383,7 +377,7 @@ def start_reference(workdir: Path, database_url: str, secret: str) -> Server:
     with log_path.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, str(BENCH_DIR / "_reference.py"), database_url, secret, str(port)],
-            env=_clean_env(),
+            env=clean_env(),
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,

@@ -42,7 +42,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from _common import log, percentiles, postgres_server, stop_process
+from _common import clean_env, log, orderhub_command, percentiles, postgres_server, stop_process
 from orderhub.config import Settings
 from orderhub.demo_stack import Stack, StackOptions
 from orderhub.sandbox.shopify import ShopifyEmulator
@@ -273,11 +273,7 @@ def push_jobs(stack: Stack, since: float) -> dict[str, Any]:
 def start_worker_process(settings: Settings, workdir: Path) -> subprocess.Popen[bytes]:
     """`orderhub worker` on the stack's database, as PostgreSQL's production layout runs
     it beside `serve --no-worker`: the jobs do not share the API's interpreter lock."""
-    executable = Path(sys.executable).with_name("orderhub")
-    command = str(executable) if executable.exists() else shutil.which("orderhub")
-    if command is None:
-        raise RuntimeError("the orderhub command is not installed; pip install -e . first")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERHUB_")}
+    env = clean_env()
     env.update(
         {
             "ORDERHUB_DATABASE_URL": settings.database_url,
@@ -288,7 +284,9 @@ def start_worker_process(settings: Settings, workdir: Path) -> subprocess.Popen[
         }
     )
     with (workdir / "worker.log").open("wb") as sink:
-        return subprocess.Popen([command, "worker"], env=env, stdout=sink, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [orderhub_command(), "worker"], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
 
 
 def run_database(url: str, args: argparse.Namespace) -> dict[str, Any]:

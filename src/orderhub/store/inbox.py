@@ -237,7 +237,7 @@ class InboxRepository:
                 _FIRST_COPY, {"tenant": self.tenant, "dedup_key": dedup_key}
             ).scalar_one()
             return str(existing), False
-        outbox.written_elsewhere(kind, announced=True)
+        outbox.written_elsewhere(kind)
         return item_id, True
 
     def read_ahead(self, item_ids: Sequence[str]) -> list[InboxItem]:

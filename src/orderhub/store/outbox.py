@@ -262,13 +262,12 @@ class OutboxRepository:
             "created_at": now,
         }
 
-    def written_elsewhere(self, kind: str, *, announced: bool) -> None:
-        """A job of this kind was written by a statement of another repository: commit
-        wakes its lanes in this process, and tells the others unless it `announced` it."""
+    def written_elsewhere(self, kind: str) -> None:
+        """A job of this kind was written, and other processes told of it, by a statement
+        of another repository: commit wakes its lanes in this process."""
         self.added += 1
         self.kinds.add(kind)
-        if announced:
-            self._announced.add(kind)
+        self._announced.add(kind)
 
     def announce(self) -> None:
         """On PostgreSQL, tell every process's workers (at commit) which kinds were queued."""
