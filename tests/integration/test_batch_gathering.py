@@ -16,6 +16,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, receive_payload
 from orderhub.services.setup import apply_config
 from orderhub.store.outbox import Job
+from orderhub.store.uow import UnitOfWork
 from support import make_hub, one_warehouse_catalogue
 
 SHOP, NODE = "S1", "WH1"
@@ -56,13 +57,13 @@ def test_an_idle_lane_takes_an_order_at_once_and_a_stream_in_few_batches(
 ) -> None:
     hub = gathering_hub
     batches: list[int] = []
-    execute_batch = Worker.execute_batch
+    batch_within = Worker._batch_within
 
-    def counted(worker: Worker, jobs: list[Job]) -> None:
+    def counted(worker: Worker, uow: UnitOfWork, jobs: list[Job], started: float) -> None:
         batches.append(len(jobs))
-        execute_batch(worker, jobs)
+        batch_within(worker, uow, jobs, started)
 
-    monkeypatch.setattr(Worker, "execute_batch", counted)
+    monkeypatch.setattr(Worker, "_batch_within", counted)
     worker = Worker(hub, kinds=[JOB_INBOX])
     worker.start()
     try:

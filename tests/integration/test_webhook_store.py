@@ -8,7 +8,9 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import threading
+import time
 from typing import Any
 
 import psycopg
@@ -19,7 +21,9 @@ from orderhub.services.callback_inbox import keep_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, receive_webhook
 from orderhub.services.setup import apply_config
+from orderhub.store import db as store_db
 from orderhub.store import tables as t
+from orderhub.store.db import Queued
 from support import one_warehouse_catalogue
 
 
@@ -57,7 +61,7 @@ def test_a_webhook_is_stored_with_its_job_once_however_often_it_comes(
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         asked.append(" ".join(statement.split()))
 
-    woken: list[frozenset[str] | None] = []
+    woken: list[Queued] = []
     hub.db.on_new_jobs(woken.append)
     event.listen(hub.db.engine, "before_cursor_execute", note)
     try:
@@ -68,7 +72,9 @@ def test_a_webhook_is_stored_with_its_job_once_however_often_it_comes(
 
     assert first.new and not again.new and again.inbox_id == first.inbox_id
     assert stored(hub) == (1, [json.dumps({"inbox_id": first.inbox_id})])
-    assert woken == [frozenset({JOB_INBOX})]  # this process's lanes, once
+    # This process's lanes, once, for a job due at once.
+    assert len(woken) == 1 and woken[0] is not None and set(woken[0]) == {JOB_INBOX}
+    assert (woken[0][JOB_INBOX] or math.inf) <= time.time()
     writes = [s for s in asked if not s.startswith("SELECT")]  # reads: the shop's settings
     if hub.db.is_postgres:
         assert len(writes) == 1 and writes[0].startswith("WITH stored AS")
@@ -99,7 +105,10 @@ def test_on_postgresql_other_processes_hear_of_the_new_job(
     assert listening.wait(10)
     receive_webhook(hub, "S1", *signed(template, "delivery-2"))
     listener.join(15)
-    assert heard == [JOB_INBOX]
+    assert len(heard) == 1
+    queued = store_db.heard(heard[0])
+    assert queued is not None and set(queued) == {JOB_INBOX}
+    assert (queued[JOB_INBOX] or math.inf) <= time.time()  # due at once
 
 
 def test_a_node_callback_is_kept_with_its_job_once_however_often_it_comes(hub: Hub) -> None:

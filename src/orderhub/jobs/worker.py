@@ -21,6 +21,7 @@ import structlog
 from orderhub.connectors.base import ConnectorError, RateLimited, Rejected, Unavailable
 from orderhub.domain.alerts import Alert
 from orderhub.domain.errors import OrderhubError
+from orderhub.jobs.lanes import Lane
 from orderhub.jobs.pushes import PushLane
 from orderhub.observability import get_logger, metrics
 from orderhub.services.alerts import raise_alert
@@ -28,9 +29,10 @@ from orderhub.services.dispatch import JOB_NODE_PUSH
 from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD, READ_AHEAD
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
-from orderhub.store.db import is_transient
+from orderhub.store.db import Queued, is_transient
 from orderhub.store.outbox import Job
 from orderhub.store.stock_held import StockMoved
+from orderhub.store.uow import UnitOfWork
 
 __all__ = ["Worker", "backoff"]
 
@@ -81,16 +83,16 @@ class Worker:
             hub, threads=settings.push_batch, execute=self.execute, failed=self._failed
         )
         self.kinds = list(kinds) if kinds else None
-        self._wakes: list[tuple[frozenset[str], threading.Event]] = []
+        self._lanes: list[Lane] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         hub.db.on_new_jobs(self.wake)
 
-    def wake(self, kinds: frozenset[str] | None = None) -> None:
-        """Wake the lanes that run any of these kinds (every lane without kinds)."""
-        for lane_kinds, event in self._wakes:
-            if kinds is None or lane_kinds & kinds:
-                event.set()
+    def wake(self, queued: Queued = None) -> None:
+        """Jobs were queued (None: any, or stopping): wake the lanes that run them and
+        would not wake by then anyway."""
+        for lane in self._lanes:
+            lane.wake(queued)
 
     def start(self) -> None:
         """One thread runs database-only jobs in batches (one commit for many orders; one
@@ -115,11 +117,9 @@ class Worker:
         others = [kind for kind in self.call_kinds if kind not in URGENT_KINDS]
         lanes += [(f"worker-{i}", others, 1) for i in range(self.threads) if others]
         for name, kinds, limit in lanes:
-            wake = threading.Event()
-            self._wakes.append((frozenset(kinds), wake))
-            thread = threading.Thread(
-                target=self._loop, args=(kinds, limit, wake), name=name, daemon=True
-            )
+            lane = Lane(name, kinds, limit)
+            self._lanes.append(lane)
+            thread = threading.Thread(target=self._loop, args=(lane,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         if self.hub.db.is_postgres:
@@ -154,33 +154,39 @@ class Worker:
             done += len(jobs)
         return done
 
-    def _loop(self, kinds: list[str], limit: int, wake: threading.Event) -> None:
+    def _loop(self, lane: Lane) -> None:
         """Claim while there is work. A read (which takes no write lock) says when the
         lane's next job falls due; the lane claims only then, and otherwise sleeps until
-        then or until it is woken."""
+        then or until it is woken. Woken for a job already due, it claims at once."""
         while not self._stop.is_set():
-            wake.clear()
+            due_now = lane.begin()
             try:
                 # A read first: lanes woken together, or a lane woken for a job not yet
                 # due, take no write lock and lock no row to find nothing.
-                due = self._next_due(kinds)
+                due = time.time() if due_now else self._next_due(lane.kinds)
                 if due is not None and due <= time.time():
-                    jobs = self.claim(kinds=kinds, limit=limit)
-                    if jobs:
-                        self.run(jobs)
-                        if limit > 1 and len(jobs) < limit and self.gather:
+                    ran = self._turn(lane)
+                    if ran:
+                        if lane.limit > 1 and ran < lane.limit and self.gather:
                             self._stop.wait(self.gather)  # let the next claim fill
                         continue
-                    wake.wait(0.05)  # due, yet claimed by another lane or process
+                    lane.sleep(time.time() + 0.05)  # due, yet claimed by another lane
                     continue
             except Exception:
                 log.exception("claiming jobs failed")
                 self._stop.wait(1.0)
                 continue
-            if due is None:
-                wake.wait(self.poll_interval)
-            else:
-                wake.wait(min(due - time.time(), self.poll_interval))
+            idle_until = time.time() + self.poll_interval
+            lane.sleep(idle_until if due is None else min(due, idle_until))
+
+    def _turn(self, lane: Lane) -> int:
+        """Claim the lane's due jobs and run them; how many it claimed."""
+        if all(kind in BATCHED for kind in lane.kinds):
+            return self.claim_and_run_batch(lane.kinds, lane.limit)
+        jobs = self.claim(kinds=lane.kinds, limit=lane.limit)
+        if jobs:
+            self.run(jobs)
+        return len(jobs)
 
     def _next_due(self, kinds: list[str]) -> float | None:
         with self.hub.reader() as uow:
@@ -204,7 +210,7 @@ class Worker:
         self._pushes.run(jobs)
 
     def execute_batch(self, jobs: list[Job]) -> None:
-        """Run jobs that only touch the database in one transaction.
+        """Run claimed jobs that only touch the database in one transaction.
 
         No savepoint per job: the jobs' writes are buffered and written together. A job
         that raises undoes the whole batch, and every job of it is then run on its own,
@@ -212,27 +218,60 @@ class Worker:
         started = time.perf_counter()
         try:
             with self.hub.uow() as uow:
-                uow.lock_shared_rows_at_commit()
-                for kind, read_ahead in READ_AHEAD.items():
-                    read_ahead(self.hub, uow, [job for job in jobs if job.kind == kind])
-                for job in jobs:
-                    BATCHED[job.kind](self.hub, uow, job)
-                duration = (time.perf_counter() - started) * 1000 / len(jobs)
-                uow.outbox.done_many(jobs, duration)
+                self._batch_within(uow, jobs, started)
+        except Exception as exc:
+            self._one_by_one(jobs, exc)
+            return
+        self._count_done(jobs, started)
+
+    def claim_and_run_batch(self, kinds: list[str], limit: int) -> int:
+        """Claim due jobs that only touch the database and run them, in one transaction:
+        a batch costs no transaction of its own to claim, and a batch cut off (the
+        process killed) leaves its jobs pending, not leased. How many it claimed."""
+        started = time.perf_counter()
+        jobs: list[Job] = []
+        try:
+            with self.hub.uow() as uow:
+                jobs = uow.outbox.claim(self.name, limit=limit, lease=self.lease, kinds=kinds)
+                if not jobs:
+                    return 0
+                self._batch_within(uow, jobs, started)
+        except Exception as exc:
+            if not jobs:
+                raise
+            # Rolled back, claims and all: taken again to be run one by one.
+            with self.hub.uow() as uow:
+                again = uow.outbox.claim_these(
+                    self.name, [job.id for job in jobs], lease=self.lease
+                )
                 uow.commit()
-        except StockMoved as moved:
-            log.info("stock moved under a batch; running its jobs one by one", reason=str(moved))
-            for job in jobs:
-                self.execute(job)
-            return
-        except Exception:
-            log.warning("a batch of jobs failed; running them one by one", exc_info=True)
-            for job in jobs:
-                self.execute(job)
-            return
+            self._one_by_one(again, exc)
+            return len(jobs)
+        self._count_done(jobs, started)
+        return len(jobs)
+
+    def _batch_within(self, uow: UnitOfWork, jobs: list[Job], started: float) -> None:
+        uow.lock_shared_rows_at_commit()
+        for kind, read_ahead in READ_AHEAD.items():
+            read_ahead(self.hub, uow, [job for job in jobs if job.kind == kind])
+        for job in jobs:
+            BATCHED[job.kind](self.hub, uow, job)
+        uow.outbox.done_many(jobs, (time.perf_counter() - started) * 1000 / len(jobs))
+        uow.commit()
+
+    def _one_by_one(self, jobs: list[Job], exc: Exception) -> None:
+        if isinstance(exc, StockMoved):
+            log.info("stock moved under a batch; running its jobs one by one", reason=str(exc))
+        else:
+            log.warning("a batch of jobs failed; running them one by one", exc_info=exc)
+        for job in jobs:
+            self.execute(job)
+
+    def _count_done(self, jobs: list[Job], started: float) -> None:
+        seconds = (time.perf_counter() - started) / len(jobs)
         for job in jobs:
             metrics.jobs.labels(job.kind, "done").inc()
-            metrics.job_seconds.labels(job.kind).observe(duration / 1000)
+            metrics.job_seconds.labels(job.kind).observe(seconds)
 
     def claim(self, *, kinds: list[str] | None = None, limit: int | None = None) -> list[Job]:
         with self.hub.uow() as uow:

@@ -27,13 +27,21 @@ from orderhub.store.cache import TtlCache
 __all__ = [
     "JOBS_CHANNEL",
     "Database",
+    "JobsListener",
+    "Queued",
+    "heard",
     "is_transient",
     "make_engine",
+    "notice",
     "sent_together",
     "upgrade_schema",
 ]
 
 JOBS_CHANNEL = "orderhub_jobs"
+Queued = dict[str, float | None] | None
+"""Jobs queued: per kind, when the first of them falls due (None: not known); None for
+the whole when a job of any kind may have been queued."""
+JobsListener = Callable[[Queued], None]
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -193,7 +201,7 @@ class Database:
         self.tenant = tenant
         self.timezone = timezone  # the seller's: reports count days in it
         self.dialect = engine.dialect.name
-        self._listeners: list[Callable[[frozenset[str] | None], None]] = []
+        self._listeners: list[JobsListener] = []
         # On SQLite, the one write transaction at a time, taken in this process's order.
         self.write_lock: threading.RLock | None = (
             threading.RLock() if self.dialect == "sqlite" else None
@@ -206,14 +214,14 @@ class Database:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
-    def on_new_jobs(self, listener: Callable[[frozenset[str] | None], None]) -> None:
-        """Call `listener(kinds)` after every commit that queued jobs (in this process)."""
+    def on_new_jobs(self, listener: JobsListener) -> None:
+        """Call `listener(queued)` after every commit in this process that queued jobs."""
         with self._lock:
             self._listeners.append(listener)
 
-    def jobs_added(self, kinds: frozenset[str] | None = None) -> None:
+    def jobs_added(self, queued: Queued = None) -> None:
         for listener in list(self._listeners):
-            listener(kinds)
+            listener(queued)
 
     def check(self) -> None:
         """Raise ConfigurationError in one sentence when the database cannot be reached."""
@@ -227,11 +235,9 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def listen_for_jobs(
-        self, wake: Callable[[frozenset[str] | None], None], stop: threading.Event
-    ) -> None:
-        """On PostgreSQL, call `wake(kinds)` whenever any process queues jobs (LISTEN/NOTIFY;
-        the kinds queued, or None when a sender did not say).
+    def listen_for_jobs(self, wake: JobsListener, stop: threading.Event) -> None:
+        """On PostgreSQL, call `wake(queued)` whenever any process queues jobs
+        (LISTEN/NOTIFY; see `heard`).
 
         Blocks until `stop` is set; run it in a thread. Reconnects after errors.
         """
@@ -245,10 +251,29 @@ class Database:
                     conn.execute(f"LISTEN {JOBS_CHANNEL}")
                     while not stop.is_set():
                         for note in conn.notifies(timeout=0.5, stop_after=1):
-                            kinds = frozenset(k for k in note.payload.split(",") if k)
-                            wake(kinds or None)
+                            wake(heard(note.payload))
             except psycopg.Error:
                 stop.wait(1.0)
+
+
+def notice(queued: dict[str, float]) -> str:
+    """The word to other processes: `kind@due,kind@due`."""
+    return ",".join(f"{kind}@{due:.3f}" for kind, due in sorted(queued.items()))
+
+
+def heard(payload: str) -> Queued:
+    """What a notice says was queued; a kind without a time falls due when not known,
+    and a notice that names no kind may stand for any."""
+    queued: dict[str, float | None] = {}
+    for part in payload.split(","):
+        kind, _, when = part.partition("@")
+        if not kind:
+            continue
+        try:
+            queued[kind] = float(when) if when else None
+        except ValueError:
+            queued[kind] = None
+    return queued or None
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -19,6 +19,7 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order
 from orderhub.store import tables as t
+from orderhub.store.db import notice
 from orderhub.store.ids import new_id
 from orderhub.store.outbox import OutboxRepository
 from orderhub.store.text import storable
@@ -82,7 +83,10 @@ _queued = (
 )
 _ADD_AND_QUEUE_PG = select(
     _stored.c.id,
-    select(func.pg_notify("orderhub_jobs", _queued.c.kind)).limit(1).scalar_subquery(),
+    select(func.pg_notify("orderhub_jobs", bindparam("notice")))
+    .select_from(_queued)
+    .limit(1)
+    .scalar_subquery(),
 )
 _FIRST_COPY = select(_i.id).where(
     _i.tenant == bindparam("tenant"), _i.dedup_key == bindparam("dedup_key")
@@ -231,13 +235,14 @@ class InboxRepository:
         row = self._row(item_id, shop, source, topic, dedup_key, body, headers, "pending", None)
         params = {f"item_{k}": v for k, v in row.items()}
         params.update({f"job_{k}": v for k, v in job.items()})
+        params["notice"] = notice({kind: job["run_at"]})
         stored = self.conn.execute(_ADD_AND_QUEUE_PG, params).first()
         if stored is None:
             existing = self.conn.execute(
                 _FIRST_COPY, {"tenant": self.tenant, "dedup_key": dedup_key}
             ).scalar_one()
             return str(existing), False
-        outbox.written_elsewhere(kind)
+        outbox.written_elsewhere(kind, job["run_at"])
         return item_id, True
 
     def read_ahead(self, item_ids: Sequence[str]) -> list[InboxItem]:

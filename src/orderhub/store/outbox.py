@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from orderhub.store import tables as t
+from orderhub.store.db import Queued, notice
 from orderhub.store.ids import new_id
 
 __all__ = ["Job", "JobRow", "OutboxRepository"]
@@ -97,28 +98,53 @@ def _claim_statement(dialect: str, by_kind: bool) -> Any:
         candidates = candidates.where(c.kind.in_(bindparam("kinds", expanding=True)))
     if dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    statement = (
-        update(t.outbox_jobs)
-        .where(c.id.in_(candidates.scalar_subquery()))
-        .values(
-            status="running",
-            locked_by=bindparam("worker"),
-            locked_until=bindparam("until"),
-            attempts=c.attempts + 1,
-        )
-        .returning(
-            c.id,
-            c.tenant,
-            c.kind,
-            c.payload,
-            c.idempotency_key,
-            c.order_id,
-            c.attempts,
-            c.max_attempts,
-        )
-    )
+    statement = _TAKE.where(c.id.in_(candidates.scalar_subquery()))
     _CLAIMS[(dialect, by_kind)] = statement
     return statement
+
+
+# What a claim does to the jobs it takes, and what it reads back.
+_TAKE = (
+    update(t.outbox_jobs)
+    .values(
+        status="running",
+        locked_by=bindparam("worker"),
+        locked_until=bindparam("until"),
+        attempts=_JOB.attempts + 1,
+    )
+    .returning(
+        _JOB.id,
+        _JOB.tenant,
+        _JOB.kind,
+        _JOB.payload,
+        _JOB.idempotency_key,
+        _JOB.order_id,
+        _JOB.attempts,
+        _JOB.max_attempts,
+    )
+)
+_CLAIM_THESE = _TAKE.where(
+    _JOB.id.in_(bindparam("ids", expanding=True)),
+    _JOB.tenant == bindparam("t"),
+    _JOB.status == "pending",
+)
+
+
+def _jobs(rows: Sequence[Any]) -> list[Job]:
+    """Claimed rows as jobs, in the order they were queued."""
+    return [
+        Job(
+            id=r.id,
+            tenant=r.tenant,
+            kind=r.kind,
+            payload=json.loads(r.payload),
+            idempotency_key=r.idempotency_key,
+            order_id=r.order_id,
+            attempts=r.attempts,
+            max_attempts=r.max_attempts,
+        )
+        for r in sorted(rows, key=lambda r: r.id)
+    ]
 
 
 class OutboxRepository:
@@ -128,7 +154,10 @@ class OutboxRepository:
         self.conn = conn
         self.tenant = tenant
         self.added = 0
-        self.kinds: set[str] = set()  # kinds queued by this transaction, to wake their lanes
+        # The kinds queued by this transaction and when the first job of each falls due,
+        # to wake their lanes; a job of a kind not noted wakes every lane.
+        self.due: dict[str, float] = {}
+        self.some_unnamed = False
         self._announced: set[str] = set()  # kinds other processes were told of already
         # Coalesced jobs this transaction already wrote: their pending row is locked by
         # it until commit, so writing them again changes nothing.
@@ -230,8 +259,9 @@ class OutboxRepository:
         else:
             # Written now: touching the pending twin must lock it at once (see _insert).
             self.conn.execute(self._insert(coalesced=True), row)
-        self.added += 1
-        self.kinds.add(kind)
+        # A held coalesced job falls due a little later than this (see write_coalesced):
+        # noted early, it wakes a lane at worst once more than it needs.
+        self.queued(kind, row["run_at"])
         if coalesce_key is not None:
             self.touched.add(coalesce_key)
 
@@ -262,18 +292,35 @@ class OutboxRepository:
             "created_at": now,
         }
 
-    def written_elsewhere(self, kind: str) -> None:
+    def queued(self, kind: str | None, due: float) -> None:
+        """Note a job queued by this transaction (its kind, when unknown None): commit
+        wakes the lanes that run it, unless they wake by `due` anyway."""
+        self.added += 1
+        if kind is None:
+            self.some_unnamed = True
+        else:
+            self.due[kind] = min(due, self.due.get(kind, due))
+
+    def written_elsewhere(self, kind: str, due: float) -> None:
         """A job of this kind was written, and other processes told of it, by a statement
         of another repository: commit wakes its lanes in this process."""
-        self.added += 1
-        self.kinds.add(kind)
+        self.queued(kind, due)
         self._announced.add(kind)
 
+    def taken(self) -> Queued:
+        """What was queued since the last call, for waking lanes after commit; the notes
+        start again."""
+        queued: Queued = None if self.some_unnamed else {**self.due}
+        self.added, self.some_unnamed, self.due = 0, False, {}
+        return queued
+
     def announce(self) -> None:
-        """On PostgreSQL, tell every process's workers (at commit) which kinds were queued."""
-        unannounced, self._announced = self.kinds - self._announced, set()
-        if unannounced and self.conn.dialect.name == "postgresql":
-            payload = ",".join(sorted(unannounced))
+        """On PostgreSQL, tell every process's workers (at commit) what was queued (see
+        `store.db.heard`)."""
+        unannounced = {k: v for k, v in self.due.items() if k not in self._announced}
+        self._announced = set()
+        if (unannounced or self.some_unnamed) and self.conn.dialect.name == "postgresql":
+            payload = "" if self.some_unnamed else notice(unannounced)
             self.conn.execute(text("SELECT pg_notify('orderhub_jobs', :kinds)"), {"kinds": payload})
 
     def next_due(self, kinds: Sequence[str]) -> float | None:
@@ -299,20 +346,18 @@ class OutboxRepository:
         }
         if kinds:
             params["kinds"] = list(kinds)
-        rows = self.conn.execute(statement, params).all()
-        return [
-            Job(
-                id=r.id,
-                tenant=r.tenant,
-                kind=r.kind,
-                payload=json.loads(r.payload),
-                idempotency_key=r.idempotency_key,
-                order_id=r.order_id,
-                attempts=r.attempts,
-                max_attempts=r.max_attempts,
-            )
-            for r in sorted(rows, key=lambda r: r.id)
-        ]
+        return _jobs(self.conn.execute(statement, params).all())
+
+    def claim_these(self, worker: str, ids: Sequence[int], *, lease: float) -> list[Job]:
+        """Take these jobs, those of them still pending (a batch that claimed them and
+        was rolled back leaves them so)."""
+        self.flush()
+        now = time.time()
+        rows = self.conn.execute(
+            _CLAIM_THESE,
+            {"t": self.tenant, "ids": list(ids), "worker": worker, "until": now + lease},
+        ).all()
+        return _jobs(rows)
 
     def _attempt(
         self,
@@ -456,7 +501,7 @@ class OutboxRepository:
             .values(status="pending", attempts=0, run_at=time.time(), last_error=None)
         )
         if result.rowcount:
-            self.added += 1
+            self.queued(None, time.time())
         return result.rowcount == 1
 
     def revive(self, key: str, *, delay: float = 0.0) -> bool:
@@ -477,7 +522,7 @@ class OutboxRepository:
             )
         )
         if result.rowcount:
-            self.added += 1
+            self.queued(None, time.time() + delay)
         return bool(result.rowcount)
 
     def search(

@@ -212,10 +212,7 @@ class UnitOfWork:
         self._tx.commit()
         self._tx = None
         if outbox is not None and outbox.added:
-            kinds = frozenset(outbox.kinds)
-            outbox.added = 0
-            outbox.kinds.clear()
-            self.db.jobs_added(kinds)
+            self.db.jobs_added(outbox.taken())
 
     def flush(self) -> None:
         """Write what the repositories hold back to write together (ledger rows, new

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
-from orderhub.store.db import is_transient
+from orderhub.store.db import Queued, is_transient
 from orderhub.store.stock_held import StockMoved
 from orderhub.store.uow import UnitOfWork
 from support import make_order
@@ -320,7 +320,7 @@ def test_a_write_refused_at_commit_undoes_the_whole_transaction(hub: Hub) -> Non
 
 
 def test_a_transaction_with_held_writes_commits_them_all_and_wakes_the_workers(hub: Hub) -> None:
-    woken: list[frozenset[str] | None] = []
+    woken: list[Queued] = []
     hub.db.on_new_jobs(woken.append)
     order = make_order(channel_order_id="7003")
     with hub.uow() as uow:
@@ -333,4 +333,28 @@ def test_a_transaction_with_held_writes_commits_them_all_and_wakes_the_workers(h
         assert stored is not None
         assert [e.message for e in uow.orders.trace_of(stored.id)] == ["from a test"]
         assert uow.outbox.count(status="pending") == 1
-    assert woken == [frozenset({"channel.confirm"})]
+    assert len(woken) == 1 and woken[0] is not None and set(woken[0]) == {"channel.confirm"}
+
+
+def test_the_workers_are_told_when_each_kind_of_job_falls_due(hub: Hub) -> None:
+    """A sale queues its delivery order at once and its stock push a window later: the
+    stock lanes are not woken to find nothing due."""
+    woken: list[Queued] = []
+    hub.db.on_new_jobs(woken.append)
+    before = time.time()
+    with hub.uow() as uow:
+        uow.outbox.hold_coalesced()
+        uow.outbox.add("node.push", {"dispatch_id": "D1"}, key="push:D1")
+        uow.outbox.add("stock.push", {"sku": "SKU-A"}, coalesce_key="stock:A", delay=1.0)
+        uow.outbox.add("stock.push", {"sku": "SKU-B"}, coalesce_key="stock:B", delay=2.0)
+        uow.commit()
+    after = time.time()
+    assert len(woken) == 1 and woken[0] is not None
+    due = woken[0]
+    assert set(due) == {"node.push", "stock.push"}
+    assert before <= (due["node.push"] or 0) <= after
+    assert before + 1.0 <= (due["stock.push"] or 0) <= after + 1.0  # the first of the two
+    with hub.uow() as uow:  # a transaction that queues nothing wakes nobody
+        uow.outbox.count()
+        uow.commit()
+    assert len(woken) == 1
