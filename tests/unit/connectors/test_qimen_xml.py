@@ -144,3 +144,44 @@ def test_offsets_parse_and_bad_ones_raise() -> None:
         parse_offset("Beijing")
     with pytest.raises(ValueError):
         parse_time("yesterday", BEIJING)
+
+
+_line = st.fixed_dictionaries(
+    {"itemCode": _xml_text.filter(lambda s: s.strip()), "planQty": st.integers(0, 10**6)}
+)
+
+
+@given(
+    code=_xml_text.filter(lambda s: s.strip()),
+    lines=st.lists(_line, max_size=4),
+    paid=st.booleans(),
+)
+def test_any_delivery_order_reads_back_as_it_was_written(
+    code: str, lines: list[dict[str, object]], paid: bool
+) -> None:
+    body = build(
+        {
+            "deliveryOrder": {"deliveryOrderCode": code, "isPaid": paid, "remark": None},
+            "orderLines": lines,
+            "extendProps": {},
+        }
+    )
+    root = ET.fromstring(body)  # well-formed
+    assert body.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<request>")
+    assert root.findtext("deliveryOrder/deliveryOrderCode") == code
+    assert root.findtext("deliveryOrder/isPaid") == ("Y" if paid else "N")
+    assert root.find("deliveryOrder/remark") is None  # None is left out
+    assert root.find("extendProps") is not None and len(root.find("extendProps") or []) == 0
+    assert [(e.findtext("itemCode"), e.findtext("planQty")) for e in root.iter("orderLine")] == [
+        (line["itemCode"], str(line["planQty"])) for line in lines
+    ]
+
+
+def test_a_reply_names_flag_code_and_message_first_even_when_empty() -> None:
+    root = ET.fromstring(build_response(ok=False, code="", message="a < b & c", extra={"n": 1}))
+    assert [(e.tag, e.text) for e in root] == [
+        ("flag", "failure"),
+        ("code", None),
+        ("message", "a < b & c"),
+        ("n", "1"),
+    ]
