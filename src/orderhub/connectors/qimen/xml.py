@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
+from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -95,14 +96,8 @@ def _text(value: Any) -> str:
 _PLAIN = (str, int, Decimal)
 
 
-def _escaped(text: str) -> str:
-    if "&" in text or "<" in text or ">" in text:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
-
-
 def _leaf(parts: list[str], tag: str, text: str) -> None:
-    parts.append(f"<{tag}>{_escaped(text)}</{tag}>" if text else f"<{tag} />")
+    parts.append(f"<{tag}>{escape(text)}</{tag}>" if text else f"<{tag} />")
 
 
 def _element(parts: list[str], tag: str, content: Mapping[str, Any]) -> None:
