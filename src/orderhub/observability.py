@@ -108,7 +108,7 @@ class Metrics:
         )
         self.queue_depth = Gauge(
             "orderhub_queue_depth",
-            "Outbox jobs per kind and status",
+            "Outbox jobs queued, running or dead, per kind and status",
             ["kind", "status"],
             registry=self.registry,
         )

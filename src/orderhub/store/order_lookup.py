@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, tuple_
+from sqlalchemy import Connection, bindparam, func, select
 
 from orderhub.crypto import Cipher
 from orderhub.domain.order import Order
@@ -39,19 +39,33 @@ _BY_BUYER = (
     .order_by(_o.placed_at, _o.id)
     .limit(50)
 )
+# A batch's orders asked about at once: each shop and each value as a list of its own,
+# which both databases look up in the (tenant, shop, …) indexes one point at a time; the
+# pairs asked for are picked from the rows found. (A list of (shop, value) pairs is read
+# by SQLite as a scan of every order of the seller.)
 _STORED_REFS = select(_o.shop, _o.channel_order_id).where(
     _o.tenant == bindparam("t"),
-    tuple_(_o.shop, _o.channel_order_id).in_(bindparam("refs", expanding=True)),
+    _o.shop.in_(bindparam("shops", expanding=True)),
+    _o.channel_order_id.in_(bindparam("values", expanding=True)),
 )
 _BUYERS_SEEN = (
     select(_o.shop, _o.buyer_key)
     .where(
         _o.tenant == bindparam("t"),
-        tuple_(_o.shop, _o.buyer_key).in_(bindparam("keys", expanding=True)),
+        _o.shop.in_(bindparam("shops", expanding=True)),
+        _o.buyer_key.in_(bindparam("values", expanding=True)),
         _o.placed_at >= bindparam("since"),
     )
     .distinct()
 )
+
+
+def _lists(pairs: Collection[tuple[str, str]]) -> dict[str, list[str]]:
+    """(shop, value) pairs as the two lists the read-ahead queries take."""
+    return {
+        "shops": sorted({shop for shop, _ in pairs}),
+        "values": sorted({value for _, value in pairs}),
+    }
 
 
 def _normalised(value: str) -> str:
@@ -83,13 +97,11 @@ class OrderLookup:
         """Ask in one query each which of these (shop, channel order id) are stored, and
         which (shop, buyer key) placed an order at or after `since`."""
         if refs:
-            stored = self.conn.execute(
-                _STORED_REFS, {"t": self.tenant, "refs": sorted(set(refs))}
-            ).all()
+            stored = self.conn.execute(_STORED_REFS, {"t": self.tenant, **_lists(refs)}).all()
             self._not_stored = set(refs) - {(row[0], row[1]) for row in stored}
         if buyers:
             seen = self.conn.execute(
-                _BUYERS_SEEN, {"t": self.tenant, "keys": sorted(set(buyers)), "since": since}
+                _BUYERS_SEEN, {"t": self.tenant, "since": since, **_lists(buyers)}
             ).all()
             self._quiet = set(buyers) - {(row[0], row[1]) for row in seen}
             self._quiet_since = since

@@ -234,11 +234,14 @@ class OrderRepository(OrderLookup, OrderSearch):
         if not order_ids:
             return []
         c = t.orders.c
-        query = select(c.id, c.document, c.pii).where(c.tenant == self.tenant, c.id.in_(order_ids))
+        # By id alone, the seller checked on the rows read (see `InboxRepository.read_ahead`).
+        query = select(c.id, c.tenant, c.document, c.pii).where(c.id.in_(order_ids))
         if for_update and self.conn.dialect.name == "postgresql":
             query = query.order_by(c.id).with_for_update()
         loaded: dict[str, Order] = {}
         for r in self.conn.execute(query):
+            if r.tenant != self.tenant:
+                continue
             was = (r.document, r.pii)
             same = known.get(r.id) if known is not None else None
             if same is not None and same[1] == was:

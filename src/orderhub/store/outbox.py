@@ -27,13 +27,19 @@ __all__ = ["Job", "JobRow", "OutboxRepository"]
 _INSERTS: dict[tuple[str, bool], Any] = {}
 
 _c = t.outbox_jobs.c
+# A job still to run, or running. Every query for such jobs names these statuses after
+# the seller, so that it reads them through `ix_outbox_live` and never the finished
+# jobs every order leaves behind.
+LIVE = ("pending", "running")
+# The jobs a queue's depth counts: those still to run, and those a person must look at.
+QUEUED = (*LIVE, "dead")
 # When the first of some kinds of jobs can be claimed: a pending job's run time, a
 # running one's lease end. Built once: lanes ask before every claim.
 _NEXT_DUE = select(
     func.min(case((_c.status == "pending", _c.run_at), else_=_c.locked_until))
 ).where(
     _c.tenant == bindparam("t"),
-    _c.status.in_(("pending", "running")),
+    _c.status.in_(LIVE),
     _c.kind.in_(bindparam("kinds", expanding=True)),
 )
 
@@ -90,7 +96,7 @@ def _claim_statement(dialect: str, by_kind: bool) -> Any:
     )
     candidates = (
         select(c.id)
-        .where(c.tenant == bindparam("t"), due)
+        .where(c.tenant == bindparam("t"), c.status.in_(LIVE), due)
         .order_by(c.run_at)
         .limit(bindparam("limit"))
     )
@@ -564,9 +570,9 @@ class OutboxRepository:
             select(c.id)
             .where(
                 c.tenant == self.tenant,
-                c.order_id == order_id,
+                c.status.in_(LIVE),
                 c.kind == kind,
-                c.status.in_(("pending", "running")),
+                c.order_id == order_id,
             )
             .limit(1)
         ).first()
@@ -583,26 +589,24 @@ class OutboxRepository:
         return int(self.conn.execute(query).scalar_one())
 
     def depth(self) -> dict[tuple[str, str], int]:
-        """Jobs per (kind, status), for metrics and the demo's progress view."""
+        """Jobs queued, running and dead per (kind, status), for metrics, the dashboard
+        and the demo's progress view. Finished jobs are not a queue: their number is
+        the `orderhub_jobs_total` counter, and counting them here would read the whole
+        history on every scrape."""
         self.flush()
         c = t.outbox_jobs.c
-        rows = self.conn.execute(select(c.kind, c.status, func.count()).group_by(c.kind, c.status))
+        rows = self.conn.execute(
+            select(c.kind, c.status, func.count())
+            .where(c.tenant == self.tenant, c.status.in_(QUEUED))
+            .group_by(c.kind, c.status)
+        )
         return {(kind, status): n for kind, status, n in rows.all()}
 
     def busy_count(self, *, excluding: Sequence[str] = ()) -> int:
         """Jobs pending or running, leaving out the given kinds (periodic housekeeping)."""
         self.flush()
         c = t.outbox_jobs.c
-        query = select(func.count()).where(c.status.in_(["pending", "running"]))
+        query = select(func.count()).where(c.tenant == self.tenant, c.status.in_(LIVE))
         if excluding:
             query = query.where(c.kind.not_in(list(excluding)))
         return int(self.conn.execute(query).scalar_one())
-
-    def pending_count(self) -> int:
-        self.flush()
-        c = t.outbox_jobs.c
-        return int(
-            self.conn.execute(
-                select(func.count()).where(c.status.in_(["pending", "running"]))
-            ).scalar_one()
-        )

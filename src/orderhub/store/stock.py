@@ -54,11 +54,10 @@ _LEVEL_ONE = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).wh
     _LEVEL.tenant == bindparam("t"), _LEVEL.node == bindparam("n"), _LEVEL.sku == bindparam("s")
 )
 _LEDGER = insert(t.stock_ledger).inline()  # no id read back: ledger rows are written unread
-_HELD_BY_ORDER = (
-    select(_LEDGER_C.node, _LEDGER_C.sku, func.sum(_LEDGER_C.reserved_delta).label("held"))
-    .where(_LEDGER_C.order_id == bindparam("o"), _LEDGER_C.tenant == bindparam("t"))
-    .group_by(_LEDGER_C.node, _LEDGER_C.sku)
-    .order_by(_LEDGER_C.node, _LEDGER_C.sku)
+# An order's ledger rows, summed here: grouped in SQL, SQLite would read them through the
+# (tenant, node, sku) index, in the group's order, which reads the seller's whole ledger.
+_HELD_BY_ORDER = select(_LEDGER_C.node, _LEDGER_C.sku, _LEDGER_C.reserved_delta).where(
+    _LEDGER_C.tenant == bindparam("t"), _LEDGER_C.order_id == bindparam("o")
 )
 
 
@@ -245,8 +244,10 @@ class StockRepository:
     def held_by(self, order_id: str) -> list[tuple[str, str, int]]:
         """(node, sku, quantity) the order holds in reservation right now."""
         self.flush()
-        rows = self.conn.execute(_HELD_BY_ORDER, {"o": order_id, "t": self.tenant})
-        return [(r.node, r.sku, int(r.held)) for r in rows if r.held > 0]
+        held: dict[tuple[str, str], int] = {}
+        for r in self.conn.execute(_HELD_BY_ORDER, {"o": order_id, "t": self.tenant}):
+            held[(r.node, r.sku)] = held.get((r.node, r.sku), 0) + int(r.reserved_delta)
+        return [(node, sku, n) for (node, sku), n in sorted(held.items()) if n > 0]
 
     def release(self, order_id: str, *, reason: str = "") -> list[tuple[str, str]]:
         """Give back everything the order holds; the (node, sku) pairs touched."""

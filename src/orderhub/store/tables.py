@@ -194,7 +194,7 @@ stock_ledger = Table(
     Column("reason", String(300), nullable=False, server_default=""),
     Column("at", UtcDateTime, nullable=False),
     Index("ix_stock_ledger_item", "tenant", "node", "sku"),
-    Index("ix_stock_ledger_order", "order_id"),
+    Index("ix_stock_ledger_order", "tenant", "order_id"),
     Index("ix_stock_ledger_sku", "tenant", "sku", "id"),
 )
 
@@ -343,7 +343,8 @@ outbox_jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("done_at", Float, nullable=True),
     UniqueConstraint("tenant", "idempotency_key"),
-    Index("ix_outbox_due", "status", "run_at"),
+    # Jobs still to run, found without reading past the finished ones.
+    Index("ix_outbox_live", "tenant", "status", "kind", "run_at"),
     Index(
         "uq_outbox_coalesce_pending",
         "coalesce_key",
