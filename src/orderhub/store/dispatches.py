@@ -269,14 +269,13 @@ class DispatchRepository:
     def free_id(self, order_id: str) -> str:
         """The next dispatch code for an order sent again elsewhere: `ORDER-rN`."""
         self.flush()
-        taken = set(
-            self.conn.execute(
-                select(t.dispatches.c.id).where(
-                    t.dispatches.c.tenant == self.tenant,
-                    t.dispatches.c.id.startswith(f"{order_id}-r", autoescape=True),
-                )
-            ).scalars()
+        c = t.dispatches.c
+        # A range of the primary key, the seller checked on the rows: a prefix match (LIKE)
+        # is read by SQLite as a scan of the seller's dispatches.
+        rows = self.conn.execute(
+            select(c.id, c.tenant).where(c.id >= f"{order_id}-r", c.id < f"{order_id}-s")
         )
+        taken = {r.id for r in rows if r.tenant == self.tenant}
         n = 1
         while f"{order_id}-r{n}" in taken:
             n += 1

@@ -287,6 +287,8 @@ dispatches = Table(
     Column("exported_at", UtcDateTime, nullable=True),
     Index("ix_dispatches_open", "tenant", "node", "status"),
     Index("ix_dispatches_merge", "tenant", "merge_key", "status"),
+    # Suppliers' recent purchase orders, read for their scores while orders are routed.
+    Index("ix_dispatches_pushed", "tenant", "kind", "pushed_at"),
 )
 
 dispatch_lines = Table(

@@ -358,3 +358,18 @@ def test_the_workers_are_told_when_each_kind_of_job_falls_due(hub: Hub) -> None:
         uow.outbox.count()
         uow.commit()
     assert len(woken) == 1
+
+
+def test_an_order_sent_again_gets_the_next_free_dispatch_code(hub: Hub) -> None:
+    """`ORDER-rN` counts the order's own earlier codes only, not another order's that
+    begin alike."""
+    with hub.uow() as uow:
+        for code in ("O1", "O1-r1", "O1-r2", "O1-rx", "O12-r3", "O1-r4"):
+            uow.dispatches.create(
+                code, node="WH1", kind="warehouse", shop="S1", merge_key=None, lines=[]
+            )
+        uow.commit()
+    with hub.reader() as uow:
+        assert uow.dispatches.free_id("O1") == "O1-r3"
+        assert uow.dispatches.free_id("O12") == "O12-r1"
+        assert uow.dispatches.free_id("O2") == "O2-r1"
