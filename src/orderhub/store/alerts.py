@@ -163,7 +163,7 @@ class AlertRepository:
             chunk = list(ids[start : start + 500])
             self.conn.execute(
                 update(t.alerts)
-                .where(c.tenant == self.tenant, c.id.in_(chunk))
+                .where(c.id.in_(chunk))  # ids read for this seller: by id alone, one by one
                 .values(sent_at=at, sent_via=via[:100])
             )
 

@@ -251,7 +251,7 @@ orders = Table(
     Index("ix_orders_ship_by", "tenant", "ship_by"),
     Index("ix_orders_buyer", "tenant", "shop", "buyer_key", "placed_at"),
     Index("ix_orders_phone_tail", "tenant", "phone_tail"),
-    Index("ix_orders_buyer_id", "buyer_id"),
+    Index("ix_orders_buyer_id", "tenant", "buyer_id", "id"),
 )
 
 order_lines = Table(
@@ -391,6 +391,7 @@ exceptions = Table(
     Column("resolved_by", String(100), nullable=False, server_default=""),
     Index("ix_exceptions_open", "tenant", "status"),
     Index("ix_exceptions_order", "order_id"),
+    Index("ix_exceptions_inbox", "inbox_id"),
 )
 
 trace_events = Table(
@@ -493,7 +494,7 @@ returns = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=True),
     Column("closed_at", UtcDateTime, nullable=True),
-    Index("ix_returns_order", "order_id"),
+    Index("ix_returns_order", "tenant", "order_id"),
     Index("ix_returns_status", "tenant", "status"),
     Index(
         "uq_returns_channel_refund",
@@ -519,7 +520,7 @@ channel_refunds = Table(
     Column("inbox_id", String(40), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("tenant", "shop", "refund_id"),
-    Index("ix_channel_refunds_order", "order_id"),
+    Index("ix_channel_refunds_order", "tenant", "order_id"),
 )
 
 # People who sign in, their personal API tokens, and the append-only record of every

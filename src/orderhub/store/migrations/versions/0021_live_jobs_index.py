@@ -5,7 +5,8 @@ finished jobs, which pile up with every order, are never read to find them. An o
 ledger rows are found by seller and order: by order alone, SQLite took the seller's
 (tenant, node, sku) index instead, and read the whole ledger. Suppliers' recent
 purchase orders, read for their scores while orders are routed, are found by seller,
-kind and time sent.
+kind and time sent. A buyer's orders, an order's returns and refunds, and a payload's
+exceptions are found by their own keys in the same way.
 
 Revision ID: 0021
 Revises: 0020
@@ -21,17 +22,31 @@ branch_labels = None
 depends_on = None
 
 
+# Indexes on one key that become (tenant, key, …): with the seller asked for too, SQLite
+# chose another index that begins with the seller, and read all the seller's rows.
+_BY_SELLER = [
+    ("stock_ledger", "ix_stock_ledger_order", ["order_id"]),
+    ("orders", "ix_orders_buyer_id", ["buyer_id", "id"]),
+    ("returns", "ix_returns_order", ["order_id"]),
+    ("channel_refunds", "ix_channel_refunds_order", ["order_id"]),
+]
+
+
 def upgrade() -> None:
     op.create_index("ix_outbox_live", "outbox_jobs", ["tenant", "status", "kind", "run_at"])
     op.drop_index("ix_outbox_due", table_name="outbox_jobs")
-    op.drop_index("ix_stock_ledger_order", table_name="stock_ledger")
-    op.create_index("ix_stock_ledger_order", "stock_ledger", ["tenant", "order_id"])
     op.create_index("ix_dispatches_pushed", "dispatches", ["tenant", "kind", "pushed_at"])
+    for table, index, columns in _BY_SELLER:
+        op.drop_index(index, table_name=table)
+        op.create_index(index, table, ["tenant", *columns])
+    op.create_index("ix_exceptions_inbox", "exceptions", ["inbox_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_exceptions_inbox", table_name="exceptions")
+    for table, index, columns in _BY_SELLER:
+        op.drop_index(index, table_name=table)
+        op.create_index(index, table, columns[:1])
     op.drop_index("ix_dispatches_pushed", table_name="dispatches")
-    op.drop_index("ix_stock_ledger_order", table_name="stock_ledger")
-    op.create_index("ix_stock_ledger_order", "stock_ledger", ["order_id"])
     op.create_index("ix_outbox_due", "outbox_jobs", ["status", "run_at"])
     op.drop_index("ix_outbox_live", table_name="outbox_jobs")
