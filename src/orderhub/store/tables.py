@@ -496,6 +496,8 @@ returns = Table(
     Column("closed_at", UtcDateTime, nullable=True),
     Index("ix_returns_order", "tenant", "order_id"),
     Index("ix_returns_status", "tenant", "status"),
+    # The returns list, newest first, a page at a time, without sorting all of them.
+    Index("ix_returns_newest", "tenant", "created_at", "id"),
     Index(
         "uq_returns_channel_refund",
         "tenant",
@@ -572,6 +574,8 @@ audit_log = Table(
     Column("detail", Text, nullable=False, server_default=""),
     Index("ix_audit_log_at", "tenant", "at"),
     Index("ix_audit_log_actor", "tenant", "actor"),
+    # The log newest first, a page at a time, without sorting the whole of it.
+    Index("ix_audit_log_newest", "tenant", "id"),
 )
 
 erps = Table(

@@ -6,7 +6,9 @@ ledger rows are found by seller and order: by order alone, SQLite took the selle
 (tenant, node, sku) index instead, and read the whole ledger. Suppliers' recent
 purchase orders, read for their scores while orders are routed, are found by seller,
 kind and time sent. A buyer's orders, an order's returns and refunds, and a payload's
-exceptions are found by their own keys in the same way.
+exceptions are found by their own keys in the same way. The audit log and the returns
+list are read newest first through indexes in that order, a page at a time, instead of
+sorting every entry.
 
 Revision ID: 0021
 Revises: 0020
@@ -40,9 +42,13 @@ def upgrade() -> None:
         op.drop_index(index, table_name=table)
         op.create_index(index, table, ["tenant", *columns])
     op.create_index("ix_exceptions_inbox", "exceptions", ["inbox_id"])
+    op.create_index("ix_audit_log_newest", "audit_log", ["tenant", "id"])
+    op.create_index("ix_returns_newest", "returns", ["tenant", "created_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_returns_newest", table_name="returns")
+    op.drop_index("ix_audit_log_newest", table_name="audit_log")
     op.drop_index("ix_exceptions_inbox", table_name="exceptions")
     for table, index, columns in _BY_SELLER:
         op.drop_index(index, table_name=table)
