@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.store import tables as t
+from orderhub.store.text import storable
 
 __all__ = ["ShipmentRepository"]
 
@@ -32,7 +33,8 @@ class ShipmentRepository:
         lines: Sequence[tuple[str, int]],
         shipped_at: datetime | None,
     ) -> bool:
-        """Record a shipment; False when this confirmation was recorded before."""
+        """Record a shipment; False when this confirmation was recorded before. The node's
+        words (its confirmation id, carrier and tracking number) are kept storable."""
         stmt = (
             postgresql.insert(t.shipments)
             if self.conn.dialect.name == "postgresql"
@@ -43,9 +45,9 @@ class ShipmentRepository:
                 tenant=self.tenant,
                 order_id=order_id,
                 node=node,
-                confirm_id=confirm_id,
-                carrier=carrier,
-                tracking_no=tracking_no,
+                confirm_id=storable(confirm_id),
+                carrier=storable(carrier),
+                tracking_no=storable(tracking_no),
                 lines=json.dumps(list(lines)),
                 shipped_at=shipped_at,
                 created_at=datetime.now(UTC),
@@ -59,7 +61,7 @@ class ShipmentRepository:
         c = t.shipments.c
         self.conn.execute(
             update(t.shipments)
-            .where(c.order_id == order_id, c.tracking_no == tracking_no)
+            .where(c.order_id == order_id, c.tracking_no == storable(tracking_no))
             .values(channel_ref=channel_ref, confirmed_at=datetime.now(UTC))
         )
 

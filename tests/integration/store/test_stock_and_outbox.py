@@ -373,3 +373,24 @@ def test_an_order_sent_again_gets_the_next_free_dispatch_code(hub: Hub) -> None:
         assert uow.dispatches.free_id("O1") == "O1-r3"
         assert uow.dispatches.free_id("O12") == "O12-r1"
         assert uow.dispatches.free_id("O2") == "O2-r1"
+
+
+def test_a_shipment_whose_node_sent_nul_characters_is_kept_and_confirmed(hub: Hub) -> None:
+    """PostgreSQL refuses NUL in text: a node's carrier or tracking number holding one is
+    kept with the character escaped, and the shop's confirmation still finds it."""
+    with hub.uow() as uow:
+        assert uow.shipments.add(
+            "O1",
+            "SUP1",
+            confirm_id="c\x001",
+            carrier="SF\x00",
+            tracking_no="SF1\x00",
+            lines=[("SKU-A", 1)],
+            shipped_at=None,
+        )
+        uow.shipments.mark_confirmed("O1", "SF1\x00", "F1")
+        uow.commit()
+    with hub.reader() as uow:
+        assert uow.shipments.counts() == (1, 1)
+    with hub.db.engine.connect() as conn:
+        assert conn.execute(select(t.shipments.c.carrier)).scalar_one() == "SF\\x00"
