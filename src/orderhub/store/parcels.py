@@ -22,6 +22,7 @@ from orderhub.domain.tracking import ParcelStatus, TrackingEvent
 from orderhub.store import tables as t
 from orderhub.store.config_version import ConfigView
 from orderhub.store.ids import new_id
+from orderhub.store.text import storable
 
 __all__ = ["Parcel", "ParcelEvent", "ParcelRepository", "TrackerRecord"]
 
@@ -132,7 +133,9 @@ class ParcelRepository:
         country: str,
         shipped_at: datetime | None,
     ) -> Parcel | None:
-        """A new parcel, pending; None when the tracking number is followed already."""
+        """A new parcel, pending; None when the tracking number is followed already. The
+        carrier's words are kept storable, as the shipment they come from keeps them."""
+        tracking_no, carrier = storable(tracking_no), storable(carrier)
         if self.by_tracking_no(tracking_no) is not None:
             return None
         now = datetime.now(UTC)
@@ -166,7 +169,7 @@ class ParcelRepository:
     def by_tracking_no(self, tracking_no: str) -> Parcel | None:
         c = t.parcels.c
         row = self.conn.execute(
-            select(t.parcels).where(c.tenant == self.tenant, c.tracking_no == tracking_no)
+            select(t.parcels).where(c.tenant == self.tenant, c.tracking_no == storable(tracking_no))
         ).first()
         return None if row is None else _parcel(row)
 
@@ -189,7 +192,7 @@ class ParcelRepository:
         s = t.shipments.c
         rows = self.conn.execute(
             select(s.order_id)
-            .where(s.tenant == self.tenant, s.tracking_no == tracking_no)
+            .where(s.tenant == self.tenant, s.tracking_no == storable(tracking_no))
             .distinct()
         )
         return sorted(str(r.order_id) for r in rows)
@@ -212,7 +215,7 @@ class ParcelRepository:
         if status is ParcelStatus.DELIVERED:
             values["delivered_at"] = last_event_at or datetime.now(UTC)
         if detail:
-            values["detail"] = detail[:500]
+            values["detail"] = storable(detail)[:500]
         self._set(parcel_id, **values)
 
     def _set(self, parcel_id: str, **values: Any) -> None:
@@ -224,7 +227,8 @@ class ParcelRepository:
         )
 
     def add_events(self, parcel_id: str, events: Sequence[TrackingEvent]) -> list[TrackingEvent]:
-        """Keep the scans not kept before; the new ones, oldest first."""
+        """Keep the scans not kept before; the new ones, oldest first. A carrier's words are
+        kept storable."""
         c = t.parcel_events.c
         known = set(
             self.conn.execute(select(c.digest).where(c.parcel_id == parcel_id)).scalars().all()
@@ -243,9 +247,9 @@ class ParcelRepository:
                     parcel_id=parcel_id,
                     at=event.at,
                     status=event.status.value,
-                    description=event.description[:500],
-                    location=event.location[:200],
-                    code=event.code[:40],
+                    description=storable(event.description)[:500],
+                    location=storable(event.location)[:200],
+                    code=storable(event.code)[:40],
                     digest=digest,
                 )
             )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 
+from orderhub.domain.tracking import ParcelStatus, TrackingEvent
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
 from orderhub.store.db import Queued, is_transient
@@ -394,3 +396,57 @@ def test_a_shipment_whose_node_sent_nul_characters_is_kept_and_confirmed(hub: Hu
         assert uow.shipments.counts() == (1, 1)
     with hub.db.engine.connect() as conn:
         assert conn.execute(select(t.shipments.c.carrier)).scalar_one() == "SF\\x00"
+
+
+def test_a_parcel_whose_carrier_sent_nul_characters_is_followed_and_its_scans_kept(
+    hub: Hub,
+) -> None:
+    """A tracking number, carrier or scan holding NUL is kept escaped, the parcel is found
+    again by the number as the node sent it, and its orders are found through it."""
+    at = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    with hub.uow() as uow:
+        uow.shipments.add(
+            "O1",
+            "SUP1",
+            confirm_id="c1",
+            carrier="SF",
+            tracking_no="SF1\x00",
+            lines=[("SKU-A", 1)],
+            shipped_at=None,
+        )
+        parcel = uow.parcels.add(
+            "SF1\x00",
+            carrier="SF\x00",
+            tracker="kuaidi100",
+            city="",
+            country="CN",
+            shipped_at=None,
+        )
+        assert parcel is not None
+        kept = uow.parcels.add_events(
+            parcel.id,
+            [TrackingEvent(at, ParcelStatus.IN_TRANSIT, "left\x00 hub", "Shen\x00zhen", "0\x00")],
+        )
+        uow.parcels.moved(
+            parcel.id,
+            status=ParcelStatus.IN_TRANSIT,
+            last_event_at=at,
+            finished=False,
+            detail="on its way\x00",
+        )
+        uow.commit()
+    assert len(kept) == 1
+    with hub.reader() as uow:
+        again = uow.parcels.by_tracking_no("SF1\x00")
+        assert again is not None and again.id == parcel.id
+        assert again.carrier == "SF\\x00"
+        assert uow.parcels.orders_of("SF1\x00") == ["O1"]
+        [scan] = uow.parcels.events(parcel.id)
+        assert (scan.description, scan.location) == ("left\\x00 hub", "Shen\\x00zhen")
+    with hub.uow() as uow:
+        assert (
+            uow.parcels.add(
+                "SF1\x00", carrier="SF", tracker="kuaidi100", city="", country="CN", shipped_at=None
+            )
+            is None
+        )
