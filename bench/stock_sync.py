@@ -9,9 +9,11 @@ few SKUs. Every change lowers the
 stock, so each figure a SKU passes through is unique and "the shop shows the new
 figure" is well defined: the shop shows that figure or a lower one, for good.
 
-Reported per database: `inventory_levels/set` calls the shops received (per shop, per
-1,000 changes, beside the 1,000 an uncoalesced hub would make and the ceiling of one
-call per listing per window), and percentiles of the time from each change (its ledger
+Reported per database: stock-setting calls the shops received (REST
+`inventory_levels/set`, one figure each, and GraphQL `inventorySetQuantities`, many),
+per shop, per 1,000 changes, beside the 1,000 an uncoalesced hub would make and the
+ceilings of one call per listing and one call per shop per window, and the figures
+they set, and percentiles of the time from each change (its ledger
 row) to the moment the last shop shows it, and from each sale's placement to that
 moment, beside the coalescing window configured and a raw reference measured in the
 same run: a bare client setting one figure on every shop (httpx, one POST each).
@@ -62,7 +64,12 @@ class ShopLog:
 
     opening: dict[str, int]
     events: dict[str, list[tuple[float, str, int]]] = field(default_factory=dict)
+    calls: int = 0  # stock-setting calls answered: one REST set, or one GraphQL mutation
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def called(self) -> None:
+        with self.lock:
+            self.calls += 1
 
     def record(self, sku: str, kind: str, value: int) -> None:
         with self.lock:
@@ -73,8 +80,9 @@ class ShopLog:
         with self.lock:
             self.opening = dict(opening)
             self.events.clear()
+            self.calls = 0
 
-    def set_calls(self, skus: Sequence[str]) -> int:
+    def figures_set(self, skus: Sequence[str]) -> int:
         with self.lock:
             return sum(1 for s in skus for e in self.events.get(s, []) if e[1] == "set")
 
@@ -93,18 +101,30 @@ class ShopLog:
 
 
 def instrument(emulator: ShopifyEmulator, shop_log: ShopLog) -> None:
-    """Note every inventory_levels/set the shop's emulator answers."""
+    """Note every stock-setting call the shop's emulator answers, and each figure it set:
+    REST inventory_levels/set (one figure) and GraphQL inventorySetQuantities (many)."""
     state = emulator.state
-    original = state.set_inventory
+    one, many = state.set_inventory, state.set_inventory_quantities
 
-    def noted(body: Any) -> Any:
-        level = original(body)
+    def sku_of(item_id: int) -> str:
         with state.lock:
-            sku = str(state.catalog.inventory_items[int(body["inventory_item_id"])]["sku"])
-        shop_log.record(sku, "set", int(body["available"]))
+            return str(state.catalog.inventory_items[item_id]["sku"])
+
+    def noted_one(body: Any) -> Any:
+        level = one(body)
+        shop_log.called()
+        shop_log.record(sku_of(int(body["inventory_item_id"])), "set", int(body["available"]))
         return level
 
-    state.set_inventory = noted  # type: ignore[method-assign]
+    def noted_many(quantities: list[tuple[int, int, int]]) -> Any:
+        levels = many(quantities)
+        shop_log.called()
+        for _, item_id, available in quantities:
+            shop_log.record(sku_of(item_id), "set", available)
+        return levels
+
+    state.set_inventory = noted_one  # type: ignore[method-assign]
+    state.set_inventory_quantities = noted_many  # type: ignore[method-assign]
 
 
 def raw_reference(stack: Stack, rounds: int) -> dict[str, float]:
@@ -324,7 +344,8 @@ def run_database(url: str, args: argparse.Namespace) -> dict[str, Any]:
         applied_in = time.monotonic() - began
         settled = wait_settled(stack, args.timeout)
         log(f"applied in {applied_in:.1f} s; settled: {settled}")
-        calls = {code: shop.set_calls(skus) for code, shop in logs.items()}
+        calls = {code: shop.calls for code, shop in logs.items()}
+        figures_set = {code: shop.figures_set(skus) for code, shop in logs.items()}
         from_change, from_sale, unseen, changes = latencies(stack, logs, first_row, placed)
         per_shop = max(calls.values()) * 1000 / args.changes
         change_ms = percentiles(from_change, (50, 99))
@@ -339,10 +360,14 @@ def run_database(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "settled": settled,
             "held_orders": held,
             "inventory_set_calls": calls,
+            "figures_set": figures_set,
             "set_calls_per_shop_per_1000_changes": round(per_shop, 1),
             "uncoalesced_set_calls_per_shop_per_1000_changes": 1000,
             "ceiling_one_call_per_listing_per_window_per_1000_changes": round(
                 args.skus * (applied_in / args.window + 1) * 1000 / args.changes, 1
+            ),
+            "ceiling_one_call_per_shop_per_window_per_1000_changes": round(
+                (applied_in / args.window + 1) * 1000 / args.changes, 1
             ),
             "change_to_every_shop_ms": {
                 **change_ms,

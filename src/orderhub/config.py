@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # A console sign-in lasts this long (hours), then the person signs in again.
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
-    stock_push_window: float = 1.0
+    # Stock changes reach the shops on the tick of this window (seconds): every SKU that
+    # changed within one window goes to a shop together, in one call where the shop
+    # takes many figures at once; a stock lane claims up to `stock_push_batch` SKUs.
+    stock_push_window: float = Field(default=1.0, gt=0)
+    stock_push_batch: int = Field(default=200, ge=1, le=1000)
     # Inbound bodies: larger ones are refused before they are read whole; a webhook sent
     # longer ago than the age below is kept and shown, not processed.
     max_body_bytes: int = 2_000_000

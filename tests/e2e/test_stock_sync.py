@@ -15,6 +15,7 @@ from typing import Any
 from orderhub.config import HubConfig, ListingConfig, ShopConfig, SkuConfig
 from orderhub.demo_stack import Stack
 from orderhub.sandbox.shopify import ShopifyEmulator
+from orderhub.services import queries
 from orderhub.services.inventory import adjust_stock
 from orderhub.services.setup import apply_config
 from support import wait_until
@@ -27,28 +28,49 @@ SKU = "SKU-001"
 
 @dataclass
 class StockSets:
-    """The inventory_levels/set calls one emulated shop received: (time, SKU, available)."""
+    """The stock-setting calls one emulated shop received, each with its figures:
+    REST inventory_levels/set (one) and GraphQL inventorySetQuantities (many)."""
 
     emulator: ShopifyEmulator
-    calls: list[tuple[float, str, int]] = field(default_factory=list)
+    calls: list[tuple[float, list[tuple[str, int]]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         state = self.emulator.state
-        original = state.set_inventory
-        lock = threading.Lock()
+        one, many = state.set_inventory, state.set_inventory_quantities
+        lock = self.lock
 
-        def counted(body: Any) -> Any:
-            level = original(body)
+        def noted(figures: list[tuple[int, int]]) -> None:
             with state.lock:
-                sku = str(state.catalog.inventory_items[int(body["inventory_item_id"])]["sku"])
+                named = [(str(state.catalog.inventory_items[i]["sku"]), n) for i, n in figures]
             with lock:
-                self.calls.append((time.monotonic(), sku, int(body["available"])))
+                self.calls.append((time.monotonic(), named))
+
+        def counted_one(body: Any) -> Any:
+            level = one(body)
+            noted([(int(body["inventory_item_id"]), int(body["available"]))])
             return level
 
-        state.set_inventory = counted  # type: ignore[method-assign]
+        def counted_many(quantities: list[tuple[int, int, int]]) -> Any:
+            levels = many(quantities)
+            noted([(item, available) for _, item, available in quantities])
+            return levels
+
+        state.set_inventory = counted_one  # type: ignore[method-assign]
+        state.set_inventory_quantities = counted_many  # type: ignore[method-assign]
+
+    def given(self, sku: str) -> list[tuple[float, int]]:
+        """When each figure for this SKU was set, and the figure, in order."""
+        with self.lock:
+            return [(at, n) for at, figures in self.calls for s, n in figures if s == sku]
 
     def since(self, started: float, sku: str = SKU) -> list[int]:
-        return [available for at, s, available in self.calls if at >= started and s == sku]
+        """The figures set for this SKU since then, in order."""
+        return [n for at, n in self.given(sku) if at >= started]
+
+    def calls_since(self, started: float) -> int:
+        with self.lock:
+            return sum(1 for at, _ in self.calls if at >= started)
 
 
 def shown(stack: Stack, shop: str, sku: str = SKU) -> int:
@@ -178,7 +200,7 @@ def test_no_shop_is_ever_shown_more_than_the_hub_can_ship_while_orders_flow(
     # Every figure the hub gave a shop was read from its stock at most PUSH_LAG before
     # it arrived: it may not exceed the shop's share of what the hub had then.
     for code, received in sets.items():
-        for at, _, figure in received.calls:
+        for at, figure in received.given(SKU):
             if at >= history[0][0]:
                 allowed = most_shown(code, had(at - PUSH_LAG))
                 assert figure <= allowed, f"{code} was given {figure}, more than {allowed}"
@@ -190,7 +212,7 @@ def test_no_shop_is_ever_shown_more_than_the_hub_can_ship_while_orders_flow(
     # The last figure every shop was given is 0 (a shop that took orders after that
     # counts itself below 0, which the hub leaves alone: nothing is oversold by it).
     wait_until(
-        lambda: all(s.calls and s.calls[-1][2] == 0 for s in sets.values()),
+        lambda: all(s.given(SKU) and s.given(SKU)[-1][1] == 0 for s in sets.values()),
         what=lambda: f"every shop given 0: {listed(stack)}",
     )
     assert all(figure <= 0 for figure in (shown(stack, s) for s in rules)), listed(stack)
@@ -224,3 +246,37 @@ def test_a_bundle_listing_shows_the_sets_its_scarcest_component_makes(
         everywhere(stack, {"SKU-001": 3, "SKU-002": 10, "BOX-1": 3}),
         what=lambda: f"a sold bundle takes its components: {listed(stack)}",
     )
+
+
+def test_skus_changed_within_one_window_reach_each_shop_in_one_call_and_a_refused_one_fails_alone(
+    make_stack: Callable[..., Stack],
+) -> None:
+    """Five SKUs counted again within one window are pushed together: one call per shop
+    (Shopify takes many figures in one inventorySetQuantities), not one per SKU. A listing
+    the shop does not know fails its own push only, visibly; the others still show."""
+    window = 2.0  # five adjustments land within one window, barring a tick between them
+    stack = make_stack(shops=2, skus=5, stock=100, settings={"stock_push_window": window})
+    apply_config(
+        stack.hub,
+        HubConfig(
+            skus=[SkuConfig(sku="GHOST-1", title="Never put on the shop")],
+            listings=[ListingConfig(shop="SHOP1", channel_sku="GHOST-1", sku="GHOST-1")],
+        ),
+    )
+    skus = stack.sku_codes
+    wait_until(everywhere(stack, dict.fromkeys(skus, 100)), what=lambda: listed(stack))
+    wait_until(stack.settled, timeout=30, what="the opening pushes to finish")
+    sets = {code: StockSets(emulator) for code, emulator in stack.shops.items()}
+    started = time.monotonic()
+    for i, sku in enumerate(skus):
+        adjust_stock(stack.hub, "WH1", sku, -(i + 1), reason="counted again")
+    adjust_stock(stack.hub, "WH1", "GHOST-1", 5, reason="found on a shelf")
+    counted = {sku: 100 - (i + 1) for i, sku in enumerate(skus)}
+    wait_until(everywhere(stack, counted), timeout=window + MARGIN, what=lambda: listed(stack))
+    wait_until(
+        lambda: any("GHOST-1" in e.message for e in queries.exception_list(stack.hub)),
+        what="the refused listing's push to be shown as an exception",
+    )
+    calls = {code: s.calls_since(started) for code, s in sets.items()}
+    assert all(1 <= n <= 2 for n in calls.values()), calls
+    assert all(s.since(started, sku)[-1] == counted[sku] for s in sets.values() for sku in skus)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .kit.pull import Page, PullRules, Window
@@ -35,6 +35,7 @@ __all__ = [
     "ReturnLine",
     "ReturnOrder",
     "ReturnReceived",
+    "SetsStockInBatches",
     "ShipmentConfirmed",
     "ShipmentLine",
     "StockChange",
@@ -383,6 +384,20 @@ class ChannelConnector(Protocol):
 
     def close(self) -> None:
         """Release the HTTP client."""
+        ...
+
+
+@runtime_checkable
+class SetsStockInBatches(Protocol):
+    """A sales channel that shows many listings' stock in one call (Shopify's
+    inventorySetQuantities): a shop is told of every SKU changed in a window at once,
+    instead of a call per SKU against its rate limit."""
+
+    stock_batch: int  # the most figures one call sets
+
+    def set_stocks(self, figures: Sequence[tuple[str, int]]) -> dict[str, ConnectorError]:
+        """Show each (channel SKU, available) figure; the channel SKUs not set, each with
+        why. A call refused or lost as a whole raises, so that the push is tried again."""
         ...
 
 

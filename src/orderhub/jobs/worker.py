@@ -26,7 +26,7 @@ from orderhub.jobs.pushes import PushLane
 from orderhub.observability import get_logger, metrics
 from orderhub.services.alerts import raise_alert
 from orderhub.services.dispatch import JOB_NODE_PUSH
-from orderhub.services.handlers import BATCHED, HANDLERS, ON_DEAD, READ_AHEAD
+from orderhub.services.handlers import BATCHED, GROUPED, HANDLERS, ON_DEAD, READ_AHEAD
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.store.db import Queued, is_transient
@@ -111,8 +111,10 @@ class Worker:
         # the shops showing stock that was sold meanwhile.
         # A lane that calls out claims one job at a time: a job claimed behind a slow
         # call would wait for it while other lanes stand idle.
+        # Stock pushes due at one tick are claimed together and go to each shop at once.
         urgent = [kind for kind in self.call_kinds if kind in URGENT_KINDS]
-        lanes += [(f"worker-stock-{i}", urgent, 1) for i in range(2) if urgent]
+        stock_batch = self.hub.settings.stock_push_batch
+        lanes += [(f"worker-stock-{i}", urgent, stock_batch) for i in range(2) if urgent]
         others = [kind for kind in self.call_kinds if kind not in URGENT_KINDS]
         lanes += [(f"worker-{i}", others, 1) for i in range(self.threads) if others]
         for name, kinds, limit in lanes:
@@ -193,16 +195,43 @@ class Worker:
 
     def run(self, jobs: list[Job]) -> None:
         """Run claimed jobs: the batchable ones in one transaction, delivery orders side
-        by side, the others one by one."""
+        by side, grouped ones (stock pushes) together, the others one by one."""
         batch = [job for job in jobs if job.kind in BATCHED]
         if batch:
             self.execute_batch(batch)
         pushes = [job for job in jobs if job.kind in PUSH_KINDS]
         if pushes:
             self.execute_pushes(pushes)
+        for kind in sorted({job.kind for job in jobs if job.kind in GROUPED}):
+            self.execute_grouped([job for job in jobs if job.kind == kind])
+        alone = BATCHED.keys() | PUSH_KINDS | GROUPED.keys()
         for job in jobs:
-            if job.kind not in BATCHED and job.kind not in PUSH_KINDS and not self._stop.is_set():
+            if job.kind not in alone and not self._stop.is_set():
                 self.execute(job)
+
+    def execute_grouped(self, jobs: list[Job]) -> None:
+        """Run claimed jobs of one grouped kind together; each job's outcome is its own."""
+        started = time.perf_counter()
+        try:
+            failures = GROUPED[jobs[0].kind](self.hub, jobs)
+        except Exception as exc:
+            failures = {job.id: exc for job in jobs}
+        duration = (time.perf_counter() - started) * 1000 / len(jobs)
+        done = [job for job in jobs if job.id not in failures]
+        if done:
+            with self.hub.uow() as uow:
+                uow.outbox.done_many(done, duration)
+                uow.commit()
+        for job in jobs:
+            failure = failures.get(job.id)
+            if failure is None:
+                metrics.job_seconds.labels(job.kind).observe(duration / 1000)
+                metrics.jobs.labels(job.kind, "done").inc()
+                continue
+            with structlog.contextvars.bound_contextvars(
+                job_id=job.id, job_kind=job.kind, order_id=job.order_id
+            ):
+                self._failed(job, failure, duration)
 
     def execute_pushes(self, jobs: list[Job]) -> None:
         """Send delivery orders side by side and write them down together (`PushLane`)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from orderhub.services.alerts import JOB_ALERT, JOB_ALERT_DIGEST, send_alert, send_digest_job
 from orderhub.services.books import JOB_ERP_BOOK, JOB_ERP_VOID, book_in_erp, void_in_erp
@@ -23,7 +23,7 @@ from orderhub.services.read_ahead import read_payloads_ahead
 from orderhub.services.returns import JOB_NODE_RETURN, return_dead, send_return
 from orderhub.services.shipping import JOB_CHANNEL_CONFIRM, confirm_to_channel
 from orderhub.services.sla import JOB_SLA_SCAN, sla_scan_job
-from orderhub.services.stock_sync import push_sku_stock
+from orderhub.services.stock_sync import push_sku_stock, push_stock
 from orderhub.services.sync import JOB_PULL, fetch_job, fetch_refund_job, pull_job
 from orderhub.services.tracking import (
     JOB_TRACKING_EVENT,
@@ -37,11 +37,22 @@ from orderhub.services.waiting import JOB_REROUTE, retry_waiting_orders
 from orderhub.store.outbox import Job
 from orderhub.store.uow import UnitOfWork
 
-__all__ = ["BATCHED", "HANDLERS", "ON_DEAD", "READ_AHEAD", "BatchHandler", "BatchReader", "Handler"]
+__all__ = [
+    "BATCHED",
+    "GROUPED",
+    "HANDLERS",
+    "ON_DEAD",
+    "READ_AHEAD",
+    "BatchHandler",
+    "BatchReader",
+    "GroupHandler",
+    "Handler",
+]
 
 Handler = Callable[[Hub, Job], None]
 BatchHandler = Callable[[Hub, UnitOfWork, Job], None]
 BatchReader = Callable[[Hub, UnitOfWork, list[Job]], None]
+GroupHandler = Callable[[Hub, list[Job]], Mapping[int, BaseException]]
 
 
 def _process_inbox_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
@@ -91,6 +102,10 @@ def _read_inbox_ahead(hub: Hub, uow: UnitOfWork, jobs: list[Job]) -> None:
 
 # What a batch of jobs of a kind reads at once before its jobs run one by one.
 READ_AHEAD: dict[str, BatchReader] = {JOB_INBOX: _read_inbox_ahead}
+
+# Jobs that call out and are claimed many at a time, to be run together (stock pushes:
+# one call per shop for all of them); the jobs that failed, each with why.
+GROUPED: dict[str, GroupHandler] = {JOB_STOCK_PUSH: push_stock}
 
 
 def _alone(batched: BatchHandler) -> Handler:

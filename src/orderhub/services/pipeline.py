@@ -401,10 +401,11 @@ def release(uow: UnitOfWork, order: Order, *, reason: str, stock_window: float =
 
 
 def schedule_stock_push(uow: UnitOfWork, skus: Iterable[str], *, window: float) -> None:
-    """Queue one coalesced stock push per affected SKU, due after `window` seconds.
+    """Queue one coalesced stock push per affected SKU, due on the next tick of `window`.
 
     While a push is pending, further changes add nothing: the push reads the stock when
-    it runs, so the last value always wins.
+    it runs, so the last value always wins. Every SKU changed within one window falls due
+    at the same tick, so their figures go to each shop together (`push_stock`).
     """
     changed = sorted(set(skus))
     if not changed:
@@ -412,7 +413,11 @@ def schedule_stock_push(uow: UnitOfWork, skus: Iterable[str], *, window: float) 
     changed = sorted(set(changed) | uow.catalog.bundles_containing(changed))
     for sku in changed:
         uow.outbox.add(
-            JOB_STOCK_PUSH, {"sku": sku}, coalesce_key=f"stock:{uow.tenant}:{sku}", delay=window
+            JOB_STOCK_PUSH,
+            {"sku": sku},
+            coalesce_key=f"stock:{uow.tenant}:{sku}",
+            delay=window,
+            on_the_tick=True,
         )
 
 

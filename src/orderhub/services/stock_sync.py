@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orderhub.connectors.base import ConnectorError
+from orderhub.connectors.base import ChannelConnector, ConnectorError, SetsStockInBatches
 from orderhub.domain.stock import Ats, Level, ListingRule, explain_ats
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import JOB_STOCK_PUSH
@@ -17,6 +17,7 @@ __all__ = [
     "listing_ats_view",
     "listing_rule",
     "push_sku_stock",
+    "push_stock",
     "unlimited_offer",
 ]
 
@@ -111,41 +112,84 @@ def listing_ats_view(hub: Hub, listing_id: int) -> dict[str, object]:
     }
 
 
-def push_sku_stock(hub: Hub, job: Job) -> None:
-    """Push the current figure of every listing of a SKU to its shop.
+def push_stock(hub: Hub, jobs: Sequence[Job]) -> dict[int, ConnectorError]:
+    """Push the current figure of every listing of these jobs' SKUs to its shop; the
+    jobs whose SKU a shop was not told of, each with the first failure.
 
+    The stock lanes claim every push due at one tick together (`schedule_stock_push`), so
+    a shop that takes many figures in one call (`SetsStockInBatches`) is called once per
+    window whatever the number of SKUs that changed, and the others once per listing.
     The last value wins: a figure is read when the push runs, and a push that finishes
     after a newer one was recorded is followed by one more with the current figure.
-    Every listing is tried; the first failure is raised afterwards so the job retries.
+    Every listing is tried; a failed one fails only the jobs of its SKU.
     """
-    sku = str(job.payload["sku"])
+    skus = sorted({str(job.payload["sku"]) for job in jobs})
     with hub.reader() as uow:
-        listings = uow.catalog.listings(skus=[sku])
-    failure: ConnectorError | None = None
-    stale = False
+        listings = uow.catalog.listings(skus=skus)
+        shops = {shop.code: shop for shop in uow.catalog.shops()}
+    by_shop: dict[str, list[tuple[Listing, int, int]]] = {}
     for listing in listings:
-        ats, version = _figure(hub, listing)
-        quantity = ats.quantity
-        with hub.reader() as uow:
-            shop = uow.catalog.shop(listing.shop)
-        if not syncs(shop, "stock"):
-            continue
+        if listing.shop in shops and syncs(shops[listing.shop], "stock"):
+            ats, version = _figure(hub, listing)
+            by_shop.setdefault(listing.shop, []).append((listing, ats.quantity, version))
+    failed: dict[str, ConnectorError] = {}
+    shown: list[tuple[Listing, int, int]] = []
+    for code, figures in sorted(by_shop.items()):
+        refused = _tell_shop(hub.channel(shops[code]), [(f[0].channel_sku, f[1]) for f in figures])
+        for figure in figures:
+            error = refused.get(figure[0].channel_sku)
+            if error is None:
+                shown.append(figure)
+            else:
+                failed.setdefault(figure[0].sku, error)
+    if shown:
+        with hub.uow() as uow:
+            stale = {
+                listing.sku
+                for listing, quantity, version in shown
+                if not uow.catalog.mark_pushed(listing.id, version=version, quantity=quantity)
+            }
+            for sku in sorted(stale):
+                uow.outbox.add(
+                    JOB_STOCK_PUSH,
+                    {"sku": sku},
+                    coalesce_key=f"stock:{uow.tenant}:{sku}",
+                    delay=hub.settings.stock_push_window,
+                    on_the_tick=True,
+                )
+            uow.commit()
+    return {
+        job.id: failed[str(job.payload["sku"])] for job in jobs if str(job.payload["sku"]) in failed
+    }
+
+
+def _tell_shop(
+    channel: ChannelConnector, figures: Sequence[tuple[str, int]]
+) -> dict[str, ConnectorError]:
+    """Show these (channel SKU, available) figures on one shop: in calls of the shop's
+    batch size where it takes many at once, else one call each. The figures not shown,
+    each with why."""
+    refused: dict[str, ConnectorError] = {}
+    if isinstance(channel, SetsStockInBatches):
+        size = max(1, channel.stock_batch)
+        for start in range(0, len(figures), size):
+            chunk = figures[start : start + size]
+            try:
+                refused.update(channel.set_stocks(chunk))
+            except ConnectorError as exc:
+                refused.update({channel_sku: exc for channel_sku, _ in chunk})
+        return refused
+    for channel_sku, available in figures:
         try:
-            hub.channel(shop).set_stock(channel_sku=listing.channel_sku, available=quantity)
+            channel.set_stock(channel_sku=channel_sku, available=available)
         except ConnectorError as exc:
-            failure = failure or exc
-            continue
-        with hub.uow() as uow:
-            stale |= not uow.catalog.mark_pushed(listing.id, version=version, quantity=quantity)
-            uow.commit()
-    if stale:
-        with hub.uow() as uow:
-            uow.outbox.add(
-                JOB_STOCK_PUSH,
-                {"sku": sku},
-                coalesce_key=f"stock:{uow.tenant}:{sku}",
-                delay=hub.settings.stock_push_window,
-            )
-            uow.commit()
+            refused[channel_sku] = exc
+    return refused
+
+
+def push_sku_stock(hub: Hub, job: Job) -> None:
+    """One SKU's push run on its own (a retry, a command): as `push_stock`, raising the
+    failure so that the job is tried again."""
+    failure = push_stock(hub, [job]).get(job.id)
     if failure is not None:
         raise failure

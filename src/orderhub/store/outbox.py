@@ -9,6 +9,7 @@ queue. A job whose worker died is claimed again once its lease runs out.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from orderhub.store import tables as t
 from orderhub.store.db import Queued, notice
 from orderhub.store.ids import new_id
 
-__all__ = ["Job", "JobRow", "OutboxRepository"]
+__all__ = ["Job", "JobRow", "OutboxRepository", "next_tick"]
 
 _INSERTS: dict[tuple[str, bool], Any] = {}
 
@@ -153,6 +154,11 @@ def _jobs(rows: Sequence[Any]) -> list[Job]:
     ]
 
 
+def next_tick(now: float, window: float) -> float:
+    """The first multiple of `window` seconds on the clock after `now`."""
+    return (math.floor(now / window) + 1) * window
+
+
 class OutboxRepository:
     """The job queue of one seller (claiming spans every seller)."""
 
@@ -172,6 +178,8 @@ class OutboxRepository:
         self._new: list[dict[str, Any]] = []
         # Coalesced jobs held back to commit (see `hold_coalesced`), by coalesce key.
         self._coalesced: dict[str, dict[str, Any]] | None = None
+        # Held coalesced jobs due on the tick of their window (see `add`): the window.
+        self._ticks: dict[str, float] = {}
 
     def hold_coalesced(self) -> None:
         """Write coalesced jobs at commit, in key order, instead of at once: their
@@ -192,14 +200,16 @@ class OutboxRepository:
             held, self._coalesced = self._coalesced, {}
             statement = self._insert(coalesced=True)
             now = time.time()
+            ticks, self._ticks = self._ticks, {}
             for key in sorted(held):
                 row = held[key]
                 # Due its delay after it is written, not after it was queued: counted from
                 # early in a long batch, the delay would leave a coalesced job (a stock
                 # push) less than its window to gather changes in.
-                self.conn.execute(
-                    statement, {**row, "run_at": row["run_at"] + now - row["created_at"]}
-                )
+                run_at = row["run_at"] + now - row["created_at"]
+                if key in ticks:
+                    run_at = next_tick(now, ticks[key])
+                self.conn.execute(statement, {**row, "run_at": run_at})
 
     def writes_held(self) -> int:
         """How many statements `flush` would run."""
@@ -244,9 +254,15 @@ class OutboxRepository:
         delay: float = 0.0,
         coalesce_key: str | None = None,
         max_attempts: int = 10,
+        on_the_tick: bool = False,
     ) -> None:
         """Queue a job; a second job with the same key (or the same pending coalesce key)
-        is dropped, because the first one already carries the effect."""
+        is dropped, because the first one already carries the effect.
+
+        `on_the_tick` (coalesced jobs): due at the next multiple of `delay` on the clock
+        instead of `delay` from now, so that every such job queued within one window falls
+        due at the same moment and is claimed together (stock pushes: one call per shop
+        for every SKU that changed in the window)."""
         if coalesce_key is not None and coalesce_key in self.touched:
             return
         row = self.row(
@@ -258,10 +274,14 @@ class OutboxRepository:
             coalesce_key=coalesce_key,
             max_attempts=max_attempts,
         )
+        if on_the_tick and coalesce_key is not None and delay > 0:
+            row["run_at"] = next_tick(row["created_at"], delay)
         if coalesce_key is None:
             self._new.append(row)
         elif self._coalesced is not None:
             self._coalesced.setdefault(coalesce_key, row)
+            if on_the_tick and delay > 0:
+                self._ticks.setdefault(coalesce_key, delay)
         else:
             # Written now: touching the pending twin must lock it at once (see _insert).
             self.conn.execute(self._insert(coalesced=True), row)

@@ -2,11 +2,13 @@
 
 If the library can create orders, page through them with its Link-header parser, read
 fulfillment orders and create a fulfillment, the emulator speaks the same REST dialect
-as the real Admin API on those paths.
+as the real Admin API on those paths; if its GraphQL client sets stock with
+inventorySetQuantities, graphql.json speaks Shopify's GraphQL dialect too.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -188,3 +190,75 @@ def test_the_library_sets_inventory_and_manages_webhooks(shop: Any) -> None:
     assert duplicate.errors.full_messages()
     hook.destroy()
     assert shopify.Webhook.find() == []
+
+
+SET_QUANTITIES = """
+mutation inventorySetQuantities($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup {
+      createdAt
+      reason
+      referenceDocumentUri
+      changes { name delta quantityAfterChange }
+    }
+    userErrors { code field message }
+  }
+}
+"""
+
+
+def test_the_librarys_graphql_client_sets_quantities(shopify_sandbox: Start) -> None:
+    sandbox = shopify_sandbox()
+    emulator = sandbox.emulator
+    ids = emulator.seed_product({"skus": ["MUG-1", "TEE-2"], "stock": 1})["inventory_item_ids"]
+    location = f"gid://shopify/Location/{emulator.locations[0]['id']}"
+    session = shopify.Session(emulator.shop_domain, "2025-07", emulator.access_token)
+    # The session would reach https://demo-shop.myshopify.com; here the shop is on loopback.
+    session.protocol = "http"
+    session.url = f"127.0.0.1:{sandbox.server.port}"
+    shopify.ShopifyResource.activate_session(session)
+    try:
+        client = shopify.GraphQL()
+        assert client.endpoint == f"{sandbox.url}/admin/api/2025-07/graphql.json"
+        variables = {
+            "input": {
+                "name": "available",
+                "reason": "correction",
+                "referenceDocumentUri": "gid://orderhub/StockPush/1",
+                "quantities": [
+                    {
+                        "inventoryItemId": f"gid://shopify/InventoryItem/{ids[sku]}",
+                        "locationId": location,
+                        "quantity": quantity,
+                        "compareQuantity": 1,
+                    }
+                    for sku, quantity in (("MUG-1", 12), ("TEE-2", 0))
+                ],
+            }
+        }
+        done = json.loads(client.execute(SET_QUANTITIES, variables=variables))
+        variables["input"]["quantities"][0]["quantity"] = 40
+        stale = json.loads(client.execute(SET_QUANTITIES, variables=variables))
+        shop = json.loads(client.execute("{ shop { name } }"))
+    finally:
+        shopify.ShopifyResource.clear_session()
+
+    group = done["data"]["inventorySetQuantities"]["inventoryAdjustmentGroup"]
+    assert done["data"]["inventorySetQuantities"]["userErrors"] == []
+    assert (group["reason"], group["referenceDocumentUri"]) == (
+        "correction",
+        "gid://orderhub/StockPush/1",
+    )
+    assert group["createdAt"].endswith("Z")
+    assert [(c["name"], c["delta"]) for c in group["changes"]] == [
+        ("available", 11),
+        ("on_hand", 11),
+        ("available", -1),
+        ("on_hand", -1),
+    ]
+    assert done["extensions"]["cost"]["requestedQueryCost"] == 10
+    refused = stale["data"]["inventorySetQuantities"]
+    assert refused["inventoryAdjustmentGroup"] is None
+    assert {e["code"] for e in refused["userErrors"]} == {"COMPARE_QUANTITY_STALE"}
+    assert shop["data"] == {"shop": {"name": "demo-shop"}}
+    assert emulator.inventory_by_sku() == {"MUG-1": 12, "TEE-2": 0}

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orderhub.domain.tracking import ParcelStatus, TrackingEvent
 from orderhub.services.hub import Hub
+from orderhub.services.pipeline import schedule_stock_push
 from orderhub.store import tables as t
 from orderhub.store.db import Queued, is_transient
 from orderhub.store.stock_held import StockMoved
@@ -450,3 +451,30 @@ def test_a_parcel_whose_carrier_sent_nul_characters_is_followed_and_its_scans_ke
             )
             is None
         )
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["at_once", "held_to_commit"])
+def test_stock_pushes_queued_within_one_window_fall_due_together_on_its_tick(
+    hub: Hub, held: bool
+) -> None:
+    """SKUs that change within one window are pushed together: their pushes fall due at
+    the same moment, the window's next tick, however far apart they were queued; and a
+    change while a push is pending adds nothing."""
+    window = 3600.0  # a tick passing between the transactions below is then unlikely
+    queued_at = time.time()
+    for skus in (["TICK-A"], ["TICK-B", "TICK-C"], ["TICK-A"]):
+        with hub.uow() as uow:
+            if held:
+                uow.lock_shared_rows_at_commit()
+            schedule_stock_push(uow, skus, window=window)
+            uow.commit()
+        time.sleep(0.02)
+    c = t.outbox_jobs.c
+    with hub.db.engine.connect() as conn:
+        rows = conn.execute(
+            select(c.coalesce_key, c.run_at).where(c.coalesce_key.like("stock:%:TICK-%"))
+        ).all()
+    assert sorted(key.rsplit(":", 1)[1] for key, _ in rows) == ["TICK-A", "TICK-B", "TICK-C"]
+    assert len({run_at for _, run_at in rows}) == 1
+    due = rows[0].run_at
+    assert due % window == 0 and queued_at < due <= queued_at + window + 1

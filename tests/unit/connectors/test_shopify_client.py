@@ -450,3 +450,125 @@ def test_the_access_token_never_shows_in_repr_or_errors(
     assert TOKEN not in str(caught.value) and TOKEN not in repr(channel)
     assert TOKEN not in repr(channel.settings)
     assert "webhook_secret" not in repr(channel.settings)
+
+
+def graphql(body: dict[str, Any]) -> httpx.Response:
+    return httpx.Response(200, json=body)
+
+
+def set_answer(*user_errors: dict[str, Any]) -> httpx.Response:
+    payload = {"inventorySetQuantities": {"userErrors": list(user_errors)}}
+    return graphql({"data": payload, "extensions": {"cost": {"requestedQueryCost": 10}}})
+
+
+def test_set_stocks_sends_one_mutation_with_variables(
+    channel: ShopifyChannel, script: Script
+) -> None:
+    script.on("GET", "locations.json", httpx.Response(200, json={"locations": [{"id": 655}]}))
+    script.on("GET", "products.json", products_page({"MUG-1": 808, 'TEE-"2': 390}))
+    script.on("POST", "graphql.json", set_answer())
+
+    assert channel.set_stocks([("MUG-1", 42), ('TEE-"2', 0), ("MUG-1", 7)]) == {}
+
+    (request,) = script.calls("POST", "graphql.json")
+    sent = json.loads(request.content)
+    assert request.headers["X-Shopify-Access-Token"] == TOKEN
+    assert "MUG" not in sent["query"] and "$input" in sent["query"]
+    assert sent["variables"] == {
+        "input": {
+            "name": "available",
+            "reason": "correction",
+            "ignoreCompareQuantity": True,
+            "quantities": [
+                {
+                    "inventoryItemId": "gid://shopify/InventoryItem/808",
+                    "locationId": "gid://shopify/Location/655",
+                    "quantity": 7,
+                },
+                {
+                    "inventoryItemId": "gid://shopify/InventoryItem/390",
+                    "locationId": "gid://shopify/Location/655",
+                    "quantity": 0,
+                },
+            ],
+        }
+    }
+
+
+def test_user_errors_come_back_with_the_index_of_their_level(
+    channel: ShopifyChannel, script: Script
+) -> None:
+    script.on(
+        "POST",
+        "graphql.json",
+        set_answer(
+            {
+                "code": "ITEM_NOT_STOCKED_AT_LOCATION",
+                "field": ["input", "quantities", "1", "locationId"],
+                "message": "The specified inventory item is not stocked at the location.",
+            },
+            {"code": "INVALID_REASON", "field": ["input", "reason"], "message": "bad reason"},
+        ),
+    )
+    refusals = channel.api.set_inventory_quantities(location_id=1, levels=[(10, 1), (11, 2)])
+    assert [(r.index, r.code) for r in refusals] == [
+        (1, "ITEM_NOT_STOCKED_AT_LOCATION"),
+        (None, "INVALID_REASON"),
+    ]
+
+
+def test_a_user_error_about_the_whole_call_is_rejected(
+    channel: ShopifyChannel, script: Script
+) -> None:
+    script.on("GET", "locations.json", httpx.Response(200, json={"locations": [{"id": 655}]}))
+    script.on("GET", "products.json", products_page({"MUG-1": 808}))
+    error = {"code": "INVALID_REASON", "field": ["input", "reason"], "message": "bad reason"}
+    script.on("POST", "graphql.json", set_answer(error))
+    with pytest.raises(Rejected) as caught:
+        channel.set_stocks([("MUG-1", 1)])
+    assert caught.value.code == "INVALID_REASON"
+    assert len(script.calls("POST", "graphql.json")) == 1
+
+
+def test_graphql_errors_are_rejected_and_internal_errors_retried_then_unavailable(
+    channel: ShopifyChannel, script: Script
+) -> None:
+    undefined = {
+        "message": "Field 'inventorySetQuantities' doesn't exist on type 'Mutation'",
+        "locations": [{"line": 1, "column": 60}],
+        "extensions": {"code": "undefinedField"},
+    }
+    script.on("POST", "graphql.json", graphql({"errors": [undefined]}))
+    with pytest.raises(Rejected) as refused:
+        channel.api.set_inventory_quantities(location_id=1, levels=[(10, 1)])
+    assert refused.value.code == "undefinedField"
+    assert "doesn't exist" in refused.value.message
+    assert len(script.calls("POST", "graphql.json")) == 1
+
+    internal = {"message": "Internal error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+    script.on("POST", "graphql.json", graphql({"errors": [internal]}))
+    with pytest.raises(Unavailable):
+        channel.api.set_inventory_quantities(location_id=1, levels=[(10, 1)])
+    assert len(script.calls("POST", "graphql.json")) == 1 + 3
+    assert len(script.sleeps) == 2
+
+
+def test_throttled_waits_for_the_missing_points(channel: ShopifyChannel, script: Script) -> None:
+    cost = {
+        "requestedQueryCost": 10,
+        "actualQueryCost": None,
+        "throttleStatus": {
+            "maximumAvailable": 1000.0,
+            "currentlyAvailable": 4,
+            "restoreRate": 50.0,
+        },
+    }
+    throttled = graphql(
+        {
+            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+            "extensions": {"cost": cost},
+        }
+    )
+    script.on("POST", "graphql.json", throttled, set_answer())
+    assert channel.api.set_inventory_quantities(location_id=1, levels=[(10, 1)]) == []
+    assert script.sleeps == [pytest.approx(0.12)]

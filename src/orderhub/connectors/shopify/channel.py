@@ -1,9 +1,10 @@
 """`ShopifyChannel`: a Shopify shop as a sales channel of the hub.
 
 Orders are pulled incrementally (`updated_at_min`, `status=any`, following `Link`
-rel="next"); shipments are confirmed through the FulfillmentOrder flow; stock is set
-per SKU on one location; webhooks are verified with the app's client secret; refunds
-arrive as `refunds/create` webhooks and are read by `parse_refund`.
+rel="next"); shipments are confirmed through the FulfillmentOrder flow; stock is set on
+one location, per SKU (REST) or up to 250 SKUs a call (GraphQL, `set_stocks`); webhooks
+are verified with the app's client secret; refunds arrive as `refunds/create` webhooks
+and are read by `parse_refund`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 from orderhub.connectors.base import (
     ChannelItem,
     ChannelRefund,
+    ConnectorError,
     OpenedReceiver,
     PulledOrder,
     Rejected,
@@ -37,8 +39,10 @@ from orderhub.connectors.shopify.consts import (
     MAX_PAGE_SIZE,
     ORDER_STATUS_ANY,
     PLATFORM,
+    STOCK_BATCH,
 )
 from orderhub.connectors.shopify.payments import read_statement
+from orderhub.connectors.shopify.stock import InventoryItems, set_stocks
 from orderhub.domain.money import Statement
 
 __all__ = ["ShopifyChannel", "ShopifySettings"]
@@ -117,6 +121,7 @@ class ShopifyChannel:
     refunds_on_order = False
     pushes_ids_only = False
     webhook_topics = DEFAULT_TOPICS  # what the hub subscribes a shop to
+    stock_batch = STOCK_BATCH  # figures one `set_stocks` call to Shopify sets
 
     def __init__(
         self,
@@ -137,7 +142,7 @@ class ShopifyChannel:
             client=client,
             sleep=sleep,
         )
-        self._items_by_sku: dict[str, int] = {}
+        self._items = InventoryItems(self.api)
         self._location_id = s.location_id
 
     def __repr__(self) -> str:
@@ -345,8 +350,8 @@ class ShopifyChannel:
     def set_stock(self, *, channel_sku: str, available: int) -> None:
         """Set the listing's stock at the configured (or first) location."""
         location_id = self._location()
-        cached = channel_sku in self._items_by_sku
-        item_id = self._inventory_item(channel_sku)
+        cached = self._items.cached(channel_sku)
+        item_id = self._items.get(channel_sku)
         try:
             self.api.set_inventory_level(
                 location_id=location_id, inventory_item_id=item_id, available=available
@@ -354,13 +359,22 @@ class ShopifyChannel:
         except Rejected as exc:
             if not cached or exc.status_code not in (404, 422):
                 raise
-            self._items_by_sku.pop(channel_sku, None)
-            fresh = self._inventory_item(channel_sku)
+            self._items.forget(channel_sku)
+            fresh = self._items.get(channel_sku)
             if fresh == item_id:
                 raise
             self.api.set_inventory_level(
                 location_id=location_id, inventory_item_id=fresh, available=available
             )
+
+    def set_stocks(self, figures: Sequence[tuple[str, int]]) -> dict[str, ConnectorError]:
+        """Set many listings' stock at the configured (or first) location, `stock_batch`
+        (channel SKU, available) figures per GraphQL call; the SKUs not set, each with why
+        (an unknown SKU, or one Shopify refused). A call lost or refused as a whole raises
+        (RateLimited, Unavailable, Rejected), so the caller tries again; see `stock.py`."""
+        return set_stocks(
+            self._items, location_id=self._location(), figures=figures, batch=self.stock_batch
+        )
 
     def list_items(self) -> list[ChannelItem]:
         """Every variant with a SKU, from the shop's products."""
@@ -377,30 +391,6 @@ class ShopifyChannel:
             if not page.next_page_info:
                 return found
             params = {"limit": MAX_PAGE_SIZE, "page_info": page.next_page_info}
-
-    def _inventory_item(self, sku: str) -> int:
-        """The inventory item of the variant with this SKU; re-reads the catalog on a miss."""
-        if sku in self._items_by_sku:
-            return self._items_by_sku[sku]
-        found: dict[str, int] = {}
-        params: Mapping[str, Any] = {"limit": MAX_PAGE_SIZE, "fields": "id,variants"}
-        while True:
-            page = self.api.list_products(params)
-            for product in page.items:
-                for variant in product.get("variants") or []:
-                    if variant.get("sku") and variant.get("inventory_item_id"):
-                        found.setdefault(str(variant["sku"]), int(variant["inventory_item_id"]))
-            if not page.next_page_info:
-                break
-            params = {
-                "limit": MAX_PAGE_SIZE,
-                "fields": "id,variants",
-                "page_info": page.next_page_info,
-            }
-        self._items_by_sku = found
-        if sku not in found:
-            raise Rejected(f"No Shopify variant has SKU {sku!r}.", code="unknown_sku")
-        return found[sku]
 
     def _location(self) -> int:
         if self._location_id is None:

@@ -1,9 +1,14 @@
-"""The only code that talks HTTP to Shopify's Admin REST API: one method per remote call.
+"""The only code that talks HTTP to Shopify's Admin API (REST, and GraphQL for stock):
+one method per remote call.
 
 Failures become the connector error tree: 429 → `RateLimited(retry_after=...)`, 5xx,
 network errors, timeouts and unreadable bodies → `Unavailable`, any other 4xx →
-`Rejected(code=<status>)`. A few short retries happen here (a 429 whose Retry-After is
-small, and 5xx/network errors with jittered backoff); the hub's worker does the rest.
+`Rejected(code=<status>)`. GraphQL answers 200 even when it fails: THROTTLED →
+`RateLimited` waiting (requested cost − currently available) / restore rate,
+INTERNAL_SERVER_ERROR → `Unavailable`, any other `errors` → `Rejected` with Shopify's
+message and code; a mutation's `userErrors` are returned, not raised. A few short
+retries happen here (a 429 whose Retry-After is small, and 5xx/network errors with
+jittered backoff); the hub's worker does the rest.
 Calls that create something are repeated only when the request surely did not land
 (429, 503, connection refused), so a retry cannot create a second fulfillment.
 """
@@ -14,7 +19,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,9 +28,18 @@ import httpx
 
 from orderhub.connectors.base import RateLimited, Rejected, Unavailable
 from orderhub.connectors.kit.http import new_client
-from orderhub.connectors.shopify.consts import HEADER_ACCESS_TOKEN, HEADER_CALL_LIMIT
+from orderhub.connectors.shopify.consts import (
+    GRAPHQL_INTERNAL_ERROR,
+    GRAPHQL_PATH,
+    GRAPHQL_THROTTLED,
+    HEADER_ACCESS_TOKEN,
+    HEADER_CALL_LIMIT,
+    QUANTITY_AVAILABLE,
+    REASON_CORRECTION,
+    SET_QUANTITIES,
+)
 
-__all__ = ["Page", "ShopifyClient"]
+__all__ = ["Page", "QuantityRefusal", "ShopifyClient"]
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -38,6 +52,61 @@ class Page:
 
     items: list[Json]
     next_page_info: str | None
+
+
+@dataclass(frozen=True)
+class QuantityRefusal:
+    """One userError of inventorySetQuantities. `index` is the position, in the levels
+    sent, of the level it is about; None when it is about the call as a whole."""
+
+    index: int | None
+    code: str
+    message: str
+    field: tuple[str, ...]
+
+    @classmethod
+    def read(cls, error: Mapping[str, Any]) -> QuantityRefusal:
+        """From Shopify's `{code, field: ["input", "quantities", "3", ...], message}`."""
+        field = tuple(str(part) for part in error.get("field") or ())
+        about_one = len(field) > 2 and field[:2] == ("input", "quantities") and field[2].isdigit()
+        return cls(
+            int(field[2]) if about_one else None,
+            str(error.get("code") or ""),
+            str(error.get("message") or ""),
+            field,
+        )
+
+
+def _throttle_wait(body: Mapping[str, Any]) -> float | None:
+    """Seconds until the cost bucket holds the call: (requested − available) / restore rate."""
+    try:
+        cost = body["extensions"]["cost"]
+        status = cost["throttleStatus"]
+        missing = float(cost["requestedQueryCost"]) - float(status["currentlyAvailable"])
+        return max(0.1, missing / float(status["restoreRate"]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _graphql_errors(body: Any) -> None:
+    """Raise the connector error that a GraphQL answer's top-level `errors` stand for."""
+    if not isinstance(body, dict):
+        raise Unavailable("Shopify GraphQL answered a body that is not an object", status_code=200)
+    errors = body.get("errors")
+    if not errors:
+        return
+    listed = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    code = str(((listed[0].get("extensions") or {}) if listed else {}).get("code") or "")
+    message = "; ".join(str(e.get("message")) for e in listed) or str(errors)
+    if code == GRAPHQL_THROTTLED:
+        raise RateLimited(
+            f"Shopify GraphQL throttled: {message}",
+            retry_after=_throttle_wait(body),
+            status_code=200,
+        )
+    if code == GRAPHQL_INTERNAL_ERROR:
+        raise Unavailable(f"Shopify GraphQL failed: {message}", status_code=200)
+    raise Rejected(f"Shopify GraphQL refused: {message}", code=code or "graphql", status_code=200)
 
 
 def _next_page_info(link_header: str | None) -> str | None:
@@ -148,12 +217,17 @@ class ShopifyClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         idempotent: bool = True,
+        check: Callable[[Any], None] | None = None,
     ) -> tuple[httpx.Response, Any]:
-        """`_send` with the client's own short retries."""
+        """`_send` with the client's own short retries; `check` reads a 200's body and
+        may raise too (GraphQL's THROTTLED is then waited out like a 429)."""
         attempt = 0
         while True:
             try:
-                return self._send(method, path, params, body)
+                response, data = self._send(method, path, params, body)
+                if check is not None:
+                    check(data)
+                return response, data
             except RateLimited as exc:
                 wait = exc.retry_after
                 if attempt >= self.max_retries or wait is None or wait > self.max_retry_sleep:
@@ -265,6 +339,39 @@ class ShopifyClient:
         _, data = self._call("POST", "inventory_levels/set.json", body=body)
         result: Json = self._object(data, "inventory_level", "inventory_levels/set.json")
         return result
+
+    def set_inventory_quantities(
+        self, *, location_id: int, levels: Sequence[tuple[int, int]]
+    ) -> list[QuantityRefusal]:
+        """GraphQL inventorySetQuantities: each (inventory item id, available) at one
+        location, absolute and so safe to repeat, at most 250 levels a call.
+
+        Shopify refuses the whole call when any level is wrong, so an empty list means
+        every figure was set and any refusal means none was; each refusal names its level
+        by index, so the caller can leave those out and send the rest again."""
+        location = f"gid://shopify/Location/{location_id}"
+        variables = {
+            "input": {
+                "name": QUANTITY_AVAILABLE,
+                "reason": REASON_CORRECTION,
+                "ignoreCompareQuantity": True,
+                "quantities": [
+                    {
+                        "inventoryItemId": f"gid://shopify/InventoryItem/{item_id}",
+                        "locationId": location,
+                        "quantity": available,
+                    }
+                    for item_id, available in levels
+                ],
+            }
+        }
+        body = {"query": SET_QUANTITIES, "variables": variables}
+        _, answer = self._call("POST", GRAPHQL_PATH, body=body, check=_graphql_errors)
+        data = answer.get("data") or {}
+        payload = data.get("inventorySetQuantities") if isinstance(data, dict) else None
+        if not isinstance(payload, dict):
+            raise Unavailable("Shopify inventorySetQuantities answered without its payload")
+        return [QuantityRefusal.read(e) for e in payload.get("userErrors") or []]
 
     # webhook subscriptions
 

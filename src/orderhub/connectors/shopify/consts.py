@@ -1,4 +1,5 @@
-"""Shopify's own strings: API version, topics, header names, status values, carriers."""
+"""Shopify's own strings: API version, topics, header names, status values, carriers,
+and the GraphQL Admin API document and codes the stock push uses."""
 
 from __future__ import annotations
 
@@ -8,17 +9,25 @@ __all__ = [
     "DEFAULT_TOPICS",
     "FINANCIAL_STATUSES",
     "FULFILLABLE_ORDER_STATUSES",
+    "GRAPHQL_INTERNAL_ERROR",
+    "GRAPHQL_PATH",
+    "GRAPHQL_THROTTLED",
     "HANDLED_TOPICS",
     "HEADER_ACCESS_TOKEN",
     "HEADER_CALL_LIMIT",
     "HEADER_PREFIXES",
+    "INVALID_INVENTORY_ITEM",
     "LIVE_FULFILLMENT_STATUSES",
     "MAX_PAGE_SIZE",
     "ORDER_STATUS_ANY",
     "PLATFORM",
+    "QUANTITY_AVAILABLE",
+    "REASON_CORRECTION",
     "REFUND_FAILED_STATUSES",
     "REFUND_TRANSACTION_KIND",
     "RESTOCK_TYPES_GOODS_BACK",
+    "SET_QUANTITIES",
+    "STOCK_BATCH",
     "TOPIC_APP_UNINSTALLED",
     "TOPIC_INVENTORY_LEVELS_UPDATE",
     "TOPIC_ORDERS_CANCELLED",
@@ -39,6 +48,20 @@ PLATFORM = "shopify"
 API_VERSION = "2025-07"
 MAX_PAGE_SIZE = 250
 ORDER_STATUS_ANY = "any"
+
+# GraphQL Admin API. Every input array takes at most 250 items, so one
+# inventorySetQuantities call sets at most 250 figures.
+GRAPHQL_PATH = "graphql.json"
+STOCK_BATCH = 250
+QUANTITY_AVAILABLE = "available"
+REASON_CORRECTION = "correction"
+SET_QUANTITIES = (
+    "mutation SetStock($input: InventorySetQuantitiesInput!) {"
+    " inventorySetQuantities(input: $input) { userErrors { code field message } } }"
+)
+GRAPHQL_THROTTLED = "THROTTLED"
+GRAPHQL_INTERNAL_ERROR = "INTERNAL_SERVER_ERROR"
+INVALID_INVENTORY_ITEM = "INVALID_INVENTORY_ITEM"
 
 TOPIC_ORDERS_CREATE = "orders/create"
 TOPIC_ORDERS_UPDATED = "orders/updated"

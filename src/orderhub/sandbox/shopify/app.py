@@ -1,8 +1,9 @@
-"""The REST Admin API routes of the emulator, under `/admin/api/{version}/`.
+"""The Admin API routes of the emulator, under `/admin/api/{version}/`.
 
-Every call is authenticated by `X-Shopify-Access-Token` (401 otherwise), counted by the
-leaky bucket (429 + `Retry-After` when full) and answered with
-`X-Shopify-Shop-Api-Call-Limit`. Errors use Shopify's bodies: `{"errors": "Not Found"}`,
+Every call is authenticated by `X-Shopify-Access-Token` (401 otherwise). REST calls are
+counted by the leaky bucket (429 + `Retry-After` when full) and answered with
+`X-Shopify-Shop-Api-Call-Limit`; `graphql.json` pays its own cost bucket instead (see
+`graphql.py`). REST errors use Shopify's bodies: `{"errors": "Not Found"}`,
 `{"errors": {"field": ["message"]}}` for 422, and a missing root key such as `order`
 gives 400 `{"errors": {"order": "Required parameter missing or invalid"}}`.
 """
@@ -19,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from orderhub.sandbox.shopify.bucket import LeakyBucket
+from orderhub.sandbox.shopify.bucket import CostBucket, LeakyBucket
 from orderhub.sandbox.shopify.common import ApiError, Json, not_found
+from orderhub.sandbox.shopify.graphql import GraphqlApi
 from orderhub.sandbox.shopify.paging import (
     id_filter,
     order_filter,
@@ -74,18 +76,35 @@ def _id(request: Request, name: str = "id") -> int:
 
 
 class AdminApi:
-    """Route handlers over one shop's state, gated by token and leaky bucket."""
+    """Route handlers over one shop's state, gated by token and by the leaky bucket (REST)
+    or the cost bucket (GraphQL)."""
 
-    def __init__(self, state: ShopState, bucket: LeakyBucket, access_token: str) -> None:
+    def __init__(
+        self,
+        state: ShopState,
+        bucket: LeakyBucket,
+        access_token: str,
+        *,
+        points: CostBucket | None = None,
+    ) -> None:
         self.state = state
         self.bucket = bucket
         self.access_token = access_token
+        self.graphql = GraphqlApi(state, points or CostBucket())
 
-    def _gate(self, handler: Handler) -> Handler:
+    def _gate(self, handler: Handler, *, counted: bool = True) -> Handler:
+        """The token check (401), then for REST (`counted`) the leaky bucket and Shopify's
+        error bodies; GraphQL pays in cost points and words its own errors."""
+
         async def endpoint(request: Request) -> Response:
             token = request.headers.get("x-shopify-access-token", "")
             if not hmac.compare_digest(token.encode(), self.access_token.encode()):
                 return error_response(401, INVALID_TOKEN)
+            version = request.path_params.get("version", "")
+            if not counted:
+                answer = await handler(request)
+                answer.headers["X-Shopify-API-Version"] = version
+                return answer
             admission = self.bucket.admit()
             if not admission.allowed:
                 response: Response = error_response(
@@ -103,7 +122,7 @@ class AdminApi:
                     log.info("malformed request to %s", request.url.path, exc_info=True)
                     response = error_response(400, "Bad Request")
             response.headers["X-Shopify-Shop-Api-Call-Limit"] = admission.call_limit
-            response.headers["X-Shopify-API-Version"] = request.path_params.get("version", "")
+            response.headers["X-Shopify-API-Version"] = version
             return response
 
         return endpoint
@@ -150,9 +169,10 @@ class AdminApi:
             ("/webhooks/{id:int}.json", self._get_webhook, "GET"),
             ("/webhooks/{id:int}.json", self._delete_webhook, "DELETE"),
         ]
+        graphql = self._gate(self.graphql.answer, counted=False)
         return [
-            Route(PREFIX + path, self._gate(handler), methods=[method])
-            for path, handler, method in table
+            *(Route(PREFIX + p, self._gate(handler), methods=[m]) for p, handler, m in table),
+            Route(PREFIX + "/graphql.json", graphql, methods=["POST"]),
         ]
 
     # shop and orders

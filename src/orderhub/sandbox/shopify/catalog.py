@@ -44,9 +44,10 @@ class Catalog:
         self.variant_by_item: dict[int, Json] = {}
         self.levels: dict[tuple[int, int], Json] = {}
         self.locations: dict[int, Json] = {}
-        self.primary_location = self._add_location("Main warehouse")
+        self.primary_location = self.add_location("Main warehouse")
 
-    def _add_location(self, name: str) -> Json:
+    def add_location(self, name: str) -> Json:
+        """A new active location; items are stocked there only once stock is set there."""
         location_id = self._next_id()
         stamp = iso(self._now())
         location: Json = {
@@ -173,6 +174,22 @@ class Catalog:
             self.primary_location["id"], item_id, int(raw.get("inventory_quantity", 0) or 0)
         )
         return variant
+
+    def delete_product(self, product_id: int) -> Json:
+        """Remove a product with its variants, their inventory items and their stock."""
+        product = self.products.pop(product_id, None)
+        if product is None:
+            raise not_found()
+        for variant in product["variants"]:
+            self.variants.pop(variant["id"], None)
+            if self.variant_by_sku.get(variant["sku"]) == variant["id"]:
+                del self.variant_by_sku[variant["sku"]]
+            item_id = variant["inventory_item_id"]
+            self.inventory_items.pop(item_id, None)
+            self.variant_by_item.pop(item_id, None)
+            for key in [key for key in self.levels if key[0] == item_id]:
+                del self.levels[key]
+        return product
 
     def variant(self, variant_id: int) -> tuple[Json, Json] | None:
         """(variant, product) for a variant id, or None."""

@@ -17,6 +17,7 @@ __all__ = [
     "money",
     "money_set",
     "not_found",
+    "parse_gid",
     "parse_time",
     "shop_tz",
     "to_decimal",
@@ -106,6 +107,15 @@ def parse_time(text: str, tz: timezone) -> datetime:
 def gid(kind: str, ident: int) -> str:
     """The GraphQL id every REST resource carries: gid://shopify/Order/123."""
     return f"gid://shopify/{kind}/{ident}"
+
+
+def parse_gid(value: Any, kind: str) -> int | None:
+    """The number in a GraphQL id of this kind (gid://shopify/Location/456 -> 456), or None."""
+    prefix = f"gid://shopify/{kind}/"
+    text = str(value)
+    if not text.startswith(prefix) or not text[len(prefix) :].isdigit():
+        return None
+    return int(text[len(prefix) :])
 
 
 def deep_merge(target: Json, override: Mapping[str, Any]) -> None:

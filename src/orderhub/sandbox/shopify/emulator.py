@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from orderhub.sandbox.faults import FaultMiddleware, Faults
 from orderhub.sandbox.shopify.app import AdminApi
-from orderhub.sandbox.shopify.bucket import LeakyBucket
+from orderhub.sandbox.shopify.bucket import CostBucket, LeakyBucket
 from orderhub.sandbox.shopify.common import Json
 from orderhub.sandbox.shopify.control import control_routes
 from orderhub.sandbox.shopify.people import random_person
@@ -54,6 +54,8 @@ class ShopifyEmulator:
         client_secret: str = DEFAULT_CLIENT_SECRET,
         bucket_size: int = 40,
         leak_rate: float = 2.0,
+        graphql_bucket_size: int = 2000,
+        graphql_restore_rate: float = 100.0,
         webhook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         seed: int | None = None,
         currency: str = "USD",
@@ -85,7 +87,8 @@ class ShopifyEmulator:
             emit=self._emit,
         )
         self.bucket = LeakyBucket(bucket_size, leak_rate)
-        admin = AdminApi(self.state, self.bucket, access_token)
+        self.points = CostBucket(graphql_bucket_size, graphql_restore_rate)
+        admin = AdminApi(self.state, self.bucket, access_token, points=self.points)
         starlette = Starlette(
             routes=[*admin.routes(), *control_routes(self)],
             exception_handlers={HTTPException: self._http_error},
@@ -105,6 +108,11 @@ class ShopifyEmulator:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         yield
         self.close()
+
+    def add_location(self, name: str) -> Json:
+        """Open another location; no item is stocked there until its stock is set."""
+        with self.state.lock:
+            return copy.deepcopy(self.state.catalog.add_location(name))
 
     @property
     def locations(self) -> list[Json]:
@@ -145,6 +153,12 @@ class ShopifyEmulator:
                 "variant_ids": {v["sku"]: v["id"] for v in variants},
                 "inventory_item_ids": {v["sku"]: v["inventory_item_id"] for v in variants},
             }
+
+    def delete_product(self, product_id: int) -> None:
+        """Delete a product as the merchant would in the admin; its inventory items go with
+        it, so a product made again for the same SKU has a new inventory item."""
+        with self.state.lock:
+            self.state.catalog.delete_product(product_id)
 
     def _order_body(self, spec: Mapping[str, Any]) -> Json:
         lines: list[Json] = []
@@ -331,6 +345,8 @@ class ShopifyEmulator:
         result["webhooks"] = self.dispatcher.counts()
         result["api_calls"] = self.bucket.calls
         result["throttled"] = self.bucket.throttled
+        result["graphql_calls"] = self.points.calls
+        result["graphql_throttled"] = self.points.throttled
         return result
 
     def close(self) -> None:

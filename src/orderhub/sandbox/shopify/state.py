@@ -378,6 +378,18 @@ class ShopState:
             self.emit("inventory_levels/update", level)
             return copy.deepcopy(level)
 
+    def set_inventory_quantities(self, quantities: list[tuple[int, int, int]]) -> list[Json]:
+        """(location id, inventory item id, available) for many levels under one lock, as
+        GraphQL's inventorySetQuantities sets them; each level announces itself like a
+        REST set does. Callers check the input first: an unknown id raises ApiError."""
+        with self.lock:
+            levels = []
+            for location_id, item_id, available in quantities:
+                level = self.catalog.set_level(location_id, item_id, available)
+                self.emit("inventory_levels/update", level)
+                levels.append(copy.deepcopy(level))
+            return levels
+
     def adjust_inventory(self, body: Mapping[str, Any]) -> Json:
         """POST inventory_levels/adjust.json: relative change at a connected location."""
         try:
