@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     # Personal data of closed orders and their raw payloads is purged after this many days.
     retention_days: float = 90.0
+    # Finished jobs and their attempts are deleted this many days after they finished.
+    finished_jobs_kept_days: float = Field(default=30.0, gt=0)
     public_url: str = "http://127.0.0.1:8000"
     # A console sign-in lasts this long (hours), then the person signs in again.
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)

@@ -189,6 +189,13 @@ def test_schema_order_prints_the_canonical_order_json_schema(database_url: str) 
     assert "shop" in schema["required"]
 
 
+def test_retention_purge_now_says_what_it_masked_emptied_and_forgot(database_url: str) -> None:
+    done = json.loads(succeeded(run_cli(database_url, "retention", "purge", "--json")))
+    assert done == {"orders": 0, "payloads": 0, "jobs": 0}
+    said = succeeded(run_cli(database_url, "retention", "purge"))
+    assert "0 job(s) finished over 30 days ago deleted" in " ".join(said.split())
+
+
 # orders, imports, pulls and jobs: against a running stack's database
 
 

@@ -44,19 +44,23 @@ def keys_rotate(json_out: JsonFlag = False) -> None:
 @retention_app.command("purge")
 def retention_purge(json_out: JsonFlag = False) -> None:
     """Now, instead of at the daily run: mask the personal data of orders closed longer ago
-    than ORDERHUB_RETENTION_DAYS and empty their raw payloads."""
-    from orderhub.services.keeping import purge_personal_data
+    than ORDERHUB_RETENTION_DAYS and empty their raw payloads, and delete the jobs finished
+    longer ago than ORDERHUB_FINISHED_JOBS_KEPT_DAYS."""
+    from orderhub.services.handlers import HANDLERS
+    from orderhub.services.keeping import forget_finished_jobs, purge_personal_data
 
     hub = open_hub()
     try:
         done = purge_personal_data(hub)
-        days = hub.settings.retention_days
+        jobs = forget_finished_jobs(hub, sorted(HANDLERS))
+        days, job_days = hub.settings.retention_days, hub.settings.finished_jobs_kept_days
     finally:
         hub.close()
     if json_out:
-        print_json(done.__dict__)
+        print_json({**done.__dict__, "jobs": jobs})
         return
     out.print(
         f"{done.orders} order(s) closed over {days:g} days ago masked, "
-        f"{done.payloads} raw payload(s) emptied"
+        f"{done.payloads} raw payload(s) emptied, "
+        f"{jobs} job(s) finished over {job_days:g} days ago deleted"
     )

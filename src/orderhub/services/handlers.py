@@ -13,7 +13,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, inbox_dead, process_inbox
 from orderhub.services.intercept import cancel_dispatch
 from orderhub.services.inventory import JOB_RECONCILE, reconcile_job
-from orderhub.services.keeping import JOB_RETENTION, purge_job
+from orderhub.services.keeping import JOB_RETENTION, forget_finished_jobs, purge_job
 from orderhub.services.messages import JOB_FETCH, JOB_FETCH_REFUND
 from orderhub.services.node_callbacks import JOB_NODE_EVENT, process_node_event
 from orderhub.services.node_polls import JOB_NODE_POLL, poll_job
@@ -55,6 +55,13 @@ BatchReader = Callable[[Hub, UnitOfWork, list[Job]], None]
 GroupHandler = Callable[[Hub, list[Job]], Mapping[int, BaseException]]
 
 
+def _keep_daily(hub: Hub, job: Job) -> None:
+    """The daily keeping run: personal data past retention, then finished jobs of every
+    kind past theirs."""
+    purge_job(hub, job)
+    forget_finished_jobs(hub, sorted(HANDLERS))
+
+
 def _process_inbox_within(hub: Hub, uow: UnitOfWork, job: Job) -> None:
     process_inbox(hub, str(job.payload["inbox_id"]), uow=uow)
 
@@ -80,7 +87,7 @@ HANDLERS: dict[str, Handler] = {
     JOB_RECONCILE: reconcile_job,
     JOB_NODE_POLL: poll_job,
     JOB_NODE_RETURN: send_return,
-    JOB_RETENTION: purge_job,
+    JOB_RETENTION: _keep_daily,
     JOB_CHANNEL_CANCEL: cancel_on_shop,
     JOB_ERP_BOOK: book_in_erp,
     JOB_ERP_VOID: void_in_erp,

@@ -3,12 +3,16 @@
 `purge_personal_data` runs daily from the scheduler: orders closed more than
 `ORDERHUB_RETENTION_DAYS` ago keep their amounts, SKUs, dates, region and tracking, but
 their buyer's name, phone, e-mail and street are replaced by their masks, and their raw
-payloads are emptied. `rotate_keys` re-encrypts everything sealed with an older key
-(or stored before encryption), batch by batch, so an old key can then be retired.
+payloads are emptied. `forget_finished_jobs` runs with it: jobs finished more than
+`ORDERHUB_FINISHED_JOBS_KEPT_DAYS` ago are deleted with their attempts. `rotate_keys`
+re-encrypts everything sealed with an older key (or stored before encryption), batch by
+batch, so an old key can then be retired.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +24,7 @@ __all__ = [
     "JOB_RETENTION",
     "Purged",
     "Rotated",
+    "forget_finished_jobs",
     "index_phone_tails",
     "purge_job",
     "purge_personal_data",
@@ -98,6 +103,26 @@ def index_phone_tails(hub: Hub) -> int:
         done += batch
         if not batch:
             return done
+
+
+def forget_finished_jobs(hub: Hub, kinds: Sequence[str], *, now: float | None = None) -> int:
+    """Delete the jobs of these kinds finished more than `finished_jobs_kept_days` ago,
+    with their attempts, a batch per transaction; how many. What they did stays in the
+    rows they changed and in each order's trace; the queue keeps only recent work."""
+    kept = hub.settings.finished_jobs_kept_days * 86400
+    before = (now if now is not None else time.time()) - kept
+    forgotten = 0
+    for kind in sorted(set(kinds)):
+        while True:
+            with hub.uow() as uow:
+                batch = uow.outbox.forget_finished(kind, before)
+                uow.commit()
+            forgotten += batch
+            if not batch:
+                break
+    if forgotten:
+        log.info("finished jobs forgotten", jobs=forgotten)
+    return forgotten
 
 
 def schedule_retention(hub: Hub, *, slot: int) -> None:

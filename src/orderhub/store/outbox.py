@@ -15,7 +15,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -473,6 +485,30 @@ class OutboxRepository:
                 .values(status="done", done_at=time.time(), last_error="superseded: " + error)
             )
         self._attempt(job, "retry", duration_ms, status_code=status_code, error=error)
+
+    def forget_finished(self, kind: str, before: float, limit: int = 1000) -> int:
+        """Delete up to `limit` jobs of this kind finished before `before` (epoch seconds),
+        with their attempts; how many. Their effects are in the rows they changed, each
+        guarded by that row's own state, so a key queued again later does nothing twice.
+        Read through the live-jobs index: a job is due before it finishes."""
+        c = t.outbox_jobs.c
+        ids = list(
+            self.conn.execute(
+                select(c.id)
+                .where(
+                    c.tenant == self.tenant,
+                    c.status == "done",
+                    c.kind == kind,
+                    c.run_at < before,
+                    c.done_at < before,
+                )
+                .limit(limit)
+            ).scalars()
+        )
+        if ids:
+            self.conn.execute(delete(t.job_attempts).where(t.job_attempts.c.job_id.in_(ids)))
+            self.conn.execute(delete(t.outbox_jobs).where(c.id.in_(ids)))
+        return len(ids)
 
     def dead(
         self, job: Job, *, error: str, duration_ms: float, status_code: int | None = None

@@ -11,7 +11,9 @@ from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 
 from orderhub.domain.tracking import ParcelStatus, TrackingEvent
+from orderhub.jobs.worker import Worker
 from orderhub.services.hub import Hub
+from orderhub.services.keeping import schedule_retention
 from orderhub.services.pipeline import schedule_stock_push
 from orderhub.store import tables as t
 from orderhub.store.db import Queued, is_transient
@@ -478,3 +480,52 @@ def test_stock_pushes_queued_within_one_window_fall_due_together_on_its_tick(
     assert len({run_at for _, run_at in rows}) == 1
     due = rows[0].run_at
     assert due % window == 0 and queued_at < due <= queued_at + window + 1
+
+
+def test_jobs_finished_longer_ago_than_kept_are_forgotten_daily_with_their_attempts(
+    hub: Hub,
+) -> None:
+    """The daily keeping run deletes jobs finished over `finished_jobs_kept_days` ago and
+    their attempts; recent ones, jobs that gave up (a person's to look at) and jobs still
+    queued stay, whatever their age."""
+    kinds = {"old": "alert.send", "recent": "alert.send", "dead": "alert.send"}
+    with hub.uow() as uow:
+        for name, kind in kinds.items():
+            uow.outbox.add(kind, {"name": name}, key=f"keep:{name}")
+        uow.outbox.add("alert.send", {"name": "waiting"}, key="keep:waiting", delay=3600)
+        claimed = {
+            job.payload["name"]: job
+            for job in uow.outbox.claim("test", limit=10, lease=30.0, kinds=["alert.send"])
+        }
+        uow.outbox.done(claimed["old"], 1.0)
+        uow.outbox.done(claimed["recent"], 1.0)
+        uow.outbox.dead(claimed["dead"], error="gave up", duration_ms=1.0)
+        uow.commit()
+    days_ago = time.time() - (hub.settings.finished_jobs_kept_days + 1) * 86400
+    c = t.outbox_jobs.c
+    with hub.db.engine.begin() as conn:
+        for name in ("old", "dead"):
+            conn.execute(
+                update(t.outbox_jobs)
+                .where(c.idempotency_key == f"keep:{name}")
+                .values(run_at=days_ago, created_at=days_ago, done_at=days_ago)
+            )
+        conn.execute(
+            update(t.outbox_jobs)
+            .where(c.idempotency_key == "keep:waiting")
+            .values(created_at=days_ago)
+        )
+    old_id = claimed["old"].id
+    schedule_retention(hub, slot=1)
+    Worker(hub).run_until_idle()
+    with hub.db.engine.connect() as conn:
+        left = set(
+            conn.execute(
+                select(c.idempotency_key).where(c.idempotency_key.like("keep:%"))
+            ).scalars()
+        )
+        attempts = conn.execute(
+            select(t.job_attempts.c.outcome).where(t.job_attempts.c.job_id == old_id)
+        ).all()
+    assert left == {"keep:recent", "keep:dead", "keep:waiting"}
+    assert attempts == []
