@@ -32,7 +32,10 @@ __all__ = [
 ]
 
 QUANTITY_NAMES = ("available", "on_hand")
-# Shopify's documented adjustment reasons (inventory quantities and states guide).
+# Shopify's adjustment reasons (inventory quantities and states guide): correction,
+# cycle_count_available, damaged, other, promotion, received, restock and shrinkage are
+# documented; the movement_*, reservation_*, quality_control and safety_stock values are
+# UNCONFIRMED.
 REASONS = frozenset(
     {
         "correction",
