@@ -193,7 +193,6 @@ stock_ledger = Table(
     Column("order_id", String(40), nullable=True),
     Column("reason", String(300), nullable=False, server_default=""),
     Column("at", UtcDateTime, nullable=False),
-    Index("ix_stock_ledger_item", "tenant", "node", "sku"),
     Index("ix_stock_ledger_order", "tenant", "order_id"),
     Index("ix_stock_ledger_sku", "tenant", "sku", "id"),
 )
