@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     # Stock changes reach the shops on the tick of this window (seconds): every SKU that
     # changed within one window goes to a shop together, in one call where the shop
-    # takes many figures at once; a stock lane claims up to `stock_push_batch` SKUs.
+    # takes many figures at once; the stock lane claims up to `stock_push_batch` SKUs.
     stock_push_window: float = Field(default=1.0, gt=0)
     stock_push_batch: int = Field(default=200, ge=1, le=1000)
     # Inbound bodies: larger ones are refused before they are read whole; a webhook sent

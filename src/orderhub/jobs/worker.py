@@ -39,6 +39,7 @@ __all__ = ["Worker", "backoff"]
 log = get_logger(__name__)
 
 URGENT_KINDS = frozenset({JOB_STOCK_PUSH})
+GROUPED_GATHER = 0.1  # seconds a grouped lane waits for due jobs held by other transactions
 PUSH_KINDS = frozenset({JOB_NODE_PUSH})
 
 
@@ -107,14 +108,16 @@ class Worker:
         # Delivery orders go out from a lane of their own, many side by side.
         if self.push_kinds:
             lanes.append(("worker-push", self.push_kinds, self.push_batch))
-        # Stock pushes get lanes of their own: a backlog of other calls must never keep
-        # the shops showing stock that was sold meanwhile.
+        # Stock pushes get a lane of their own: a backlog of other calls must never keep
+        # the shops showing stock that was sold meanwhile. The pushes due at one tick are
+        # claimed together by that one lane and go to each shop at once, the shops side
+        # by side: two lanes claiming at the same moment would split a tick's pushes
+        # between them, and call each shop twice.
+        urgent = [kind for kind in self.call_kinds if kind in URGENT_KINDS]
+        if urgent:
+            lanes.append(("worker-stock", urgent, self.hub.settings.stock_push_batch))
         # A lane that calls out claims one job at a time: a job claimed behind a slow
         # call would wait for it while other lanes stand idle.
-        # Stock pushes due at one tick are claimed together and go to each shop at once.
-        urgent = [kind for kind in self.call_kinds if kind in URGENT_KINDS]
-        stock_batch = self.hub.settings.stock_push_batch
-        lanes += [(f"worker-stock-{i}", urgent, stock_batch) for i in range(2) if urgent]
         others = [kind for kind in self.call_kinds if kind not in URGENT_KINDS]
         lanes += [(f"worker-{i}", others, 1) for i in range(self.threads) if others]
         for name, kinds, limit in lanes:
@@ -185,9 +188,26 @@ class Worker:
         if all(kind in BATCHED for kind in lane.kinds):
             return self.claim_and_run_batch(lane.kinds, lane.limit)
         jobs = self.claim(kinds=lane.kinds, limit=lane.limit)
+        if jobs and all(kind in GROUPED for kind in lane.kinds):
+            jobs += self._locked_meanwhile(lane, len(jobs))
         if jobs:
             self.run(jobs)
         return len(jobs)
+
+    def _locked_meanwhile(self, lane: Lane, claimed: int) -> list[Job]:
+        """Due jobs of a grouped lane that the claim passed over, claimed as soon as they
+        are free, for a short while: a transaction changing a SKU's stock holds its
+        pending push (see OutboxRepository._insert), which would otherwise go out alone
+        a moment later, a second call to every shop in the same window."""
+        more: list[Job] = []
+        deadline = time.monotonic() + GROUPED_GATHER
+        while claimed + len(more) < lane.limit and time.monotonic() < deadline:
+            due = self._next_due(lane.kinds)
+            if due is None or due > time.time():
+                break
+            self._stop.wait(0.005)
+            more += self.claim(kinds=lane.kinds, limit=lane.limit - claimed - len(more))
+        return more
 
     def _next_due(self, kinds: list[str]) -> float | None:
         with self.hub.reader() as uow:

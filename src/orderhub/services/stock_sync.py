@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from orderhub.connectors.base import ChannelConnector, ConnectorError, SetsStockInBatches
 from orderhub.domain.stock import Ats, Level, ListingRule, explain_ats
@@ -20,6 +21,9 @@ __all__ = [
     "push_stock",
     "unlimited_offer",
 ]
+
+
+SHOPS_AT_ONCE = 8  # shops told of a tick's stock side by side
 
 
 def unlimited_offer(
@@ -116,9 +120,10 @@ def push_stock(hub: Hub, jobs: Sequence[Job]) -> dict[int, ConnectorError]:
     """Push the current figure of every listing of these jobs' SKUs to its shop; the
     jobs whose SKU a shop was not told of, each with the first failure.
 
-    The stock lanes claim every push due at one tick together (`schedule_stock_push`), so
+    The stock lane claims every push due at one tick together (`schedule_stock_push`), so
     a shop that takes many figures in one call (`SetsStockInBatches`) is called once per
     window whatever the number of SKUs that changed, and the others once per listing.
+    Shops are told side by side: a slow one holds up none of the others.
     The last value wins: a figure is read when the push runs, and a push that finishes
     after a newer one was recorded is followed by one more with the current figure.
     Every listing is tried; a failed one fails only the jobs of its SKU.
@@ -134,9 +139,17 @@ def push_stock(hub: Hub, jobs: Sequence[Job]) -> dict[int, ConnectorError]:
             by_shop.setdefault(listing.shop, []).append((listing, ats.quantity, version))
     failed: dict[str, ConnectorError] = {}
     shown: list[tuple[Listing, int, int]] = []
-    for code, figures in sorted(by_shop.items()):
-        refused = _tell_shop(hub.channel(shops[code]), [(f[0].channel_sku, f[1]) for f in figures])
-        for figure in figures:
+
+    def tell(code: str) -> dict[str, ConnectorError]:
+        figures = [(listing.channel_sku, quantity) for listing, quantity, _ in by_shop[code]]
+        return _tell_shop(hub.channel(shops[code]), figures)
+
+    codes = sorted(by_shop)
+    with ThreadPoolExecutor(max(1, min(SHOPS_AT_ONCE, len(codes))), "stock-shop") as pool:
+        answers = dict(zip(codes, pool.map(tell, codes), strict=True))
+    for code in codes:
+        refused = answers[code]
+        for figure in by_shop[code]:
             error = refused.get(figure[0].channel_sku)
             if error is None:
                 shown.append(figure)

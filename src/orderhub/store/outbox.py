@@ -35,7 +35,7 @@ from orderhub.store import tables as t
 from orderhub.store.db import Queued, notice
 from orderhub.store.ids import new_id
 
-__all__ = ["Job", "JobRow", "OutboxRepository", "next_tick"]
+__all__ = ["TICK_MARGIN", "Job", "JobRow", "OutboxRepository", "next_tick"]
 
 _INSERTS: dict[tuple[str, bool], Any] = {}
 
@@ -166,9 +166,14 @@ def _jobs(rows: Sequence[Any]) -> list[Job]:
     ]
 
 
+TICK_MARGIN = 0.1  # of a window: a job written this close before a tick waits for the next
+
+
 def next_tick(now: float, window: float) -> float:
-    """The first multiple of `window` seconds on the clock after `now`."""
-    return (math.floor(now / window) + 1) * window
+    """The first multiple of `window` seconds on the clock at least a tenth of a window
+    after `now`: a job written just before a tick could be committed only after that
+    tick's jobs were claimed, and would then go out on its own; it waits for the next."""
+    return (math.floor((now + window * TICK_MARGIN) / window) + 1) * window
 
 
 class OutboxRepository:
