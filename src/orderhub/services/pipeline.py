@@ -49,6 +49,7 @@ __all__ = [
     "JOB_STOCK_PUSH",
     "hold",
     "order_problems",
+    "queue_stock_push",
     "release",
     "route",
     "schedule_stock_push",
@@ -412,13 +413,18 @@ def schedule_stock_push(uow: UnitOfWork, skus: Iterable[str], *, window: float) 
         return
     changed = sorted(set(changed) | uow.catalog.bundles_containing(changed))
     for sku in changed:
-        uow.outbox.add(
-            JOB_STOCK_PUSH,
-            {"sku": sku},
-            coalesce_key=f"stock:{uow.tenant}:{sku}",
-            delay=window,
-            on_the_tick=True,
-        )
+        queue_stock_push(uow, sku, window=window)
+
+
+def queue_stock_push(uow: UnitOfWork, sku: str, *, window: float) -> None:
+    """One SKU's coalesced push, due on the next tick of `window`."""
+    uow.outbox.add(
+        JOB_STOCK_PUSH,
+        {"sku": sku},
+        coalesce_key=f"stock:{uow.tenant}:{sku}",
+        delay=window,
+        on_the_tick=True,
+    )
 
 
 def stock_arrived(uow: UnitOfWork, skus: Iterable[str]) -> None:

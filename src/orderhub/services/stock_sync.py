@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from orderhub.connectors.base import ChannelConnector, ConnectorError, SetsStockInBatches
 from orderhub.domain.stock import Ats, Level, ListingRule, explain_ats
 from orderhub.services.hub import Hub
-from orderhub.services.pipeline import JOB_STOCK_PUSH
+from orderhub.services.pipeline import queue_stock_push
 from orderhub.services.switches import enabled, syncs
 from orderhub.store.catalog import Listing, NodeRecord, ShopRecord, SkuRecord
 from orderhub.store.outbox import Job
@@ -145,8 +145,11 @@ def push_stock(hub: Hub, jobs: Sequence[Job]) -> dict[int, ConnectorError]:
         return _tell_shop(hub.channel(shops[code]), figures)
 
     codes = sorted(by_shop)
-    with ThreadPoolExecutor(max(1, min(SHOPS_AT_ONCE, len(codes))), "stock-shop") as pool:
-        answers = dict(zip(codes, pool.map(tell, codes), strict=True))
+    if len(codes) > 1:
+        with ThreadPoolExecutor(min(SHOPS_AT_ONCE, len(codes)), "stock-shop") as pool:
+            answers = dict(zip(codes, pool.map(tell, codes), strict=True))
+    else:
+        answers = {code: tell(code) for code in codes}
     for code in codes:
         refused = answers[code]
         for figure in by_shop[code]:
@@ -163,13 +166,7 @@ def push_stock(hub: Hub, jobs: Sequence[Job]) -> dict[int, ConnectorError]:
                 if not uow.catalog.mark_pushed(listing.id, version=version, quantity=quantity)
             }
             for sku in sorted(stale):
-                uow.outbox.add(
-                    JOB_STOCK_PUSH,
-                    {"sku": sku},
-                    coalesce_key=f"stock:{uow.tenant}:{sku}",
-                    delay=hub.settings.stock_push_window,
-                    on_the_tick=True,
-                )
+                queue_stock_push(uow, sku, window=hub.settings.stock_push_window)
             uow.commit()
     return {
         job.id: failed[str(job.payload["sku"])] for job in jobs if str(job.payload["sku"]) in failed
