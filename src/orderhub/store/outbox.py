@@ -571,6 +571,16 @@ class OutboxRepository:
             self.queued(None, time.time())
         return result.rowcount == 1
 
+    def close_dead(self, job_id: int, note: str) -> bool:
+        """A dead job closed as done, with a note saying why; False if it is not dead."""
+        c = t.outbox_jobs.c
+        result = self.conn.execute(
+            update(t.outbox_jobs)
+            .where(c.id == job_id, c.tenant == self.tenant, c.status == "dead")
+            .values(status="done", last_error=note)
+        )
+        return result.rowcount == 1
+
     def revive(self, key: str, *, delay: float = 0.0) -> bool:
         """A finished or dead job of this key queued again with fresh attempts; False when
         no such job exists (the caller adds one)."""
