@@ -378,19 +378,16 @@ class ShopifyChannel:
 
     def list_items(self) -> list[ChannelItem]:
         """Every variant with a SKU, from the shop's products."""
-        found = []
-        params: Mapping[str, Any] = {"limit": MAX_PAGE_SIZE, "fields": "id,title,variants"}
-        while True:
-            page = self.api.list_products(params)
-            for product in page.items:
-                for variant in product.get("variants") or []:
-                    if variant.get("sku"):
-                        ref = f"{product.get('id')}/{variant.get('id')}"
-                        title = str(product.get("title") or "")
-                        found.append(ChannelItem(str(variant["sku"]), title, ref))
-            if not page.next_page_info:
-                return found
-            params = {"limit": MAX_PAGE_SIZE, "page_info": page.next_page_info}
+        return [
+            ChannelItem(
+                str(variant["sku"]),
+                str(product.get("title") or ""),
+                f"{product.get('id')}/{variant.get('id')}",
+            )
+            for product in self.api.each_product("id,title,variants")
+            for variant in product.get("variants") or []
+            if variant.get("sku")
+        ]
 
     def _location(self) -> int:
         if self._location_id is None:

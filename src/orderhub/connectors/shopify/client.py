@@ -19,7 +19,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +34,7 @@ from orderhub.connectors.shopify.consts import (
     GRAPHQL_THROTTLED,
     HEADER_ACCESS_TOKEN,
     HEADER_CALL_LIMIT,
+    MAX_PAGE_SIZE,
     QUANTITY_AVAILABLE,
     REASON_CORRECTION,
     SET_QUANTITIES,
@@ -314,6 +315,17 @@ class ShopifyClient:
         response, data = self._call("GET", "products.json", params=params)
         products = self._object(data, "products", "products.json")
         return Page(list(products), _next_page_info(response.headers.get("Link")))
+
+    def each_product(self, fields: str) -> Iterator[Json]:
+        """Every product, with these fields, following the pages (`fields` may ride along
+        with `page_info`; the other filters may not)."""
+        params: Mapping[str, Any] = {"limit": MAX_PAGE_SIZE, "fields": fields}
+        while True:
+            page = self.list_products(params)
+            yield from page.items
+            if not page.next_page_info:
+                return
+            params = {"limit": MAX_PAGE_SIZE, "fields": fields, "page_info": page.next_page_info}
 
     def list_balance_transactions(self, params: Mapping[str, Any]) -> Page:
         """GET shopify_payments/balance/transactions.json: the Payments statement."""

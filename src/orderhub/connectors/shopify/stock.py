@@ -11,12 +11,11 @@ ITEM_NOT_STOCKED_AT_LOCATION until the item is stocked there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from orderhub.connectors.base import ConnectorError, Rejected
 from orderhub.connectors.shopify.client import QuantityRefusal, ShopifyClient
-from orderhub.connectors.shopify.consts import INVALID_INVENTORY_ITEM, MAX_PAGE_SIZE
+from orderhub.connectors.shopify.consts import INVALID_INVENTORY_ITEM
 
 __all__ = ["InventoryItems", "set_stocks"]
 
@@ -63,20 +62,11 @@ class InventoryItems:
 
     def _read(self) -> dict[str, int]:
         found: dict[str, int] = {}
-        params: Mapping[str, Any] = {"limit": MAX_PAGE_SIZE, "fields": "id,variants"}
-        while True:
-            page = self.api.list_products(params)
-            for product in page.items:
-                for variant in product.get("variants") or []:
-                    if variant.get("sku") and variant.get("inventory_item_id"):
-                        found.setdefault(str(variant["sku"]), int(variant["inventory_item_id"]))
-            if not page.next_page_info:
-                return found
-            params = {
-                "limit": MAX_PAGE_SIZE,
-                "fields": "id,variants",
-                "page_info": page.next_page_info,
-            }
+        for product in self.api.each_product("id,variants"):
+            for variant in product.get("variants") or []:
+                if variant.get("sku") and variant.get("inventory_item_id"):
+                    found.setdefault(str(variant["sku"]), int(variant["inventory_item_id"]))
+        return found
 
 
 class _Push:
