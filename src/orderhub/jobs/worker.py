@@ -418,7 +418,10 @@ class Worker:
 
     def _bury(self, job: Job, error: str, duration: float, status: int | None) -> None:
         with self.hub.uow() as uow:
-            uow.outbox.dead(job, error=error, duration_ms=duration, status_code=status)
+            if not uow.outbox.dead(job, error=error, duration_ms=duration, status_code=status):
+                uow.commit()  # queued again while it ran: it runs again, nobody is told
+                log.info("job queued again while it failed", job_id=job.id, kind=job.kind)
+                return
             uow.exceptions.open(
                 stage="job",
                 code="job_failed",

@@ -100,7 +100,7 @@ def retry_job(hub: Hub, job_id: int) -> bool:
     """
     with hub.uow() as uow:
         job = uow.outbox.kind_and_payload(job_id)
-        if job is None:
+        if job is None or not uow.outbox.requeue(job_id):
             return False
         held: list[str] = []
         kind, payload = job
@@ -108,14 +108,6 @@ def retry_job(hub: Hub, job_id: int) -> bool:
             dispatch = uow.dispatches.get(str(payload.get("dispatch_id") or payload["order_id"]))
             orders = [uow.orders.get(x) for x in (dispatch.order_ids if dispatch else ())]
             held = [o.id for o in orders if o.status is OrderStatus.HELD]
-        if held:
-            # Routed again below, the dispatch is reopened and this push queued again
-            # (`route`); queued here as well, it could run before the dispatch reopens,
-            # send nothing, and be marked done after the route had queued it again.
-            if not uow.outbox.close_dead(job_id, "its orders were routed again"):
-                return False
-        elif not uow.outbox.requeue(job_id):
-            return False
         uow.commit()
     for order_id in held:
         replay_order(hub, order_id)

@@ -87,9 +87,11 @@ class JobRow:
 
 
 _JOB = t.outbox_jobs.c
+# A job's outcome is written only while it is still running: a job queued again while it
+# ran (a route reopening its dispatch, an operator's retry) stays queued, and runs again.
 _DONE_MANY = (
     update(t.outbox_jobs)
-    .where(_JOB.id.in_(bindparam("ids", expanding=True)))
+    .where(_JOB.id.in_(bindparam("ids", expanding=True)), _JOB.status == "running")
     .values(status="done", done_at=bindparam("now"), locked_by=None, locked_until=None)
 )
 _ATTEMPT = insert(t.job_attempts)
@@ -472,7 +474,7 @@ class OutboxRepository:
         try:
             self.conn.execute(
                 update(t.outbox_jobs)
-                .where(c.id == job.id)
+                .where(c.id == job.id, c.status == "running")
                 .values(
                     status="pending",
                     run_at=time.time() + delay,
@@ -486,7 +488,7 @@ class OutboxRepository:
             savepoint.rollback()
             self.conn.execute(
                 update(t.outbox_jobs)
-                .where(c.id == job.id)
+                .where(c.id == job.id, c.status == "running")
                 .values(status="done", done_at=time.time(), last_error="superseded: " + error)
             )
         self._attempt(job, "retry", duration_ms, status_code=status_code, error=error)
@@ -517,14 +519,18 @@ class OutboxRepository:
 
     def dead(
         self, job: Job, *, error: str, duration_ms: float, status_code: int | None = None
-    ) -> None:
+    ) -> bool:
+        """Give the job up; False when it was queued again while it ran (it stays queued,
+        and the attempt is still recorded)."""
         self.flush()
-        self.conn.execute(
+        c = t.outbox_jobs.c
+        result = self.conn.execute(
             update(t.outbox_jobs)
-            .where(t.outbox_jobs.c.id == job.id)
+            .where(c.id == job.id, c.status == "running")
             .values(status="dead", last_error=error, locked_by=None, locked_until=None)
         )
         self._attempt(job, "dead", duration_ms, status_code=status_code, error=error)
+        return result.rowcount == 1
 
     def kind_and_payload(self, job_id: int) -> tuple[str, dict[str, Any]] | None:
         """What a job does and with what, or None when there is no such job."""
@@ -569,16 +575,6 @@ class OutboxRepository:
         )
         if result.rowcount:
             self.queued(None, time.time())
-        return result.rowcount == 1
-
-    def close_dead(self, job_id: int, note: str) -> bool:
-        """A dead job closed as done, with a note saying why; False if it is not dead."""
-        c = t.outbox_jobs.c
-        result = self.conn.execute(
-            update(t.outbox_jobs)
-            .where(c.id == job_id, c.tenant == self.tenant, c.status == "dead")
-            .values(status="done", last_error=note)
-        )
         return result.rowcount == 1
 
     def revive(self, key: str, *, delay: float = 0.0) -> bool:

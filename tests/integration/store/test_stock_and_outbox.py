@@ -100,6 +100,42 @@ def test_a_job_is_claimed_by_one_worker_only(hub: Hub) -> None:
     assert sorted(claimed) == list(range(20))
 
 
+@pytest.mark.parametrize("outcome", ["done", "done_many", "retry", "dead"])
+def test_a_job_queued_again_while_it_runs_stays_queued_whatever_that_run_ends_with(
+    hub: Hub, outcome: str
+) -> None:
+    """A route reopening a dispatch queues its push again while an earlier run of it may
+    still be running, having read the dispatch closed and sent nothing: that run's end must
+    not close the push over the new request, or the order is never sent."""
+    with hub.uow() as uow:
+        uow.outbox.add("node.push", {"dispatch_id": "D1"}, key="push:D1")
+        uow.commit()
+    with hub.uow() as uow:
+        (job,) = uow.outbox.claim("w1", limit=1, lease=30)
+        uow.commit()
+    with hub.uow() as uow:
+        assert uow.outbox.revive("push:D1")
+        uow.commit()
+    with hub.uow() as uow:
+        if outcome == "done":
+            uow.outbox.done(job, 1.0)
+        elif outcome == "done_many":
+            uow.outbox.done_many([job], 1.0)
+        elif outcome == "retry":
+            uow.outbox.retry_later(job, delay=3600, error="timed out", duration_ms=1.0)
+        else:
+            assert not uow.outbox.dead(job, error="refused", duration_ms=1.0)
+        uow.commit()
+    with hub.uow() as uow:
+        (again,) = uow.outbox.claim("w2", limit=1, lease=30)
+        uow.commit()
+    assert again.id == job.id and again.attempts == 1
+    with hub.db.engine.connect() as conn:
+        attempts = t.job_attempts.c
+        recorded = conn.execute(select(attempts.outcome).where(attempts.job_id == job.id))
+        assert list(recorded.scalars()) == [{"done_many": "done"}.get(outcome, outcome)]
+
+
 def test_coalesced_jobs_keep_one_pending_copy(hub: Hub) -> None:
     with hub.uow() as uow:
         for _ in range(5):
