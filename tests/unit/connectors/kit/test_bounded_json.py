@@ -61,8 +61,70 @@ def test_an_integer_is_refused_by_its_length_alone_whatever_text_is_beside_it(te
     )
 )
 def test_what_json_reads_is_read_the_same(value: object) -> None:
-    body = json.dumps(value).encode()
-    assert loads(body) == json.loads(body)
+    # Read the same to the type: an integer beyond 64 bits must stay an exact integer,
+    # not become the float equal to it.
+    for ascii_only in (True, False):
+        try:
+            body = json.dumps(value, ensure_ascii=ascii_only).encode()
+        except UnicodeEncodeError:  # a lone surrogate has no UTF-8 bytes
+            continue
+        try:
+            expected = _typed(json.loads(body))
+        except ValueError:
+            continue
+        if _holds_lone_surrogate(json.loads(body)):
+            with pytest.raises(UnreadableJson, match="surrogate"):
+                loads(body)
+        else:
+            assert _typed(loads(body)) == expected
+
+
+def _typed(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _typed(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_typed(child) for child in value]
+    return (type(value).__name__, value)
+
+
+def _holds_lone_surrogate(value: object) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(child) for child in value)
+    return isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+
+
+@pytest.mark.parametrize(
+    "number", [9999999999999999999, 18446744073709551615, 2**64, -(2**63), -(10**30), 10**39]
+)
+def test_integers_at_and_beyond_64_bits_are_read_exactly(number: int) -> None:
+    read = loads(json.dumps({"id": number, "price": "19.90"}).encode())
+    assert read == {"id": number, "price": "19.90"} and type(read["id"]) is int
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xef\xbb\xbf" + b'{"a": 1}',
+        '{"a": "é"}'.encode("utf-16"),
+        b'{"a": 1, "a": 2}',
+        b'{"a": 1e-400}',
+        b"  [1.5, -0, -0.0]  ",
+    ],
+)
+def test_bodies_the_standard_parser_reads_are_read_as_it_reads_them(body: bytes) -> None:
+    assert _typed(loads(body)) == _typed(json.loads(body))
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b'{"a": 1}x', b'{"a": 01}', b'{"a": "\x01"}', b"[1,]", b'{"a" 1}', b"\xff"]
+)
+def test_what_the_standard_parser_refuses_is_refused(body: bytes) -> None:
+    with pytest.raises(ValueError):
+        json.loads(body)
+    with pytest.raises(UnreadableJson):
+        loads(body)
 
 
 def test_ordinary_numbers_are_read() -> None:
