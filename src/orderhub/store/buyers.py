@@ -18,6 +18,7 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.ids import new_id
+from orderhub.store.many_rows import ManyRows
 
 __all__ = ["BuyerRecord", "BuyerRepository"]
 
@@ -30,7 +31,7 @@ _FIND = (
     .distinct()
     .order_by(_b.id)
 )
-_CREATE = insert(t.buyers)
+_CREATE = ManyRows(insert(t.buyers))
 _ATTACH = {
     "postgresql": postgresql.insert(t.buyer_keys).on_conflict_do_nothing(),
     "sqlite": sqlite.insert(t.buyer_keys).on_conflict_do_nothing(),
@@ -122,7 +123,7 @@ class BuyerRepository:
         keys, adds, made = self._held_keys or {}, self._held_adds, self._held_new
         self._held_keys, self._held_adds, self._held_new = {}, {}, {}
         if made:
-            self.conn.execute(_CREATE, [self._row(made[b]) for b in sorted(made)])
+            _CREATE.run(self.conn, [self._row(made[b]) for b in sorted(made)])
         if keys:
             rows = [
                 {"tenant": self.tenant, "key_hash": h, "buyer_id": keys[h]} for h in sorted(keys)
@@ -165,7 +166,7 @@ class BuyerRepository:
         if self._held_keys is not None:
             self._held_new[found.id] = found
         else:
-            self.conn.execute(_CREATE, self._row(found))
+            _CREATE.run(self.conn, [self._row(found)])
         return found
 
     def _row(self, buyer: BuyerRecord) -> dict[str, object]:

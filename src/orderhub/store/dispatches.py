@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from orderhub.store import tables as t
+from orderhub.store.many_rows import ManyRows
 
 __all__ = ["Dispatch", "DispatchLine", "DispatchRepository", "SupplierRecord"]
 
@@ -24,6 +25,8 @@ _BY_ID = select(t.dispatches).where(
 )
 _BY_ID_LOCKED = _BY_ID.with_for_update()
 _LINES = select(t.dispatch_lines).where(t.dispatch_lines.c.dispatch_id == bindparam("dispatch_id"))
+_ADD_DISPATCHES = ManyRows(insert(t.dispatches))
+_ADD_LINES = ManyRows(insert(t.dispatch_lines))
 # By id alone, the seller checked on the rows read (see `InboxRepository.read_ahead`).
 _MANY = select(t.dispatches).where(t.dispatches.c.id.in_(bindparam("ids", expanding=True)))
 _ADD_SHIPPED = (
@@ -142,10 +145,10 @@ class DispatchRepository:
         """Write the dispatches created since the last flush."""
         if self._new:
             rows, self._new = self._new, []
-            self.conn.execute(insert(t.dispatches), rows)
+            _ADD_DISPATCHES.run(self.conn, rows)
         if self._new_lines:
             lines, self._new_lines = self._new_lines, []
-            self.conn.execute(insert(t.dispatch_lines), lines)
+            _ADD_LINES.run(self.conn, lines)
 
     def discard(self) -> None:
         self._new, self._new_lines = [], []
@@ -199,7 +202,7 @@ class DispatchRepository:
         ).scalar_one()
         rows = self._line_rows(dispatch_id, lines, first_no=int(last) + 1)
         if rows:
-            self.conn.execute(insert(t.dispatch_lines), rows)
+            _ADD_LINES.run(self.conn, rows)
 
     def open_to_merge(self, *, node: str, merge_key: str, since: datetime) -> str | None:
         """A pending dispatch to the same buyer and address at this node, young enough."""

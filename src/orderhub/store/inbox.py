@@ -21,6 +21,7 @@ from orderhub.domain.order import Order
 from orderhub.store import tables as t
 from orderhub.store.db import notice
 from orderhub.store.ids import new_id
+from orderhub.store.many_rows import ManyRows
 from orderhub.store.outbox import OutboxRepository
 from orderhub.store.text import storable
 
@@ -95,7 +96,7 @@ _GET = select(t.inbox).where(_i.id == bindparam("item_id"), _i.tenant == bindpar
 # By id alone, the seller checked on the rows read: given the seller too, SQLite may read
 # the seller's whole inbox through its (tenant, dedup_key) index to find a few ids.
 _GET_MANY = select(t.inbox).where(_i.id.in_(bindparam("ids", expanding=True)))
-_MARK = (
+_MARK = ManyRows(
     update(t.inbox)
     .where(_i.id == bindparam("item_id"))
     .values(status=bindparam("status"), order_id=bindparam("order_id"), error=bindparam("error"))
@@ -146,7 +147,7 @@ class InboxRepository:
         """Write the marks made since the last flush."""
         if self._marks:
             rows, self._marks = list(self._marks.values()), {}
-            self.conn.execute(_MARK, rows)
+            _MARK.run(self.conn, rows)
 
     def discard(self) -> None:
         self._marks = {}

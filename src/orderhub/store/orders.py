@@ -15,6 +15,7 @@ from orderhub.domain.order import Order, OrderException, TraceEntry
 from orderhub.store import tables as t
 from orderhub.store.db import sent_together
 from orderhub.store.ids import new_id
+from orderhub.store.many_rows import ManyRows
 from orderhub.store.order_lookup import OrderLookup
 from orderhub.store.order_search import OrderSearch, OrderSummary, phone_tail
 from orderhub.store.text import storable
@@ -40,8 +41,8 @@ def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
 # Statements run for every order, built once: building one costs more than running it.
 _o = t.orders.c
 _ADD = insert(t.orders)
-_ADD_LINES = insert(t.order_lines)
-_ADD_TRACE = insert(t.trace_events).inline()  # no id read back
+_ADD_LINES = ManyRows(insert(t.order_lines))
+_ADD_TRACE = ManyRows(insert(t.trace_events))  # no id read back
 _BY_ID = select(_o.id, _o.document, _o.pii).where(
     _o.id == bindparam("order_id"), _o.tenant == bindparam("tenant")
 )
@@ -194,8 +195,8 @@ class OrderRepository(OrderLookup, OrderSearch):
     def _write_lines(self, order: Order) -> None:
         if not order.lines:
             return
-        self.conn.execute(
-            _ADD_LINES,
+        _ADD_LINES.run(
+            self.conn,
             [
                 {
                     "order_id": order.id,
@@ -437,7 +438,7 @@ class OrderRepository(OrderLookup, OrderSearch):
         """Write the buffered trace steps in one statement."""
         if self._trace:
             rows, self._trace = self._trace, []
-            self.conn.execute(_ADD_TRACE, rows)
+            _ADD_TRACE.run(self.conn, rows)
 
     def discard_trace(self) -> None:
         self._trace = []

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
+from orderhub.store.many_rows import ManyRows
 from orderhub.store.stock_held import CHANGE_LEVEL, HeldLevels
 
 __all__ = ["LedgerEntry", "StockRepository"]
@@ -53,7 +54,7 @@ _RESERVE = (
 _LEVEL_ONE = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
     _LEVEL.tenant == bindparam("t"), _LEVEL.node == bindparam("n"), _LEVEL.sku == bindparam("s")
 )
-_LEDGER = insert(t.stock_ledger).inline()  # no id read back: ledger rows are written unread
+_LEDGER = ManyRows(insert(t.stock_ledger))  # no id read back: ledger rows are written unread
 # An order's ledger rows, summed here: grouped in SQL, SQLite would read them through the
 # (tenant, node, sku) index, in the group's order, which reads the seller's whole ledger.
 _HELD_BY_ORDER = select(_LEDGER_C.node, _LEDGER_C.sku, _LEDGER_C.reserved_delta).where(
@@ -118,7 +119,7 @@ class StockRepository:
         """Write the ledger rows held back since the last flush."""
         if self._ledger_rows:
             rows, self._ledger_rows = self._ledger_rows, []
-            self.conn.execute(_LEDGER, rows)
+            _LEDGER.run(self.conn, rows)
 
     def discard(self) -> None:
         self._ledger_rows = []

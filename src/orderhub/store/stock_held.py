@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Integer, bindparam, or_, update
 
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
+from orderhub.store.many_rows import ManyRows
 
 __all__ = ["CHANGE_LEVEL", "HeldLevels", "StockMoved"]
 
@@ -36,11 +37,17 @@ CHANGE_LEVEL = (
 )
 # Reservations only while what is left stays within what may be sold (presale SKUs:
 # down to −allow); other changes (`checked` 0) always.
-_CHANGE_HELD = CHANGE_LEVEL.where(
-    or_(
-        bindparam("checked", type_=Integer) == 0,
-        _LEVEL.on_hand + bindparam("dh") - _LEVEL.reserved - bindparam("dr") + bindparam("allow")
-        >= 0,
+_CHANGE_HELD = ManyRows(
+    CHANGE_LEVEL.where(
+        or_(
+            bindparam("checked", type_=Integer) == 0,
+            _LEVEL.on_hand
+            + bindparam("dh")
+            - _LEVEL.reserved
+            - bindparam("dr")
+            + bindparam("allow")
+            >= 0,
+        )
     )
 )
 
@@ -109,7 +116,7 @@ class HeldLevels:
             }
             for (node, sku), held in sorted(self._changes.items())
         ]
-        written = conn.execute(_CHANGE_HELD, rows).rowcount
+        written = _CHANGE_HELD.run(conn, rows)
         if written != len(rows):
             raise StockMoved(
                 f"{len(rows) - written} of {len(rows)} levels changed since they were read: "
