@@ -6,6 +6,7 @@ PostgreSQL, with two hubs on one database standing for the two processes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -77,3 +78,29 @@ def test_a_connector_set_up_anew_in_one_process_is_rebuilt_in_another(
         after = worker_hub.channel(uow.catalog.shop("S1"))
     assert after is not before
     assert after.settings.access_token == "new"  # type: ignore[attr-defined]
+
+
+def test_a_job_still_holding_the_shop_as_set_up_before_does_not_build_its_connector_back(
+    hub: Hub, worker_hub: Hub
+) -> None:
+    """A pull reads the shop, then another process sets it up anew and a newer job
+    rebuilds the connector: the pull's next call, made with the record it read, must get
+    that connector, not replace it (and drop what the newer job's calls hold)."""
+    with worker_hub.reader() as uow:
+        held = uow.catalog.shop("S1")
+        old = worker_hub.channel(held)
+
+    put_shop(hub, offline_shop("S1", secrets={"access_token": "new", "webhook_secret": "s"}))
+
+    with worker_hub.reader() as uow:
+        new = worker_hub.channel(uow.catalog.shop("S1"))
+    assert new is not old
+    assert worker_hub.channel(held) is new
+    with worker_hub.reader() as uow:
+        assert worker_hub.channel(uow.catalog.shop("S1")) is new
+
+    # A set-up made in memory (a copy with a change) was not read at any version: it is
+    # built as it is, as before.
+    trial = replace(held, secrets={"access_token": "trial", "webhook_secret": "s"})
+    assert trial.version == 0 < held.version
+    assert worker_hub.channel(trial).settings.access_token == "trial"  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -40,27 +39,16 @@ def _connector_settings(settings: Mapping[str, Any], secrets: Mapping[str, str])
     return merged
 
 
-def _fingerprint(connection: ShopRecord | NodeRecord | ErpRecord | TrackerRecord) -> str:
-    """What a connector is built from, as one text to compare."""
-    settings = {k: v for k, v in connection.settings.items() if k != "mapping"}
-    mapping = connection.mapping if isinstance(connection, ErpRecord) else {}
-    return json.dumps(
-        [connection.platform, settings, dict(connection.secrets), mapping],
-        sort_keys=True,
-        default=str,
-    )
-
-
 @dataclass
 class Hub:
     """The running hub's shared state; connectors are built once per shop or node."""
 
     db: Database
     settings: Settings
-    _channels: dict[str, tuple[str, ChannelConnector]] = field(default_factory=dict)
-    _nodes: dict[str, tuple[str, NodeConnector]] = field(default_factory=dict)
-    _erps: dict[str, tuple[str, ErpConnector]] = field(default_factory=dict)
-    _trackers: dict[str, tuple[str, TrackerConnector]] = field(default_factory=dict)
+    _channels: dict[str, tuple[str, int, ChannelConnector]] = field(default_factory=dict)
+    _nodes: dict[str, tuple[str, int, NodeConnector]] = field(default_factory=dict)
+    _erps: dict[str, tuple[str, int, ErpConnector]] = field(default_factory=dict)
+    _trackers: dict[str, tuple[str, int, TrackerConnector]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retired: list[tuple[float, AnyConnector]] = field(default_factory=list)
 
@@ -74,56 +62,54 @@ class Hub:
         return UnitOfWork(self.db, read_only=True)
 
     def channel(self, shop: ShopRecord) -> ChannelConnector:
-        return self._cached(
-            self._channels, shop.code, _fingerprint(shop), lambda: self.build_channel(shop)
-        )
+        return self._cached(self._channels, shop, lambda: self.build_channel(shop))
 
     def node(self, node: NodeRecord) -> NodeConnector:
-        return self._cached(
-            self._nodes, node.code, _fingerprint(node), lambda: self.build_node(node)
-        )
+        return self._cached(self._nodes, node, lambda: self.build_node(node))
 
     def erp(self, erp: ErpRecord) -> ErpConnector:
-        return self._cached(self._erps, erp.code, _fingerprint(erp), lambda: self.build_erp(erp))
+        return self._cached(self._erps, erp, lambda: self.build_erp(erp))
 
     def tracker(self, tracker: TrackerRecord) -> TrackerConnector:
-        return self._cached(
-            self._trackers,
-            tracker.code,
-            _fingerprint(tracker),
-            lambda: self.build_tracker(tracker),
-        )
+        return self._cached(self._trackers, tracker, lambda: self.build_tracker(tracker))
 
     def _cached(
         self,
-        cache: dict[str, tuple[str, Connector]],
-        code: str,
-        print_: str,
+        cache: dict[str, tuple[str, int, Connector]],
+        record: ShopRecord | NodeRecord | ErpRecord | TrackerRecord,
         build: Callable[[], Connector],
     ) -> Connector:
         """One connector per shop or node, built on first use and kept while its set-up
         stays the same; set up anew (here or in another process), it is built again and
-        the old one retired."""
+        the old one retired. A record read at an older configuration version than the
+        connector's gets the connector as it is: the newer set-up wins, and a job still
+        holding the older record does not build it back."""
         with self._lock:
-            known = cache.get(code)
-            if known is not None and known[0] in (print_, PINNED):
-                return known[1]
-            connector = build()
-            cache[code] = (print_, connector)
+            known = cache.get(record.code)
             if known is not None:
-                self._retired.append((time.monotonic(), known[1]))
+                print_, version, connector = known
+                if print_ == PINNED or 0 < record.version < version:
+                    return connector
+                if print_ == record.setup_print:
+                    if record.version > version:
+                        cache[record.code] = (print_, record.version, connector)
+                    return connector
+            connector = build()
+            cache[record.code] = (record.setup_print, record.version, connector)
+            if known is not None:
+                self._retired.append((time.monotonic(), known[2]))
             return connector
 
     def pin_channel(self, code: str, connector: ChannelConnector) -> None:
         """Serve the shop with this connector whatever its set-up (a wrapped or
         stand-in connector), until the connectors are next forgotten."""
         with self._lock:
-            self._channels[code] = (PINNED, connector)
+            self._channels[code] = (PINNED, 0, connector)
 
     def pin_node(self, code: str, connector: NodeConnector) -> None:
         """Serve the node with this connector whatever its set-up."""
         with self._lock:
-            self._nodes[code] = (PINNED, connector)
+            self._nodes[code] = (PINNED, 0, connector)
 
     @staticmethod
     def build_channel(shop: ShopRecord) -> ChannelConnector:
@@ -173,10 +159,10 @@ class Hub:
             old = [c for at, c in self._retired if now - at > RETIRE_AFTER]
             self._retired = [(at, c) for at, c in self._retired if now - at <= RETIRE_AFTER]
             current: list[AnyConnector] = [
-                *(connector for _, connector in self._channels.values()),
-                *(connector for _, connector in self._nodes.values()),
-                *(connector for _, connector in self._erps.values()),
-                *(connector for _, connector in self._trackers.values()),
+                *(connector for _, _, connector in self._channels.values()),
+                *(connector for _, _, connector in self._nodes.values()),
+                *(connector for _, _, connector in self._erps.values()),
+                *(connector for _, _, connector in self._trackers.values()),
             ]
             self._retired += [(now, c) for c in current]
             self._channels.clear()

@@ -14,13 +14,14 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.config_version import ConfigView
+from orderhub.store.setups import ConnectionSetUp, read_at
 from orderhub.store.text import storable
 
 __all__ = ["BooksRepository", "ErpDocumentRecord", "ErpRecord"]
 
 
 @dataclass(frozen=True)
-class ErpRecord:
+class ErpRecord(ConnectionSetUp):
     """An ERP account; `secrets` are clear text only in memory; `mapping` overrides the
     connector's document mapping field by field."""
 
@@ -90,17 +91,20 @@ class BooksRepository:
             select(t.erps).where(t.erps.c.tenant == self.tenant).order_by(t.erps.c.code)
         )
         return [
-            ErpRecord(
-                code=row.code,
-                platform=row.platform,
-                name=row.name,
-                settings=json.loads(row.settings),
-                secrets=json.loads(
-                    self.cipher.decrypt(row.secrets, context=f"erp:{row.code}".encode())
-                )
-                if row.secrets
-                else {},
-                mapping=json.loads(row.mapping),
+            read_at(
+                ErpRecord(
+                    code=row.code,
+                    platform=row.platform,
+                    name=row.name,
+                    settings=json.loads(row.settings),
+                    secrets=json.loads(
+                        self.cipher.decrypt(row.secrets, context=f"erp:{row.code}".encode())
+                    )
+                    if row.secrets
+                    else {},
+                    mapping=json.loads(row.mapping),
+                ),
+                self.config.read_at(),
             )
             for row in rows
         ]

@@ -15,12 +15,13 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.config_version import ConfigView
+from orderhub.store.setups import ConnectionSetUp, read_at
 
 __all__ = ["CatalogRepository", "Listing", "NodeRecord", "ShopRecord", "SkuRecord"]
 
 
 @dataclass(frozen=True)
-class ShopRecord:
+class ShopRecord(ConnectionSetUp):
     """A shop on a sales channel; `secrets` are clear text only in memory."""
 
     code: str
@@ -36,7 +37,7 @@ class ShopRecord:
 
 
 @dataclass(frozen=True)
-class NodeRecord:
+class NodeRecord(ConnectionSetUp):
     """A place that ships: a warehouse or a supplier."""
 
     code: str
@@ -158,7 +159,7 @@ class CatalogRepository:
         return self._shop(row)
 
     def _shop(self, row: Any) -> ShopRecord:
-        return ShopRecord(
+        shop = ShopRecord(
             code=row.code,
             platform=row.platform,
             name=row.name,
@@ -170,6 +171,7 @@ class CatalogRepository:
             routing=json.loads(row.routing),
             customs=json.loads(row.customs),
         )
+        return read_at(shop, self.cache.read_at())
 
     def shops(self) -> list[ShopRecord]:
         rows = self.conn.execute(
@@ -189,7 +191,7 @@ class CatalogRepository:
         return self._node(row)
 
     def _node(self, row: Any) -> NodeRecord:
-        return NodeRecord(
+        node = NodeRecord(
             code=row.code,
             platform=row.platform,
             kind=row.kind,
@@ -199,6 +201,7 @@ class CatalogRepository:
             secrets=self._open(row.secrets, f"node:{row.code}"),
             location=json.loads(row.location),
         )
+        return read_at(node, self.cache.read_at())
 
     def nodes(self) -> list[NodeRecord]:
         return self.cache.get(("nodes", self.tenant), self._load_nodes)

@@ -51,6 +51,11 @@ class ConfigView:
             self._version = int(found or 0)
         return self._version
 
+    def read_at(self) -> int:
+        """The version a record read now is marked with (`store.setups`): 0 once this unit
+        of work changed the configuration, since what it reads is not yet committed."""
+        return 0 if self._changed else self.version()
+
     def get(self, key: Any, load: Callable[[], T]) -> T:
         if self._changed:
             return load()

@@ -22,13 +22,14 @@ from orderhub.domain.tracking import ParcelStatus, TrackingEvent
 from orderhub.store import tables as t
 from orderhub.store.config_version import ConfigView
 from orderhub.store.ids import new_id
+from orderhub.store.setups import ConnectionSetUp, read_at
 from orderhub.store.text import storable
 
 __all__ = ["Parcel", "ParcelEvent", "ParcelRepository", "TrackerRecord"]
 
 
 @dataclass(frozen=True)
-class TrackerRecord:
+class TrackerRecord(ConnectionSetUp):
     """A tracker account; `secrets` are clear text only in memory. `settings` may name
     the destination `countries` it serves (none: every destination) and the hours
     without a scan after which a parcel is stuck (`stuck_hours`, per carrier in
@@ -107,16 +108,19 @@ class ParcelRepository:
         c = t.trackers.c
         rows = self.conn.execute(select(t.trackers).where(c.tenant == self.tenant).order_by(c.id))
         return [
-            TrackerRecord(
-                code=row.code,
-                platform=row.platform,
-                name=row.name,
-                settings=json.loads(row.settings),
-                secrets=json.loads(
-                    self.cipher.decrypt(row.secrets, context=f"tracker:{row.code}".encode())
-                )
-                if row.secrets
-                else {},
+            read_at(
+                TrackerRecord(
+                    code=row.code,
+                    platform=row.platform,
+                    name=row.name,
+                    settings=json.loads(row.settings),
+                    secrets=json.loads(
+                        self.cipher.decrypt(row.secrets, context=f"tracker:{row.code}".encode())
+                    )
+                    if row.secrets
+                    else {},
+                ),
+                self.config.read_at(),
             )
             for row in rows
         ]
