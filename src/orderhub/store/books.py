@@ -14,7 +14,7 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.config_version import ConfigView
-from orderhub.store.setups import ConnectionSetUp, read_at
+from orderhub.store.setups import ConnectionSetUp, open_secrets, read_at
 from orderhub.store.text import storable
 
 __all__ = ["BooksRepository", "ErpDocumentRecord", "ErpRecord"]
@@ -97,11 +97,7 @@ class BooksRepository:
                     platform=row.platform,
                     name=row.name,
                     settings=json.loads(row.settings),
-                    secrets=json.loads(
-                        self.cipher.decrypt(row.secrets, context=f"erp:{row.code}".encode())
-                    )
-                    if row.secrets
-                    else {},
+                    secrets=open_secrets(self.cipher, row.secrets, f"erp:{row.code}"),
                     mapping=json.loads(row.mapping),
                 ),
                 self.config.read_at(),

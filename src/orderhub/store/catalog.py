@@ -15,7 +15,7 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.config_version import ConfigView
-from orderhub.store.setups import ConnectionSetUp, read_at
+from orderhub.store.setups import ConnectionSetUp, open_secrets, read_at
 
 __all__ = ["CatalogRepository", "Listing", "NodeRecord", "ShopRecord", "SkuRecord"]
 
@@ -98,12 +98,6 @@ class CatalogRepository:
     def _seal(self, secrets: Mapping[str, str], context: str) -> str:
         return self.cipher.encrypt(json.dumps(dict(secrets)), context=context.encode())
 
-    def _open(self, token: str, context: str) -> dict[str, str]:
-        if not token:
-            return {}
-        data: dict[str, str] = json.loads(self.cipher.decrypt(token, context=context.encode()))
-        return data
-
     def _upsert(self, table: Any, code: str, values: dict[str, Any]) -> None:
         key = [table.c.tenant == self.tenant, table.c.code == code]
         if self.conn.execute(update(table).where(*key).values(**values)).rowcount == 0:
@@ -164,7 +158,7 @@ class CatalogRepository:
             platform=row.platform,
             name=row.name,
             settings=json.loads(row.settings),
-            secrets=self._open(row.secrets, f"shop:{row.code}"),
+            secrets=open_secrets(self.cipher, row.secrets, f"shop:{row.code}"),
             nodes=tuple(json.loads(row.nodes)),
             safety_stock=row.safety_stock,
             sync_ratio=Decimal(row.sync_ratio),
@@ -198,7 +192,7 @@ class CatalogRepository:
             name=row.name,
             priority=row.priority,
             settings=json.loads(row.settings),
-            secrets=self._open(row.secrets, f"node:{row.code}"),
+            secrets=open_secrets(self.cipher, row.secrets, f"node:{row.code}"),
             location=json.loads(row.location),
         )
         return read_at(node, self.cache.read_at())

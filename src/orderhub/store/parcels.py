@@ -22,7 +22,7 @@ from orderhub.domain.tracking import ParcelStatus, TrackingEvent
 from orderhub.store import tables as t
 from orderhub.store.config_version import ConfigView
 from orderhub.store.ids import new_id
-from orderhub.store.setups import ConnectionSetUp, read_at
+from orderhub.store.setups import ConnectionSetUp, open_secrets, read_at
 from orderhub.store.text import storable
 
 __all__ = ["Parcel", "ParcelEvent", "ParcelRepository", "TrackerRecord"]
@@ -114,11 +114,7 @@ class ParcelRepository:
                     platform=row.platform,
                     name=row.name,
                     settings=json.loads(row.settings),
-                    secrets=json.loads(
-                        self.cipher.decrypt(row.secrets, context=f"tracker:{row.code}".encode())
-                    )
-                    if row.secrets
-                    else {},
+                    secrets=open_secrets(self.cipher, row.secrets, f"tracker:{row.code}"),
                 ),
                 self.config.read_at(),
             )

@@ -15,7 +15,9 @@ import json
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
-__all__ = ["ConnectionSetUp", "read_at"]
+from orderhub.crypto import Cipher
+
+__all__ = ["ConnectionSetUp", "open_secrets", "read_at"]
 
 R = TypeVar("R", bound="ConnectionSetUp")
 
@@ -43,3 +45,11 @@ def read_at(record: R, version: int) -> R:
     """The record, marked as read at this configuration version."""
     object.__setattr__(record, "version", version)
     return record
+
+
+def open_secrets(cipher: Cipher, sealed: str, context: str) -> dict[str, str]:
+    """A connection's secrets as stored (sealed to `context`, e.g. "shop:S1"), in clear."""
+    if not sealed:
+        return {}
+    opened: dict[str, str] = json.loads(cipher.decrypt(sealed, context=context.encode()))
+    return opened
