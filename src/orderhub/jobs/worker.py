@@ -210,7 +210,7 @@ class Worker:
         return more
 
     def _next_due(self, kinds: list[str]) -> float | None:
-        with self.hub.reader() as uow:
+        with self.hub.reader(one_statement=True) as uow:
             return uow.outbox.next_due(kinds)
 
     def run(self, jobs: list[Job]) -> None:

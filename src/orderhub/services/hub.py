@@ -57,9 +57,11 @@ class Hub:
         (on PostgreSQL it then opens no transaction of its own)."""
         return UnitOfWork(self.db, autocommit=autocommit)
 
-    def reader(self) -> UnitOfWork:
-        """A unit of work that only reads (on SQLite it does not take the write lock)."""
-        return UnitOfWork(self.db, read_only=True)
+    def reader(self, *, one_statement: bool = False) -> UnitOfWork:
+        """A unit of work that only reads (on SQLite it does not take the write lock).
+        `one_statement` for one that reads with one statement, which sees a snapshot of
+        its own: on SQLite it then opens no transaction (no BEGIN and ROLLBACK)."""
+        return UnitOfWork(self.db, read_only=True, autocommit=one_statement)
 
     def channel(self, shop: ShopRecord) -> ChannelConnector:
         return self._cached(self._channels, shop, lambda: self.build_channel(shop))

@@ -76,7 +76,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             # Writers take the write lock up front (no deadlock on lock upgrade); readers
             # don't take it at all, so they never queue behind writers.
             # Straight to the driver: this runs for every transaction.
-            read_only = conn.get_execution_options().get("orderhub_read_only", False)
+            options = conn.get_execution_options()
+            if options.get("orderhub_one_read", False):
+                return  # one read statement sees a snapshot of its own without BEGIN
+            read_only = options.get("orderhub_read_only", False)
             conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         _count_work(engine, explicit_begin=True)

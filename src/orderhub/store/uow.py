@@ -83,6 +83,8 @@ class UnitOfWork:
             conn = conn.execution_options(orderhub_read_only=True, isolation_level="AUTOCOMMIT")
         elif self.autocommit and self.db.is_postgres:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        elif self.read_only and self.autocommit:
+            conn = conn.execution_options(orderhub_read_only=True, orderhub_one_read=True)
         elif self.read_only:
             conn = conn.execution_options(orderhub_read_only=True)
         self._conn = conn

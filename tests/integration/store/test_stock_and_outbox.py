@@ -566,3 +566,24 @@ def test_jobs_finished_longer_ago_than_kept_are_forgotten_daily_with_their_attem
         ).all()
     assert left == {"keep:recent", "keep:dead", "keep:waiting"}
     assert attempts == []
+
+
+def test_a_lane_asks_when_its_next_job_falls_due_without_a_transaction(hub: Hub) -> None:
+    """The lanes ask after every turn; one read sees a snapshot of its own, so on SQLite
+    it opens no transaction (no BEGIN and ROLLBACK), and it still sees what was committed
+    a moment before, while a writer holds the write lock."""
+    with hub.uow() as uow:
+        uow.outbox.add("alert.send", {"n": 1}, key="due:1", delay=60)
+        uow.commit()
+    with hub.uow() as writer:  # the write lock held meanwhile
+        writer.outbox.add("alert.send", {"n": 2}, key="due:2", delay=5)
+        with hub.reader(one_statement=True) as uow:
+            due = uow.outbox.next_due(["alert.send"])
+            if hub.db.engine.dialect.name == "sqlite":
+                driver = uow.outbox.conn.connection.driver_connection
+                assert driver is not None and not driver.in_transaction
+        writer.commit()
+    assert due is not None and time.time() + 55 < due < time.time() + 61
+    with hub.reader(one_statement=True) as uow:
+        sooner = uow.outbox.next_due(["alert.send"])
+    assert sooner is not None and sooner < time.time() + 6
