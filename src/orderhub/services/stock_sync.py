@@ -142,12 +142,7 @@ def push_stock(hub: Hub, jobs: Sequence[Job]) -> dict[int, ConnectorError]:
 
     def tell(code: str) -> dict[str, ConnectorError]:
         figures = [(listing.channel_sku, quantity) for listing, quantity, _ in by_shop[code]]
-        # The shop as set up now: a record read before its figures were would build
-        # its connector again from a set-up just replaced, dropping what the connector
-        # in use keeps (a pull's paced quota, the order items it read).
-        with hub.reader() as uow:
-            shop = uow.catalog.shop(code)
-        return _tell_shop(hub.channel(shop), figures)
+        return _tell_shop(hub.channel(shops[code]), figures)
 
     codes = sorted(by_shop)
     if len(codes) > 1:

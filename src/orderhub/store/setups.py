@@ -36,8 +36,8 @@ class ConnectionSetUp:
         not: it is applied by the hub, not by the connector). Computed once per record."""
         fields: dict[str, Any] = vars(self)
         settings = {k: v for k, v in fields["settings"].items() if k != "mapping"}
-        built_from = [fields["platform"], settings, dict(fields["secrets"])]
-        built_from.append(dict(fields.get("mapping", {})))
+        mapping = dict(fields.get("mapping", {}))  # an ERP account's document mapping
+        built_from = [fields["platform"], settings, dict(fields["secrets"]), mapping]
         return json.dumps(built_from, sort_keys=True, default=str)
 
 

@@ -159,9 +159,10 @@ def loads(
     a body longer than the longest string allowed, or nesting too deep. Every float is
     checked as it is read (floats are few); integers are, only when the body holds a
     run of number characters longer than an integer may be."""
-    marks = body.translate(_NUMBER_MARKS) if isinstance(body, bytes) else None
-    if isinstance(body, bytes) and marks is not None and _FAST_NUMBER_RUN not in marks:
-        value = _fast(body)
+    marks = None
+    if isinstance(body, bytes):
+        marks = body.translate(_NUMBER_MARKS)
+        value = _fast(body) if _FAST_NUMBER_RUN not in marks else _NOT_FAST
         if value is not _NOT_FAST:
             if len(body) > max_string or _deeper_than(max_depth, body, value):
                 _check(value, max_depth=max_depth, max_string=max_string)
