@@ -32,6 +32,11 @@ __all__ = [
 AMOUNT_TOLERANCE = Decimal("0.01")
 DUPLICATE_WINDOW = timedelta(hours=24)
 
+# Keep every number pattern phonenumbers compiles. Left to `re`'s own cache (512
+# patterns), a mix of countries (+1 alone checks 25 regions) evicts patterns that are
+# compiled again on the next order.
+phonenumbers.enable_pattern_cache()
+
 
 def resolve_skus(
     order: Order,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order, OrderException, TraceEntry
 from orderhub.store import tables as t
 from orderhub.store.db import sent_together
+from orderhub.store.documents import read_document, write_document
 from orderhub.store.ids import new_id
 from orderhub.store.many_rows import ManyRows
 from orderhub.store.order_lookup import OrderLookup
@@ -151,7 +151,7 @@ class OrderRepository(OrderLookup, OrderSearch):
                     "order_id": order.id,
                     "status": order.status.value,
                     "node": order.node,
-                    "document": json.dumps(document, ensure_ascii=False),
+                    "document": write_document(document),
                     "updated_at": now,
                 }
             )
@@ -165,7 +165,7 @@ class OrderRepository(OrderLookup, OrderSearch):
         as_read: tuple[list[LineRow], str, str] | None = None,
     ) -> dict[str, Any]:
         document, pii = _split(order)
-        pii_text = json.dumps(pii, ensure_ascii=False)
+        pii_text = write_document(pii)
         if as_read is not None and as_read[1] == pii_text and self.cipher.sealed_now(as_read[2]):
             sealed = as_read[2]  # the same data, sealed with the key in use
         else:
@@ -187,7 +187,7 @@ class OrderRepository(OrderLookup, OrderSearch):
             "grand_total": order.totals.grand_total,
             "buyer_key": buyer_key,
             "phone_tail": phone_tail(self.cipher, order.receiver.phone),
-            "document": json.dumps(document, ensure_ascii=False),
+            "document": write_document(document),
             "pii": sealed,
             "updated_at": now,
         }
@@ -260,9 +260,9 @@ class OrderRepository(OrderLookup, OrderSearch):
             return None
 
     def _load(self, order_id: str, document: str, pii_token: str) -> Order:
-        data = json.loads(document)
+        data = read_document(document)
         pii_text = self.cipher.decrypt(pii_token, context=order_id.encode())
-        pii = json.loads(pii_text)
+        pii = read_document(pii_text)
         data["buyer"] = pii["buyer"]
         data["receiver"].update(pii["receiver"])
         data["receiver_latin"] = pii.get("receiver_latin")
