@@ -16,7 +16,6 @@ stored raw payloads. Expressions are compiled once when the mapping is loaded.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -32,6 +31,7 @@ from pydantic import ValidationError
 from orderhub.domain.errors import InvalidOrder, Problem
 from orderhub.domain.order import Order
 
+from .expressions import Expression, compile_expression
 from .kit import fields
 
 __all__ = [
@@ -154,53 +154,9 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-_PLAIN_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-
-
-class _KeyPath:
-    """`a.b.c` read by plain dictionary lookups, as JMESPath reads it (None where a step
-    is missing or not an object), without its interpreter; most fields are such paths."""
-
-    def __init__(self, expression: str) -> None:
-        self.keys = tuple(expression.split("."))
-
-    def search(self, value: Any) -> Any:
-        for key in self.keys:
-            if not isinstance(value, dict):
-                return None
-            value = value.get(key)
-        return value
-
-
-def _false(value: Any) -> bool:
-    """JMESPath's false: null, false, and an empty text, list or object (0 is true)."""
-    return value is None or value is False or (isinstance(value, str | list | dict) and not value)
-
-
-class _FirstOf:
-    """`a.b || c || d.e`: the first of the paths whose value is not false, or else the
-    last one's value, as JMESPath's `||` reads them."""
-
-    def __init__(self, paths: list[_KeyPath]) -> None:
-        self.paths = paths
-
-    def search(self, value: Any) -> Any:
-        found = None
-        for path in self.paths:
-            found = path.search(value)
-            if not _false(found):
-                return found
-        return found
-
-
-def compile_path(expression: str) -> Any:
-    """A compiled expression: plain dotted paths, alone or joined by `||`, read by
-    dictionary lookups; JMESPath's own for the rest. Both answer `.search(value)`."""
-    parts = [part.strip() for part in expression.split("||")]
-    if all(_PLAIN_PATH.fullmatch(part) for part in parts):
-        paths = [_KeyPath(part) for part in parts]
-        return paths[0] if len(paths) == 1 else _FirstOf(paths)
-    return jmespath.compile(expression)
+def compile_path(expression: str) -> Expression:
+    """An expression compiled once; it answers `.search(value)` as JMESPath does."""
+    return compile_expression(expression)
 
 
 @dataclass(frozen=True)
@@ -209,7 +165,7 @@ class FieldRule:
 
     target: str
     expression: str
-    compiled: Any
+    compiled: Expression
     type: str = "str"
     default: Any = None
     table: Mapping[str, Any] | None = None
