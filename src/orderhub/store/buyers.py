@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
+from orderhub.store.db import sent_together
 from orderhub.store.ids import new_id
 from orderhub.store.many_rows import ManyRows
 
@@ -122,13 +123,15 @@ class BuyerRepository:
             return
         keys, adds, made = self._held_keys or {}, self._held_adds, self._held_new
         self._held_keys, self._held_adds, self._held_new = {}, {}, {}
-        if made:
-            _CREATE.run(self.conn, [self._row(made[b]) for b in sorted(made)])
-        if keys:
-            rows = [
-                {"tenant": self.tenant, "key_hash": h, "buyer_id": keys[h]} for h in sorted(keys)
-            ]
-            self.conn.execute(_ATTACH[self.conn.dialect.name], rows)
+        with sent_together(self.conn):  # new buyers and their keys in one round trip
+            if made:
+                _CREATE.run(self.conn, [self._row(made[b]) for b in sorted(made)])
+            if keys:
+                rows = [
+                    {"tenant": self.tenant, "key_hash": h, "buyer_id": keys[h]}
+                    for h in sorted(keys)
+                ]
+                self.conn.execute(_ATTACH[self.conn.dialect.name], rows)
         for buyer_id in sorted(adds):
             a = adds[buyer_id]
             self._add_now(buyer_id, orders=a.orders, spend=a.spend, returns=a.returns, seen=a.seen)

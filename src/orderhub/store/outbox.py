@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from orderhub.store import tables as t
-from orderhub.store.db import Queued, notice
+from orderhub.store.db import Queued, notice, sent_together
 from orderhub.store.ids import new_id
 
 __all__ = ["TICK_MARGIN", "Job", "JobRow", "OutboxRepository", "next_tick"]
@@ -94,7 +94,7 @@ _DONE_MANY = (
     .where(_JOB.id.in_(bindparam("ids", expanding=True)), _JOB.status == "running")
     .values(status="done", done_at=bindparam("now"), locked_by=None, locked_until=None)
 )
-_ATTEMPT = insert(t.job_attempts)
+_ATTEMPT = insert(t.job_attempts).inline()  # no id read back: sent with others
 _CLAIMS: dict[tuple[str, bool], Any] = {}
 
 
@@ -220,6 +220,7 @@ class OutboxRepository:
             statement = self._insert(coalesced=True)
             now = time.time()
             ticks, self._ticks = self._ticks, {}
+            rows = []
             for key in sorted(held):
                 row = held[key]
                 # Due its delay after it is written, not after it was queued: counted from
@@ -228,7 +229,9 @@ class OutboxRepository:
                 run_at = row["run_at"] + now - row["created_at"]
                 if key in ticks:
                     run_at = next_tick(now, ticks[key])
-                self.conn.execute(statement, {**row, "run_at": run_at})
+                rows.append({**row, "run_at": run_at})
+            # One statement, its rows run in key order (PostgreSQL: one round trip).
+            self.conn.execute(statement, rows if len(rows) > 1 else rows[0])
 
     def writes_held(self) -> int:
         """How many statements `flush` would run."""
@@ -434,28 +437,29 @@ class OutboxRepository:
         self._attempt(job, "done", duration_ms, status_code=status_code)
 
     def done_many(self, jobs: list[Job], duration_ms: float) -> None:
-        """Mark a batch of jobs done in two statements."""
-        self.flush()
+        """Mark a batch of jobs done in two statements, sent with the jobs queued before
+        them in one round trip."""
         if not jobs:
+            self.flush()
             return
         now = time.time()
-        self.conn.execute(_DONE_MANY, {"ids": [job.id for job in jobs], "now": now})
-        self.conn.execute(
-            _ATTEMPT,
-            [
-                {
-                    "job_id": job.id,
-                    "tenant": job.tenant,
-                    "attempt": job.attempts,
-                    "outcome": "done",
-                    "status_code": None,
-                    "error": None,
-                    "duration_ms": duration_ms,
-                    "at": now,
-                }
-                for job in jobs
-            ],
-        )
+        attempts = [
+            {
+                "job_id": job.id,
+                "tenant": job.tenant,
+                "attempt": job.attempts,
+                "outcome": "done",
+                "status_code": None,
+                "error": None,
+                "duration_ms": duration_ms,
+                "at": now,
+            }
+            for job in jobs
+        ]
+        with sent_together(self.conn):
+            self.flush()
+            self.conn.execute(_DONE_MANY, {"ids": [job.id for job in jobs], "now": now})
+            self.conn.execute(_ATTEMPT, attempts)
 
     def retry_later(
         self,
