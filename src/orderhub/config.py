@@ -63,10 +63,6 @@ class Settings(BaseSettings):
     # Inbound bodies: larger ones are refused before they are read whole; a webhook sent
     # longer ago than the age below is kept and shown, not processed.
     max_body_bytes: int = 2_000_000
-    # Webhooks and callbacks are verified and stored on at most this many threads at once;
-    # more requests wait their turn in the server's event loop. Storing takes the
-    # database's write lock on SQLite, so more threads would only wait for each other.
-    inbound_threads: int = Field(default=4, ge=1, le=64)
     webhook_max_age: float = 172_800.0
     duplicate_window: float = 600.0
     default_safety_stock: int = 0

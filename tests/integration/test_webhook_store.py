@@ -11,18 +11,12 @@ import json
 import math
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import psycopg
-import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
-from orderhub.api import inbound
-from orderhub.api.app import create_app
-from orderhub.sandbox.server import serve_in_thread
 from orderhub.services.callback_inbox import keep_callback
 from orderhub.services.hub import Hub
 from orderhub.services.ingest import JOB_INBOX, receive_webhook
@@ -30,7 +24,7 @@ from orderhub.services.setup import apply_config
 from orderhub.store import db as store_db
 from orderhub.store import tables as t
 from orderhub.store.db import Queued
-from support import make_hub, one_warehouse_catalogue
+from support import one_warehouse_catalogue
 
 
 def signed(order: dict[str, Any], delivery: str) -> tuple[dict[str, str], bytes]:
@@ -150,43 +144,3 @@ def test_a_node_callback_is_kept_with_its_job_once_however_often_it_comes(hub: H
     assert [status for _, status in kept] == ["pending"]
     if hub.db.is_postgres:
         assert len(asked) == 1 and asked[0].startswith("WITH stored AS")
-
-
-def test_a_burst_of_webhooks_is_stored_whole_on_no_more_threads_than_set(
-    database_url: str, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hub = make_hub(database_url, inbound_threads=2)
-    apply_config(hub, one_warehouse_catalogue("S1", "WH1", {"SKU-A": 5}))
-    running, most = 0, 0
-    lock = threading.Lock()
-
-    def slow_receive(*args: Any) -> Any:
-        nonlocal running, most
-        with lock:
-            running += 1
-            most = max(most, running)
-        try:
-            time.sleep(0.05)  # long enough for the burst to pile up
-            return receive_webhook(*args)
-        finally:
-            with lock:
-                running -= 1
-
-    monkeypatch.setattr(inbound, "receive_webhook", slow_receive)
-    server = serve_in_thread(create_app(hub))
-    try:
-
-        def send(n: int) -> int:
-            headers, body = signed({**template, "id": 9000 + n}, f"burst-{n}")
-            answer = httpx.post(f"{server.url}/webhooks/S1", headers=headers, content=body)
-            return answer.status_code
-
-        with ThreadPoolExecutor(12) as pool:
-            codes = list(pool.map(send, range(12)))
-    finally:
-        server.stop()
-        hub.close()
-
-    assert codes == [200] * 12
-    assert stored(hub)[0] == 12
-    assert most == 2  # side by side, up to the setting, and never more

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -46,18 +46,12 @@ def body_reader(hub: Hub) -> BodyReader:
 
 
 def add_inbound(app: FastAPI, hub: Hub, bounded_body: BodyReader) -> None:
-    """Serve `POST /webhooks/{shop}` and `POST /callbacks/{node}` ahead of every other route.
-
-    They run on threads of their own, a few at a time (`inbound_threads`): a burst of
-    webhooks waits in the event loop instead of as many threads taking turns."""
-    limiter = CapacityLimiter(hub.settings.inbound_threads)
+    """Serve `POST /webhooks/{shop}` and `POST /callbacks/{node}` ahead of every other route."""
 
     async def webhook(request: Request) -> Response:
         body = await bounded_body(request)
         shop = request.path_params["shop"]
-        received = await to_thread.run_sync(
-            receive_webhook, hub, shop, request.headers, body, limiter=limiter
-        )
+        received = await run_in_threadpool(receive_webhook, hub, shop, request.headers, body)
         # `code` 0 and `msg` are what Douyin's push waits for; other platforms ignore them.
         return JSONResponse(
             {
@@ -76,8 +70,8 @@ def add_inbound(app: FastAPI, hub: Hub, bounded_body: BodyReader) -> None:
             {k: v for k, v in request.headers.items() if k.lower().startswith("x-orderhub-")}
         )
         node = request.path_params["node"]
-        content, media_type = await to_thread.run_sync(
-            receive_node_callback, hub, node, signed, body, limiter=limiter
+        content, media_type = await run_in_threadpool(
+            receive_node_callback, hub, node, signed, body
         )
         return Response(content, media_type=media_type)
 
