@@ -20,7 +20,7 @@ import jmespath
 from jmespath import functions
 from jmespath.visitor import TreeInterpreter
 
-__all__ = ["Expression", "compile_expression", "is_false"]
+__all__ = ["Expression", "compile_expression"]
 
 if TYPE_CHECKING:
     from jmespath.visitor import _TreeNode as Node
@@ -31,7 +31,7 @@ _INTERPRETER = TreeInterpreter()
 _FUNCTIONS = functions.Functions()
 
 
-def is_false(value: Any) -> bool:
+def _is_false(value: Any) -> bool:
     """JMESPath's false: null, false, and an empty text, list or object (0 is true)."""
     return value == "" or value == [] or value == {} or value is None or value is False
 
@@ -40,7 +40,6 @@ class Expression:
     """One compiled expression; `search(value)` as `jmespath.compile(...).search`."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
         self._read = _compile(jmespath.compile(text).parsed)
 
     def search(self, value: Any) -> Any:
@@ -102,7 +101,7 @@ def _or(node: Node) -> Reader:
 
     def read(value: Any) -> Any:
         found = left(value)
-        return right(value) if is_false(found) else found
+        return right(value) if _is_false(found) else found
 
     return read
 
@@ -112,7 +111,7 @@ def _and(node: Node) -> Reader:
 
     def read(value: Any) -> Any:
         found = left(value)
-        return found if is_false(found) else right(value)
+        return found if _is_false(found) else right(value)
 
     return read
 
@@ -121,7 +120,7 @@ def _not(node: Node) -> Reader:
     (child,) = (_compile(child) for child in node["children"])
 
     def read(value: Any) -> Any:
-        return is_false(child(value))
+        return _is_false(child(value))
 
     return read
 

@@ -37,7 +37,6 @@ from .kit import fields
 __all__ = [
     "FieldRule",
     "OrderMapping",
-    "compile_path",
     "load_mapping",
     "merge_specs",
     "put_dotted",
@@ -154,11 +153,6 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def compile_path(expression: str) -> Expression:
-    """An expression compiled once; it answers `.search(value)` as JMESPath does."""
-    return compile_expression(expression)
-
-
 @dataclass(frozen=True)
 class FieldRule:
     """How one canonical field is read from the raw payload."""
@@ -180,7 +174,7 @@ class FieldRule:
             raise ValueError(f"mapping field {target}: unknown type {kind!r}")
         expression = str(spec["path"])
         try:
-            compiled = compile_path(expression)
+            compiled = compile_expression(expression)
         except jmespath.exceptions.JMESPathError as exc:
             raise ValueError(f"mapping field {target}: bad expression {expression!r}") from exc
         return cls(
@@ -234,10 +228,12 @@ class OrderMapping:
 
     platform: str
     fields: tuple[FieldRule, ...]
-    lines_path: Any
+    lines_path: Expression
     line_fields: tuple[FieldRule, ...]
     spec: Mapping[str, Any]
-    root: Any = None  # where the order sits inside the platform's envelope, if it is in one
+    root: Expression | None = (
+        None  # where the order sits inside the platform's envelope, if it is in one
+    )
 
     @classmethod
     def from_spec(
@@ -249,10 +245,10 @@ class OrderMapping:
         return cls(
             platform=str(full["platform"]),
             fields=tuple(FieldRule.parse(k, v) for k, v in full.get("fields", {}).items()),
-            lines_path=compile_path(str(lines.get("path", "lines"))),
+            lines_path=compile_expression(str(lines.get("path", "lines"))),
             line_fields=tuple(FieldRule.parse(k, v) for k, v in lines.get("fields", {}).items()),
             spec=full,
-            root=compile_path(str(full["root"])) if full.get("root") else None,
+            root=compile_expression(str(full["root"])) if full.get("root") else None,
         )
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> OrderMapping:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from orderhub.connectors.mapping import compile_path
+from orderhub.connectors.expressions import compile_expression
 from orderhub.connectors.registry import UnknownPlatform, order_mapping
 from orderhub.domain.errors import InvalidOrder, Problem
 from orderhub.domain.validation import check_order
@@ -274,4 +274,4 @@ _PATHS = st.lists(_KEYS, min_size=1, max_size=4).map(".".join)
 @example({"a": False, "b": []}, "a || b")  # none true: the last one's value
 @example({"a": {"b": ""}, "b": {}}, "a.b || b || a")
 def test_a_plain_path_reads_what_jmespath_reads(raw: object, expression: str) -> None:
-    assert compile_path(expression).search(raw) == jmespath.search(expression, raw)
+    assert compile_expression(expression).search(raw) == jmespath.search(expression, raw)
