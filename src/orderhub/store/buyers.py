@@ -34,8 +34,8 @@ _FIND = (
 )
 _CREATE = ManyRows(insert(t.buyers))
 _ATTACH = {
-    "postgresql": postgresql.insert(t.buyer_keys).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(t.buyer_keys).on_conflict_do_nothing(),
+    "postgresql": ManyRows(postgresql.insert(t.buyer_keys).on_conflict_do_nothing()),
+    "sqlite": ManyRows(sqlite.insert(t.buyer_keys).on_conflict_do_nothing()),
 }
 _ADD = update(t.buyers).where(_b.id == bindparam("buyer_id"))
 _ADD_COUNTS = _ADD.values(
@@ -131,7 +131,7 @@ class BuyerRepository:
                     {"tenant": self.tenant, "key_hash": h, "buyer_id": keys[h]}
                     for h in sorted(keys)
                 ]
-                self.conn.execute(_ATTACH[self.conn.dialect.name], rows)
+                _ATTACH[self.conn.dialect.name].run(self.conn, rows)
         for buyer_id in sorted(adds):
             a = adds[buyer_id]
             self._add_now(buyer_id, orders=a.orders, spend=a.spend, returns=a.returns, seen=a.seen)
@@ -190,8 +190,8 @@ class BuyerRepository:
                 self._held_keys.setdefault(h, buyer_id)
             return
         if hashes:
-            self.conn.execute(
-                _ATTACH[self.conn.dialect.name],
+            _ATTACH[self.conn.dialect.name].run(
+                self.conn,
                 [{"tenant": self.tenant, "key_hash": h, "buyer_id": buyer_id} for h in hashes],
             )
 

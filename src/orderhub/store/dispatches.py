@@ -40,7 +40,7 @@ _ADD_SHIPPED = (
 _MANY_LINES = select(t.dispatch_lines).where(
     t.dispatch_lines.c.dispatch_id.in_(bindparam("ids", expanding=True))
 )
-_MARKS: dict[tuple[str, ...], Any] = {}
+_MARKS: dict[tuple[str, ...], ManyRows] = {}
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,11 @@ def _dispatch(row: Any, lines: Sequence[Any]) -> Dispatch:
     )
 
 
-def _mark_statement(columns: tuple[str, ...]) -> Any:
+def _mark_statement(columns: tuple[str, ...]) -> ManyRows:
     """The UPDATE that sets these columns of one dispatch, built once per set."""
     statement = _MARKS.get(columns)
     if statement is None:
-        statement = _MARKS[columns] = (
+        statement = _MARKS[columns] = ManyRows(
             update(t.dispatches)
             .where(t.dispatches.c.id == bindparam("dispatch_id"))
             .values({name: bindparam(name) for name in columns})
@@ -307,7 +307,7 @@ class DispatchRepository:
         if at:
             values[f"{at}_at"] = datetime.now(UTC)
         statement = _mark_statement(tuple(values))
-        self.conn.execute(statement, {"dispatch_id": dispatch_id, **values})
+        statement.run(self.conn, [{"dispatch_id": dispatch_id, **values}])
 
     def mark_many(self, external_ids: Mapping[str, str], status: str, *, at: str) -> None:
         """Move these dispatches on in one statement, each with its node's id for it."""
@@ -321,7 +321,7 @@ class DispatchRepository:
             {"dispatch_id": d, "status": status, "external_id": external_ids[d], key[2]: now}
             for d in sorted(external_ids)
         ]
-        self.conn.execute(statement, rows)
+        statement.run(self.conn, rows)
 
     def add_shipped(self, dispatch_id: str, shipped: Sequence[tuple[str, int]]) -> None:
         """Count units of these (line number, quantity) lines as shipped, in one statement."""

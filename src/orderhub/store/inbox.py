@@ -29,10 +29,10 @@ __all__ = ["InboxItem", "InboxRepository"]
 
 # Statements run for every payload, built once.
 _i = t.inbox.c
-_ADD = {
-    "postgresql": postgresql.insert(t.inbox).on_conflict_do_nothing().returning(_i.id),
-    "sqlite": sqlite.insert(t.inbox).on_conflict_do_nothing().returning(_i.id),
-}
+# SQLite counts a row its insert skipped as not changed; psycopg may not, so PostgreSQL
+# reads the new id back.
+_ADD_PG = postgresql.insert(t.inbox).on_conflict_do_nothing().returning(_i.id)
+_ADD_SQLITE = ManyRows(sqlite.insert(t.inbox).on_conflict_do_nothing())
 _q = t.outbox_jobs.c
 _JOB_COLUMNS = (
     "tenant",
@@ -167,11 +167,12 @@ class InboxRepository:
         """Store a payload; (id, True) when new, (id of the first copy, False) when seen."""
         self.flush()
         item_id = new_id("i")
-        result = self.conn.execute(
-            _ADD[self.conn.dialect.name],
-            self._row(item_id, shop, source, topic, dedup_key, body, headers, status, error),
-        ).first()
-        if result is not None:
+        row = self._row(item_id, shop, source, topic, dedup_key, body, headers, status, error)
+        if self.conn.dialect.name == "postgresql":
+            new = self.conn.execute(_ADD_PG, row).first() is not None
+        else:
+            new = _ADD_SQLITE.run(self.conn, [row]) == 1
+        if new:
             return item_id, True
         existing = self.conn.execute(
             _FIRST_COPY, {"tenant": self.tenant, "dedup_key": dedup_key}

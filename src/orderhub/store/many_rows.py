@@ -1,12 +1,13 @@
-"""Statements the hot path runs for many rows at once, handed to the driver as compiled.
+"""Writes the hot path runs, for one row or many, handed to the driver as compiled.
 
 Run through Core, every row of an `executemany` is turned into parameters one by one
 (the statement's parameters looked up, defaults merged, each value passed through its
 type), which costs more than the driver's own work on SQLite: most of a batch's ledger
-rows and stock levels. A `ManyRows` statement is compiled once per database and set of
-columns; its rows are then turned into the driver's parameters in one pass, each value
-through its type's processor (a moment becomes UTC, and text on SQLite), and run with
-`exec_driver_sql`, so the statement is still counted and logged as any other.
+rows, stock levels, new orders and jobs, report figures and status changes. A
+`ManyRows` statement is compiled once per database and set of columns; its rows are
+then turned into the driver's parameters in one pass, each value through its type's
+processor (a moment becomes UTC, and text on SQLite), and run with `exec_driver_sql`,
+so the statement is still counted and logged as any other.
 """
 
 from __future__ import annotations

@@ -40,14 +40,14 @@ def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
 
 # Statements run for every order, built once: building one costs more than running it.
 _o = t.orders.c
-_ADD = insert(t.orders)
+_ADD = ManyRows(insert(t.orders))
 _ADD_LINES = ManyRows(insert(t.order_lines))
 _ADD_TRACE = ManyRows(insert(t.trace_events))  # no id read back
 _BY_ID = select(_o.id, _o.document, _o.pii).where(
     _o.id == bindparam("order_id"), _o.tenant == bindparam("tenant")
 )
 _BY_ID_LOCKED = _BY_ID.with_for_update()
-_SET_STATUS = (
+_SET_STATUS = ManyRows(
     update(t.orders)
     .where(_o.id == bindparam("order_id"))
     .values(
@@ -119,7 +119,7 @@ class OrderRepository(OrderLookup, OrderSearch):
             **self._columns(order, now),
         }
         with sent_together(self.conn):  # the order and its lines in one round trip
-            self.conn.execute(_ADD, row)
+            _ADD.run(self.conn, [row])
             self._write_lines(order)
         return order.id
 
@@ -155,7 +155,7 @@ class OrderRepository(OrderLookup, OrderSearch):
                     "updated_at": now,
                 }
             )
-        self.conn.execute(_SET_STATUS, rows if len(rows) > 1 else rows[0])
+        _SET_STATUS.run(self.conn, rows)
 
     def _columns(
         self,

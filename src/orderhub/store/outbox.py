@@ -34,10 +34,12 @@ from sqlalchemy.exc import IntegrityError
 from orderhub.store import tables as t
 from orderhub.store.db import Queued, notice, sent_together
 from orderhub.store.ids import new_id
+from orderhub.store.many_rows import ManyRows
 
 __all__ = ["TICK_MARGIN", "Job", "JobRow", "OutboxRepository", "next_tick"]
 
 _INSERTS: dict[tuple[str, bool], Any] = {}
+_NEW_ROWS: dict[tuple[str, bool], ManyRows] = {}
 
 _c = t.outbox_jobs.c
 # A job still to run, or running. Every query for such jobs names these statuses after
@@ -94,7 +96,7 @@ _DONE_MANY = (
     .where(_JOB.id.in_(bindparam("ids", expanding=True)), _JOB.status == "running")
     .values(status="done", done_at=bindparam("now"), locked_by=None, locked_until=None)
 )
-_ATTEMPT = insert(t.job_attempts).inline()  # no id read back: sent with others
+_ATTEMPT = ManyRows(insert(t.job_attempts))  # no id read back: sent with others
 _CLAIMS: dict[tuple[str, bool], Any] = {}
 
 
@@ -217,7 +219,7 @@ class OutboxRepository:
     def write_coalesced(self) -> None:
         if self._coalesced:
             held, self._coalesced = self._coalesced, {}
-            statement = self._insert(coalesced=True)
+            statement = self._many(coalesced=True)
             now = time.time()
             ticks, self._ticks = self._ticks, {}
             rows = []
@@ -231,7 +233,7 @@ class OutboxRepository:
                     run_at = next_tick(now, ticks[key])
                 rows.append({**row, "run_at": run_at})
             # One statement, its rows run in key order (PostgreSQL: one round trip).
-            self.conn.execute(statement, rows if len(rows) > 1 else rows[0])
+            statement.run(self.conn, rows)
 
     def writes_held(self) -> int:
         """How many statements `flush` would run."""
@@ -241,10 +243,18 @@ class OutboxRepository:
         """Write the jobs queued since the last flush, in one statement."""
         if self._new:
             rows, self._new = self._new, []
-            self.conn.execute(self._insert(coalesced=False), rows)
+            self._many(coalesced=False).run(self.conn, rows)
 
     def discard(self) -> None:
         self._new = []
+
+    def _many(self, *, coalesced: bool) -> ManyRows:
+        """`_insert`, run by the driver for many rows at once."""
+        key = (self.conn.dialect.name, coalesced)
+        many = _NEW_ROWS.get(key)
+        if many is None:
+            many = _NEW_ROWS[key] = ManyRows(self._insert(coalesced=coalesced))
+        return many
 
     def _insert(self, *, coalesced: bool) -> Any:
         dialect = self.conn.dialect.name
@@ -306,7 +316,7 @@ class OutboxRepository:
                 self._ticks.setdefault(coalesce_key, delay)
         else:
             # Written now: touching the pending twin must lock it at once (see _insert).
-            self.conn.execute(self._insert(coalesced=True), row)
+            self._many(coalesced=True).run(self.conn, [row])
         # A held coalesced job falls due a little later than this (see write_coalesced):
         # noted early, it wakes a lane at worst once more than it needs.
         self.queued(kind, row["run_at"])
@@ -417,18 +427,20 @@ class OutboxRepository:
         error: str | None = None,
     ) -> None:
         self.flush()
-        self.conn.execute(
-            _ATTEMPT,
-            {
-                "job_id": job.id,
-                "tenant": job.tenant,
-                "attempt": job.attempts,
-                "outcome": outcome,
-                "status_code": status_code,
-                "error": error,
-                "duration_ms": duration_ms,
-                "at": time.time(),
-            },
+        _ATTEMPT.run(
+            self.conn,
+            [
+                {
+                    "job_id": job.id,
+                    "tenant": job.tenant,
+                    "attempt": job.attempts,
+                    "outcome": outcome,
+                    "status_code": status_code,
+                    "error": error,
+                    "duration_ms": duration_ms,
+                    "at": time.time(),
+                }
+            ],
         )
 
     def done(self, job: Job, duration_ms: float, *, status_code: int | None = None) -> None:
@@ -459,7 +471,7 @@ class OutboxRepository:
         with sent_together(self.conn):
             self.flush()
             self.conn.execute(_DONE_MANY, {"ids": [job.id for job in jobs], "now": now})
-            self.conn.execute(_ATTEMPT, attempts)
+            _ATTEMPT.run(self.conn, attempts)
 
     def retry_later(
         self,

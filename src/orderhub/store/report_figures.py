@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.store import tables as t
+from orderhub.store.many_rows import ManyRows
 
 __all__ = [
     "BUCKET_BASE",
@@ -83,19 +84,21 @@ class Change:
     times: list[tuple[date, str, str, str, int, int]] = field(default_factory=list)
 
 
-_ADDING: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+_ADDING: dict[tuple[str, str, tuple[str, ...]], ManyRows] = {}
 _MARKING: dict[str, Any] = {}
 
 
-def _adding(dialect: Any, table: Table, amounts: Sequence[str]) -> Any:
+def _adding(dialect: Any, table: Table, amounts: Sequence[str]) -> ManyRows:
     """The upsert that adds `amounts` to a table's figures, built once per dialect."""
     key = (dialect.__name__, table.name, tuple(amounts))
     statement = _ADDING.get(key)
     if statement is None:
         insert = dialect.insert(table)
-        statement = insert.on_conflict_do_update(
-            index_elements=[c.name for c in table.primary_key.columns],
-            set_={name: table.c[name] + insert.excluded[name] for name in amounts},
+        statement = ManyRows(
+            insert.on_conflict_do_update(
+                index_elements=[c.name for c in table.primary_key.columns],
+                set_={name: table.c[name] + insert.excluded[name] for name in amounts},
+            )
         )
         _ADDING[key] = statement
     return statement
@@ -183,7 +186,7 @@ class FigureRepository:
         if not rows:
             return
         statement = _adding(self._dialect, table, amounts)
-        self.conn.execute(statement, [{"tenant": self.tenant, **row} for row in rows])
+        statement.run(self.conn, [{"tenant": self.tenant, **row} for row in rows])
 
     def add_sales_of_days(self, entries: Sequence[tuple[date, str, SaleLine]]) -> None:
         """Lines of one or many orders; those of one day, shop, SKU and node add up first."""

@@ -99,3 +99,22 @@ def test_a_statement_whose_column_has_a_python_side_default_is_refused(hub: Hub)
     )
     with hub.db.engine.connect() as conn, pytest.raises(ValueError, match=r"stamped\.n"):
         ManyRows(insert(stamped)).run(conn, [{"id": 1}])
+
+
+def test_a_payload_stored_twice_is_new_once_and_then_names_its_first_copy(hub: Hub) -> None:
+    with hub.uow() as uow:
+        first = uow.inbox.add(
+            shop="SHOP1", source="webhook", topic="orders/create", dedup_key="k-1", body=b"{}"
+        )
+        again = uow.inbox.add(
+            shop="SHOP1", source="webhook", topic="orders/create", dedup_key="k-1", body=b"[]"
+        )
+        other = uow.inbox.add(
+            shop="SHOP1", source="webhook", topic="orders/create", dedup_key="k-2", body=b"[1]"
+        )
+        uow.commit()
+    assert first[1] is True and other[1] is True
+    assert again == (first[0], False)
+    with hub.reader() as uow:
+        assert uow.inbox.get(first[0]).body == b"{}"
+        assert uow.inbox.get(other[0]).body == b"[1]"
