@@ -38,8 +38,7 @@ from orderhub.store.many_rows import ManyRows
 
 __all__ = ["TICK_MARGIN", "Job", "JobRow", "OutboxRepository", "next_tick"]
 
-_INSERTS: dict[tuple[str, bool], Any] = {}
-_NEW_ROWS: dict[tuple[str, bool], ManyRows] = {}
+_INSERTS: dict[tuple[str, bool], ManyRows] = {}
 
 _c = t.outbox_jobs.c
 # A job still to run, or running. Every query for such jobs names these statuses after
@@ -219,7 +218,7 @@ class OutboxRepository:
     def write_coalesced(self) -> None:
         if self._coalesced:
             held, self._coalesced = self._coalesced, {}
-            statement = self._many(coalesced=True)
+            statement = self._insert(coalesced=True)
             now = time.time()
             ticks, self._ticks = self._ticks, {}
             rows = []
@@ -243,38 +242,31 @@ class OutboxRepository:
         """Write the jobs queued since the last flush, in one statement."""
         if self._new:
             rows, self._new = self._new, []
-            self._many(coalesced=False).run(self.conn, rows)
+            self._insert(coalesced=False).run(self.conn, rows)
 
     def discard(self) -> None:
         self._new = []
 
-    def _many(self, *, coalesced: bool) -> ManyRows:
-        """`_insert`, run by the driver for many rows at once."""
-        key = (self.conn.dialect.name, coalesced)
-        many = _NEW_ROWS.get(key)
-        if many is None:
-            many = _NEW_ROWS[key] = ManyRows(self._insert(coalesced=coalesced))
-        return many
-
-    def _insert(self, *, coalesced: bool) -> Any:
+    def _insert(self, *, coalesced: bool) -> ManyRows:
+        """The INSERT of new jobs, built once per database; no id is read back."""
         dialect = self.conn.dialect.name
-        stmt = _INSERTS.get((dialect, coalesced))
-        if stmt is None:
+        insert = _INSERTS.get((dialect, coalesced))
+        if insert is None:
             module = postgresql if dialect == "postgresql" else sqlite
             base = module.insert(t.outbox_jobs)
             if coalesced:
                 # Touch the pending twin instead of skipping it: the row stays locked
                 # until this transaction commits, so no worker can run that job on stock
                 # read before this change (SKIP LOCKED passes it over meanwhile).
-                stmt = base.on_conflict_do_update(
+                statement = base.on_conflict_do_update(
                     index_elements=["coalesce_key"],
                     index_where=text("status = 'pending' AND coalesce_key IS NOT NULL"),
                     set_={"coalesce_key": base.excluded.coalesce_key},
                 )
             else:
-                stmt = base.on_conflict_do_nothing()
-            stmt = _INSERTS[(dialect, coalesced)] = stmt.inline()  # no id read back
-        return stmt
+                statement = base.on_conflict_do_nothing()
+            insert = _INSERTS[(dialect, coalesced)] = ManyRows(statement)
+        return insert
 
     def add(
         self,
@@ -316,7 +308,7 @@ class OutboxRepository:
                 self._ticks.setdefault(coalesce_key, delay)
         else:
             # Written now: touching the pending twin must lock it at once (see _insert).
-            self._many(coalesced=True).run(self.conn, [row])
+            self._insert(coalesced=True).run(self.conn, [row])
         # A held coalesced job falls due a little later than this (see write_coalesced):
         # noted early, it wakes a lane at worst once more than it needs.
         self.queued(kind, row["run_at"])
