@@ -33,7 +33,7 @@ DIRECTIONS: tuple[tuple[str, str | None], ...] = (
     (r"^targets_met\.", None),  # true or false: the verdict says met now or missed now
     (r"^(latency_orders|db_work\.orders$|separate_workers$|wms_distinct_orders$)", None),
     (r"(^|\.)(latency_p99_ratio|rss_ratio|cpu_per_order_ratio)(\.|$)", "lower"),
-    (r"^cpu_ms_per_order\.", "lower"),
+    (r"^cpu_ms_per_order(_by_thread)?\.", "lower"),
     (r"ratio", "higher"),
     (r"_per_s$", "higher"),
     (r"^worker_processes\.(\d+|completed\.\d+)$", "higher"),

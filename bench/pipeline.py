@@ -486,6 +486,32 @@ class CpuMeter:
         }
 
 
+def thread_cpu(sources: Sequence[str]) -> dict[str, float]:
+    """CPU seconds per kind of thread, summed over the hub's processes (their /metrics)."""
+    totals: dict[str, float] = {}
+    for url in sources:
+        reply = httpx.get(url, timeout=10)
+        reply.raise_for_status()
+        for family in text_string_to_metric_families(reply.text):
+            for sample in family.samples:
+                if sample.name == "orderhub_thread_cpu_seconds_total":
+                    group = sample.labels["thread"]
+                    totals[group] = totals.get(group, 0.0) + sample.value
+    return totals
+
+
+def thread_ms_per(
+    before: dict[str, float], after: dict[str, float], count: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per order by kind of thread, those that used any."""
+    spent = {group: after[group] - before.get(group, 0.0) for group in after}
+    return {
+        group: round(1000 * seconds / max(1, count), 2)
+        for group, seconds in sorted(spent.items(), key=lambda item: -item[1])
+        if seconds > 0
+    }
+
+
 def drain(server: Server, timeout: float = 60.0) -> None:
     """Wait until the hub has no pending or running job (stock pushes included)."""
     deadline = time.monotonic() + timeout
@@ -672,6 +698,7 @@ def measure_hub(
     counts: dict[str, int] = {}
     missing: dict[str, int] = {}
     cpu_ms: dict[str, float] = {}
+    by_thread: dict[str, dict[str, float]] = {}
     try:
         warm_up(server, load, recorder, args)
         before = DbWork.read(sources, pg_url)
@@ -680,8 +707,10 @@ def measure_hub(
             profiler = Profiler(server.process.pid, args.profile / f"hub-{kind}")
         log(f"hub: {args.orders} webhooks, concurrency {args.concurrency}")
         meter = CpuMeter(server.process.pid)
+        threads_before = thread_cpu(sources)
         timed = burst(server, load, recorder, args)
         cpu = meter.read()
+        by_thread["burst"] = thread_ms_per(threads_before, thread_cpu(sources), len(timed.arrived))
         profile = profiler.stop() if profiler else None
         wms_service = recorder.service_ms(timed.sent.first_sent, timed.end)
         log(f"hub: {len(timed.arrived)}/{args.orders} orders at the WMS, {timed.per_s:.1f}/s")
@@ -694,9 +723,11 @@ def measure_hub(
             counts[key] = latency_orders(rate, args.duration)
             log(f"hub: {counts[key]} webhooks at {rate:g}/s")
             steady_meter = CpuMeter(server.process.pid)
+            threads_before = thread_cpu(sources)
             steady = load.send(server, counts[key], rate=rate)
             steady_arrived = recorder.wait_for(steady.accepted_keys, args.timeout)
             cpu_ms[key] = steady_meter.server_ms_per(len(steady_arrived))
+            by_thread[key] = thread_ms_per(threads_before, thread_cpu(sources), len(steady_arrived))
             due = {str(row[0]): row[1] for row in steady.rows}
             latencies = [(t - due[k]) * 1000 for k, t in steady_arrived.items()]
             missing[key] = len(steady) - len(steady_arrived)
@@ -722,6 +753,7 @@ def measure_hub(
         "latency_missing": missing,
         "webhook_response_ms": response,
         "cpu_ms_per_order": cpu_ms,
+        "cpu_ms_per_order_by_thread": by_thread,
         "emulators_cpu_pct": cpu["emulators"],
         "wms_service_ms": wms_service,
         "wms_distinct_orders": wms["distinct_orders"],

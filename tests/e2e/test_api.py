@@ -106,6 +106,9 @@ def test_an_order_is_listed_shown_masked_with_its_trace_and_counted_in_metrics(
         return sum(v for labels, v in ran.items() if ("outcome", "done") in labels)
 
     assert done(metrics.text) >= done(before) + 2
+    # What each kind of thread has spent, the worker's lanes among them.
+    cpu = samples(metrics.text, "orderhub_thread_cpu_seconds_total")
+    assert {"worker-batch", "worker-push", "worker-stock"} <= {dict(k)["thread"] for k in cpu}
 
 
 def test_only_roles_that_may_reveal_see_personal_data_and_each_reveal_is_audited(
