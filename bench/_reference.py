@@ -5,7 +5,8 @@ time and store the body with one INSERT and one commit per request. It runs in a
 process of its own under uvicorn on loopback, with the same request shape as the hub
 (async handler, the database work in Starlette's thread pool) and a database engine
 set up like the hub's (SQLite: WAL, synchronous=NORMAL, BEGIN IMMEDIATE, a pool of 10
-plus 10; PostgreSQL: psycopg, the same pool, pre-ping). Anything the hub does beyond
+plus 10; PostgreSQL: psycopg, the same pool, pre-ping), kept to one CPU as the hub keeps
+each of its processes by default (ORDERHUB_CPU=auto). Anything the hub does beyond
 this is what the benchmark's ratio puts a price on.
 
 Usage: python bench/_reference.py DATABASE_URL SECRET PORT
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import sys
 from typing import Any
 
@@ -110,8 +112,23 @@ def build_app(database_url: str, secret: str) -> Starlette:
     return Starlette(routes=routes)
 
 
+def keep_to_one_cpu() -> int | None:
+    """Run on the CPU this process started on, as the hub does by default (ORDERHUB_CPU
+    auto), so that both sides of the ratio get the same help; `BENCH_REFERENCE_CPU=off`
+    leaves the reference to the operating system."""
+    if os.environ.get("BENCH_REFERENCE_CPU", "auto") == "off":
+        return None
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        return None
+    with open("/proc/self/stat") as stat:
+        cpu = int(stat.read().rsplit(")", 1)[-1].split()[36])  # "processor", field 39
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
 def main(argv: list[str]) -> None:
     database_url, secret, port = argv
+    keep_to_one_cpu()
     app = build_app(database_url, secret)
     uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")
 

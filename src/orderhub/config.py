@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # Warehouses that call nothing back (京东云仓) are asked about their orders this often.
     node_poll_interval: float = 60.0
     worker_threads: int = 4
+    # Which CPU each hub process keeps to (see `orderhub.cpus`): auto, off, or a list.
+    cpu: str = "auto"
     worker_batch: int = 32
     # After a claim that was not full, a lane that claims many jobs at once (the batch
     # lane, the delivery-order lane) waits this long (seconds) for more to gather before

@@ -49,6 +49,16 @@ def _parent_of(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
+def _cpus_of(pid: int) -> str:
+    """The CPUs a process may run on, as Linux lists them (`3`, `0-1`)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(
+        line.split(":")[1].strip()
+        for line in status.splitlines()
+        if line.startswith("Cpus_allowed_list")
+    )
+
+
 def _supervisor(
     database_url: str, log: Path, *options: str, **settings: str
 ) -> subprocess.Popen[bytes]:
@@ -96,6 +106,12 @@ def test_two_worker_processes_deliver_every_order_once_and_a_dead_one_is_replace
                 lambda i=index: _answers(f"http://127.0.0.1:{port + i}/metrics"),
                 timeout=30,
                 what=f"metrics of worker process {index}",
+            )
+        # Each keeps to a CPU of its own (ORDERHUB_CPU=auto), where there are two.
+        if len(os.sched_getaffinity(0)) >= 2:
+            assert len({_cpus_of(pid) for pid in first.values()}) == 2
+            assert all(
+                "," not in _cpus_of(pid) and "-" not in _cpus_of(pid) for pid in first.values()
             )
 
         # A worker process that dies is started again in its place.

@@ -74,6 +74,7 @@ def serve(
     from orderhub.services.announce import announce
 
     hub = open_hub(apply=True)
+    cpu = _keep_to_one_cpu(hub.settings.cpu)
     running = Worker(hub) if worker else None
     scheduler = Scheduler(hub) if worker else None
     if running and scheduler:
@@ -89,6 +90,8 @@ def serve(
             setup_code=api.state.setup_code.value,
         ):
             err.print(line)
+        if cpu is not None:
+            err.print(f"running on CPU {cpu} (ORDERHUB_CPU={hub.settings.cpu})")
         uvicorn.run(api, host=host, port=port, log_level="warning")
     finally:
         if running and scheduler:
@@ -121,11 +124,15 @@ def worker_command(
         _refuse_sqlite(processes)
         _run_processes(processes, threads, metrics_port)
         return
+    import os
+
     from orderhub.jobs.scheduler import Scheduler
     from orderhub.jobs.worker import Worker
 
     hub = open_hub(apply=True)
     try:
+        index = os.environ.get(WORKER_INDEX, "")
+        cpu = _keep_to_one_cpu(hub.settings.cpu, index=int(index) if index.isdigit() else None)
         exporter = _serve_metrics(metrics_port) if metrics_port is not None else None
     except BaseException:
         hub.close()
@@ -136,6 +143,8 @@ def worker_command(
     running.start()
     scheduler.start()
     err.print(f"worker {running.name} running with {running.threads} threads")
+    if cpu is not None:
+        err.print(f"running on CPU {cpu} (ORDERHUB_CPU={hub.settings.cpu})")
     _wait_for_stop(stop)
     scheduler.stop()
     running.stop()
@@ -146,6 +155,15 @@ def worker_command(
 
 SUPERVISOR = "ORDERHUB_WORKER_SUPERVISOR"
 """Set by `worker --processes N` in its worker processes' environment: its own pid."""
+WORKER_INDEX = "ORDERHUB_WORKER_INDEX"
+"""Set by `worker --processes N` in its worker processes' environment: 0 to N-1."""
+
+
+def _keep_to_one_cpu(setting: str, *, index: int | None = None) -> int | None:
+    """Run this process on one CPU (ORDERHUB_CPU; see `orderhub.cpus`); which one."""
+    from orderhub.cpus import pin_process
+
+    return pin_process(setting, index=index)
 
 
 class StopSignal:
@@ -247,9 +265,8 @@ def _run_processes(count: int, threads: int | None, metrics_port: int | None) ->
             command += ["--threads", str(threads)]
         if metrics_port is not None:
             command += ["--metrics-port", str(metrics_port + index)]
-        child = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, env={**os.environ, SUPERVISOR: str(os.getpid())}
-        )
+        env = {**os.environ, SUPERVISOR: str(os.getpid()), WORKER_INDEX: str(index)}
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env)
         err.print(f"worker process {index} started: pid {child.pid}")
         return child
 
