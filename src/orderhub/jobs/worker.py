@@ -68,7 +68,8 @@ class Worker:
         self.threads = threads or settings.worker_threads
         self.batch = batch or settings.worker_batch
         self.lease = lease or settings.job_lease
-        self.gather = settings.worker_gather
+        gather = settings.worker_gather
+        self.gather = gather if gather is not None else (0.02 if hub.db.is_postgres else 0.0)
         # How long an idle lane sleeps before it looks again without being woken: jobs
         # queued in this process wake their lanes at once, and on PostgreSQL so do other
         # processes' (LISTEN/NOTIFY); on SQLite another process (the command line) is
