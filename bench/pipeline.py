@@ -35,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from typing import Any
 import httpx
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import orderhub
@@ -486,17 +487,22 @@ class CpuMeter:
         }
 
 
-def thread_cpu(sources: Sequence[str]) -> dict[str, float]:
-    """CPU seconds per kind of thread, summed over the hub's processes (their /metrics)."""
-    totals: dict[str, float] = {}
+def metric_samples(sources: Sequence[str]) -> Iterator[Sample]:
+    """Every sample the hub's processes show on their /metrics."""
     for url in sources:
         reply = httpx.get(url, timeout=10)
         reply.raise_for_status()
         for family in text_string_to_metric_families(reply.text):
-            for sample in family.samples:
-                if sample.name == "orderhub_thread_cpu_seconds_total":
-                    group = sample.labels["thread"]
-                    totals[group] = totals.get(group, 0.0) + sample.value
+            yield from family.samples
+
+
+def thread_cpu(sources: Sequence[str]) -> dict[str, float]:
+    """CPU seconds per kind of thread, summed over the hub's processes."""
+    totals: dict[str, float] = {}
+    for sample in metric_samples(sources):
+        if sample.name == "orderhub_thread_cpu_seconds_total":
+            group = sample.labels["thread"]
+            totals[group] = totals.get(group, 0.0) + sample.value
     return totals
 
 
@@ -549,18 +555,14 @@ class DbWork:
         if pg_url is not None:
             time.sleep(PG_STATS_SETTLE_S)
         statements = commits = rollbacks = 0.0
-        for url in sources:
-            reply = httpx.get(url, timeout=10)
-            reply.raise_for_status()
-            for family in text_string_to_metric_families(reply.text):
-                for sample in family.samples:
-                    if sample.name == "orderhub_db_statements_total":
-                        statements += sample.value
-                    elif sample.name == "orderhub_db_transactions_total":
-                        if sample.labels.get("kind") == "commit":
-                            commits += sample.value
-                        else:
-                            rollbacks += sample.value
+        for sample in metric_samples(sources):
+            if sample.name == "orderhub_db_statements_total":
+                statements += sample.value
+            elif sample.name == "orderhub_db_transactions_total":
+                if sample.labels.get("kind") == "commit":
+                    commits += sample.value
+                else:
+                    rollbacks += sample.value
         pg = pg_transactions(pg_url) if pg_url is not None else None
         return cls(statements, commits, rollbacks, pg)
 
