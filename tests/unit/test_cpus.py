@@ -52,7 +52,6 @@ def test_off_or_a_single_cpu_leaves_the_process_be() -> None:
     assert choose_cpu("auto", {5}, index=None, current=5) is None
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux lets a process choose")
 def test_a_process_asked_to_keep_to_one_cpu_runs_on_that_one_only() -> None:
     # In a process of its own: the test run itself must stay free to use every CPU.
     script = (
