@@ -24,7 +24,7 @@ from pathlib import Path
 
 from orderhub.domain.errors import ConfigurationError
 
-__all__ = ["choose_cpu", "parse_cpus", "pin_process"]
+__all__ = ["choose_cpu", "parse_cpus", "pin_process", "stat_fields"]
 
 _STAT = Path("/proc/self/stat")
 _TASKS = Path("/proc/self/task")
@@ -91,10 +91,15 @@ def pin_process(setting: str, *, index: int | None = None) -> int | None:
     return cpu
 
 
+def stat_fields(stat: Path) -> list[str]:
+    """The fields of a Linux `stat` file after the command, which is in parentheses and
+    may hold spaces (the state first); raises OSError when it cannot be read."""
+    return stat.read_text().rsplit(")", 1)[-1].split()
+
+
 def _current_cpu() -> int | None:
     try:
-        fields = _STAT.read_text().rsplit(")", 1)[-1].split()
-        return int(fields[_PROCESSOR])
+        return int(stat_fields(_STAT)[_PROCESSOR])
     except (OSError, IndexError, ValueError):
         return None
 

@@ -20,6 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
+from orderhub.cpus import stat_fields
+
 __all__ = ["Metrics", "ThreadCpu", "configure_logging", "get_logger", "metrics"]
 
 _SENSITIVE = (
@@ -192,12 +194,10 @@ class ThreadCpu(Collector):
 
     def _seconds(self, native_id: int | None) -> float | None:
         try:
-            stat = (self._tasks / str(native_id) / "stat").read_text()
+            fields = stat_fields(self._tasks / str(native_id) / "stat")
         except OSError:
             return None
-        # Fields after the command, which is in parentheses and may hold spaces.
-        fields = stat.rsplit(")", 1)[-1].split()
-        return (int(fields[11]) + int(fields[12])) / self._tick
+        return (int(fields[11]) + int(fields[12])) / self._tick  # user and system time
 
 
 metrics = Metrics()

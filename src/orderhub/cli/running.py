@@ -74,7 +74,7 @@ def serve(
     from orderhub.services.announce import announce
 
     hub = open_hub(apply=True)
-    cpu = _keep_to_one_cpu(hub.settings.cpu)
+    on_cpu = _keep_to_one_cpu(hub.settings.cpu)
     running = Worker(hub) if worker else None
     scheduler = Scheduler(hub) if worker else None
     if running and scheduler:
@@ -90,8 +90,8 @@ def serve(
             setup_code=api.state.setup_code.value,
         ):
             err.print(line)
-        if cpu is not None:
-            err.print(f"running on CPU {cpu} (ORDERHUB_CPU={hub.settings.cpu})")
+        if on_cpu:
+            err.print(on_cpu)
         uvicorn.run(api, host=host, port=port, log_level="warning")
     finally:
         if running and scheduler:
@@ -132,7 +132,7 @@ def worker_command(
     hub = open_hub(apply=True)
     try:
         index = os.environ.get(WORKER_INDEX, "")
-        cpu = _keep_to_one_cpu(hub.settings.cpu, index=int(index) if index.isdigit() else None)
+        on_cpu = _keep_to_one_cpu(hub.settings.cpu, index=int(index) if index.isdigit() else None)
         exporter = _serve_metrics(metrics_port) if metrics_port is not None else None
     except BaseException:
         hub.close()
@@ -143,8 +143,8 @@ def worker_command(
     running.start()
     scheduler.start()
     err.print(f"worker {running.name} running with {running.threads} threads")
-    if cpu is not None:
-        err.print(f"running on CPU {cpu} (ORDERHUB_CPU={hub.settings.cpu})")
+    if on_cpu:
+        err.print(on_cpu)
     _wait_for_stop(stop)
     scheduler.stop()
     running.stop()
@@ -159,11 +159,13 @@ WORKER_INDEX = "ORDERHUB_WORKER_INDEX"
 """Set by `worker --processes N` in its worker processes' environment: 0 to N-1."""
 
 
-def _keep_to_one_cpu(setting: str, *, index: int | None = None) -> int | None:
-    """Run this process on one CPU (ORDERHUB_CPU; see `orderhub.cpus`); which one."""
+def _keep_to_one_cpu(setting: str, *, index: int | None = None) -> str:
+    """Run this process on one CPU (ORDERHUB_CPU; see `orderhub.cpus`); the line that
+    says which, or "" when the process is left to the operating system."""
     from orderhub.cpus import pin_process
 
-    return pin_process(setting, index=index)
+    cpu = pin_process(setting, index=index)
+    return "" if cpu is None else f"running on CPU {cpu} (ORDERHUB_CPU={setting})"
 
 
 class StopSignal:
