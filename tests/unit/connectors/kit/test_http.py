@@ -1,0 +1,155 @@
+"""The kit's HTTP: what a connector sends reaches the server as it was given, over the
+connection pool or, with a proxy set, through the proxy; failures become the errors the
+worker retries on."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from orderhub.connectors.base import RateLimited, Unavailable
+from orderhub.connectors.kit.http import Transport
+from orderhub.sandbox.server import RunningServer, serve_in_thread
+
+
+class Recorder:
+    """Answers every request with what it received, as JSON (gzipped when asked)."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.extra: list[tuple[bytes, bytes]] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        seen = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope["query_string"].decode(),
+            "headers": headers,
+            "body": body.decode(),
+        }
+        answer = json.dumps(seen).encode()
+        out = [(b"content-type", b"application/json"), *self.extra]
+        if "gzip" in headers.get("accept-encoding", ""):
+            answer = gzip.compress(answer)
+            out.append((b"content-encoding", b"gzip"))
+        await send({"type": "http.response.start", "status": self.status, "headers": out})
+        await send({"type": "http.response.body", "body": answer})
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Recorder, RunningServer]]:
+    recorder = Recorder()
+    running = serve_in_thread(recorder)
+    yield recorder, running
+    running.stop()
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_a_request_reaches_the_server_as_the_connector_gave_it(
+    server: tuple[Recorder, RunningServer], no_proxy: None
+) -> None:
+    _, running = server
+    transport = Transport("Bench", timeout=5)
+    try:
+        sent = transport.send(
+            "POST",
+            f"{running.url}/api/orders",
+            what="create",
+            params={"method": "deliveryorder.create", "sign": "AB"},
+            json={"code": "订单-1"},
+            headers={"user-agent": "seller-tool/2", "X-Extra": "1"},
+        )
+        form = transport.send(
+            "POST", f"{running.url}/form", what="form", data={"a": "1", "b": "x y"}
+        )
+        plain = transport.send("GET", f"{running.url}/plain", what="plain")
+    finally:
+        transport.close()
+    seen = sent.json()
+    assert sent.status_code == 200 and sent.request.url.path == "/api/orders"
+    assert (seen["method"], seen["path"]) == ("POST", "/api/orders")
+    assert seen["query"] == "method=deliveryorder.create&sign=AB"
+    assert json.loads(seen["body"]) == {"code": "订单-1"}
+    # A header the connector sets replaces the default of the same name, whatever its case.
+    assert seen["headers"]["user-agent"] == "seller-tool/2"
+    assert seen["headers"]["x-extra"] == "1"
+    assert seen["headers"]["content-type"] == "application/json"
+    assert form.json()["body"] == "a=1&b=x+y"
+    assert form.json()["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    # The answer came gzipped, and reads back as the server wrote it.
+    assert plain.headers["content-encoding"] == "gzip"
+    assert plain.json()["headers"]["user-agent"].startswith("orderhub/")
+
+
+def test_statuses_and_network_failures_become_the_errors_the_worker_retries_on(
+    server: tuple[Recorder, RunningServer], no_proxy: None
+) -> None:
+    recorder, running = server
+    transport = Transport("Bench", timeout=5)
+    try:
+        recorder.status, recorder.extra = 429, [(b"retry-after", b"3")]
+        with pytest.raises(RateLimited) as limited:
+            transport.send("GET", f"{running.url}/x", what="list")
+        assert limited.value.retry_after == 3
+        recorder.status, recorder.extra = 503, []
+        with pytest.raises(Unavailable, match="Bench list failed with HTTP 503"):
+            transport.send("GET", f"{running.url}/x", what="list")
+        recorder.status = 404
+        assert transport.send("GET", f"{running.url}/x", what="list").status_code == 404
+    finally:
+        transport.close()
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    refused = Transport("Bench", timeout=5)
+    with pytest.raises(Unavailable, match="could not be reached"):
+        refused.send("GET", f"http://127.0.0.1:{port}/x", what="list")
+    refused.close()
+
+
+def test_a_silent_server_times_out_as_unavailable(no_proxy: None) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        transport = Transport("Bench", timeout=0.3)
+        with pytest.raises(Unavailable, match="timed out"):
+            transport.send("GET", f"http://127.0.0.1:{silent.getsockname()[1]}/x", what="list")
+        transport.close()
+
+
+def test_with_a_proxy_set_requests_go_through_it(
+    server: tuple[Recorder, RunningServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, proxy = server
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    transport = Transport("Bench", timeout=5)
+    try:
+        # The shop's address is never dialled: the proxy answers for it.
+        seen = transport.send("GET", "http://shop.invalid/orders", what="list").json()
+    finally:
+        transport.close()
+    # A proxy is asked for the whole address (absolute form), a server for its path.
+    assert seen["path"] == "http://shop.invalid/orders"
+    assert seen["headers"]["host"] == "shop.invalid"
