@@ -18,6 +18,7 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.store import tables as t
 from orderhub.store.db import sent_together
+from orderhub.store.driver import Query
 from orderhub.store.ids import new_id
 from orderhub.store.many_rows import ManyRows
 
@@ -25,7 +26,7 @@ __all__ = ["BuyerRecord", "BuyerRepository"]
 
 # Statements run for every order, built once.
 _k, _b = t.buyer_keys.c, t.buyers.c
-_FIND = (
+_FIND = Query(
     select(_b.id)
     .join(t.buyer_keys, _k.buyer_id == _b.id)
     .where(_k.tenant == bindparam("tenant"), _k.key_hash.in_(bindparam("hashes", expanding=True)))
@@ -46,8 +47,10 @@ _ADD_COUNTS = _ADD.values(
 _ADD_COUNTS_SEEN = _ADD_COUNTS.values(last_seen=bindparam("seen")).returning(*t.buyers.c)
 _ADD_COUNTS = _ADD_COUNTS.returning(*t.buyers.c)
 _GET = select(t.buyers).where(_b.tenant == bindparam("tenant"), _b.id == bindparam("buyer_id"))
-_KNOWN_KEYS = select(_k.key_hash).where(
-    _k.tenant == bindparam("tenant"), _k.key_hash.in_(bindparam("hashes", expanding=True))
+_KNOWN_KEYS = Query(
+    select(_k.key_hash).where(
+        _k.tenant == bindparam("tenant"), _k.key_hash.in_(bindparam("hashes", expanding=True))
+    )
 )
 
 
@@ -145,7 +148,7 @@ class BuyerRepository:
             return []
         found: list[str] = []
         if not self._unknown.issuperset(hashes):
-            rows = self.conn.execute(_FIND, {"tenant": self.tenant, "hashes": list(hashes)})
+            rows = _FIND.all(self.conn, {"tenant": self.tenant, "hashes": list(hashes)})
             found = [row.id for row in rows]
         for h in hashes:  # keys attached in this transaction, written at commit
             held = (self._held_keys or {}).get(h)
@@ -158,7 +161,7 @@ class BuyerRepository:
         answers for the others without a query until a buyer is given them."""
         if not hashes:
             return
-        rows = self.conn.execute(_KNOWN_KEYS, {"tenant": self.tenant, "hashes": sorted(hashes)})
+        rows = _KNOWN_KEYS.all(self.conn, {"tenant": self.tenant, "hashes": sorted(hashes)})
         self._unknown = set(hashes) - {row.key_hash for row in rows}
 
     def create(

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.store import tables as t
 from orderhub.store.cache import TtlCache
+from orderhub.store.driver import Query
 
 __all__ = ["ConfigView"]
 
@@ -29,8 +30,8 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-_VERSION = select(t.config_versions.c.version).where(
-    t.config_versions.c.tenant == bindparam("tenant")
+_VERSION = Query(
+    select(t.config_versions.c.version).where(t.config_versions.c.tenant == bindparam("tenant"))
 )
 
 
@@ -47,7 +48,7 @@ class ConfigView:
     def version(self) -> int:
         """The seller's configuration version, read once per unit of work."""
         if self._version is None:
-            found = self.conn.execute(_VERSION, {"tenant": self.tenant}).scalar_one_or_none()
+            found = _VERSION.scalar(self.conn, {"tenant": self.tenant})
             self._version = int(found or 0)
         return self._version
 

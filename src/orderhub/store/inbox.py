@@ -20,6 +20,7 @@ from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order
 from orderhub.store import tables as t
 from orderhub.store.db import notice
+from orderhub.store.driver import Query
 from orderhub.store.ids import new_id
 from orderhub.store.many_rows import ManyRows
 from orderhub.store.outbox import OutboxRepository
@@ -92,10 +93,10 @@ _ADD_AND_QUEUE_PG = select(
 _FIRST_COPY = select(_i.id).where(
     _i.tenant == bindparam("tenant"), _i.dedup_key == bindparam("dedup_key")
 )
-_GET = select(t.inbox).where(_i.id == bindparam("item_id"), _i.tenant == bindparam("tenant"))
+_GET = Query(select(t.inbox).where(_i.id == bindparam("item_id"), _i.tenant == bindparam("tenant")))
 # By id alone, the seller checked on the rows read: given the seller too, SQLite may read
 # the seller's whole inbox through its (tenant, dedup_key) index to find a few ids.
-_GET_MANY = select(t.inbox).where(_i.id.in_(bindparam("ids", expanding=True)))
+_GET_MANY = Query(select(t.inbox).where(_i.id.in_(bindparam("ids", expanding=True))))
 _MARK = ManyRows(
     update(t.inbox)
     .where(_i.id == bindparam("item_id"))
@@ -252,7 +253,7 @@ class InboxRepository:
         here, once (a second `get`, or one after `mark`, reads the row again)."""
         if not item_ids:
             return []
-        rows = self.conn.execute(_GET_MANY, {"ids": sorted(set(item_ids))})
+        rows = _GET_MANY.all(self.conn, {"ids": sorted(set(item_ids))})
         items = [self._item(row) for row in rows if row.tenant == self.tenant]
         self._ahead.update((item.id, item) for item in items)
         return items
@@ -262,7 +263,7 @@ class InboxRepository:
         if item is not None:
             return item
         self.flush()
-        row = self.conn.execute(_GET, {"item_id": item_id, "tenant": self.tenant}).first()
+        row = _GET.first(self.conn, {"item_id": item_id, "tenant": self.tenant})
         if row is None:
             raise NotFound("inbox item", item_id)
         return self._item(row)

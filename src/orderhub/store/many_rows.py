@@ -6,8 +6,8 @@ type), which costs more than the driver's own work on SQLite: most of a batch's 
 rows, stock levels, new orders and jobs, report figures and status changes. A
 `ManyRows` statement is compiled once per database and set of columns; its rows are
 then turned into the driver's parameters in one pass, each value through its type's
-processor (a moment becomes UTC, and text on SQLite), and run with `exec_driver_sql`,
-so the statement is still counted and logged as any other.
+processor (a moment becomes UTC, and text on SQLite), and run on the driver's cursor
+(`store.driver`), where the statement is still counted as any other.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Delete, Insert, Update
 from sqlalchemy.engine import Dialect
+
+from orderhub.store.driver import execute
 
 __all__ = ["ManyRows"]
 
@@ -62,7 +64,12 @@ class ManyRows:
                 if compiled.positional
                 else {name: value for (name, _, _), value in zip(binds, values, strict=True)}
             )
-        return int(conn.exec_driver_sql(compiled.sql, params).rowcount)
+        many = len(params) > 1
+        cursor = execute(conn, compiled.sql, params if many else params[0], many=many)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
 
     def _compile(self, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
         statement = self.statement

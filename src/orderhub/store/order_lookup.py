@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from orderhub.crypto import Cipher
 from orderhub.domain.order import Order
 from orderhub.store import tables as t
+from orderhub.store.driver import Query
 
 __all__ = ["OrderLookup"]
 
@@ -43,12 +44,14 @@ _BY_BUYER = (
 # which both databases look up in the (tenant, shop, …) indexes one point at a time; the
 # pairs asked for are picked from the rows found. (A list of (shop, value) pairs is read
 # by SQLite as a scan of every order of the seller.)
-_STORED_REFS = select(_o.shop, _o.channel_order_id).where(
-    _o.tenant == bindparam("t"),
-    _o.shop.in_(bindparam("shops", expanding=True)),
-    _o.channel_order_id.in_(bindparam("values", expanding=True)),
+_STORED_REFS = Query(
+    select(_o.shop, _o.channel_order_id).where(
+        _o.tenant == bindparam("t"),
+        _o.shop.in_(bindparam("shops", expanding=True)),
+        _o.channel_order_id.in_(bindparam("values", expanding=True)),
+    )
 )
-_BUYERS_SEEN = (
+_BUYERS_SEEN = Query(
     select(_o.shop, _o.buyer_key)
     .where(
         _o.tenant == bindparam("t"),
@@ -97,12 +100,10 @@ class OrderLookup:
         """Ask in one query each which of these (shop, channel order id) are stored, and
         which (shop, buyer key) placed an order at or after `since`."""
         if refs:
-            stored = self.conn.execute(_STORED_REFS, {"t": self.tenant, **_lists(refs)}).all()
+            stored = _STORED_REFS.all(self.conn, {"t": self.tenant, **_lists(refs)})
             self._not_stored = set(refs) - {(row[0], row[1]) for row in stored}
         if buyers:
-            seen = self.conn.execute(
-                _BUYERS_SEEN, {"t": self.tenant, "since": since, **_lists(buyers)}
-            ).all()
+            seen = _BUYERS_SEEN.all(self.conn, {"t": self.tenant, "since": since, **_lists(buyers)})
             self._quiet = set(buyers) - {(row[0], row[1]) for row in seen}
             self._quiet_since = since
 

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orderhub.store import tables as t
 from orderhub.store.db import Queued, notice, sent_together
+from orderhub.store.driver import Query
 from orderhub.store.ids import new_id
 from orderhub.store.many_rows import ManyRows
 
@@ -49,12 +50,12 @@ LIVE = ("pending", "running")
 QUEUED = (*LIVE, "dead")
 # When the first of some kinds of jobs can be claimed: a pending job's run time, a
 # running one's lease end. Built once: lanes ask before every claim.
-_NEXT_DUE = select(
-    func.min(case((_c.status == "pending", _c.run_at), else_=_c.locked_until))
-).where(
-    _c.tenant == bindparam("t"),
-    _c.status.in_(LIVE),
-    _c.kind.in_(bindparam("kinds", expanding=True)),
+_NEXT_DUE = Query(
+    select(func.min(case((_c.status == "pending", _c.run_at), else_=_c.locked_until))).where(
+        _c.tenant == bindparam("t"),
+        _c.status.in_(LIVE),
+        _c.kind.in_(bindparam("kinds", expanding=True)),
+    )
 )
 
 
@@ -90,16 +91,16 @@ class JobRow:
 _JOB = t.outbox_jobs.c
 # A job's outcome is written only while it is still running: a job queued again while it
 # ran (a route reopening its dispatch, an operator's retry) stays queued, and runs again.
-_DONE_MANY = (
+_DONE_MANY = Query(
     update(t.outbox_jobs)
     .where(_JOB.id.in_(bindparam("ids", expanding=True)), _JOB.status == "running")
     .values(status="done", done_at=bindparam("now"), locked_by=None, locked_until=None)
 )
 _ATTEMPT = ManyRows(insert(t.job_attempts))  # no id read back: sent with others
-_CLAIMS: dict[tuple[str, bool], Any] = {}
+_CLAIMS: dict[tuple[str, bool], Query] = {}
 
 
-def _claim_statement(dialect: str, by_kind: bool) -> Any:
+def _claim_statement(dialect: str, by_kind: bool) -> Query:
     """The claim, built once per database and shape: due jobs of the seller (and jobs
     whose lease ran out), oldest first, taken in one UPDATE … RETURNING."""
     statement = _CLAIMS.get((dialect, by_kind))
@@ -120,8 +121,9 @@ def _claim_statement(dialect: str, by_kind: bool) -> Any:
         candidates = candidates.where(c.kind.in_(bindparam("kinds", expanding=True)))
     if dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    statement = _TAKE.where(c.id.in_(candidates.scalar_subquery()))
-    _CLAIMS[(dialect, by_kind)] = statement
+    statement = _CLAIMS[(dialect, by_kind)] = Query(
+        _TAKE.where(c.id.in_(candidates.scalar_subquery()))
+    )
     return statement
 
 
@@ -145,10 +147,12 @@ _TAKE = (
         _JOB.max_attempts,
     )
 )
-_CLAIM_THESE = _TAKE.where(
-    _JOB.id.in_(bindparam("ids", expanding=True)),
-    _JOB.tenant == bindparam("t"),
-    _JOB.status == "pending",
+_CLAIM_THESE = Query(
+    _TAKE.where(
+        _JOB.id.in_(bindparam("ids", expanding=True)),
+        _JOB.tenant == bindparam("t"),
+        _JOB.status == "pending",
+    )
 )
 
 
@@ -376,7 +380,7 @@ class OutboxRepository:
     def next_due(self, kinds: Sequence[str]) -> float | None:
         """When the next of these jobs falls due (a pending job's run time, a running one's
         lease end), without locking anything; None when there is none."""
-        due = self.conn.execute(_NEXT_DUE, {"t": self.tenant, "kinds": list(kinds)}).scalar()
+        due = _NEXT_DUE.scalar(self.conn, {"t": self.tenant, "kinds": list(kinds)})
         return None if due is None else float(due)
 
     def claim(
@@ -396,17 +400,17 @@ class OutboxRepository:
         }
         if kinds:
             params["kinds"] = list(kinds)
-        return _jobs(self.conn.execute(statement, params).all())
+        return _jobs(statement.all(self.conn, params))
 
     def claim_these(self, worker: str, ids: Sequence[int], *, lease: float) -> list[Job]:
         """Take these jobs, those of them still pending (a batch that claimed them and
         was rolled back leaves them so)."""
         self.flush()
         now = time.time()
-        rows = self.conn.execute(
-            _CLAIM_THESE,
+        rows = _CLAIM_THESE.all(
+            self.conn,
             {"t": self.tenant, "ids": list(ids), "worker": worker, "until": now + lease},
-        ).all()
+        )
         return _jobs(rows)
 
     def _attempt(
@@ -437,7 +441,7 @@ class OutboxRepository:
 
     def done(self, job: Job, duration_ms: float, *, status_code: int | None = None) -> None:
         self.flush()
-        self.conn.execute(_DONE_MANY, {"ids": [job.id], "now": time.time()})
+        _DONE_MANY.run(self.conn, {"ids": [job.id], "now": time.time()})
         self._attempt(job, "done", duration_ms, status_code=status_code)
 
     def done_many(self, jobs: list[Job], duration_ms: float) -> None:
@@ -462,7 +466,7 @@ class OutboxRepository:
         ]
         with sent_together(self.conn):
             self.flush()
-            self.conn.execute(_DONE_MANY, {"ids": [job.id for job in jobs], "now": now})
+            _DONE_MANY.run(self.conn, {"ids": [job.id for job in jobs], "now": now})
             _ATTEMPT.run(self.conn, attempts)
 
     def retry_later(

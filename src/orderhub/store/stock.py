@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from orderhub.domain.stock import Level
 from orderhub.store import tables as t
+from orderhub.store.driver import Query
 from orderhub.store.many_rows import ManyRows
 from orderhub.store.stock_held import CHANGE_LEVEL, HeldLevels
 
@@ -62,7 +63,7 @@ _HELD_BY_ORDER = select(_LEDGER_C.node, _LEDGER_C.sku, _LEDGER_C.reserved_delta)
 )
 
 
-_LEVELS_AT = (
+_LEVELS_AT = Query(
     select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved)
     .where(
         _LEVEL.tenant == bindparam("t"),
@@ -335,7 +336,7 @@ class StockRepository:
         each is read once per transaction (a batch's orders share their SKUs)."""
         pairs = [(node, sku) for sku in skus for node in nodes]
         if self._held is None or any(pair not in self._read for pair in pairs):
-            rows = self.conn.execute(_LEVELS_AT, {"t": self.tenant, "skus": skus, "nodes": nodes})
+            rows = _LEVELS_AT.all(self.conn, {"t": self.tenant, "skus": skus, "nodes": nodes})
             read = {(r.node, r.sku): Level(r.node, r.sku, r.on_hand, r.reserved) for r in rows}
             if self._held is None:
                 return [read[pair] for pair in pairs if pair in read]
