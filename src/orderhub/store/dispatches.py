@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from orderhub.store import tables as t
+from orderhub.store.driver import Query
 from orderhub.store.many_rows import ManyRows
 
 __all__ = ["Dispatch", "DispatchLine", "DispatchRepository", "SupplierRecord"]
@@ -28,7 +29,7 @@ _LINES = select(t.dispatch_lines).where(t.dispatch_lines.c.dispatch_id == bindpa
 _ADD_DISPATCHES = ManyRows(insert(t.dispatches))
 _ADD_LINES = ManyRows(insert(t.dispatch_lines))
 # By id alone, the seller checked on the rows read (see `InboxRepository.read_ahead`).
-_MANY = select(t.dispatches).where(t.dispatches.c.id.in_(bindparam("ids", expanding=True)))
+_MANY = Query(select(t.dispatches).where(t.dispatches.c.id.in_(bindparam("ids", expanding=True))))
 _ADD_SHIPPED = (
     update(t.dispatch_lines)
     .where(
@@ -37,8 +38,10 @@ _ADD_SHIPPED = (
     )
     .values(shipped=t.dispatch_lines.c.shipped + bindparam("q"))
 )
-_MANY_LINES = select(t.dispatch_lines).where(
-    t.dispatch_lines.c.dispatch_id.in_(bindparam("ids", expanding=True))
+_MANY_LINES = Query(
+    select(t.dispatch_lines).where(
+        t.dispatch_lines.c.dispatch_id.in_(bindparam("ids", expanding=True))
+    )
 )
 _MARKS: dict[tuple[str, ...], ManyRows] = {}
 
@@ -239,9 +242,9 @@ class DispatchRepository:
         if not dispatch_ids:
             return {}
         ids = sorted(set(dispatch_ids))
-        rows = [r for r in self.conn.execute(_MANY, {"ids": ids}) if r.tenant == self.tenant]
+        rows = [r for r in _MANY.all(self.conn, {"ids": ids}) if r.tenant == self.tenant]
         lines: dict[str, list[Any]] = {row.id: [] for row in rows}
-        for line in self.conn.execute(_MANY_LINES, {"ids": ids}):
+        for line in _MANY_LINES.all(self.conn, {"ids": ids}):
             lines.setdefault(line.dispatch_id, []).append(line)
         return {row.id: _dispatch(row, lines[row.id]) for row in rows}
 

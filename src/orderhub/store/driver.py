@@ -17,6 +17,7 @@ length of its `IN` lists, and then run on the driver's cursor:
 
 from __future__ import annotations
 
+import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["Query", "execute"]
+__all__ = ["MAX_PLANS", "Query", "execute"]
+
+MAX_PLANS = 64
+"""Statements kept per query, one per database and length of its lists."""
 
 
 def execute(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
@@ -99,6 +103,7 @@ class Query:
         self._compiled: dict[str, SQLCompiler] = {}
         self._plans: dict[tuple[str, tuple[int, ...]], _Plan] = {}
         self._rows: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Every row, each value as its column's type reads it."""
@@ -165,7 +170,11 @@ class Query:
         )
         plan = self._plans.get((dialect.name, lists))
         if plan is None:
-            plan = self._plans[(dialect.name, lists)] = self._build(compiled, dialect, params)
+            plan = self._build(compiled, dialect, params)
+            with self._lock:
+                if len(self._plans) >= MAX_PLANS:  # lists of many lengths: the oldest go
+                    del self._plans[next(iter(self._plans))]
+                self._plans[(dialect.name, lists)] = plan
         return plan
 
     def _build(self, compiled: SQLCompiler, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:

@@ -14,6 +14,7 @@ from orderhub.domain.order import Order, OrderException, TraceEntry
 from orderhub.store import tables as t
 from orderhub.store.db import sent_together
 from orderhub.store.documents import read_document, write_document
+from orderhub.store.driver import Query
 from orderhub.store.ids import new_id
 from orderhub.store.many_rows import ManyRows
 from orderhub.store.order_lookup import OrderLookup
@@ -43,6 +44,16 @@ _o = t.orders.c
 _ADD = ManyRows(insert(t.orders))
 _ADD_LINES = ManyRows(insert(t.order_lines))
 _ADD_TRACE = ManyRows(insert(t.trace_events))  # no id read back
+# By id alone, the seller checked on the rows read (see `InboxRepository.read_ahead`).
+_MANY = Query(
+    select(_o.id, _o.tenant, _o.document, _o.pii).where(_o.id.in_(bindparam("ids", expanding=True)))
+)
+_MANY_LOCKED = Query(
+    select(_o.id, _o.tenant, _o.document, _o.pii)
+    .where(_o.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_o.id)
+    .with_for_update()
+)
 _BY_ID = select(_o.id, _o.document, _o.pii).where(
     _o.id == bindparam("order_id"), _o.tenant == bindparam("tenant")
 )
@@ -234,13 +245,10 @@ class OrderRepository(OrderLookup, OrderSearch):
         (a batch reads its orders before calling out, and again under lock after)."""
         if not order_ids:
             return []
-        c = t.orders.c
-        # By id alone, the seller checked on the rows read (see `InboxRepository.read_ahead`).
-        query = select(c.id, c.tenant, c.document, c.pii).where(c.id.in_(order_ids))
-        if for_update and self.conn.dialect.name == "postgresql":
-            query = query.order_by(c.id).with_for_update()
+        locked = for_update and self.conn.dialect.name == "postgresql"
+        query = _MANY_LOCKED if locked else _MANY
         loaded: dict[str, Order] = {}
-        for r in self.conn.execute(query):
+        for r in query.all(self.conn, {"ids": order_ids}):
             if r.tenant != self.tenant:
                 continue
             was = (r.document, r.pii)

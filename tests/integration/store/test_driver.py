@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
-from orderhub.store.driver import Query
+from orderhub.store.driver import MAX_PLANS, Query
 
 _L = t.stock_ledger.c
 _SHANGHAI = timezone(timedelta(hours=8))
@@ -138,3 +138,15 @@ def test_a_refused_statement_raises_sqlalchemys_error_and_writes_nothing(hub: Hu
     with hub.reader() as uow:
         count = uow.stock.conn.execute(select(func.count()).select_from(t.stock_ledger)).scalar()
     assert count == 9
+
+
+def test_lists_of_many_lengths_keep_a_bounded_number_of_statements(hub: Hub) -> None:
+    _ledger(hub)
+    query = Query(_BY_SKUS)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    with hub.reader() as uow:
+        for length in range(1, MAX_PLANS + 20):
+            skus = ["SKU-1", *(f"NONE-{i}" for i in range(length - 1))]
+            rows = query.all(uow.stock.conn, {"t": "default", "skus": skus, "since": since})
+            assert [row.sku for row in rows] == ["SKU-1"] * 3
+    assert len(query._plans) == MAX_PLANS
