@@ -83,12 +83,14 @@ _queued = (
     .returning(_q.kind)
     .cte("queued")
 )
-_ADD_AND_QUEUE_PG = select(
-    _stored.c.id,
-    select(func.pg_notify("orderhub_jobs", bindparam("notice")))
-    .select_from(_queued)
-    .limit(1)
-    .scalar_subquery(),
+_ADD_AND_QUEUE_PG = Query(
+    select(
+        _stored.c.id,
+        select(func.pg_notify("orderhub_jobs", bindparam("notice")))
+        .select_from(_queued)
+        .limit(1)
+        .scalar_subquery(),
+    )
 )
 _FIRST_COPY = select(_i.id).where(
     _i.tenant == bindparam("tenant"), _i.dedup_key == bindparam("dedup_key")
@@ -239,7 +241,7 @@ class InboxRepository:
         params = {f"item_{k}": v for k, v in row.items()}
         params.update({f"job_{k}": v for k, v in job.items()})
         params["notice"] = notice({kind: job["run_at"]})
-        stored = self.conn.execute(_ADD_AND_QUEUE_PG, params).first()
+        stored = _ADD_AND_QUEUE_PG.first(self.conn, params)
         if stored is None:
             existing = self.conn.execute(
                 _FIRST_COPY, {"tenant": self.tenant, "dedup_key": dedup_key}

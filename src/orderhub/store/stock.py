@@ -42,7 +42,7 @@ _LEVEL = t.stock_levels.c
 _LEDGER_C = t.stock_ledger.c
 # The whole reservation is this one conditional UPDATE: it changes the row only while
 # enough is available, so concurrent reservations can never take more than there is.
-_RESERVE = (
+_RESERVE = Query(
     update(t.stock_levels)
     .where(
         _LEVEL.tenant == bindparam("t"),
@@ -52,6 +52,7 @@ _RESERVE = (
     )
     .values(reserved=_LEVEL.reserved + bindparam("q"), updated_at=bindparam("now"))
 )
+_CHANGE_LEVEL = Query(CHANGE_LEVEL)
 _LEVEL_ONE = select(_LEVEL.node, _LEVEL.sku, _LEVEL.on_hand, _LEVEL.reserved).where(
     _LEVEL.tenant == bindparam("t"), _LEVEL.node == bindparam("n"), _LEVEL.sku == bindparam("s")
 )
@@ -142,8 +143,8 @@ class StockRepository:
         if apply and self._held is not None:
             self._held.change(node, sku, on_hand=on_hand, reserved=reserved)
         elif apply:
-            self.conn.execute(
-                CHANGE_LEVEL,
+            _CHANGE_LEVEL.run(
+                self.conn,
                 {"t": self.tenant, "n": node, "s": sku, "dh": on_hand, "dr": reserved, "now": now},
             )
         self._ledger_rows.append(
@@ -168,8 +169,8 @@ class StockRepository:
         if self._held is not None:
             needed, allow = {sku: quantity}, {sku: backorder}
             return not self._reserve_all_held(node, needed, order_id=order_id, backorder=allow)
-        result = self.conn.execute(
-            _RESERVE,
+        changed = _RESERVE.run(
+            self.conn,
             {
                 "t": self.tenant,
                 "n": node,
@@ -179,7 +180,7 @@ class StockRepository:
                 "now": datetime.now(UTC),
             },
         )
-        if result.rowcount != 1:
+        if changed != 1:
             if backorder <= 0 or self.level(node, sku) is not None:
                 return False
             # Sold ahead of stock at a node that never had any: the level starts at zero.
