@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy import Connection, Table, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orderhub.store import tables as t
+from orderhub.store.driver import Query
 from orderhub.store.many_rows import ManyRows
 
 __all__ = [
@@ -86,6 +87,7 @@ class Change:
 
 _ADDING: dict[tuple[str, str, tuple[str, ...]], ManyRows] = {}
 _MARKING: dict[str, Any] = {}
+_MARKING_ONE: dict[str, Query] = {}
 
 
 def _adding(dialect: Any, table: Table, amounts: Sequence[str]) -> ManyRows:
@@ -115,6 +117,24 @@ def _marking(dialect: Any) -> Any:
     return statement
 
 
+def _marking_one(dialect: Any) -> Query:
+    """`_marking` for one mark, run on the driver's cursor (most transactions write one)."""
+    query = _MARKING_ONE.get(dialect.__name__)
+    if query is None:
+        marks = t.report_marks.c
+        query = _MARKING_ONE[dialect.__name__] = Query(
+            dialect.insert(t.report_marks)
+            .values(
+                tenant=bindparam("tenant"),
+                order_id=bindparam("order_id"),
+                mark=bindparam("mark"),
+            )
+            .on_conflict_do_nothing()
+            .returning(marks.order_id, marks.mark)
+        )
+    return query
+
+
 class FigureRepository:
     """Adding to the figures, and reading them back summed."""
 
@@ -141,10 +161,11 @@ class FigureRepository:
             first.setdefault((change.order_id, change.mark), change)
         keys = sorted(first)
         # RETURNING, not rowcount: psycopg reports -1 for an insert that did nothing.
-        written = self.conn.execute(
-            _marking(self._dialect),
-            [{"tenant": self.tenant, "order_id": o, "mark": m} for o, m in keys],
-        )
+        marks = [{"tenant": self.tenant, "order_id": o, "mark": m} for o, m in keys]
+        if len(marks) == 1:
+            written: Any = _marking_one(self._dialect).all(self.conn, marks[0])
+        else:
+            written = self.conn.execute(_marking(self._dialect), marks)
         new = {(row.order_id, row.mark) for row in written}
         counted = [first[key] for key in keys if key in new]
         self.add_sales_of_days([entry for c in counted for entry in c.sales])
