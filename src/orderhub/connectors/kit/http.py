@@ -61,6 +61,11 @@ def new_client(timeout: float) -> httpx.Client:
     return httpx.Client(timeout=timeout, verify=_tls())
 
 
+def _proxy_set() -> bool:
+    """Whether the environment names a proxy (NO_PROXY alone names none)."""
+    return any(scheme != "no" for scheme in urllib.request.getproxies())
+
+
 class Transport:
     """HTTP for one platform connection, with the retry rules above."""
 
@@ -86,7 +91,7 @@ class Transport:
         self.http: httpx.Client | None = client
         self._owns = client is None
         if client is None:
-            if urllib.request.getproxies():
+            if _proxy_set():
                 self.http = new_client(timeout)
             else:
                 self._pool = httpx.HTTPTransport(verify=_tls())

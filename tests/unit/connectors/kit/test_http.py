@@ -63,6 +63,7 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("NO_PROXY", "internal.example")  # names no proxy by itself
 
 
 def test_a_request_reaches_the_server_as_the_connector_gave_it(
@@ -70,6 +71,7 @@ def test_a_request_reaches_the_server_as_the_connector_gave_it(
 ) -> None:
     _, running = server
     transport = Transport("Bench", timeout=5)
+    assert transport.http is None  # no client: the connection pool alone
     try:
         sent = transport.send(
             "POST",
