@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from orderhub.store import tables as t
-from orderhub.store.db import Queued, notice, sent_together
+from orderhub.store.db import JOBS_CHANNEL, Queued, notice, sent_together
 from orderhub.store.driver import Query
 from orderhub.store.ids import new_id
 from orderhub.store.many_rows import ManyRows
@@ -96,6 +96,7 @@ _DONE_MANY = Query(
     .where(_JOB.id.in_(bindparam("ids", expanding=True)), _JOB.status == "running")
     .values(status="done", done_at=bindparam("now"), locked_by=None, locked_until=None)
 )
+_NOTIFY = Query(select(func.pg_notify(JOBS_CHANNEL, bindparam("kinds"))))
 _ATTEMPT = ManyRows(insert(t.job_attempts))  # no id read back: sent with others
 _CLAIMS: dict[tuple[str, bool], Query] = {}
 
@@ -375,7 +376,7 @@ class OutboxRepository:
         self._announced = set()
         if (unannounced or self.some_unnamed) and self.conn.dialect.name == "postgresql":
             payload = "" if self.some_unnamed else notice(unannounced)
-            self.conn.execute(text("SELECT pg_notify('orderhub_jobs', :kinds)"), {"kinds": payload})
+            _NOTIFY.run(self.conn, {"kinds": payload})
 
     def next_due(self, kinds: Sequence[str]) -> float | None:
         """When the next of these jobs falls due (a pending job's run time, a running one's
