@@ -3,6 +3,8 @@ seen by the engine's listeners, and fail with SQLAlchemy's errors."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -13,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from orderhub.services.hub import Hub
 from orderhub.store import tables as t
+from orderhub.store.db import Queued
 from orderhub.store.driver import MAX_PLANS, Query
+from support import make_hub
 
 _L = t.stock_ledger.c
 _SHANGHAI = timezone(timedelta(hours=8))
@@ -150,3 +154,29 @@ def test_lists_of_many_lengths_keep_a_bounded_number_of_statements(hub: Hub) -> 
             rows = query.all(uow.stock.conn, {"t": "default", "skus": skus, "since": since})
             assert [row.sku for row in rows] == ["SKU-1"] * 3
     assert len(query._plans) == MAX_PLANS
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_jobs_queued_in_one_process_wake_the_workers_listening_in_another(
+    hub: Hub, database_url: str
+) -> None:
+    other = make_hub(database_url)  # another process's hub: its own engine and listener
+    heard: list[Queued] = []
+    stop = threading.Event()
+    listener = threading.Thread(target=other.db.listen_for_jobs, args=(heard.append, stop))
+    listener.start()
+    try:
+        time.sleep(0.5)  # listening
+        with hub.uow() as uow:
+            uow.outbox.add("alerts.digest", {}, delay=30)
+            uow.commit()
+        deadline = time.monotonic() + 10
+        while not any(q and "alerts.digest" in q for q in heard) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        listener.join(timeout=10)
+        other.close()
+    [queued] = [q for q in heard if q and "alerts.digest" in q]
+    due = queued["alerts.digest"]
+    assert due is not None and 25 < due - time.time() <= 30
