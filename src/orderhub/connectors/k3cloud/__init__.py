@@ -54,7 +54,7 @@ def client_from_settings(
         app_secret=str(settings.get("app_secret") or ""),
         lcid=setting(settings, "lcid", int, 2052, platform=_P),
         org_num=setting(settings, "org_num", int, 0, platform=_P),
-        transport=Transport(_P, timeout=timeout, client=client),
+        transport=Transport(_P, timeout=timeout, client=client, keep_cookies=True),
     )
 
 

@@ -1,9 +1,10 @@
 """HTTP for every connector: one client, timeouts, and failures mapped onto the error tree.
 
 `Transport.send` goes straight to httpx's connection pool when no proxy is configured:
-none of the platforms uses cookies, redirects or client-side auth, and skipping the
-client's handling of them takes a fifth off the CPU of each call. With a proxy in the
-environment, or a client handed in (tests), it goes through `httpx.Client`.
+the platforms sign each call and use no redirects or client-side auth, and skipping the
+client's handling of them and of cookies takes a fifth off the CPU of each call. It goes
+through `httpx.Client` for a platform whose session lives in cookies (`keep_cookies`:
+Kingdee), with a proxy in the environment, or with a client handed in (tests).
 
 `Transport.send` turns what the network and the status line say into the connector
 errors the worker understands: a timeout, a refused connection or a 5xx is
@@ -78,6 +79,7 @@ class Transport:
         backoff: float = 0.25,
         max_inline_wait: float = MAX_INLINE_WAIT,
         client: httpx.Client | None = None,
+        keep_cookies: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.platform = platform
@@ -85,13 +87,14 @@ class Transport:
         self.max_retries = max(max_retries, 0)
         self.backoff = backoff
         self.max_inline_wait = max_inline_wait
-        # Without a client handed in, the pool alone serves, unless a proxy is set: the
-        # client reads proxies, and the hosts they skip, from the environment.
+        # Without a client handed in, the pool alone serves, unless the session lives in
+        # cookies or a proxy is set (the client reads proxies, and the hosts they skip,
+        # from the environment).
         self._pool: httpx.HTTPTransport | None = None
         self.http: httpx.Client | None = client
         self._owns = client is None
         if client is None:
-            if _proxy_set():
+            if keep_cookies or _proxy_set():
                 self.http = new_client(timeout)
             else:
                 self._pool = httpx.HTTPTransport(verify=_tls())

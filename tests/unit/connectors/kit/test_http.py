@@ -43,6 +43,8 @@ class Recorder:
         }
         answer = json.dumps(seen).encode()
         out = [(b"content-type", b"application/json"), *self.extra]
+        if scope["path"] == "/login":
+            out.append((b"set-cookie", b"kdservice-sessionid=s-1; Path=/; HttpOnly"))
         if "gzip" in headers.get("accept-encoding", ""):
             answer = gzip.compress(answer)
             out.append((b"content-encoding", b"gzip"))
@@ -101,6 +103,24 @@ def test_a_request_reaches_the_server_as_the_connector_gave_it(
     # The answer came gzipped, and reads back as the server wrote it.
     assert plain.headers["content-encoding"] == "gzip"
     assert plain.json()["headers"]["user-agent"].startswith("orderhub/")
+
+
+def test_a_session_kept_in_cookies_is_sent_back_only_where_asked_for(
+    server: tuple[Recorder, RunningServer], no_proxy: None
+) -> None:
+    _, running = server
+    kingdee = Transport("Kingdee", timeout=5, keep_cookies=True)
+    signed = Transport("Bench", timeout=5)
+    try:
+        for transport in (kingdee, signed):
+            transport.send("POST", f"{running.url}/login", what="login")
+        after_login = kingdee.send("POST", f"{running.url}/call", what="call").json()
+        unsigned = signed.send("POST", f"{running.url}/call", what="call").json()
+    finally:
+        kingdee.close()
+        signed.close()
+    assert after_login["headers"]["cookie"] == "kdservice-sessionid=s-1"
+    assert "cookie" not in unsigned["headers"]
 
 
 def test_statuses_and_network_failures_become_the_errors_the_worker_retries_on(
