@@ -103,6 +103,7 @@ class Query:
         self._compiled: dict[str, SQLCompiler] = {}
         self._plans: dict[tuple[str, tuple[int, ...]], _Plan] = {}
         self._rows: dict[str, Any] = {}
+        self._lists: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
@@ -163,11 +164,12 @@ class Query:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-        lists = tuple(
-            len(params[name])
-            for name, bind in compiled.binds.items()
-            if bind.expanding and name in params
-        )
+        given = self._lists.get(dialect.name)
+        if given is None:  # the lists the caller gives, not those written in the statement
+            given = self._lists[dialect.name] = tuple(
+                name for name, bind in compiled.binds.items() if bind.expanding and name in params
+            )
+        lists = tuple(len(params[name]) for name in given)
         plan = self._plans.get((dialect.name, lists))
         if plan is None:
             plan = self._build(compiled, dialect, params)

@@ -19,7 +19,7 @@ from orderhub.crypto import Cipher
 from orderhub.domain.errors import NotFound
 from orderhub.domain.order import Order
 from orderhub.store import tables as t
-from orderhub.store.db import notice
+from orderhub.store.db import JOBS_CHANNEL, notice
 from orderhub.store.driver import Query
 from orderhub.store.ids import new_id
 from orderhub.store.many_rows import ManyRows
@@ -86,7 +86,7 @@ _queued = (
 _ADD_AND_QUEUE_PG = Query(
     select(
         _stored.c.id,
-        select(func.pg_notify("orderhub_jobs", bindparam("notice")))
+        select(func.pg_notify(JOBS_CHANNEL, bindparam("notice")))
         .select_from(_queued)
         .limit(1)
         .scalar_subquery(),

@@ -45,15 +45,11 @@ _ADD = ManyRows(insert(t.orders))
 _ADD_LINES = ManyRows(insert(t.order_lines))
 _ADD_TRACE = ManyRows(insert(t.trace_events))  # no id read back
 # By id alone, the seller checked on the rows read (see `InboxRepository.read_ahead`).
-_MANY = Query(
-    select(_o.id, _o.tenant, _o.document, _o.pii).where(_o.id.in_(bindparam("ids", expanding=True)))
+_BY_IDS = select(_o.id, _o.tenant, _o.document, _o.pii).where(
+    _o.id.in_(bindparam("ids", expanding=True))
 )
-_MANY_LOCKED = Query(
-    select(_o.id, _o.tenant, _o.document, _o.pii)
-    .where(_o.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_o.id)
-    .with_for_update()
-)
+_MANY = Query(_BY_IDS)
+_MANY_LOCKED = Query(_BY_IDS.order_by(_o.id).with_for_update())
 _BY_ID = select(_o.id, _o.document, _o.pii).where(
     _o.id == bindparam("order_id"), _o.tenant == bindparam("tenant")
 )
