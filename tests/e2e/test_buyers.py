@@ -3,6 +3,7 @@ tagged for rules, exported on request and erased without a trace of who they wer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import httpx
@@ -29,6 +30,15 @@ def every_text_in_the_database(stack: Stack) -> str:
                     elif value is not None:
                         found.append(str(value))
     return "\n".join(found)
+
+
+def holds(text: str, trace: str) -> bool:
+    """Whether `text` still holds `trace`. A number counts only as a whole number (a phone
+    also with its +86), so its digits inside an unrelated figure such as a timing do not."""
+    if not trace.isdigit():
+        return trace in text
+    numbers = set(re.findall(r"\d+", text))
+    return trace in numbers or f"86{trace}" in numbers
 
 
 def test_one_buyer_across_two_shops_is_counted_tagged_and_held_by_a_rule(
@@ -140,7 +150,7 @@ def test_a_buyer_is_exported_then_erased_without_a_trace(
 
     everything = every_text_in_the_database(stack)
     for trace in ("王晓明", "晓明", "13912345678", "xiaoming.wang", "南京西路", "恒隆", "200040"):
-        assert trace not in everything, trace
+        assert not holds(everything, trace), trace
     # The books keep their figures: the orders, their amounts and SKUs are still there.
     for order in placed:
         kept = queries.order_view(stack.hub, str(order["id"]), reveal=True)
