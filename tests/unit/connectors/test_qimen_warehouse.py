@@ -342,6 +342,23 @@ def test_inventory_sums_sellable_batches_and_zero_fills(
     ]
 
 
+def test_inventory_counts_millions_of_one_item_and_refuses_a_count_past_a_billion(
+    make_wms: Callable[..., QimenWarehouse],
+) -> None:
+    def counted(quantity: str) -> Recorder:
+        item = (
+            f"<items><item><itemCode>SKU-1</itemCode><inventoryType>ZP</inventoryType>"
+            f"<quantity>{quantity}</quantity><lockQuantity>-2</lockQuantity></item></items>"
+        )
+        return Recorder(httpx.Response(200, content=reply(extra=item)))
+
+    # A cloud warehouse holding 2.5 million of a cheap item, 2 oversold and counted below 0.
+    levels = make_wms(counted("2500000")).query_inventory(["SKU-1"])
+    assert levels == [InventoryLevel("SKU-1", 2_500_000, -2)]
+    with pytest.raises(ValueError, match=r"quantity: 1000000001 is more than 1,000,000,000"):
+        make_wms(counted("1000000001")).query_inventory(["SKU-1"])
+
+
 CONFIRM = """<?xml version="1.0" encoding="utf-8"?>
 <request>
   <deliveryOrder>

@@ -107,8 +107,8 @@ class EclpWarehouse:
             for row in rows:
                 if str(row.get("warehouseNo") or s.warehouse_no) != s.warehouse_no:
                     continue
-                total += fields.units(row.get("totalNum"), "totalNum", empty=0)
-                usable += fields.units(row.get("usableNum"), "usableNum", empty=0)
+                total += fields.stock_count(row.get("totalNum"), "totalNum")
+                usable += fields.stock_count(row.get("usableNum"), "usableNum")
             levels.append(InventoryLevel(sku=sku, quantity=usable, locked=max(total - usable, 0)))
         return levels
 

@@ -118,8 +118,8 @@ class FourpxWarehouse:
                     continue
                 free, locked = found.get(sku, (0, 0))
                 found[sku] = (
-                    free + fields.units(row.get("available_stock"), "available_stock", empty=0),
-                    locked + fields.units(row.get("pending_stock"), "pending_stock", empty=0),
+                    free + fields.stock_count(row.get("available_stock"), "available_stock"),
+                    locked + fields.stock_count(row.get("pending_stock"), "pending_stock"),
                 )
         return [
             InventoryLevel(

@@ -133,8 +133,8 @@ class GoodCangWarehouse:
                 sku = str(row.get("product_sku") or "")
                 free, locked = found.get(sku, (0, 0))
                 found[sku] = (
-                    free + fields.units(row.get("sellable"), "sellable", empty=0),
-                    locked + fields.units(row.get("reserved"), "reserved", empty=0),
+                    free + fields.stock_count(row.get("sellable"), "sellable"),
+                    locked + fields.stock_count(row.get("reserved"), "reserved"),
                 )
             seen += len(rows)
             if not rows or seen >= count:

@@ -10,10 +10,14 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["MAX_UNITS", "amount", "units", "whole_number"]
+__all__ = ["MAX_STOCK", "MAX_UNITS", "amount", "stock_count", "units", "whole_number"]
 
 MAX_UNITS = 1_000_000
 """The most units one line, parcel or stock change may carry; more is a typing error."""
+
+MAX_STOCK = 1_000_000_000
+"""The most units of one SKU a warehouse may count as held: a cloud warehouse can hold
+millions of a cheap item, and a billion still fits the stock columns."""
 
 _TEXT_LIMIT = 40
 _DIGITS_LIMIT = 18
@@ -61,6 +65,19 @@ def units(value: Any, name: str, *, empty: int | None = None, signed: bool = Fal
         raise ValueError(_named(name, f"{count} is negative"))
     if abs(count) > MAX_UNITS:
         raise ValueError(_named(name, f"{count} is more than {MAX_UNITS:,} units"))
+    return count
+
+
+def stock_count(value: Any, name: str, *, signed: bool = False) -> int:
+    """Units of one SKU a node counts as held, up to MAX_STOCK (`signed`: down to
+    -MAX_STOCK, for a warehouse that counts below zero when oversold); missing is none."""
+    if value is None or str(value).strip() == "":
+        return 0
+    count = whole_number(value, name)
+    if not signed and count < 0:
+        raise ValueError(_named(name, f"{count} is negative"))
+    if abs(count) > MAX_STOCK:
+        raise ValueError(_named(name, f"{count} is more than {MAX_STOCK:,} units"))
     return count
 
 

@@ -308,8 +308,9 @@ class QimenWarehouse:
                 kind = str(item.get("inventoryType") or InventoryType.ZP.value)
                 if sku not in totals or kind != InventoryType.ZP.value:
                     continue
-                totals[sku][0] += _int(item.get("quantity"), "quantity")
-                totals[sku][1] += _int(item.get("lockQuantity"), "lockQuantity")
+                quantity, locked = item.get("quantity"), item.get("lockQuantity")
+                totals[sku][0] += fields.stock_count(quantity, "quantity", signed=True)
+                totals[sku][1] += fields.stock_count(locked, "lockQuantity", signed=True)
         return [
             InventoryLevel(sku=sku, quantity=q, locked=lock) for sku, (q, lock) in totals.items()
         ]

@@ -319,10 +319,7 @@ class ApiSupplier:
             for item in items if isinstance(items, list) else []:
                 if not isinstance(item, dict) or _text(item, "sku") not in totals:
                     continue
-                try:
-                    totals[_text(item, "sku")] = int(item.get("available") or 0)
-                except (TypeError, ValueError) as exc:
-                    raise ValueError(f"stock of {item.get('sku')} is not a number") from exc
+                totals[_text(item, "sku")] = fields.stock_count(item.get("available"), "available")
         return [InventoryLevel(sku=sku, quantity=qty) for sku, qty in totals.items()]
 
     def verify_callback(self, query: Mapping[str, str], body: bytes) -> bool:
