@@ -950,14 +950,7 @@ def parse_args(argv: Sequence[str]) -> Namespace:
         default=True,
         help="on PostgreSQL, run the burst again with 1 and then 2 worker processes",
     )
-    parser.add_argument(
-        "--stock",
-        type=int,
-        default=1_000_000,
-        # No more than a warehouse may count (kit.fields.MAX_UNITS): the hourly
-        # reconciliation would refuse the count, and retry it through the run.
-        help="opening stock per SKU",
-    )
+    parser.add_argument("--stock", type=int, default=1_000_000, help="opening stock per SKU")
     parser.add_argument(
         "--batch-create",
         type=int,

@@ -497,6 +497,27 @@ def test_a_po_the_batch_answer_leaves_out_is_to_be_sent_again() -> None:
     assert isinstance(unanswered, Unavailable) and "PO-M2" in unanswered.message
 
 
+def test_a_supplier_counting_millions_is_believed_and_a_count_that_is_no_number_is_named() -> None:
+    """Stock as the supplier writes it: 3 million of a cheap item, then a count in words."""
+    counts = iter([{"SKU-1": 3_000_000, "SKU-2": "12"}, {"SKU-1": "lots"}])
+
+    async def stock(request: Request) -> Response:
+        items = [{"sku": sku, "available": n} for sku, n in next(counts).items()]
+        return Response(json.dumps({"items": items}), media_type="application/json")
+
+    server = serve_in_thread(Starlette(routes=[Route("/stock", stock, methods=["GET"])]))
+    supplier = ApiSupplier(settings(server.url))
+    try:
+        levels = {x.sku: x.quantity for x in supplier.query_inventory(["SKU-1", "SKU-2"])}
+        with pytest.raises(ValueError, match="SKU-1: available: 'lots' is not a number"):
+            supplier.query_inventory(["SKU-1"])
+    finally:
+        supplier.close()
+        server.stop()
+
+    assert levels == {"SKU-1": 3_000_000, "SKU-2": 12}
+
+
 def test_batch_settings_are_checked_and_off_by_default(make_env: Callable[..., Env]) -> None:
     env = make_env()
     assert env.supplier.outbound_batch == 1

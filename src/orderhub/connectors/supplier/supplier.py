@@ -319,7 +319,8 @@ class ApiSupplier:
             for item in items if isinstance(items, list) else []:
                 if not isinstance(item, dict) or _text(item, "sku") not in totals:
                     continue
-                totals[_text(item, "sku")] = fields.stock_count(item.get("available"), "available")
+                sku = _text(item, "sku")
+                totals[sku] = fields.stock_count(item.get("available"), f"{sku}: available")
         return [InventoryLevel(sku=sku, quantity=qty) for sku, qty in totals.items()]
 
     def verify_callback(self, query: Mapping[str, str], body: bytes) -> bool:
