@@ -58,26 +58,23 @@ def whole_number(value: Any, name: str = "") -> int:
 
 def units(value: Any, name: str, *, empty: int | None = None, signed: bool = False) -> int:
     """A count of units within ±MAX_UNITS; `empty` is what a missing value means, if anything."""
-    if empty is not None and (value is None or str(value).strip() == ""):
-        return empty
-    count = whole_number(value, name)
-    if not signed and count < 0:
-        raise ValueError(_named(name, f"{count} is negative"))
-    if abs(count) > MAX_UNITS:
-        raise ValueError(_named(name, f"{count} is more than {MAX_UNITS:,} units"))
-    return count
+    return _count(value, name, MAX_UNITS, empty=empty, signed=signed)
 
 
 def stock_count(value: Any, name: str, *, signed: bool = False) -> int:
     """Units of one SKU a node counts as held, up to MAX_STOCK (`signed`: down to
     -MAX_STOCK, for a warehouse that counts below zero when oversold); missing is none."""
-    if value is None or str(value).strip() == "":
-        return 0
+    return _count(value, name, MAX_STOCK, empty=0, signed=signed)
+
+
+def _count(value: Any, name: str, limit: int, *, empty: int | None, signed: bool) -> int:
+    if empty is not None and (value is None or str(value).strip() == ""):
+        return empty
     count = whole_number(value, name)
     if not signed and count < 0:
         raise ValueError(_named(name, f"{count} is negative"))
-    if abs(count) > MAX_STOCK:
-        raise ValueError(_named(name, f"{count} is more than {MAX_STOCK:,} units"))
+    if abs(count) > limit:
+        raise ValueError(_named(name, f"{count} is more than {limit:,} units"))
     return count
 
 
