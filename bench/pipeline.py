@@ -534,9 +534,10 @@ def drain(server: Server, timeout: float = 60.0) -> None:
             )
             reply.raise_for_status()
             page = reply.json()
-            soon = time.time() + 10
-            later = sum(1 for job in page["items"] if status == "pending" and job["run_at"] > soon)
-            busy += int(page["total"]) - later
+            busy += int(page["total"])
+            if status == "pending":
+                soon = time.time() + 10
+                busy -= sum(1 for job in page["items"] if job["run_at"] > soon)
         if busy == 0:
             return
         time.sleep(0.2)
@@ -950,7 +951,7 @@ def parse_args(argv: Sequence[str]) -> Namespace:
         default=True,
         help="on PostgreSQL, run the burst again with 1 and then 2 worker processes",
     )
-    parser.add_argument("--stock", type=int, default=1_000_000, help="opening stock per SKU")
+    parser.add_argument("--stock", type=int, default=10_000_000, help="opening stock per SKU")
     parser.add_argument(
         "--batch-create",
         type=int,

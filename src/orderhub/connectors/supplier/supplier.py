@@ -317,9 +317,9 @@ class ApiSupplier:
             reply = self._client.stock(wanted[start : start + _STOCK_PAGE])
             items = reply.get("items")
             for item in items if isinstance(items, list) else []:
-                if not isinstance(item, dict) or _text(item, "sku") not in totals:
+                sku = _text(item, "sku") if isinstance(item, dict) else ""
+                if sku not in totals:
                     continue
-                sku = _text(item, "sku")
                 totals[sku] = fields.stock_count(item.get("available"), f"{sku}: available")
         return [InventoryLevel(sku=sku, quantity=qty) for sku, qty in totals.items()]
 
