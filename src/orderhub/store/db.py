@@ -29,6 +29,7 @@ __all__ = [
     "Database",
     "JobsListener",
     "Queued",
+    "committed_together",
     "heard",
     "is_transient",
     "make_engine",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 JOBS_CHANNEL = "orderhub_jobs"
+_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
 Queued = dict[str, float | None] | None
 """Jobs queued: per kind, when the first of them falls due (None: not known); None for
 the whole when a job of any kind may have been queued."""
@@ -120,6 +122,28 @@ def sent_together(conn: Connection) -> Iterator[None]:
         if conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None):
             conn.invalidate(exc)
         raise DBAPIError.instance("(statements sent together)", None, exc, driver_error) from exc
+
+
+@contextmanager
+def committed_together(conn: Connection) -> Iterator[None]:
+    """A transaction's last writes and its COMMIT, sent to PostgreSQL together: one round
+    trip where each write and the COMMIT took one of their own. As in `sent_together`,
+    nothing in the block may read a result, and an error in any statement is raised at
+    its end, with the transaction left to be rolled back. When the block ends without
+    one, the transaction is committed, and the caller's commit only closes it on
+    SQLAlchemy's side (the driver finds nothing left to commit). SQLite runs the
+    statements as they come, and the caller's commit commits.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver: Any = conn.connection.driver_connection
+    if driver.autocommit or driver.pgconn.transaction_status == _IDLE:
+        yield  # no transaction open to go with: each statement commits as it runs
+        return
+    with sent_together(conn):
+        yield
+        driver.execute("COMMIT")
 
 
 def _count_work(engine: Engine, *, explicit_begin: bool) -> None:

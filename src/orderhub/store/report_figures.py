@@ -153,8 +153,13 @@ class FigureRepository:
         """Write the changes held back: their marks in one statement, then the figures of
         those whose mark is new, added up per row, one statement per table, rows in a
         fixed order (so two transactions lock shared rows in the same order)."""
+        self.write(self.mark())
+
+    def mark(self) -> list[Change]:
+        """Mark the changes held back as counted, in one statement that reads back which
+        marks are new; the changes to count (`write` them)."""
         if not self._changes:
-            return
+            return []
         held, self._changes = self._changes, []
         first: dict[tuple[str, str], Change] = {}
         for change in held:
@@ -167,7 +172,10 @@ class FigureRepository:
         else:
             written = self.conn.execute(_marking(self._dialect), marks)
         new = {(row.order_id, row.mark) for row in written}
-        counted = [first[key] for key in keys if key in new]
+        return [first[key] for key in keys if key in new]
+
+    def write(self, counted: Sequence[Change]) -> None:
+        """Add up the figures of changes `mark` found new; reads nothing back."""
         self.add_sales_of_days([entry for c in counted for entry in c.sales])
         by_columns: dict[tuple[str, ...], list[tuple[date, str, dict[str, int]]]] = {}
         for change in counted:

@@ -17,7 +17,7 @@ from orderhub.store.buyers import BuyerRepository
 from orderhub.store.calls import CallRepository
 from orderhub.store.catalog import CatalogRepository
 from orderhub.store.config_version import ConfigView
-from orderhub.store.db import Database, sent_together
+from orderhub.store.db import Database, committed_together, sent_together
 from orderhub.store.dispatches import DispatchRepository
 from orderhub.store.inbox import InboxRepository
 from orderhub.store.items import ShopItemRepository
@@ -207,10 +207,16 @@ class UnitOfWork:
             self.buyers.write_held()
         if "outbox" in made:
             self.outbox.write_coalesced()
-        self.flush()
+        self._write_held()
+        figures = made.get("figures")
+        counted = figures.mark() if figures is not None else []
         outbox = made.get("outbox")
-        if outbox is not None:
-            outbox.announce()
+        # What is left reads nothing back: on PostgreSQL it goes with the COMMIT.
+        with committed_together(self._open()):
+            if figures is not None:
+                figures.write(counted)
+            if outbox is not None:
+                outbox.announce()
         self._tx.commit()
         self._tx = None
         if outbox is not None and outbox.added:
@@ -218,7 +224,13 @@ class UnitOfWork:
 
     def flush(self) -> None:
         """Write what the repositories hold back to write together (ledger rows, new
-        dispatches, new jobs, trace, payload marks)."""
+        dispatches, new jobs, trace, payload marks, report figures)."""
+        self._write_held()
+        if "figures" in self.__dict__:
+            self.figures.flush()  # reads what its marks returned
+
+    def _write_held(self) -> None:
+        """The held writes but the report figures, which read back their marks."""
         made = self.__dict__
         if self._conn is None:
             raise RuntimeError("flush outside of `with`")
@@ -232,8 +244,6 @@ class UnitOfWork:
                 repository.flush()
             if "orders" in made:
                 self.orders.flush_trace()
-        if "figures" in made:
-            self.figures.flush()  # reads what its marks returned
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
