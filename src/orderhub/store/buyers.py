@@ -121,6 +121,14 @@ class BuyerRepository:
     def restore(self, held: _Held | None) -> None:
         self._held_keys, self._held_adds, self._held_new = (None, {}, {}) if held is None else held
 
+    def writes_held(self) -> int:
+        """How many statements `write_held` would run that read nothing back."""
+        return int(bool(self._held_new)) + int(bool(self._held_keys))
+
+    def reads_when_written(self) -> bool:
+        """Whether `write_held` reads rows back (a known buyer's figures added to)."""
+        return bool(self._held_adds)
+
     def write_held(self) -> None:
         if not self._held_keys and not self._held_adds and not self._held_new:
             return

@@ -40,6 +40,7 @@ __all__ = [
 
 JOBS_CHANNEL = "orderhub_jobs"
 _IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
+_PIPELINE_OFF = 0  # libpq's PQ_PIPELINE_OFF: the connection is not in pipeline mode
 Queued = dict[str, float | None] | None
 """Jobs queued: per kind, when the first of them falls due (None: not known); None for
 the whole when a job of any kind may have been queued."""
@@ -112,6 +113,9 @@ def sent_together(conn: Connection) -> Iterator[None]:
         yield
         return
     driver: Any = conn.connection.driver_connection
+    if driver.pgconn.pipeline_status != _PIPELINE_OFF:
+        yield  # inside statements already sent together: they go with those
+        return
     driver_error: Any = conn.dialect.loaded_dbapi.Error
     try:
         with driver.pipeline():

@@ -243,6 +243,10 @@ class OutboxRepository:
         """How many statements `flush` would run."""
         return int(bool(self._new))
 
+    def coalesced_held(self) -> int:
+        """How many statements `write_coalesced` would run (it reads nothing back)."""
+        return int(bool(self._coalesced))
+
     def flush(self) -> None:
         """Write the jobs queued since the last flush, in one statement."""
         if self._new:

@@ -200,17 +200,26 @@ class UnitOfWork:
         # Shared rows last, each kind in one order: stock levels, alerts, buyers,
         # coalesced jobs.
         if "stock" in made:
-            self.stock.write_levels()
+            self.stock.write_levels()  # reads the levels it changed
         if "alerts" in made:
-            self.alerts.write_held()
-        if "buyers" in made:
-            self.buyers.write_held()
-        if "outbox" in made:
-            self.outbox.write_coalesced()
-        self._write_held()
+            self.alerts.write_held()  # reads whether an alert is open
+        buyers = made.get("buyers")
+        if buyers is not None and buyers.reads_when_written():
+            buyers.write_held()
+            buyers = None
+        outbox = made.get("outbox")
+        # The rest of what is held reads nothing back: two writes or more go together.
+        writes = self._writes_held()
+        writes += 0 if buyers is None else buyers.writes_held()
+        writes += 0 if outbox is None else outbox.coalesced_held()
+        with sent_together(self._open()) if writes > 1 else nullcontext():
+            if buyers is not None:
+                buyers.write_held()
+            if outbox is not None:
+                outbox.write_coalesced()
+            self._write_held()
         figures = made.get("figures")
         counted = figures.mark() if figures is not None else []
-        outbox = made.get("outbox")
         # What is left reads nothing back: on PostgreSQL it goes with the COMMIT.
         with committed_together(self._open()):
             if figures is not None:
@@ -229,17 +238,23 @@ class UnitOfWork:
         if "figures" in self.__dict__:
             self.figures.flush()  # reads what its marks returned
 
+    def _writes_held(self) -> int:
+        """How many statements `_write_held` would run."""
+        made = self.__dict__
+        held = [made[name] for name in ("inbox", "stock", "dispatches", "outbox") if name in made]
+        writes: int = sum(repository.writes_held() for repository in held)
+        if "orders" in made:
+            writes += self.orders.writes_held()
+        return writes
+
     def _write_held(self) -> None:
         """The held writes but the report figures, which read back their marks."""
         made = self.__dict__
         if self._conn is None:
             raise RuntimeError("flush outside of `with`")
         held = [made[name] for name in ("inbox", "stock", "dispatches", "outbox") if name in made]
-        writes = sum(repository.writes_held() for repository in held)
-        if "orders" in made:
-            writes += self.orders.writes_held()
         # Two writes or more go to PostgreSQL together; one goes as it is.
-        with sent_together(self._conn) if writes > 1 else nullcontext():
+        with sent_together(self._conn) if self._writes_held() > 1 else nullcontext():
             for repository in held:
                 repository.flush()
             if "orders" in made:
