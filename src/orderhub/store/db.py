@@ -129,25 +129,28 @@ def sent_together(conn: Connection) -> Iterator[None]:
 
 
 @contextmanager
-def committed_together(conn: Connection) -> Iterator[None]:
+def committed_together(conn: Connection, *, sending: bool = True) -> Iterator[None]:
     """A transaction's last writes and its COMMIT, sent to PostgreSQL together: one round
     trip where each write and the COMMIT took one of their own. As in `sent_together`,
     nothing in the block may read a result, and an error in any statement is raised at
     its end, with the transaction left to be rolled back. When the block ends without
     one, the transaction is committed, and the caller's commit only closes it on
-    SQLAlchemy's side (the driver finds nothing left to commit). SQLite runs the
-    statements as they come, and the caller's commit commits.
+    SQLAlchemy's side (the driver finds nothing left to commit). `sending`: whether the
+    block may send anything (a transaction that has not begun and sends nothing has
+    nothing to commit). SQLite runs the statements as they come, and the caller's
+    commit commits.
     """
     if conn.dialect.name != "postgresql":
         yield
         return
     driver: Any = conn.connection.driver_connection
-    if driver.autocommit or driver.pgconn.transaction_status == _IDLE:
-        yield  # no transaction open to go with: each statement commits as it runs
+    if driver.autocommit or (driver.pgconn.transaction_status == _IDLE and not sending):
+        yield  # each statement commits as it runs, or nothing is sent at all
         return
     with sent_together(conn):
         yield
-        driver.execute("COMMIT")
+        if driver.pgconn.transaction_status != _IDLE:  # the block began the transaction
+            driver.execute("COMMIT")
 
 
 def _count_work(engine: Engine, *, explicit_begin: bool) -> None:

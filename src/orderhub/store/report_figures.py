@@ -155,6 +155,10 @@ class FigureRepository:
         fixed order (so two transactions lock shared rows in the same order)."""
         self.write(self.mark())
 
+    def marks_held(self) -> int:
+        """How many changes `mark` would mark (a change marked twice counts twice)."""
+        return len(self._changes)
+
     def mark(self) -> list[Change]:
         """Mark the changes held back as counted, in one statement that reads back which
         marks are new; the changes to count (`write` them)."""

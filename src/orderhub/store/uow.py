@@ -208,24 +208,34 @@ class UnitOfWork:
             buyers.write_held()
             buyers = None
         outbox = made.get("outbox")
-        # The rest of what is held reads nothing back: two writes or more go together.
-        writes = self._writes_held()
-        writes += 0 if buyers is None else buyers.writes_held()
-        writes += 0 if outbox is None else outbox.coalesced_held()
-        with sent_together(self._open()) if writes > 1 else nullcontext():
-            if buyers is not None:
-                buyers.write_held()
-            if outbox is not None:
-                outbox.write_coalesced()
-            self._write_held()
         figures = made.get("figures")
-        counted = figures.mark() if figures is not None else []
-        # What is left reads nothing back: on PostgreSQL it goes with the COMMIT.
-        with committed_together(self._open()):
-            if figures is not None:
+        conn = self._open()
+        if figures is not None and figures.marks_held() > 1:
+            # Several marks are read back through SQLAlchemy, which cannot read a
+            # statement sent together: what comes before them goes first.
+            writes = self._writes_held() + self._shared_writes_held(buyers, outbox)
+            with sent_together(conn) if writes > 1 else nullcontext():
+                self._write_shared_held(buyers, outbox)
+            counted = figures.mark()
+            with committed_together(conn):
                 figures.write(counted)
-            if outbox is not None:
-                outbox.announce()
+                if outbox is not None:
+                    outbox.announce()
+        else:
+            # Nothing here is read back but one mark, which the driver reads in line:
+            # on PostgreSQL it all goes with the COMMIT.
+            sending = (
+                self._writes_held() > 0
+                or self._shared_writes_held(buyers, outbox) > 0
+                or (figures is not None and figures.marks_held() > 0)
+                or (outbox is not None and bool(outbox.added or outbox.some_unnamed))
+            )
+            with committed_together(conn, sending=sending):
+                self._write_shared_held(buyers, outbox)
+                if figures is not None:
+                    figures.write(figures.mark())
+                if outbox is not None:
+                    outbox.announce()
         self._tx.commit()
         self._tx = None
         if outbox is not None and outbox.added:
@@ -237,6 +247,24 @@ class UnitOfWork:
         self._write_held()
         if "figures" in self.__dict__:
             self.figures.flush()  # reads what its marks returned
+
+    def _shared_writes_held(
+        self, buyers: BuyerRepository | None, outbox: OutboxRepository | None
+    ) -> int:
+        return (0 if buyers is None else buyers.writes_held()) + (
+            0 if outbox is None else outbox.coalesced_held()
+        )
+
+    def _write_shared_held(
+        self, buyers: BuyerRepository | None, outbox: OutboxRepository | None
+    ) -> None:
+        """New buyers and their keys, coalesced jobs (shared rows, in that order), then
+        the held writes; none reads anything back."""
+        if buyers is not None:
+            buyers.write_held()
+        if outbox is not None:
+            outbox.write_coalesced()
+        self._write_held()
 
     def _writes_held(self) -> int:
         """How many statements `_write_held` would run."""
