@@ -373,12 +373,21 @@ class OutboxRepository:
         self.added, self.some_unnamed, self.due = 0, False, {}
         return queued
 
+    def _unannounced(self) -> dict[str, float]:
+        return {k: v for k, v in self.due.items() if k not in self._announced}
+
+    def announces(self) -> bool:
+        """Whether `announce` will send a statement."""
+        return bool(self._unannounced() or self.some_unnamed) and (
+            self.conn.dialect.name == "postgresql"
+        )
+
     def announce(self) -> None:
         """On PostgreSQL, tell every process's workers (at commit) what was queued (see
         `store.db.heard`)."""
-        unannounced = {k: v for k, v in self.due.items() if k not in self._announced}
+        sends, unannounced = self.announces(), self._unannounced()
         self._announced = set()
-        if (unannounced or self.some_unnamed) and self.conn.dialect.name == "postgresql":
+        if sends:
             payload = "" if self.some_unnamed else notice(unannounced)
             _NOTIFY.run(self.conn, {"kinds": payload})
 

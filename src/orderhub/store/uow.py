@@ -210,10 +210,11 @@ class UnitOfWork:
         outbox = made.get("outbox")
         figures = made.get("figures")
         conn = self._open()
-        if figures is not None and figures.marks_held() > 1:
+        writes = self._writes_held() + self._shared_writes_held(buyers, outbox)
+        marks = 0 if figures is None else figures.marks_held()
+        if figures is not None and marks > 1:
             # Several marks are read back through SQLAlchemy, which cannot read a
             # statement sent together: what comes before them goes first.
-            writes = self._writes_held() + self._shared_writes_held(buyers, outbox)
             with sent_together(conn) if writes > 1 else nullcontext():
                 self._write_shared_held(buyers, outbox)
             counted = figures.mark()
@@ -224,13 +225,8 @@ class UnitOfWork:
         else:
             # Nothing here is read back but one mark, which the driver reads in line:
             # on PostgreSQL it all goes with the COMMIT.
-            sending = (
-                self._writes_held() > 0
-                or self._shared_writes_held(buyers, outbox) > 0
-                or (figures is not None and figures.marks_held() > 0)
-                or (outbox is not None and bool(outbox.added or outbox.some_unnamed))
-            )
-            with committed_together(conn, sending=sending):
+            announces = outbox is not None and outbox.announces()
+            with committed_together(conn, sending=writes + marks > 0 or announces):
                 self._write_shared_held(buyers, outbox)
                 if figures is not None:
                     figures.write(figures.mark())
@@ -266,26 +262,29 @@ class UnitOfWork:
             outbox.write_coalesced()
         self._write_held()
 
+    def _held(
+        self,
+    ) -> list[InboxRepository | StockRepository | DispatchRepository | OutboxRepository]:
+        """The repositories made so far that hold writes back to flush."""
+        made = self.__dict__
+        return [made[name] for name in ("inbox", "stock", "dispatches", "outbox") if name in made]
+
     def _writes_held(self) -> int:
         """How many statements `_write_held` would run."""
-        made = self.__dict__
-        held = [made[name] for name in ("inbox", "stock", "dispatches", "outbox") if name in made]
-        writes: int = sum(repository.writes_held() for repository in held)
-        if "orders" in made:
+        writes: int = sum(repository.writes_held() for repository in self._held())
+        if "orders" in self.__dict__:
             writes += self.orders.writes_held()
         return writes
 
     def _write_held(self) -> None:
         """The held writes but the report figures, which read back their marks."""
-        made = self.__dict__
         if self._conn is None:
             raise RuntimeError("flush outside of `with`")
-        held = [made[name] for name in ("inbox", "stock", "dispatches", "outbox") if name in made]
         # Two writes or more go to PostgreSQL together; one goes as it is.
         with sent_together(self._conn) if self._writes_held() > 1 else nullcontext():
-            for repository in held:
+            for repository in self._held():
                 repository.flush()
-            if "orders" in made:
+            if "orders" in self.__dict__:
                 self.orders.flush_trace()
 
     @contextmanager
