@@ -69,6 +69,7 @@ def serve(
     import uvicorn
 
     from orderhub.api.app import create_app
+    from orderhub.collector import settle_collector
     from orderhub.jobs.scheduler import Scheduler
     from orderhub.jobs.worker import Worker
     from orderhub.services.announce import announce
@@ -92,6 +93,7 @@ def serve(
             err.print(line)
         if on_cpu:
             err.print(on_cpu)
+        settle_collector()
         uvicorn.run(api, host=host, port=port, log_level="warning")
     finally:
         if running and scheduler:
@@ -126,6 +128,7 @@ def worker_command(
         return
     import os
 
+    from orderhub.collector import settle_collector
     from orderhub.jobs.scheduler import Scheduler
     from orderhub.jobs.worker import Worker
 
@@ -145,6 +148,7 @@ def worker_command(
     err.print(f"worker {running.name} running with {running.threads} threads")
     if on_cpu:
         err.print(on_cpu)
+    settle_collector()
     _wait_for_stop(stop)
     scheduler.stop()
     running.stop()
