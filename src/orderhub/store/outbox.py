@@ -378,16 +378,17 @@ class OutboxRepository:
 
     def announces(self) -> bool:
         """Whether `announce` will send a statement."""
-        return bool(self._unannounced() or self.some_unnamed) and (
-            self.conn.dialect.name == "postgresql"
-        )
+        return self._announcing(self._unannounced())
+
+    def _announcing(self, unannounced: dict[str, float]) -> bool:
+        return bool(unannounced or self.some_unnamed) and self.conn.dialect.name == "postgresql"
 
     def announce(self) -> None:
         """On PostgreSQL, tell every process's workers (at commit) what was queued (see
         `store.db.heard`)."""
-        sends, unannounced = self.announces(), self._unannounced()
+        unannounced = self._unannounced()
         self._announced = set()
-        if sends:
+        if self._announcing(unannounced):
             payload = "" if self.some_unnamed else notice(unannounced)
             _NOTIFY.run(self.conn, {"kinds": payload})
 
