@@ -1,6 +1,9 @@
 """A webhook or a node's callback is stored with the job that takes it in, and a repeat of
 it is not; on PostgreSQL both, and the word to every worker process, go in one statement
-that opens no transaction of its own."""
+that opens no transaction of its own. On SQLite, webhooks that wait together for the one
+write transaction are stored in one, each once and each answered with its own payload; a
+write that fails there fails alone, and one that cannot get the database does not leave
+the others waiting."""
 
 from __future__ import annotations
 
@@ -11,19 +14,26 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from orderhub.services.callback_inbox import keep_callback
 from orderhub.services.hub import Hub
-from orderhub.services.ingest import JOB_INBOX, receive_webhook
+from orderhub.services.ingest import JOB_INBOX, Received, receive_webhook
 from orderhub.services.setup import apply_config
 from orderhub.store import db as store_db
 from orderhub.store import tables as t
+from orderhub.store import uow as store_uow
 from orderhub.store.db import Queued
+from orderhub.store.grouped_writes import GroupedWrites
+from orderhub.store.uow import UnitOfWork
 from support import one_warehouse_catalogue
 
 
@@ -144,3 +154,161 @@ def test_a_node_callback_is_kept_with_its_job_once_however_often_it_comes(hub: H
     assert [status for _, status in kept] == ["pending"]
     if hub.db.is_postgres:
         assert len(asked) == 1 and asked[0].startswith("WITH stored AS")
+
+
+WEBHOOKS = 24
+
+
+def in_threads(calls: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Each call in a thread of its own; what each returned or raised, in order."""
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            outcomes[i] = calls[i]()
+        except Exception as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    return _joined(threads, outcomes)
+
+
+def _joined(threads: list[threading.Thread], outcomes: list[Any]) -> list[Any]:
+    for thread in threads:
+        thread.join(30)
+        assert not thread.is_alive(), "a write was left waiting"
+    return outcomes
+
+
+def started(calls: Sequence[Callable[[], Any]], writes: GroupedWrites) -> Callable[[], list[Any]]:
+    """Start the calls while the caller holds SQLite's write lock, once all of them wait;
+    returns what waits for their outcomes."""
+    outcomes: list[Any] = []
+    runner = threading.Thread(target=lambda: outcomes.extend(in_threads(calls)))
+    runner.start()
+    deadline = time.monotonic() + 10
+    while writes.waiting() < len(calls) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert writes.waiting() == len(calls)
+
+    def finished() -> list[Any]:
+        runner.join(30)
+        assert not runner.is_alive(), "a write was left waiting"
+        return outcomes
+
+    return finished
+
+
+def commits_counted(hub: Hub) -> list[int]:
+    counted = [0]
+
+    def count(*_: Any) -> None:
+        counted[0] += 1
+
+    event.listen(hub.db.engine, "commit", count)
+    return counted
+
+
+def test_webhooks_that_wait_for_the_database_together_are_stored_in_one_transaction(
+    hub: Hub, template: dict[str, Any]
+) -> None:
+    apply_config(hub, one_warehouse_catalogue("S1", "WH1", {"SKU-A": 5}))
+    deliveries = [f"delivery-{i}" for i in range(WEBHOOKS)] + ["delivery-0", "delivery-1"]
+    calls = [partial(receive_webhook, hub, "S1", *signed(template, d)) for d in deliveries]
+    commits = commits_counted(hub)
+    lock = hub.db.write_lock
+    if lock is None:  # PostgreSQL: each webhook is one statement, side by side
+        answers = in_threads(calls)
+    else:
+        with lock:  # the worker's batch holds the database
+            finished = started(calls, hub.grouped_writes)
+        answers = finished()
+
+    assert all(isinstance(answer, Received) for answer in answers), answers
+    firsts = {d: a for d, a in zip(deliveries, answers, strict=True) if a.new}
+    assert sorted(firsts) == sorted(set(deliveries))
+    assert len({a.inbox_id for a in firsts.values()}) == WEBHOOKS
+    for delivery, answer in zip(deliveries[WEBHOOKS:], answers[WEBHOOKS:], strict=True):
+        assert not answer.new and answer.inbox_id == firsts[delivery].inbox_id
+    count, taking = stored(hub)
+    assert count == WEBHOOKS
+    assert sorted(taking) == sorted(json.dumps({"inbox_id": a.inbox_id}) for a in firsts.values())
+    if lock is not None:
+        assert commits[0] == 1
+
+
+def _inbox_rows(hub: Hub) -> list[str]:
+    with hub.db.engine.connect() as conn:
+        return sorted(conn.execute(select(t.inbox.c.dedup_key)).scalars())
+
+
+def _add(key: str, *, then_fail: bool = False) -> Callable[[UnitOfWork], str]:
+    def write(uow: UnitOfWork) -> str:
+        item_id, _ = uow.inbox.add(
+            shop="S1", source="webhook", topic="orders/create", dedup_key=key, body=b"{}"
+        )
+        if then_fail:
+            raise ValueError(f"{key} cannot be kept")
+        return item_id
+
+    return write
+
+
+def test_a_write_that_fails_among_others_fails_alone(hub: Hub) -> None:
+    if hub.db.write_lock is None:
+        return  # PostgreSQL writes each alone anyway
+    writes = GroupedWrites(hub.db, most=3)
+    keys = [f"k{i}" for i in range(7)]
+    calls = [partial(writes.run, _add(k, then_fail=k == "k1")) for k in keys]
+    with hub.db.write_lock:
+        finished = started(calls, writes)
+    outcomes = finished()
+
+    assert isinstance(outcomes[1], ValueError) and "k1 cannot be kept" in str(outcomes[1])
+    kept = [k for k, o in zip(keys, outcomes, strict=True) if isinstance(o, str)]
+    assert kept == [k for k in keys if k != "k1"]
+    assert _inbox_rows(hub) == kept
+    assert writes.waiting() == 0
+
+
+def test_writes_that_cannot_get_the_database_fail_and_the_next_one_is_written(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if hub.db.write_lock is None:
+        return  # PostgreSQL has no write lock to wait for
+    monkeypatch.setattr(store_uow, "WRITE_WAIT", 0.3)
+    writes = GroupedWrites(hub.db)
+    calls = [partial(writes.run, _add(k)) for k in ("a", "b", "c")]
+    with hub.db.write_lock:
+        finished = started(calls, writes)
+        outcomes = finished()  # waited out while the lock is still held
+
+    assert all(isinstance(o, OperationalError) for o in outcomes), outcomes
+    assert writes.run(_add("d")).startswith("i")
+    assert _inbox_rows(hub) == ["d"]
+
+
+def test_every_payload_of_a_burst_is_stored_once_with_its_job(
+    hub: Hub, template: dict[str, Any]
+) -> None:
+    apply_config(hub, one_warehouse_catalogue("S1", "WH1", {"SKU-A": 5}))
+    calls = [
+        partial(receive_webhook, hub, "S1", *signed(template, f"burst-{i % 60}"))
+        for i in range(120)
+    ]
+    answers = in_threads(calls)
+
+    assert all(isinstance(a, Received) for a in answers), answers
+    assert sum(a.new for a in answers) == 60
+    for i in range(60):
+        assert answers[i].inbox_id == answers[i + 60].inbox_id
+    count, taking = stored(hub)
+    assert count == 60 and len(taking) == 60
+    jobs = t.outbox_jobs.c
+    with hub.db.engine.connect() as conn:
+        queued = conn.execute(
+            select(func.count()).select_from(t.outbox_jobs).where(jobs.kind == JOB_INBOX)
+        ).scalar_one()
+    assert queued == 60

@@ -55,9 +55,9 @@ def keep_callback(
                 )
             uow.commit()
     else:
-        with hub.uow(autocommit=True) as uow:
-            _, new = uow.inbox.add_and_queue(uow.outbox, kind=job_kind, **arrived)
-            uow.commit()
+        _, new = hub.grouped_writes.run(
+            lambda uow: uow.inbox.add_and_queue(uow.outbox, kind=job_kind, **arrived)
+        )
     metrics.inbound.labels(
         source, "malformed" if problem else "stored" if new else "duplicate"
     ).inc()

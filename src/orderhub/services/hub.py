@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from orderhub.config import Settings
@@ -18,6 +19,7 @@ from orderhub.domain.errors import ConfigurationError
 from orderhub.store.books import ErpRecord
 from orderhub.store.catalog import NodeRecord, ShopRecord
 from orderhub.store.db import Database
+from orderhub.store.grouped_writes import GroupedWrites
 from orderhub.store.parcels import TrackerRecord
 from orderhub.store.uow import UnitOfWork
 
@@ -56,6 +58,12 @@ class Hub:
         """A unit of work that writes; `autocommit` for one that writes with one statement
         (on PostgreSQL it then opens no transaction of its own)."""
         return UnitOfWork(self.db, autocommit=autocommit)
+
+    @cached_property
+    def grouped_writes(self) -> GroupedWrites:
+        """Small writes from many threads (stored payloads): on SQLite, those that wait
+        for the write lock together are committed together."""
+        return GroupedWrites(self.db)
 
     def reader(self, *, one_statement: bool = False) -> UnitOfWork:
         """A unit of work that only reads (on SQLite it does not take the write lock).

@@ -248,8 +248,8 @@ def _store(
     body: bytes,
     headers: Mapping[str, str],
 ) -> Received:
-    with hub.uow(autocommit=True) as uow:
-        inbox_id, new = uow.inbox.add_and_queue(
+    inbox_id, new = hub.grouped_writes.run(
+        lambda uow: uow.inbox.add_and_queue(
             uow.outbox,
             kind=JOB_INBOX,
             shop=shop_code,
@@ -259,7 +259,7 @@ def _store(
             body=body,
             headers=headers,
         )
-        uow.commit()
+    )
     metrics.inbound.labels(source, "stored" if new else "duplicate").inc()
     return Received(inbox_id, new)
 
