@@ -74,7 +74,12 @@ class PushLane:
                 self._execute(job)
             return
         groups = self._calls([plan for plan in plans.values() if plan is not None])
-        answered = list(self._pool.map(self._send, groups))
+        if len(groups) == 1:
+            # Made from this thread: handed to the pool, a lone call waits for a switch
+            # between threads each way, and at a steady rate most claims hold one order.
+            answered = [self._send(groups[0])]
+        else:
+            answered = list(self._pool.map(self._send, groups))
         sent = [
             (plan, outcome)
             for group, outcomes in zip(groups, answered, strict=True)
