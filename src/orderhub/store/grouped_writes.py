@@ -68,10 +68,7 @@ class GroupedWrites:
 
     def run(self, write: Callable[[UnitOfWork], Result]) -> Result:
         if self.db.write_lock is None:
-            with UnitOfWork(self.db, autocommit=True) as uow:
-                result = write(uow)
-                uow.commit()
-            return result
+            return self._alone(write, autocommit=True)
         waiting = _Waiting(write)
         with self._lock:
             self._queue.append(waiting)
@@ -134,10 +131,16 @@ class GroupedWrites:
 
     def _write_alone(self, waiting: _Waiting) -> None:
         try:
-            with UnitOfWork(self.db) as uow:
-                result = waiting.write(uow)
-                uow.commit()
+            result = self._alone(waiting.write)
         except Exception as exc:
             waiting.done(error=exc)
         else:
             waiting.done(result)
+
+    def _alone(self, write: Callable[[UnitOfWork], Result], *, autocommit: bool = False) -> Result:
+        """One write in a transaction of its own (`autocommit`: one statement, on
+        PostgreSQL without a transaction)."""
+        with UnitOfWork(self.db, autocommit=autocommit) as uow:
+            result = write(uow)
+            uow.commit()
+        return result
