@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # longer ago than the age below is kept and shown, not processed.
     max_body_bytes: int = 2_000_000
     webhook_max_age: float = 172_800.0
+    # A webhook is verified with its shop as this process read it at most this many
+    # seconds ago (see `Hub.shop_for_webhook`); 0 reads the shop for every webhook.
+    webhook_shop_seconds: float = Field(default=1.0, ge=0, le=5.0)
     duplicate_window: float = 600.0
     default_safety_stock: int = 0
     # What a listing shows for a SKU a supplier without a stock feed (unlimited_stock) carries.

@@ -69,8 +69,7 @@ class Received:
 
 def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: bytes) -> Received:
     """Verify, store raw, queue processing; raises BadSignature or MalformedPayload."""
-    with hub.reader() as uow:
-        shop = uow.catalog.shop(shop_code)
+    shop = hub.shop_for_webhook(shop_code)
     channel = hub.channel(shop)
     if not channel.verify_webhook(headers, body):
         metrics.inbound.labels("webhook", "bad_signature").inc()

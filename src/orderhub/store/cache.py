@@ -27,7 +27,9 @@ class TtlCache:
         self._lock = threading.Lock()
         self._next_prune = time.monotonic() + ttl
 
-    def get(self, key: Any, load: Callable[[], T]) -> T:
+    def get(self, key: Any, load: Callable[[], T], *, ttl: float | None = None) -> T:
+        """The value kept for `key`, or `load()`'s, kept for `ttl` seconds (the cache's
+        own unless given; a shorter one)."""
         now = time.monotonic()
         with self._lock:
             hit = self._values.get(key)
@@ -36,7 +38,7 @@ class TtlCache:
             return value
         value = load()
         with self._lock:
-            self._values[key] = (now + self.ttl, value)
+            self._values[key] = (now + min(self.ttl if ttl is None else ttl, self.ttl), value)
             self._prune(now)
         return value
 
