@@ -8,6 +8,10 @@ the seller's configuration version in the same transaction, every unit of work r
 the version once (one primary-key read) before it reads anything cached, and cached
 values are kept under the version they were read at. A unit of work that changed the
 configuration reads past the cache until it ends.
+
+One reader may be behind, by a bounded time: a webhook's signature is checked with its
+shop as the process read it at most `webhook_shop_seconds` ago (`Hub.shop_for_webhook`),
+and the order it brings is processed with the configuration of its own moment.
 """
 
 from __future__ import annotations
