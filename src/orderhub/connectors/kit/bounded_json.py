@@ -77,6 +77,7 @@ def _has_lone_surrogate(text: str) -> bool:
 
 
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_MARK = bytes(b for b in range(256) if b not in b'[]{}"')
 _ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
 
@@ -84,11 +85,18 @@ def _body_depth(body: bytes, max_depth: int) -> int | None:
     """How deeply containers nest, up to `max_depth` + 1, read off the brackets of a
     parsed body outside its strings; None when a string holds an escaped quote (the
     quotes then do not split strings from the rest). Each pass takes away the
-    innermost pairs, so the passes are the depth."""
+    innermost pairs, so the passes are the depth.
+
+    Most bodies hold no bracket inside a string: kept to brackets and quotes, each
+    string is then an empty pair of quotes, and taking those away leaves no quote. A
+    string holding a bracket leaves one (its opening quote has no neighbour to pair
+    with), and the body is then split on its quotes to drop the strings' insides."""
     if b'\\"' in body:
         return None
-    outside = b"".join(body.split(b'"')[0::2])
-    brackets = outside.translate(_ONE_KIND, _NOT_BRACKET)
+    brackets = body.translate(_ONE_KIND, _NOT_MARK).replace(b'""', b"")
+    if b'"' in brackets:
+        outside = b"".join(body.split(b'"')[0::2])
+        brackets = outside.translate(_ONE_KIND, _NOT_BRACKET)
     for depth in range(max_depth + 1):
         if not brackets:
             return depth

@@ -168,7 +168,7 @@ def test_a_long_text_is_refused_only_beyond_the_limit() -> None:
     assert caught.value.path == "t"
 
 
-@pytest.mark.parametrize("text", ["]]]]]]", '\\"]]]]]]', "}}}}}}", "\\\\"])
+@pytest.mark.parametrize("text", ["]]]]]]", "[[[[[[", '\\"]]]]]]', "}}}}}}", "\\\\"])
 def test_brackets_and_quotes_inside_text_do_not_hide_nesting(text: str) -> None:
     deep = "[" * 65 + "]" * 65
     with pytest.raises(UnreadableJson, match="nested deeper"):
