@@ -12,15 +12,19 @@ float, and a text orjson refuses (`NaN`) is the standard library's: both are rea
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
 __all__ = ["read_document", "write_document"]
 
-# Any integer of 18 digits or fewer fits 64 bits, signed; a longer one may not.
-_LONG_DIGITS = re.compile(r"\d{19}")
+# Any integer of 18 digits or fewer fits 64 bits, signed; a longer one may not. A run
+# of 19 is looked for among the text's UTF-8 bytes with every ASCII digit written as 0
+# and anything else as a space: a plain substring search, several times faster than a
+# regular expression (a 6.7 kB order: 11 µs against 116). Only ASCII digits make a JSON
+# number.
+_DIGIT_MARKS = bytes(ord("0") if ord("0") <= b <= ord("9") else ord(" ") for b in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def write_document(value: Any) -> str:
@@ -33,7 +37,7 @@ def write_document(value: Any) -> str:
 
 def read_document(text: str) -> Any:
     """The value `write_document` (or `json.dumps`) wrote."""
-    if _LONG_DIGITS.search(text) is None:
+    if _LONG_RUN not in text.encode("utf-8", "surrogatepass").translate(_DIGIT_MARKS):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
