@@ -58,12 +58,12 @@ def make_reference_engine(url: str) -> Engine:
     """An engine configured the way the hub configures its own."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_engine(parsed, pool_size=20, max_overflow=0)
     engine = create_engine(
         parsed,
         connect_args={"check_same_thread": False, "timeout": 60},
-        pool_size=10,
-        max_overflow=10,
+        pool_size=20,
+        max_overflow=0,
     )
 
     @event.listens_for(engine, "connect")
