@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import io
+import json
 import os
 import subprocess
 import sys
@@ -93,6 +94,22 @@ def wait_until(
 
 def shopify_signature(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def signed_order(
+    order: dict[str, Any], delivery: str, secret: str = "s"
+) -> tuple[dict[str, str], bytes]:
+    """Headers and body of a Shopify orders/create webhook for shop S1, signed with
+    `secret` (the test shop's, unless given)."""
+    body = json.dumps(order).encode()
+    headers = {
+        "X-Shopify-Hmac-Sha256": shopify_signature(secret, body),
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Webhook-Id": delivery,
+        "X-Shopify-Shop-Domain": "s1.myshopify.com",
+        "Content-Type": "application/json",
+    }
+    return headers, body
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

@@ -5,10 +5,6 @@ webhook; set in another process, once that time has passed. On SQLite and Postgr
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,21 +17,7 @@ from orderhub.services.hub import Hub
 from orderhub.services.ingest import BadSignature, receive_webhook
 from orderhub.services.setup import apply_config, put_shop
 from orderhub.store import tables as t
-from support import make_hub, offline_shop, one_warehouse_catalogue
-
-
-def signed(order: dict[str, Any], delivery: str, secret: bytes) -> tuple[dict[str, str], bytes]:
-    """Headers and body of a Shopify orders/create webhook signed with `secret`."""
-    body = json.dumps(order).encode()
-    digest = hmac.new(secret, body, hashlib.sha256).digest()
-    headers = {
-        "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
-        "X-Shopify-Topic": "orders/create",
-        "X-Shopify-Webhook-Id": delivery,
-        "X-Shopify-Shop-Domain": "s1.myshopify.com",
-        "Content-Type": "application/json",
-    }
-    return headers, body
+from support import make_hub, offline_shop, one_warehouse_catalogue, signed_order
 
 
 def stored(hub: Hub) -> int:
@@ -61,7 +43,7 @@ def test_a_webhook_after_the_first_is_stored_without_reading_its_shop(
     hub = make_hub(database_url, webhook_shop_seconds=seconds)
     try:
         apply_config(hub, one_warehouse_catalogue("S1", "WH1", {"SKU-A": 5}))
-        receive_webhook(hub, "S1", *signed(template, "d-1", b"s"))
+        receive_webhook(hub, "S1", *signed_order(template, "d-1", "s"))
         asked: list[str] = []
 
         def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -69,7 +51,7 @@ def test_a_webhook_after_the_first_is_stored_without_reading_its_shop(
 
         event.listen(hub.db.engine, "before_cursor_execute", note)
         try:
-            receive_webhook(hub, "S1", *signed(template, "d-2", b"s"))
+            receive_webhook(hub, "S1", *signed_order(template, "d-2", "s"))
         finally:
             event.remove(hub.db.engine, "before_cursor_execute", note)
         read = [s for s in asked if "config_versions" in s or "from shops" in s]
@@ -86,19 +68,19 @@ def test_a_new_webhook_secret_holds_at_once_here_and_soon_from_another_process(
     hubs: tuple[Hub, Hub], template: dict[str, Any]
 ) -> None:
     api, other = hubs
-    receive_webhook(api, "S1", *signed(template, "d-1", b"s"))  # the shop is read and kept
+    receive_webhook(api, "S1", *signed_order(template, "d-1", "s"))  # the shop is read and kept
 
     put_shop(other, offline_shop("S1", secrets={"access_token": "t", "webhook_secret": "new"}))
     time.sleep(0.4)  # longer than the API keeps a webhook's shop
     with pytest.raises(BadSignature):
-        receive_webhook(api, "S1", *signed(template, "d-2", b"s"))
-    receive_webhook(api, "S1", *signed(template, "d-3", b"new"))
+        receive_webhook(api, "S1", *signed_order(template, "d-2", "s"))
+    receive_webhook(api, "S1", *signed_order(template, "d-3", "new"))
 
     # Set in the API's own process, the secret holds for the very next webhook.
     put_shop(api, offline_shop("S1", secrets={"access_token": "t", "webhook_secret": "newer"}))
     with pytest.raises(BadSignature):
-        receive_webhook(api, "S1", *signed(template, "d-4", b"new"))
-    receive_webhook(api, "S1", *signed(template, "d-5", b"newer"))
+        receive_webhook(api, "S1", *signed_order(template, "d-4", "new"))
+    receive_webhook(api, "S1", *signed_order(template, "d-5", "newer"))
     assert stored(api) == 3
 
 
@@ -107,7 +89,7 @@ def test_a_shop_not_set_up_is_not_remembered_as_missing(
 ) -> None:
     api, other = hubs
     with pytest.raises(NotFound, match="S2"):
-        receive_webhook(api, "S2", *signed(template, "d-1", b"s"))
+        receive_webhook(api, "S2", *signed_order(template, "d-1", "s"))
     put_shop(other, offline_shop("S2"))
-    receive_webhook(api, "S2", *signed(template, "d-2", b"s"))
+    receive_webhook(api, "S2", *signed_order(template, "d-2", "s"))
     assert stored(api) == 1

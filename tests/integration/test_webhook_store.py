@@ -7,9 +7,6 @@ the others waiting."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import math
 import threading
@@ -34,22 +31,7 @@ from orderhub.store import uow as store_uow
 from orderhub.store.db import Queued
 from orderhub.store.grouped_writes import GroupedWrites
 from orderhub.store.uow import UnitOfWork
-from support import one_warehouse_catalogue
-
-
-def signed(order: dict[str, Any], delivery: str) -> tuple[dict[str, str], bytes]:
-    """Headers and body of a Shopify orders/create webhook, signed with the test shop's
-    secret."""
-    body = json.dumps(order).encode()
-    digest = hmac.new(b"s", body, hashlib.sha256).digest()
-    headers = {
-        "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
-        "X-Shopify-Topic": "orders/create",
-        "X-Shopify-Webhook-Id": delivery,
-        "X-Shopify-Shop-Domain": "s1.myshopify.com",
-        "Content-Type": "application/json",
-    }
-    return headers, body
+from support import one_warehouse_catalogue, signed_order
 
 
 def stored(hub: Hub) -> tuple[int, list[str]]:
@@ -65,7 +47,7 @@ def test_a_webhook_is_stored_with_its_job_once_however_often_it_comes(
     hub: Hub, template: dict[str, Any]
 ) -> None:
     apply_config(hub, one_warehouse_catalogue("S1", "WH1", {"SKU-A": 5}))
-    headers, body = signed(template, "delivery-1")
+    headers, body = signed_order(template, "delivery-1")
     asked: list[str] = []
 
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -113,7 +95,7 @@ def test_on_postgresql_other_processes_hear_of_the_new_job(
     listener = threading.Thread(target=listen)
     listener.start()
     assert listening.wait(10)
-    receive_webhook(hub, "S1", *signed(template, "delivery-2"))
+    receive_webhook(hub, "S1", *signed_order(template, "delivery-2"))
     listener.join(15)
     assert len(heard) == 1
     queued = store_db.heard(heard[0])
@@ -216,7 +198,7 @@ def test_webhooks_that_wait_for_the_database_together_are_stored_in_one_transact
 ) -> None:
     apply_config(hub, one_warehouse_catalogue("S1", "WH1", {"SKU-A": 5}))
     deliveries = [f"delivery-{i}" for i in range(WEBHOOKS)] + ["delivery-0", "delivery-1"]
-    calls = [partial(receive_webhook, hub, "S1", *signed(template, d)) for d in deliveries]
+    calls = [partial(receive_webhook, hub, "S1", *signed_order(template, d)) for d in deliveries]
     commits = commits_counted(hub)
     lock = hub.db.write_lock
     if lock is None:  # PostgreSQL: each webhook is one statement, side by side
@@ -295,7 +277,7 @@ def test_every_payload_of_a_burst_is_stored_once_with_its_job(
 ) -> None:
     apply_config(hub, one_warehouse_catalogue("S1", "WH1", {"SKU-A": 5}))
     calls = [
-        partial(receive_webhook, hub, "S1", *signed(template, f"burst-{i % 60}"))
+        partial(receive_webhook, hub, "S1", *signed_order(template, f"burst-{i % 60}"))
         for i in range(120)
     ]
     answers = in_threads(calls)
