@@ -212,8 +212,11 @@ def test_webhooks_that_wait_for_the_database_together_are_stored_in_one_transact
     firsts = {d: a for d, a in zip(deliveries, answers, strict=True) if a.new}
     assert sorted(firsts) == sorted(set(deliveries))
     assert len({a.inbox_id for a in firsts.values()}) == WEBHOOKS
-    for delivery, answer in zip(deliveries[WEBHOOKS:], answers[WEBHOOKS:], strict=True):
-        assert not answer.new and answer.inbox_id == firsts[delivery].inbox_id
+    # Each repeat is answered with the copy stored first, whichever of the two that was.
+    for delivery in deliveries[WEBHOOKS:]:
+        copies = [a for d, a in zip(deliveries, answers, strict=True) if d == delivery]
+        assert [a.new for a in copies].count(True) == 1
+        assert {a.inbox_id for a in copies} == {firsts[delivery].inbox_id}
     count, taking = stored(hub)
     assert count == WEBHOOKS
     assert sorted(taking) == sorted(json.dumps({"inbox_id": a.inbox_id}) for a in firsts.values())
