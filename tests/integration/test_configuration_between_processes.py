@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import event
 
 from orderhub.config import HubConfig
 from orderhub.services import connections
@@ -104,3 +105,34 @@ def test_a_job_still_holding_the_shop_as_set_up_before_does_not_build_its_connec
     trial = replace(held, secrets={"access_token": "trial", "webhook_secret": "s"})
     assert trial.version == 0 < held.version
     assert worker_hub.channel(trial).settings.access_token == "trial"  # type: ignore[attr-defined]
+
+
+def test_a_shop_listed_while_another_process_sets_it_up_anew_does_not_build_the_old_set_up_back(
+    hub: Hub, worker_hub: Hub
+) -> None:
+    """The stock lane lists the shops; the seller's change commits between its read of the
+    rows and of the configuration version. What it listed holds the set-up from before,
+    and must be known as older: a pull that built the connector anew keeps it."""
+    changed = False
+
+    def change_between(conn: object, cursor: object, statement: str, *args: object) -> None:
+        nonlocal changed
+        if not changed and "FROM shops" in statement:
+            changed = True
+            new_secrets = {"access_token": "new", "webhook_secret": "s"}
+            put_shop(hub, offline_shop("S1", secrets=new_secrets))
+
+    event.listen(worker_hub.db.engine, "after_cursor_execute", change_between)
+    try:
+        with worker_hub.reader() as uow:
+            [listed] = uow.catalog.shops()
+    finally:
+        event.remove(worker_hub.db.engine, "after_cursor_execute", change_between)
+    assert changed
+
+    with worker_hub.reader() as uow:
+        current = uow.catalog.shop("S1")
+    built = worker_hub.channel(current)
+    assert built.settings.access_token == "new"  # type: ignore[attr-defined]
+    assert worker_hub.channel(listed) is built
+    assert worker_hub.channel(current) is built

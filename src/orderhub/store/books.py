@@ -87,6 +87,7 @@ class BooksRepository:
         raise NotFound("erp", code)
 
     def _load(self) -> list[ErpRecord]:
+        at = self.config.read_at()  # before the rows (see `CatalogRepository._shop`)
         rows = self.conn.execute(
             select(t.erps).where(t.erps.c.tenant == self.tenant).order_by(t.erps.c.code)
         )
@@ -100,7 +101,7 @@ class BooksRepository:
                     secrets=open_secrets(self.cipher, row.secrets, f"erp:{row.code}"),
                     mapping=json.loads(row.mapping),
                 ),
-                self.config.read_at(),
+                at,
             )
             for row in rows
         ]

@@ -145,14 +145,19 @@ class CatalogRepository:
         return self.cache.get(("shop", self.tenant, code), lambda: self._load_shop(code))
 
     def _load_shop(self, code: str) -> ShopRecord:
+        at = self.cache.read_at()
         row = self.conn.execute(
             select(t.shops).where(t.shops.c.tenant == self.tenant, t.shops.c.code == code)
         ).first()
         if row is None:
             raise NotFound("shop", code)
-        return self._shop(row)
+        return self._shop(row, at)
 
-    def _shop(self, row: Any) -> ShopRecord:
+    def _shop(self, row: Any, at: int) -> ShopRecord:
+        """The record, marked with the configuration version `at`, read before its row:
+        on PostgreSQL each statement sees what was committed when it began, so a version
+        read after the row may be newer than the row, and a connector would be built
+        back from a set-up already replaced (`Hub.channel`)."""
         shop = ShopRecord(
             code=row.code,
             platform=row.platform,
@@ -165,26 +170,29 @@ class CatalogRepository:
             routing=json.loads(row.routing),
             customs=json.loads(row.customs),
         )
-        return read_at(shop, self.cache.read_at())
+        return read_at(shop, at)
 
     def shops(self) -> list[ShopRecord]:
+        at = self.cache.read_at()
         rows = self.conn.execute(
             select(t.shops).where(t.shops.c.tenant == self.tenant).order_by(t.shops.c.code)
         )
-        return [self._shop(r) for r in rows]
+        return [self._shop(r, at) for r in rows]
 
     def node(self, code: str) -> NodeRecord:
         return self.cache.get(("node", self.tenant, code), lambda: self._load_node(code))
 
     def _load_node(self, code: str) -> NodeRecord:
+        at = self.cache.read_at()
         row = self.conn.execute(
             select(t.nodes).where(t.nodes.c.tenant == self.tenant, t.nodes.c.code == code)
         ).first()
         if row is None:
             raise NotFound("node", code)
-        return self._node(row)
+        return self._node(row, at)
 
-    def _node(self, row: Any) -> NodeRecord:
+    def _node(self, row: Any, at: int) -> NodeRecord:
+        """The record, marked with the version `at` read before its row (see `_shop`)."""
         node = NodeRecord(
             code=row.code,
             platform=row.platform,
@@ -195,16 +203,17 @@ class CatalogRepository:
             secrets=open_secrets(self.cipher, row.secrets, f"node:{row.code}"),
             location=json.loads(row.location),
         )
-        return read_at(node, self.cache.read_at())
+        return read_at(node, at)
 
     def nodes(self) -> list[NodeRecord]:
         return self.cache.get(("nodes", self.tenant), self._load_nodes)
 
     def _load_nodes(self) -> list[NodeRecord]:
+        at = self.cache.read_at()
         rows = self.conn.execute(
             select(t.nodes).where(t.nodes.c.tenant == self.tenant).order_by(t.nodes.c.code)
         )
-        return [self._node(r) for r in rows]
+        return [self._node(r, at) for r in rows]
 
     def put_sku(self, record: SkuRecord) -> None:
         """Add or change a SKU (and, for a bundle, replace its components)."""

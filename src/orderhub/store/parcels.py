@@ -105,6 +105,7 @@ class ParcelRepository:
         raise NotFound("tracker", code)
 
     def _load(self) -> list[TrackerRecord]:
+        at = self.config.read_at()  # before the rows (see `CatalogRepository._shop`)
         c = t.trackers.c
         rows = self.conn.execute(select(t.trackers).where(c.tenant == self.tenant).order_by(c.id))
         return [
@@ -116,7 +117,7 @@ class ParcelRepository:
                     settings=json.loads(row.settings),
                     secrets=open_secrets(self.cipher, row.secrets, f"tracker:{row.code}"),
                 ),
-                self.config.read_at(),
+                at,
             )
             for row in rows
         ]
