@@ -5,7 +5,7 @@ phone numbers cannot be hashed to find anyone here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -103,6 +103,8 @@ class BuyerRepository:
     _held_adds: dict[str, _Adds] = field(default_factory=dict)
     _held_new: dict[str, BuyerRecord] = field(default_factory=dict)  # made, written at commit
     _unknown: set[str] = field(default_factory=set)  # key hashes read ahead and not found
+    # Writes the orders this unit of work added and holds, before orders are read here.
+    before_orders: Callable[[], None] = lambda: None
 
     def hold(self) -> None:
         """Write new buyers, keys and figures at commit, in key and buyer order, instead
@@ -210,6 +212,7 @@ class BuyerRepository:
         """One person seen as several buyers (a phone on one order, an e-mail and the
         phone on the next): their keys, orders and figures become one."""
         self.write_held()
+        self.before_orders()
         for other in others:
             found = self.get(other)
             k = t.buyer_keys.c
@@ -310,12 +313,14 @@ class BuyerRepository:
     def of_order(self, order_id: str) -> BuyerRecord | None:
         if order_id in self.recognised:
             return self.recognised[order_id]
+        self.before_orders()
         row = self.conn.execute(
             select(t.orders.c.buyer_id).where(t.orders.c.id == order_id)
         ).first()
         return self.get(row.buyer_id) if row is not None and row.buyer_id else None
 
     def orders_of(self, buyer_id: str) -> list[str]:
+        self.before_orders()
         o = t.orders.c
         rows = self.conn.execute(
             select(o.id).where(o.tenant == self.tenant, o.buyer_id == buyer_id).order_by(o.id)

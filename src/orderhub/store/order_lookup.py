@@ -78,9 +78,12 @@ def _normalised(value: str) -> str:
 class OrderLookup:
     """The look-ups a new order needs, with what a batch read ahead for them."""
 
-    conn: Connection
     cipher: Cipher
     tenant: str
+
+    @property
+    def conn(self) -> Connection:
+        raise NotImplementedError
 
     def __init__(self) -> None:
         self._not_stored: set[tuple[str, str]] = set()  # (shop, channel order id)

@@ -63,9 +63,12 @@ class OrderFilter:
 class OrderSearch:
     """The finding half of the order repository."""
 
-    conn: Connection
     cipher: Cipher
     tenant: str
+
+    @property
+    def conn(self) -> Connection:
+        raise NotImplementedError
 
     def _exact(self, ref: str, limit: int) -> list[str]:
         """Ids of the orders whose hub id, platform id or shop's number is `ref`: one

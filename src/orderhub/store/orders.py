@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,29 +107,58 @@ class OrderRepository(OrderLookup, OrderSearch):
 
     def __init__(self, conn: Connection, cipher: Cipher, tenant: str) -> None:
         OrderLookup.__init__(self)
-        self.conn = conn
+        self._conn = conn
         self.cipher = cipher
         self.tenant = tenant
         self._trace: list[dict[str, Any]] = []
+        # Orders added and their lines, written with the other held writes (`add`).
+        self._added: list[dict[str, Any]] = []
+        self._added_lines: list[dict[str, Any]] = []
         # What each order read here was stored with: its lines, and its personal data
         # both open and sealed. Saving it again rewrites neither if they did not change.
         self._as_read: dict[str, tuple[list[LineRow], str, str]] = {}
 
+    @property
+    def conn(self) -> Connection:
+        """The connection, with the orders added so far written first: what this
+        repository reads or changes next sees them."""
+        if self._added:
+            self.write_added()
+        return self._conn
+
     def add(self, order: Order, *, inbox_id: str | None = None, buyer_id: str | None = None) -> str:
+        """Store a new order. Its rows are held and written with the unit of work's other
+        held writes (a batch's new orders in two statements, on PostgreSQL in the same
+        round trip as the rest), or before this repository, or the buyers', next reads
+        orders. Another repository reading orders after an add calls `uow.flush()` first."""
         order.id = order.id or new_id("o")
         now = datetime.now(UTC)
-        row = {
-            "id": order.id,
-            "tenant": self.tenant,
-            "created_at": now,
-            "inbox_id": inbox_id,
-            "buyer_id": buyer_id,
-            **self._columns(order, now),
-        }
-        with sent_together(self.conn):  # the order and its lines in one round trip
-            _ADD.run(self.conn, [row])
-            self._write_lines(order)
+        self._added.append(
+            {
+                "id": order.id,
+                "tenant": self.tenant,
+                "created_at": now,
+                "inbox_id": inbox_id,
+                "buyer_id": buyer_id,
+                **self._columns(order, now),
+            }
+        )
+        self._added_lines.extend(self._line_dicts(order))
         return order.id
+
+    def write_added(self) -> None:
+        """Write the orders added since the last write, then their lines."""
+        if not self._added:
+            return
+        orders, lines = self._added, self._added_lines
+        self._added, self._added_lines = [], []
+        with sent_together(self._conn) if lines else nullcontext():
+            _ADD.run(self._conn, orders)
+            _ADD_LINES.run(self._conn, lines)
+
+    def discard_added(self) -> None:
+        """Forget the orders added and not yet written (their savepoint was undone)."""
+        self._added, self._added_lines = [], []
 
     def save(self, order: Order) -> None:
         """Store the whole order. Its lines and sealed personal data are written again
@@ -200,23 +230,21 @@ class OrderRepository(OrderLookup, OrderSearch):
         }
 
     def _write_lines(self, order: Order) -> None:
-        if not order.lines:
-            return
-        _ADD_LINES.run(
-            self.conn,
-            [
-                {
-                    "order_id": order.id,
-                    "line_id": line.line_id,
-                    "tenant": self.tenant,
-                    "channel_sku": line.channel_sku,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "node": line.node,
-                }
-                for line in order.lines
-            ],
-        )
+        _ADD_LINES.run(self.conn, self._line_dicts(order))
+
+    def _line_dicts(self, order: Order) -> list[dict[str, Any]]:
+        return [
+            {
+                "order_id": order.id,
+                "line_id": line.line_id,
+                "tenant": self.tenant,
+                "channel_sku": line.channel_sku,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "node": line.node,
+            }
+            for line in order.lines
+        ]
 
     def get(self, order_id: str, *, for_update: bool = False) -> Order:
         locked = for_update and self.conn.dialect.name == "postgresql"
@@ -435,14 +463,15 @@ class OrderRepository(OrderLookup, OrderSearch):
         )
 
     def writes_held(self) -> int:
-        """How many statements `flush_trace` would run."""
-        return int(bool(self._trace))
+        """How many statements `write_added` and `flush_trace` would run."""
+        added = (1 + int(bool(self._added_lines))) if self._added else 0
+        return added + int(bool(self._trace))
 
     def flush_trace(self) -> None:
         """Write the buffered trace steps in one statement."""
         if self._trace:
             rows, self._trace = self._trace, []
-            _ADD_TRACE.run(self.conn, rows)
+            _ADD_TRACE.run(self._conn, rows)
 
     def discard_trace(self) -> None:
         self._trace = []

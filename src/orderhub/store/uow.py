@@ -174,7 +174,13 @@ class UnitOfWork:
 
     @cached_property
     def buyers(self) -> BuyerRepository:
-        return BuyerRepository(self._open(), self.db.cipher, self.tenant)
+        return BuyerRepository(
+            self._open(), self.db.cipher, self.tenant, before_orders=self._write_added_orders
+        )
+
+    def _write_added_orders(self) -> None:
+        if "orders" in self.__dict__:
+            self.orders.write_added()
 
     @cached_property
     def money(self) -> MoneyRepository:
@@ -282,6 +288,7 @@ class UnitOfWork:
             raise RuntimeError("flush outside of `with`")
         # Two writes or more go to PostgreSQL together; one goes as it is.
         with sent_together(self._conn) if self._writes_held() > 1 else nullcontext():
+            self._write_added_orders()  # first: the rows below may name them
             for repository in self._held():
                 repository.flush()
             if "orders" in self.__dict__:
@@ -311,6 +318,7 @@ class UnitOfWork:
             nested.rollback()
             self.inbox.discard()
             self.orders.discard_trace()
+            self.orders.discard_added()
             stock.discard()
             self.dispatches.discard()
             outbox.discard()

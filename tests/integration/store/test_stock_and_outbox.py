@@ -311,12 +311,14 @@ def test_a_batchs_payload_marks_are_written_together_and_undone_with_their_savep
 
 
 def test_an_order_written_twice_is_refused_as_any_statement_would_be(hub: Hub) -> None:
-    # Its two statements go to PostgreSQL together; the refusal still comes back as the
-    # error a worker retries (another process took the order first), not as the driver's.
+    # Orders added are written together, with their lines, and on PostgreSQL sent
+    # together; the refusal still comes back as the error a worker retries (another
+    # process took the order first), not as the driver's.
     with hub.uow() as uow:
         uow.orders.add(make_order(channel_order_id="7001"))
+        uow.orders.add(make_order(channel_order_id="7001"))
         with pytest.raises(IntegrityError) as refused:
-            uow.orders.add(make_order(channel_order_id="7001"))
+            uow.flush()
         assert is_transient(refused.value)
     with hub.reader() as uow:
         assert uow.orders.by_channel_ref("S1", "7001") is None  # nothing was committed
