@@ -42,7 +42,8 @@ class ConnectionSetUp:
 
 
 def read_at(record: R, version: int) -> R:
-    """The record, marked as read at this configuration version."""
+    """The record, marked as read at this configuration version, which was read before
+    the record's row: a version read after it may be newer than what the row holds."""
     object.__setattr__(record, "version", version)
     return record
 
