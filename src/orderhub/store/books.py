@@ -87,7 +87,7 @@ class BooksRepository:
         raise NotFound("erp", code)
 
     def _load(self) -> list[ErpRecord]:
-        at = self.config.read_at()  # before the rows (see `CatalogRepository._shop`)
+        at = self.config.read_at()  # before the rows (`read_at`)
         rows = self.conn.execute(
             select(t.erps).where(t.erps.c.tenant == self.tenant).order_by(t.erps.c.code)
         )

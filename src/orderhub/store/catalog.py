@@ -154,10 +154,9 @@ class CatalogRepository:
         return self._shop(row, at)
 
     def _shop(self, row: Any, at: int) -> ShopRecord:
-        """The record, marked with the configuration version `at`, read before its row:
-        on PostgreSQL each statement sees what was committed when it began, so a version
-        read after the row may be newer than the row, and a connector would be built
-        back from a set-up already replaced (`Hub.channel`)."""
+        """The record, marked with the configuration version `at` read before its row
+        (`read_at`: on PostgreSQL a version read after it may be newer than the row, and
+        `Hub.channel` would build a connector back from a set-up already replaced)."""
         shop = ShopRecord(
             code=row.code,
             platform=row.platform,
@@ -192,7 +191,7 @@ class CatalogRepository:
         return self._node(row, at)
 
     def _node(self, row: Any, at: int) -> NodeRecord:
-        """The record, marked with the version `at` read before its row (see `_shop`)."""
+        """The record, marked with the version `at` read before its row (`read_at`)."""
         node = NodeRecord(
             code=row.code,
             platform=row.platform,

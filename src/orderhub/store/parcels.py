@@ -105,7 +105,7 @@ class ParcelRepository:
         raise NotFound("tracker", code)
 
     def _load(self) -> list[TrackerRecord]:
-        at = self.config.read_at()  # before the rows (see `CatalogRepository._shop`)
+        at = self.config.read_at()  # before the rows (`read_at`)
         c = t.trackers.c
         rows = self.conn.execute(select(t.trackers).where(c.tenant == self.tenant).order_by(c.id))
         return [
