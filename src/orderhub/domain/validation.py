@@ -195,9 +195,13 @@ def check_phone(order: Order) -> list[Problem]:
         number = phonenumbers.parse(raw, country)
     except phonenumbers.NumberParseException:
         number = None
-    if number is not None and phonenumbers.is_valid_number(number):
-        international = raw.startswith(("+", "00"))
-        if international or phonenumbers.is_valid_number_for_region(number, country):
+    if number is not None:
+        # A number valid for the receiver's country is valid (one check, not two).
+        if raw.startswith(("+", "00")):
+            valid = phonenumbers.is_valid_number(number)
+        else:
+            valid = phonenumbers.is_valid_number_for_region(number, country)
+        if valid:
             return []
     # The number is personal data: exception messages are stored and shown in clear.
     return [

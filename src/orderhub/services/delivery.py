@@ -15,7 +15,7 @@ from orderhub.connectors.base import (
     OutboundOrder,
     OutboundReceipt,
 )
-from orderhub.connectors.capabilities import BatchOutbound
+from orderhub.connectors.capabilities import takes_outbound_batches
 from orderhub.connectors.registry import CROSS_BORDER_NODES
 from orderhub.domain.customs import NodeCustoms, crosses_border, latin_receiver, shipping_method_for
 from orderhub.domain.errors import NotFound, Problem
@@ -223,7 +223,7 @@ def send_push(hub: Hub, plan: PushPlan) -> Pushed:
 def push_batch_size(hub: Hub, node: NodeRecord) -> int:
     """How many delivery orders one call to this node carries (1 unless it takes a batch)."""
     connector = hub.node(node)
-    return max(1, connector.outbound_batch) if isinstance(connector, BatchOutbound) else 1
+    return max(1, connector.outbound_batch) if takes_outbound_batches(connector) else 1
 
 
 def send_pushes(hub: Hub, plans: Sequence[PushPlan]) -> list[Pushed | Exception]:
@@ -231,7 +231,7 @@ def send_pushes(hub: Hub, plans: Sequence[PushPlan]) -> list[Pushed | Exception]
     outcome, in order. An order that cannot be written out fails alone; an error for
     the whole call is each order's."""
     connector = hub.node(plans[0].node)
-    if len(plans) == 1 or not isinstance(connector, BatchOutbound) or connector.outbound_batch < 2:
+    if len(plans) == 1 or not takes_outbound_batches(connector) or connector.outbound_batch < 2:
         return [_send_one(hub, plan) for plan in plans]
     started = time.perf_counter()
     outcomes: dict[int, Pushed | Exception] = {}

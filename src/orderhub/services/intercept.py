@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from orderhub.connectors.base import CancelResult
-from orderhub.connectors.capabilities import CancelsByNodeId
+from orderhub.connectors.capabilities import cancels_by_node_id
 from orderhub.domain.order import OrderStatus
 from orderhub.observability import metrics
 from orderhub.services.books import queue_void
@@ -43,7 +43,7 @@ def cancel_dispatch(hub: Hub, job: Job) -> None:
     else:
         why = "cancelled on the channel" if then_node is None else "sent from another node"
         connector = hub.node(node)
-        if isinstance(connector, CancelsByNodeId) and dispatch.external_id:
+        if cancels_by_node_id(connector) and dispatch.external_id:
             # The node knows the order by its own number (京东云仓's eclpSoNo).
             result = connector.cancel_outbound_at(
                 code=dispatch.id, external_id=dispatch.external_id, reason=why

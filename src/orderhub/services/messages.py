@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orderhub.connectors.base import ChannelConnector
-from orderhub.connectors.capabilities import NamesRefunds
+from orderhub.connectors.capabilities import names_refunds
 from orderhub.store.inbox import InboxItem
 from orderhub.store.uow import UnitOfWork
 
@@ -54,7 +54,7 @@ def queue_refund_fetches(
 ) -> int:
     """Queue a fetch of each refund the order names that the hub has not acted on yet;
     how many were queued (none for a channel whose orders do not name refunds)."""
-    if not isinstance(channel, NamesRefunds):
+    if not names_refunds(channel):
         return 0
     queued = 0
     for refund_id in channel.refunds_named(raw):

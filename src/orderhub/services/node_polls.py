@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 
 from orderhub.connectors.base import NodeEvent
-from orderhub.connectors.capabilities import PolledNode
+from orderhub.connectors.capabilities import is_polled
 from orderhub.domain.errors import ConfigurationError
 from orderhub.observability import get_logger, metrics
 from orderhub.services.hub import Hub
@@ -57,7 +57,7 @@ def poll_node(hub: Hub, node_code: str) -> PollResult:
         node = uow.catalog.node(node_code)
         held = uow.dispatches.open_at(node_code)
     connector = hub.node(node)
-    if not isinstance(connector, PolledNode) or not held:
+    if not is_polled(connector) or not held:
         return PollResult(0, 0, 0)
     events = connector.poll_events({code: external or code for code, external in held})
     stored = 0
@@ -92,7 +92,7 @@ def schedule_node_polls(hub: Hub, *, slot: int) -> None:
     polled = []
     for node in nodes:
         try:
-            if isinstance(hub.node(node), PolledNode):
+            if is_polled(hub.node(node)):
                 polled.append(node.code)
         except ConfigurationError as exc:
             log.warning("node not polled", node=node.code, error=str(exc))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from orderhub.connectors.base import Unavailable
-from orderhub.connectors.capabilities import ReportsParcelStatus
+from orderhub.connectors.capabilities import reports_parcel_status
 from orderhub.domain.tracking import ParcelStatus
 from orderhub.services.hub import Hub
 from orderhub.services.switches import syncs
@@ -59,7 +59,7 @@ def tell_parcel_status(hub: Hub, job: Job) -> None:
     if order.origin != "channel" or not syncs(shop, "tracking"):
         return
     channel = hub.channel(shop)
-    if not isinstance(channel, ReportsParcelStatus):
+    if not reports_parcel_status(channel):
         return
     parcel = next((f for f in order.fulfillments if f.tracking_no == tracking_no), None)
     if parcel is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from orderhub.connectors.base import ChannelConnector, ConnectorError, SetsStockInBatches
+from orderhub.connectors.base import ChannelConnector, ConnectorError
+from orderhub.connectors.capabilities import sets_stock_in_batches
 from orderhub.domain.stock import Ats, Level, ListingRule, explain_ats
 from orderhub.services.hub import Hub
 from orderhub.services.pipeline import queue_stock_push
@@ -180,7 +181,7 @@ def _tell_shop(
     batch size where it takes many at once, else one call each. The figures not shown,
     each with why."""
     refused: dict[str, ConnectorError] = {}
-    if isinstance(channel, SetsStockInBatches):
+    if sets_stock_in_batches(channel):
         size = max(1, channel.stock_batch)
         for start in range(0, len(figures), size):
             chunk = figures[start : start + size]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from orderhub.connectors.capabilities import NamesRefunds, PullsRefunds
+from orderhub.connectors.capabilities import PullsRefunds, names_refunds, pulls_refunds
 from orderhub.connectors.kit.pull import pull_windows
 from orderhub.connectors.registry import PUSHING_CHANNELS
 from orderhub.services.hub import Hub
@@ -75,9 +75,7 @@ def pull_orders(hub: Hub, shop_code: str, *, since: datetime | None = None) -> P
         with hub.uow() as uow:
             uow.cursors.set(shop_code, CURSOR, position)
             uow.commit()
-    refunds = (
-        _pull_refunds(hub, shop_code, channel, now) if isinstance(channel, PullsRefunds) else 0
-    )
+    refunds = _pull_refunds(hub, shop_code, channel, now) if pulls_refunds(channel) else 0
     return PullResult(fetched, new, position, windows, calls, refunds)
 
 
@@ -141,7 +139,7 @@ def fetch_refund_job(hub: Hub, job: Job) -> None:
     with hub.reader() as uow:
         shop = uow.catalog.shop(shop_code)
     channel = hub.channel(shop)
-    if not isinstance(channel, NamesRefunds):
+    if not names_refunds(channel):
         return
     refund = channel.fetch_refund(str(job.payload["order_id"]), str(job.payload["refund_id"]))
     receive_payload(hub, shop_code, refund, source="pull", topic=REFUND_FETCHED)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orderhub.domain.alerts import Alert, describe, held_alerts, make_digest
 from orderhub.domain.errors import Problem
@@ -86,6 +89,50 @@ def test_a_number_that_cannot_be_dialled_in_the_country_is_reported_masked(
         "error",
     )
     assert problem.message == f"{shown} is not a valid phone number in {country}"
+
+
+COUNTRIES = ["CN", "US", "CA", "GB", "DE", "JP", "AU", "HK", "SG", "KZ", "RU"]
+
+
+@st.composite
+def written_phones(draw: st.DrawFn) -> tuple[str, str]:
+    """A receiver's country and a phone as buyers write them: a real number of some
+    country with its last digits changed (valid or not), nationally or with a prefix."""
+    country, home = draw(st.sampled_from(COUNTRIES)), draw(st.sampled_from(COUNTRIES))
+    kind = draw(st.sampled_from([phonenumbers.PhoneNumberType.MOBILE, None]))
+    example = (
+        phonenumbers.example_number_for_type(home, kind)
+        if kind is not None
+        else phonenumbers.example_number(home)
+    )
+    national = phonenumbers.national_significant_number(example)
+    kept = draw(st.integers(0, len(national)))
+    digits = national[:kept] + draw(st.text("0123456789", max_size=len(national) - kept + 1))
+    written = draw(st.sampled_from(["national", "+", "00", "0"]))
+    code = str(example.country_code)
+    raw = {"national": digits, "+": f"+{code} {digits}", "00": f"00{code}{digits}"}.get(
+        written, "0" + digits
+    )
+    return raw, country
+
+
+@settings(max_examples=400, deadline=None)
+@given(written_phones())
+def test_a_phone_passes_when_valid_and_of_the_country_unless_written_with_a_prefix(
+    phone: tuple[str, str],
+) -> None:
+    raw, country = phone
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException:
+        number = None
+    abroad = raw.startswith(("+", "00"))
+    passes = not raw.strip() or (  # an empty phone is left to check_order
+        number is not None
+        and phonenumbers.is_valid_number(number)
+        and (abroad or phonenumbers.is_valid_number_for_region(number, country))
+    )
+    assert (with_phone(raw, country) == []) is passes
 
 
 def test_an_empty_phone_or_unknown_country_is_left_to_the_other_checks() -> None:
