@@ -3,9 +3,11 @@
 A connector's call to a warehouse or a shop is one small request and one small answer on
 a connection kept alive. httpx's own connection pool (httpcore and h11) spends about
 0.3 ms of CPU on such a call beyond what `http.client` spends; at a hundred orders a
-second that is a few percent of a core. Requests are still built by httpx (query,
-form, JSON and headers written as httpx writes them), and answers are still
-`httpx.Response`s, so connectors read them as before.
+second that is a few percent of a core. Answers are still `httpx.Response`s, so
+connectors read them as before. A request comes either built by httpx (`send`), or
+written by the kit as httpx would write it (`send_written`, see `kit.http`): then the
+`httpx.Request` an answer names is built only if someone asks for it, since building one
+parses the whole URL again (about 60 µs, a tenth of a call to a warehouse).
 
 A connection goes back to the idle list after a full answer, unless the server said it
 would close it. An idle connection is used again only if the server has not closed it
@@ -16,19 +18,63 @@ call that fails closes its connection; the caller decides whether to try again.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import select
 import ssl
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 
-__all__ = ["KeptConnections"]
+__all__ = ["KeptConnections", "Place", "place"]
 
 _Server = tuple[str, str, int]
 """Scheme, host and port."""
+
+_Header = tuple[bytes, bytes]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a URL without a query points, as httpx reads it: the server, the path as
+    the request line writes it, and the Host header."""
+
+    server: _Server
+    path: str
+    host: bytes
+
+
+@functools.lru_cache(maxsize=1024)
+def place(url: str) -> Place:
+    """`url` read once by httpx (a connector calls the same few URLs again and again)."""
+    parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return Place((parsed.scheme, parsed.host, port), parsed.raw_path.decode("ascii"), parsed.netloc)
+
+
+class _Answer(httpx.Response):
+    """An answer whose `request` is built by httpx only when asked for."""
+
+    def __init__(self, *args: object, sent: Callable[[], httpx.Request], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._sent = sent
+
+    @property
+    def request(self) -> httpx.Request:
+        if self._request is None:
+            self._request = self._sent()
+        return self._request
+
+    @request.setter
+    def request(self, value: httpx.Request) -> None:
+        self._request = value
+
+    def raise_for_status(self) -> httpx.Response:
+        self._request = self.request
+        return super().raise_for_status()
 
 
 @dataclass
@@ -78,19 +124,48 @@ class KeptConnections:
         (`TimeoutError` for a timeout) or `http.client.HTTPException`."""
         url = request.url
         server = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        status, headers, body, extensions = self._exchange(
+            server,
+            request.method,
+            url.raw_path.decode("ascii"),
+            request.headers.raw,
+            request.read(),
+        )
+        return httpx.Response(
+            status, headers=headers, content=body, request=request, extensions=extensions
+        )
+
+    def send_written(
+        self,
+        method: str,
+        where: Place,
+        target: str,
+        headers: Sequence[_Header],
+        body: bytes,
+        *,
+        sent: Callable[[], httpx.Request],
+    ) -> httpx.Response:
+        """As `send`, for a request written already: `target` is the path and query of
+        the request line, `headers` every header in order (Host first); `sent()` builds
+        the `httpx.Request` the answer names, when asked."""
+        status, answer_headers, answer_body, extensions = self._exchange(
+            where.server, method, target, headers, body
+        )
+        return _Answer(
+            status, headers=answer_headers, content=answer_body, extensions=extensions, sent=sent
+        )
+
+    def _exchange(
+        self, server: _Server, method: str, target: str, headers: Sequence[_Header], body: bytes
+    ) -> tuple[int, list[_Header], bytes, dict[str, bytes]]:
         connection = self._take(server)
         try:
-            connection.putrequest(
-                request.method,
-                url.raw_path.decode("ascii"),
-                skip_host=True,
-                skip_accept_encoding=True,
-            )
-            for name, value in request.headers.raw:
+            connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
                 connection.putheader(name, value)
-            connection.endheaders(request.read() or None)
+            connection.endheaders(body or None)
             answer = connection.getresponse()
-            body = answer.read()
+            content = answer.read()
         except BaseException:
             connection.close()
             raise
@@ -98,12 +173,11 @@ class KeptConnections:
             connection.close()
         else:
             self._give_back(server, connection)
-        return httpx.Response(
+        return (
             answer.status,
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.getheaders()],
-            content=body,
-            request=request,
-            extensions={
+            [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.getheaders()],
+            content,
+            {
                 "http_version": b"HTTP/1.1" if answer.version == 11 else b"HTTP/1.0",
                 "reason_phrase": answer.reason.encode("latin-1", "replace"),
             },

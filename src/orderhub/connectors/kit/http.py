@@ -1,12 +1,15 @@
 """HTTP for every connector: one client, timeouts, and failures mapped onto the error tree.
 
-`Transport.send` builds each request with httpx and, when no proxy is configured, sends
-it over connections kept open per server (`connections`): the platforms sign each call
-and use no redirects or client-side auth, and skipping the client's handling of them,
-of cookies, and httpx's own connection pool takes about half the CPU off each call. It
-goes through `httpx.Client` for a platform whose session lives in cookies
-(`keep_cookies`: Kingdee), with a proxy in the environment, or with a client handed in
-(tests).
+When no proxy is configured, `Transport.send` sends each request over connections kept
+open per server (`connections`): the platforms sign each call and use no redirects or
+client-side auth, and skipping the client's handling of them, of cookies, and httpx's
+own connection pool takes about half the CPU off each call. A request of text
+parameters, a body of bytes and plain headers (most signed calls: Qimen, JD, Douyin) is
+written here as httpx writes it, the same bytes on the wire, without building an
+`httpx.Request` (about 60 µs: httpx parses the whole URL again, query and all); any
+other is built by httpx. It goes through `httpx.Client` for a platform whose session
+lives in cookies (`keep_cookies`: Kingdee), with a proxy in the environment, or with a
+client handed in (tests).
 
 `Transport.send` turns what the network and the status line say into the connector
 errors the worker understands: a timeout, a refused connection or a 5xx is
@@ -25,7 +28,7 @@ import random
 import ssl
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -34,7 +37,7 @@ import httpx
 from orderhub import __version__
 
 from ..base import RateLimited, Unavailable
-from .connections import KeptConnections
+from .connections import KeptConnections, place
 from .retry_after import parse_retry_after
 
 __all__ = ["MAX_INLINE_WAIT", "Transport", "new_client"]
@@ -83,6 +86,71 @@ def _with_query(url: str, options: dict[str, Any]) -> str:
         return url
     del options["params"]
     return f"{url}?{urlencode(params)}"
+
+
+_BY_NAME = {name.decode().lower(): (name.decode(), value.decode()) for name, value in _HEADERS.raw}
+_SIZED = ("POST", "PUT", "PATCH")
+
+
+def _write(
+    pool: KeptConnections, verb: str, url: str, options: dict[str, Any]
+) -> httpx.Response | None:
+    """Send the request httpx would build from these options, written without it, over
+    `pool`; None, having sent nothing, for a request this does not write: options other
+    than text `params`, a `content` of bytes or text and `headers` of ASCII text, or a
+    URL that has a query or fragment already.
+
+    As httpx writes it: Host first, then the kit's headers but those the connector
+    names (whatever its case), then the connector's, then Content-Length (first, as 0,
+    for an empty POST, PUT or PATCH)."""
+    if not options.keys() <= {"params", "content", "headers"} or "?" in url or "#" in url:
+        return None
+    params = options.get("params")
+    if params is not None and not (
+        isinstance(params, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
+    ):
+        return None
+    content = options.get("content")
+    if content is None or isinstance(content, bytes):
+        body = content or b""
+    elif isinstance(content, str):
+        body = content.encode()
+    else:
+        return None
+    given = options.get("headers") or {}
+    if not isinstance(given, Mapping):
+        return None
+    if not all(
+        isinstance(name, str) and isinstance(value, str) and name.isascii() and value.isascii()
+        for name, value in given.items()
+    ):
+        return None
+    given_names = {name.lower() for name in given}
+    if len(given_names) < len(given):
+        return None
+    headers = [pair for name, pair in _BY_NAME.items() if name not in given_names]
+    headers.extend(given.items())
+    names = {name.lower() for name, _ in headers}
+    verb = verb.upper()
+    where = place(url)
+    query = urlencode(params) if params else ""
+    lines: list[tuple[bytes, bytes]] = []
+    if "host" not in names:
+        lines.append((b"Host", where.host))
+    sized = "content-length" in names or "transfer-encoding" in names
+    if not body and not sized and verb in _SIZED:
+        lines.append((b"Content-Length", b"0"))
+    lines.extend((name.encode(), value.encode()) for name, value in headers)
+    if body and "content-length" not in names:
+        lines.append((b"Content-Length", str(len(body)).encode()))
+    full = f"{url}?{query}" if query else url
+
+    def sent() -> httpx.Request:
+        return httpx.Request(verb, full, headers=headers, content=content)
+
+    target = f"{where.path}?{query}" if query else where.path
+    return pool.send_written(verb, where, target, lines, body, sent=sent)
 
 
 def _proxy_set() -> bool:
@@ -149,6 +217,9 @@ class Transport:
         if self.http is not None:
             return self.http.request(verb, url, timeout=self.timeout, **options)
         assert self._pool is not None
+        written = _write(self._pool, verb, url, options)
+        if written is not None:
+            return written
         url = _with_query(url, options)
         headers = _HEADERS.copy()
         headers.update(options.pop("headers", None) or {})

@@ -30,7 +30,14 @@ __all__ = ["describe", "header", "signature", "verify"]
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """A Shopify header by its unprefixed name, e.g. header(h, "topic")."""
-    lowered = {key.lower(): value for key, value in headers.items()}
+    return _found(_lowered(headers), name)
+
+
+def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    return {key.lower(): value for key, value in headers.items()}
+
+
+def _found(lowered: Mapping[str, str], name: str) -> str | None:
     for prefix in HEADER_PREFIXES:
         value = lowered.get(prefix + name)
         if value is not None:
@@ -55,8 +62,9 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
 
 def describe(headers: Mapping[str, str]) -> WebhookDelivery:
     """Topic, delivery id (X-Shopify-Webhook-Id) and event id of a webhook."""
-    topic = header(headers, WEBHOOK_TOPIC)
-    delivery_id = header(headers, WEBHOOK_WEBHOOK_ID)
+    lowered = _lowered(headers)
+    topic = _found(lowered, WEBHOOK_TOPIC)
+    delivery_id = _found(lowered, WEBHOOK_WEBHOOK_ID)
     if not topic:
         raise ValueError("The webhook has no X-Shopify-Topic header.")
     if not delivery_id:
@@ -64,8 +72,8 @@ def describe(headers: Mapping[str, str]) -> WebhookDelivery:
     return WebhookDelivery(
         topic=topic,
         delivery_id=delivery_id,
-        event_id=header(headers, WEBHOOK_EVENT_ID),
-        shop_domain=header(headers, WEBHOOK_SHOP_DOMAIN),
-        triggered_at=header(headers, WEBHOOK_TRIGGERED_AT),
+        event_id=_found(lowered, WEBHOOK_EVENT_ID),
+        shop_domain=_found(lowered, WEBHOOK_SHOP_DOMAIN),
+        triggered_at=_found(lowered, WEBHOOK_TRIGGERED_AT),
         handled=topic in HANDLED_TOPICS,
     )

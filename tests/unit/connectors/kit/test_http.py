@@ -227,3 +227,126 @@ def test_with_a_proxy_set_requests_go_through_it(
     finally:
         transport.close()
     assert seen == {"target": "http://shop.invalid/orders", "host": "shop.invalid"}
+
+
+class RawRecorder:
+    """Keeps the bytes of each request exactly as they arrived, and answers `ok`."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.requests: list[bytes] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn: socket.socket) -> None:
+        with conn:
+            pending = b""
+            while True:
+                while b"\r\n\r\n" not in pending:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    pending += chunk
+                head, _, rest = pending.partition(b"\r\n\r\n")
+                size = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        size = int(value)
+                while len(rest) < size:
+                    rest += conn.recv(65536)
+                self.requests.append(head + b"\r\n\r\n" + rest[:size])
+                pending = rest[size:]
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    ("verb", "path", "options"),
+    [
+        (
+            "POST",
+            "/router/qm",
+            {
+                "params": {
+                    "method": "deliveryorder.create",
+                    "timestamp": "2026-12-07 10:00:00",
+                    "u": "价 /&",
+                },
+                "content": "<request><code>订单-1</code></request>".encode(),
+                "headers": {"Content-Type": "text/xml;charset=utf-8"},
+            },
+        ),
+        ("POST", "/empty", {}),
+        ("PUT", "/empty", {"headers": {"X-Seller": "s-1"}}),
+        ("GET", "/orders", {"params": {"page": "2", "size": "50"}}),
+        ("POST", "/text", {"content": "文字 text", "headers": {"user-agent": "seller-tool/2"}}),
+        ("post", "/路径/q", {"params": {}, "headers": {"accept": "application/json"}}),
+        ("POST", "/host", {"content": b"x", "headers": {"Host": "api.example.test"}}),
+    ],
+)
+def test_a_request_the_kit_writes_is_byte_for_byte_the_one_httpx_builds(
+    no_proxy: None, verb: str, path: str, options: dict[str, Any]
+) -> None:
+    from orderhub.connectors.kit.connections import KeptConnections
+    from orderhub.connectors.kit.http import _HEADERS, _tls
+
+    recorder = RawRecorder()
+    transport = Transport("Bench", timeout=5)
+    pool = KeptConnections(timeout=5, tls=_tls())
+    url = f"{recorder.url}{path}"
+    try:
+        written = transport.send(verb, url, what="written", **dict(options))
+        headers = _HEADERS.copy()
+        headers.update(options.get("headers") or {})
+        built = httpx.Request(
+            verb,
+            url,
+            params=options.get("params"),
+            content=options.get("content"),
+            headers=headers,
+        )
+        pool.send(built)
+    finally:
+        transport.close()
+        pool.close()
+        recorder.close()
+    by_kit, by_httpx = recorder.requests
+    assert by_kit == by_httpx
+    assert written.status_code == 200 and written.text == "ok"
+    # The request the answer names, built when asked for, is the one httpx would build.
+    asked = written.request
+    assert (asked.method, asked.url, asked.headers.raw) == (
+        built.method,
+        built.url,
+        built.headers.raw,
+    )
+    assert asked.read() == built.read()
+
+
+def test_other_requests_are_built_by_httpx_and_reach_the_server_alike(no_proxy: None) -> None:
+    recorder = RawRecorder()
+    transport = Transport("Bench", timeout=5)
+    try:
+        transport.send("POST", f"{recorder.url}/json", what="json", json={"a": "订单"})
+        transport.send("POST", f"{recorder.url}/form?x=1", what="form", data={"b": "x y"})
+        answer = transport.send("GET", f"{recorder.url}/n", what="n", params={"n": 3})
+    finally:
+        transport.close()
+        recorder.close()
+    json_call, form_call, numbers = recorder.requests
+    assert json_call.startswith(b"POST /json HTTP/1.1\r\nHost: ")
+    assert json_call.endswith('{"a":"订单"}'.encode())
+    assert form_call.startswith(b"POST /form?x=1 HTTP/1.1\r\n") and form_call.endswith(b"b=x+y")
+    assert numbers.startswith(b"GET /n?n=3 HTTP/1.1\r\n")
+    assert answer.request.url.query == b"n=3"
