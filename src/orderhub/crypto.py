@@ -8,7 +8,6 @@ them is a background job, not a migration.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 from collections.abc import Mapping
@@ -54,9 +53,7 @@ class Cipher:
     def fingerprint(self, plaintext: str) -> str:
         """A keyed hash that finds equal personal data (same buyer, same address) without
         storing it readable; a table of phone numbers cannot be hashed to reverse it."""
-        return hmac.new(
-            self._fingerprint_key, plaintext.encode("utf-8"), hashlib.sha256
-        ).hexdigest()
+        return hmac.digest(self._fingerprint_key, plaintext.encode("utf-8"), "sha256").hex()
 
     def sealed_now(self, token: str) -> bool:
         """Whether a value was encrypted with the current key (needs no re-sealing)."""

@@ -103,6 +103,7 @@ class BuyerRepository:
     _held_adds: dict[str, _Adds] = field(default_factory=dict)
     _held_new: dict[str, BuyerRecord] = field(default_factory=dict)  # made, written at commit
     _unknown: set[str] = field(default_factory=set)  # key hashes read ahead and not found
+    _keys: dict[str, str] = field(default_factory=dict)  # identifier → its key, hashed once
     # Writes the orders this unit of work added and holds, before orders are read here.
     before_orders: Callable[[], None] = lambda: None
 
@@ -150,7 +151,10 @@ class BuyerRepository:
             self._add_now(buyer_id, orders=a.orders, spend=a.spend, returns=a.returns, seen=a.seen)
 
     def key(self, identifier: str) -> str:
-        return self.cipher.fingerprint(f"buyer|{identifier}")
+        key = self._keys.get(identifier)
+        if key is None:
+            key = self._keys[identifier] = self.cipher.fingerprint(f"buyer|{identifier}")
+        return key
 
     def find(self, hashes: Sequence[str]) -> list[str]:
         """The buyers holding any of these keys, oldest first."""

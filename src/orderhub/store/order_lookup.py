@@ -89,6 +89,9 @@ class OrderLookup:
         self._not_stored: set[tuple[str, str]] = set()  # (shop, channel order id)
         self._quiet: set[tuple[str, str]] = set()  # (shop, buyer key): no order since…
         self._quiet_since: datetime | None = None
+        # A new order's buyer key is asked for by the read-ahead, the duplicate check,
+        # the rules and the write: worked out once per unit of work (NFKC and a hash).
+        self._buyer_keys: dict[tuple[str, ...], str] = {}
 
     def _load(self, order_id: str, document: str, pii_token: str) -> Order:
         raise NotImplementedError
@@ -147,7 +150,12 @@ class OrderLookup:
         )
         if r.sealed:
             parts = (r.sealed,)
-        return self.cipher.fingerprint("|".join(_normalised(p) for p in parts))
+        key = self._buyer_keys.get(parts)
+        if key is None:
+            key = self._buyer_keys[parts] = self.cipher.fingerprint(
+                "|".join(_normalised(p) for p in parts)
+            )
+        return key
 
     def count_by_buyer(self, shop: str, buyer_key: str, *, before: datetime) -> int:
         """How many orders this buyer placed in the shop before `before`."""
