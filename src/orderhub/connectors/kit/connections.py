@@ -58,22 +58,33 @@ def place(url: str) -> Place:
 class _Answer(httpx.Response):
     """An answer whose `request` is built by httpx only when asked for."""
 
-    def __init__(self, *args: object, sent: Callable[[], httpx.Request], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        status: int,
+        *,
+        headers: list[_Header],
+        content: bytes,
+        extensions: dict[str, bytes],
+        sent: Callable[[], httpx.Request],
+    ) -> None:
+        super().__init__(status, headers=headers, content=content, extensions=dict(extensions))
         self._sent = sent
 
-    @property
-    def request(self) -> httpx.Request:
+    def _built(self) -> httpx.Request:
         if self._request is None:
             self._request = self._sent()
         return self._request
+
+    @property
+    def request(self) -> httpx.Request:
+        return self._built()
 
     @request.setter
     def request(self, value: httpx.Request) -> None:
         self._request = value
 
     def raise_for_status(self) -> httpx.Response:
-        self._request = self.request
+        self._built()  # httpx reads the request it names from `_request`
         return super().raise_for_status()
 
 

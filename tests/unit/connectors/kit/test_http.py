@@ -230,7 +230,8 @@ def test_with_a_proxy_set_requests_go_through_it(
 
 
 class RawRecorder:
-    """Keeps the bytes of each request exactly as they arrived, and answers `ok`."""
+    """Keeps the bytes of each request exactly as they arrived, and answers `ok` (404
+    for `GET /missing`)."""
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -265,7 +266,8 @@ class RawRecorder:
                     rest += conn.recv(65536)
                 self.requests.append(head + b"\r\n\r\n" + rest[:size])
                 pending = rest[size:]
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                status = b"404 Not Found" if head.startswith(b"GET /missing") else b"200 OK"
+                conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Length: 2\r\n\r\nok")
 
     def close(self) -> None:
         self.sock.close()
@@ -350,3 +352,19 @@ def test_other_requests_are_built_by_httpx_and_reach_the_server_alike(no_proxy: 
     assert form_call.startswith(b"POST /form?x=1 HTTP/1.1\r\n") and form_call.endswith(b"b=x+y")
     assert numbers.startswith(b"GET /n?n=3 HTTP/1.1\r\n")
     assert answer.request.url.query == b"n=3"
+
+
+def test_an_answer_to_a_written_request_raises_for_its_status_naming_the_request(
+    no_proxy: None,
+) -> None:
+    recorder = RawRecorder()
+    transport = Transport("Bench", timeout=5)
+    try:
+        answer = transport.send("GET", f"{recorder.url}/missing", what="m", params={"a": "1"})
+    finally:
+        transport.close()
+        recorder.close()
+    with pytest.raises(httpx.HTTPStatusError) as raised:
+        answer.raise_for_status()
+    assert raised.value.request.url == httpx.URL(f"{recorder.url}/missing?a=1")
+    assert answer.url == httpx.URL(f"{recorder.url}/missing?a=1")
