@@ -4,7 +4,7 @@ When no proxy is configured, `Transport.send` sends each request over connection
 open per server (`connections`): the platforms sign each call and use no redirects or
 client-side auth, and skipping the client's handling of them, of cookies, and httpx's
 own connection pool takes about half the CPU off each call. A request of text
-parameters, a body of bytes and plain headers (most signed calls: Qimen, JD, Douyin) is
+parameters, a body of bytes and plain headers (the calls to Qimen, Douyin, 4PX, 精斗云) is
 written here as httpx writes it, the same bytes on the wire, without building an
 `httpx.Request` (about 60 µs: httpx parses the whole URL again, query and all); any
 other is built by httpx. It goes through `httpx.Client` for a platform whose session
