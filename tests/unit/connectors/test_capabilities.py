@@ -64,7 +64,7 @@ def test_the_answer_is_the_classs_for_every_connector_of_it() -> None:
     assert not names_refunds(PlainChannel())
 
 
-def test_every_connector_answers_as_isinstance() -> None:
+def test_every_connector_answers_as_isinstance(monkeypatch: pytest.MonkeyPatch) -> None:
     from orderhub.connectors import capabilities
     from orderhub.connectors.amazon.channel import AmazonChannel
     from orderhub.connectors.base import SetsStockInBatches
@@ -95,9 +95,12 @@ def test_every_connector_answers_as_isinstance() -> None:
         WooCommerceChannel, EclpWarehouse, FourpxWarehouse, GoodCangWarehouse,
         QimenWarehouse, ApiSupplier, FileSupplier,
     ]  # fmt: skip
+    # Connectors made without their settings: a protocol's property (`outbound_batch`)
+    # then reads as absent to both. The answers remembered for them are forgotten after.
+    monkeypatch.setattr(capabilities, "_KNOWN", {})
     answers = set()
     for kind in kinds:
-        connector = object.__new__(kind)  # what it can do is its class's, set up or not
+        connector = object.__new__(kind)
         for question, protocol in questions:
             answer = question(connector)
             assert answer == isinstance(connector, protocol), (kind, protocol)
