@@ -135,7 +135,9 @@ _KNOWN: dict[tuple[type, type], bool] = {}
 
 
 def _can(connector: object, capability: type) -> bool:
-    """`isinstance(connector, capability)`, remembered for the connector's class."""
+    """`isinstance(connector, capability)`, remembered for the connector's class. Asked of
+    connectors the hub has set up: a property among the members (`outbound_batch`) reads
+    the connector's settings."""
     key = (type(connector), capability)
     known = _KNOWN.get(key)
     if known is None:
