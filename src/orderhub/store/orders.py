@@ -168,7 +168,7 @@ class OrderRepository(OrderLookup, OrderSearch):
         self.conn.execute(_SAVE, {"order_id": order.id, **columns})
         if as_read is None or as_read[0] != _line_rows(order):
             self.conn.execute(_DROP_LINES, {"order_id": order.id})
-            self._write_lines(order)
+            _ADD_LINES.run(self.conn, self._line_dicts(order))
         self._as_read.pop(order.id, None)
 
     def set_status(self, order: Order) -> None:
@@ -228,9 +228,6 @@ class OrderRepository(OrderLookup, OrderSearch):
             "pii": sealed,
             "updated_at": now,
         }
-
-    def _write_lines(self, order: Order) -> None:
-        _ADD_LINES.run(self.conn, self._line_dicts(order))
 
     def _line_dicts(self, order: Order) -> list[dict[str, Any]]:
         return [
