@@ -5,6 +5,7 @@ trusted only with a certificate the context trusts."""
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import socket
 import ssl
@@ -214,3 +215,133 @@ def test_over_tls_only_a_trusted_certificate_is_accepted(tmp_path: Path) -> None
         wary.close()
     finally:
         next(servers, None)
+
+
+class Scripted:
+    """A server that answers every request on a connection with the next of `answers`
+    (bytes sent as they are), and closes the connection after those marked to close."""
+
+    def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
+        self.answers = list(answers)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while self.answers:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                while self.answers:
+                    pending = b""
+                    while b"\r\n\r\n" not in pending:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        pending += chunk
+                    if not pending:
+                        break
+                    answer, close = self.answers.pop(0)
+                    conn.sendall(answer)
+                    if close:
+                        break
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _call(pool: KeptConnections, url: str, method: str = "GET") -> httpx.Response:
+    return pool.send(httpx.Request(method, url))
+
+
+def test_answers_chunked_sized_by_close_or_after_an_interim_one_are_read_whole() -> None:
+    server = Scripted(
+        [
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+                False,
+            ),
+            (
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+                False,
+            ),
+            (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", True),
+            (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", False),
+        ]
+    )
+    pool = KeptConnections(timeout=5, tls=_plain())
+    try:
+        chunked = _call(pool, f"{server.url}/a")
+        interim = _call(pool, f"{server.url}/b")
+        to_close = _call(pool, f"{server.url}/c")
+        after = _call(pool, f"{server.url}/d")
+    finally:
+        pool.close()
+        server.close()
+    assert (chunked.status_code, chunked.text) == (200, "abcde")
+    assert (interim.status_code, interim.text, interim.reason_phrase) == (201, "ok", "Created")
+    assert (to_close.status_code, to_close.text) == (200, "until the end")
+    assert to_close.headers["content-type"] == "text/plain"
+    assert after.status_code == 404
+    # One connection for the first three; the server closed it after the third.
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "refused"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", http.client.IncompleteRead),
+        (b"", http.client.RemoteDisconnected),
+        (b"SMTP ready\r\n\r\n", http.client.HTTPException),
+        (b"HTTP/1.1 200 OK\r\n" + b"X-A: 1\r\n" * 5000, http.client.HTTPException),
+    ],
+    ids=["cut-short", "no-answer", "not-http", "endless-head"],
+)
+def test_an_answer_cut_short_or_not_http_is_refused_and_its_connection_dropped(
+    answer: bytes, refused: type[Exception]
+) -> None:
+    server = Scripted([(answer, True), (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", True)])
+    pool = KeptConnections(timeout=5, tls=_plain())
+    try:
+        with pytest.raises(refused):
+            _call(pool, f"{server.url}/a")
+        again = _call(pool, f"{server.url}/b")
+    finally:
+        pool.close()
+        server.close()
+    assert again.text == "ok"
+    assert server.connections == 2
+
+
+def test_an_answer_to_head_is_not_waited_on_for_the_body_its_length_names() -> None:
+    server = Scripted([(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", False)])
+    pool = KeptConnections(timeout=2, tls=_plain())
+    try:
+        answer = _call(pool, f"{server.url}/a", "HEAD")
+    finally:
+        pool.close()
+        server.close()
+    assert (answer.status_code, answer.headers["content-length"], answer.content) == (
+        200,
+        "500",
+        b"",
+    )
+
+
+def test_a_header_that_would_split_the_request_is_refused_before_anything_is_sent() -> None:
+    server = Scripted([(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", True)])
+    pool = KeptConnections(timeout=5, tls=_plain())
+    request = httpx.Request("GET", f"{server.url}/a")
+    request.headers = httpx.Headers([(b"X-Seller", b"s-1\r\nX-Admin: yes")])
+    try:
+        with pytest.raises(ValueError, match="cannot be written"):
+            pool.send(request)
+    finally:
+        pool.close()
+        server.close()
+    assert server.connections == 0

@@ -300,12 +300,11 @@ class RawRecorder:
 def test_a_request_the_kit_writes_is_byte_for_byte_the_one_httpx_builds(
     no_proxy: None, verb: str, path: str, options: dict[str, Any]
 ) -> None:
-    from orderhub.connectors.kit.connections import KeptConnections
-    from orderhub.connectors.kit.http import _HEADERS, _tls
+    from orderhub.connectors.kit.http import _HEADERS
 
     recorder = RawRecorder()
     transport = Transport("Bench", timeout=5)
-    pool = KeptConnections(timeout=5, tls=_tls())
+    by_httpx_itself = httpx.Client(trust_env=False)
     url = f"{recorder.url}{path}"
     try:
         written = transport.send(verb, url, what="written", **dict(options))
@@ -318,10 +317,10 @@ def test_a_request_the_kit_writes_is_byte_for_byte_the_one_httpx_builds(
             content=options.get("content"),
             headers=headers,
         )
-        pool.send(built)
+        by_httpx_itself.send(built)
     finally:
         transport.close()
-        pool.close()
+        by_httpx_itself.close()
         recorder.close()
     by_kit, by_httpx = recorder.requests
     assert by_kit == by_httpx
