@@ -25,12 +25,13 @@ import functools
 import http.client
 import logging
 import random
+import re
 import ssl
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -80,7 +81,16 @@ def _text_query(url: str, params: Any) -> str | None:
         return None
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
         return None
-    return urlencode(params)
+    return "&".join(f"{_quoted(key)}={_quoted(value)}" for key, value in params.items())
+
+
+_AS_IS = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _quoted(text: str) -> str:
+    """`text` as `urlencode` writes it: most values (codes, names, hashes) are left as
+    they are by `quote_plus`, and are told apart first, at a fraction of its cost."""
+    return text if _AS_IS.fullmatch(text) else quote_plus(text)
 
 
 def _with_query(url: str, options: dict[str, Any]) -> str:

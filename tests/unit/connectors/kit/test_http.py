@@ -11,9 +11,12 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orderhub.connectors.base import RateLimited, Unavailable
 from orderhub.connectors.kit.http import Transport
@@ -367,3 +370,13 @@ def test_an_answer_to_a_written_request_raises_for_its_status_naming_the_request
         answer.raise_for_status()
     assert raised.value.request.url == httpx.URL(f"{recorder.url}/missing?a=1")
     assert answer.url == httpx.URL(f"{recorder.url}/missing?a=1")
+
+
+@settings(max_examples=500)
+@given(st.dictionaries(st.text(min_size=1), st.text(), min_size=1))
+def test_a_query_the_kit_writes_is_the_one_urlencode_writes(params: dict[str, str]) -> None:
+    """The codes, names and hashes a signed call sends are mostly left as they are: the
+    kit tells those apart itself, and writes every query as `urlencode` (and httpx) do."""
+    from orderhub.connectors.kit.http import _text_query
+
+    assert _text_query("http://wms.example/router", params) == urlencode(params)
