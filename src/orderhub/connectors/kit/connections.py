@@ -129,7 +129,9 @@ class _Reading:
 
     def __init__(self, *, head_only: bool) -> None:
         self.head_only = head_only  # an answer to HEAD has no body, whatever it says
-        self.parser = httptools.HttpResponseParser(self)
+        self.parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.version = b"HTTP/1.1"
         self.reason = b""
         self.headers: list[_Header] = []
         self.body: list[bytes] = []
@@ -152,7 +154,10 @@ class _Reading:
             self.sized = True
 
     def on_headers_complete(self) -> None:
+        assert self.parser is not None
         self.head_done = True
+        self.status = self.parser.get_status_code()
+        self.version = b"HTTP/" + self.parser.get_http_version().encode("ascii")
         self.keep_alive = self.parser.should_keep_alive()  # asked before the parser moves on
         if self.head_only:
             self.complete = True
@@ -161,12 +166,13 @@ class _Reading:
         self.body.append(chunk)
 
     def on_message_complete(self) -> None:
-        if 100 <= self.parser.get_status_code() < 200:  # an interim answer: the real one follows
+        if 100 <= self.status < 200:  # an interim answer: the real one follows
             self.reason, self.headers, self.head_done, self.sized = b"", [], False, False
             return
         self.complete = True
 
     def feed(self, data: bytes, read: int) -> None:
+        assert self.parser is not None
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -197,13 +203,16 @@ class _Wire:
         self.sock.sendall(request)
         answer = _Reading(head_only=head_only)
         read = 0
-        while not answer.complete:
-            data = self.sock.recv(65_536)
-            if not data:
-                answer.ended()
-                return answer, False
-            read += len(data)
-            answer.feed(data, read)
+        try:
+            while not answer.complete:
+                data = self.sock.recv(65_536)
+                if not data:
+                    answer.ended()
+                    return answer, False
+                read += len(data)
+                answer.feed(data, read)
+        finally:
+            answer.parser = None  # the parser and the answer hold each other
         reusable = answer.keep_alive and not answer.more and not head_only
         return answer, reusable
 
@@ -292,15 +301,11 @@ class KeptConnections:
             self._give_back(server, wire)
         else:
             wire.close()
-        parser = answer.parser
         return (
-            parser.get_status_code(),
+            answer.status,
             answer.headers,
             b"".join(answer.body),
-            {
-                "http_version": b"HTTP/" + parser.get_http_version().encode("ascii"),
-                "reason_phrase": answer.reason,
-            },
+            {"http_version": answer.version, "reason_phrase": answer.reason},
         )
 
     def close(self) -> None:
