@@ -92,10 +92,11 @@ class Settings(BaseSettings):
     # After a claim that was not full, a lane that claims many jobs at once (the batch
     # lane, the delivery-order lane) waits this long (seconds) for more to gather before
     # it claims again; a job that reaches an idle lane is taken at once. Waiting fills
-    # batches and saves CPU where a process is short of it. Unset: 0.02 on PostgreSQL
-    # (at a steady 100 orders/s, p99 133 ms instead of 224–324 ms, and 8.1 ms of CPU
-    # per order instead of 9.1; p99 at 10/s unchanged) and 0 on SQLite (where its
-    # shorter transactions leave the p99 better without).
+    # batches and saves CPU where a process is short of it. Unset: 0.05 on PostgreSQL
+    # (at a steady 100 orders/s, p99 86–128 ms instead of 114–226 ms waiting 0.02, and
+    # 224–324 ms not waiting; 6.5–7.4 ms of CPU per order instead of 6.9–7.9; p99 at
+    # 10/s unchanged; see docs/deployment.md) and 0 on SQLite (where its shorter
+    # transactions leave the p99 better without).
     worker_gather: float | None = Field(default=None, ge=0, le=1.0)
     # Delivery orders are claimed this many at a time, sent side by side (at most
     # `pushes_in_flight` calls to one node at once, each carrying one order or, to a
