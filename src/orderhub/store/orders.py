@@ -31,8 +31,8 @@ PII_RECEIVER = ("name", "phone", "address1", "address2", "sealed")
 
 
 def _split(order: Order) -> tuple[dict[str, Any], dict[str, Any]]:
-    document = order.model_dump(mode="json", exclude={"trace", "exceptions"})
-    pii: dict[str, Any] = {"buyer": document.pop("buyer"), "receiver": {}}
+    document = order.model_dump(mode="json", exclude={"trace", "exceptions", "buyer"})
+    pii: dict[str, Any] = {"buyer": order.buyer.model_dump(mode="json"), "receiver": {}}
     for key in PII_RECEIVER:
         pii["receiver"][key] = document["receiver"].pop(key)
     # The Latin-script receiver is personal data as a whole.
