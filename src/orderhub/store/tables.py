@@ -50,24 +50,20 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         """On SQLite, the moment written straight as the text SQLAlchemy's DATETIME
-        writes (`YYYY-MM-DD HH:MM:SS.ffffff`, in UTC), in one step instead of two: a
-        dozen moments are written for every order."""
+        writes (`YYYY-MM-DD HH:MM:SS.ffffff`, in UTC), instead of through DATETIME's own
+        formatting: a dozen moments are written for every order."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
         def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the database")
-            if value.tzinfo is not UTC:
-                value = value.astimezone(UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            moment = self.process_bind_param(value, dialect)
+            return None if moment is None else moment.isoformat(" ", "microseconds")
 
         return process
 
