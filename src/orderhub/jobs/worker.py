@@ -28,6 +28,7 @@ from orderhub.services.alerts import raise_alert
 from orderhub.services.dispatch import JOB_NODE_PUSH
 from orderhub.services.handlers import BATCHED, GROUPED, HANDLERS, ON_DEAD, READ_AHEAD
 from orderhub.services.hub import Hub
+from orderhub.services.ingest import JOB_INBOX
 from orderhub.services.pipeline import JOB_STOCK_PUSH
 from orderhub.store.db import Queued, is_transient
 from orderhub.store.outbox import Job
@@ -103,6 +104,8 @@ class Worker:
         # run Python: a thread whose answer came back gets the interpreter lock within
         # half a millisecond instead of the default five.
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
+        if JOB_INBOX in self.batch_kinds:
+            self.hub.keep_bodies_read()
         lanes: list[tuple[str, list[str], int]] = []
         if self.batch_kinds:
             lanes.append(("worker-batch", self.batch_kinds, self.batch))

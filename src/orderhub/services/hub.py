@@ -17,6 +17,7 @@ from orderhub.connectors.mapping import OrderMapping
 from orderhub.connectors.tracking import TrackerConnector
 from orderhub.domain.errors import ConfigurationError
 from orderhub.store.books import ErpRecord
+from orderhub.store.cache import HandedOver
 from orderhub.store.catalog import NodeRecord, ShopRecord
 from orderhub.store.db import Database
 from orderhub.store.grouped_writes import GroupedWrites
@@ -30,6 +31,11 @@ AnyConnector = ChannelConnector | NodeConnector | ErpConnector | TrackerConnecto
 
 PINNED = ""
 """The fingerprint of a connector pinned to a shop or node: it matches any set-up."""
+
+BODIES_KEPT = 256
+"""Webhook bodies at most kept read for their jobs (a few batches' worth)."""
+BODIES_TTL = 10.0
+"""Seconds a body read is kept for its job."""
 
 RETIRE_AFTER = 60.0
 """Seconds a replaced connector stays open for the jobs that may still be using it."""
@@ -53,11 +59,20 @@ class Hub:
     _trackers: dict[str, tuple[str, int, TrackerConnector]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retired: list[tuple[float, AnyConnector]] = field(default_factory=list)
+    bodies_read: HandedOver[str, Any] | None = None
 
     def uow(self, *, autocommit: bool = False) -> UnitOfWork:
         """A unit of work that writes; `autocommit` for one that writes with one statement
         (on PostgreSQL it then opens no transaction of its own)."""
         return UnitOfWork(self.db, autocommit=autocommit)
+
+    def keep_bodies_read(self) -> None:
+        """From now on the door hands the webhook bodies it read (JSON) to the jobs that
+        map them in this process, by inbox id: a body is then not read twice. Started by
+        a worker that runs those jobs here (an API process without one keeps none)."""
+        with self._lock:
+            if self.bodies_read is None:
+                self.bodies_read = HandedOver(most=BODIES_KEPT, ttl=BODIES_TTL)
 
     @cached_property
     def grouped_writes(self) -> GroupedWrites:

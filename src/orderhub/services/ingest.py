@@ -132,7 +132,7 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
         )
         return Received(inbox_id, True)
     try:
-        bounded_json.loads(body)
+        raw = bounded_json.loads(body)
     except bounded_json.UnreadableJson as exc:
         message = f"the {delivery.topic} webhook body is {exc.reason}" + (
             f" at {exc.path}" if exc.path else ""
@@ -148,7 +148,7 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
             field=exc.path,
         )
         raise MalformedPayload(f"the body cannot be read: {exc}", inbox_id=inbox_id) from exc
-    return _store(
+    received = _store(
         hub,
         shop_code,
         source="webhook",
@@ -157,6 +157,9 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
         body=body,
         headers=kept,
     )
+    if received.new and hub.bodies_read is not None:
+        hub.bodies_read.put(received.inbox_id, raw)
+    return received
 
 
 _HEADER_LIMIT = 300
@@ -318,8 +321,11 @@ def _process(hub: Hub, uow: UnitOfWork, inbox_id: str) -> str | None:
 
 def map_payload(hub: Hub, shop: ShopRecord, item: InboxItem) -> tuple[Any, Order]:
     """The stored payload read and mapped to a canonical order (not yet stored); raises
-    UnreadableJson or InvalidOrder naming the field."""
-    raw = bounded_json.loads(item.body)
+    UnreadableJson or InvalidOrder naming the field. A body the door read in this process
+    is not read again."""
+    raw = hub.bodies_read.take(item.id) if hub.bodies_read is not None else None
+    if raw is None:
+        raw = bounded_json.loads(item.body)
     return raw, hub.mapping(shop).map(raw, shop=shop.code)
 
 

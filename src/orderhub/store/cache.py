@@ -1,4 +1,5 @@
-"""A small time-bounded cache for configuration rows read on every order.
+"""A small time-bounded cache for configuration rows read on every order, and values
+one thread hands to another.
 
 Values are kept `ttl` seconds; configuration is kept under its version (see
 `config_version`), so no cached value outlives a change.
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["TtlCache"]
+__all__ = ["HandedOver", "TtlCache"]
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -79,3 +81,36 @@ class TtlCache:
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+
+
+class HandedOver(Generic[K, V]):
+    """Values one thread hands to another in this process, each taken at most once.
+
+    At most `most` are kept, each for `ttl` seconds: a value handed over when the others
+    wait is not kept, and one nobody took (its job ran in another process) is dropped.
+    A taker that finds nothing does the work the long way."""
+
+    def __init__(self, *, most: int, ttl: float) -> None:
+        self.most = most
+        self.ttl = ttl
+        self._values: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, key: K, value: V) -> None:
+        now = time.monotonic()
+        with self._lock:
+            while self._values and next(iter(self._values.values()))[0] <= now:
+                self._values.popitem(last=False)
+            if len(self._values) < self.most:
+                self._values[key] = (now + self.ttl, value)
+
+    def take(self, key: K) -> V | None:
+        with self._lock:
+            kept = self._values.pop(key, None)
+        if kept is None or kept[0] <= time.monotonic():
+            return None
+        return kept[1]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._values)
