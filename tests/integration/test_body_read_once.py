@@ -73,12 +73,15 @@ def test_a_webhook_body_is_read_once_when_its_job_runs_in_the_same_process(
     assert hub.bodies_read is None or len(hub.bodies_read) == 0
 
 
-def test_only_a_worker_that_takes_orders_in_has_the_door_keep_bodies(hub: Hub) -> None:
-    sending = Worker(hub, kinds=[JOB_NODE_PUSH])
-    sending.start()
-    sending.stop()
+def test_what_is_handed_over_depends_on_the_lanes_this_process_runs(hub: Hub) -> None:
+    def started(kinds: list[str] | None) -> None:
+        worker = Worker(hub, kinds=kinds)
+        worker.start()
+        worker.stop()
+
+    started([JOB_NODE_PUSH])
     assert hub.bodies_read is None  # an API process beside such a worker keeps nothing
-    taking_in = Worker(hub, kinds=[JOB_INBOX])
-    taking_in.start()
-    taking_in.stop()
-    assert hub.bodies_read is not None
+    started([JOB_INBOX])
+    assert hub.bodies_read is not None and hub.orders_written is None
+    started(None)  # every lane: the batch lane's new orders go to the push lane
+    assert hub.orders_written is not None

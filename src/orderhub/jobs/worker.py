@@ -106,6 +106,8 @@ class Worker:
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
         if JOB_INBOX in self.batch_kinds:
             self.hub.keep_bodies_read()
+            if self.push_kinds:
+                self.hub.keep_orders_written()
         lanes: list[tuple[str, list[str], int]] = []
         if self.batch_kinds:
             lanes.append(("worker-batch", self.batch_kinds, self.batch))
@@ -309,7 +311,30 @@ class Worker:
         for job in jobs:
             BATCHED[job.kind](self.hub, uow, job)
         uow.outbox.done_many(jobs, (time.perf_counter() - started) * 1000 / len(jobs))
-        uow.commit()
+        handed = self._hand_over_orders(uow)
+        try:
+            uow.commit()
+        except BaseException:
+            self._take_back_orders(handed)
+            raise
+
+    def _hand_over_orders(self, uow: UnitOfWork) -> list[str]:
+        """The new orders the batch stored, to the push lane (`keep_orders_written`) as
+        they would be read back (without their trace and exceptions), before the commit
+        makes their pushes claimable; their ids."""
+        kept = self.hub.orders_written
+        if kept is None:
+            return []
+        added = uow.orders_added()
+        for order_id, (order, stored) in added.items():
+            kept.put(order_id, (order.model_copy(update={"trace": [], "exceptions": []}), stored))
+        return list(added)
+
+    def _take_back_orders(self, order_ids: list[str]) -> None:
+        kept = self.hub.orders_written
+        if kept is not None:
+            for order_id in order_ids:
+                kept.take(order_id)
 
     def _one_by_one(self, jobs: list[Job], exc: Exception) -> None:
         if isinstance(exc, StockMoved):

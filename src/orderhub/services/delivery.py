@@ -174,10 +174,21 @@ def plan_pushes(hub: Hub, jobs: Sequence[Job]) -> dict[int, PushPlan | None]:
         dispatches = uow.dispatches.get_many(list(wanted.values()))
         order_ids = sorted({oid for d in dispatches.values() for oid in d.order_ids})
         stored: dict[str, Stored] = {}
-        orders = {order.id: order for order in uow.orders.get_many(order_ids, stored=stored)}
+        read = uow.orders.get_many(order_ids, stored=stored, known=_handed_over(hub, order_ids))
+        orders = {order.id: order for order in read}
         return {
             job.id: _plan(uow, job, dispatches.get(wanted[job.id]), orders, stored) for job in jobs
         }
+
+
+def _handed_over(hub: Hub, order_ids: Sequence[str]) -> dict[str, tuple[Order, Stored]]:
+    """The orders the batch lane of this process stored and handed over (`Hub.
+    keep_orders_written`); each is used only if it is still stored as it was then."""
+    kept = hub.orders_written
+    if kept is None:
+        return {}
+    found = {order_id: kept.take(order_id) for order_id in order_ids}
+    return {order_id: handed for order_id, handed in found.items() if handed is not None}
 
 
 def _dispatch_of(job: Job) -> str:

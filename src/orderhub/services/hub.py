@@ -16,11 +16,13 @@ from orderhub.connectors.books import ErpConnector
 from orderhub.connectors.mapping import OrderMapping
 from orderhub.connectors.tracking import TrackerConnector
 from orderhub.domain.errors import ConfigurationError
+from orderhub.domain.order import Order
 from orderhub.store.books import ErpRecord
 from orderhub.store.cache import HandedOver
 from orderhub.store.catalog import NodeRecord, ShopRecord
 from orderhub.store.db import Database
 from orderhub.store.grouped_writes import GroupedWrites
+from orderhub.store.orders import Stored
 from orderhub.store.parcels import TrackerRecord
 from orderhub.store.uow import UnitOfWork
 
@@ -35,7 +37,9 @@ PINNED = ""
 BODIES_KEPT = 256
 """Webhook bodies at most kept read for their jobs (a few batches' worth)."""
 BODIES_TTL = 10.0
-"""Seconds a body read is kept for its job."""
+"""Seconds a body read, or an order written, is kept for its job."""
+ORDERS_KEPT = 1024
+"""New orders at most kept for the lane that sends them: its backlog in a burst."""
 
 RETIRE_AFTER = 60.0
 """Seconds a replaced connector stays open for the jobs that may still be using it."""
@@ -60,6 +64,7 @@ class Hub:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _retired: list[tuple[float, AnyConnector]] = field(default_factory=list)
     bodies_read: HandedOver[str, Any] | None = None
+    orders_written: HandedOver[str, tuple[Order, Stored]] | None = None
 
     def uow(self, *, autocommit: bool = False) -> UnitOfWork:
         """A unit of work that writes; `autocommit` for one that writes with one statement
@@ -73,6 +78,15 @@ class Hub:
         with self._lock:
             if self.bodies_read is None:
                 self.bodies_read = HandedOver(most=BODIES_KEPT, ttl=BODIES_TTL)
+
+    def keep_orders_written(self) -> None:
+        """From now on the batch lane hands the new orders it committed (each with what it
+        was stored as) to the lane that sends them to their nodes in this process: an
+        order still stored so is not read and decrypted again to be sent. Started by a
+        worker that runs both lanes here."""
+        with self._lock:
+            if self.orders_written is None:
+                self.orders_written = HandedOver(most=ORDERS_KEPT, ttl=BODIES_TTL)
 
     @cached_property
     def grouped_writes(self) -> GroupedWrites:

@@ -148,7 +148,7 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
             field=exc.path,
         )
         raise MalformedPayload(f"the body cannot be read: {exc}", inbox_id=inbox_id) from exc
-    received = _store(
+    return _store(
         hub,
         shop_code,
         source="webhook",
@@ -156,10 +156,8 @@ def receive_webhook(hub: Hub, shop_code: str, headers: Mapping[str, str], body: 
         dedup_key=dedup_key,
         body=body,
         headers=kept,
+        read=raw,
     )
-    if received.new and hub.bodies_read is not None:
-        hub.bodies_read.put(received.inbox_id, raw)
-    return received
 
 
 _HEADER_LIMIT = 300
@@ -249,9 +247,13 @@ def _store(
     dedup_key: str,
     body: bytes,
     headers: Mapping[str, str],
+    read: Any = None,
 ) -> Received:
-    inbox_id, new = hub.grouped_writes.run(
-        lambda uow: uow.inbox.add_and_queue(
+    """Store the payload with the job that takes it in. The body as the door `read` it
+    is handed to that job (`Hub.keep_bodies_read`) before the job can be claimed."""
+
+    def write(uow: UnitOfWork) -> tuple[str, bool]:
+        inbox_id, new = uow.inbox.add_and_queue(
             uow.outbox,
             kind=JOB_INBOX,
             shop=shop_code,
@@ -261,7 +263,11 @@ def _store(
             body=body,
             headers=headers,
         )
-    )
+        if new and read is not None and hub.bodies_read is not None:
+            hub.bodies_read.put(inbox_id, read)
+        return inbox_id, new
+
+    inbox_id, new = hub.grouped_writes.run(write)
     metrics.inbound.labels(source, "stored" if new else "duplicate").inc()
     return Received(inbox_id, new)
 

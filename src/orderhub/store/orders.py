@@ -117,6 +117,8 @@ class OrderRepository(OrderLookup, OrderSearch):
         # What each order read here was stored with: its lines, and its personal data
         # both open and sealed. Saving it again rewrites neither if they did not change.
         self._as_read: dict[str, tuple[list[LineRow], str, str]] = {}
+        # Orders added here, each with what it was stored as, while it stays so.
+        self.added_orders: dict[str, tuple[Order, Stored]] = {}
 
     @property
     def conn(self) -> Connection:
@@ -133,6 +135,7 @@ class OrderRepository(OrderLookup, OrderSearch):
         orders. Another repository reading orders after an add calls `uow.flush()` first."""
         order.id = order.id or new_id("o")
         now = datetime.now(UTC)
+        columns = self._columns(order, now)
         self._added.append(
             {
                 "id": order.id,
@@ -140,9 +143,10 @@ class OrderRepository(OrderLookup, OrderSearch):
                 "created_at": now,
                 "inbox_id": inbox_id,
                 "buyer_id": buyer_id,
-                **self._columns(order, now),
+                **columns,
             }
         )
+        self.added_orders[order.id] = (order, (columns["document"], columns["pii"]))
         self._added_lines.extend(self._line_dicts(order))
         return order.id
 
@@ -158,11 +162,14 @@ class OrderRepository(OrderLookup, OrderSearch):
 
     def discard_added(self) -> None:
         """Forget the orders added and not yet written (their savepoint was undone)."""
+        for row in self._added:
+            self.added_orders.pop(row["id"], None)
         self._added, self._added_lines = [], []
 
     def save(self, order: Order) -> None:
         """Store the whole order. Its lines and sealed personal data are written again
         only when they differ from what it was read with in this transaction."""
+        self.added_orders.pop(order.id, None)
         as_read = self._as_read.get(order.id)
         columns = self._columns(order, datetime.now(UTC), as_read=as_read)
         self.conn.execute(_SAVE, {"order_id": order.id, **columns})
@@ -182,6 +189,7 @@ class OrderRepository(OrderLookup, OrderSearch):
         now = datetime.now(UTC)
         rows = []
         for order in sorted(orders, key=lambda o: o.id):
+            self.added_orders.pop(order.id, None)
             document, _ = _split(order)
             rows.append(
                 {

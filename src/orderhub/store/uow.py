@@ -10,6 +10,7 @@ from types import TracebackType
 from sqlalchemy import Connection, RootTransaction
 from sqlalchemy.exc import OperationalError
 
+from orderhub.domain.order import Order
 from orderhub.store.alerts import AlertRepository
 from orderhub.store.audit import AuditRepository
 from orderhub.store.books import BooksRepository
@@ -23,7 +24,7 @@ from orderhub.store.inbox import InboxRepository
 from orderhub.store.items import ShopItemRepository
 from orderhub.store.keeping import KeepingRepository
 from orderhub.store.money import MoneyRepository
-from orderhub.store.orders import OrderRepository
+from orderhub.store.orders import OrderRepository, Stored
 from orderhub.store.outbox import OutboxRepository
 from orderhub.store.parcels import ParcelRepository
 from orderhub.store.people import PeopleRepository
@@ -193,6 +194,11 @@ class UnitOfWork:
     @cached_property
     def figures(self) -> FigureRepository:
         return FigureRepository(self._open(), self.tenant, self.db.timezone)
+
+    def orders_added(self) -> dict[str, tuple[Order, Stored]]:
+        """The orders added in this transaction that are still stored as they were added,
+        each with what it was stored as (none when no order was touched)."""
+        return self.orders.added_orders if "orders" in self.__dict__ else {}
 
     def _open(self) -> Connection:
         if self._conn is None:
