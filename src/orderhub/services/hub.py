@@ -36,10 +36,10 @@ PINNED = ""
 
 BODIES_KEPT = 256
 """Webhook bodies at most kept read for their jobs (a few batches' worth)."""
-BODIES_TTL = 10.0
-"""Seconds a body read, or an order written, is kept for its job."""
 ORDERS_KEPT = 1024
 """New orders at most kept for the lane that sends them: its backlog in a burst."""
+HANDED_OVER_FOR = 10.0
+"""Seconds a body read, or an order stored, is kept for the job that takes it."""
 
 RETIRE_AFTER = 60.0
 """Seconds a replaced connector stays open for the jobs that may still be using it."""
@@ -77,7 +77,7 @@ class Hub:
         a worker that runs those jobs here (an API process without one keeps none)."""
         with self._lock:
             if self.bodies_read is None:
-                self.bodies_read = HandedOver(most=BODIES_KEPT, ttl=BODIES_TTL)
+                self.bodies_read = HandedOver(most=BODIES_KEPT, ttl=HANDED_OVER_FOR)
 
     def keep_orders_written(self) -> None:
         """From now on the batch lane hands the new orders it committed (each with what it
@@ -86,7 +86,7 @@ class Hub:
         worker that runs both lanes here."""
         with self._lock:
             if self.orders_written is None:
-                self.orders_written = HandedOver(most=ORDERS_KEPT, ttl=BODIES_TTL)
+                self.orders_written = HandedOver(most=ORDERS_KEPT, ttl=HANDED_OVER_FOR)
 
     @cached_property
     def grouped_writes(self) -> GroupedWrites:

@@ -86,9 +86,10 @@ class TtlCache:
 class HandedOver(Generic[K, V]):
     """Values one thread hands to another in this process, each taken at most once.
 
-    At most `most` are kept, each for `ttl` seconds: a value handed over when the others
-    wait is not kept, and one nobody took (its job ran in another process) is dropped.
-    A taker that finds nothing does the work the long way."""
+    At most `most` are kept, each for `ttl` seconds: a value handed over while `most`
+    others wait is not kept (those first in line are), and one nobody took (its job ran
+    in another process) is dropped. A taker that finds nothing does the work the long
+    way."""
 
     def __init__(self, *, most: int, ttl: float) -> None:
         self.most = most
