@@ -70,7 +70,7 @@ class Worker:
         self.batch = batch or settings.worker_batch
         self.lease = lease or settings.job_lease
         gather = settings.worker_gather
-        self.gather = gather if gather is not None else (0.05 if hub.db.is_postgres else 0.0)
+        self.gather = gather if gather is not None else (0.05 if hub.db.is_postgres else 0.02)
         # How long an idle lane sleeps before it looks again without being woken: jobs
         # queued in this process wake their lanes at once, and on PostgreSQL so do other
         # processes' (LISTEN/NOTIFY); on SQLite another process (the command line) is
