@@ -250,7 +250,9 @@ def _store(
     read: Any = None,
 ) -> Received:
     """Store the payload with the job that takes it in. The body as the door `read` it
-    is handed to that job (`Hub.keep_bodies_read`) before the job can be claimed."""
+    is handed to that job (`Hub.keep_bodies_read`) as it is stored: on SQLite before the
+    commit that lets the job be claimed; on PostgreSQL, where the one statement commits
+    as it runs, a lane claiming at that very moment reads the body itself."""
 
     def write(uow: UnitOfWork) -> tuple[str, bool]:
         inbox_id, new = uow.inbox.add_and_queue(
