@@ -34,6 +34,7 @@ DIRECTIONS: tuple[tuple[str, str | None], ...] = (
     (r"^(latency_orders|db_work\.orders$|separate_workers$|wms_distinct_orders$)", None),
     (r"(^|\.)(latency_p99_ratio|rss_ratio|cpu_per_order_ratio)(\.|$)", "lower"),
     (r"^cpu_ms_per_order(_by_thread)?\.", "lower"),
+    (r"cpu_ms_per_webhook$|backlog_at_intake_end$", "lower"),
     (r"ratio", "higher"),
     (r"_per_s$", "higher"),
     (r"^worker_processes\.(\d+|completed\.\d+)$", "higher"),

@@ -12,14 +12,17 @@ The raw reference (`bench/_reference.py`: verify the HMAC, one INSERT, commit) i
 driven by the same load generator, in the same run, on the same kind of database.
 
 Figures, per database: reference webhooks/s; pipeline orders/s (first webhook sent until
-the WMS has every order); webhooks accepted/s; statements and transactions per order in
-the burst (the hub's counters, and on PostgreSQL the server's); webhook → WMS latency
-percentiles at each steady open-loop rate beside the reference's response-time
-percentiles at that rate; CPU per order at each steady rate, the hub's (all it did from
-the phase's first webhook until the WMS had its last order) beside the reference's, a
-figure that, unlike throughput on a shared machine, holds from run to run; on
-PostgreSQL, orders/s with one and with two worker processes; the hub's and the
-reference's peak RSS. One JSON object is printed on stdout (and written to `--out`).
+the WMS has every order), split into the orders/s reaching the WMS while webhooks were
+still coming in and after the last was answered; webhooks accepted/s, and the same burst
+into `serve --no-worker` with no worker anywhere (webhooks alone), beside the reference,
+to tell the cost of taking webhooks in from the cost of the orders' way on; statements
+and transactions per order in the burst (the hub's counters, and on PostgreSQL the
+server's); webhook → WMS latency percentiles at each steady open-loop rate beside the
+reference's response-time percentiles at that rate; CPU per order at each steady rate,
+the hub's (all it did from the phase's first webhook until the WMS had its last order)
+beside the reference's, a figure that, unlike throughput on a shared machine, holds from
+run to run; on PostgreSQL, orders/s with one and with two worker processes; the hub's and
+the reference's peak RSS. One JSON object is printed on stdout (and written to `--out`).
 """
 
 from __future__ import annotations
@@ -302,12 +305,14 @@ def start_hub(
     *,
     workers: int = 0,
     processes: int = 0,
+    no_worker: bool = False,
     label: str = "hub",
 ) -> tuple[Server, list[Server]]:
     """`orderhub serve` with an API, webhooks and an in-process worker, as an operator runs
     it; or `serve --no-worker` plus, with `workers`, that many `orderhub worker`
     processes, or, with `processes`, one `orderhub worker --processes N` (the production
-    layouts, which use every core). Every worker process serves its metrics."""
+    layouts, which use every core); or, with `no_worker` alone, `serve --no-worker` and
+    nothing to take the orders in. Every worker process serves its metrics."""
     config_path = workdir / f"{label}.yaml"
     config_path.write_text(yaml.safe_dump(emulators.hub_config(), sort_keys=False))
     command = orderhub_command()
@@ -331,7 +336,7 @@ def start_hub(
     serve = [command, "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as sink:
         process = subprocess.Popen(
-            [*serve, "--no-worker"] if workers or processes else serve,
+            [*serve, "--no-worker"] if workers or processes or no_worker else serve,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=sink,
@@ -624,6 +629,22 @@ class Burst:
     def per_s(self) -> float:
         return len(self.arrived) / max(1e-9, self.end - self.sent.first_sent)
 
+    def split(self) -> dict[str, float | int | None]:
+        """Orders/s reaching the WMS while the webhooks were still coming in and after the
+        last was answered, and how many accepted orders had not reached it by then: where
+        the two differ, taking webhooks in and sending orders out compete for the hub."""
+        intake_end = self.sent.last_answered
+        during = sum(1 for moment in self.arrived.values() if moment <= intake_end)
+        after = len(self.arrived) - during
+        drain = self.end - intake_end
+        return {
+            "while_taking_in_per_s": round(
+                during / max(1e-9, intake_end - self.sent.first_sent), 1
+            ),
+            "after_intake_per_s": round(after / drain, 1) if after and drain > 0 else None,
+            "backlog_at_intake_end": self.sent.accepted - during,
+        }
+
 
 def warm_up(server: Server, load: Load, recorder: CreateRecorder, args: Namespace) -> None:
     """Untimed orders first, through to the WMS, and every job they queued done."""
@@ -754,6 +775,7 @@ def measure_hub(
     wms = emulators.qimen.stats()
     extra: dict[str, Any] = {
         "webhooks_accepted": timed.sent.accepted,
+        "burst_to_wms": timed.split(),
         "webhooks_accepted_per_s": round(timed.sent.accepted_per_s(), 1),
         "completed": len(timed.arrived),
         **work,
@@ -780,6 +802,30 @@ def measure_hub(
         cpu_pct=cpu["server"],
         extra=extra,
     )
+
+
+def measure_door(
+    workdir: Path, database_url: str, emulators: Emulators, load: Load, args: Namespace
+) -> dict[str, Any]:
+    """The burst again into `serve --no-worker` with no worker anywhere, on a new database:
+    how fast the hub takes webhooks in when nothing else runs beside it, and the CPU each
+    costs it, to set beside the reference's and the whole pipeline's."""
+    server, _ = start_hub(workdir, database_url, emulators, no_worker=True, label="hub-door")
+    try:
+        log(f"hub, webhooks alone: warm-up {args.warmup}")
+        load.send(server, args.warmup, concurrency=args.concurrency)
+        log(f"hub, webhooks alone: {args.orders} webhooks")
+        meter = CpuMeter(server.process.pid)
+        sent = load.send(server, args.orders, concurrency=args.concurrency)
+        cpu_ms = meter.server_ms_per(sent.accepted)
+    except BaseException:
+        log(f"hub-door log:\n{server.log_tail()}")
+        raise
+    finally:
+        server.stop()
+    per_s = sent.accepted_per_s()
+    log(f"hub, webhooks alone: {per_s:.1f}/s")
+    return {"per_s": round(per_s, 1), "accepted": sent.accepted, "cpu_ms_per_webhook": cpu_ms}
 
 
 def measure_processes(
@@ -823,6 +869,8 @@ def run_database(kind: str, args: Namespace) -> dict[str, Any]:
             with postgres_server() as url:
                 reference = measure_reference(workdir, url, load, args)
                 hub = measure_hub(kind, workdir, url, emulators, load, args)
+                door_url = create_database(url, "orderhub_bench_door")
+                hub.extra["webhooks_alone"] = measure_door(workdir, door_url, emulators, load, args)
                 if args.process_ratio:
                     processes = measure_processes(workdir, url, emulators, load, args)
                     hub.extra["worker_processes"] = processes
@@ -831,6 +879,8 @@ def run_database(kind: str, args: Namespace) -> dict[str, Any]:
             reference = measure_reference(workdir, reference_url, load, args)
             hub_url = f"sqlite:///{workdir / 'orderhub.db'}"
             hub = measure_hub(kind, workdir, hub_url, emulators, load, args)
+            door_url = f"sqlite:///{workdir / 'door.db'}"
+            hub.extra["webhooks_alone"] = measure_door(workdir, door_url, emulators, load, args)
     finally:
         emulators.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -852,6 +902,7 @@ def report(reference: Figures, hub: Figures) -> dict[str, Any]:
         if key in extra
     }
     processes = extra.pop("worker_processes", None)
+    alone: dict[str, Any] | None = extra.pop("webhooks_alone", None)
     cpu_ms: dict[str, float] = extra.pop("cpu_ms_per_order", {})
     reference_cpu_ms: dict[str, float] = reference.extra.get("cpu_ms_per_order", {})
     ratio = hub.per_s / reference.per_s if reference.per_s else 0.0
@@ -886,6 +937,11 @@ def report(reference: Figures, hub: Figures) -> dict[str, Any]:
         },
         **work,
     }
+    if alone is not None:
+        result["webhooks_alone"] = {
+            **alone,
+            "ratio": round(alone["per_s"] / reference.per_s, 3) if reference.per_s else None,
+        }
     if processes is not None:
         result["worker_processes"] = processes
         targets_met["two_processes_ge_1_6x"] = (
