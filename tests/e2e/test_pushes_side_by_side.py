@@ -314,3 +314,24 @@ def test_an_order_a_batch_node_refuses_waits_for_a_person_and_the_others_go(
     stats = stack.qimen.stats()
     assert refused not in stats["orders"] and stats["distinct_orders"] == 4
     assert stats["batch_calls"] == 1 and stats["duplicate_creates"] == 0
+
+
+def test_a_backlog_of_delivery_orders_goes_out_in_one_turn_each_once(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack({"push_batch": 3}, start_worker=False, stock=1000)
+    counting = _counting_node(stack, hold=0.0)
+    shop = stack.shops["SHOP1"]
+    placed = [shop.place_order({"lines": [{"sku": "SKU-003", "quantity": 1}]}) for _ in range(8)]
+    _reserve_first(stack, len(placed))
+    worker = Worker(stack.hub)
+    # Full claims of 3, each next one taken as the last was written down: 3 + 3 + 2.
+    assert worker.claim_and_send_pushes([JOB_NODE_PUSH], 3) == len(placed)
+    assert counting.calls == len(placed)
+    orders = queries.hub_stats(stack.hub)["orders"]
+    assert sum(orders.get(s, 0) for s in ("pushed", "shipped", "completed")) == len(placed)
+    assert stack.qimen.stats()["distinct_orders"] == len(placed)
+    assert stack.qimen.stats()["duplicate_creates"] == 0
+    with stack.hub.reader() as uow:
+        assert uow.outbox.count(kind=JOB_NODE_PUSH, status="done") == len(placed)
+

@@ -26,10 +26,14 @@ from orderhub.services.delivery import (
 )
 from orderhub.services.hub import Hub
 from orderhub.store.outbox import Job
+from orderhub.store.uow import UnitOfWork
 
-__all__ = ["PushLane"]
+__all__ = ["ClaimNext", "PushLane"]
 
 log = get_logger(__name__)
+
+ClaimNext = Callable[[UnitOfWork], list[Job]]
+"""Claims due delivery orders within the transaction that writes down the last ones."""
 
 
 class PushLane:
@@ -57,9 +61,10 @@ class PushLane:
         """Drop calls not yet started; those in flight finish on their own."""
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def run(self, jobs: list[Job]) -> None:
+    def run(self, jobs: list[Job], *, claim_next: ClaimNext | None = None) -> list[Job]:
         """Send many delivery orders at once and write down what the nodes accepted in
-        one transaction, no transaction open while the nodes answer.
+        one transaction, no transaction open while the nodes answer; with `claim_next`,
+        the same transaction claims the next delivery orders to send, which it returns.
 
         Each node has at most its `pushes_in_flight` calls open. A call that failed is
         retried or dead-lettered on its own; a crash before the write leaves the jobs to
@@ -72,7 +77,7 @@ class PushLane:
             log.warning("reading delivery orders to send failed; sending them one by one")
             for job in jobs:
                 self._execute(job)
-            return
+            return []
         groups = self._calls([plan for plan in plans.values() if plan is not None])
         if len(groups) == 1:
             # Made from this thread: handed to the pool, a lone call waits for a switch
@@ -89,13 +94,17 @@ class PushLane:
         nothing = [job for job in jobs if plans[job.id] is None]
         done = [*(pushed.plan.job for pushed in accepted), *nothing]
         again: list[Job] = []
+        claimed: list[Job] = []
         try:
             with self.hub.uow() as uow:
                 record_pushes(uow, accepted)
                 duration = (time.perf_counter() - started) * 1000 / max(1, len(jobs))
                 uow.outbox.done_many(done, duration)
+                if claim_next is not None:
+                    claimed = claim_next(uow)
                 uow.commit()
         except Exception:
+            claimed = []
             log.warning(
                 "delivery orders the nodes accepted could not be written down together; "
                 "writing them down one by one",
@@ -115,6 +124,7 @@ class PushLane:
                     self._failed(plan.job, outcome, (time.perf_counter() - started) * 1000)
         for job in again:  # on its own: the node answers a repeated code with the same order
             self._execute(job)
+        return claimed
 
     def _calls(self, plans: list[PushPlan]) -> list[list[PushPlan]]:
         """The plans grouped into calls: one each, or up to a node's batch size per call

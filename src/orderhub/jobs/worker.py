@@ -193,6 +193,8 @@ class Worker:
         """Claim the lane's due jobs and run them; how many it claimed."""
         if all(kind in BATCHED for kind in lane.kinds):
             return self.claim_and_run_batch(lane.kinds, lane.limit)
+        if all(kind in PUSH_KINDS for kind in lane.kinds):
+            return self.claim_and_send_pushes(lane.kinds, lane.limit)
         jobs = self.claim(kinds=lane.kinds, limit=lane.limit)
         if jobs and all(kind in GROUPED for kind in lane.kinds):
             jobs += self._locked_meanwhile(lane, len(jobs))
@@ -262,6 +264,23 @@ class Worker:
     def execute_pushes(self, jobs: list[Job]) -> None:
         """Send delivery orders side by side and write them down together (`PushLane`)."""
         self._pushes.run(jobs)
+
+    def claim_and_send_pushes(self, kinds: list[str], limit: int) -> int:
+        """Claim due delivery orders and send them. While a claim comes back full (a
+        backlog), the transaction that writes down what the nodes took claims the next
+        ones too: one write transaction a round instead of two, which on SQLite is one
+        wait less for its one writer. How many it claimed."""
+
+        def claim_next(uow: UnitOfWork) -> list[Job]:
+            return uow.outbox.claim(self.name, limit=limit, lease=self.lease, kinds=kinds)
+
+        jobs = self.claim(kinds=kinds, limit=limit)
+        claimed = 0
+        while jobs:
+            claimed += len(jobs)
+            full = len(jobs) >= limit and not self._stop.is_set()
+            jobs = self._pushes.run(jobs, claim_next=claim_next if full else None)
+        return claimed
 
     def execute_batch(self, jobs: list[Job]) -> None:
         """Run claimed jobs that only touch the database in one transaction.
