@@ -3,7 +3,8 @@ together.
 
 A claimed batch of push jobs is read in one read-only transaction, sent with no
 transaction open (many calls in flight, or a node's whole batch in one call where the
-node takes one), and what the nodes accepted is written down in one transaction.
+node takes one), and what the nodes accepted is written down in one transaction, which
+after a full claim (a backlog) claims the next batch too.
 """
 
 from __future__ import annotations
