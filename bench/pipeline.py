@@ -676,6 +676,16 @@ class Figures:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def metered_burst(name: str, server: Server, load: Load, args: Namespace) -> tuple[Sent, CpuMeter]:
+    """Untimed webhooks first, then N at C concurrent senders with the server's CPU
+    metered; for a receiver whose webhooks go nowhere further."""
+    log(f"{name}: warm-up {args.warmup}")
+    load.send(server, args.warmup, concurrency=args.concurrency)
+    log(f"{name}: {args.orders} webhooks, concurrency {args.concurrency}")
+    meter = CpuMeter(server.process.pid)
+    return load.send(server, args.orders, concurrency=args.concurrency), meter
+
+
 def measure_reference(workdir: Path, database_url: str, load: Load, args: Namespace) -> Figures:
     """The bare receiver: throughput at the same concurrency, response time at the same rates."""
     server = start_reference(workdir, database_url, load.secret)
@@ -683,11 +693,7 @@ def measure_reference(workdir: Path, database_url: str, load: Load, args: Namesp
     lag: dict[str, float | None] = {}
     cpu_ms: dict[str, float] = {}
     try:
-        log(f"reference: warm-up {args.warmup}")
-        load.send(server, args.warmup, concurrency=args.concurrency)
-        log(f"reference: {args.orders} webhooks, concurrency {args.concurrency}")
-        meter = CpuMeter(server.process.pid)
-        sent = load.send(server, args.orders, concurrency=args.concurrency)
+        sent, meter = metered_burst("reference", server, load, args)
         cpu = meter.read()
         for rate in args.rates:
             count = latency_orders(rate, args.duration)
@@ -812,11 +818,7 @@ def measure_door(
     costs it, to set beside the reference's and the whole pipeline's."""
     server, _ = start_hub(workdir, database_url, emulators, no_worker=True, label="hub-door")
     try:
-        log(f"hub, webhooks alone: warm-up {args.warmup}")
-        load.send(server, args.warmup, concurrency=args.concurrency)
-        log(f"hub, webhooks alone: {args.orders} webhooks")
-        meter = CpuMeter(server.process.pid)
-        sent = load.send(server, args.orders, concurrency=args.concurrency)
+        sent, meter = metered_burst("hub, webhooks alone", server, load, args)
         cpu_ms = meter.server_ms_per(sent.accepted)
     except BaseException:
         log(f"hub-door log:\n{server.log_tail()}")
