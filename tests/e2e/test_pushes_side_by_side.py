@@ -334,4 +334,3 @@ def test_a_backlog_of_delivery_orders_goes_out_in_one_turn_each_once(
     assert stack.qimen.stats()["duplicate_creates"] == 0
     with stack.hub.reader() as uow:
         assert uow.outbox.count(kind=JOB_NODE_PUSH, status="done") == len(placed)
-
