@@ -270,7 +270,7 @@ class Worker:
         wait less for its one writer. How many it claimed."""
 
         def claim_next(uow: UnitOfWork) -> list[Job]:
-            return uow.outbox.claim(self.name, limit=limit, lease=self.lease, kinds=kinds)
+            return self._claim_within(uow, kinds, limit)
 
         jobs = self.claim(kinds=kinds, limit=limit)
         claimed = 0
@@ -303,7 +303,7 @@ class Worker:
         jobs: list[Job] = []
         try:
             with self.hub.uow() as uow:
-                jobs = uow.outbox.claim(self.name, limit=limit, lease=self.lease, kinds=kinds)
+                jobs = self._claim_within(uow, kinds, limit)
                 if not jobs:
                     return 0
                 self._batch_within(uow, jobs, started)
@@ -369,11 +369,13 @@ class Worker:
 
     def claim(self, *, kinds: list[str] | None = None, limit: int | None = None) -> list[Job]:
         with self.hub.uow() as uow:
-            jobs = uow.outbox.claim(
-                self.name, limit=limit or self.batch, lease=self.lease, kinds=kinds or self.kinds
-            )
+            jobs = self._claim_within(uow, kinds or self.kinds, limit or self.batch)
             uow.commit()
         return jobs
+
+    def _claim_within(self, uow: UnitOfWork, kinds: list[str] | None, limit: int) -> list[Job]:
+        """Due jobs of `kinds` (None: any), taken by this worker for its lease, in `uow`."""
+        return uow.outbox.claim(self.name, limit=limit, lease=self.lease, kinds=kinds)
 
     def execute(self, job: Job) -> None:
         """Run one job and record its outcome; log lines inside carry its ids."""
