@@ -127,6 +127,37 @@ def cpu_seconds(pid: int | None = None) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and every process it started, and they started, still running (Linux)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, pending = [], [pid]
+    while pending:
+        tree.append(current := pending.pop())
+        pending += parents.get(current, [])
+    return tree
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the whole machine so far, every core and process (Linux's
+    /proc/stat: idle and waiting for the disk are not busy)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def cores_busy(since: tuple[int, int]) -> float:
+    """How many of the machine's cores were busy, on average, since `machine_ticks()`
+    returned `since`."""
+    busy, every = machine_ticks()
+    return round((os.cpu_count() or 1) * (busy - since[0]) / max(1, every - since[1]), 2)
+
+
 def percentiles(
     values: Sequence[float], points: Sequence[int] = (50, 95, 99), *, missing: int = 0
 ) -> dict[str, float | None]:

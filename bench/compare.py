@@ -35,6 +35,9 @@ DIRECTIONS: tuple[tuple[str, str | None], ...] = (
     (r"(^|\.)(latency_p99_ratio|rss_ratio|cpu_per_order_ratio)(\.|$)", "lower"),
     (r"^cpu_ms_per_order(_by_thread)?\.", "lower"),
     (r"cpu_ms_per_webhook$|backlog_at_intake_end$", "lower"),
+    # What the machine had to give the processes: a yardstick, not the thing measured.
+    (r"^worker_processes\.(machine_cores_busy\.|ratio_the_machine_allows$)", None),
+    (r"^worker_processes\.worker_cpu_ms_per_order\.", "lower"),
     (r"ratio", "higher"),
     (r"_per_s$", "higher"),
     (r"^worker_processes\.(\d+|completed\.\d+)$", "higher"),

@@ -53,15 +53,18 @@ import orderhub
 from _common import (
     BENCH_DIR,
     clean_env,
+    cores_busy,
     cpu_seconds,
     create_database,
     free_port,
     log,
+    machine_ticks,
     orderhub_command,
     peak_rss_mb,
     percentiles,
     pg_transactions,
     postgres_server,
+    process_tree,
     run_json_process,
     stop_process,
     wait_http,
@@ -492,6 +495,17 @@ class CpuMeter:
         }
 
 
+def tree_cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU seconds of these processes so far (one that has ended counts nothing)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
 def metric_samples(sources: Sequence[str]) -> Iterator[Sample]:
     """Every sample the hub's processes show on their /metrics."""
     for url in sources:
@@ -837,6 +851,8 @@ def measure_processes(
     of 1 and 2, each on a new database of the same server; orders/s and their ratio."""
     rates: dict[str, float] = {}
     completed: dict[str, int] = {}
+    busy: dict[str, float] = {}
+    worker_ms: dict[str, float] = {}
     for count in (1, 2):
         url = create_database(database_url, f"orderhub_bench_processes_{count}")
         label = f"hub-{count}-processes"
@@ -844,10 +860,16 @@ def measure_processes(
         try:
             warm_up(server, load, emulators.recorder, args)
             log(f"hub, {count} worker processes: {args.orders} webhooks")
+            ticks = machine_ticks()
+            pids = [pid for worker in workers for pid in process_tree(worker.process.pid)]
+            worker_cpu = tree_cpu_seconds(pids)
             timed = burst(server, load, emulators.recorder, args)
+            busy[str(count)] = cores_busy(ticks)
+            worker_cpu = tree_cpu_seconds(pids) - worker_cpu
+            worker_ms[str(count)] = round(1000 * worker_cpu / max(1, len(timed.arrived)), 2)
             rates[str(count)] = round(timed.per_s, 1)
             completed[str(count)] = len(timed.arrived)
-            log(f"hub, {count} worker processes: {timed.per_s:.1f}/s")
+            log(f"hub, {count} worker processes: {timed.per_s:.1f}/s, {busy[str(count)]} busy")
         except BaseException:
             for process in [server, *workers]:
                 log(f"{process.name} log:\n{process.log_tail()}")
@@ -857,7 +879,18 @@ def measure_processes(
                 worker.stop()
             server.stop()
     ratio = rates["2"] / rates["1"] if rates["1"] else 0.0
-    return {**rates, "ratio": round(ratio, 3), "completed": completed}
+    # With the CPU an order costs everywhere (web server, workers, PostgreSQL, load,
+    # emulators) as it is with one worker process, no number of processes can multiply
+    # the rate by more than the machine's cores over the cores that one already kept busy.
+    allows = (os.cpu_count() or 1) / busy["1"] if busy.get("1") else None
+    return {
+        **rates,
+        "ratio": round(ratio, 3),
+        "completed": completed,
+        "machine_cores_busy": busy,
+        "ratio_the_machine_allows": None if allows is None else round(allows, 2),
+        "worker_cpu_ms_per_order": worker_ms,
+    }
 
 
 def run_database(kind: str, args: Namespace) -> dict[str, Any]:

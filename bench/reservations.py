@@ -8,6 +8,11 @@ worker on the same row) and on SKUs spread uniformly (1,000 by default), with 1,
 * raw: the same `UPDATE stock_levels SET reserved = reserved + 1 ... WHERE ... AND
   on_hand - reserved >= 1` issued in a plain loop, autocommit per statement (psycopg,
   or the sqlite3 module with the hub's pragmas), by the same number of processes;
+* raw_tx: the reservation the hub makes, through the plain driver with no hub code in
+  the way: BEGIN (IMMEDIATE on SQLite), that UPDATE, the ledger row's INSERT, COMMIT. It
+  is the most any code can get from a reservation that is a transaction with a ledger
+  row, so `hub_vs_raw_tx` is what the hub's own layers cost and `raw_tx_vs_raw` what a
+  transaction of two statements costs against one statement alone;
 * on PostgreSQL, pgbench running that UPDATE (`pgbench -n -f script.sql -c C -j C -T S`).
 
 The hub reserves that way when one order comes alone (an order run again on its own, a
@@ -61,6 +66,14 @@ RAW_PG = (
 RAW_SQLITE = (
     "UPDATE stock_levels SET reserved = reserved + 1, updated_at = ? "
     "WHERE tenant = ? AND node = ? AND sku = ? AND on_hand - reserved >= 1"
+)
+LEDGER_PG = (
+    "INSERT INTO stock_ledger (tenant, node, sku, kind, on_hand_delta, reserved_delta, "
+    "order_id, reason, at) VALUES (%s, %s, %s, 'reservation', 0, 1, %s, '', now())"
+)
+LEDGER_SQLITE = (
+    "INSERT INTO stock_ledger (tenant, node, sku, kind, on_hand_delta, reserved_delta, "
+    "order_id, reason, at) VALUES (?, ?, ?, 'reservation', 0, 1, ?, '', ?)"
 )
 PGBENCH_UPDATE = (
     "UPDATE stock_levels SET reserved = reserved + 1, updated_at = now() "
@@ -157,9 +170,57 @@ def _raw_reserver(url: str) -> Reserve:
     return reserve_pg
 
 
+def _raw_tx_reserver(url: str) -> Reserve:
+    """The hub's reservation through the plain driver: the UPDATE and, when it changed the
+    level, the ledger row, in one transaction; a refusal is rolled back."""
+    parsed = make_url(url)
+    prefix, made = f"raw-{os.getpid()}-", 0
+    if parsed.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(str(parsed.database), isolation_level=None, timeout=60)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
+            conn.execute(f"PRAGMA {pragma}")
+
+        def reserve_sqlite(sku: str) -> int:
+            nonlocal made
+            made += 1
+            now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute(RAW_SQLITE, (now, TENANT, NODE, sku)).rowcount != 1:
+                conn.execute("ROLLBACK")
+                return 0
+            conn.execute(LEDGER_SQLITE, (TENANT, NODE, sku, f"{prefix}{made}", now))
+            conn.execute("COMMIT")
+            return 1
+
+        return reserve_sqlite
+    import psycopg
+
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    pg = psycopg.connect(dsn)
+
+    def reserve_pg(sku: str) -> int:
+        nonlocal made
+        made += 1
+        if pg.execute(RAW_PG, (TENANT, NODE, sku)).rowcount != 1:
+            pg.rollback()
+            return 0
+        pg.execute(LEDGER_PG, (TENANT, NODE, sku, f"{prefix}{made}"))
+        pg.commit()
+        return 1
+
+    return reserve_pg
+
+
+_RESERVERS: dict[str, Callable[[str], Reserve]] = {
+    "raw": _raw_reserver,
+    "raw-tx": _raw_tx_reserver,
+    "hub": _hub_reserver,
+}
+
+
 def _worker(tasks: Any, results: Any) -> None:
     """A benchmark process: runs (kind, url, skus, start, seconds) tasks until None.
-    A kind is "raw", "hub" or "hub-batch-N"."""
+    A kind is "raw", "raw-tx", "hub" or "hub-batch-N"."""
     reservers: dict[tuple[str, str], Reserve] = {}
     rng = random.Random(os.getpid())
     while (task := tasks.get()) is not None:
@@ -169,7 +230,7 @@ def _worker(tasks: Any, results: Any) -> None:
             if kind.startswith("hub-batch-"):
                 reservers[key] = _hub_batch_reserver(url, int(kind.removeprefix("hub-batch-")))
             else:
-                reservers[key] = (_hub_reserver if kind == "hub" else _raw_reserver)(url)
+                reservers[key] = _RESERVERS[kind](url)
         reserve = reservers[key]
         batch = int(kind.removeprefix("hub-batch-")) if kind.startswith("hub-batch-") else 1
         for _ in range(batch):  # a warm connection before the clock starts
@@ -299,6 +360,8 @@ def run_database(
         for concurrency in args.workers:
             log(f"{name}, {concurrency} worker(s): raw UPDATE")
             raw = workers.measure("raw", url, pool, concurrency, args.seconds)
+            log(f"{name}, {concurrency} worker(s): UPDATE + ledger row, one transaction")
+            raw_tx = workers.measure("raw-tx", url, pool, concurrency, args.seconds)
             log(f"{name}, {concurrency} worker(s): StockRepository.reserve")
             hub = workers.measure("hub", url, pool, concurrency, args.seconds)
             log(f"{name}, {concurrency} worker(s): {args.batch} orders per transaction")
@@ -309,9 +372,14 @@ def run_database(
                 "hub_per_s": hub["per_s"],
                 "raw_per_s": raw["per_s"],
                 "hub_vs_raw": ratio(hub["per_s"], raw["per_s"]),
+                "raw_tx_per_s": raw_tx["per_s"],
+                "hub_vs_raw_tx": ratio(hub["per_s"], raw_tx["per_s"]),
+                "raw_tx_vs_raw": ratio(raw_tx["per_s"], raw["per_s"]),
                 "hub_batched_per_s": batched["per_s"],
                 "hub_batched_vs_raw": ratio(batched["per_s"], raw["per_s"]),
-                "refused": int(hub["refused"] + raw["refused"] + batched["refused"]),
+                "refused": int(
+                    hub["refused"] + raw["refused"] + raw_tx["refused"] + batched["refused"]
+                ),
             }
             if postgres:
                 log(f"{name}, {concurrency} client(s): pgbench")
