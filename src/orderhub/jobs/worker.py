@@ -130,6 +130,15 @@ class Worker:
             thread = threading.Thread(target=self._loop, args=(lane,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.hub.db.sqlite_file is not None:
+            checkpoints = threading.Thread(
+                target=self.hub.db.checkpoint_until,
+                args=(self._stop,),
+                name="worker-checkpoint",
+                daemon=True,
+            )
+            checkpoints.start()
+            self._threads.append(checkpoints)
         if self.hub.db.is_postgres:
             listener = threading.Thread(
                 target=self.hub.db.listen_for_jobs,
