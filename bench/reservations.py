@@ -54,7 +54,12 @@ from sqlalchemy.engine import make_url
 from _common import log, postgres_server
 from orderhub.crypto import Cipher
 from orderhub.store import tables as t
-from orderhub.store.db import Database, make_engine, upgrade_schema
+from orderhub.store.db import (
+    WAL_PAGES_BEFORE_A_WRITER_CHECKPOINTS,
+    Database,
+    make_engine,
+    upgrade_schema,
+)
 from orderhub.store.uow import UnitOfWork
 
 TENANT, NODE, HOT = "bench", "WH1", "HOT"
@@ -80,6 +85,12 @@ PGBENCH_UPDATE = (
     f"WHERE tenant = '{TENANT}' AND node = '{NODE}' AND sku = {{sku}} "
     "AND on_hand - reserved >= 1;\n"
 )
+SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "busy_timeout=60000",
+    f"wal_autocheckpoint={WAL_PAGES_BEFORE_A_WRITER_CHECKPOINTS}",
+)  # the hub's
 _TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
 
 Reserve = Callable[[str], int]
@@ -151,7 +162,7 @@ def _raw_reserver(url: str) -> Reserve:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         conn = sqlite3.connect(str(parsed.database), isolation_level=None, timeout=60)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
+        for pragma in SQLITE_PRAGMAS:
             conn.execute(f"PRAGMA {pragma}")
 
         def reserve_sqlite(sku: str) -> int:
@@ -177,7 +188,7 @@ def _raw_tx_reserver(url: str) -> Reserve:
     prefix, made = f"raw-{os.getpid()}-", 0
     if parsed.get_backend_name() == "sqlite":
         conn = sqlite3.connect(str(parsed.database), isolation_level=None, timeout=60)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
+        for pragma in SQLITE_PRAGMAS:
             conn.execute(f"PRAGMA {pragma}")
 
         def reserve_sqlite(sku: str) -> int:

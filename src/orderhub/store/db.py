@@ -27,6 +27,7 @@ from orderhub.store.cache import TtlCache
 
 __all__ = [
     "JOBS_CHANNEL",
+    "WAL_PAGES_BEFORE_A_WRITER_CHECKPOINTS",
     "Database",
     "JobsListener",
     "Queued",
