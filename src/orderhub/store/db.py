@@ -312,7 +312,7 @@ class Database:
             while not stop.wait(every):
                 try:
                     if conn is None:
-                        conn = sqlite3.connect(path, timeout=1.0, check_same_thread=False)
+                        conn = sqlite3.connect(path, timeout=1.0)
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error:
                     log.warning("copying the write-ahead log failed", exc_info=True)
