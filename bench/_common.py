@@ -127,6 +127,17 @@ def cpu_seconds(pid: int | None = None) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU seconds of these processes so far (one that has ended counts nothing)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
 def process_tree(pid: int) -> list[int]:
     """A process and every process it started, and they started, still running (Linux)."""
     parents: dict[int, list[int]] = {}

@@ -67,6 +67,7 @@ from _common import (
     process_tree,
     run_json_process,
     stop_process,
+    tree_cpu_seconds,
     wait_http,
 )
 from _profile import Profiler
@@ -493,17 +494,6 @@ class CpuMeter:
             "server": round(100 * (cpu_seconds(self.pid) - self.server) / wall, 1),
             "emulators": round(100 * (cpu_seconds() - self.emulators) / wall, 1),
         }
-
-
-def tree_cpu_seconds(pids: Sequence[int]) -> float:
-    """CPU seconds of these processes so far (one that has ended counts nothing)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            total += cpu_seconds(pid)
-        except OSError:
-            continue
-    return total
 
 
 def metric_samples(sources: Sequence[str]) -> Iterator[Sample]:

@@ -157,26 +157,40 @@ def _hub_batch_reserver(url: str, batch: int) -> Reserve:
     return reserve
 
 
-def _raw_reserver(url: str) -> Reserve:
-    """The bare UPDATE, autocommit per statement, through the plain driver."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        conn = sqlite3.connect(str(parsed.database), isolation_level=None, timeout=60)
-        for pragma in SQLITE_PRAGMAS:
-            conn.execute(f"PRAGMA {pragma}")
+def _bare_sqlite(url: str) -> sqlite3.Connection:
+    """The plain sqlite3 module on the database, with the hub's pragmas, each statement
+    committing as it runs unless a BEGIN opens a transaction."""
+    conn = sqlite3.connect(str(make_url(url).database), isolation_level=None, timeout=60)
+    for pragma in SQLITE_PRAGMAS:
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
 
-        def reserve_sqlite(sku: str) -> int:
-            now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-            return conn.execute(RAW_SQLITE, (now, TENANT, NODE, sku)).rowcount
 
-        return reserve_sqlite
+def _bare_postgres(url: str, *, autocommit: bool) -> Any:
+    """A plain psycopg connection to the database."""
     import psycopg
 
-    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    pg = psycopg.connect(dsn, autocommit=True)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return psycopg.connect(dsn, autocommit=autocommit)
+
+
+def _sqlite_now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _raw_reserver(url: str) -> Reserve:
+    """The bare UPDATE, autocommit per statement, through the plain driver."""
+    if make_url(url).get_backend_name() == "sqlite":
+        conn = _bare_sqlite(url)
+
+        def reserve_sqlite(sku: str) -> int:
+            return conn.execute(RAW_SQLITE, (_sqlite_now(), TENANT, NODE, sku)).rowcount
+
+        return reserve_sqlite
+    pg = _bare_postgres(url, autocommit=True)
 
     def reserve_pg(sku: str) -> int:
-        return pg.execute(RAW_PG, (TENANT, NODE, sku)).rowcount
+        return int(pg.execute(RAW_PG, (TENANT, NODE, sku)).rowcount)
 
     return reserve_pg
 
@@ -184,17 +198,14 @@ def _raw_reserver(url: str) -> Reserve:
 def _raw_tx_reserver(url: str) -> Reserve:
     """The hub's reservation through the plain driver: the UPDATE and, when it changed the
     level, the ledger row, in one transaction; a refusal is rolled back."""
-    parsed = make_url(url)
     prefix, made = f"raw-{os.getpid()}-", 0
-    if parsed.get_backend_name() == "sqlite":
-        conn = sqlite3.connect(str(parsed.database), isolation_level=None, timeout=60)
-        for pragma in SQLITE_PRAGMAS:
-            conn.execute(f"PRAGMA {pragma}")
+    if make_url(url).get_backend_name() == "sqlite":
+        conn = _bare_sqlite(url)
 
         def reserve_sqlite(sku: str) -> int:
             nonlocal made
             made += 1
-            now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+            now = _sqlite_now()
             conn.execute("BEGIN IMMEDIATE")
             if conn.execute(RAW_SQLITE, (now, TENANT, NODE, sku)).rowcount != 1:
                 conn.execute("ROLLBACK")
@@ -204,10 +215,7 @@ def _raw_tx_reserver(url: str) -> Reserve:
             return 1
 
         return reserve_sqlite
-    import psycopg
-
-    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    pg = psycopg.connect(dsn)
+    pg = _bare_postgres(url, autocommit=False)
 
     def reserve_pg(sku: str) -> int:
         nonlocal made

@@ -56,7 +56,8 @@ def pages_in_the_log(path: Path) -> int:
     log = path.with_name(path.name + "-wal")
     if not log.exists():
         return 0
-    page_size = int.from_bytes(path.read_bytes()[16:18], "big")
+    with path.open("rb") as file:
+        page_size = int.from_bytes(file.read(18)[16:18], "big")
     return max(0, (log.stat().st_size - 32) // (page_size + 24))
 
 
